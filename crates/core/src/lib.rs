@@ -1,0 +1,23 @@
+//! # unlockdesk-core
+//!
+//! The domain of UnlockDesk, free of IO: the case workflow as a pure state machine
+//! ([`workflow`]), identity-document rules ([`identity`]), masking ([`masking`]), the
+//! role permission matrix ([`permissions`]), and the use cases ([`service`]) written against
+//! small ports ([`ports`]) for the store, the clock, id generation and the PDF renderer.
+//!
+//! The crate boundary enforces the dependency rule: no tauri, rusqlite, printpdf or file IO here.
+
+pub mod error;
+pub mod identity;
+pub mod masking;
+pub mod model;
+pub mod normalize;
+pub mod passwords;
+pub mod permissions;
+pub mod ports;
+pub mod print;
+pub mod service;
+pub mod workflow;
+
+pub use error::{CoreError, CoreResult, ErrorCode, FieldError};
+pub use model::*;

@@ -1,0 +1,510 @@
+//! Domain vocabulary: ids, roles, case states, lock causes, and the records a case carries.
+//!
+//! Every enum serialises in one kebab-case spelling shared by Rust, TypeScript, the CLI and
+//! the database (issue "The counter workflow, headless", Vocabulary).
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::error::{CoreError, CoreResult};
+
+macro_rules! kebab_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "kebab-case")]
+        #[ts(export)]
+        pub enum $name { $($(#[$vm])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The kebab-case spelling used everywhere.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+        impl std::str::FromStr for $name {
+            type Err = CoreError;
+            fn from_str(s: &str) -> CoreResult<Self> {
+                match s.trim() {
+                    $($s => Ok($name::$variant),)+
+                    other => Err(CoreError::field(
+                        stringify!($name),
+                        "one-of",
+                        format!("'{}' is not one of: {}", other, [$($s),+].join(", ")),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+kebab_enum!(
+    /// Where a case stands. Main path: checked-in → identity-verified → form-recorded →
+    /// form-signed → submitted → approved → unlocked → closed (domain notes §2).
+    CaseState {
+        CheckedIn = "checked-in",
+        IdentityVerified = "identity-verified",
+        /// Captured and printed, not yet signed.
+        FormRecorded = "form-recorded",
+        FormSigned = "form-signed",
+        Submitted = "submitted",
+        ReturnedForInfo = "returned-for-info",
+        Approved = "approved",
+        Rejected = "rejected",
+        Unlocked = "unlocked",
+        UnlockFailed = "unlock-failed",
+        Closed = "closed",
+        Cancelled = "cancelled",
+        RefusedAuthorityFreeze = "refused-authority-freeze",
+    }
+);
+
+impl CaseState {
+    /// No event leaves a terminal state.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            CaseState::Closed | CaseState::Cancelled | CaseState::Rejected | CaseState::RefusedAuthorityFreeze
+        )
+    }
+}
+
+kebab_enum!(
+    /// Status of a booked appointment. `no-show` belongs to appointments only.
+    AppointmentStatus {
+        Waiting = "waiting",
+        CheckedIn = "checked-in",
+        InProgress = "in-progress",
+        Done = "done",
+        NoShow = "no-show",
+    }
+);
+
+kebab_enum!(
+    /// Why the wallet is locked (seed text, 数字钱包锁定的原因, plus bank practice).
+    LockCause {
+        WrongPassword = "wrong-password",
+        AbnormalActivity = "abnormal-activity",
+        PaymentFailures = "payment-failures",
+        SelfLocked = "self-locked",
+        IdDataExpired = "id-data-expired",
+        /// Court- or police-ordered freeze (不收不付 / 只收不付): never lifted at the counter.
+        AuthorityFreeze = "authority-freeze",
+    }
+);
+
+kebab_enum!(
+    /// Staff roles (domain notes §2).
+    Role {
+        Teller = "teller",
+        Supervisor = "supervisor",
+        Admin = "admin",
+        Auditor = "auditor",
+    }
+);
+
+kebab_enum!(
+    /// What the customer asks for on the form (domain notes §3).
+    RequestedAction {
+        Unlock = "unlock",
+        ResetPassword = "reset-password",
+        UpdateIdData = "update-id-data",
+    }
+);
+
+kebab_enum!(
+    /// A supervisor's decision on a submitted case.
+    Decision {
+        Approve = "approve",
+        ReturnForInfo = "return-for-info",
+        Reject = "reject",
+    }
+);
+
+kebab_enum!(
+    /// Channel of a contact with the wallet operator (钱包服务商).
+    ContactChannel {
+        Phone = "phone",
+        OperatorPortal = "operator-portal",
+        Email = "email",
+        Api = "api",
+    }
+);
+
+kebab_enum!(
+    /// How the customer was told the outcome.
+    NotificationChannel {
+        InPerson = "in-person",
+        Sms = "sms",
+        Phone = "phone",
+    }
+);
+
+kebab_enum!(
+    /// After a failed unlock: try again with the operator, or escalate to them.
+    UnlockFailureNext {
+        Retry = "retry",
+        Escalate = "escalate",
+    }
+);
+
+kebab_enum!(
+    /// Sex as printed on the form.
+    Sex {
+        Male = "male",
+        Female = "female",
+        Unspecified = "unspecified",
+    }
+);
+
+/// Reason codes for a supervisor's return or rejection (the free text goes beside them).
+pub const REASON_CODES: &[&str] = &[
+    "identity-doubt",
+    "form-incomplete",
+    "signature-missing",
+    "materials-missing",
+    "operator-refused",
+    "suspected-fraud",
+    "other",
+];
+
+/// A case's identity: a UUID, stable forever. Humans use [`Case::case_number`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[ts(export, type = "string")]
+pub struct CaseId(pub Uuid);
+
+impl CaseId {
+    pub fn parse(s: &str) -> CoreResult<Self> {
+        Uuid::parse_str(s.trim())
+            .map(CaseId)
+            .map_err(|_| CoreError::field("case_id", "format", format!("'{s}' is not a case id (UUID)")))
+    }
+}
+impl fmt::Display for CaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// An appointment's id (UUID); the call centre's own key is `reference`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[ts(export, type = "string")]
+pub struct AppointmentId(pub Uuid);
+
+impl fmt::Display for AppointmentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A staff member's login id in canonical form: trimmed, ASCII lower-case, full-width folded.
+/// `sup01` and `SUP01` are one person (four-eyes compares canonical ids).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[ts(export, type = "string")]
+pub struct StaffId(String);
+
+impl StaffId {
+    /// Canonicalise and check: 2–32 characters of `a-z 0-9 . _ -` after folding.
+    /// Errors: field `staff_id`, rules `required` / `format`.
+    pub fn parse(raw: &str) -> CoreResult<Self> {
+        let folded: String = crate::normalize::fold_width(raw.trim()).to_ascii_lowercase();
+        if folded.is_empty() {
+            return Err(CoreError::field("staff_id", "required", "staff id is required"));
+        }
+        if folded.len() < 2
+            || folded.len() > 32
+            || !folded.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err(CoreError::field(
+                "staff_id",
+                "format",
+                format!("'{raw}' is not a staff id (2-32 of a-z, 0-9, '.', '_', '-')"),
+            ));
+        }
+        Ok(StaffId(folded))
+    }
+    /// Non-staff actors recorded in the audit trail (`cli`, `import`, `system`).
+    pub fn system(name: &str) -> Self {
+        StaffId(name.to_ascii_lowercase())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl fmt::Display for StaffId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Branch profile and configuration (admin-owned).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Branch {
+    /// Short branch code printed in case numbers, e.g. `BJ001`.
+    pub code: String,
+    pub name: String,
+    /// IANA time zone; "today" is the branch's local date in it. Default `Asia/Shanghai`.
+    pub time_zone: String,
+    /// Minutes of inactivity before a desktop session locks. Default 5.
+    pub idle_lock_minutes: u32,
+    /// Failed sign-ins before an account locks. Default 5.
+    pub max_failed_logins: u32,
+    /// Extra materials the branch asks for, beyond the three standard ones.
+    pub extra_materials: Vec<String>,
+    /// Print full numbers on the bank copy (the archive rule); the customer copy always masks.
+    pub bank_copy_unmasked: bool,
+    /// Years signed forms are kept (≥ 10 by default).
+    pub retention_years: u32,
+}
+
+impl Branch {
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+    }
+    /// The branch's local calendar date at `now`.
+    pub fn local_date(&self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&self.tz()).date_naive()
+    }
+    pub fn local_datetime(&self, now: DateTime<Utc>) -> NaiveDateTime {
+        now.with_timezone(&self.tz()).naive_local()
+    }
+}
+
+/// A staff account. The password hash is argon2id PHC text; it never leaves the store/core.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Staff {
+    pub id: StaffId,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub failed_logins: u32,
+    pub locked: bool,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the UI and CLI may see of a staff account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct StaffView {
+    pub id: StaffId,
+    pub name: String,
+    pub role: Role,
+    pub must_change_password: bool,
+    pub locked: bool,
+    pub disabled: bool,
+}
+
+impl From<&Staff> for StaffView {
+    fn from(s: &Staff) -> Self {
+        StaffView {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            role: s.role,
+            must_change_password: s.must_change_password,
+            locked: s.locked,
+            disabled: s.disabled,
+        }
+    }
+}
+
+/// Who is acting, as recorded in the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Actor {
+    pub staff_id: StaffId,
+    /// `None` for system actors (`cli`, `import`).
+    pub role: Option<Role>,
+    /// Terminal (workstation) id, e.g. the host name or `cli:<os user>`.
+    pub terminal: String,
+}
+
+/// A booked appointment from the call centre.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Appointment {
+    pub id: AppointmentId,
+    /// The call centre's reference (unique).
+    pub reference: String,
+    pub name: String,
+    /// Normalised 11-digit mobile number (C2: masked when shown).
+    pub phone: String,
+    /// Kind of the ID document (`prc-id`, `passport-mrz`, ...).
+    pub id_type: String,
+    /// Full number or its last 4 (C2).
+    pub id_number: String,
+    pub wallet_operator: String,
+    pub lock_cause: LockCause,
+    pub slot_start: NaiveDateTime,
+    pub slot_end: NaiveDateTime,
+    pub notes: String,
+    pub status: AppointmentStatus,
+    pub case_id: Option<CaseId>,
+}
+
+/// The identity check recorded at the identity step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct IdentityRecord {
+    /// Document kind (`prc-id`, `passport-mrz`, `bank-card`, `e-id`, ...).
+    pub kind: String,
+    /// Normalised document number (C2).
+    pub number: String,
+    pub name_on_document: String,
+    pub birth_date: Option<NaiveDate>,
+    pub expiry: Option<NaiveDate>,
+    /// Whether the name on the document matched the customer's name.
+    pub name_matches: bool,
+    /// Second factor / reference for alternatives (e-ID verification ref, bank-card second factor).
+    pub reference: Option<String>,
+    /// True when the document is not the resident ID card: a supervisor must co-check (双人审核).
+    pub needs_cocheck: bool,
+    pub checked_by: StaffId,
+    pub checked_at: DateTime<Utc>,
+    /// The supervisor who co-checked, when required.
+    pub cochecked_by: Option<StaffId>,
+    pub cochecked_at: Option<DateTime<Utc>>,
+    /// Holder is a minor: the guardian/agent path applies.
+    pub minor: bool,
+}
+
+/// Someone acting for the customer (代理人).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[ts(export)]
+pub struct Agent {
+    pub name: String,
+    pub id_type: String,
+    pub id_number: String,
+    pub phone: String,
+    pub relationship: String,
+}
+
+/// The application form (业务申请书), domain notes §3.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[ts(export)]
+pub struct ApplicationForm {
+    pub customer_name: String,
+    /// Latin name (for passports; MRZ name match).
+    #[serde(default)]
+    pub customer_name_latin: String,
+    pub sex: Option<Sex>,
+    pub nationality: String,
+    pub occupation: String,
+    pub address: String,
+    pub phone: String,
+    pub id_type: String,
+    pub id_number: String,
+    /// Document validity end, `YYYY-MM-DD`, or empty for long-term (长期).
+    pub id_valid_until: String,
+    #[serde(default)]
+    pub agent: Option<Agent>,
+    pub wallet_operator: String,
+    pub wallet_id: String,
+    /// Wallet class (e.g. "1", "2", "3", "4" for the e-CNY classes) as text.
+    pub wallet_class: String,
+    pub lock_cause: Option<LockCause>,
+    pub requested_action: Option<RequestedAction>,
+    pub reason: String,
+    /// Linked bank card, optional (C2).
+    #[serde(default)]
+    pub bank_card: String,
+    pub declaration_true: bool,
+    pub consent_query: bool,
+    pub risk_acknowledged: bool,
+    /// Materials checklist: labels ticked as presented.
+    #[serde(default)]
+    pub materials: Vec<String>,
+}
+
+/// A contact with the wallet operator, logged on the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OperatorContact {
+    pub channel: ContactChannel,
+    pub at: DateTime<Utc>,
+    pub ticket: String,
+    pub result: String,
+    pub by: StaffId,
+}
+
+/// The supervisor's decision as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Authorization {
+    pub decision: Decision,
+    pub supervisor: StaffId,
+    pub reason_code: Option<String>,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The unlock as carried out with the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct UnlockRecord {
+    pub operator_reference: String,
+    pub notified_via: NotificationChannel,
+    pub notified_at: DateTime<Utc>,
+    pub confirmed_by: StaffId,
+    pub authorized_by: StaffId,
+    pub at: DateTime<Utc>,
+}
+
+/// A failed unlock attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct UnlockFailure {
+    pub reason: String,
+    pub next: UnlockFailureNext,
+    pub operator_ticket: String,
+    pub by: StaffId,
+    pub at: DateTime<Utc>,
+}
+
+/// A case: one customer's unlock request from check-in to close.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Case {
+    pub id: CaseId,
+    /// Human number printed on forms: `BRANCH-YYYYMMDD-NNNN` (branch-local date).
+    pub case_number: String,
+    pub state: CaseState,
+    /// Optimistic-concurrency version; bumped by every transition.
+    pub version: i64,
+    pub appointment_id: Option<AppointmentId>,
+    pub customer_name: String,
+    /// Full normalised phone (C2), may be empty for walk-ins until the form.
+    pub phone: String,
+    pub lock_cause: Option<LockCause>,
+    pub opened_by: StaffId,
+    pub opened_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Staff who did teller steps (open, identity, form, signed, submit): never the authorizer.
+    pub makers: Vec<StaffId>,
+    pub identity: Option<IdentityRecord>,
+    pub form: Option<ApplicationForm>,
+    /// Set when the signed paper was confirmed in hand; cleared when the form is amended.
+    pub form_signed_at: Option<DateTime<Utc>>,
+    pub authorization: Option<Authorization>,
+    pub unlock: Option<UnlockRecord>,
+    pub unlock_failures: Vec<UnlockFailure>,
+    pub contacts: Vec<OperatorContact>,
+    /// Free-text of the last refusal/cancel/return reason.
+    pub last_reason: String,
+}
+
+impl Case {
+    pub fn is_maker(&self, who: &StaffId) -> bool {
+        self.makers.iter().any(|m| m == who)
+    }
+}

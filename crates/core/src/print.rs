@@ -1,0 +1,1 @@
+//! Print view models (application form, receipt). Being written: see issue 5.
