@@ -1,1 +1,423 @@
-//! Being written by the lead.
+//! The case workflow as a pure state machine: a state, an event carrying its data, one
+//! `match` that yields the next state — or a typed refusal naming the state and the event.
+//!
+//! No IO, no clock: the caller passes the actor and the time. The service persists the
+//! returned case and its audit event in one transaction.
+//!
+//! Rules (domain notes §1–§2, issue "The counter workflow, headless"):
+//! * main path checked-in → identity-verified → form-recorded → form-signed → submitted →
+//!   approved → unlocked → closed; side exits returned-for-info, rejected, cancelled,
+//!   unlock-failed, refused-authority-freeze;
+//! * a form amended after return-for-info goes back to form-recorded and must be signed again;
+//! * four-eyes (maker-checker): whoever authorizes (approve, return, reject, co-check,
+//!   confirm-unlock) must not be a maker of the case, checked here on every path;
+//! * an authority-ordered freeze is never unlocked at the counter.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use ts_rs::TS;
+
+use crate::error::{CoreError, ErrorCode};
+use crate::model::*;
+
+/// What happened, with its data. The actor and time are passed beside the event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The teller checked the identity document (a redo replaces the record).
+    VerifyIdentity(IdentityRecord),
+    /// A supervisor co-checked a document other than the resident ID card (双人审核).
+    CoCheckIdentity { supervisor: StaffId },
+    /// The form was captured (or amended); printing follows.
+    RecordForm(ApplicationForm),
+    /// The teller holds the paper signed by the customer (or agent).
+    ConfirmSigned,
+    /// Handed to the supervisor for authorization.
+    Submit,
+    /// The supervisor's decision.
+    Authorize { decision: Decision, supervisor: StaffId, reason_code: Option<String>, reason: String },
+    /// A contact with the wallet operator; no state change.
+    LogContact(OperatorContact),
+    /// The operator carried out the unlock; the customer was notified.
+    ConfirmUnlock(UnlockRecord),
+    /// The operator could not unlock; retry or escalate.
+    RecordUnlockFailure(UnlockFailure),
+    /// Receipt printed and handed over; the case is done.
+    Close,
+    /// The customer withdrew or the teller abandoned the case.
+    Cancel { reason: String },
+    /// The lock is a court- or police-ordered freeze: refuse and explain the route.
+    RefuseAuthorityFreeze { reason: String },
+}
+
+/// The event's name: the audit `action` and the thing the UI offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum EventKind {
+    VerifyIdentity,
+    CocheckIdentity,
+    RecordForm,
+    ConfirmSigned,
+    Submit,
+    Approve,
+    ReturnForInfo,
+    Reject,
+    LogContact,
+    ConfirmUnlock,
+    RecordUnlockFailure,
+    Close,
+    Cancel,
+    RefuseAuthorityFreeze,
+}
+
+impl EventKind {
+    pub const ALL: &'static [EventKind] = &[
+        EventKind::VerifyIdentity,
+        EventKind::CocheckIdentity,
+        EventKind::RecordForm,
+        EventKind::ConfirmSigned,
+        EventKind::Submit,
+        EventKind::Approve,
+        EventKind::ReturnForInfo,
+        EventKind::Reject,
+        EventKind::LogContact,
+        EventKind::ConfirmUnlock,
+        EventKind::RecordUnlockFailure,
+        EventKind::Close,
+        EventKind::Cancel,
+        EventKind::RefuseAuthorityFreeze,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::VerifyIdentity => "verify-identity",
+            EventKind::CocheckIdentity => "cocheck-identity",
+            EventKind::RecordForm => "record-form",
+            EventKind::ConfirmSigned => "confirm-signed",
+            EventKind::Submit => "submit",
+            EventKind::Approve => "approve",
+            EventKind::ReturnForInfo => "return-for-info",
+            EventKind::Reject => "reject",
+            EventKind::LogContact => "log-contact",
+            EventKind::ConfirmUnlock => "confirm-unlock",
+            EventKind::RecordUnlockFailure => "record-unlock-failure",
+            EventKind::Close => "close",
+            EventKind::Cancel => "cancel",
+            EventKind::RefuseAuthorityFreeze => "refuse-authority-freeze",
+        }
+    }
+    /// Teller steps make the actor a maker of the case (domain notes §2).
+    pub fn is_teller_step(self) -> bool {
+        matches!(
+            self,
+            EventKind::VerifyIdentity | EventKind::RecordForm | EventKind::ConfirmSigned | EventKind::Submit
+        )
+    }
+    /// Steps a supervisor must authorize at that moment (issue 6 item 1).
+    pub fn needs_supervisor(self) -> bool {
+        matches!(
+            self,
+            EventKind::Approve
+                | EventKind::ReturnForInfo
+                | EventKind::Reject
+                | EventKind::CocheckIdentity
+                | EventKind::ConfirmUnlock
+        )
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Event {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::VerifyIdentity(_) => EventKind::VerifyIdentity,
+            Event::CoCheckIdentity { .. } => EventKind::CocheckIdentity,
+            Event::RecordForm(_) => EventKind::RecordForm,
+            Event::ConfirmSigned => EventKind::ConfirmSigned,
+            Event::Submit => EventKind::Submit,
+            Event::Authorize { decision: Decision::Approve, .. } => EventKind::Approve,
+            Event::Authorize { decision: Decision::ReturnForInfo, .. } => EventKind::ReturnForInfo,
+            Event::Authorize { decision: Decision::Reject, .. } => EventKind::Reject,
+            Event::LogContact(_) => EventKind::LogContact,
+            Event::ConfirmUnlock(_) => EventKind::ConfirmUnlock,
+            Event::RecordUnlockFailure(_) => EventKind::RecordUnlockFailure,
+            Event::Close => EventKind::Close,
+            Event::Cancel { .. } => EventKind::Cancel,
+            Event::RefuseAuthorityFreeze { .. } => EventKind::RefuseAuthorityFreeze,
+        }
+    }
+    /// The staff id that authorizes this event, when it needs a supervisor.
+    fn authorizer(&self) -> Option<&StaffId> {
+        match self {
+            Event::CoCheckIdentity { supervisor } | Event::Authorize { supervisor, .. } => Some(supervisor),
+            Event::ConfirmUnlock(r) => Some(&r.authorized_by),
+            _ => None,
+        }
+    }
+}
+
+/// A typed refusal from the state machine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("'{event}' is not allowed when the case is '{state}'")]
+    IllegalTransition { state: CaseState, event: EventKind },
+    #[error("four-eyes: {who} did a teller step on this case and may not authorize '{event}'")]
+    FourEyes { who: StaffId, event: EventKind },
+    #[error("authority-ordered freeze: the counter cannot lift it; the ordering authority (court or police) must issue a release document")]
+    AuthorityFreeze,
+    #[error("the document is not the resident ID card: a supervisor must co-check it before submitting")]
+    CoCheckRequired,
+    #[error("the identity document does not need a supervisor's co-check")]
+    CoCheckNotNeeded,
+    #[error("the signed paper must be confirmed before submitting")]
+    NotSigned,
+    #[error("a reason is required for '{event}'")]
+    ReasonRequired { event: EventKind },
+}
+
+impl From<WorkflowError> for CoreError {
+    fn from(e: WorkflowError) -> Self {
+        let code = match &e {
+            WorkflowError::IllegalTransition { .. } | WorkflowError::NotSigned | WorkflowError::CoCheckNotNeeded => {
+                ErrorCode::IllegalTransition
+            }
+            WorkflowError::CoCheckRequired => ErrorCode::IllegalTransition,
+            WorkflowError::FourEyes { .. } => ErrorCode::FourEyes,
+            WorkflowError::AuthorityFreeze => ErrorCode::AuthorityFreeze,
+            WorkflowError::ReasonRequired { .. } => {
+                return CoreError::field("reason", "required", e.to_string());
+            }
+        };
+        CoreError::new(code, e.to_string())
+    }
+}
+
+/// States from which an authority freeze can be recognised and refused (before any approval).
+fn before_decision(s: CaseState) -> bool {
+    use CaseState::*;
+    matches!(s, CheckedIn | IdentityVerified | FormRecorded | FormSigned | Submitted | ReturnedForInfo)
+}
+
+/// The next state for `event` in `state`, ignoring guards on case data: the transition table.
+/// `None` means the pair is illegal.
+pub fn next_state(state: CaseState, event: EventKind) -> Option<CaseState> {
+    use CaseState as S;
+    use EventKind as E;
+    match (state, event) {
+        (S::CheckedIn | S::IdentityVerified | S::ReturnedForInfo, E::VerifyIdentity) => Some(S::IdentityVerified),
+        (S::IdentityVerified | S::FormRecorded | S::FormSigned, E::CocheckIdentity) => Some(state),
+        (S::IdentityVerified | S::FormRecorded | S::FormSigned | S::ReturnedForInfo, E::RecordForm) => {
+            Some(S::FormRecorded)
+        }
+        (S::FormRecorded, E::ConfirmSigned) => Some(S::FormSigned),
+        (S::FormSigned, E::Submit) => Some(S::Submitted),
+        (S::Submitted, E::Approve) => Some(S::Approved),
+        (S::Submitted, E::ReturnForInfo) => Some(S::ReturnedForInfo),
+        (S::Submitted, E::Reject) => Some(S::Rejected),
+        (s, E::LogContact) if !s.is_terminal() => Some(s),
+        (S::Approved | S::UnlockFailed, E::ConfirmUnlock) => Some(S::Unlocked),
+        (S::Approved | S::UnlockFailed, E::RecordUnlockFailure) => Some(S::UnlockFailed),
+        (S::Unlocked, E::Close) => Some(S::Closed),
+        (s, E::Cancel) if !s.is_terminal() && s != S::Unlocked => Some(S::Cancelled),
+        (s, E::RefuseAuthorityFreeze) if before_decision(s) => Some(S::RefusedAuthorityFreeze),
+        _ => None,
+    }
+}
+
+/// Apply `event` by `actor` at `at` to `case`: the new case, or a typed refusal.
+/// Pure: `case` is not modified; the version is bumped on the returned copy.
+pub fn step(case: &Case, actor: &StaffId, event: &Event, at: DateTime<Utc>) -> Result<Case, WorkflowError> {
+    let kind = event.kind();
+    let illegal = WorkflowError::IllegalTransition { state: case.state, event: kind };
+    let mut to = next_state(case.state, kind).ok_or(illegal.clone())?;
+
+    // Four-eyes, on every authorizing path.
+    if let Some(sup) = event.authorizer() {
+        if case.is_maker(sup) {
+            return Err(WorkflowError::FourEyes { who: sup.clone(), event: kind });
+        }
+    }
+    let frozen = case.lock_cause == Some(LockCause::AuthorityFreeze);
+
+    let mut next = case.clone();
+    match event {
+        Event::VerifyIdentity(record) => {
+            next.identity = Some(record.clone());
+        }
+        Event::CoCheckIdentity { supervisor } => {
+            let Some(id) = next.identity.as_mut() else { return Err(illegal) };
+            if !id.needs_cocheck {
+                return Err(WorkflowError::CoCheckNotNeeded);
+            }
+            id.cochecked_by = Some(supervisor.clone());
+            id.cochecked_at = Some(at);
+        }
+        Event::RecordForm(form) => {
+            if next.identity.is_none() {
+                return Err(illegal);
+            }
+            if let Some(cause) = form.lock_cause {
+                next.lock_cause = Some(cause);
+            }
+            if !form.customer_name.trim().is_empty() {
+                next.customer_name = form.customer_name.clone();
+            }
+            if !form.phone.is_empty() {
+                next.phone = form.phone.clone();
+            }
+            next.form = Some(form.clone());
+            // An amended form must be signed again.
+            next.form_signed_at = None;
+            if next.lock_cause == Some(LockCause::AuthorityFreeze) {
+                to = CaseState::RefusedAuthorityFreeze;
+                next.last_reason = "authority-freeze".into();
+            }
+        }
+        Event::ConfirmSigned => {
+            if next.form.is_none() {
+                return Err(illegal);
+            }
+            next.form_signed_at = Some(at);
+        }
+        Event::Submit => {
+            if frozen {
+                return Err(WorkflowError::AuthorityFreeze);
+            }
+            if next.form_signed_at.is_none() {
+                return Err(WorkflowError::NotSigned);
+            }
+            if let Some(id) = &next.identity {
+                if id.needs_cocheck && id.cochecked_by.is_none() {
+                    return Err(WorkflowError::CoCheckRequired);
+                }
+            }
+        }
+        Event::Authorize { decision, supervisor, reason_code, reason } => {
+            if *decision == Decision::Approve && frozen {
+                return Err(WorkflowError::AuthorityFreeze);
+            }
+            if *decision != Decision::Approve && reason.trim().is_empty() && reason_code.is_none() {
+                return Err(WorkflowError::ReasonRequired { event: kind });
+            }
+            next.authorization = Some(Authorization {
+                decision: *decision,
+                supervisor: supervisor.clone(),
+                reason_code: reason_code.clone(),
+                reason: reason.clone(),
+                at,
+            });
+            if *decision != Decision::Approve {
+                next.last_reason = reason.clone();
+            }
+        }
+        Event::LogContact(contact) => next.contacts.push(contact.clone()),
+        Event::ConfirmUnlock(record) => {
+            if frozen {
+                return Err(WorkflowError::AuthorityFreeze);
+            }
+            match &next.authorization {
+                Some(a) if a.decision == Decision::Approve => {}
+                _ => return Err(illegal),
+            }
+            next.unlock = Some(record.clone());
+        }
+        Event::RecordUnlockFailure(f) => {
+            if f.reason.trim().is_empty() {
+                return Err(WorkflowError::ReasonRequired { event: kind });
+            }
+            next.unlock_failures.push(f.clone());
+            next.last_reason = f.reason.clone();
+        }
+        Event::Close => {}
+        Event::Cancel { reason } => {
+            if reason.trim().is_empty() {
+                return Err(WorkflowError::ReasonRequired { event: kind });
+            }
+            next.last_reason = reason.clone();
+        }
+        Event::RefuseAuthorityFreeze { reason } => {
+            next.lock_cause = Some(LockCause::AuthorityFreeze);
+            next.last_reason = if reason.trim().is_empty() { "authority-freeze".into() } else { reason.clone() };
+        }
+    }
+    if kind.is_teller_step() && !next.is_maker(actor) {
+        next.makers.push(actor.clone());
+    }
+    next.state = to;
+    next.version += 1;
+    next.updated_at = at;
+    Ok(next)
+}
+
+/// The events the state table allows now (before role permissions and data guards).
+pub fn allowed_events(case: &Case) -> Vec<EventKind> {
+    let frozen = case.lock_cause == Some(LockCause::AuthorityFreeze);
+    EventKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| next_state(case.state, *k).is_some())
+        .filter(|k| match k {
+            EventKind::CocheckIdentity => {
+                case.identity.as_ref().is_some_and(|i| i.needs_cocheck && i.cochecked_by.is_none())
+            }
+            EventKind::RecordForm => case.identity.is_some(),
+            EventKind::ConfirmSigned => case.form.is_some(),
+            EventKind::Submit => {
+                !frozen
+                    && case.form_signed_at.is_some()
+                    && case.identity.as_ref().is_none_or(|i| !i.needs_cocheck || i.cochecked_by.is_some())
+            }
+            EventKind::Approve | EventKind::ConfirmUnlock => !frozen,
+            _ => true,
+        })
+        .collect()
+}
+
+/// Invariants every reachable case satisfies; used by the property tests and by the store's
+/// consistency check. Returns the first broken invariant.
+pub fn check_invariants(case: &Case) -> Result<(), String> {
+    use CaseState as S;
+    let past_identity = !matches!(case.state, S::CheckedIn | S::Cancelled | S::RefusedAuthorityFreeze);
+    if past_identity && case.identity.is_none() {
+        return Err(format!("{} without an identity check", case.state));
+    }
+    if matches!(case.state, S::FormRecorded | S::FormSigned | S::Submitted | S::Approved | S::Unlocked | S::Closed)
+        && case.form.is_none()
+    {
+        return Err(format!("{} without a form", case.state));
+    }
+    if matches!(case.state, S::FormSigned | S::Submitted | S::Approved | S::Unlocked | S::Closed)
+        && case.form_signed_at.is_none()
+    {
+        return Err(format!("{} without the signed paper", case.state));
+    }
+    if matches!(case.state, S::Approved | S::Unlocked | S::Closed | S::UnlockFailed) {
+        match &case.authorization {
+            Some(a) if a.decision == Decision::Approve => {
+                if case.is_maker(&a.supervisor) {
+                    return Err("approved by a maker".into());
+                }
+            }
+            _ => return Err(format!("{} without an approval", case.state)),
+        }
+    }
+    if matches!(case.state, S::Unlocked | S::Closed) {
+        if case.lock_cause == Some(LockCause::AuthorityFreeze) {
+            return Err("authority freeze unlocked".into());
+        }
+        match &case.unlock {
+            Some(u) if !case.is_maker(&u.authorized_by) => {}
+            Some(_) => return Err("unlock authorized by a maker".into()),
+            None => return Err(format!("{} without an unlock record", case.state)),
+        }
+    }
+    if case.state == S::UnlockFailed && case.unlock_failures.is_empty() {
+        return Err("unlock-failed without a failure record".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,323 @@
+//! Table-driven tests of every (state, event) pair and property tests of random event
+//! sequences for the pure case workflow.
+
+use chrono::{TimeZone, Utc};
+use proptest::prelude::*;
+use unlockdesk_core::workflow::{allowed_events, check_invariants, next_state, step, Event, EventKind, WorkflowError};
+use unlockdesk_core::*;
+
+fn t0() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 29, 2, 0, 0).unwrap()
+}
+fn sid(s: &str) -> StaffId {
+    StaffId::parse(s).unwrap()
+}
+
+fn identity(needs_cocheck: bool) -> IdentityRecord {
+    IdentityRecord {
+        kind: if needs_cocheck { "passport-mrz".into() } else { "prc-id".into() },
+        number: "11010519491231002X".into(),
+        name_on_document: "测试甲".into(),
+        birth_date: None,
+        expiry: None,
+        name_matches: true,
+        reference: None,
+        needs_cocheck,
+        checked_by: sid("tel01"),
+        checked_at: t0(),
+        cochecked_by: None,
+        cochecked_at: None,
+        minor: false,
+    }
+}
+
+fn form(cause: LockCause) -> ApplicationForm {
+    ApplicationForm {
+        customer_name: "测试甲".into(),
+        phone: "13123456789".into(),
+        lock_cause: Some(cause),
+        requested_action: Some(RequestedAction::Unlock),
+        ..Default::default()
+    }
+}
+
+fn new_case() -> Case {
+    Case {
+        id: CaseId(uuid::Uuid::nil()),
+        case_number: "T1-20261129-0001".into(),
+        state: CaseState::CheckedIn,
+        version: 1,
+        appointment_id: None,
+        customer_name: "测试甲".into(),
+        phone: String::new(),
+        lock_cause: Some(LockCause::WrongPassword),
+        opened_by: sid("tel01"),
+        opened_at: t0(),
+        updated_at: t0(),
+        makers: vec![sid("tel01")],
+        identity: None,
+        form: None,
+        form_signed_at: None,
+        authorization: None,
+        unlock: None,
+        unlock_failures: vec![],
+        contacts: vec![],
+        last_reason: String::new(),
+    }
+}
+
+/// A representative event of each kind, authorized by `sup`.
+fn event_of(kind: EventKind, sup: &str) -> Event {
+    let sup = sid(sup);
+    match kind {
+        EventKind::VerifyIdentity => Event::VerifyIdentity(identity(false)),
+        EventKind::CocheckIdentity => Event::CoCheckIdentity { supervisor: sup },
+        EventKind::RecordForm => Event::RecordForm(form(LockCause::WrongPassword)),
+        EventKind::ConfirmSigned => Event::ConfirmSigned,
+        EventKind::Submit => Event::Submit,
+        EventKind::Approve => Event::Authorize { decision: Decision::Approve, supervisor: sup, reason_code: None, reason: String::new() },
+        EventKind::ReturnForInfo => Event::Authorize {
+            decision: Decision::ReturnForInfo,
+            supervisor: sup,
+            reason_code: Some("form-incomplete".into()),
+            reason: "address missing".into(),
+        },
+        EventKind::Reject => Event::Authorize {
+            decision: Decision::Reject,
+            supervisor: sup,
+            reason_code: Some("identity-doubt".into()),
+            reason: "photo does not match".into(),
+        },
+        EventKind::LogContact => Event::LogContact(OperatorContact {
+            channel: ContactChannel::Phone,
+            at: t0(),
+            ticket: "OP-1".into(),
+            result: "queried".into(),
+            by: sid("tel01"),
+        }),
+        EventKind::ConfirmUnlock => Event::ConfirmUnlock(UnlockRecord {
+            operator_reference: "OPREF-9".into(),
+            notified_via: NotificationChannel::InPerson,
+            notified_at: t0(),
+            confirmed_by: sid("tel01"),
+            authorized_by: sup,
+            at: t0(),
+        }),
+        EventKind::RecordUnlockFailure => Event::RecordUnlockFailure(UnlockFailure {
+            reason: "operator system down".into(),
+            next: UnlockFailureNext::Retry,
+            operator_ticket: "OP-2".into(),
+            by: sid("tel01"),
+            at: t0(),
+        }),
+        EventKind::Close => Event::Close,
+        EventKind::Cancel => Event::Cancel { reason: "customer left".into() },
+        EventKind::RefuseAuthorityFreeze => Event::RefuseAuthorityFreeze { reason: "court order".into() },
+    }
+}
+
+/// Drive a fresh case to `target` along the main path (plus side exits).
+fn case_in(target: CaseState) -> Case {
+    use CaseState as S;
+    let path: &[EventKind] = match target {
+        S::CheckedIn => &[],
+        S::IdentityVerified => &[EventKind::VerifyIdentity],
+        S::FormRecorded => &[EventKind::VerifyIdentity, EventKind::RecordForm],
+        S::FormSigned => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned],
+        S::Submitted => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit],
+        S::Approved => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit, EventKind::Approve],
+        S::ReturnedForInfo => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit, EventKind::ReturnForInfo],
+        S::Rejected => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit, EventKind::Reject],
+        S::Unlocked => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit, EventKind::Approve, EventKind::ConfirmUnlock],
+        S::UnlockFailed => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit, EventKind::Approve, EventKind::RecordUnlockFailure],
+        S::Closed => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit, EventKind::Approve, EventKind::ConfirmUnlock, EventKind::Close],
+        S::Cancelled => &[EventKind::Cancel],
+        S::RefusedAuthorityFreeze => &[EventKind::RefuseAuthorityFreeze],
+    };
+    let mut c = new_case();
+    for k in path {
+        c = step(&c, &sid("tel01"), &event_of(*k, "sup01"), t0()).unwrap_or_else(|e| panic!("{k}: {e}"));
+    }
+    assert_eq!(c.state, target);
+    c
+}
+
+/// The expected table: (state, event) → next state, or None when illegal.
+fn expected(state: CaseState, event: EventKind) -> Option<CaseState> {
+    use CaseState as S;
+    use EventKind as E;
+    let terminal = matches!(state, S::Closed | S::Cancelled | S::Rejected | S::RefusedAuthorityFreeze);
+    if terminal {
+        return None;
+    }
+    match event {
+        E::VerifyIdentity => matches!(state, S::CheckedIn | S::IdentityVerified | S::ReturnedForInfo).then_some(S::IdentityVerified),
+        // needs a document that requires co-check: prc-id never does
+        E::CocheckIdentity => None,
+        E::RecordForm => matches!(state, S::IdentityVerified | S::FormRecorded | S::FormSigned | S::ReturnedForInfo).then_some(S::FormRecorded),
+        E::ConfirmSigned => (state == S::FormRecorded).then_some(S::FormSigned),
+        E::Submit => (state == S::FormSigned).then_some(S::Submitted),
+        E::Approve => (state == S::Submitted).then_some(S::Approved),
+        E::ReturnForInfo => (state == S::Submitted).then_some(S::ReturnedForInfo),
+        E::Reject => (state == S::Submitted).then_some(S::Rejected),
+        E::LogContact => Some(state),
+        E::ConfirmUnlock => matches!(state, S::Approved | S::UnlockFailed).then_some(S::Unlocked),
+        E::RecordUnlockFailure => matches!(state, S::Approved | S::UnlockFailed).then_some(S::UnlockFailed),
+        E::Close => (state == S::Unlocked).then_some(S::Closed),
+        E::Cancel => (state != S::Unlocked).then_some(S::Cancelled),
+        E::RefuseAuthorityFreeze => {
+            matches!(state, S::CheckedIn | S::IdentityVerified | S::FormRecorded | S::FormSigned | S::Submitted | S::ReturnedForInfo)
+                .then_some(S::RefusedAuthorityFreeze)
+        }
+    }
+}
+
+#[test]
+fn every_state_event_pair_matches_the_table() {
+    let mut checked = 0;
+    for &state in CaseState::ALL {
+        for &kind in EventKind::ALL {
+            let case = case_in(state);
+            let got = step(&case, &sid("tel01"), &event_of(kind, "sup01"), t0());
+            match (expected(state, kind), got) {
+                (Some(to), Ok(c)) => {
+                    assert_eq!(c.state, to, "{state} + {kind}");
+                    assert_eq!(c.version, case.version + 1);
+                    check_invariants(&c).unwrap_or_else(|e| panic!("{state} + {kind}: {e}"));
+                }
+                (None, Err(e)) => {
+                    // An illegal pair names the state and the event.
+                    if let WorkflowError::IllegalTransition { state: s, event } = &e {
+                        assert_eq!((*s, *event), (state, kind));
+                        let msg = CoreError::from(e.clone()).message;
+                        assert!(msg.contains(state.as_str()) && msg.contains(kind.as_str()), "{msg}");
+                    } else if kind != EventKind::CocheckIdentity {
+                        panic!("{state} + {kind}: unexpected refusal {e:?}");
+                    }
+                }
+                (exp, got) => panic!("{state} + {kind}: expected {exp:?}, got {got:?}"),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, CaseState::ALL.len() * EventKind::ALL.len());
+}
+
+#[test]
+fn next_state_table_agrees_with_allowed_events() {
+    for &state in CaseState::ALL {
+        let case = case_in(state);
+        for k in allowed_events(&case) {
+            assert!(step(&case, &sid("tel01"), &event_of(k, "sup01"), t0()).is_ok(), "{state}: {k} offered but refused");
+        }
+        for &k in EventKind::ALL {
+            if next_state(state, k).is_none() {
+                assert!(!allowed_events(&case).contains(&k));
+            }
+        }
+    }
+}
+
+#[test]
+fn four_eyes_refuses_a_maker_on_every_authorizing_path() {
+    // tel01 is the maker; sup01 made the form too in this variant.
+    let mut c = case_in(CaseState::FormRecorded);
+    c = step(&c, &sid("sup01"), &Event::RecordForm(form(LockCause::WrongPassword)), t0()).unwrap();
+    c = step(&c, &sid("tel01"), &Event::ConfirmSigned, t0()).unwrap();
+    c = step(&c, &sid("tel01"), &Event::Submit, t0()).unwrap();
+    for kind in [EventKind::Approve, EventKind::ReturnForInfo, EventKind::Reject] {
+        for who in ["tel01", "sup01"] {
+            let err = step(&c, &sid("tel01"), &event_of(kind, who), t0()).unwrap_err();
+            assert!(matches!(err, WorkflowError::FourEyes { .. }), "{kind} by {who}: {err:?}");
+            assert_eq!(CoreError::from(err).code, ErrorCode::FourEyes);
+        }
+    }
+    // Canonical ids: SUP01 is sup01.
+    let err = step(&c, &sid("tel01"), &event_of(EventKind::Approve, "SUP01"), t0()).unwrap_err();
+    assert!(matches!(err, WorkflowError::FourEyes { .. }));
+    // A non-maker may approve.
+    let approved = step(&c, &sid("tel01"), &event_of(EventKind::Approve, "sup02"), t0()).unwrap();
+    // confirm-unlock authorized by a maker is refused
+    let err = step(&approved, &sid("tel01"), &event_of(EventKind::ConfirmUnlock, "tel01"), t0()).unwrap_err();
+    assert!(matches!(err, WorkflowError::FourEyes { .. }));
+    // co-check by a maker is refused
+    let mut p = new_case();
+    p = step(&p, &sid("tel01"), &Event::VerifyIdentity(identity(true)), t0()).unwrap();
+    let err = step(&p, &sid("tel01"), &event_of(EventKind::CocheckIdentity, "tel01"), t0()).unwrap_err();
+    assert!(matches!(err, WorkflowError::FourEyes { .. }));
+}
+
+#[test]
+fn cochecker_is_not_a_maker_and_may_approve() {
+    let mut c = new_case();
+    c = step(&c, &sid("tel01"), &Event::VerifyIdentity(identity(true)), t0()).unwrap();
+    c = step(&c, &sid("tel01"), &Event::RecordForm(form(LockCause::WrongPassword)), t0()).unwrap();
+    c = step(&c, &sid("tel01"), &Event::ConfirmSigned, t0()).unwrap();
+    assert_eq!(step(&c, &sid("tel01"), &Event::Submit, t0()).unwrap_err(), WorkflowError::CoCheckRequired);
+    c = step(&c, &sid("tel01"), &event_of(EventKind::CocheckIdentity, "sup01"), t0()).unwrap();
+    assert!(!c.is_maker(&sid("sup01")));
+    c = step(&c, &sid("tel01"), &Event::Submit, t0()).unwrap();
+    c = step(&c, &sid("tel01"), &event_of(EventKind::Approve, "sup01"), t0()).unwrap();
+    c = step(&c, &sid("tel01"), &event_of(EventKind::ConfirmUnlock, "sup01"), t0()).unwrap();
+    assert_eq!(c.state, CaseState::Unlocked);
+}
+
+#[test]
+fn amended_form_must_be_signed_again() {
+    let c = case_in(CaseState::ReturnedForInfo);
+    let c = step(&c, &sid("tel01"), &Event::RecordForm(form(LockCause::SelfLocked)), t0()).unwrap();
+    assert_eq!(c.state, CaseState::FormRecorded);
+    assert!(c.form_signed_at.is_none());
+    assert_eq!(step(&c, &sid("tel01"), &Event::Submit, t0()).unwrap_err(), WorkflowError::IllegalTransition { state: CaseState::FormRecorded, event: EventKind::Submit });
+}
+
+#[test]
+fn authority_freeze_is_refused_and_never_unlocked() {
+    let c = case_in(CaseState::IdentityVerified);
+    let c = step(&c, &sid("tel01"), &Event::RecordForm(form(LockCause::AuthorityFreeze)), t0()).unwrap();
+    assert_eq!(c.state, CaseState::RefusedAuthorityFreeze);
+    assert!(allowed_events(&c).is_empty());
+    for &k in EventKind::ALL {
+        assert!(step(&c, &sid("tel01"), &event_of(k, "sup01"), t0()).is_err());
+    }
+}
+
+#[test]
+fn refusals_need_reasons() {
+    let c = case_in(CaseState::Submitted);
+    let e = Event::Authorize { decision: Decision::Reject, supervisor: sid("sup01"), reason_code: None, reason: " ".into() };
+    assert!(matches!(step(&c, &sid("tel01"), &e, t0()), Err(WorkflowError::ReasonRequired { .. })));
+    let e = Event::Cancel { reason: String::new() };
+    assert!(matches!(step(&c, &sid("tel01"), &e, t0()), Err(WorkflowError::ReasonRequired { .. })));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    /// Random event sequences by random actors never leave a case inconsistent: every accepted
+    /// step keeps the invariants, refused steps change nothing, terminal states absorb.
+    #[test]
+    fn random_sequences_keep_invariants(
+        seq in proptest::collection::vec((0usize..EventKind::ALL.len(), 0usize..4, 0usize..4, any::<bool>()), 0..40)
+    ) {
+        let people = ["tel01", "tel02", "sup01", "sup02"];
+        let mut c = new_case();
+        for (k, actor, sup, cocheck_doc) in seq {
+            let kind = EventKind::ALL[k];
+            let mut ev = event_of(kind, people[sup]);
+            if let Event::VerifyIdentity(r) = &mut ev { *r = identity(cocheck_doc); }
+            if let Event::RecordForm(f) = &mut ev {
+                if cocheck_doc && sup == 3 { f.lock_cause = Some(LockCause::AuthorityFreeze); }
+            }
+            let before = c.clone();
+            match step(&c, &sid(people[actor]), &ev, t0()) {
+                Ok(next) => {
+                    prop_assert!(!before.state.is_terminal(), "left terminal state {}", before.state);
+                    prop_assert_eq!(next.version, before.version + 1);
+                    if let Err(e) = check_invariants(&next) { prop_assert!(false, "{} + {}: {}", before.state, kind, e); }
+                    c = next;
+                }
+                Err(_) => prop_assert_eq!(&c, &before),
+            }
+        }
+    }
+}
