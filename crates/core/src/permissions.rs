@@ -1,1 +1,216 @@
-//! Being written by the lead.
+//! The role × action permission matrix (domain notes §2; issue 6 item 2).
+//!
+//! Tellers work cases; supervisors do everything a teller does plus authorize; administrators
+//! run the branch profile and staff accounts and never work cases; auditors read cases and the
+//! audit trail and change nothing.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{CoreError, CoreResult};
+use crate::model::Role;
+use crate::workflow::EventKind;
+
+/// Everything a person can ask the system to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum Action {
+    OpenCase,
+    VerifyIdentity,
+    CocheckIdentity,
+    RecordForm,
+    ConfirmSigned,
+    Submit,
+    Authorize,
+    LogContact,
+    ConfirmUnlock,
+    RecordUnlockFailure,
+    CloseCase,
+    CancelCase,
+    RefuseAuthorityFreeze,
+    ViewCases,
+    RevealPersonalData,
+    PrintCustomerCopy,
+    PrintBankCopy,
+    ViewAudit,
+    VerifyAudit,
+    ImportAppointments,
+    MarkNoShows,
+    ManageStaff,
+    ManageBranch,
+    LoadDemo,
+    Backup,
+    Restore,
+}
+
+impl Action {
+    pub const ALL: &'static [Action] = &[
+        Action::OpenCase,
+        Action::VerifyIdentity,
+        Action::CocheckIdentity,
+        Action::RecordForm,
+        Action::ConfirmSigned,
+        Action::Submit,
+        Action::Authorize,
+        Action::LogContact,
+        Action::ConfirmUnlock,
+        Action::RecordUnlockFailure,
+        Action::CloseCase,
+        Action::CancelCase,
+        Action::RefuseAuthorityFreeze,
+        Action::ViewCases,
+        Action::RevealPersonalData,
+        Action::PrintCustomerCopy,
+        Action::PrintBankCopy,
+        Action::ViewAudit,
+        Action::VerifyAudit,
+        Action::ImportAppointments,
+        Action::MarkNoShows,
+        Action::ManageStaff,
+        Action::ManageBranch,
+        Action::LoadDemo,
+        Action::Backup,
+        Action::Restore,
+    ];
+
+    /// The permission a workflow event needs from the person at the terminal. Authorizing
+    /// events are checked against the authenticating supervisor instead (see service).
+    pub fn for_event(kind: EventKind) -> Action {
+        match kind {
+            EventKind::VerifyIdentity => Action::VerifyIdentity,
+            EventKind::CocheckIdentity => Action::CocheckIdentity,
+            EventKind::RecordForm => Action::RecordForm,
+            EventKind::ConfirmSigned => Action::ConfirmSigned,
+            EventKind::Submit => Action::Submit,
+            EventKind::Approve | EventKind::ReturnForInfo | EventKind::Reject => Action::Authorize,
+            EventKind::LogContact => Action::LogContact,
+            EventKind::ConfirmUnlock => Action::ConfirmUnlock,
+            EventKind::RecordUnlockFailure => Action::RecordUnlockFailure,
+            EventKind::Close => Action::CloseCase,
+            EventKind::Cancel => Action::CancelCase,
+            EventKind::RefuseAuthorityFreeze => Action::RefuseAuthorityFreeze,
+        }
+    }
+}
+
+/// Whether `role` may perform `action`. The whole matrix is tested as a table.
+pub fn allows(role: Role, action: Action) -> bool {
+    use Action as A;
+    match role {
+        Role::Teller => matches!(
+            action,
+            A::OpenCase
+                | A::VerifyIdentity
+                | A::RecordForm
+                | A::ConfirmSigned
+                | A::Submit
+                | A::LogContact
+                | A::ConfirmUnlock
+                | A::RecordUnlockFailure
+                | A::CloseCase
+                | A::CancelCase
+                | A::RefuseAuthorityFreeze
+                | A::ViewCases
+                | A::RevealPersonalData
+                | A::PrintCustomerCopy
+                | A::PrintBankCopy
+                | A::ImportAppointments
+                | A::MarkNoShows
+        ),
+        Role::Supervisor => matches!(
+            action,
+            A::OpenCase
+                | A::VerifyIdentity
+                | A::CocheckIdentity
+                | A::RecordForm
+                | A::ConfirmSigned
+                | A::Submit
+                | A::Authorize
+                | A::LogContact
+                | A::ConfirmUnlock
+                | A::RecordUnlockFailure
+                | A::CloseCase
+                | A::CancelCase
+                | A::RefuseAuthorityFreeze
+                | A::ViewCases
+                | A::RevealPersonalData
+                | A::PrintCustomerCopy
+                | A::PrintBankCopy
+                | A::ViewAudit
+                | A::VerifyAudit
+                | A::ImportAppointments
+                | A::MarkNoShows
+        ),
+        Role::Admin => matches!(
+            action,
+            A::ManageStaff | A::ManageBranch | A::LoadDemo | A::Backup | A::Restore | A::ImportAppointments | A::VerifyAudit
+        ),
+        Role::Auditor => matches!(action, A::ViewCases | A::ViewAudit | A::VerifyAudit),
+    }
+}
+
+/// `Ok` when allowed, else a `forbidden` error naming role and action.
+pub fn require(role: Role, action: Action) -> CoreResult<()> {
+    if allows(role, action) {
+        Ok(())
+    } else {
+        Err(CoreError::forbidden(format!(
+            "role '{}' may not {}",
+            role,
+            serde_json::to_value(action).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The full matrix, spelled out: T teller, S supervisor, A admin, U auditor.
+    const MATRIX: &[(Action, &str)] = &[
+        (Action::OpenCase, "TS"),
+        (Action::VerifyIdentity, "TS"),
+        (Action::CocheckIdentity, "S"),
+        (Action::RecordForm, "TS"),
+        (Action::ConfirmSigned, "TS"),
+        (Action::Submit, "TS"),
+        (Action::Authorize, "S"),
+        (Action::LogContact, "TS"),
+        (Action::ConfirmUnlock, "TS"),
+        (Action::RecordUnlockFailure, "TS"),
+        (Action::CloseCase, "TS"),
+        (Action::CancelCase, "TS"),
+        (Action::RefuseAuthorityFreeze, "TS"),
+        (Action::ViewCases, "TSU"),
+        (Action::RevealPersonalData, "TS"),
+        (Action::PrintCustomerCopy, "TS"),
+        (Action::PrintBankCopy, "TS"),
+        (Action::ViewAudit, "SU"),
+        (Action::VerifyAudit, "SAU"),
+        (Action::ImportAppointments, "TSA"),
+        (Action::MarkNoShows, "TS"),
+        (Action::ManageStaff, "A"),
+        (Action::ManageBranch, "A"),
+        (Action::LoadDemo, "A"),
+        (Action::Backup, "A"),
+        (Action::Restore, "A"),
+    ];
+
+    #[test]
+    fn full_matrix() {
+        assert_eq!(MATRIX.len(), Action::ALL.len());
+        for (action, who) in MATRIX {
+            for (role, letter) in [(Role::Teller, 'T'), (Role::Supervisor, 'S'), (Role::Admin, 'A'), (Role::Auditor, 'U')] {
+                assert_eq!(allows(role, *action), who.contains(letter), "{role} × {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn require_names_role_and_action() {
+        let e = require(Role::Auditor, Action::Submit).unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::Forbidden);
+        assert!(e.message.contains("auditor") && e.message.contains("submit"));
+    }
+}

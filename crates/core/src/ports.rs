@@ -1,1 +1,241 @@
-//! Being written by the lead.
+//! The small traits the use cases are written against: the clock, entropy (ids and salts),
+//! and the store. Adapters live in other crates (`unlockdesk-store` for SQLite); the PDF
+//! renderer port is [`crate::print::Renderer`].
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::error::CoreResult;
+use crate::model::*;
+
+/// Wall-clock time, passed in so tests can pin it.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that returns a settable instant (tests, demo data).
+#[derive(Debug)]
+pub struct FixedClock(pub std::sync::Mutex<DateTime<Utc>>);
+impl FixedClock {
+    pub fn new(t: DateTime<Utc>) -> Self {
+        FixedClock(std::sync::Mutex::new(t))
+    }
+    pub fn set(&self, t: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = t;
+    }
+    pub fn advance(&self, d: chrono::Duration) {
+        let mut g = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *g += d;
+    }
+}
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Randomness: new ids and password salts.
+pub trait Entropy: Send + Sync {
+    fn uuid(&self) -> Uuid;
+    fn salt(&self) -> [u8; 16];
+}
+
+/// Operating-system randomness (UUID v4 uses the OS generator).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsEntropy;
+impl Entropy for OsEntropy {
+    fn uuid(&self) -> Uuid {
+        Uuid::new_v4()
+    }
+    fn salt(&self) -> [u8; 16] {
+        *Uuid::new_v4().as_bytes()
+    }
+}
+
+/// Outcome of an audited action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum Outcome {
+    Ok,
+    Refused,
+}
+
+/// An audit event before the store chains it (domain notes §6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditDraft {
+    pub at: DateTime<Utc>,
+    pub staff_id: String,
+    pub role: Option<Role>,
+    pub terminal: String,
+    pub case_id: Option<CaseId>,
+    /// kebab-case action, e.g. `open-case`, `approve`, `reveal`, `print`.
+    pub action: String,
+    pub from_state: Option<CaseState>,
+    pub to_state: Option<CaseState>,
+    pub reason: String,
+    pub outcome: Outcome,
+    /// Extra context as JSON text; never carries unmasked C2 values.
+    pub detail: String,
+}
+
+/// A stored, chained audit event: `hash` = SHA-256 over every column and `prev_hash`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AuditEvent {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    #[ts(type = "string")]
+    pub at: DateTime<Utc>,
+    pub staff_id: String,
+    pub role: Option<Role>,
+    pub terminal: String,
+    pub case_id: Option<CaseId>,
+    pub action: String,
+    pub from_state: Option<CaseState>,
+    pub to_state: Option<CaseState>,
+    pub reason: String,
+    pub outcome: Outcome,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Result of walking the audit chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AuditVerification {
+    pub ok: bool,
+    pub events: i64,
+    /// The first broken link: the event's seq, the hash expected there, the hash found.
+    pub broken_at: Option<i64>,
+    pub expected: Option<String>,
+    pub found: Option<String>,
+    pub problem: Option<String>,
+}
+
+/// One row of a case list (masked where it shows personal data).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseSummary {
+    pub id: CaseId,
+    pub case_number: String,
+    pub state: CaseState,
+    pub customer_name: String,
+    pub phone_masked: String,
+    pub lock_cause: Option<LockCause>,
+    #[ts(type = "string")]
+    pub opened_at: DateTime<Utc>,
+    #[ts(type = "string")]
+    pub updated_at: DateTime<Utc>,
+    pub opened_by: StaffId,
+}
+
+/// Filters for listing and finding cases. Every field narrows; empty finds all.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseQuery {
+    /// Branch-local day the case was opened.
+    #[ts(type = "string | null")]
+    pub day: Option<NaiveDate>,
+    pub state: Option<CaseState>,
+    /// Exact case number.
+    pub case_number: Option<String>,
+    /// Customer name prefix.
+    pub name_prefix: Option<String>,
+    /// Last 4 characters of the ID number or phone.
+    pub tail4: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// A printed document stored beside the database (`documents/`), recorded on the case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DocumentRecord {
+    pub id: String,
+    pub case_id: CaseId,
+    /// `application` or `receipt`.
+    pub kind: String,
+    /// `customer` or `bank`.
+    pub copy: String,
+    /// Path relative to the data directory, e.g. `documents/<case>/application-customer-1.pdf`.
+    pub path: String,
+    pub sha256: String,
+    pub bytes: i64,
+    #[ts(type = "string")]
+    pub at: DateTime<Utc>,
+    pub by: StaffId,
+}
+
+/// Which appointments a lookup matches; built by [`crate::service`] from the teller's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppointmentKey {
+    Reference(String),
+    Phone(String),
+    PhoneTail(String),
+    IdNumber(String),
+    IdTail(String),
+    NamePrefix(String),
+}
+
+/// The store, as seen by the use cases. `transact` runs `f` in one write transaction
+/// (`BEGIN IMMEDIATE`), committing when `f` returns `Ok` and rolling back otherwise;
+/// `read` runs `f` on a read snapshot.
+pub trait Store: Send + Sync {
+    fn transact<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> CoreResult<T>) -> CoreResult<T>;
+    fn read<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> CoreResult<T>) -> CoreResult<T>;
+    /// Walk the audit chain from the start.
+    fn verify_audit(&self) -> CoreResult<AuditVerification>;
+}
+
+/// Operations inside one transaction.
+pub trait StoreTx {
+    fn branch(&mut self) -> CoreResult<Option<Branch>>;
+    fn save_branch(&mut self, b: &Branch) -> CoreResult<()>;
+
+    fn staff(&mut self, id: &StaffId) -> CoreResult<Option<Staff>>;
+    fn list_staff(&mut self) -> CoreResult<Vec<Staff>>;
+    /// Errors with `conflict` when the id exists.
+    fn insert_staff(&mut self, s: &Staff) -> CoreResult<()>;
+    fn update_staff(&mut self, s: &Staff) -> CoreResult<()>;
+
+    fn case(&mut self, id: CaseId) -> CoreResult<Option<Case>>;
+    fn insert_case(&mut self, c: &Case) -> CoreResult<()>;
+    /// Write `c` only if the stored version is `expected_version`; else `conflict`.
+    fn update_case(&mut self, c: &Case, expected_version: i64) -> CoreResult<()>;
+    fn list_cases(&mut self, q: &CaseQuery, tz: &str) -> CoreResult<Vec<CaseSummary>>;
+    /// Next daily sequence number for case numbers of `day` (1-based).
+    fn next_case_seq(&mut self, day: NaiveDate) -> CoreResult<u32>;
+    fn count_cases(&mut self) -> CoreResult<i64>;
+
+    fn appointment(&mut self, id: AppointmentId) -> CoreResult<Option<Appointment>>;
+    fn appointment_by_reference(&mut self, reference: &str) -> CoreResult<Option<Appointment>>;
+    fn insert_appointment(&mut self, a: &Appointment) -> CoreResult<()>;
+    fn update_appointment(&mut self, a: &Appointment) -> CoreResult<()>;
+    /// Appointments whose slot starts on `day` (local), ordered by slot.
+    fn appointments_on(&mut self, day: NaiveDate) -> CoreResult<Vec<Appointment>>;
+    /// Lookup; appointments on `today` first, then most recent; at most `limit`.
+    fn find_appointments(&mut self, key: &AppointmentKey, today: NaiveDate, limit: u32) -> CoreResult<Vec<Appointment>>;
+
+    fn append_audit(&mut self, e: &AuditDraft) -> CoreResult<AuditEvent>;
+    fn case_history(&mut self, id: CaseId) -> CoreResult<Vec<AuditEvent>>;
+
+    /// The case id a previous call with this idempotency key produced, if any.
+    fn idempotent(&mut self, key: &str) -> CoreResult<Option<CaseId>>;
+    fn remember_idempotent(&mut self, key: &str, case_id: CaseId, at: DateTime<Utc>) -> CoreResult<()>;
+
+    /// Write `bytes` to the data directory and record it; returns the record.
+    fn save_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<DocumentRecord>;
+    fn documents(&mut self, case_id: CaseId) -> CoreResult<Vec<DocumentRecord>>;
+}

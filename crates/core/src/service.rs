@@ -1,1 +1,1286 @@
-//! Being written by the lead.
+//! The use cases: every step of the counter process, written against the ports.
+//!
+//! Each state-changing use case is **one** store transaction that loads the case, asks the
+//! pure [`workflow`](crate::workflow) for the next state, writes the case and its audit event,
+//! and commits. Refusals that matter to auditors (four-eyes, forbidden, failed
+//! authentication) are recorded as `refused` audit events in their own transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use ts_rs::TS;
+
+use crate::error::{CoreError, CoreResult, ErrorCode, FieldError};
+use crate::masking;
+use crate::model::*;
+use crate::normalize;
+use crate::passwords;
+use crate::permissions::{self, Action};
+use crate::ports::*;
+use crate::workflow::{self, Event, EventKind};
+
+/// Credentials typed at the moment of authorization (the supervisor's own id and password).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Credentials {
+    pub staff_id: String,
+    pub password: String,
+}
+
+/// A signed-in person at a terminal (desktop session).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Session {
+    pub staff: StaffView,
+    pub terminal: String,
+    #[ts(type = "string")]
+    pub signed_in_at: DateTime<Utc>,
+    #[ts(type = "string")]
+    pub last_activity: DateTime<Utc>,
+    /// Locked on demand or after idle minutes; unlocking needs the password again.
+    pub locked: bool,
+}
+
+impl Session {
+    pub fn actor(&self) -> Actor {
+        Actor { staff_id: self.staff.id.clone(), role: Some(self.staff.role), terminal: self.terminal.clone() }
+    }
+    /// True when idle longer than `idle_minutes` at `now` (issue 6 item 2).
+    pub fn is_idle(&self, now: DateTime<Utc>, idle_minutes: u32) -> bool {
+        idle_minutes > 0 && now - self.last_activity >= chrono::Duration::minutes(i64::from(idle_minutes))
+    }
+}
+
+/// First-run set-up: the branch and its first administrator.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SetupInput {
+    pub branch_code: String,
+    pub branch_name: String,
+    pub time_zone: String,
+    pub admin_id: String,
+    pub admin_name: String,
+    pub admin_password: String,
+}
+
+/// A new staff account; it must change the password at first sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NewStaff {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+/// Open a case from an appointment, or as a walk-in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OpenCaseInput {
+    pub appointment_id: Option<AppointmentId>,
+    /// Walk-in: customer name (required without an appointment).
+    #[serde(default)]
+    pub customer_name: String,
+    #[serde(default)]
+    pub phone: String,
+    pub lock_cause: Option<LockCause>,
+}
+
+/// What the teller enters at the identity step.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct IdentityInput {
+    /// A document kind of `id check` (`prc-id`, `passport-mrz`, `bank-card`, ...) or `e-id`.
+    pub kind: String,
+    /// The number; for `passport-mrz` the first MRZ line.
+    pub number: String,
+    /// Second MRZ line (passports only).
+    #[serde(default)]
+    pub mrz_line2: String,
+    /// Name as printed on the document (Chinese), or the Latin name for passports.
+    pub name_on_document: String,
+    /// e-ID verification reference, or the second factor used with a bank card.
+    #[serde(default)]
+    pub reference: String,
+}
+
+/// An operator contact to log.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ContactInput {
+    pub channel: ContactChannel,
+    pub ticket: String,
+    pub result: String,
+}
+
+/// The unlock as confirmed with the operator.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct UnlockInput {
+    pub operator_reference: String,
+    pub notified_via: NotificationChannel,
+}
+
+/// A failed unlock.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct UnlockFailureInput {
+    pub reason: String,
+    pub next: UnlockFailureNext,
+    #[serde(default)]
+    pub operator_ticket: String,
+}
+
+/// A case as shown to staff: personal numbers masked, the actions core allows, the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseView {
+    pub case: Case,
+    /// Events the state table allows now and the viewer's role may start.
+    pub allowed: Vec<EventKind>,
+    pub history: Vec<AuditEvent>,
+    pub documents: Vec<DocumentRecord>,
+    /// The refusal route for an authority-ordered freeze, when it applies.
+    pub freeze_route: Option<String>,
+}
+
+/// Personal fields that an audited reveal may show in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum RevealField {
+    IdNumber,
+    Phone,
+    BankCard,
+    WalletId,
+}
+
+/// The explanation given when a case is an authority-ordered freeze.
+pub const FREEZE_ROUTE: &str = "This wallet is frozen by order of a court or the police (不收不付 / 只收不付). \
+The counter cannot lift it. The customer must ask the ordering authority for a release \
+document (解除冻结通知书); the release is then processed by the bank's legal department, not at the counter.";
+
+/// The use cases over a store, a clock and an entropy source.
+pub struct Service<S: Store> {
+    store: S,
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
+}
+
+impl<S: Store> Service<S> {
+    pub fn new(store: S, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>) -> Self {
+        Service { store, clock, entropy }
+    }
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    // ---------------------------------------------------------------- branch & staff
+
+    /// True once a branch exists.
+    pub fn is_set_up(&self) -> CoreResult<bool> {
+        self.store.read(|tx| Ok(tx.branch()?.is_some()))
+    }
+
+    /// The branch profile. Errors: `not-set-up`.
+    pub fn branch(&self) -> CoreResult<Branch> {
+        self.store.read(|tx| tx.branch()?.ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "the branch is not set up yet")))
+    }
+
+    /// The branch's local date now ("today").
+    pub fn today(&self) -> CoreResult<NaiveDate> {
+        Ok(self.branch()?.local_date(self.now()))
+    }
+
+    /// First run on an empty store: branch profile and first administrator (who must change
+    /// the password at first sign-in? No: they chose it here). Errors: `already-set-up`,
+    /// `invalid` with fields `branch_code`, `branch_name`, `time_zone`, `staff_id`, `password`.
+    pub fn setup(&self, input: &SetupInput, terminal: &str) -> CoreResult<()> {
+        let mut errs = Vec::new();
+        let code = normalize::fold_width(input.branch_code.trim()).to_ascii_uppercase();
+        if code.is_empty() || code.len() > 12 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+            errs.push(FieldError::new("branch_code", "format", "1-12 letters or digits"));
+        }
+        if input.branch_name.trim().is_empty() {
+            errs.push(FieldError::new("branch_name", "required", "branch name is required"));
+        }
+        let tz = if input.time_zone.trim().is_empty() { "Asia/Shanghai".to_string() } else { input.time_zone.trim().to_string() };
+        if tz.parse::<chrono_tz::Tz>().is_err() {
+            errs.push(FieldError::new("time_zone", "one-of", format!("'{tz}' is not an IANA time zone")));
+        }
+        let admin = match StaffId::parse(&input.admin_id) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                errs.extend(e.fields);
+                None
+            }
+        };
+        if input.admin_name.trim().is_empty() {
+            errs.push(FieldError::new("admin_name", "required", "name is required"));
+        }
+        if let Err(e) = passwords::check_rules("password", &input.admin_password, &input.admin_id) {
+            errs.extend(e.fields);
+        }
+        if !errs.is_empty() {
+            return Err(CoreError::invalid(errs));
+        }
+        let admin = admin.expect("checked above");
+        let hash = passwords::hash(&input.admin_password, self.entropy.salt())?;
+        let now = self.now();
+        self.store.transact(|tx| {
+            if tx.branch()?.is_some() || !tx.list_staff()?.is_empty() {
+                return Err(CoreError::new(ErrorCode::AlreadySetUp, "the store is already set up"));
+            }
+            let branch = Branch {
+                code: code.clone(),
+                name: input.branch_name.trim().to_string(),
+                time_zone: tz.clone(),
+                idle_lock_minutes: 5,
+                max_failed_logins: 5,
+                extra_materials: vec![],
+                bank_copy_unmasked: true,
+                retention_years: 10,
+            };
+            tx.save_branch(&branch)?;
+            tx.insert_staff(&Staff {
+                id: admin.clone(),
+                name: input.admin_name.trim().to_string(),
+                role: Role::Admin,
+                password_hash: hash.clone(),
+                must_change_password: false,
+                failed_logins: 0,
+                locked: false,
+                disabled: false,
+                created_at: now,
+            })?;
+            tx.append_audit(&draft(now, &admin, Some(Role::Admin), terminal, None, "setup", None, None, "", Outcome::Ok, &format!("{{\"branch\":\"{code}\"}}")))?;
+            Ok(())
+        })
+    }
+
+    /// Sign in with staff id and password. Counts failures; locks the account after the
+    /// branch's `max_failed_logins`. Errors: `auth-failed`, `account-locked`,
+    /// `account-disabled`. A session of an account that must change its password is returned
+    /// with `staff.must_change_password = true`; every other use case refuses it until changed.
+    pub fn sign_in(&self, staff_id: &str, password: &str, terminal: &str) -> CoreResult<Session> {
+        let staff = self.authenticate(staff_id, password, terminal, "sign-in")?;
+        let now = self.now();
+        Ok(Session { staff: StaffView::from(&staff), terminal: terminal.to_string(), signed_in_at: now, last_activity: now, locked: false })
+    }
+
+    /// Check a password for a staff id, recording failures and lockouts (audited).
+    fn authenticate(&self, staff_id: &str, password: &str, terminal: &str, purpose: &str) -> CoreResult<Staff> {
+        let id = StaffId::parse(staff_id).map_err(|_| CoreError::new(ErrorCode::AuthFailed, "wrong staff id or password"))?;
+        let now = self.now();
+        // Verify outside the write lock: argon2 takes tens of milliseconds.
+        let staff = self.store.read(|tx| tx.staff(&id))?;
+        let Some(staff) = staff else {
+            // Hash anyway so timing does not reveal which ids exist.
+            let _ = passwords::verify(password, "$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+            self.audit_refusal(&id, None, terminal, None, purpose, "unknown staff id");
+            return Err(CoreError::new(ErrorCode::AuthFailed, "wrong staff id or password"));
+        };
+        if staff.disabled {
+            self.audit_refusal(&id, Some(staff.role), terminal, None, purpose, "account disabled");
+            return Err(CoreError::new(ErrorCode::AccountDisabled, "this account is disabled"));
+        }
+        if staff.locked {
+            self.audit_refusal(&id, Some(staff.role), terminal, None, purpose, "account locked");
+            return Err(CoreError::new(ErrorCode::AccountLocked, "this account is locked after failed sign-ins; an administrator must unlock it"));
+        }
+        let ok = passwords::verify(password, &staff.password_hash);
+        self.store.transact(|tx| {
+            let branch = tx.branch()?;
+            let max = branch.map(|b| b.max_failed_logins).unwrap_or(5).max(1);
+            let Some(mut s) = tx.staff(&id)? else { return Err(CoreError::new(ErrorCode::AuthFailed, "wrong staff id or password")) };
+            if ok {
+                if s.failed_logins != 0 {
+                    s.failed_logins = 0;
+                    tx.update_staff(&s)?;
+                }
+                tx.append_audit(&draft(now, &id, Some(s.role), terminal, None, purpose, None, None, "", Outcome::Ok, "{}"))?;
+                Ok(())
+            } else {
+                s.failed_logins += 1;
+                let lock = s.failed_logins >= max;
+                if lock {
+                    s.locked = true;
+                }
+                tx.update_staff(&s)?;
+                let reason = if lock { "wrong password; account locked" } else { "wrong password" };
+                tx.append_audit(&draft(now, &id, Some(s.role), terminal, None, purpose, None, None, reason, Outcome::Refused, &format!("{{\"failed_logins\":{}}}", s.failed_logins)))?;
+                Ok(())
+            }
+        })?;
+        if ok {
+            Ok(staff)
+        } else {
+            Err(CoreError::new(ErrorCode::AuthFailed, "wrong staff id or password"))
+        }
+    }
+
+    /// Authenticate an actor for one command (the CLI's `--as`), refusing accounts that must
+    /// change their password first.
+    pub fn actor_for(&self, staff_id: &str, password: &str, terminal: &str) -> CoreResult<Actor> {
+        let s = self.authenticate(staff_id, password, terminal, "authenticate")?;
+        if s.must_change_password {
+            return Err(CoreError::new(ErrorCode::PasswordChangeRequired, "change the password first (staff passwd)"));
+        }
+        Ok(Actor { staff_id: s.id, role: Some(s.role), terminal: terminal.to_string() })
+    }
+
+    /// Record activity on a session, locking it when it was idle too long. Errors:
+    /// `session-locked` (the caller must unlock with the password).
+    pub fn touch(&self, session: &mut Session) -> CoreResult<()> {
+        let now = self.now();
+        let idle = self.branch().map(|b| b.idle_lock_minutes).unwrap_or(5);
+        if session.locked || session.is_idle(now, idle) {
+            session.locked = true;
+            return Err(CoreError::new(ErrorCode::SessionLocked, "the session is locked; enter your password to continue"));
+        }
+        if session.staff.must_change_password {
+            return Err(CoreError::new(ErrorCode::PasswordChangeRequired, "change your password before continuing"));
+        }
+        session.last_activity = now;
+        Ok(())
+    }
+
+    /// Unlock a locked session with the same person's password.
+    pub fn unlock_session(&self, session: &mut Session, password: &str) -> CoreResult<()> {
+        let staff = self.authenticate(session.staff.id.as_str(), password, &session.terminal, "unlock-session")?;
+        session.staff = StaffView::from(&staff);
+        session.locked = false;
+        session.last_activity = self.now();
+        Ok(())
+    }
+
+    /// Change one's own password (also the forced change at first sign-in).
+    /// Errors: `auth-failed` (old password), `invalid` (`new_password` rules or reuse).
+    pub fn change_password(&self, staff_id: &str, old: &str, new: &str, terminal: &str) -> CoreResult<StaffView> {
+        let staff = self.authenticate(staff_id, old, terminal, "change-password-auth")?;
+        passwords::check_rules("new_password", new, staff.id.as_str())?;
+        if old == new {
+            return Err(CoreError::field("new_password", "reuse", "the new password must differ from the old one"));
+        }
+        let hash = passwords::hash(new, self.entropy.salt())?;
+        let now = self.now();
+        self.store.transact(|tx| {
+            let mut s = tx.staff(&staff.id)?.ok_or_else(|| CoreError::not_found("staff"))?;
+            s.password_hash = hash.clone();
+            s.must_change_password = false;
+            tx.update_staff(&s)?;
+            tx.append_audit(&draft(now, &s.id, Some(s.role), terminal, None, "change-password", None, None, "", Outcome::Ok, "{}"))?;
+            Ok(StaffView::from(&s))
+        })
+    }
+
+    /// Add a staff account (admin). Errors: `forbidden`, `conflict` (id exists), `invalid`.
+    pub fn add_staff(&self, actor: &Actor, input: &NewStaff) -> CoreResult<StaffView> {
+        self.permit(actor, Action::ManageStaff, None)?;
+        let id = StaffId::parse(&input.id)?;
+        let mut errs = Vec::new();
+        if input.name.trim().is_empty() {
+            errs.push(FieldError::new("name", "required", "name is required"));
+        }
+        if let Err(e) = passwords::check_rules("password", &input.password, id.as_str()) {
+            errs.extend(e.fields);
+        }
+        if !errs.is_empty() {
+            return Err(CoreError::invalid(errs));
+        }
+        let hash = passwords::hash(&input.password, self.entropy.salt())?;
+        let now = self.now();
+        self.store.transact(|tx| {
+            self.check_actor(tx, actor)?;
+            if tx.staff(&id)?.is_some() {
+                return Err(CoreError::conflict(format!("staff id '{id}' already exists (no shared accounts)")));
+            }
+            let s = Staff {
+                id: id.clone(),
+                name: input.name.trim().to_string(),
+                role: input.role,
+                password_hash: hash.clone(),
+                must_change_password: true,
+                failed_logins: 0,
+                locked: false,
+                disabled: false,
+                created_at: now,
+            };
+            tx.insert_staff(&s)?;
+            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, None, "staff-add", None, None, "", Outcome::Ok, &format!("{{\"staff\":\"{id}\",\"role\":\"{}\"}}", input.role)))?;
+            Ok(StaffView::from(&s))
+        })
+    }
+
+    /// Reset a staff password (admin): the account must change it at next sign-in.
+    pub fn reset_password(&self, actor: &Actor, staff_id: &str, new_password: &str) -> CoreResult<StaffView> {
+        self.permit(actor, Action::ManageStaff, None)?;
+        let id = StaffId::parse(staff_id)?;
+        passwords::check_rules("password", new_password, id.as_str())?;
+        let hash = passwords::hash(new_password, self.entropy.salt())?;
+        self.update_staff_with(actor, &id, "staff-reset-password", |s| {
+            s.password_hash = hash.clone();
+            s.must_change_password = true;
+            s.failed_logins = 0;
+            s.locked = false;
+        })
+    }
+
+    /// Disable or re-enable an account (admin). An admin cannot disable themself.
+    pub fn set_staff_disabled(&self, actor: &Actor, staff_id: &str, disabled: bool) -> CoreResult<StaffView> {
+        self.permit(actor, Action::ManageStaff, None)?;
+        let id = StaffId::parse(staff_id)?;
+        if disabled && id == actor.staff_id {
+            return Err(CoreError::field("staff_id", "self", "you cannot disable your own account"));
+        }
+        self.update_staff_with(actor, &id, if disabled { "staff-disable" } else { "staff-enable" }, |s| s.disabled = disabled)
+    }
+
+    /// Unlock an account after a lockout (admin).
+    pub fn unlock_staff(&self, actor: &Actor, staff_id: &str) -> CoreResult<StaffView> {
+        self.permit(actor, Action::ManageStaff, None)?;
+        let id = StaffId::parse(staff_id)?;
+        self.update_staff_with(actor, &id, "staff-unlock", |s| {
+            s.locked = false;
+            s.failed_logins = 0;
+        })
+    }
+
+    fn update_staff_with(&self, actor: &Actor, id: &StaffId, action: &str, f: impl FnOnce(&mut Staff)) -> CoreResult<StaffView> {
+        let now = self.now();
+        self.store.transact(|tx| {
+            self.check_actor(tx, actor)?;
+            let mut s = tx.staff(id)?.ok_or_else(|| CoreError::not_found(format!("staff '{id}'")))?;
+            f(&mut s);
+            tx.update_staff(&s)?;
+            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, None, action, None, None, "", Outcome::Ok, &format!("{{\"staff\":\"{id}\"}}")))?;
+            Ok(StaffView::from(&s))
+        })
+    }
+
+    /// All staff accounts (admin).
+    pub fn list_staff(&self, actor: &Actor) -> CoreResult<Vec<StaffView>> {
+        self.permit(actor, Action::ManageStaff, None)?;
+        self.store.read(|tx| Ok(tx.list_staff()?.iter().map(StaffView::from).collect()))
+    }
+
+    /// Update the branch settings (admin). The code cannot change once cases exist.
+    pub fn update_branch(&self, actor: &Actor, branch: &Branch) -> CoreResult<Branch> {
+        self.permit(actor, Action::ManageBranch, None)?;
+        let mut errs = Vec::new();
+        if branch.name.trim().is_empty() {
+            errs.push(FieldError::new("branch_name", "required", "branch name is required"));
+        }
+        if branch.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            errs.push(FieldError::new("time_zone", "one-of", format!("'{}' is not an IANA time zone", branch.time_zone)));
+        }
+        if !(1..=120).contains(&branch.idle_lock_minutes) {
+            errs.push(FieldError::new("idle_lock_minutes", "range", "1 to 120 minutes"));
+        }
+        if !(1..=20).contains(&branch.max_failed_logins) {
+            errs.push(FieldError::new("max_failed_logins", "range", "1 to 20"));
+        }
+        if branch.retention_years < 10 {
+            errs.push(FieldError::new("retention_years", "range", "signed forms are kept at least 10 years"));
+        }
+        if !errs.is_empty() {
+            return Err(CoreError::invalid(errs));
+        }
+        let now = self.now();
+        self.store.transact(|tx| {
+            self.check_actor(tx, actor)?;
+            let old = tx.branch()?.ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "not set up"))?;
+            let mut b = branch.clone();
+            b.name = b.name.trim().to_string();
+            if b.code != old.code && tx.count_cases()? > 0 {
+                return Err(CoreError::field("branch_code", "immutable", "the branch code is printed on existing cases and cannot change"));
+            }
+            b.extra_materials = b.extra_materials.iter().map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
+            tx.save_branch(&b)?;
+            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, None, "branch-update", None, None, "", Outcome::Ok, "{}"))?;
+            Ok(b)
+        })
+    }
+
+    // ---------------------------------------------------------------- permissions
+
+    /// Role check, auditing the refusal.
+    fn permit(&self, actor: &Actor, action: Action, case: Option<CaseId>) -> CoreResult<()> {
+        let Some(role) = actor.role else {
+            return Err(CoreError::forbidden("a signed-in staff member is required"));
+        };
+        permissions::require(role, action).inspect_err(|e| {
+            self.audit_refusal(&actor.staff_id, Some(role), &actor.terminal, case, "permission", &e.message);
+        })
+    }
+
+    /// Inside a transaction: the actor's account still exists, is enabled, unlocked, and has
+    /// the role the session claims.
+    fn check_actor(&self, tx: &mut dyn StoreTx, actor: &Actor) -> CoreResult<()> {
+        let s = tx.staff(&actor.staff_id)?.ok_or_else(|| CoreError::new(ErrorCode::AuthFailed, "unknown staff"))?;
+        if s.disabled {
+            return Err(CoreError::new(ErrorCode::AccountDisabled, "this account is disabled"));
+        }
+        if s.locked {
+            return Err(CoreError::new(ErrorCode::AccountLocked, "this account is locked"));
+        }
+        if Some(s.role) != actor.role {
+            return Err(CoreError::forbidden("the account's role has changed; sign in again"));
+        }
+        if s.must_change_password {
+            return Err(CoreError::new(ErrorCode::PasswordChangeRequired, "change the password first"));
+        }
+        Ok(())
+    }
+
+    fn audit_refusal(&self, who: &StaffId, role: Option<Role>, terminal: &str, case: Option<CaseId>, action: &str, reason: &str) {
+        let now = self.now();
+        let d = draft(now, who, role, terminal, case, action, None, None, reason, Outcome::Refused, "{}");
+        // A refusal that cannot be recorded must not hide the original error.
+        let _ = self.store.transact(|tx| tx.append_audit(&d).map(|_| ()));
+    }
+
+    // ---------------------------------------------------------------- cases
+
+    /// Open a case at check-in (from an appointment) or as a walk-in. A case whose lock cause
+    /// is an authority-ordered freeze is refused at once (`refused-authority-freeze`).
+    /// `idem`: an idempotency key; a repeated call returns the first call's case.
+    pub fn open_case(&self, actor: &Actor, input: &OpenCaseInput, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::OpenCase, None)?;
+        let now = self.now();
+        let mut errs = Vec::new();
+        let phone = if input.phone.trim().is_empty() { String::new() } else { match normalize_phone(&input.phone) {
+            Ok(p) => p,
+            Err(e) => { errs.push(e); String::new() }
+        }};
+        if input.appointment_id.is_none() && input.customer_name.trim().is_empty() {
+            errs.push(FieldError::new("customer_name", "required", "a walk-in needs the customer's name"));
+        }
+        if !errs.is_empty() {
+            return Err(CoreError::invalid(errs));
+        }
+        let id = CaseId(self.entropy.uuid());
+        let case_id = self.store.transact(|tx| {
+            self.check_actor(tx, actor)?;
+            if let Some(key) = idem {
+                if let Some(existing) = tx.idempotent(key)? {
+                    return Ok(existing);
+                }
+            }
+            let branch = tx.branch()?.ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "not set up"))?;
+            let day = branch.local_date(now);
+            let seq = tx.next_case_seq(day)?;
+            let mut case = Case {
+                id,
+                case_number: format!("{}-{}-{:04}", branch.code, day.format("%Y%m%d"), seq),
+                state: CaseState::CheckedIn,
+                version: 1,
+                appointment_id: input.appointment_id,
+                customer_name: input.customer_name.trim().to_string(),
+                phone: phone.clone(),
+                lock_cause: input.lock_cause,
+                opened_by: actor.staff_id.clone(),
+                opened_at: now,
+                updated_at: now,
+                makers: vec![actor.staff_id.clone()],
+                identity: None,
+                form: None,
+                form_signed_at: None,
+                authorization: None,
+                unlock: None,
+                unlock_failures: vec![],
+                contacts: vec![],
+                last_reason: String::new(),
+            };
+            if let Some(aid) = input.appointment_id {
+                let mut a = tx.appointment(aid)?.ok_or_else(|| CoreError::not_found("appointment"))?;
+                if a.case_id.is_some() || !matches!(a.status, AppointmentStatus::Waiting | AppointmentStatus::NoShow) {
+                    return Err(CoreError::conflict(format!("appointment {} is already {}", a.reference, a.status)));
+                }
+                case.customer_name = a.name.clone();
+                case.phone = a.phone.clone();
+                case.lock_cause = input.lock_cause.or(Some(a.lock_cause));
+                a.status = AppointmentStatus::InProgress;
+                a.case_id = Some(id);
+                tx.update_appointment(&a)?;
+            }
+            tx.insert_case(&case)?;
+            let detail = format!("{{\"case_number\":\"{}\",\"appointment\":{}}}", case.case_number, input.appointment_id.is_some());
+            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, Some(id), "open-case", None, Some(CaseState::CheckedIn), "", Outcome::Ok, &detail))?;
+            if case.lock_cause == Some(LockCause::AuthorityFreeze) {
+                let ev = Event::RefuseAuthorityFreeze { reason: "authority-freeze recorded at check-in".into() };
+                let next = workflow::step(&case, &actor.staff_id, &ev, now)?;
+                tx.update_case(&next, case.version)?;
+                tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, Some(id), EventKind::RefuseAuthorityFreeze.as_str(), Some(case.state), Some(next.state), &next.last_reason, Outcome::Ok, "{}"))?;
+            }
+            if let Some(key) = idem {
+                tx.remember_idempotent(key, id, now)?;
+            }
+            Ok(id)
+        })?;
+        self.case_view(actor, case_id)
+    }
+
+    /// Run one workflow event on a case in one transaction: load, check the actor, apply the
+    /// pure state machine, write the case (version-checked) and its audit event.
+    fn transition(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        idem: Option<&str>,
+        make: impl FnOnce(&Case, &Branch) -> CoreResult<Event>,
+        audit_detail: impl FnOnce(&Case) -> String,
+    ) -> CoreResult<CaseView> {
+        let now = self.now();
+        let res = self.store.transact(|tx| {
+            self.check_actor(tx, actor)?;
+            if let Some(key) = idem {
+                if tx.idempotent(key)?.is_some() {
+                    return Ok(());
+                }
+            }
+            let case = tx.case(case_id)?.ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            let branch = tx.branch()?.ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "not set up"))?;
+            let event = make(&case, &branch)?;
+            let kind = event.kind();
+            let next = workflow::step(&case, &actor.staff_id, &event, now)?;
+            tx.update_case(&next, case.version)?;
+            let reason = match &event {
+                Event::Authorize { reason_code, reason, .. } => {
+                    [reason_code.clone().unwrap_or_default(), reason.clone()].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(": ")
+                }
+                Event::Cancel { reason } | Event::RefuseAuthorityFreeze { reason } => reason.clone(),
+                Event::RecordUnlockFailure(f) => f.reason.clone(),
+                _ => String::new(),
+            };
+            let action = if kind == EventKind::RecordForm && case.form.is_some() { "amend-form" } else { kind.as_str() };
+            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, Some(case_id), action, Some(case.state), Some(next.state), &masking::scrub_digits(&reason), Outcome::Ok, &audit_detail(&next)))?;
+            if let Some(aid) = next.appointment_id {
+                if next.state.is_terminal() {
+                    if let Some(mut a) = tx.appointment(aid)? {
+                        a.status = AppointmentStatus::Done;
+                        tx.update_appointment(&a)?;
+                    }
+                }
+            }
+            if let Some(key) = idem {
+                tx.remember_idempotent(key, case_id, now)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = &res {
+            if matches!(e.code, ErrorCode::FourEyes | ErrorCode::AuthorityFreeze) {
+                self.audit_refusal(&actor.staff_id, actor.role, &actor.terminal, Some(case_id), "refused-step", &e.message);
+            }
+        }
+        res?;
+        self.case_view(actor, case_id)
+    }
+
+    /// Authenticate the supervisor at this moment and check the role (issue 6 item 1).
+    fn supervisor(&self, creds: &Credentials, terminal: &str, case_id: CaseId) -> CoreResult<StaffId> {
+        let s = self.authenticate(&creds.staff_id, &creds.password, terminal, "authorize-auth")?;
+        if !permissions::allows(s.role, Action::Authorize) {
+            self.audit_refusal(&s.id, Some(s.role), terminal, Some(case_id), "authorize", "not a supervisor");
+            return Err(CoreError::forbidden(format!("{} is not a supervisor", s.id)));
+        }
+        if s.must_change_password {
+            return Err(CoreError::new(ErrorCode::PasswordChangeRequired, "the supervisor must change their password first"));
+        }
+        Ok(s.id)
+    }
+
+    /// Identity step: check the document to its standard, compare names, refuse expired
+    /// documents (with the expiry date), flag non-ID-card documents for the supervisor's
+    /// co-check and minors for the guardian/agent path.
+    /// Errors: `invalid` with fields `kind`, `number`, `mrz_line2`, `name_on_document`, `reference`.
+    pub fn verify_identity(&self, actor: &Actor, case_id: CaseId, input: &IdentityInput, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::VerifyIdentity, Some(case_id))?;
+        let now = self.now();
+        let today = self.today()?;
+        let record = identity_record(input, today)?;
+        let by = actor.staff_id.clone();
+        self.transition(
+            actor,
+            case_id,
+            idem,
+            move |case, _| {
+                let mut record = record;
+                let expected = normalize::name_key(&case.customer_name);
+                if record.kind != "passport-mrz" && !expected.is_empty() && normalize::name_key(&record.name_on_document) != expected {
+                    record.name_matches = false;
+                }
+                if !record.name_matches {
+                    return Err(CoreError::field("name_on_document", "name-mismatch", format!(
+                        "the name on the document does not match the customer ({})", masking::name(&case.customer_name))));
+                }
+                Ok(Event::VerifyIdentity(IdentityRecord { checked_by: by, checked_at: now, ..record }))
+            },
+            |c| {
+                let i = c.identity.as_ref();
+                format!("{{\"kind\":\"{}\",\"number\":\"{}\",\"cocheck\":{}}}", i.map(|i| i.kind.as_str()).unwrap_or(""), i.map(|i| masking::id_number(&i.number)).unwrap_or_default(), i.is_some_and(|i| i.needs_cocheck))
+            },
+        )
+    }
+
+    /// The supervisor's co-check of a document other than the resident ID card (双人审核).
+    pub fn cocheck_identity(&self, actor: &Actor, case_id: CaseId, supervisor: &Credentials, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::ViewCases, Some(case_id))?;
+        let sup = self.supervisor(supervisor, &actor.terminal, case_id)?;
+        let sup2 = sup.clone();
+        self.transition(actor, case_id, idem, move |_, _| Ok(Event::CoCheckIdentity { supervisor: sup }), move |_| format!("{{\"supervisor\":\"{sup2}\"}}"))
+    }
+
+    /// Record (or amend) the application form. Validates every field; numbers are
+    /// normalised and checked (phone, card, ID). Errors: `invalid` with dotted field names.
+    pub fn record_form(&self, actor: &Actor, case_id: CaseId, form: &ApplicationForm, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::RecordForm, Some(case_id))?;
+        let today = self.today()?;
+        let form = validate_form(form, today)?;
+        self.transition(actor, case_id, idem, move |case, branch| {
+            // Materials: the three standard ones plus the branch's extras must be ticked.
+            let mut missing = Vec::new();
+            for m in required_materials(branch) {
+                if !form.materials.iter().any(|x| x == &m) {
+                    missing.push(m);
+                }
+            }
+            if !missing.is_empty() && form.lock_cause != Some(LockCause::AuthorityFreeze) {
+                return Err(CoreError::field("materials", "required", format!("materials not presented: {}", missing.join(", "))));
+            }
+            if let Some(id) = &case.identity {
+                if id.minor && form.agent.is_none() {
+                    return Err(CoreError::field("agent", "required", "the customer is a minor: a guardian must act as agent"));
+                }
+            }
+            Ok(Event::RecordForm(form))
+        }, |c| format!("{{\"lock_cause\":\"{}\"}}", c.lock_cause.map(|l| l.as_str()).unwrap_or("")))
+    }
+
+    /// The teller confirms the signed paper is in hand.
+    pub fn confirm_signed(&self, actor: &Actor, case_id: CaseId, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::ConfirmSigned, Some(case_id))?;
+        self.transition(actor, case_id, idem, |_, _| Ok(Event::ConfirmSigned), |_| "{}".into())
+    }
+
+    /// Submit for the supervisor's authorization.
+    pub fn submit(&self, actor: &Actor, case_id: CaseId, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::Submit, Some(case_id))?;
+        self.transition(actor, case_id, idem, |_, _| Ok(Event::Submit), |_| "{}".into())
+    }
+
+    /// The supervisor's decision, authenticated at this moment with the supervisor's own
+    /// credentials (whoever is signed in). Four-eyes is checked by the workflow. Errors:
+    /// `auth-failed`, `forbidden` (not a supervisor), `four-eyes`, `illegal-transition`
+    /// ("already decided" when another approval won), `invalid` (reason required).
+    pub fn authorize(&self, actor: &Actor, case_id: CaseId, supervisor: &Credentials, decision: Decision, reason_code: Option<&str>, reason: &str, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::ViewCases, Some(case_id))?;
+        if let Some(code) = reason_code {
+            if !REASON_CODES.contains(&code) {
+                return Err(CoreError::field("reason_code", "one-of", format!("'{code}' is not one of: {}", REASON_CODES.join(", "))));
+            }
+        }
+        let sup = self.supervisor(supervisor, &actor.terminal, case_id)?;
+        let sup2 = sup.clone();
+        let reason = reason.trim().to_string();
+        let code = reason_code.map(str::to_owned);
+        self.transition(actor, case_id, idem, move |case, _| {
+            if case.state != CaseState::Submitted && case.authorization.is_some() {
+                return Err(CoreError::conflict(format!("already decided: the case is {}", case.state)));
+            }
+            Ok(Event::Authorize { decision, supervisor: sup, reason_code: code, reason })
+        }, move |_| format!("{{\"supervisor\":\"{sup2}\",\"decision\":\"{decision}\"}}"))
+    }
+
+    /// Log a contact with the wallet operator (channel, ticket, result; time is now).
+    pub fn log_contact(&self, actor: &Actor, case_id: CaseId, input: &ContactInput, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::LogContact, Some(case_id))?;
+        let mut errs = Vec::new();
+        if input.ticket.trim().is_empty() {
+            errs.push(FieldError::new("ticket", "required", "the operator's ticket number is required"));
+        }
+        if input.result.trim().is_empty() {
+            errs.push(FieldError::new("result", "required", "the result of the contact is required"));
+        }
+        if !errs.is_empty() {
+            return Err(CoreError::invalid(errs));
+        }
+        let c = OperatorContact { channel: input.channel, at: self.now(), ticket: input.ticket.trim().into(), result: input.result.trim().into(), by: actor.staff_id.clone() };
+        self.transition(actor, case_id, idem, move |_, _| Ok(Event::LogContact(c)), |c| {
+            let last = c.contacts.last();
+            format!("{{\"channel\":\"{}\",\"ticket\":{}}}", last.map(|l| l.channel.as_str()).unwrap_or(""), serde_json::to_string(&last.map(|l| l.ticket.clone()).unwrap_or_default()).unwrap_or_default())
+        })
+    }
+
+    /// Confirm the unlock carried out with the operator; a supervisor authorizes at this
+    /// moment. Never possible for an authority-ordered freeze.
+    pub fn confirm_unlock(&self, actor: &Actor, case_id: CaseId, supervisor: &Credentials, input: &UnlockInput, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::ConfirmUnlock, Some(case_id))?;
+        if input.operator_reference.trim().is_empty() {
+            return Err(CoreError::field("operator_reference", "required", "the operator's reference is required"));
+        }
+        let sup = self.supervisor(supervisor, &actor.terminal, case_id)?;
+        let now = self.now();
+        let rec = UnlockRecord {
+            operator_reference: input.operator_reference.trim().to_string(),
+            notified_via: input.notified_via,
+            notified_at: now,
+            confirmed_by: actor.staff_id.clone(),
+            authorized_by: sup,
+            at: now,
+        };
+        self.transition(actor, case_id, idem, move |_, _| Ok(Event::ConfirmUnlock(rec)), |c| {
+            format!("{{\"authorized_by\":\"{}\"}}", c.unlock.as_ref().map(|u| u.authorized_by.as_str()).unwrap_or(""))
+        })
+    }
+
+    /// Record a failed unlock: retry later, or escalate to the operator.
+    pub fn record_unlock_failure(&self, actor: &Actor, case_id: CaseId, input: &UnlockFailureInput, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::RecordUnlockFailure, Some(case_id))?;
+        let f = UnlockFailure { reason: input.reason.trim().into(), next: input.next, operator_ticket: input.operator_ticket.trim().into(), by: actor.staff_id.clone(), at: self.now() };
+        self.transition(actor, case_id, idem, move |_, _| Ok(Event::RecordUnlockFailure(f)), |c| {
+            format!("{{\"next\":\"{}\"}}", c.unlock_failures.last().map(|f| f.next.as_str()).unwrap_or(""))
+        })
+    }
+
+    /// Close an unlocked case (receipt handed over).
+    pub fn close_case(&self, actor: &Actor, case_id: CaseId, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::CloseCase, Some(case_id))?;
+        self.transition(actor, case_id, idem, |_, _| Ok(Event::Close), |_| "{}".into())
+    }
+
+    /// Cancel a case (reason required).
+    pub fn cancel_case(&self, actor: &Actor, case_id: CaseId, reason: &str, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::CancelCase, Some(case_id))?;
+        let reason = reason.trim().to_string();
+        self.transition(actor, case_id, idem, move |_, _| Ok(Event::Cancel { reason }), |_| "{}".into())
+    }
+
+    /// Refuse a case as an authority-ordered freeze (recognised during the interview).
+    pub fn refuse_authority_freeze(&self, actor: &Actor, case_id: CaseId, reason: &str, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.permit(actor, Action::RefuseAuthorityFreeze, Some(case_id))?;
+        let reason = reason.trim().to_string();
+        self.transition(actor, case_id, idem, move |_, _| Ok(Event::RefuseAuthorityFreeze { reason }), |_| "{}".into())
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /// One case, masked, with allowed actions for the viewer's role and its history.
+    pub fn case_view(&self, actor: &Actor, case_id: CaseId) -> CoreResult<CaseView> {
+        self.permit(actor, Action::ViewCases, Some(case_id))?;
+        let (case, history, documents) = self.store.read(|tx| {
+            let c = tx.case(case_id)?.ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            Ok((c, tx.case_history(case_id)?, tx.documents(case_id)?))
+        })?;
+        let role = actor.role;
+        let allowed = workflow::allowed_events(&case)
+            .into_iter()
+            .filter(|k| {
+                role.is_some_and(|r| {
+                    if k.needs_supervisor() && *k != EventKind::ConfirmUnlock {
+                        // Authorization happens in a dialog with the supervisor's own credentials:
+                        // offered to anyone who may work the case.
+                        permissions::allows(r, Action::ViewCases) && permissions::allows(r, Action::Submit)
+                    } else {
+                        permissions::allows(r, Action::for_event(*k))
+                    }
+                })
+            })
+            .collect();
+        let freeze_route = (case.state == CaseState::RefusedAuthorityFreeze || case.lock_cause == Some(LockCause::AuthorityFreeze)).then(|| FREEZE_ROUTE.to_string());
+        Ok(CaseView { case: mask_case(&case), allowed, history, documents, freeze_route })
+    }
+
+    /// The full, unmasked case for in-process consumers that need it (printing the bank copy).
+    /// Not exposed to the UI.
+    pub fn case_unmasked(&self, actor: &Actor, case_id: CaseId) -> CoreResult<Case> {
+        self.permit(actor, Action::ViewCases, Some(case_id))?;
+        self.store.read(|tx| tx.case(case_id)?.ok_or_else(|| CoreError::not_found(format!("case {case_id}"))))
+    }
+
+    /// Cases matching a query (masked summaries).
+    pub fn list_cases(&self, actor: &Actor, q: &CaseQuery) -> CoreResult<Vec<CaseSummary>> {
+        self.permit(actor, Action::ViewCases, None)?;
+        let tz = self.branch()?.time_zone;
+        self.store.read(|tx| tx.list_cases(q, &tz))
+    }
+
+    /// Find cases from one search box: a case number, a name, or 4 trailing characters of the
+    /// ID number or phone.
+    pub fn find_cases(&self, actor: &Actor, text: &str) -> CoreResult<Vec<CaseSummary>> {
+        let t = normalize::fold_width(text.trim());
+        if t.is_empty() {
+            return Err(CoreError::field("query", "required", "type a case number, a name, or the last 4 of the ID or phone"));
+        }
+        let upper = t.to_ascii_uppercase();
+        let q = if upper.matches('-').count() == 2 && upper.chars().any(|c| c.is_ascii_digit()) {
+            CaseQuery { case_number: Some(upper), limit: Some(50), ..Default::default() }
+        } else if upper.len() == 4 && upper.chars().all(|c| c.is_ascii_digit() || c == 'X') {
+            CaseQuery { tail4: Some(upper), limit: Some(50), ..Default::default() }
+        } else {
+            CaseQuery { name_prefix: Some(t.to_string()), limit: Some(50), ..Default::default() }
+        };
+        self.list_cases(actor, &q)
+    }
+
+    /// Show one personal value in full: permitted roles only, with a typed reason, audited.
+    pub fn reveal(&self, actor: &Actor, case_id: CaseId, field: RevealField, reason: &str) -> CoreResult<String> {
+        self.permit(actor, Action::RevealPersonalData, Some(case_id))?;
+        if reason.trim().chars().count() < 4 {
+            return Err(CoreError::field("reason", "required", "type why the full value is needed"));
+        }
+        let now = self.now();
+        self.store.transact(|tx| {
+            self.check_actor(tx, actor)?;
+            let c = tx.case(case_id)?.ok_or_else(|| CoreError::not_found("case"))?;
+            let form = c.form.as_ref();
+            let value = match field {
+                RevealField::IdNumber => c.identity.as_ref().map(|i| i.number.clone()).or_else(|| form.map(|f| f.id_number.clone())),
+                RevealField::Phone => Some(c.phone.clone()).filter(|p| !p.is_empty()),
+                RevealField::BankCard => form.map(|f| f.bank_card.clone()).filter(|v| !v.is_empty()),
+                RevealField::WalletId => form.map(|f| f.wallet_id.clone()).filter(|v| !v.is_empty()),
+            }
+            .ok_or_else(|| CoreError::not_found("that value is not on the case"))?;
+            let f = serde_json::to_value(field).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, Some(case_id), "reveal", Some(c.state), Some(c.state), &masking::scrub_digits(reason.trim()), Outcome::Ok, &format!("{{\"field\":\"{f}\"}}")))?;
+            Ok(value)
+        })
+    }
+
+    /// Verify the audit chain (auditor, supervisor, admin; the CLI's read-only actor too).
+    pub fn verify_audit(&self) -> CoreResult<AuditVerification> {
+        self.store.verify_audit()
+    }
+
+    /// Record an audited sensitive read or export that happens outside the use cases above
+    /// (e.g. the CLI's `form render`), in its own transaction.
+    pub fn audit_read(&self, actor: &Actor, case_id: Option<CaseId>, action: &str, detail: &str) -> CoreResult<()> {
+        let now = self.now();
+        self.store.transact(|tx| tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, case_id, action, None, None, "", Outcome::Ok, detail)).map(|_| ()))
+    }
+
+    // ---------------------------------------------------------------- appointments
+
+    /// Today's appointments (branch-local), by slot.
+    pub fn appointments_today(&self) -> CoreResult<Vec<Appointment>> {
+        let today = self.today()?;
+        self.store.read(|tx| tx.appointments_on(today)).map(|v| v.into_iter().map(|a| mask_appointment(&a)).collect())
+    }
+
+    /// Counter lookup from one search box (reference, phone or its last 4, ID number or its
+    /// last 4, name prefix). Today's first, at most 20, masked.
+    pub fn find_appointments(&self, text: &str) -> CoreResult<Vec<Appointment>> {
+        let key = appointment_key(text)?;
+        let today = self.today()?;
+        self.store.read(|tx| tx.find_appointments(&key, today, 20)).map(|v| v.into_iter().map(|a| mask_appointment(&a)).collect())
+    }
+
+    /// Insert a booked appointment (used by the importer and the demo).
+    pub fn add_appointment(&self, actor: &Actor, a: &Appointment) -> CoreResult<()> {
+        let now = self.now();
+        self.store.transact(|tx| {
+            if tx.appointment_by_reference(&a.reference)?.is_some() {
+                return Err(CoreError::conflict(format!("appointment {} exists", a.reference)));
+            }
+            tx.insert_appointment(a)?;
+            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, None, "appointment-add", None, None, "", Outcome::Ok, &format!("{{\"reference\":{}}}", serde_json::to_string(&a.reference).unwrap_or_default())))?;
+            Ok(())
+        })
+    }
+}
+
+/// Build an audit draft.
+#[allow(clippy::too_many_arguments)]
+pub fn draft(at: DateTime<Utc>, who: &StaffId, role: Option<Role>, terminal: &str, case_id: Option<CaseId>, action: &str, from: Option<CaseState>, to: Option<CaseState>, reason: &str, outcome: Outcome, detail: &str) -> AuditDraft {
+    AuditDraft {
+        at,
+        staff_id: who.to_string(),
+        role,
+        terminal: terminal.to_string(),
+        case_id,
+        action: action.to_string(),
+        from_state: from,
+        to_state: to,
+        reason: reason.to_string(),
+        outcome,
+        detail: detail.to_string(),
+    }
+}
+
+/// The materials checklist: the three standard items plus the branch's extras.
+pub fn required_materials(branch: &Branch) -> Vec<String> {
+    let mut m = vec!["id-document".to_string(), "bank-account".to_string(), "wallet-details".to_string()];
+    m.extend(branch.extra_materials.iter().cloned());
+    m
+}
+
+/// Normalise and check a mainland mobile number (domain notes §4): full-width digits,
+/// spaces and hyphens folded, `+86`/`0086` removed, then exactly 11 digits `1[3-9]…`.
+pub fn normalize_phone(raw: &str) -> Result<String, FieldError> {
+    let chk = crate::identity::check(Some(crate::identity::DocKind::Mobile), raw, NaiveDate::MIN);
+    match (chk.valid, chk.normalized) {
+        (true, Some(n)) => Ok(n),
+        _ => Err(FieldError::new(
+            "phone",
+            chk.errors.first().map(|e| e.rule.as_str()).unwrap_or("format"),
+            chk.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "),
+        )),
+    }
+}
+
+/// Validate an application form; returns it normalised. Every failed field is reported.
+pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<ApplicationForm> {
+    use crate::identity::{check, DocKind};
+    let mut f = form.clone();
+    let mut errs = Vec::new();
+    let req = |errs: &mut Vec<FieldError>, name: &str, v: &str, max: usize| {
+        if v.trim().is_empty() {
+            errs.push(FieldError::new(name, "required", format!("{name} is required")));
+        } else if v.trim().chars().count() > max {
+            errs.push(FieldError::new(name, "length", format!("at most {max} characters")));
+        }
+    };
+    f.customer_name = normalize::name_key(&f.customer_name);
+    req(&mut errs, "customer_name", &f.customer_name, 50);
+    req(&mut errs, "address", &f.address, 200);
+    req(&mut errs, "wallet_operator", &f.wallet_operator, 60);
+    req(&mut errs, "wallet_id", &f.wallet_id, 64);
+    if f.nationality.trim().chars().count() > 40 { errs.push(FieldError::new("nationality", "length", "at most 40 characters")); }
+    if f.occupation.trim().chars().count() > 40 { errs.push(FieldError::new("occupation", "length", "at most 40 characters")); }
+    if f.reason.trim().chars().count() > 500 { errs.push(FieldError::new("reason", "length", "at most 500 characters")); }
+    f.wallet_id = normalize::compact(&f.wallet_id);
+    if !f.wallet_id.is_empty() && !f.wallet_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        errs.push(FieldError::new("wallet_id", "character", "letters and digits only"));
+    }
+    match normalize_phone(&f.phone) {
+        Ok(p) => f.phone = p,
+        Err(e) => errs.push(e),
+    }
+    if f.id_type.trim().is_empty() {
+        errs.push(FieldError::new("id_type", "required", "document type is required"));
+    } else if let Ok(kind) = f.id_type.parse::<DocKind>() {
+        if kind != DocKind::PassportMrz {
+            let c = check(Some(kind), &f.id_number, today);
+            match (c.valid, c.normalized) {
+                (true, Some(n)) => f.id_number = n,
+                _ => errs.push(FieldError::new("id_number", c.errors.first().map(|e| e.rule.clone()).unwrap_or_else(|| "format".into()), c.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))),
+            }
+        } else {
+            f.id_number = normalize::compact(&f.id_number).to_ascii_uppercase();
+            if !(5..=9).contains(&f.id_number.len()) || !f.id_number.chars().all(|c| c.is_ascii_alphanumeric()) {
+                errs.push(FieldError::new("id_number", "format", "a passport number has 5-9 letters and digits"));
+            }
+        }
+    } else if f.id_type != "e-id" {
+        errs.push(FieldError::new("id_type", "one-of", format!("'{}' is not a document kind", f.id_type)));
+    }
+    if !f.id_valid_until.trim().is_empty() && f.id_valid_until.trim() != "long-term" {
+        match NaiveDate::parse_from_str(f.id_valid_until.trim(), "%Y-%m-%d") {
+            Ok(d) if d < today => errs.push(FieldError::new("id_valid_until", "expired", format!("the document expired on {d}"))),
+            Ok(_) => {}
+            Err(_) => errs.push(FieldError::new("id_valid_until", "date", "a date YYYY-MM-DD, or long-term")),
+        }
+    }
+    if !f.bank_card.trim().is_empty() {
+        let c = check(Some(DocKind::BankCard), &f.bank_card, today);
+        match (c.valid, c.normalized) {
+            (true, Some(n)) => f.bank_card = n,
+            _ => errs.push(FieldError::new("bank_card", c.errors.first().map(|e| e.rule.clone()).unwrap_or_else(|| "format".into()), c.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))),
+        }
+    }
+    if f.wallet_class.trim().is_empty() {
+        errs.push(FieldError::new("wallet_class", "required", "wallet class is required"));
+    }
+    if f.lock_cause.is_none() {
+        errs.push(FieldError::new("lock_cause", "required", "lock cause is required"));
+    }
+    if f.requested_action.is_none() {
+        errs.push(FieldError::new("requested_action", "required", "requested action is required"));
+    }
+    if !f.declaration_true {
+        errs.push(FieldError::new("declaration_true", "required", "the customer must declare the information true"));
+    }
+    if !f.consent_query {
+        errs.push(FieldError::new("consent_query", "required", "consent to query the wallet and contact the operator is required"));
+    }
+    if !f.risk_acknowledged {
+        errs.push(FieldError::new("risk_acknowledged", "required", "the risk notice must be acknowledged"));
+    }
+    if let Some(agent) = &mut f.agent {
+        agent.name = normalize::name_key(&agent.name);
+        req(&mut errs, "agent.name", &agent.name, 50);
+        req(&mut errs, "agent.relationship", &agent.relationship, 20);
+        match agent.id_type.parse::<DocKind>() {
+            Ok(kind) => {
+                let c = check(Some(kind), &agent.id_number, today);
+                match (c.valid, c.normalized) {
+                    (true, Some(n)) => agent.id_number = n,
+                    _ => errs.push(FieldError::new("agent.id_number", c.errors.first().map(|e| e.rule.clone()).unwrap_or_else(|| "format".into()), c.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))),
+                }
+            }
+            Err(_) => errs.push(FieldError::new("agent.id_type", "one-of", "choose the agent's document kind")),
+        }
+        match normalize_phone(&agent.phone) {
+            Ok(p) => agent.phone = p,
+            Err(mut e) => {
+                e.field = "agent.phone".into();
+                errs.push(e)
+            }
+        }
+    }
+    f.address = f.address.trim().to_string();
+    f.reason = f.reason.trim().to_string();
+    if errs.is_empty() {
+        Ok(f)
+    } else {
+        Err(CoreError::invalid(errs))
+    }
+}
+
+/// Parse the counter's search box into a lookup key (issue 7 item 2).
+pub fn appointment_key(text: &str) -> CoreResult<AppointmentKey> {
+    let t = normalize::fold_width(text.trim());
+    if t.is_empty() {
+        return Err(CoreError::field("query", "required", "type a reference, phone, ID number, last 4 digits or a name"));
+    }
+    let compact = normalize::compact_grouped(&t).to_ascii_uppercase();
+    let digits_x = |s: &str| s.chars().all(|c| c.is_ascii_digit() || c == 'X');
+    if compact.len() == 4 && digits_x(&compact) {
+        // Ambiguous tail: the store matches ID and phone tails together (PhoneTail covers both).
+        return Ok(AppointmentKey::PhoneTail(compact));
+    }
+    if let Ok(p) = normalize_phone(&compact) {
+        return Ok(AppointmentKey::Phone(p));
+    }
+    if (15..=18).contains(&compact.len()) && digits_x(&compact) {
+        return Ok(AppointmentKey::IdNumber(compact));
+    }
+    if t.chars().any(|c| c.is_alphabetic() && !c.is_ascii()) {
+        return Ok(AppointmentKey::NamePrefix(normalize::name_key(&t)));
+    }
+    Ok(AppointmentKey::Reference(compact))
+}
+
+/// Mask every C2 value on a case for display (domain notes §5).
+pub fn mask_case(c: &Case) -> Case {
+    let mut m = c.clone();
+    m.phone = masking::phone(&m.phone);
+    if let Some(i) = &mut m.identity {
+        i.number = masking::id_number(&i.number);
+        if let Some(r) = &i.reference {
+            i.reference = Some(masking::scrub_digits(r));
+        }
+    }
+    if let Some(f) = &mut m.form {
+        f.id_number = masking::id_number(&f.id_number);
+        f.phone = masking::phone(&f.phone);
+        f.bank_card = masking::card(&f.bank_card);
+        f.wallet_id = masking::wallet(&f.wallet_id);
+        if let Some(a) = &mut f.agent {
+            a.id_number = masking::id_number(&a.id_number);
+            a.phone = masking::phone(&a.phone);
+        }
+    }
+    m
+}
+
+/// Mask an appointment's C2 values for display.
+pub fn mask_appointment(a: &Appointment) -> Appointment {
+    let mut m = a.clone();
+    m.phone = masking::phone(&m.phone);
+    m.id_number = if m.id_number.chars().count() <= 4 { m.id_number.clone() } else { masking::id_number(&m.id_number) };
+    m
+}
+
+/// Check the identity evidence typed at the identity step and build the record (without the
+/// checker and time, which the caller adds). Rules: the document must follow its standard
+/// (domain notes §4), must not be expired, and must suffice under the identity policy
+/// (domain notes §1, seed FAQ 1): a driving licence is supporting only; an e-ID needs its
+/// verification reference; a linked bank card needs a second factor (which one is recorded).
+/// Any document other than the resident ID card needs the supervisor's co-check.
+/// Errors: `invalid` with fields `kind`, `number`, `mrz_line2`, `name_on_document`, `reference`.
+pub fn identity_record(input: &IdentityInput, today: NaiveDate) -> CoreResult<IdentityRecord> {
+    use crate::identity::{check, check_mrz, is_minor, names_match, policy, DocKind};
+    let kind_str = input.kind.trim();
+    let rule_errors = |field: &str, c: &crate::identity::DocCheck| {
+        CoreError::invalid(c.errors.iter().map(|e| FieldError::new(field, e.rule.clone(), e.message.clone())).collect())
+    };
+    let placeholder = |kind: &str, number: String| IdentityRecord {
+        kind: kind.to_string(),
+        number,
+        name_on_document: normalize::name_key(&input.name_on_document),
+        birth_date: None,
+        expiry: None,
+        name_matches: true,
+        reference: None,
+        needs_cocheck: true,
+        checked_by: StaffId::system("pending"),
+        checked_at: DateTime::<Utc>::MIN_UTC,
+        cochecked_by: None,
+        cochecked_at: None,
+        minor: false,
+    };
+    if input.name_on_document.trim().is_empty() {
+        return Err(CoreError::field("name_on_document", "required", "type the name as printed on the document"));
+    }
+    if kind_str == "e-id" {
+        let code = normalize::compact(&input.number).to_ascii_uppercase();
+        if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(CoreError::field("number", "format", "the e-ID code: 1-64 letters and digits"));
+        }
+        let out = policy::evaluate(&policy::IdPolicy::default(), &[policy::Evidence::EId { reference: input.reference.clone() }]);
+        if !out.sufficient {
+            return Err(CoreError::field("reference", "required", "record the e-ID verification reference"));
+        }
+        let mut r = placeholder("e-id", code);
+        r.reference = out.e_id_reference;
+        return Ok(r);
+    }
+    let kind: DocKind = kind_str
+        .parse()
+        .map_err(|_| CoreError::field("kind", "one-of", format!("'{kind_str}' is not a document kind")))?;
+    if kind == DocKind::Mobile {
+        return Err(CoreError::field("kind", "not-identity", "a phone number is not an identity document"));
+    }
+    if kind == DocKind::DrivingLicence {
+        return Err(CoreError::field("kind", "supporting-only", "a driving licence supports identity but never proves it alone (domain notes §4)"));
+    }
+    let c = if kind == DocKind::PassportMrz { check_mrz(&input.number, &input.mrz_line2, today) } else { check(Some(kind), &input.number, today) };
+    if !c.valid {
+        let field = if kind == DocKind::PassportMrz && c.errors.iter().all(|e| e.field.as_deref().is_some_and(|f| f.contains("2"))) { "mrz_line2" } else { "number" };
+        return Err(rule_errors(field, &c));
+    }
+    if c.fields.expired == Some(true) {
+        let d = c.fields.expiry.map(|d| d.to_string()).unwrap_or_default();
+        return Err(CoreError::field("number", "expired", format!("the document expired on {d}")));
+    }
+    let number = c.normalized.clone().unwrap_or_default();
+    let mut r = placeholder(kind.as_str(), number);
+    r.birth_date = c.fields.birth_date;
+    r.expiry = c.fields.expiry;
+    r.needs_cocheck = !kind.is_resident_id_card();
+    r.minor = c.fields.birth_date.is_some_and(|b| is_minor(b, today));
+    if kind == DocKind::PassportMrz {
+        let mrz_name = format!("{}<<{}", c.fields.surname.clone().unwrap_or_default(), c.fields.given_names.clone().unwrap_or_default());
+        r.name_matches = names_match(kind, &mrz_name, &input.name_on_document);
+        if !r.name_matches {
+            return Err(CoreError::field("name_on_document", "name-mismatch", "the Latin name typed does not match the passport's MRZ name"));
+        }
+    }
+    if kind == DocKind::BankCard {
+        let factor: Option<policy::SecondFactor> = serde_json::from_value(serde_json::Value::String(input.reference.trim().to_string())).ok();
+        let out = policy::evaluate(&policy::IdPolicy::default(), &[policy::Evidence::LinkedBankCard { second_factor: factor }]);
+        if !out.sufficient {
+            return Err(CoreError::field(
+                "reference",
+                "second-factor",
+                "a linked bank card needs a second factor: card-pin, sms-to-registered-phone, face-verification or security-questions",
+            ));
+        }
+        r.reference = Some(input.reference.trim().to_string());
+    }
+    Ok(r)
+}
