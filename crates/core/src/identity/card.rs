@@ -34,16 +34,33 @@ pub(crate) fn check_card(s: &str) -> DocCheck {
     let n = b.len();
     let mut errors = Vec::new();
     if !(16..=19).contains(&n) {
-        errors.push(RuleError::new("length", format!("expected 16 to 19 digits, found {n} characters")));
+        errors.push(RuleError::new(
+            "length",
+            format!("expected 16 to 19 digits, found {n} characters"),
+        ));
     }
-    if let Some(e) = character_error(s, |_, c| c.is_ascii_digit(), "digits only; spaces and hyphens are removed") {
+    if let Some(e) = character_error(
+        s,
+        |_, c| c.is_ascii_digit(),
+        "digits only; spaces and hyphens are removed",
+    ) {
         errors.push(e);
     }
     if errors.is_empty() {
         let expected = luhn_check_digit(&b[..n - 1]);
         if expected != b[n - 1] {
-            errors.push(RuleError::check_digit("check-character", "Luhn", char::from(expected), char::from(b[n - 1])));
+            errors.push(RuleError::check_digit(
+                "check-character",
+                "Luhn",
+                char::from(expected),
+                char::from(b[n - 1]),
+            ));
         }
     }
-    DocCheck::finish(Some(DocKind::BankCard), s.to_string(), DocFields::default(), errors)
+    DocCheck::finish(
+        Some(DocKind::BankCard),
+        s.to_string(),
+        DocFields::default(),
+        errors,
+    )
 }

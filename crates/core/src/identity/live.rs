@@ -35,7 +35,8 @@ pub fn live_status(kind: DocKind, partial: &str, today: NaiveDate) -> LiveStatus
         return LiveStatus::Incomplete;
     }
     // `+`, `+8`, `0`, `00`, `008`: the start of a country prefix.
-    if kind == DocKind::Mobile && ("+86".starts_with(s.as_str()) || "0086".starts_with(s.as_str())) {
+    if kind == DocKind::Mobile && ("+86".starts_with(s.as_str()) || "0086".starts_with(s.as_str()))
+    {
         return LiveStatus::Incomplete;
     }
     let n = s.chars().count();
@@ -53,6 +54,11 @@ pub fn live_status(kind: DocKind, partial: &str, today: NaiveDate) -> LiveStatus
         .errors
         .iter()
         .filter(|e| match e.rule.as_str() {
+            // Under 18, a driving licence number was read as a legacy 15-digit ID: only what sits
+            // at the same place in both (characters, province) is judged.
+            "date" | "future-date" | "check-digit" if kind == DocKind::DrivingLicence && n < 18 => {
+                false
+            }
             "length" => false,
             // A card number shorter than 19 may still grow into a Luhn-valid one.
             "check-digit" => !can_grow,
@@ -116,11 +122,16 @@ fn taiwan_bracket_open(s: &str) -> bool {
 /// only judges dates on the full length).
 fn partial_date_errors(kind: DocKind, s: &str, today: NaiveDate) -> Option<Vec<RuleError>> {
     let b = s.as_bytes();
-    let judged = matches!(kind, DocKind::PrcId | DocKind::ResidencePermit | DocKind::DrivingLicence);
+    // Not for a driving licence: its number may be a legacy 15-digit ID, whose date sits elsewhere.
+    let judged = matches!(kind, DocKind::PrcId | DocKind::ResidencePermit);
     if !judged || b.len() < 14 || !s.is_ascii() {
         return None;
     }
-    let (y, m, d) = (digits_value(&b[6..10])?, digits_value(&b[10..12])?, digits_value(&b[12..14])?);
+    let (y, m, d) = (
+        digits_value(&b[6..10])?,
+        digits_value(&b[10..12])?,
+        digits_value(&b[12..14])?,
+    );
     let mut errors = Vec::new();
     birth_date_rules(y as i32, m, d, today, &mut errors);
     (!errors.is_empty()).then_some(errors)

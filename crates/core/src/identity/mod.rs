@@ -27,6 +27,7 @@
 //! prefix sit at the start and are judged whenever their characters are digits.
 
 mod card;
+mod case;
 mod live;
 mod mrz;
 mod names;
@@ -48,6 +49,7 @@ use crate::error::CoreError;
 use crate::model::Sex;
 use crate::normalize::{compact, compact_grouped};
 
+pub use case::{verify_for_case, verify_for_case_with};
 pub use live::{live_status, LiveStatus};
 pub use mrz::{check_mrz, mrz_check_digit};
 pub use names::names_match;
@@ -145,10 +147,18 @@ impl std::str::FromStr for DocKind {
     /// rule `one-of`.
     fn from_str(s: &str) -> Result<Self, CoreError> {
         let t = s.trim();
-        DocKind::ALL.iter().copied().find(|k| k.as_str() == t).ok_or_else(|| {
-            let all: Vec<&str> = DocKind::ALL.iter().map(|k| k.as_str()).collect();
-            CoreError::field("kind", "one-of", format!("'{t}' is not one of: {}", all.join(", ")))
-        })
+        DocKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == t)
+            .ok_or_else(|| {
+                let all: Vec<&str> = DocKind::ALL.iter().map(|k| k.as_str()).collect();
+                CoreError::field(
+                    "kind",
+                    "one-of",
+                    format!("'{t}' is not one of: {}", all.join(", ")),
+                )
+            })
     }
 }
 
@@ -176,7 +186,13 @@ pub struct RuleError {
 impl RuleError {
     /// A rule error without field / expected / found.
     pub fn new(rule: impl Into<String>, message: impl Into<String>) -> Self {
-        RuleError { rule: rule.into(), message: message.into(), field: None, expected: None, found: None }
+        RuleError {
+            rule: rule.into(),
+            message: message.into(),
+            field: None,
+            expected: None,
+            found: None,
+        }
     }
 
     /// A `check-digit` error naming which check failed and both characters.
@@ -303,9 +319,20 @@ impl DocCheck {
     }
 
     /// Build from errors: valid iff none, normalised value kept only when valid.
-    pub(crate) fn finish(kind: Option<DocKind>, normalized: String, fields: DocFields, errors: Vec<RuleError>) -> Self {
+    pub(crate) fn finish(
+        kind: Option<DocKind>,
+        normalized: String,
+        fields: DocFields,
+        errors: Vec<RuleError>,
+    ) -> Self {
         let valid = errors.is_empty();
-        DocCheck { valid, kind, normalized: valid.then_some(normalized), fields, errors }
+        DocCheck {
+            valid,
+            kind,
+            normalized: valid.then_some(normalized),
+            fields,
+            errors,
+        }
     }
 
     /// Does any error carry this rule id?
@@ -327,7 +354,9 @@ mod kind_or_unknown {
         if s == "unknown" {
             return Ok(None);
         }
-        s.parse::<DocKind>().map(Some).map_err(serde::de::Error::custom)
+        s.parse::<DocKind>()
+            .map(Some)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -364,7 +393,12 @@ pub fn check(kind: Option<DocKind>, value: &str, today: NaiveDate) -> DocCheck {
 /// Check an already prepared (folded, compacted, upper-cased) value of a non-MRZ kind.
 fn check_prepared(kind: DocKind, s: &str, today: NaiveDate) -> DocCheck {
     if s.is_empty() {
-        return DocCheck::finish(Some(kind), String::new(), DocFields::default(), vec![required()]);
+        return DocCheck::finish(
+            Some(kind),
+            String::new(),
+            DocFields::default(),
+            vec![required()],
+        );
     }
     match kind {
         DocKind::PrcId | DocKind::ResidencePermit => prc::check18(kind, s, today),
@@ -401,16 +435,22 @@ fn detect(s: &str) -> Result<DocKind, RuleError> {
     let n = s.chars().count();
     let all_digits = b.iter().all(u8::is_ascii_digit);
     let first = b[0];
-    if first == b'H' || first == b'M' {
+    if (first == b'H' || first == b'M') && b.get(1).is_none_or(u8::is_ascii_digit) {
         return Ok(DocKind::HkMacauPermit);
     }
-    if b.len() >= 3 && b[..3].iter().all(u8::is_ascii_uppercase) {
+    if b.len() >= 3
+        && b[..3].iter().all(u8::is_ascii_uppercase)
+        && b.get(3).is_none_or(u8::is_ascii_digit)
+    {
         return Ok(DocKind::ForeignPermanentId);
     }
     if first == b'9' && (16..=20).contains(&n) {
         return Ok(DocKind::ForeignPermanentId);
     }
-    if [b"810000", b"820000", b"830000"].iter().any(|p| b.starts_with(&p[..])) {
+    if [b"810000", b"820000", b"830000"]
+        .iter()
+        .any(|p| b.starts_with(&p[..]))
+    {
         return Ok(DocKind::ResidencePermit);
     }
     if s.contains('(') || s.contains(')') {
@@ -453,7 +493,11 @@ pub fn is_minor(birth: NaiveDate, today: NaiveDate) -> bool {
 
 /// Fold width, drop whitespace (and hyphens when `grouped`), upper-case ASCII letters.
 pub(crate) fn prepare(value: &str, grouped: bool) -> String {
-    let mut s = if grouped { compact_grouped(value) } else { compact(value) };
+    let mut s = if grouped {
+        compact_grouped(value)
+    } else {
+        compact(value)
+    };
     s.make_ascii_uppercase();
     s
 }
@@ -472,13 +516,21 @@ pub(crate) fn ascii_view(s: &str) -> Cow<'_, [u8]> {
     if s.is_ascii() {
         Cow::Borrowed(s.as_bytes())
     } else {
-        Cow::Owned(s.chars().map(|c| if c.is_ascii() { c as u8 } else { 0xFF }).collect())
+        Cow::Owned(
+            s.chars()
+                .map(|c| if c.is_ascii() { c as u8 } else { 0xFF })
+                .collect(),
+        )
     }
 }
 
 /// One `character` error listing the first few offending characters (1-based positions) of
 /// `s`, or `None` when `allowed(index, char)` holds everywhere. `rule_text` says what is allowed.
-pub(crate) fn character_error(s: &str, allowed: impl Fn(usize, char) -> bool, rule_text: &str) -> Option<RuleError> {
+pub(crate) fn character_error(
+    s: &str,
+    allowed: impl Fn(usize, char) -> bool,
+    rule_text: &str,
+) -> Option<RuleError> {
     const SHOWN: usize = 5;
     let mut shown: Vec<String> = Vec::new();
     let mut found = String::new();
@@ -495,8 +547,15 @@ pub(crate) fn character_error(s: &str, allowed: impl Fn(usize, char) -> bool, ru
     if count == 0 {
         return None;
     }
-    let more = if count > SHOWN { format!(" and {} more", count - SHOWN) } else { String::new() };
-    let mut e = RuleError::new("character", format!("not allowed: {}{more} ({rule_text})", shown.join(", ")));
+    let more = if count > SHOWN {
+        format!(" and {} more", count - SHOWN)
+    } else {
+        String::new()
+    };
+    let mut e = RuleError::new(
+        "character",
+        format!("not allowed: {}{more} ({rule_text})", shown.join(", ")),
+    );
     e.found = Some(found);
     Some(e)
 }
@@ -517,7 +576,13 @@ pub(crate) fn digits_value(b: &[u8]) -> Option<u32> {
 /// Validate a birth date as a real calendar date not after `today` (GB 11643-1999 §5.2 via
 /// GB/T 7408: the Gregorian calendar, so 1900-02-29 does not exist and 2000-02-29 does).
 /// Pushes `date` or `future-date` errors; returns the date when it exists.
-pub(crate) fn birth_date_rules(y: i32, m: u32, d: u32, today: NaiveDate, errors: &mut Vec<RuleError>) -> Option<NaiveDate> {
+pub(crate) fn birth_date_rules(
+    y: i32,
+    m: u32,
+    d: u32,
+    today: NaiveDate,
+    errors: &mut Vec<RuleError>,
+) -> Option<NaiveDate> {
     match NaiveDate::from_ymd_opt(y, m, d) {
         None => {
             let why = if m == 2 && d == 29 {
@@ -527,12 +592,18 @@ pub(crate) fn birth_date_rules(y: i32, m: u32, d: u32, today: NaiveDate, errors:
             } else {
                 " (no such day in that month)".to_string()
             };
-            errors.push(RuleError::new("date", format!("birth date {y:04}-{m:02}-{d:02} does not exist{why}")));
+            errors.push(RuleError::new(
+                "date",
+                format!("birth date {y:04}-{m:02}-{d:02} does not exist{why}"),
+            ));
             None
         }
         Some(date) => {
             if date > today {
-                errors.push(RuleError::new("future-date", format!("birth date {date} is after today ({today})")));
+                errors.push(RuleError::new(
+                    "future-date",
+                    format!("birth date {date} is after today ({today})"),
+                ));
             }
             Some(date)
         }

@@ -27,7 +27,10 @@ fn value(c: u8) -> Option<u32> {
 }
 
 fn check_of(bytes: impl Iterator<Item = u8>) -> u8 {
-    let sum: u32 = bytes.enumerate().map(|(i, c)| value(c).unwrap_or(0) * WEIGHTS[i % 3]).sum();
+    let sum: u32 = bytes
+        .enumerate()
+        .map(|(i, c)| value(c).unwrap_or(0) * WEIGHTS[i % 3])
+        .sum();
     b'0' + (sum % 10) as u8
 }
 
@@ -112,12 +115,32 @@ fn yymmdd(b: &[u8]) -> Option<(u32, u32, u32)> {
 /// (`340425` → 2034-04-25, `120415` → 2012-04-15). An expiry before `today` sets
 /// `fields.expired` but leaves `valid` true. `normalized` is the document number.
 pub fn check_mrz(line1: &str, line2: &str, today: NaiveDate) -> DocCheck {
+    let mut c = check_mrz_lines(line1, line2, today);
+    // Every error says which line it is on (`field`), so a form can put it beside that line.
+    for e in &mut c.errors {
+        if e.field.is_none() {
+            if e.message.starts_with("line 1") {
+                e.field = Some("line1".into());
+            } else if e.message.starts_with("line 2") {
+                e.field = Some("line2".into());
+            }
+        }
+    }
+    c
+}
+
+fn check_mrz_lines(line1: &str, line2: &str, today: NaiveDate) -> DocCheck {
     let l1 = prepare_line(line1);
     let l2 = prepare_line(line2);
     let mut errors = Vec::new();
     let mut fields = DocFields::default();
     if l1.is_empty() && l2.is_empty() {
-        return DocCheck::finish(Some(DocKind::PassportMrz), String::new(), fields, vec![super::required()]);
+        return DocCheck::finish(
+            Some(DocKind::PassportMrz),
+            String::new(),
+            fields,
+            vec![super::required()],
+        );
     }
 
     let mut usable = [false, false];
@@ -125,8 +148,18 @@ pub fn check_mrz(line1: &str, line2: &str, today: NaiveDate) -> DocCheck {
         let n = line.chars().count();
         let mut ok = true;
         if n != LINE_LEN {
-            let what = if n == 0 { "missing".to_string() } else { format!("{n} characters") };
-            let mut e = RuleError::new("length", format!("line {}: expected {LINE_LEN} characters, found {what}", k + 1));
+            let what = if n == 0 {
+                "missing".to_string()
+            } else {
+                format!("{n} characters")
+            };
+            let mut e = RuleError::new(
+                "length",
+                format!(
+                    "line {}: expected {LINE_LEN} characters, found {what}",
+                    k + 1
+                ),
+            );
             e.field = Some(format!("line{}", k + 1));
             errors.push(e);
             ok = false;
@@ -149,20 +182,32 @@ pub fn check_mrz(line1: &str, line2: &str, today: NaiveDate) -> DocCheck {
         if b[0] != b'P' || !is_letter_or_filler(b[1]) {
             errors.push(RuleError::new(
                 "format",
-                format!("line 1: a passport's document code is P followed by a letter or <, found {}", &l1[..2]),
+                format!(
+                    "line 1: a passport's document code is P followed by a letter or <, found {}",
+                    &l1[..2]
+                ),
             ));
         }
         fields.document_type = Some(trim_filler(&b[0..2]));
         if b[2..5].iter().all(|c| is_letter_or_filler(*c)) {
             fields.issuer = Some(trim_filler(&b[2..5]));
         } else {
-            errors.push(RuleError::new("format", format!("line 1: issuing state must be letters, found {}", &l1[2..5])));
+            errors.push(RuleError::new(
+                "format",
+                format!("line 1: issuing state must be letters, found {}", &l1[2..5]),
+            ));
         }
         let name = &l1[5..];
         if !name.bytes().all(is_letter_or_filler) {
-            errors.push(RuleError::new("format", "line 1: the name field holds letters and < only"));
+            errors.push(RuleError::new(
+                "format",
+                "line 1: the name field holds letters and < only",
+            ));
         } else if name.starts_with('<') {
-            errors.push(RuleError::new("format", "line 1: the name field must start with the surname"));
+            errors.push(RuleError::new(
+                "format",
+                "line 1: the name field must start with the surname",
+            ));
         } else {
             let (surname, given) = match name.find("<<") {
                 Some(i) => (&name[..i], &name[i + 2..]),
@@ -181,15 +226,27 @@ pub fn check_mrz(line1: &str, line2: &str, today: NaiveDate) -> DocCheck {
         // Document number.
         let doc = trim_filler(&b[0..9]);
         if doc.is_empty() {
-            errors.push(RuleError::new("format", "line 2: the document number is empty"));
+            errors.push(RuleError::new(
+                "format",
+                "line 2: the document number is empty",
+            ));
         }
-        push_check(&mut errors, &b[0..9], b[9], "document-number", "document number");
+        push_check(
+            &mut errors,
+            &b[0..9],
+            b[9],
+            "document-number",
+            "document number",
+        );
         fields.document_number = Some(doc.clone());
         // Nationality.
         if b[10..13].iter().all(|c| is_letter_or_filler(*c)) {
             fields.nationality = Some(trim_filler(&b[10..13]));
         } else {
-            errors.push(RuleError::new("format", format!("line 2: nationality must be letters, found {}", &l2[10..13])));
+            errors.push(RuleError::new(
+                "format",
+                format!("line 2: nationality must be letters, found {}", &l2[10..13]),
+            ));
         }
         // Birth date.
         let birth = &b[13..19];
@@ -203,7 +260,10 @@ pub fn check_mrz(line1: &str, line2: &str, today: NaiveDate) -> DocCheck {
                 )),
             }
         } else if !birth.iter().all(|c| c.is_ascii_digit() || *c == b'<') {
-            errors.push(RuleError::new("format", format!("line 2: birth date must be YYMMDD, found {}", &l2[13..19])));
+            errors.push(RuleError::new(
+                "format",
+                format!("line 2: birth date must be YYMMDD, found {}", &l2[13..19]),
+            ));
         }
         push_check(&mut errors, birth, b[19], "birth-date", "birth date");
         // Sex.
@@ -213,7 +273,10 @@ pub fn check_mrz(line1: &str, line2: &str, today: NaiveDate) -> DocCheck {
             b'<' | b'X' => fields.sex = Some(Sex::Unspecified),
             c => errors.push(RuleError::new(
                 "format",
-                format!("line 2: sex is M, F, X or <, found {}", show_char(char::from(c))),
+                format!(
+                    "line 2: sex is M, F, X or <, found {}",
+                    show_char(char::from(c))
+                ),
             )),
         }
         // Expiry.
@@ -230,14 +293,23 @@ pub fn check_mrz(line1: &str, line2: &str, today: NaiveDate) -> DocCheck {
                 )),
             }
         } else {
-            errors.push(RuleError::new("format", format!("line 2: expiry date must be YYMMDD, found {}", &l2[21..27])));
+            errors.push(RuleError::new(
+                "format",
+                format!("line 2: expiry date must be YYMMDD, found {}", &l2[21..27]),
+            ));
         }
         push_check(&mut errors, &b[21..27], b[27], "expiry", "expiry date");
         // Personal number: an empty field may carry `<` (or 0) as its check digit.
         let personal = &b[28..42];
         let empty = personal.iter().all(|c| *c == b'<');
         if !(empty && (b[42] == b'<' || b[42] == b'0')) {
-            push_check(&mut errors, personal, b[42], "personal-number", "personal number");
+            push_check(
+                &mut errors,
+                personal,
+                b[42],
+                "personal-number",
+                "personal number",
+            );
         }
         if !empty {
             fields.personal_number = Some(trim_filler(personal));
@@ -246,7 +318,12 @@ pub fn check_mrz(line1: &str, line2: &str, today: NaiveDate) -> DocCheck {
         let composite = b[0..10].iter().chain(&b[13..20]).chain(&b[21..43]).copied();
         let expected = check_of(composite);
         if expected != b[43] {
-            errors.push(RuleError::check_digit("composite", "composite", char::from(expected), char::from(b[43])));
+            errors.push(RuleError::check_digit(
+                "composite",
+                "composite",
+                char::from(expected),
+                char::from(b[43]),
+            ));
         }
         return DocCheck::finish(Some(DocKind::PassportMrz), doc, fields, errors);
     }
@@ -256,6 +333,11 @@ pub fn check_mrz(line1: &str, line2: &str, today: NaiveDate) -> DocCheck {
 fn push_check(errors: &mut Vec<RuleError>, field: &[u8], found: u8, id: &str, what: &str) {
     let expected = check_of(field.iter().copied());
     if expected != found {
-        errors.push(RuleError::check_digit(id, what, char::from(expected), char::from(found)));
+        errors.push(RuleError::check_digit(
+            id,
+            what,
+            char::from(expected),
+            char::from(found),
+        ));
     }
 }

@@ -14,7 +14,8 @@ use crate::normalize::{fold_width, name_key};
 ///   `<`) matches any entered name that starts with it.
 /// - Every other kind: Chinese names exact after [`name_key`] (width folded, space collapsed,
 ///   middle dots unified) and with spaces removed when the name holds CJK characters (a space is
-///   never part of a Chinese name); Latin names as for passports.
+///   never part of a Chinese name); Latin names as for passports, or the same words in any
+///   order when the document prints the name without a surname marker.
 ///
 /// Empty names never match.
 pub fn names_match(kind: DocKind, document_name: &str, entered_name: &str) -> bool {
@@ -29,12 +30,26 @@ pub fn names_match(kind: DocKind, document_name: &str, entered_name: &str) -> bo
         if has_cjk(&a) || has_cjk(&b) {
             return strip_space(&a) == strip_space(&b);
         }
+        // A Latin name printed without structure ("SMITH JOHN"): the same words in any order.
+        if latin_words(&a) == latin_words(&b) {
+            return true;
+        }
     }
     latin_match(document_name, entered_name)
 }
 
 fn has_cjk(s: &str) -> bool {
     s.chars().any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F))
+}
+
+fn latin_words(s: &str) -> Vec<String> {
+    let mut words: Vec<String> = s
+        .split(|c: char| c.is_whitespace() || matches!(c, '-' | ',' | '<' | '\'' | '.'))
+        .filter(|w| !w.is_empty())
+        .map(|w| latin_keys(w)[0].clone())
+        .collect();
+    words.sort();
+    words
 }
 
 fn strip_space(s: &str) -> String {

@@ -80,7 +80,10 @@ pub(crate) fn check_taiwan(s: &str) -> DocCheck {
         }
     };
     if errors.is_empty() && digits != 8 && digits != 10 {
-        errors.push(RuleError::new("length", format!("expected 8 digits (legacy: 10), found {digits}")));
+        errors.push(RuleError::new(
+            "length",
+            format!("expected 8 digits (legacy: 10), found {digits}"),
+        ));
     }
     let mut normalized = String::from_utf8_lossy(&b[..digits]).into_owned();
     if let Some(l) = letter {
@@ -103,13 +106,25 @@ pub(crate) fn check_fpr_2017(s: &str) -> DocCheck {
     let b = ascii_view(s);
     let n = b.len();
     let mut errors = Vec::new();
-    let mut fields = DocFields { card_version: Some("2017".into()), ..DocFields::default() };
+    let mut fields = DocFields {
+        card_version: Some("2017".into()),
+        ..DocFields::default()
+    };
     if n != 15 {
-        errors.push(RuleError::new("length", format!("expected 15 characters (3 letters + 12 digits), found {n}")));
+        errors.push(RuleError::new(
+            "length",
+            format!("expected 15 characters (3 letters + 12 digits), found {n}"),
+        ));
     }
     if let Some(e) = character_error(
         s,
-        |i, c| if i < 3 { c.is_ascii_uppercase() } else { c.is_ascii_digit() },
+        |i, c| {
+            if i < 3 {
+                c.is_ascii_uppercase()
+            } else {
+                c.is_ascii_digit()
+            }
+        },
         "3 letters, then 12 digits",
     ) {
         errors.push(e);
@@ -117,5 +132,10 @@ pub(crate) fn check_fpr_2017(s: &str) -> DocCheck {
     if n >= 3 && b[..3].iter().all(u8::is_ascii_uppercase) {
         fields.nationality = Some(s[..3].to_string());
     }
-    DocCheck::finish(Some(DocKind::ForeignPermanentId), s.to_string(), fields, errors)
+    DocCheck::finish(
+        Some(DocKind::ForeignPermanentId),
+        s.to_string(),
+        fields,
+        errors,
+    )
 }

@@ -5,9 +5,9 @@
 //! Two rules hold whatever the table says, because they come from the process, not from a
 //! branch's preference:
 //! - any evidence other than the resident ID card needs the supervisor's co-check (双人审核);
-//! - a driving licence, a bank card or a second factor alone never suffices (supporting
-//!   evidence only): a table row made only of those is ignored, and [`IdPolicy::validate`]
-//!   reports it.
+//! - a driving licence, a bank card or a second factor never suffices without a primary
+//!   document, an e-ID, or the card and a second factor together (supporting evidence only): a
+//!   table row that breaks this is ignored, and [`IdPolicy::validate`] reports it.
 
 use std::collections::BTreeSet;
 
@@ -41,7 +41,12 @@ pub enum EvidenceKind {
 impl EvidenceKind {
     /// Evidence that can never prove identity on its own (domain notes §4).
     pub fn is_supporting_only(self) -> bool {
-        matches!(self, EvidenceKind::DrivingLicence | EvidenceKind::LinkedBankCard | EvidenceKind::SecondFactor)
+        matches!(
+            self,
+            EvidenceKind::DrivingLicence
+                | EvidenceKind::LinkedBankCard
+                | EvidenceKind::SecondFactor
+        )
     }
 
     /// The evidence a checked document counts as; `None` for a mobile number.
@@ -74,6 +79,8 @@ pub enum SecondFactor {
     FaceVerification,
     /// Account security questions answered correctly.
     SecurityQuestions,
+    /// Another verification the branch accepts, described in the case's reference text.
+    Other,
 }
 
 /// Evidence presented at the counter. Documents are passed only after they checked valid
@@ -118,7 +125,11 @@ impl Default for IdPolicy {
     /// they are the ID document, and turning them away would leave no route at all. Driving
     /// licence: supporting only, in no row.
     fn default() -> Self {
-        let row = |id: &str, all_of: &[EvidenceKind]| PolicyRule { id: id.into(), all_of: all_of.to_vec(), cocheck: false };
+        let row = |id: &str, all_of: &[EvidenceKind]| PolicyRule {
+            id: id.into(),
+            all_of: all_of.to_vec(),
+            cocheck: false,
+        };
         use EvidenceKind as E;
         IdPolicy {
             rules: vec![
@@ -129,7 +140,10 @@ impl Default for IdPolicy {
                 row("taiwan-permit", &[E::TaiwanPermit]),
                 row("foreign-permanent-id", &[E::ForeignPermanentId]),
                 row("e-id", &[E::EId]),
-                row("linked-bank-card-second-factor", &[E::LinkedBankCard, E::SecondFactor]),
+                row(
+                    "linked-bank-card-second-factor",
+                    &[E::LinkedBankCard, E::SecondFactor],
+                ),
             ],
         }
     }
@@ -147,7 +161,7 @@ impl IdPolicy {
             }
             if r.all_of.is_empty() {
                 problems.push(format!("rule '{}' requires nothing", r.id));
-            } else if r.all_of.iter().all(|k| k.is_supporting_only()) {
+            } else if !can_suffice(&r.all_of) {
                 problems.push(format!(
                     "rule '{}' holds only supporting evidence (driving licence, bank card, second factor), which never suffices",
                     r.id
@@ -160,6 +174,14 @@ impl IdPolicy {
             Err(problems)
         }
     }
+}
+
+/// A row can suffice when it holds a primary document or e-ID, or the linked bank card together
+/// with a second factor (seed FAQ 1); a driving licence, a card or a factor alone never does.
+fn can_suffice(all_of: &[EvidenceKind]) -> bool {
+    all_of.iter().any(|k| !k.is_supporting_only())
+        || (all_of.contains(&EvidenceKind::LinkedBankCard)
+            && all_of.contains(&EvidenceKind::SecondFactor))
 }
 
 /// What the evidence amounts to under a policy.
@@ -210,14 +232,18 @@ pub fn evaluate(policy: &IdPolicy, evidence: &[Evidence]) -> PolicyOutcome {
         }
     }
 
-    let usable = policy
-        .rules
-        .iter()
-        .filter(|r| !r.all_of.is_empty() && !r.all_of.iter().all(|k| k.is_supporting_only()));
+    let usable = policy.rules.iter().filter(|r| can_suffice(&r.all_of));
     let cocheck = |r: &PolicyRule| r.cocheck || !r.all_of.contains(&EvidenceKind::ResidentIdCard);
 
-    let satisfied: Vec<&PolicyRule> = usable.clone().filter(|r| r.all_of.iter().all(|k| have.contains(k))).collect();
-    if let Some(r) = satisfied.iter().find(|r| !cocheck(r)).or_else(|| satisfied.first()) {
+    let satisfied: Vec<&PolicyRule> = usable
+        .clone()
+        .filter(|r| r.all_of.iter().all(|k| have.contains(k)))
+        .collect();
+    if let Some(r) = satisfied
+        .iter()
+        .find(|r| !cocheck(r))
+        .or_else(|| satisfied.first())
+    {
         return PolicyOutcome {
             sufficient: true,
             matched_rule: Some(r.id.clone()),
@@ -235,7 +261,13 @@ pub fn evaluate(policy: &IdPolicy, evidence: &[Evidence]) -> PolicyOutcome {
         .min_by_key(|r| r.all_of.iter().filter(|k| !have.contains(k)).count())
         .or_else(|| usable.clone().next());
     let missing = nearest
-        .map(|r| r.all_of.iter().copied().filter(|k| !have.contains(k)).collect())
+        .map(|r| {
+            r.all_of
+                .iter()
+                .copied()
+                .filter(|k| !have.contains(k))
+                .collect()
+        })
         .unwrap_or_default();
     PolicyOutcome {
         sufficient: false,

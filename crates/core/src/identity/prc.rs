@@ -5,7 +5,8 @@
 use chrono::NaiveDate;
 
 use super::{
-    ascii_view, birth_date_rules, character_error, digits_value, show_char, DocCheck, DocFields, DocKind, RuleError,
+    ascii_view, birth_date_rules, character_error, digits_value, show_char, DocCheck, DocFields,
+    DocKind, RuleError,
 };
 use crate::model::Sex;
 
@@ -27,7 +28,11 @@ pub fn mod11_2_check_char(body: &str) -> Option<char> {
 /// MOD 11-2 over 17 ASCII digits (caller guarantees).
 #[inline]
 pub(crate) fn mod11_2(body: &[u8]) -> u8 {
-    let s: u32 = body.iter().zip(WEIGHTS.iter()).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let s: u32 = body
+        .iter()
+        .zip(WEIGHTS.iter())
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
     CHECK_CHARS[(s % 11) as usize]
 }
 
@@ -97,7 +102,10 @@ pub(crate) fn check18(kind: DocKind, s: &str, today: NaiveDate) -> DocCheck {
     let mut fields = DocFields::default();
 
     if n != 18 {
-        errors.push(RuleError::new("length", format!("expected 18 characters, found {n}")));
+        errors.push(RuleError::new(
+            "length",
+            format!("expected 18 characters, found {n}"),
+        ));
     }
     if let Some(e) = character_error(
         s,
@@ -167,16 +175,27 @@ pub(crate) fn check18(kind: DocKind, s: &str, today: NaiveDate) -> DocCheck {
 
     // Date and check digit only on the right length (see module docs).
     if n == 18 {
-        if let (Some(y), Some(m), Some(d)) = (digits_value(&b[6..10]), digits_value(&b[10..12]), digits_value(&b[12..14])) {
+        if let (Some(y), Some(m), Some(d)) = (
+            digits_value(&b[6..10]),
+            digits_value(&b[10..12]),
+            digits_value(&b[12..14]),
+        ) {
             if kind == DocKind::ForeignPermanentId {
                 let mut ignored = Vec::new();
-                fields.birth_date = birth_date_rules(y as i32, m, d, today, &mut ignored).filter(|_| ignored.is_empty());
+                fields.birth_date = birth_date_rules(y as i32, m, d, today, &mut ignored)
+                    .filter(|_| ignored.is_empty());
             } else {
                 fields.birth_date = birth_date_rules(y as i32, m, d, today, &mut errors);
             }
         }
-        if b[16].is_ascii_digit() && (kind != DocKind::ForeignPermanentId || fields.birth_date.is_some()) {
-            fields.sex = Some(if (b[16] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female });
+        if b[16].is_ascii_digit()
+            && (kind != DocKind::ForeignPermanentId || fields.birth_date.is_some())
+        {
+            fields.sex = Some(if (b[16] - b'0') % 2 == 1 {
+                Sex::Male
+            } else {
+                Sex::Female
+            });
         }
         if b[..17].iter().all(u8::is_ascii_digit) && (b[17].is_ascii_digit() || b[17] == b'X') {
             let expected = mod11_2(&b[..17]);
@@ -202,26 +221,44 @@ pub(crate) fn check15(s: &str, today: NaiveDate) -> DocCheck {
     let mut errors = Vec::new();
     let mut fields = DocFields::default();
     if n != 15 {
-        errors.push(RuleError::new("length", format!("expected 15 digits, found {n} characters")));
+        errors.push(RuleError::new(
+            "length",
+            format!("expected 15 digits, found {n} characters"),
+        ));
     }
-    if let Some(e) = character_error(s, |_, c| c.is_ascii_digit(), "digits only; a 15-digit ID has no check character") {
+    if let Some(e) = character_error(
+        s,
+        |_, c| c.is_ascii_digit(),
+        "digits only; a 15-digit ID has no check character",
+    ) {
         errors.push(e);
     }
     if n >= 2 {
         if let Some(code) = digits_value(&b[..2]) {
             match province_name(code).filter(|_| !(81..=83).contains(&code)) {
                 Some(name) => fields.province = Some(format!("{code:02} {name}")),
-                None => errors.push(RuleError::new("province", format!("{code:02} is not a province code"))),
+                None => errors.push(RuleError::new(
+                    "province",
+                    format!("{code:02} is not a province code"),
+                )),
             }
         }
     }
     let mut normalized = s.to_string();
     if n == 15 {
-        if let (Some(y), Some(m), Some(d)) = (digits_value(&b[6..8]), digits_value(&b[8..10]), digits_value(&b[10..12])) {
+        if let (Some(y), Some(m), Some(d)) = (
+            digits_value(&b[6..8]),
+            digits_value(&b[8..10]),
+            digits_value(&b[10..12]),
+        ) {
             fields.birth_date = birth_date_rules(1900 + y as i32, m, d, today, &mut errors);
         }
         if b[14].is_ascii_digit() {
-            fields.sex = Some(if (b[14] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female });
+            fields.sex = Some(if (b[14] - b'0') % 2 == 1 {
+                Sex::Male
+            } else {
+                Sex::Female
+            });
         }
         if b.iter().all(u8::is_ascii_digit) {
             let mut body = Vec::with_capacity(18);
@@ -253,7 +290,11 @@ pub(crate) fn check_driving_licence(s: &str, today: NaiveDate) -> DocCheck {
     } else {
         DocKind::PrcId
     };
-    let mut c = if underlying == DocKind::PrcId15 { check15(s, today) } else { check18(underlying, s, today) };
+    let mut c = if underlying == DocKind::PrcId15 {
+        check15(s, today)
+    } else {
+        check18(underlying, s, today)
+    };
     c.kind = Some(DocKind::DrivingLicence);
     c.fields.id_kind = Some(underlying);
     c

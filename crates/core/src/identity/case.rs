@@ -1,0 +1,218 @@
+//! The identity step of a case (issue 4 items 4–5): one document checked to its standard,
+//! names compared, expiry refused, co-check and minor flags set, as the record the workflow
+//! stores. Used by [`crate::service`].
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::policy::{evaluate, Evidence, IdPolicy, SecondFactor};
+use super::{check, check_mrz, is_minor, names_match, DocKind, RuleError};
+use crate::error::{CoreError, CoreResult, FieldError};
+use crate::model::{IdentityRecord, StaffId};
+use crate::normalize::{compact, name_key};
+use crate::service::IdentityInput;
+
+/// [`verify_for_case_with`] under the default policy table.
+pub fn verify_for_case(input: &IdentityInput, today: NaiveDate) -> CoreResult<IdentityRecord> {
+    verify_for_case_with(input, today, &IdPolicy::default())
+}
+
+/// Check the document entered at the identity step and build the record to store.
+///
+/// `input.kind` is a [`DocKind`] spelling or `e-id`. Returns `invalid` with fields:
+/// `kind` (`one-of`, or `insufficient` when the policy says this evidence alone does not
+/// prove identity, e.g. a driving licence); `number` / `mrz_line2` (every failed rule of the
+/// number, MRZ line-2 rules on `mrz_line2`; `expired` with the expiry date); `reference`
+/// (`required`: the e-ID verification reference, or the second factor used with a linked bank
+/// card); `name_on_document` (`name-mismatch`: MRZ name vs the Latin name entered).
+///
+/// `checked_by` / `checked_at` are placeholders the service fills in. For documents other than
+/// a passport the name printed on the card is not in its number, so `name_matches` is `true`
+/// here and the service compares `name_on_document` with the customer's name.
+pub fn verify_for_case_with(
+    input: &IdentityInput,
+    today: NaiveDate,
+    policy: &IdPolicy,
+) -> CoreResult<IdentityRecord> {
+    let kind_str = input.kind.trim();
+    let reference = input.reference.trim();
+    let mut errs: Vec<FieldError> = Vec::new();
+
+    if kind_str == "e-id" {
+        if reference.is_empty() {
+            errs.push(FieldError::new(
+                "reference",
+                "required",
+                "the e-ID verification reference is required",
+            ));
+            return Err(CoreError::invalid(errs));
+        }
+        let outcome = evaluate(
+            policy,
+            &[Evidence::EId {
+                reference: reference.to_string(),
+            }],
+        );
+        if !outcome.sufficient {
+            return Err(insufficient(kind_str));
+        }
+        return Ok(record(
+            kind_str,
+            compact(&input.number),
+            input,
+            None,
+            None,
+            true,
+            Some(reference.to_string()),
+            outcome.needs_cocheck,
+            today,
+        ));
+    }
+
+    let kind: DocKind = kind_str.parse().map_err(|_| {
+        CoreError::field(
+            "kind",
+            "one-of",
+            format!("'{kind_str}' is not a document kind (prc-id, prc-id-15, residence-permit, hk-macau-permit, taiwan-permit, foreign-permanent-id, passport-mrz, driving-licence, bank-card, e-id)"),
+        )
+    })?;
+    let evidence = match kind {
+        DocKind::Mobile => {
+            return Err(CoreError::field(
+                "kind",
+                "one-of",
+                "a mobile number is not an identity document",
+            ));
+        }
+        DocKind::BankCard => {
+            if reference.is_empty() {
+                errs.push(FieldError::new(
+                    "reference",
+                    "required",
+                    "name the second factor used with the linked bank card (card-pin, sms-to-registered-phone, face-verification, security-questions)",
+                ));
+            }
+            // A known factor by its kebab-case name; any other text counts as `other`, recorded as typed.
+            let factor = (!reference.is_empty()).then(|| {
+                serde_json::from_value::<SecondFactor>(serde_json::Value::String(
+                    reference.to_string(),
+                ))
+                .unwrap_or(SecondFactor::Other)
+            });
+            Evidence::LinkedBankCard {
+                second_factor: factor,
+            }
+        }
+        _ => Evidence::Document { kind },
+    };
+
+    let chk = if kind == DocKind::PassportMrz {
+        check_mrz(&input.number, &input.mrz_line2, today)
+    } else {
+        check(Some(kind), &input.number, today)
+    };
+    for e in &chk.errors {
+        errs.push(field_error(kind, e));
+    }
+    if let (Some(true), Some(expiry)) = (chk.fields.expired, chk.fields.expiry) {
+        errs.push(FieldError::new(
+            if kind == DocKind::PassportMrz {
+                "mrz_line2"
+            } else {
+                "number"
+            },
+            "expired",
+            format!("the document expired on {expiry}"),
+        ));
+    }
+    let mut name_matches = true;
+    if kind == DocKind::PassportMrz && chk.valid {
+        let mrz_name = input
+            .number
+            .trim()
+            .get(5..)
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        name_matches = names_match(kind, &mrz_name, &input.name_on_document);
+        if !name_matches {
+            errs.push(FieldError::new(
+                "name_on_document",
+                "name-mismatch",
+                format!(
+                    "the name in the MRZ ({} {}) does not match the Latin name entered",
+                    chk.fields.surname.as_deref().unwrap_or(""),
+                    chk.fields.given_names.as_deref().unwrap_or("")
+                ),
+            ));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(CoreError::invalid(errs));
+    }
+    let outcome = evaluate(policy, &[evidence]);
+    if !outcome.sufficient {
+        return Err(insufficient(kind_str));
+    }
+    let number = chk.normalized.clone().unwrap_or_default();
+    let reference = match kind {
+        DocKind::BankCard => Some(reference.to_string()),
+        _ => (!reference.is_empty()).then(|| reference.to_string()),
+    };
+    Ok(record(
+        kind_str,
+        number,
+        input,
+        chk.fields.birth_date,
+        chk.fields.expiry,
+        name_matches,
+        reference,
+        outcome.needs_cocheck,
+        today,
+    ))
+}
+
+fn insufficient(kind: &str) -> CoreError {
+    CoreError::field(
+        "kind",
+        "insufficient",
+        format!("'{kind}' alone does not prove identity under this branch's policy (supporting evidence only)"),
+    )
+}
+
+/// Map a rule error of the number onto the form field it belongs to.
+fn field_error(kind: DocKind, e: &RuleError) -> FieldError {
+    let on_line2 = kind == DocKind::PassportMrz && e.field.as_deref().is_some_and(|f| f != "line1");
+    FieldError::new(
+        if on_line2 { "mrz_line2" } else { "number" },
+        e.rule.clone(),
+        e.message.clone(),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    kind: &str,
+    number: String,
+    input: &IdentityInput,
+    birth_date: Option<NaiveDate>,
+    expiry: Option<NaiveDate>,
+    name_matches: bool,
+    reference: Option<String>,
+    needs_cocheck: bool,
+    today: NaiveDate,
+) -> IdentityRecord {
+    IdentityRecord {
+        kind: kind.to_string(),
+        number,
+        name_on_document: name_key(&input.name_on_document),
+        birth_date,
+        expiry,
+        name_matches,
+        reference,
+        needs_cocheck,
+        checked_by: StaffId::system("identity"),
+        checked_at: DateTime::<Utc>::UNIX_EPOCH,
+        cochecked_by: None,
+        cochecked_at: None,
+        minor: birth_date.is_some_and(|b| is_minor(b, today)),
+    }
+}
