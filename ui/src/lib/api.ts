@@ -1,0 +1,116 @@
+/**
+ * The ONE module that calls `invoke`. Every command of the shell has one typed function here;
+ * argument and result types are generated from Rust (./bindings, ts-rs). Errors are thrown as
+ * `ApiError` with core's code and field errors. State-changing case commands take an
+ * idempotency key: a retried call after a lost answer never applies twice.
+ */
+import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { toApiError } from './errors';
+import type { Appointment } from './bindings/Appointment';
+import type { ApplicationForm } from './bindings/ApplicationForm';
+import type { Branch } from './bindings/Branch';
+import type { CaseSummary } from './bindings/CaseSummary';
+import type { CaseView } from './bindings/CaseView';
+import type { ContactInput } from './bindings/ContactInput';
+import type { Credentials } from './bindings/Credentials';
+import type { Decision } from './bindings/Decision';
+import type { DocKind } from './bindings/DocKind';
+import type { IdentityInput } from './bindings/IdentityInput';
+import type { LiveStatus } from './bindings/LiveStatus';
+import type { NewStaff } from './bindings/NewStaff';
+import type { OpenCaseInput } from './bindings/OpenCaseInput';
+import type { PrintedDocument } from './bindings/PrintedDocument';
+import type { SessionView } from './bindings/SessionView';
+import type { SetupInput } from './bindings/SetupInput';
+import type { SetupStatus } from './bindings/SetupStatus';
+import type { StaffView } from './bindings/StaffView';
+import type { TodayView } from './bindings/TodayView';
+import type { UnlockFailureInput } from './bindings/UnlockFailureInput';
+import type { UnlockInput } from './bindings/UnlockInput';
+
+async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+// ---- set-up and session ------------------------------------------------------------------
+
+export const setupStatus = () => call<SetupStatus>('setup_status');
+export const setupBranch = (input: SetupInput) => call<null>('setup_branch', { input });
+export const currentSession = () => call<SessionView | null>('current_session');
+export const signIn = (staffId: string, password: string) => call<SessionView>('sign_in', { staffId, password });
+export const signOut = () => call<null>('sign_out');
+export const lockSession = () => call<SessionView | null>('lock_session');
+export const unlockSession = (password: string) => call<SessionView>('unlock_session', { password });
+export const changePassword = (current: string, next: string) =>
+  call<SessionView>('change_password', { current, next });
+
+// ---- today and search --------------------------------------------------------------------
+
+export const today = () => call<TodayView>('today');
+export const findCases = (query: string) => call<CaseSummary[]>('find_cases', { query });
+export const findAppointments = (query: string) => call<Appointment[]>('find_appointments', { query });
+
+// ---- the counter flow --------------------------------------------------------------------
+
+export const caseView = (caseId: string) => call<CaseView>('case_view', { caseId });
+export const openCase = (input: OpenCaseInput, idem: string) => call<CaseView>('open_case', { input, idem });
+export const documentStatus = (kind: DocKind, text: string) => call<LiveStatus>('document_status', { kind, text });
+export const verifyIdentity = (caseId: string, input: IdentityInput, idem: string) =>
+  call<CaseView>('verify_identity', { caseId, input, idem });
+export const cocheckIdentity = (caseId: string, supervisor: Credentials, idem: string) =>
+  call<CaseView>('cocheck_identity', { caseId, supervisor, idem });
+export const recordForm = (caseId: string, form: ApplicationForm, idem: string) =>
+  call<CaseView>('record_form', { caseId, form, idem });
+export const confirmSigned = (caseId: string, idem: string) => call<CaseView>('confirm_signed', { caseId, idem });
+export const submitCase = (caseId: string, idem: string) => call<CaseView>('submit_case', { caseId, idem });
+export const authorizeCase = (
+  caseId: string,
+  supervisor: Credentials,
+  decision: Decision,
+  reasonCode: string | null,
+  reason: string,
+  idem: string,
+) => call<CaseView>('authorize_case', { caseId, supervisor, decision, reasonCode, reason, idem });
+export const logContact = (caseId: string, input: ContactInput, idem: string) =>
+  call<CaseView>('log_contact', { caseId, input, idem });
+export const confirmUnlock = (caseId: string, supervisor: Credentials, input: UnlockInput, idem: string) =>
+  call<CaseView>('confirm_unlock', { caseId, supervisor, input, idem });
+export const recordUnlockFailure = (caseId: string, input: UnlockFailureInput, idem: string) =>
+  call<CaseView>('record_unlock_failure', { caseId, input, idem });
+export const closeCase = (caseId: string, idem: string) => call<CaseView>('close_case', { caseId, idem });
+export const cancelCase = (caseId: string, reason: string, idem: string) =>
+  call<CaseView>('cancel_case', { caseId, reason, idem });
+export const refuseFreeze = (caseId: string, reason: string, idem: string) =>
+  call<CaseView>('refuse_authority_freeze', { caseId, reason, idem });
+
+// ---- printing ----------------------------------------------------------------------------
+
+/** Render a PDF (`application` or `receipt`; `customer` or `bank` copy) and return where it is. */
+export const printDocument = (caseId: string, kind: 'application' | 'receipt', copy: 'customer' | 'bank') =>
+  call<PrintedDocument>('print_document', { caseId, kind, copy });
+
+/** Open a rendered PDF in the system viewer (opener plugin, scoped to the app data dir). */
+export async function openDocument(path: string): Promise<void> {
+  const { openPath } = await import('@tauri-apps/plugin-opener');
+  try {
+    await openPath(path);
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+// ---- admin -------------------------------------------------------------------------------
+
+export const updateBranch = (branch: Branch) => call<SessionView>('update_branch', { branch });
+export const listStaff = () => call<StaffView[]>('list_staff');
+export const addStaff = (input: NewStaff) => call<StaffView>('add_staff', { input });
+export const setStaffDisabled = (staffId: string, disabled: boolean) =>
+  call<StaffView>('set_staff_disabled', { staffId, disabled });
+export const resetStaffPassword = (staffId: string, password: string) =>
+  call<StaffView>('reset_staff_password', { staffId, password });
+export const unlockStaff = (staffId: string) => call<StaffView>('unlock_staff', { staffId });
+export const loadDemo = () => call<null>('load_demo');

@@ -1,0 +1,69 @@
+/**
+ * Where the app stands: which gate (set-up, sign-in, password change, lock) or which screen.
+ * The shell holds the real session; this mirrors what it last said.
+ */
+import * as api from './api';
+import type { SessionView } from './bindings/SessionView';
+
+export type Phase = 'loading' | 'setup' | 'signin' | 'change-password' | 'locked' | 'ready' | 'failed';
+
+export type Route =
+  | { name: 'today' }
+  | { name: 'counter'; caseId?: string | undefined }
+  | { name: 'case'; caseId: string }
+  | { name: 'admin' }
+  | { name: 'account' };
+
+export const app = $state<{
+  phase: Phase;
+  session: SessionView | null;
+  route: Route;
+  notice: string;
+}>({ phase: 'loading', session: null, route: { name: 'today' }, notice: '' });
+
+/** The gate that follows from a session (or its absence). */
+export function phaseOf(session: SessionView | null): Phase {
+  if (!session) return 'signin';
+  if (session.locked) return 'locked';
+  if (session.staff.must_change_password) return 'change-password';
+  return 'ready';
+}
+
+export function applySession(session: SessionView | null): void {
+  const before = app.session?.staff.id;
+  app.session = session;
+  app.phase = phaseOf(session);
+  if (session && session.staff.id !== before) app.route = defaultRoute(session);
+}
+
+export function defaultRoute(session: SessionView): Route {
+  return session.staff.role === 'admin' ? { name: 'admin' } : { name: 'today' };
+}
+
+/** First thing at start-up: an empty store opens set-up, otherwise sign-in (or the session). */
+export async function boot(): Promise<void> {
+  try {
+    const status = await api.setupStatus();
+    if (!status.set_up) {
+      app.phase = 'setup';
+      return;
+    }
+    applySession(await api.currentSession());
+  } catch {
+    app.phase = 'failed';
+  }
+}
+
+export function go(route: Route): void {
+  app.route = route;
+}
+
+export async function lockNow(): Promise<void> {
+  applySession(await api.lockSession());
+}
+
+export async function signOut(): Promise<void> {
+  await api.signOut();
+  app.session = null;
+  app.phase = 'signin';
+}

@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { app, applySession, boot, phaseOf } from './app.svelte';
+import type { SessionView } from './bindings/SessionView';
+
+const branch = {
+  code: 'BJ001',
+  name: 'Demo branch',
+  time_zone: 'Asia/Shanghai',
+  idle_lock_minutes: 5,
+  max_failed_logins: 5,
+  extra_materials: [],
+  bank_copy_unmasked: false,
+  retention_years: 10,
+};
+
+function session(over: Partial<SessionView['staff']> = {}, locked = false): SessionView {
+  return {
+    staff: { id: 't01', name: 'Teller One', role: 'teller', must_change_password: false, locked: false, disabled: false, ...over },
+    branch,
+    locked,
+  };
+}
+
+afterEach(() => clearMocks());
+
+describe('start-up gates', () => {
+  it('an empty store opens set-up', async () => {
+    mockIPC((cmd) => (cmd === 'setup_status' ? { set_up: false } : null));
+    await boot();
+    expect(app.phase).toBe('setup');
+  });
+
+  it('a set-up store without a session opens sign-in', async () => {
+    mockIPC((cmd) => (cmd === 'setup_status' ? { set_up: true } : null));
+    await boot();
+    expect(app.phase).toBe('signin');
+  });
+
+  it('first sign-in forces the password change, a locked session the lock screen', () => {
+    expect(phaseOf(session({ must_change_password: true }))).toBe('change-password');
+    expect(phaseOf(session({}, true))).toBe('locked');
+    expect(phaseOf(session())).toBe('ready');
+    expect(phaseOf(null)).toBe('signin');
+  });
+
+  it('an admin lands on admin, a teller on today', () => {
+    applySession(session({ id: 'adm', role: 'admin' }));
+    expect(app.route.name).toBe('admin');
+    applySession(session());
+    expect(app.route.name).toBe('today');
+  });
+
+  it('a failing store shows the failure, not a blank window', async () => {
+    mockIPC(() => {
+      throw { code: 'storage', message: 'disk full' };
+    });
+    await boot();
+    expect(app.phase).toBe('failed');
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * The counter flow's window-side state: which panel shows a case (navigation only: the
+ * actions offered come from core's `allowed` list), and the drafts of what the teller typed,
+ * kept per case for the whole session so a refused step never loses input.
+ */
+import type { ApplicationForm } from './bindings/ApplicationForm';
+import type { CaseState } from './bindings/CaseState';
+import type { CaseView } from './bindings/CaseView';
+import type { EventKind } from './bindings/EventKind';
+import type { IdentityInput } from './bindings/IdentityInput';
+
+export type Panel = 'identity' | 'form' | 'review' | 'unlock' | 'freeze' | 'done';
+export const STEPS = ['checkin', 'identity', 'form', 'review', 'unlock'] as const;
+export type Step = (typeof STEPS)[number];
+
+/** Core says this action is allowed now for the signed-in person. */
+export function can(view: CaseView | null, kind: EventKind): boolean {
+  return !!view && view.allowed.includes(kind);
+}
+
+/** The panel a case in `state` opens on. */
+export function panelFor(view: CaseView): Panel {
+  const state: CaseState = view.case.state;
+  if (state === 'refused-authority-freeze' || view.freeze_route) return 'freeze';
+  switch (state) {
+    case 'checked-in':
+      return 'identity';
+    case 'identity-verified':
+      return view.case.identity?.needs_cocheck && !view.case.identity.cochecked_by ? 'identity' : 'form';
+    case 'form-recorded':
+    case 'returned-for-info':
+      return 'form';
+    case 'form-signed':
+    case 'submitted':
+      return 'review';
+    case 'approved':
+    case 'unlock-failed':
+    case 'unlocked':
+      return 'unlock';
+    default:
+      return 'done';
+  }
+}
+
+/** The stepper position of a panel. */
+export function stepOf(panel: Panel): Step {
+  if (panel === 'identity' || panel === 'form' || panel === 'review' || panel === 'unlock') return panel;
+  return panel === 'freeze' ? 'checkin' : 'unlock';
+}
+
+export function emptyForm(): ApplicationForm {
+  return {
+    customer_name: '',
+    customer_name_latin: '',
+    sex: null,
+    nationality: '中国',
+    occupation: '',
+    address: '',
+    phone: '',
+    id_type: 'prc-id',
+    id_number: '',
+    id_valid_until: '',
+    agent: null,
+    wallet_operator: '',
+    wallet_id: '',
+    wallet_class: '',
+    lock_cause: null,
+    requested_action: 'unlock',
+    reason: '',
+    bank_card: '',
+    declaration_true: false,
+    consent_query: false,
+    risk_acknowledged: false,
+    materials: [],
+  };
+}
+
+export type Draft = {
+  identity: IdentityInput;
+  form: ApplicationForm;
+  hasAgent: boolean;
+  /** Idempotency keys per action, kept until that action succeeds (a retry reuses it). */
+  keys: Record<string, string>;
+};
+
+const drafts = $state<Record<string, Draft>>({});
+
+/** The draft of `caseId`, created on first use (prefilled from the case where it is clear text). */
+export function draftFor(caseId: string, view?: CaseView): Draft {
+  let d = drafts[caseId];
+  if (!d) {
+    const form = emptyForm();
+    if (view) {
+      form.customer_name = view.case.customer_name;
+      form.lock_cause = view.case.lock_cause;
+      if (view.case.form) Object.assign(form, unmaskedOnly(structuredClone($state.snapshot(view.case.form))));
+    }
+    drafts[caseId] = { identity: { kind: 'prc-id', number: '', mrz_line2: '', name_on_document: '', reference: '' }, form, hasAgent: !!form.agent, keys: {} };
+    d = drafts[caseId]!;
+  }
+  return d;
+}
+
+/** The idempotency key of one attempt of `action` on a case (new after a success). */
+export function keyFor(d: Draft, action: string): string {
+  return (d.keys[action] ??= globalThis.crypto.randomUUID());
+}
+
+export function settled(d: Draft, action: string): void {
+  delete d.keys[action];
+}
+
+export function forgetDrafts(): void {
+  for (const k of Object.keys(drafts)) delete drafts[k];
+}
+
+/** A form as core shows it, with masked personal numbers blanked so they are typed again. */
+export function unmaskedOnly(form: ApplicationForm): ApplicationForm {
+  const clear = (v: string) => (v.includes('*') ? '' : v);
+  return {
+    ...form,
+    phone: clear(form.phone),
+    id_number: clear(form.id_number),
+    bank_card: clear(form.bank_card),
+    wallet_id: clear(form.wallet_id),
+    agent: form.agent ? { ...form.agent, id_number: clear(form.agent.id_number), phone: clear(form.agent.phone) } : null,
+  };
+}
