@@ -13,9 +13,6 @@ fuzz_target!(|data: &[u8]| {
     let c = check(Some(kind), &s, today);
     assert_eq!(c.valid, c.errors.is_empty());
     assert_eq!(c.valid, c.normalized.is_some());
-    let _ = serde_json_free(&c);
+    // Messages stay bounded whatever the input length.
+    assert!(c.errors.iter().all(|e| e.message.len() < 1024));
 });
-
-fn serde_json_free(c: &unlockdesk_core::identity::DocCheck) -> usize {
-    c.errors.iter().map(|e| e.message.len()).sum()
-}
