@@ -701,7 +701,7 @@ impl<S: Store> Service<S> {
         self.permit(actor, Action::VerifyIdentity, Some(case_id))?;
         let now = self.now();
         let today = self.today()?;
-        let record = identity_record(input, today)?;
+        let record = crate::identity::verify_for_case(input, today)?;
         let by = actor.staff_id.clone();
         self.transition(
             actor,
@@ -1195,92 +1195,3 @@ pub fn mask_appointment(a: &Appointment) -> Appointment {
     m
 }
 
-/// Check the identity evidence typed at the identity step and build the record (without the
-/// checker and time, which the caller adds). Rules: the document must follow its standard
-/// (domain notes §4), must not be expired, and must suffice under the identity policy
-/// (domain notes §1, seed FAQ 1): a driving licence is supporting only; an e-ID needs its
-/// verification reference; a linked bank card needs a second factor (which one is recorded).
-/// Any document other than the resident ID card needs the supervisor's co-check.
-/// Errors: `invalid` with fields `kind`, `number`, `mrz_line2`, `name_on_document`, `reference`.
-pub fn identity_record(input: &IdentityInput, today: NaiveDate) -> CoreResult<IdentityRecord> {
-    use crate::identity::{check, check_mrz, is_minor, names_match, policy, DocKind};
-    let kind_str = input.kind.trim();
-    let rule_errors = |field: &str, c: &crate::identity::DocCheck| {
-        CoreError::invalid(c.errors.iter().map(|e| FieldError::new(field, e.rule.clone(), e.message.clone())).collect())
-    };
-    let placeholder = |kind: &str, number: String| IdentityRecord {
-        kind: kind.to_string(),
-        number,
-        name_on_document: normalize::name_key(&input.name_on_document),
-        birth_date: None,
-        expiry: None,
-        name_matches: true,
-        reference: None,
-        needs_cocheck: true,
-        checked_by: StaffId::system("pending"),
-        checked_at: DateTime::<Utc>::MIN_UTC,
-        cochecked_by: None,
-        cochecked_at: None,
-        minor: false,
-    };
-    if input.name_on_document.trim().is_empty() {
-        return Err(CoreError::field("name_on_document", "required", "type the name as printed on the document"));
-    }
-    if kind_str == "e-id" {
-        let code = normalize::compact(&input.number).to_ascii_uppercase();
-        if code.is_empty() || code.len() > 64 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(CoreError::field("number", "format", "the e-ID code: 1-64 letters and digits"));
-        }
-        let out = policy::evaluate(&policy::IdPolicy::default(), &[policy::Evidence::EId { reference: input.reference.clone() }]);
-        if !out.sufficient {
-            return Err(CoreError::field("reference", "required", "record the e-ID verification reference"));
-        }
-        let mut r = placeholder("e-id", code);
-        r.reference = out.e_id_reference;
-        return Ok(r);
-    }
-    let kind: DocKind = kind_str
-        .parse()
-        .map_err(|_| CoreError::field("kind", "one-of", format!("'{kind_str}' is not a document kind")))?;
-    if kind == DocKind::Mobile {
-        return Err(CoreError::field("kind", "not-identity", "a phone number is not an identity document"));
-    }
-    if kind == DocKind::DrivingLicence {
-        return Err(CoreError::field("kind", "supporting-only", "a driving licence supports identity but never proves it alone (domain notes §4)"));
-    }
-    let c = if kind == DocKind::PassportMrz { check_mrz(&input.number, &input.mrz_line2, today) } else { check(Some(kind), &input.number, today) };
-    if !c.valid {
-        let field = if kind == DocKind::PassportMrz && c.errors.iter().all(|e| e.field.as_deref().is_some_and(|f| f.contains("2"))) { "mrz_line2" } else { "number" };
-        return Err(rule_errors(field, &c));
-    }
-    if c.fields.expired == Some(true) {
-        let d = c.fields.expiry.map(|d| d.to_string()).unwrap_or_default();
-        return Err(CoreError::field("number", "expired", format!("the document expired on {d}")));
-    }
-    let number = c.normalized.clone().unwrap_or_default();
-    let mut r = placeholder(kind.as_str(), number);
-    r.birth_date = c.fields.birth_date;
-    r.expiry = c.fields.expiry;
-    r.needs_cocheck = !kind.is_resident_id_card();
-    r.minor = c.fields.birth_date.is_some_and(|b| is_minor(b, today));
-    if kind == DocKind::PassportMrz {
-        let mrz_name = format!("{}<<{}", c.fields.surname.clone().unwrap_or_default(), c.fields.given_names.clone().unwrap_or_default());
-        r.name_matches = names_match(kind, &mrz_name, &input.name_on_document);
-        if !r.name_matches {
-            return Err(CoreError::field("name_on_document", "name-mismatch", "the Latin name typed does not match the passport's MRZ name"));
-        }
-    }
-    if kind == DocKind::BankCard {
-        let factor: Option<policy::SecondFactor> = serde_json::from_value(serde_json::Value::String(input.reference.trim().to_string())).ok();
-        let out = policy::evaluate(&policy::IdPolicy::default(), &[policy::Evidence::LinkedBankCard { second_factor: factor }]);
-        if !out.sufficient {
-            return Err(CoreError::field(
-                "reference",
-                "second-factor",
-                "a linked bank card needs a second factor: card-pin, sms-to-registered-phone, face-verification or security-questions",
-            ));
-        }
-        r.reference = Some(input.reference.trim().to_string());
-    }
-    Ok(r)
-}

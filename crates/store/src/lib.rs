@@ -1,1 +1,191 @@
-//! Store being written by the lead.
+//! # unlockdesk-store
+//!
+//! The SQLite adapter of the core's [`Store`] port: rusqlite with bundled SQLite, WAL,
+//! `foreign_keys=ON`, `busy_timeout`, `synchronous=FULL` (an acknowledged step survives power
+//! loss), STRICT tables, transactional migrations with a version fence ([`migrate`]), and the
+//! append-only, hash-chained audit trail ([`audit`]).
+//!
+//! Every write runs in `BEGIN IMMEDIATE`, so the audit chain cannot fork between processes.
+
+pub mod audit;
+pub mod migrate;
+mod tx;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use unlockdesk_core::ports::{AuditVerification, Store, StoreTx};
+use unlockdesk_core::{CoreError, CoreResult, ErrorCode};
+
+pub use migrate::SCHEMA_VERSION;
+
+/// Bundle identifier; the data directory is named after it (Tauri's `app_data_dir` agrees).
+pub const IDENTIFIER: &str = "org.unlockdesk.desk";
+/// The database file name inside the data directory.
+pub const DB_FILE: &str = "unlockdesk.db";
+
+/// The data directory: `$UNLOCKDESK_DATA_DIR` when set (tests, e2e), else the platform data
+/// directory for [`IDENTIFIER`] (`~/.local/share/org.unlockdesk.desk` on Linux).
+pub fn data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("UNLOCKDESK_DATA_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join(IDENTIFIER)
+}
+
+/// The default database path: [`data_dir`]`/unlockdesk.db`.
+pub fn default_db_path() -> PathBuf {
+    data_dir().join(DB_FILE)
+}
+
+pub(crate) fn sql_err(e: rusqlite::Error) -> CoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
+            CoreError::new(ErrorCode::Conflict, "the store is busy; try again")
+        }
+        _ => CoreError::storage(format!("database error: {e}")),
+    }
+}
+
+/// The SQLite store. One connection, serialised by a mutex (a counter terminal is one user;
+/// other processes are serialised by SQLite's own locking and `busy_timeout`).
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    dir: PathBuf,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database at `path`, configure it and migrate.
+    /// Errors: `storage` for an unreadable/corrupt file or a schema newer than this binary.
+    pub fn open(path: &Path) -> CoreResult<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| CoreError::storage(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| CoreError::storage(format!("cannot open {}: {e}", path.display())))?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sql_err)?;
+        let setup = || -> rusqlite::Result<()> {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            Ok(())
+        };
+        setup().map_err(|e| {
+            CoreError::storage(format!(
+                "{} is not a readable UnlockDesk database ({e}); restore the latest backup with `unlockdesk-cli restore`",
+                path.display()
+            ))
+        })?;
+        migrate::migrate(&mut conn).map_err(|e| CoreError::storage(e.to_string()))?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        Ok(SqliteStore { conn: Mutex::new(conn), path: path.to_path_buf(), dir })
+    }
+
+    /// Open the default database ([`default_db_path`]).
+    pub fn open_default() -> CoreResult<Self> {
+        Self::open(&default_db_path())
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The data directory (documents are stored under `documents/` here).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half transaction: rusqlite rolls back
+        // on drop. So a poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `PRAGMA integrity_check` and `foreign_key_check`; `Ok` when both are clean.
+    /// Errors: `storage` naming the first problem and the backup route.
+    pub fn check_integrity(&self) -> CoreResult<()> {
+        let conn = self.lock();
+        let r: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(sql_err)?;
+        if r != "ok" {
+            return Err(CoreError::storage(format!(
+                "the database is damaged ({r}); restore the latest backup with `unlockdesk-cli restore`"
+            )));
+        }
+        let fk: Option<String> = conn
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get::<_, String>(0))
+            .map(Some)
+            .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })
+            .map_err(sql_err)?;
+        if let Some(t) = fk {
+            return Err(CoreError::storage(format!("foreign key violation in table {t}")));
+        }
+        Ok(())
+    }
+
+    /// Online backup (SQLite backup API) to `dest`, consistent even while in use.
+    pub fn backup_to(&self, dest: &Path) -> CoreResult<()> {
+        let conn = self.lock();
+        let mut out = Connection::open(dest).map_err(sql_err)?;
+        {
+            let b = rusqlite::backup::Backup::new(&conn, &mut out).map_err(sql_err)?;
+            b.run_to_completion(256, Duration::from_millis(0), None).map_err(sql_err)?;
+        }
+        out.pragma_update(None, "journal_mode", "DELETE").map_err(sql_err)?;
+        Ok(())
+    }
+
+    /// Replace this store's content with the backup at `src` (checked first: integrity,
+    /// schema version not newer, audit chain verifies).
+    pub fn restore_from(&self, src: &Path) -> CoreResult<()> {
+        {
+            let probe = SqliteStore::open(src)?;
+            probe.check_integrity()?;
+            let v = probe.verify_audit()?;
+            if !v.ok {
+                return Err(CoreError::storage(format!(
+                    "the backup's audit trail is broken at event {}: refusing to restore it",
+                    v.broken_at.unwrap_or(0)
+                )));
+            }
+        }
+        let src_conn = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql_err)?;
+        let mut conn = self.lock();
+        let b = rusqlite::backup::Backup::new(&src_conn, &mut conn).map_err(sql_err)?;
+        b.run_to_completion(256, Duration::from_millis(0), None).map_err(sql_err)?;
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn transact<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> CoreResult<T>) -> CoreResult<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+        let mut t = tx::Tx { tx: &tx, dir: &self.dir };
+        let out = f(&mut t)?;
+        tx.commit().map_err(sql_err)?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> CoreResult<T>) -> CoreResult<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(sql_err)?;
+        let mut t = tx::Tx { tx: &tx, dir: &self.dir };
+        let out = f(&mut t);
+        // Reads never write; dropping rolls back.
+        drop(tx);
+        out
+    }
+
+    fn verify_audit(&self) -> CoreResult<AuditVerification> {
+        let conn = self.lock();
+        audit::verify(&conn).map_err(sql_err)
+    }
+}

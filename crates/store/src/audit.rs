@@ -1,0 +1,211 @@
+//! The tamper-evident audit chain (domain notes §6; issue 6 item 4).
+//!
+//! Each event stores the previous event's hash and its own SHA-256 over all of its columns
+//! (including its sequence number) and that previous hash, serialised as a JSON array so the
+//! encoding is unambiguous. The first event's previous hash is 64 zeros. Triggers refuse
+//! UPDATE and DELETE; the verifier finds edits, deletions, insertions, swaps and truncation
+//! (via `audit_head`).
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use sha2::{Digest, Sha256};
+use unlockdesk_core::ports::{AuditDraft, AuditEvent, AuditVerification, Outcome};
+use unlockdesk_core::{CaseId, CaseState, Role};
+
+/// The previous hash of the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Timestamp format stored for UTC instants (sortable, microseconds).
+pub const TS: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+/// The hash of one event: SHA-256 (hex) over the JSON array of its columns and `prev_hash`.
+pub fn event_hash(e: &AuditEvent) -> String {
+    let cols = serde_json::json!([
+        e.seq,
+        e.at.format(TS).to_string(),
+        e.staff_id,
+        e.role.map(|r| r.as_str()),
+        e.terminal,
+        e.case_id.map(|c| c.to_string()),
+        e.action,
+        e.from_state.map(|s| s.as_str()),
+        e.to_state.map(|s| s.as_str()),
+        e.reason,
+        outcome_str(e.outcome),
+        e.detail,
+        e.prev_hash,
+    ]);
+    hex::encode(Sha256::digest(cols.to_string().as_bytes()))
+}
+
+pub(crate) fn outcome_str(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Ok => "ok",
+        Outcome::Refused => "refused",
+    }
+}
+
+/// Append one event at the end of the chain. Must run inside a write (`IMMEDIATE`) transaction.
+pub fn append(conn: &Connection, d: &AuditDraft) -> rusqlite::Result<AuditEvent> {
+    let last: Option<(i64, String)> = conn
+        .query_row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (seq, prev_hash) = match last {
+        Some((s, h)) => (s + 1, h),
+        None => (1, GENESIS.to_string()),
+    };
+    // Store at microsecond precision so the hash recomputes from the stored text.
+    let at = chrono::DateTime::parse_from_rfc3339(&d.at.format(TS).to_string())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or(d.at);
+    let mut e = AuditEvent {
+        seq,
+        at,
+        staff_id: d.staff_id.clone(),
+        role: d.role,
+        terminal: d.terminal.clone(),
+        case_id: d.case_id,
+        action: d.action.clone(),
+        from_state: d.from_state,
+        to_state: d.to_state,
+        reason: d.reason.clone(),
+        outcome: d.outcome,
+        detail: d.detail.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    e.hash = event_hash(&e);
+    conn.execute(
+        "INSERT INTO audit_events (seq, at, staff_id, role, terminal, case_id, action, from_state, to_state, reason, outcome, detail, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            e.seq,
+            e.at.format(TS).to_string(),
+            e.staff_id,
+            e.role.map(|r| r.as_str()),
+            e.terminal,
+            e.case_id.map(|c| c.to_string()),
+            e.action,
+            e.from_state.map(|s| s.as_str()),
+            e.to_state.map(|s| s.as_str()),
+            e.reason,
+            outcome_str(e.outcome),
+            e.detail,
+            e.prev_hash,
+            e.hash
+        ],
+    )?;
+    conn.execute(
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        params![e.seq, e.hash],
+    )?;
+    Ok(e)
+}
+
+/// Read one row. Unparseable values are kept as text that will not hash the same, so a
+/// tampered enum shows up as a broken link instead of an error.
+pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<AuditEvent> {
+    let at: String = r.get("at")?;
+    let role: Option<String> = r.get("role")?;
+    let case_id: Option<String> = r.get("case_id")?;
+    let from: Option<String> = r.get("from_state")?;
+    let to: Option<String> = r.get("to_state")?;
+    let outcome: String = r.get("outcome")?;
+    Ok(AuditEvent {
+        seq: r.get("seq")?,
+        at: chrono::DateTime::parse_from_rfc3339(&at).map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_default(),
+        staff_id: r.get("staff_id")?,
+        role: role.and_then(|s| s.parse::<Role>().ok()),
+        terminal: r.get("terminal")?,
+        case_id: case_id.and_then(|s| CaseId::parse(&s).ok()),
+        action: r.get("action")?,
+        from_state: from.and_then(|s| s.parse::<CaseState>().ok()),
+        to_state: to.and_then(|s| s.parse::<CaseState>().ok()),
+        reason: r.get("reason")?,
+        outcome: if outcome == "refused" { Outcome::Refused } else { Outcome::Ok },
+        detail: r.get("detail")?,
+        prev_hash: r.get("prev_hash")?,
+        hash: r.get("hash")?,
+    })
+}
+
+/// Walk the chain in `seq` order and report the first broken link.
+pub fn verify(conn: &Connection) -> rusqlite::Result<AuditVerification> {
+    let mut stmt = conn.prepare("SELECT * FROM audit_events ORDER BY seq")?;
+    let mut rows = stmt.query([])?;
+    let mut prev = GENESIS.to_string();
+    let mut expected_seq = 1i64;
+    let mut n = 0i64;
+    let broken = |seq: i64, expected: String, found: String, problem: &str| AuditVerification {
+        ok: false,
+        events: seq,
+        broken_at: Some(seq),
+        expected: Some(expected),
+        found: Some(found),
+        problem: Some(problem.to_string()),
+    };
+    while let Some(row) = rows.next()? {
+        let e = from_row(row)?;
+        n += 1;
+        if e.seq != expected_seq {
+            return Ok(broken(e.seq, expected_seq.to_string(), e.seq.to_string(), "sequence gap: an event was removed or inserted"));
+        }
+        if e.prev_hash != prev {
+            return Ok(broken(e.seq, prev, e.prev_hash, "previous-hash link does not match the event before"));
+        }
+        // Recompute from the stored text; a changed column changes the hash.
+        let raw_at: String = row.get("at")?;
+        let recomputed = {
+            let mut probe = e.clone();
+            probe.hash = String::new();
+            let h = event_hash(&probe);
+            // The stored text must round-trip exactly (catches edits the parser would hide).
+            let stored_role: Option<String> = row.get("role")?;
+            let stored_from: Option<String> = row.get("from_state")?;
+            let stored_to: Option<String> = row.get("to_state")?;
+            let stored_case: Option<String> = row.get("case_id")?;
+            let stored_outcome: String = row.get("outcome")?;
+            let exact = raw_at == e.at.format(TS).to_string()
+                && stored_role.as_deref() == e.role.map(|r| r.as_str())
+                && stored_from.as_deref() == e.from_state.map(|s| s.as_str())
+                && stored_to.as_deref() == e.to_state.map(|s| s.as_str())
+                && stored_case == e.case_id.map(|c| c.to_string())
+                && stored_outcome == outcome_str(e.outcome);
+            if exact {
+                h
+            } else {
+                format!("(columns do not round-trip) {h}")
+            }
+        };
+        if recomputed != e.hash {
+            return Ok(broken(e.seq, recomputed, e.hash, "event content does not match its hash"));
+        }
+        prev = e.hash;
+        expected_seq += 1;
+    }
+    let head: Option<(i64, String)> =
+        conn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    match head {
+        Some((seq, hash)) if seq != n || hash != prev => {
+            return Ok(AuditVerification {
+                ok: false,
+                events: n,
+                broken_at: Some(n + 1),
+                expected: Some(hash),
+                found: Some(prev),
+                problem: Some(format!("the chain ends at event {n} but its head says {seq}: events were removed from the end")),
+            })
+        }
+        None if n > 0 => {
+            return Ok(AuditVerification {
+                ok: false,
+                events: n,
+                broken_at: Some(n),
+                expected: None,
+                found: Some(prev),
+                problem: Some("the chain head is missing".into()),
+            })
+        }
+        _ => {}
+    }
+    Ok(AuditVerification { ok: true, events: n, broken_at: None, expected: None, found: None, problem: None })
+}

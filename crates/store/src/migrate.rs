@@ -1,0 +1,58 @@
+//! A tiny transactional migration runner.
+//!
+//! All pending migrations and the bookkeeping (`PRAGMA user_version`, which lives in the
+//! database header and is transactional) commit in **one** `BEGIN IMMEDIATE` transaction, so
+//! a crash leaves the old schema or the new one, never half. A database whose version is newer
+//! than this binary knows refuses to open (the version fence). Released migrations are never
+//! edited: add a new file.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The migrations, in order; index + 1 is the schema version they produce.
+pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Why migrating failed.
+#[derive(Debug)]
+pub enum MigrateError {
+    /// The file was written by a newer UnlockDesk.
+    TooNew { found: i64, known: i64 },
+    Sql(rusqlite::Error),
+}
+
+
+impl std::fmt::Display for MigrateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MigrateError::TooNew { found, known } => write!(
+                f,
+                "the database has schema version {found}, newer than this UnlockDesk knows ({known}); use the newer version of UnlockDesk"
+            ),
+            MigrateError::Sql(e) => write!(f, "migration failed: {e}"),
+        }
+    }
+}
+impl std::error::Error for MigrateError {}
+
+impl From<rusqlite::Error> for MigrateError {
+    fn from(e: rusqlite::Error) -> Self {
+        MigrateError::Sql(e)
+    }
+}
+
+/// Bring `conn` to [`SCHEMA_VERSION`]. Returns the version found before migrating.
+pub fn migrate(conn: &mut Connection) -> Result<i64, MigrateError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(MigrateError::TooNew { found, known: SCHEMA_VERSION });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    tx.commit()?;
+    Ok(found)
+}

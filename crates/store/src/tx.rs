@@ -1,0 +1,504 @@
+//! [`StoreTx`] over one rusqlite transaction.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+use unlockdesk_core::ports::*;
+use unlockdesk_core::*;
+
+use crate::audit::{self, TS};
+use crate::sql_err;
+
+pub(crate) struct Tx<'a> {
+    pub tx: &'a Transaction<'a>,
+    pub dir: &'a Path,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.format(TS).to_string()
+}
+fn parse_ts(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+}
+fn json<T: serde::Serialize>(v: &T) -> CoreResult<String> {
+    serde_json::to_string(v).map_err(|e| CoreError::new(ErrorCode::Internal, e.to_string()))
+}
+fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> CoreResult<T> {
+    serde_json::from_str(s).map_err(|e| CoreError::storage(format!("stored {what} is unreadable: {e}")))
+}
+fn tail4(s: &str) -> String {
+    let c: Vec<char> = s.chars().collect();
+    c[c.len().saturating_sub(4)..].iter().collect()
+}
+const SLOT: &str = "%Y-%m-%dT%H:%M";
+
+fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, bool, i64, bool, bool, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+}
+fn to_staff(t: (String, String, String, String, bool, i64, bool, bool, String)) -> CoreResult<Staff> {
+    Ok(Staff {
+        id: StaffId::parse(&t.0)?,
+        name: t.1,
+        role: t.2.parse()?,
+        password_hash: t.3,
+        must_change_password: t.4,
+        failed_logins: t.5.max(0) as u32,
+        locked: t.6,
+        disabled: t.7,
+        created_at: parse_ts(&t.8),
+    })
+}
+
+const APPT_COLS: &str =
+    "id, reference, name, phone, id_type, id_number, wallet_operator, lock_cause, slot_start, slot_end, notes, status, case_id";
+
+fn appt_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Vec<Option<String>>> {
+    (0..13).map(|i| r.get::<_, Option<String>>(i)).collect()
+}
+fn to_appt(v: Vec<Option<String>>) -> CoreResult<Appointment> {
+    let g = |i: usize| v[i].clone().unwrap_or_default();
+    let uuid = |s: &str| uuid::Uuid::parse_str(s).map_err(|e| CoreError::storage(format!("bad id {s}: {e}")));
+    let slot = |s: &str| NaiveDateTime::parse_from_str(s, SLOT).map_err(|e| CoreError::storage(format!("bad slot {s}: {e}")));
+    Ok(Appointment {
+        id: AppointmentId(uuid(&g(0))?),
+        reference: g(1),
+        name: g(2),
+        phone: g(3),
+        id_type: g(4),
+        id_number: g(5),
+        wallet_operator: g(6),
+        lock_cause: g(7).parse()?,
+        slot_start: slot(&g(8))?,
+        slot_end: slot(&g(9))?,
+        notes: g(10),
+        status: g(11).parse()?,
+        case_id: match &v[12] {
+            Some(s) if !s.is_empty() => Some(CaseId(uuid(s)?)),
+            _ => None,
+        },
+    })
+}
+
+impl Tx<'_> {
+    fn branch_tz(&self) -> CoreResult<chrono_tz::Tz> {
+        Ok(StoreTx::branch(&mut Tx { tx: self.tx, dir: self.dir })?.map(|b| b.tz()).unwrap_or(chrono_tz::Asia::Shanghai))
+    }
+    fn case_columns(&self, c: &Case) -> CoreResult<(String, String, String)> {
+        let id_number = c
+            .identity
+            .as_ref()
+            .map(|i| i.number.clone())
+            .or_else(|| c.form.as_ref().map(|f| f.id_number.clone()))
+            .unwrap_or_default();
+        let tz = self.branch_tz()?;
+        Ok((tail4(&id_number), tail4(&c.phone), c.opened_at.with_timezone(&tz).date_naive().to_string()))
+    }
+}
+
+impl StoreTx for Tx<'_> {
+    fn branch(&mut self) -> CoreResult<Option<Branch>> {
+        let s: Option<String> =
+            self.tx.query_row("SELECT data FROM branch WHERE id = 1", [], |r| r.get(0)).optional().map_err(sql_err)?;
+        s.map(|s| from_json(&s, "branch")).transpose()
+    }
+
+    fn save_branch(&mut self, b: &Branch) -> CoreResult<()> {
+        self.tx
+            .execute(
+                "INSERT INTO branch (id, data) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+                params![json(b)?],
+            )
+            .map_err(sql_err)?;
+        Ok(())
+    }
+
+    fn staff(&mut self, id: &StaffId) -> CoreResult<Option<Staff>> {
+        self.tx
+            .query_row(
+                "SELECT id, name, role, password_hash, must_change_password, failed_logins, locked, disabled, created_at FROM staff WHERE id = ?1",
+                params![id.as_str()],
+                staff_row,
+            )
+            .optional()
+            .map_err(sql_err)?
+            .map(to_staff)
+            .transpose()
+    }
+
+    fn list_staff(&mut self) -> CoreResult<Vec<Staff>> {
+        let mut st = self
+            .tx
+            .prepare("SELECT id, name, role, password_hash, must_change_password, failed_logins, locked, disabled, created_at FROM staff ORDER BY id")
+            .map_err(sql_err)?;
+        let rows = st.query_map([], staff_row).map_err(sql_err)?;
+        rows.map(|r| r.map_err(sql_err).and_then(to_staff)).collect()
+    }
+
+    fn insert_staff(&mut self, s: &Staff) -> CoreResult<()> {
+        self.tx
+            .execute(
+                "INSERT INTO staff (id, name, role, password_hash, must_change_password, failed_logins, locked, disabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![s.id.as_str(), s.name, s.role.as_str(), s.password_hash, s.must_change_password, s.failed_logins, s.locked, s.disabled, ts(s.created_at)],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    CoreError::conflict(format!("staff id '{}' already exists", s.id))
+                }
+                e => sql_err(e),
+            })?;
+        Ok(())
+    }
+
+    fn update_staff(&mut self, s: &Staff) -> CoreResult<()> {
+        let n = self
+            .tx
+            .execute(
+                "UPDATE staff SET name = ?2, role = ?3, password_hash = ?4, must_change_password = ?5, failed_logins = ?6, locked = ?7, disabled = ?8 WHERE id = ?1",
+                params![s.id.as_str(), s.name, s.role.as_str(), s.password_hash, s.must_change_password, s.failed_logins, s.locked, s.disabled],
+            )
+            .map_err(sql_err)?;
+        if n == 0 {
+            return Err(CoreError::not_found(format!("staff '{}'", s.id)));
+        }
+        Ok(())
+    }
+
+    fn case(&mut self, id: CaseId) -> CoreResult<Option<Case>> {
+        let s: Option<String> = self
+            .tx
+            .query_row("SELECT data FROM cases WHERE id = ?1", params![id.to_string()], |r| r.get(0))
+            .optional()
+            .map_err(sql_err)?;
+        s.map(|s| from_json(&s, "case")).transpose()
+    }
+
+    fn insert_case(&mut self, c: &Case) -> CoreResult<()> {
+        let (id_tail, phone_tail, day) = self.case_columns(c)?;
+        self.tx
+            .execute(
+                "INSERT INTO cases (id, case_number, state, version, appointment_id, customer_name, id_tail, phone_tail, lock_cause, opened_by, opened_at, opened_day, updated_at, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                params![
+                    c.id.to_string(),
+                    c.case_number,
+                    c.state.as_str(),
+                    c.version,
+                    c.appointment_id.map(|a| a.to_string()),
+                    c.customer_name,
+                    id_tail,
+                    phone_tail,
+                    c.lock_cause.map(|l| l.as_str()),
+                    c.opened_by.as_str(),
+                    ts(c.opened_at),
+                    day,
+                    ts(c.updated_at),
+                    json(c)?
+                ],
+            )
+            .map_err(sql_err)?;
+        Ok(())
+    }
+
+    fn update_case(&mut self, c: &Case, expected_version: i64) -> CoreResult<()> {
+        let (id_tail, phone_tail, _) = self.case_columns(c)?;
+        let n = self
+            .tx
+            .execute(
+                "UPDATE cases SET state = ?2, version = ?3, customer_name = ?4, id_tail = ?5, phone_tail = ?6, lock_cause = ?7, updated_at = ?8, data = ?9
+                 WHERE id = ?1 AND version = ?10",
+                params![
+                    c.id.to_string(),
+                    c.state.as_str(),
+                    c.version,
+                    c.customer_name,
+                    id_tail,
+                    phone_tail,
+                    c.lock_cause.map(|l| l.as_str()),
+                    ts(c.updated_at),
+                    json(c)?,
+                    expected_version
+                ],
+            )
+            .map_err(sql_err)?;
+        if n == 0 {
+            return Err(CoreError::conflict(format!(
+                "case {} was changed by someone else (already decided?); reload it",
+                c.case_number
+            )));
+        }
+        Ok(())
+    }
+
+    fn list_cases(&mut self, q: &CaseQuery, _tz: &str) -> CoreResult<Vec<CaseSummary>> {
+        let mut sql = String::from(
+            "SELECT id, case_number, state, customer_name, data, lock_cause, opened_at, updated_at, opened_by FROM cases WHERE 1 = 1",
+        );
+        let mut args: Vec<String> = Vec::new();
+        if let Some(d) = q.day {
+            args.push(d.to_string());
+            sql.push_str(&format!(" AND opened_day = ?{}", args.len()));
+        }
+        if let Some(s) = q.state {
+            args.push(s.as_str().to_string());
+            sql.push_str(&format!(" AND state = ?{}", args.len()));
+        }
+        if let Some(n) = &q.case_number {
+            args.push(n.trim().to_ascii_uppercase());
+            sql.push_str(&format!(" AND case_number = ?{}", args.len()));
+        }
+        if let Some(p) = &q.name_prefix {
+            args.push(p.clone());
+            let i = args.len();
+            args.push(format!("{p}\u{10FFFF}"));
+            sql.push_str(&format!(" AND customer_name >= ?{i} AND customer_name < ?{}", args.len()));
+        }
+        if let Some(t) = &q.tail4 {
+            args.push(t.to_ascii_uppercase());
+            let i = args.len();
+            sql.push_str(&format!(" AND (id_tail = ?{i} OR phone_tail = ?{i})"));
+        }
+        sql.push_str(&format!(" ORDER BY opened_at DESC LIMIT {}", q.limit.unwrap_or(500).min(5000)));
+        let mut st = self.tx.prepare(&sql).map_err(sql_err)?;
+        let rows = st
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                ))
+            })
+            .map_err(sql_err)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (id, num, state, name, data, lock, opened, updated, by) = r.map_err(sql_err)?;
+            let case: Case = from_json(&data, "case")?;
+            out.push(CaseSummary {
+                id: CaseId::parse(&id)?,
+                case_number: num,
+                state: state.parse()?,
+                customer_name: name,
+                phone_masked: unlockdesk_core::masking::phone(&case.phone),
+                lock_cause: lock.map(|l| l.parse()).transpose()?,
+                opened_at: parse_ts(&opened),
+                updated_at: parse_ts(&updated),
+                opened_by: StaffId::parse(&by)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn next_case_seq(&mut self, day: NaiveDate) -> CoreResult<u32> {
+        let n: i64 = self
+            .tx
+            .query_row(
+                "INSERT INTO case_seq (day, last) VALUES (?1, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last",
+                params![day.to_string()],
+                |r| r.get(0),
+            )
+            .map_err(sql_err)?;
+        Ok(n as u32)
+    }
+
+    fn count_cases(&mut self) -> CoreResult<i64> {
+        self.tx.query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0)).map_err(sql_err)
+    }
+
+    fn appointment(&mut self, id: AppointmentId) -> CoreResult<Option<Appointment>> {
+        self.tx
+            .query_row(&format!("SELECT {APPT_COLS} FROM appointments WHERE id = ?1"), params![id.to_string()], appt_row)
+            .optional()
+            .map_err(sql_err)?
+            .map(to_appt)
+            .transpose()
+    }
+
+    fn appointment_by_reference(&mut self, reference: &str) -> CoreResult<Option<Appointment>> {
+        self.tx
+            .query_row(&format!("SELECT {APPT_COLS} FROM appointments WHERE reference = ?1"), params![reference], appt_row)
+            .optional()
+            .map_err(sql_err)?
+            .map(to_appt)
+            .transpose()
+    }
+
+    fn insert_appointment(&mut self, a: &Appointment) -> CoreResult<()> {
+        self.tx
+            .execute(
+                &format!("INSERT INTO appointments ({APPT_COLS}, phone_tail, id_tail, slot_day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
+                params![
+                    a.id.to_string(),
+                    a.reference,
+                    a.name,
+                    a.phone,
+                    a.id_type,
+                    a.id_number,
+                    a.wallet_operator,
+                    a.lock_cause.as_str(),
+                    a.slot_start.format(SLOT).to_string(),
+                    a.slot_end.format(SLOT).to_string(),
+                    a.notes,
+                    a.status.as_str(),
+                    a.case_id.map(|c| c.to_string()),
+                    tail4(&a.phone),
+                    tail4(&a.id_number),
+                    a.slot_start.date().to_string()
+                ],
+            )
+            .map_err(sql_err)?;
+        Ok(())
+    }
+
+    fn update_appointment(&mut self, a: &Appointment) -> CoreResult<()> {
+        let n = self
+            .tx
+            .execute(
+                "UPDATE appointments SET reference = ?2, name = ?3, phone = ?4, id_type = ?5, id_number = ?6, wallet_operator = ?7, lock_cause = ?8,
+                 slot_start = ?9, slot_end = ?10, notes = ?11, status = ?12, case_id = ?13, phone_tail = ?14, id_tail = ?15, slot_day = ?16 WHERE id = ?1",
+                params![
+                    a.id.to_string(),
+                    a.reference,
+                    a.name,
+                    a.phone,
+                    a.id_type,
+                    a.id_number,
+                    a.wallet_operator,
+                    a.lock_cause.as_str(),
+                    a.slot_start.format(SLOT).to_string(),
+                    a.slot_end.format(SLOT).to_string(),
+                    a.notes,
+                    a.status.as_str(),
+                    a.case_id.map(|c| c.to_string()),
+                    tail4(&a.phone),
+                    tail4(&a.id_number),
+                    a.slot_start.date().to_string()
+                ],
+            )
+            .map_err(sql_err)?;
+        if n == 0 {
+            return Err(CoreError::not_found(format!("appointment {}", a.reference)));
+        }
+        Ok(())
+    }
+
+    fn appointments_on(&mut self, day: NaiveDate) -> CoreResult<Vec<Appointment>> {
+        let mut st = self
+            .tx
+            .prepare(&format!("SELECT {APPT_COLS} FROM appointments WHERE slot_day = ?1 ORDER BY slot_start, reference"))
+            .map_err(sql_err)?;
+        let rows = st.query_map(params![day.to_string()], appt_row).map_err(sql_err)?;
+        rows.map(|r| r.map_err(sql_err).and_then(to_appt)).collect()
+    }
+
+    fn find_appointments(&mut self, key: &AppointmentKey, today: NaiveDate, limit: u32) -> CoreResult<Vec<Appointment>> {
+        // Each key hits one index; today's rows first, then the most recent.
+        let (cond, args): (&str, Vec<String>) = match key {
+            AppointmentKey::Reference(r) => ("reference = ?1", vec![r.clone()]),
+            AppointmentKey::Phone(p) => ("phone = ?1", vec![p.clone()]),
+            AppointmentKey::PhoneTail(t) => ("(phone_tail = ?1 OR id_tail = ?1)", vec![t.clone()]),
+            AppointmentKey::IdNumber(n) => ("id_number = ?1", vec![n.clone()]),
+            AppointmentKey::IdTail(t) => ("id_tail = ?1", vec![t.clone()]),
+            AppointmentKey::NamePrefix(p) => ("name >= ?1 AND name < ?2", vec![p.clone(), format!("{p}\u{10FFFF}")]),
+        };
+        let day_arg = args.len() + 1;
+        let sql = format!(
+            "SELECT {APPT_COLS} FROM appointments WHERE {cond} ORDER BY (slot_day = ?{day_arg}) DESC, slot_start DESC LIMIT {}",
+            limit.min(200)
+        );
+        let mut all = args.clone();
+        all.push(today.to_string());
+        let mut st = self.tx.prepare_cached(&sql).map_err(sql_err)?;
+        let rows = st.query_map(rusqlite::params_from_iter(all.iter()), appt_row).map_err(sql_err)?;
+        rows.map(|r| r.map_err(sql_err).and_then(to_appt)).collect()
+    }
+
+    fn append_audit(&mut self, e: &AuditDraft) -> CoreResult<AuditEvent> {
+        audit::append(self.tx, e).map_err(sql_err)
+    }
+
+    fn case_history(&mut self, id: CaseId) -> CoreResult<Vec<AuditEvent>> {
+        let mut st = self.tx.prepare("SELECT * FROM audit_events WHERE case_id = ?1 ORDER BY seq").map_err(sql_err)?;
+        let rows = st.query_map(params![id.to_string()], audit::from_row).map_err(sql_err)?;
+        rows.map(|r| r.map_err(sql_err)).collect()
+    }
+
+    fn idempotent(&mut self, key: &str) -> CoreResult<Option<CaseId>> {
+        let s: Option<String> = self
+            .tx
+            .query_row("SELECT case_id FROM idempotency WHERE key = ?1", params![key], |r| r.get(0))
+            .optional()
+            .map_err(sql_err)?;
+        s.map(|s| CaseId::parse(&s)).transpose()
+    }
+
+    fn remember_idempotent(&mut self, key: &str, case_id: CaseId, at: DateTime<Utc>) -> CoreResult<()> {
+        self.tx
+            .execute("INSERT INTO idempotency (key, case_id, at) VALUES (?1, ?2, ?3)", params![key, case_id.to_string(), ts(at)])
+            .map_err(sql_err)?;
+        Ok(())
+    }
+
+    fn save_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<DocumentRecord> {
+        let n: i64 = self
+            .tx
+            .query_row(
+                "SELECT COUNT(*) FROM documents WHERE case_id = ?1 AND kind = ?2 AND copy = ?3",
+                params![rec.case_id.to_string(), rec.kind, rec.copy],
+                |r| r.get(0),
+            )
+            .map_err(sql_err)?;
+        let rel = format!("documents/{}/{}-{}-{}.pdf", rec.case_id, rec.kind, rec.copy, n + 1);
+        let abs = self.dir.join(&rel);
+        if let Some(p) = abs.parent() {
+            std::fs::create_dir_all(p).map_err(|e| CoreError::storage(format!("cannot create {}: {e}", p.display())))?;
+        }
+        // Write and fsync before the row commits: a recorded document always exists.
+        let mut f = std::fs::File::create(&abs).map_err(|e| CoreError::storage(format!("cannot write {}: {e}", abs.display())))?;
+        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| CoreError::storage(format!("cannot write {}: {e}", abs.display())))?;
+        let mut out = rec.clone();
+        out.path = rel;
+        out.sha256 = hex::encode(Sha256::digest(bytes));
+        out.bytes = bytes.len() as i64;
+        self.tx
+            .execute(
+                "INSERT INTO documents (id, case_id, kind, copy, path, sha256, bytes, at, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![out.id, out.case_id.to_string(), out.kind, out.copy, out.path, out.sha256, out.bytes, ts(out.at), out.by.as_str()],
+            )
+            .map_err(sql_err)?;
+        Ok(out)
+    }
+
+    fn documents(&mut self, case_id: CaseId) -> CoreResult<Vec<DocumentRecord>> {
+        let mut st = self
+            .tx
+            .prepare("SELECT id, case_id, kind, copy, path, sha256, bytes, at, by FROM documents WHERE case_id = ?1 ORDER BY at")
+            .map_err(sql_err)?;
+        let rows = st
+            .query_map(params![case_id.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                ))
+            })
+            .map_err(sql_err)?;
+        rows.map(|r| {
+            let (id, kind, copy, path, sha256, bytes, at, by) = r.map_err(sql_err)?;
+            Ok(DocumentRecord { id, case_id, kind, copy, path, sha256, bytes, at: parse_ts(&at), by: StaffId::parse(&by)? })
+        })
+        .collect()
+    }
+}
