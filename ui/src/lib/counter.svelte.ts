@@ -53,7 +53,7 @@ export function emptyForm(): ApplicationForm {
     customer_name: '',
     customer_name_latin: '',
     sex: null,
-    nationality: '中国',
+    nationality: '',
     occupation: '',
     address: '',
     phone: '',

@@ -1,0 +1,114 @@
+//! The IPC surface, one module per screen area. Every command name here is also listed in
+//! `build.rs` (which generates its `allow-*` permission) and in `capabilities/main.json`.
+
+pub mod admin;
+pub mod counter;
+pub mod documents;
+#[cfg(test)]
+mod names;
+pub mod session;
+pub mod today;
+
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        session::setup_status,
+        session::setup_branch,
+        session::current_session,
+        session::sign_in,
+        session::sign_out,
+        session::lock_session,
+        session::unlock_session,
+        session::change_password,
+        today::today,
+        today::find_cases,
+        today::find_appointments,
+        counter::case_view,
+        counter::open_case,
+        counter::document_status,
+        counter::verify_identity,
+        counter::cocheck_identity,
+        counter::record_form,
+        counter::confirm_signed,
+        counter::submit_case,
+        counter::authorize_case,
+        counter::log_contact,
+        counter::confirm_unlock,
+        counter::record_unlock_failure,
+        counter::close_case,
+        counter::cancel_case,
+        counter::refuse_authority_freeze,
+        documents::print_document,
+        admin::update_branch,
+        admin::list_staff,
+        admin::add_staff,
+        admin::set_staff_disabled,
+        admin::reset_staff_password,
+        admin::unlock_staff,
+        admin::load_demo,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names::COMMANDS;
+
+    fn capability() -> serde_json::Value {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/capabilities/main.json"
+        ))
+        .unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// The capability permits exactly our commands (plus the scoped opener) and only for `main`.
+    #[test]
+    fn capability_lists_exactly_our_commands() {
+        let cap = capability();
+        assert_eq!(cap["windows"], serde_json::json!(["main"]));
+        let mut allowed: Vec<String> = cap["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str())
+            .map(str::to_owned)
+            .collect();
+        allowed.sort();
+        let mut expected: Vec<String> = COMMANDS
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        expected.sort();
+        assert_eq!(allowed, expected);
+        let scoped: Vec<&serde_json::Value> = cap["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p.is_object())
+            .collect();
+        assert_eq!(scoped.len(), 1);
+        assert_eq!(scoped[0]["identifier"], "opener:allow-open-path");
+        assert_eq!(
+            scoped[0]["allow"],
+            serde_json::json!([{ "path": "$APPDATA/**" }])
+        );
+    }
+
+    /// Every command in `names.rs` is registered in the handler (and no other).
+    #[test]
+    fn handler_registers_every_listed_command() {
+        let src = include_str!("mod.rs");
+        let start = src.find("generate_handler![").unwrap();
+        let end = start + src[start..].find(']').unwrap();
+        let mut registered: Vec<&str> = src[start..end]
+            .split(',')
+            .filter_map(|s| s.trim().rsplit("::").next())
+            .map(|s| s.trim_start_matches("generate_handler![").trim())
+            .filter(|s| !s.is_empty())
+            .collect();
+        registered.sort();
+        let mut listed = COMMANDS.to_vec();
+        listed.sort();
+        assert_eq!(registered, listed);
+    }
+}

@@ -1,0 +1,45 @@
+// The webview's whole command surface, shared by `build.rs` (which generates one
+// `allow-<command>` permission each) and the test that checks `capabilities/main.json`.
+// Keep in step with `commands::handler`.
+#[allow(dead_code)] // read by build.rs through include!, and by the tests
+pub const COMMANDS: &[&str] = &[
+    // session
+    "setup_status",
+    "setup_branch",
+    "current_session",
+    "sign_in",
+    "sign_out",
+    "lock_session",
+    "unlock_session",
+    "change_password",
+    // today
+    "today",
+    "find_cases",
+    "find_appointments",
+    // counter
+    "case_view",
+    "open_case",
+    "document_status",
+    "verify_identity",
+    "cocheck_identity",
+    "record_form",
+    "confirm_signed",
+    "submit_case",
+    "authorize_case",
+    "log_contact",
+    "confirm_unlock",
+    "record_unlock_failure",
+    "close_case",
+    "cancel_case",
+    "refuse_authority_freeze",
+    // documents
+    "print_document",
+    // admin
+    "update_branch",
+    "list_staff",
+    "add_staff",
+    "set_staff_disabled",
+    "reset_staff_password",
+    "unlock_staff",
+    "load_demo",
+];

@@ -1,0 +1,140 @@
+//! Set-up, sign-in, password change, lock and unlock, sign-out.
+
+use serde::Serialize;
+use tauri::State;
+use ts_rs::TS;
+use unlockdesk_core::service::SetupInput;
+use unlockdesk_core::{CoreError, CoreResult, ErrorCode};
+
+use crate::state::{blocking, lock_slot, session_view, AppState, SessionView};
+
+/// Whether the store has a branch yet (an empty store opens set-up).
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct SetupStatus {
+    pub set_up: bool,
+}
+
+fn nobody() -> CoreError {
+    CoreError::new(ErrorCode::SessionLocked, "nobody is signed in")
+}
+
+#[tauri::command]
+pub async fn setup_status(state: State<'_, AppState>) -> CoreResult<SetupStatus> {
+    let svc = state.service()?;
+    blocking(move || {
+        Ok(SetupStatus {
+            set_up: svc.is_set_up()?,
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn setup_branch(state: State<'_, AppState>, input: SetupInput) -> CoreResult<()> {
+    let svc = state.service()?;
+    let terminal = state.terminal.clone();
+    blocking(move || svc.setup(&input, &terminal)).await
+}
+
+#[tauri::command]
+pub async fn current_session(state: State<'_, AppState>) -> CoreResult<Option<SessionView>> {
+    let svc = state.service()?;
+    let slot = state.session_slot();
+    blocking(move || {
+        let session = lock_slot(&slot).clone();
+        session.map(|s| session_view(&svc, &s)).transpose()
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn sign_in(
+    state: State<'_, AppState>,
+    staff_id: String,
+    password: String,
+) -> CoreResult<SessionView> {
+    let svc = state.service()?;
+    let slot = state.session_slot();
+    let terminal = state.terminal.clone();
+    blocking(move || {
+        let session = svc.sign_in(&staff_id, &password, &terminal)?;
+        let view = session_view(&svc, &session)?;
+        tracing::info!(staff = %session.staff.id, "signed in");
+        *lock_slot(&slot) = Some(session);
+        Ok(view)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn sign_out(state: State<'_, AppState>) -> CoreResult<()> {
+    if let Some(s) = lock_slot(&state.session_slot()).take() {
+        tracing::info!(staff = %s.staff.id, "signed out");
+    }
+    Ok(())
+}
+
+/// Lock on demand (the lock button, or the window's idle timer).
+#[tauri::command]
+pub async fn lock_session(state: State<'_, AppState>) -> CoreResult<Option<SessionView>> {
+    let svc = state.service()?;
+    let slot = state.session_slot();
+    blocking(move || {
+        let mut guard = lock_slot(&slot);
+        match guard.as_mut() {
+            Some(s) => {
+                s.locked = true;
+                Ok(Some(session_view(&svc, s)?))
+            }
+            None => Ok(None),
+        }
+    })
+    .await
+}
+
+/// Unlock with the same person's password (core authenticates and counts failures).
+#[tauri::command]
+pub async fn unlock_session(
+    state: State<'_, AppState>,
+    password: String,
+) -> CoreResult<SessionView> {
+    let svc = state.service()?;
+    let slot = state.session_slot();
+    blocking(move || {
+        let mut session = lock_slot(&slot).clone().ok_or_else(nobody)?;
+        svc.unlock_session(&mut session, &password)?;
+        let view = session_view(&svc, &session)?;
+        *lock_slot(&slot) = Some(session);
+        Ok(view)
+    })
+    .await
+}
+
+/// Change one's own password (also the forced change at first sign-in).
+#[tauri::command]
+pub async fn change_password(
+    state: State<'_, AppState>,
+    current: String,
+    next: String,
+) -> CoreResult<SessionView> {
+    let svc = state.service()?;
+    let slot = state.session_slot();
+    let terminal = state.terminal.clone();
+    blocking(move || {
+        let session = lock_slot(&slot).clone().ok_or_else(nobody)?;
+        if session.locked {
+            return Err(CoreError::new(
+                ErrorCode::SessionLocked,
+                "the session is locked",
+            ));
+        }
+        let staff = svc.change_password(session.staff.id.as_str(), &current, &next, &terminal)?;
+        let mut guard = lock_slot(&slot);
+        let s = guard.as_mut().ok_or_else(nobody)?;
+        s.staff = staff;
+        s.last_activity = svc.now();
+        session_view(&svc, s)
+    })
+    .await
+}

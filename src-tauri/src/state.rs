@@ -1,0 +1,125 @@
+//! Managed state shared by the commands: the service over the SQLite store, and the one
+//! desktop session of this terminal. All store work runs on a blocking thread.
+
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use ts_rs::TS;
+use unlockdesk_core::ports::{OsEntropy, SystemClock};
+use unlockdesk_core::service::{Service, Session};
+use unlockdesk_core::{Actor, Branch, CoreError, CoreResult, ErrorCode, StaffView};
+use unlockdesk_store::SqliteStore;
+
+/// The use cases over the real store.
+pub type Svc = Service<SqliteStore>;
+
+/// What the window knows about who is at the terminal.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SessionView {
+    pub staff: StaffView,
+    pub branch: Branch,
+    /// Locked (idle or on demand): only the same person's password unlocks it.
+    pub locked: bool,
+}
+
+/// The app's state. `service` holds the error when the database could not be opened (e.g. a
+/// newer schema than this binary knows): every command then reports it.
+pub struct AppState {
+    service: Result<Arc<Svc>, CoreError>,
+    session: Arc<Mutex<Option<Session>>>,
+    /// This workstation, as recorded in the audit trail.
+    pub terminal: String,
+    /// The directory holding `unlockdesk.db` and `documents/`.
+    pub data_dir: PathBuf,
+}
+
+impl AppState {
+    /// Opens the store at `unlockdesk_store`'s data path (`UNLOCKDESK_DATA_DIR` overrides it).
+    /// Opening creates the directory and runs pending migrations in one transaction.
+    pub fn open() -> Self {
+        let data_dir = unlockdesk_store::data_dir();
+        let path = unlockdesk_store::default_db_path();
+        tracing::info!(path = %path.display(), "opening the store");
+        let service = SqliteStore::open(&path).map(|store| {
+            Arc::new(Service::new(
+                store,
+                Arc::new(SystemClock),
+                Arc::new(OsEntropy),
+            ))
+        });
+        if let Err(e) = &service {
+            tracing::error!(error = %e, "the store could not be opened");
+        }
+        AppState {
+            service,
+            session: Arc::new(Mutex::new(None)),
+            terminal: terminal_name(),
+            data_dir,
+        }
+    }
+
+    pub fn service(&self) -> CoreResult<Arc<Svc>> {
+        self.service.clone()
+    }
+
+    pub fn session_slot(&self) -> Arc<Mutex<Option<Session>>> {
+        self.session.clone()
+    }
+}
+
+fn terminal_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    if host.is_empty() {
+        "desk".into()
+    } else {
+        format!("desk:{host}")
+    }
+}
+
+/// Locks the session slot, recovering from a panic in another command.
+pub fn lock_slot(slot: &Mutex<Option<Session>>) -> std::sync::MutexGuard<'_, Option<Session>> {
+    slot.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs `f` on a blocking thread so SQLite, argon2 and PDF work never freeze the window.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> CoreResult<T> + Send + 'static,
+) -> CoreResult<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| CoreError::new(ErrorCode::Internal, format!("worker failed: {e}")))?
+}
+
+/// Runs one use case as the signed-in person: core checks the session is unlocked, not idle
+/// too long, and past the forced password change, then `f` gets the actor.
+pub async fn as_actor<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Svc, &Actor) -> CoreResult<T> + Send + 'static,
+) -> CoreResult<T> {
+    let svc = state.service()?;
+    let slot = state.session_slot();
+    blocking(move || {
+        let actor = {
+            let mut guard = lock_slot(&slot);
+            let session = guard
+                .as_mut()
+                .ok_or_else(|| CoreError::new(ErrorCode::SessionLocked, "nobody is signed in"))?;
+            svc.touch(session)?;
+            session.actor()
+        };
+        f(&svc, &actor)
+    })
+    .await
+}
+
+/// The session as the window sees it, with the current branch profile.
+pub fn session_view(svc: &Svc, session: &Session) -> CoreResult<SessionView> {
+    Ok(SessionView {
+        staff: session.staff.clone(),
+        branch: svc.branch()?,
+        locked: session.locked,
+    })
+}
