@@ -5,6 +5,7 @@
 //! Fallback: Noto Sans CJK (Debian `fonts-noto-cjk`), found through fontconfig and parsed
 //! only when a character is missing from Noto Sans SC (Extension B characters such as 𠮷).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -18,20 +19,45 @@ static BOLD_TTF: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC_700Bol
 /// Which face draws a character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Face {
+    /// Noto Sans SC Regular reduced to the common set (see [`common_chars`]).
     Regular,
+    /// Noto Sans SC Bold reduced to the common set.
     Bold,
+    /// The complete Noto Sans SC Regular (rare characters).
+    RegularFull,
+    /// The complete Noto Sans SC Bold.
+    BoldFull,
+    /// The system's Noto Sans CJK.
     Fallback,
 }
 
 pub(crate) struct FontSet {
+    /// Reduced faces: printpdf's per-document subsetting walks every glyph and cmap entry of
+    /// the font it subsets, so subsetting from a ~7,700-glyph face instead of the full
+    /// ~30,000-glyph one is what keeps a render within a few milliseconds.
     pub regular: ParsedFont,
     pub bold: ParsedFont,
+    pub regular_full: ParsedFont,
+    pub bold_full: ParsedFont,
     fallback: OnceLock<Option<ParsedFont>>,
+    /// Pre-resolved glyphs of the common set, regular and bold: cmap lookups in the reduced
+    /// faces are slow (format-4 scans), and every character is looked up twice per render.
+    common_regular: HashMap<char, Glyph>,
+    common_bold: HashMap<char, Glyph>,
+}
+
+/// A resolved character: the face that draws it, its glyph id there, its advance in em.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Glyph {
+    pub face: Face,
+    pub gid: u16,
+    pub advance_em: f32,
 }
 
 static FONTS: OnceLock<Result<FontSet, String>> = OnceLock::new();
 
-/// The process-wide font set; the first call parses the two shipped faces (≈ tens of ms).
+/// The process-wide font set; the first call parses the two shipped faces and
+/// builds their reduced forms (a few hundred ms, once).
 pub(crate) fn fonts() -> CoreResult<&'static FontSet> {
     FONTS
         .get_or_init(|| {
@@ -40,18 +66,34 @@ pub(crate) fn fonts() -> CoreResult<&'static FontSet> {
                 .ok_or_else(|| format!("cannot parse NotoSansSC_400Regular.ttf: {warnings:?}"))?;
             let bold = ParsedFont::from_bytes(BOLD_TTF, 0, &mut warnings)
                 .ok_or_else(|| format!("cannot parse NotoSansSC_700Bold.ttf: {warnings:?}"))?;
-            Ok(FontSet {
-                regular,
-                bold,
+            let regular_small = reduce(&regular)?;
+            let bold_small = reduce(&bold)?;
+            let mut set = FontSet {
+                regular: regular_small,
+                bold: bold_small,
+                regular_full: regular,
+                bold_full: bold,
                 fallback: OnceLock::new(),
-            })
+                common_regular: HashMap::new(),
+                common_bold: HashMap::new(),
+            };
+            let chars = common_chars();
+            let mut common_regular = HashMap::with_capacity(chars.len());
+            let mut common_bold = HashMap::with_capacity(chars.len());
+            for &c in &chars {
+                if let Some(g) = set.resolve(c, false) {
+                    common_regular.insert(c, g);
+                }
+                if let Some(g) = set.resolve(c, true) {
+                    common_bold.insert(c, g);
+                }
+            }
+            set.common_regular = common_regular;
+            set.common_bold = common_bold;
+            Ok(set)
         })
         .as_ref()
         .map_err(|e| CoreError::new(ErrorCode::Render, e.clone()))
-}
-
-fn has_glyph(font: &ParsedFont, c: char) -> bool {
-    matches!(font.lookup_glyph_index(c as u32), Some(g) if g != 0)
 }
 
 impl FontSet {
@@ -59,6 +101,8 @@ impl FontSet {
         match face {
             Face::Regular => &self.regular,
             Face::Bold => &self.bold,
+            Face::RegularFull => &self.regular_full,
+            Face::BoldFull => &self.bold_full,
             // Only reached after `face_for` returned Fallback, which implies it loaded.
             Face::Fallback => self
                 .fallback
@@ -73,33 +117,98 @@ impl FontSet {
         self.fallback.get_or_init(load_fallback).as_ref()
     }
 
-    /// Pick the face for `c` in the wanted weight, falling back per character.
+    /// Resolve `c` in the wanted weight, falling back per character through the chain
+    /// reduced face → full face → (bold only) full regular → system Noto Sans CJK.
     /// Errors: code `render`, naming the character and the field.
-    pub fn face_for(&self, c: char, bold: bool, field: &str) -> CoreResult<Face> {
-        let primary = if bold { Face::Bold } else { Face::Regular };
-        if has_glyph(self.font(primary), c) {
-            return Ok(primary);
+    pub fn glyph(&self, c: char, bold: bool, field: &str) -> CoreResult<Glyph> {
+        let common = if bold {
+            &self.common_bold
+        } else {
+            &self.common_regular
+        };
+        if let Some(g) = common.get(&c) {
+            return Ok(*g);
         }
-        // Bold Noto Sans SC has the same coverage as Regular, but check anyway.
-        if bold && has_glyph(&self.regular, c) {
-            return Ok(Face::Regular);
-        }
-        if let Some(fb) = self.fallback() {
-            if has_glyph(fb, c) {
-                return Ok(Face::Fallback);
-            }
-        }
-        Err(unprintable(c, field))
+        self.resolve(c, bold).ok_or_else(|| unprintable(c, field))
     }
 
-    /// Advance width of `c` in points at `size`.
-    pub fn advance(&self, face: Face, c: char, size: f32) -> f32 {
-        let f = self.font(face);
-        let gid = f.lookup_glyph_index(c as u32).unwrap_or(0);
-        let upm = f.font_metrics.units_per_em as f32;
-        let upm = if upm > 0.0 { upm } else { 1000.0 };
-        f.get_horizontal_advance(gid) as f32 / upm * size
+    fn resolve(&self, c: char, bold: bool) -> Option<Glyph> {
+        let chain: &[Face] = if bold {
+            &[
+                Face::Bold,
+                Face::BoldFull,
+                Face::RegularFull,
+                Face::Fallback,
+            ]
+        } else {
+            &[Face::Regular, Face::RegularFull, Face::Fallback]
+        };
+        for &face in chain {
+            let font = if face == Face::Fallback {
+                self.fallback()?
+            } else {
+                self.font(face)
+            };
+            if let Some(gid) = font.lookup_glyph_index(c as u32).filter(|g| *g != 0) {
+                let upm = font.font_metrics.units_per_em as f32;
+                let upm = if upm > 0.0 { upm } else { 1000.0 };
+                return Some(Glyph {
+                    face,
+                    gid,
+                    advance_em: font.get_horizontal_advance(gid) as f32 / upm,
+                });
+            }
+        }
+        None
     }
+}
+
+/// The characters of the reduced faces: ASCII, Latin-1, general punctuation, CJK symbols,
+/// full-width forms and every character of GB 2312 (which covers everyday names and addresses).
+fn common_chars() -> Vec<char> {
+    let mut out: Vec<char> = Vec::with_capacity(8000);
+    let ranges = [
+        (0x20u32, 0x7E),
+        (0xA0, 0x17F),
+        (0x2000, 0x206F),
+        (0x2100, 0x215F),
+        (0x2460, 0x24FF),
+        (0x3000, 0x303F),
+        (0xFF00, 0xFFEF),
+    ];
+    for (a, b) in ranges {
+        out.extend((a..=b).filter_map(char::from_u32));
+    }
+    // GB 2312 in EUC-CN: rows 0xA1-0xF7, cells 0xA1-0xFE.
+    let mut bytes = Vec::with_capacity(2 * 87 * 94);
+    for row in 0xA1u8..=0xF7 {
+        for cell in 0xA1u8..=0xFE {
+            bytes.push(row);
+            bytes.push(cell);
+        }
+    }
+    let (text, _, _) = encoding_rs::GBK.decode(&bytes);
+    out.extend(text.chars().filter(|c| *c != '\u{FFFD}'));
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Subset `full` to [`common_chars`] once per process and parse the result.
+fn reduce(full: &ParsedFont) -> Result<ParsedFont, String> {
+    let mut glyphs = std::collections::BTreeMap::new();
+    for c in common_chars() {
+        if let Some(gid) = full.lookup_glyph_index(c as u32).filter(|g| *g != 0) {
+            glyphs.entry(gid).or_insert_with(|| c.to_string());
+        }
+    }
+    let subset = printpdf::font::subset_font(full, &glyphs)?;
+    let mut warnings = Vec::new();
+    let mut small = ParsedFont::from_bytes(&subset.bytes, 0, &mut warnings)
+        .ok_or_else(|| format!("cannot parse the reduced font: {warnings:?}"))?;
+    // The subset drops the `name` table; keep the PostScript name for /BaseFont.
+    small.font_name = full.font_name.clone();
+    Ok(small)
 }
 
 fn unprintable(c: char, field: &str) -> CoreError {

@@ -2,8 +2,8 @@
 //! pagination. Coordinates are points from the page's TOP-left (converted when emitted).
 
 use printpdf::{
-    Color, FontId, Greyscale, Line, LinePoint, Op, PaintMode, PdfDocument, PdfFontHandle, Point,
-    Pt, Rect, TextItem, TextMatrix,
+    Codepoint, Color, FontId, Greyscale, Line, LinePoint, Op, PaintMode, PdfDocument,
+    PdfFontHandle, Point, Pt, Rect, TextItem, TextMatrix,
 };
 use unlockdesk_core::CoreResult;
 
@@ -147,7 +147,8 @@ pub(crate) struct Canvas<'f> {
     pub doc: PdfDocument,
     regular_id: FontId,
     bold_id: FontId,
-    fallback_id: Option<FontId>,
+    /// Full Regular, full Bold, system fallback: added on first use.
+    extra_ids: [Option<FontId>; 3],
     pub pages: Vec<Page>,
     /// Next free y (from the top) on the current page.
     pub y: f32,
@@ -163,7 +164,7 @@ impl<'f> Canvas<'f> {
             doc,
             regular_id,
             bold_id,
-            fallback_id: None,
+            extra_ids: [None, None, None],
             pages: Vec::new(),
             y: MARGIN_TOP,
         }
@@ -182,14 +183,19 @@ impl<'f> Canvas<'f> {
         match face {
             Face::Regular => self.regular_id.clone(),
             Face::Bold => self.bold_id.clone(),
-            Face::Fallback => {
-                if self.fallback_id.is_none() {
-                    let fb = self.fonts.font(Face::Fallback);
-                    self.fallback_id = Some(self.doc.add_font(fb));
+            // Rarely needed faces join the document only when a character uses them.
+            other => {
+                let slot = match other {
+                    Face::RegularFull => 0,
+                    Face::BoldFull => 1,
+                    _ => 2,
+                };
+                if let Some(id) = &self.extra_ids[slot] {
+                    return id.clone();
                 }
-                self.fallback_id
-                    .clone()
-                    .unwrap_or_else(|| self.regular_id.clone())
+                let id = self.doc.add_font(self.fonts.font(other));
+                self.extra_ids[slot] = Some(id.clone());
+                id
             }
         }
     }
@@ -198,11 +204,9 @@ impl<'f> Canvas<'f> {
     pub fn measure(&self, text: &str, st: Style, field: &str) -> CoreResult<f32> {
         let mut w = 0.0;
         for c in text.chars() {
-            let c = printable(c);
-            let face = self.fonts.face_for(c, st.bold, field)?;
-            w += self.fonts.advance(face, c, st.size);
+            w += self.fonts.glyph(printable(c), st.bold, field)?.advance_em;
         }
-        Ok(w)
+        Ok(w * st.size)
     }
 
     /// Wrap `text` into lines no wider than `width`: CJK breaks between characters, Latin at
@@ -276,18 +280,21 @@ impl<'f> Canvas<'f> {
             return Ok(0.0);
         }
         // Runs of characters sharing one face.
-        let mut runs: Vec<(Face, String, f32)> = Vec::new();
+        // Glyph ids go to printpdf directly (with the character for /ToUnicode), so it does
+        // not look every character up again.
+        let mut runs: Vec<(Face, Vec<Codepoint>, f32)> = Vec::new();
         let mut total = 0.0;
         for c in text.chars() {
             let c = printable(c);
-            let face = self.fonts.face_for(c, st.bold, field)?;
-            let adv = self.fonts.advance(face, c, st.size);
+            let g = self.fonts.glyph(c, st.bold, field)?;
+            let adv = g.advance_em * st.size;
+            let cp = Codepoint::with_cid(g.gid, 0.0, c.to_string());
             match runs.last_mut() {
-                Some((f, s, w)) if *f == face => {
-                    s.push(c);
+                Some((f, s, w)) if *f == g.face => {
+                    s.push(cp);
                     *w += adv;
                 }
-                _ => runs.push((face, c.to_string(), adv)),
+                _ => runs.push((g.face, vec![cp], adv)),
             }
             total += adv;
         }
@@ -307,7 +314,7 @@ impl<'f> Canvas<'f> {
                 matrix: TextMatrix::Translate(Pt(cx), Pt(baseline)),
             });
             ops.push(Op::ShowText {
-                items: vec![TextItem::Text(s)],
+                items: vec![TextItem::GlyphIds(s)],
             });
             cx += w;
         }
