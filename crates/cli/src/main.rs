@@ -1,1 +1,389 @@
-fn main() {}
+//! `unlockdesk-cli`: the headless front end over the same use cases as the desktop app.
+//!
+//! Exit codes: 0 ok, 1 refused or invalid, 2 usage. With `--json`, stdout holds exactly one
+//! JSON document (the result, or `{code, message, fields}` on exit 1); logs go to stderr.
+//! Personal numbers are masked in every output.
+
+mod cases;
+mod demo;
+mod id_check;
+mod out;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use unlockdesk_core::ports::{OsEntropy, SystemClock};
+use unlockdesk_core::service::Service;
+use unlockdesk_core::*;
+use unlockdesk_store::SqliteStore;
+
+use out::Out;
+
+/// UnlockDesk: unlock a locked digital wallet at the bank counter (headless).
+#[derive(Parser, Debug)]
+#[command(name = "unlockdesk-cli", version, about)]
+pub struct Cli {
+    /// Database file (default: the platform data directory, or $UNLOCKDESK_DATA_DIR).
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Print exactly one JSON document on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Who acts (staff id); the password comes from $UNLOCKDESK_PASSWORD or a prompt.
+    #[arg(long = "as", global = true, value_name = "STAFF_ID")]
+    as_staff: Option<String>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// First run on an empty store: branch and first administrator.
+    Setup(SetupArgs),
+    /// Staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCmd),
+    /// Fill an empty store with synthetic demo data (through the real use cases).
+    Demo(DemoArgs),
+    /// Cases: list, show, and one subcommand per workflow step.
+    #[command(subcommand)]
+    Case(cases::CaseCmd),
+    /// Appointment book.
+    #[command(subcommand)]
+    Appointments(cases::AppointmentsCmd),
+    /// Audit trail.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Identity documents.
+    #[command(subcommand)]
+    Id(IdCmd),
+    /// Online backup of the store to FILE.
+    Backup(BackupArgs),
+    /// Replace the store with a backup (checked first).
+    Restore(RestoreArgs),
+}
+
+#[derive(Args, Debug)]
+struct SetupArgs {
+    #[arg(long)]
+    branch_code: String,
+    #[arg(long)]
+    branch_name: String,
+    #[arg(long, default_value = "Asia/Shanghai")]
+    time_zone: String,
+    #[arg(long)]
+    admin_id: String,
+    #[arg(long)]
+    admin_name: String,
+}
+
+#[derive(Subcommand, Debug)]
+enum StaffCmd {
+    /// Add an account (admin); it must change its password at first sign-in.
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Change your own password (old: $UNLOCKDESK_PASSWORD, new: $UNLOCKDESK_NEW_PASSWORD),
+    /// or with --id reset someone else's (admin).
+    Passwd {
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// List accounts (admin).
+    List,
+    /// Disable an account (admin).
+    Disable {
+        #[arg(long)]
+        id: String,
+    },
+    /// Re-enable an account (admin).
+    Enable {
+        #[arg(long)]
+        id: String,
+    },
+    /// Unlock an account after a lockout (admin).
+    Unlock {
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Also generate N synthetic appointments spread over several years.
+    #[arg(long, value_name = "N")]
+    appointments: Option<u64>,
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCmd {
+    /// Verify the hash chain: OK and exit 0, or the first broken link and exit 1.
+    Verify,
+}
+
+#[derive(Subcommand, Debug)]
+enum IdCmd {
+    /// Check a document number to its standard (never opens a database).
+    Check(id_check::IdCheckArgs),
+}
+
+#[derive(Args, Debug)]
+struct BackupArgs {
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct RestoreArgs {
+    #[arg(long = "from", value_name = "FILE")]
+    from: PathBuf,
+}
+
+/// The service over the SQLite store.
+pub type Svc = Service<SqliteStore>;
+
+/// Why a command stopped: a core error (exit 1) or a usage problem (exit 2).
+pub enum Fail {
+    Core(CoreError),
+    Usage(String),
+}
+impl From<CoreError> for Fail {
+    fn from(e: CoreError) -> Self {
+        Fail::Core(e)
+    }
+}
+pub type Res<T> = Result<T, Fail>;
+
+/// Shared context of one invocation.
+pub struct Ctx {
+    pub db: PathBuf,
+    pub as_staff: Option<String>,
+    pub terminal: String,
+    svc: Option<Svc>,
+}
+
+impl Ctx {
+    pub fn svc(&mut self) -> Res<&Svc> {
+        if self.svc.is_none() {
+            let store = SqliteStore::open(&self.db)?;
+            self.svc = Some(Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy)));
+        }
+        Ok(self.svc.as_ref().expect("just set"))
+    }
+
+    /// The acting staff member, authenticated now. Needs `--as`.
+    pub fn actor(&mut self) -> Res<Actor> {
+        let Some(id) = self.as_staff.clone() else {
+            return Err(Fail::Usage("this command changes data or reveals it: pass --as STAFF_ID".into()));
+        };
+        let pw = password("UNLOCKDESK_PASSWORD", &format!("Password for {id}: "))?;
+        let terminal = self.terminal.clone();
+        Ok(self.svc()?.actor_for(&id, &pw, &terminal)?)
+    }
+
+    /// The recorded actor of read-only, masked commands run without `--as`: `cli` with the OS
+    /// user as terminal, with the auditor's read-only rights.
+    pub fn reader(&mut self) -> Res<Actor> {
+        if self.as_staff.is_some() {
+            return self.actor();
+        }
+        Ok(Actor { staff_id: StaffId::system("cli"), role: Some(Role::Auditor), terminal: self.terminal.clone() })
+    }
+
+    /// Credentials for an authorization: `--supervisor ID` with $UNLOCKDESK_SUPERVISOR_PASSWORD
+    /// (or a prompt), or else the `--as` person's own.
+    pub fn supervisor(&mut self, id: Option<&str>) -> Res<service::Credentials> {
+        match id {
+            Some(id) => Ok(service::Credentials {
+                staff_id: id.to_string(),
+                password: password("UNLOCKDESK_SUPERVISOR_PASSWORD", &format!("Supervisor {id}, password: "))?,
+            }),
+            None => {
+                let Some(id) = self.as_staff.clone() else {
+                    return Err(Fail::Usage("pass --as SUPERVISOR (or --supervisor ID)".into()));
+                };
+                Ok(service::Credentials { staff_id: id.clone(), password: password("UNLOCKDESK_PASSWORD", &format!("Password for {id}: "))? })
+            }
+        }
+    }
+}
+
+/// A secret from the environment or a terminal prompt; without either, a usage error (exit
+/// 2) instead of waiting forever.
+pub fn password(var: &str, prompt: &str) -> Res<String> {
+    if let Ok(p) = std::env::var(var) {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Fail::Usage(format!("no terminal to ask for the password: set {var}")));
+    }
+    rpassword::prompt_password(prompt).map_err(|e| Fail::Usage(format!("cannot read the password: {e}")))
+}
+
+fn terminal_id() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = e.print();
+            return ExitCode::from(if code == 0 { 0 } else { 2 });
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("UNLOCKDESK_LOG").unwrap_or_else(|_| "warn".into()))
+        .init();
+    let out = Out { json: cli.json };
+    if let Cmd::Id(IdCmd::Check(args)) = &cli.cmd {
+        return ExitCode::from(id_check::run(args, cli.json) as u8);
+    }
+    let mut ctx = Ctx {
+        db: cli.db.clone().unwrap_or_else(unlockdesk_store::default_db_path),
+        as_staff: cli.as_staff.clone(),
+        terminal: terminal_id(),
+        svc: None,
+    };
+    match run(cli.cmd, &mut ctx, &out) {
+        Ok(code) => ExitCode::from(code),
+        Err(Fail::Core(e)) => {
+            out.error(&e);
+            ExitCode::from(1)
+        }
+        Err(Fail::Usage(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
+    match cmd {
+        Cmd::Setup(a) => {
+            let pw = password("UNLOCKDESK_NEW_PASSWORD", &format!("New password for {}: ", a.admin_id))?;
+            let input = service::SetupInput {
+                branch_code: a.branch_code,
+                branch_name: a.branch_name,
+                time_zone: a.time_zone,
+                admin_id: a.admin_id,
+                admin_name: a.admin_name,
+                admin_password: pw,
+            };
+            let terminal = ctx.terminal.clone();
+            ctx.svc()?.setup(&input, &terminal)?;
+            let b = ctx.svc()?.branch()?;
+            out.value(&serde_json::to_value(&b).unwrap_or_default(), &format!("branch {} ({}) set up", b.code, b.name));
+            Ok(0)
+        }
+        Cmd::Staff(s) => staff(s, ctx, out),
+        Cmd::Demo(a) => {
+            let report = demo::run(ctx.svc()?, a.appointments.unwrap_or(0))?;
+            out.value(&report, "demo data loaded");
+            Ok(0)
+        }
+        Cmd::Case(c) => cases::run(c, ctx, out),
+        Cmd::Appointments(c) => cases::appointments(c, ctx, out),
+        Cmd::Audit(AuditCmd::Verify) => {
+            let v = ctx.svc()?.verify_audit()?;
+            let text = if v.ok {
+                format!("OK: {} events, chain intact", v.events)
+            } else {
+                format!(
+                    "BROKEN at event {}: {} (expected {}, found {})",
+                    v.broken_at.unwrap_or(0),
+                    v.problem.clone().unwrap_or_default(),
+                    v.expected.clone().unwrap_or_default(),
+                    v.found.clone().unwrap_or_default()
+                )
+            };
+            out.value(&serde_json::to_value(&v).unwrap_or_default(), &text);
+            Ok(if v.ok { 0 } else { 1 })
+        }
+        Cmd::Id(IdCmd::Check(args)) => Ok(id_check::run(&args, out.json) as u8),
+        Cmd::Backup(a) => {
+            let actor = ctx.actor()?;
+            let svc = ctx.svc()?;
+            permissions::require(actor.role.unwrap_or(Role::Auditor), permissions::Action::Backup)?;
+            svc.store().backup_to(&a.out)?;
+            svc.audit_read(&actor, None, "backup", &serde_json::json!({"to": a.out.display().to_string()}).to_string())?;
+            out.value(&serde_json::json!({"backup": a.out.display().to_string()}), &format!("backed up to {}", a.out.display()));
+            Ok(0)
+        }
+        Cmd::Restore(a) => {
+            let actor = ctx.actor()?;
+            let svc = ctx.svc()?;
+            permissions::require(actor.role.unwrap_or(Role::Auditor), permissions::Action::Restore)?;
+            svc.store().restore_from(&a.from)?;
+            // Recorded in the restored chain, so the restore itself is on the record.
+            svc.audit_read(&actor, None, "restore", &serde_json::json!({"from": a.from.display().to_string()}).to_string())?;
+            out.value(&serde_json::json!({"restored": a.from.display().to_string()}), &format!("restored from {}", a.from.display()));
+            Ok(0)
+        }
+    }
+}
+
+fn staff(cmd: StaffCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
+    match cmd {
+        StaffCmd::Add { id, name, role } => {
+            let role: Role = role.parse()?;
+            let actor = ctx.actor()?;
+            let pw = password("UNLOCKDESK_NEW_PASSWORD", &format!("Initial password for {id}: "))?;
+            let v = ctx.svc()?.add_staff(&actor, &service::NewStaff { id, name, role, password: pw })?;
+            out.value(&serde_json::to_value(&v).unwrap_or_default(), &format!("added {} ({})", v.id, v.role));
+        }
+        StaffCmd::Passwd { id } => {
+            let Some(me) = ctx.as_staff.clone() else {
+                return Err(Fail::Usage("pass --as STAFF_ID".into()));
+            };
+            match id {
+                Some(other) if StaffId::parse(&other).ok() != StaffId::parse(&me).ok() => {
+                    let actor = ctx.actor()?;
+                    let pw = password("UNLOCKDESK_NEW_PASSWORD", &format!("New password for {other}: "))?;
+                    let v = ctx.svc()?.reset_password(&actor, &other, &pw)?;
+                    out.value(&serde_json::to_value(&v).unwrap_or_default(), &format!("password of {} reset; it must be changed at next sign-in", v.id));
+                }
+                _ => {
+                    let old = password("UNLOCKDESK_PASSWORD", &format!("Current password for {me}: "))?;
+                    let new = password("UNLOCKDESK_NEW_PASSWORD", "New password: ")?;
+                    let terminal = ctx.terminal.clone();
+                    let v = ctx.svc()?.change_password(&me, &old, &new, &terminal)?;
+                    out.value(&serde_json::to_value(&v).unwrap_or_default(), &format!("password of {} changed", v.id));
+                }
+            }
+        }
+        StaffCmd::List => {
+            let actor = ctx.actor()?;
+            let v = ctx.svc()?.list_staff(&actor)?;
+            let text = v.iter().map(|s| format!("{:<12} {:<10} {}{}{}", s.id, s.role, s.name, if s.locked { " [locked]" } else { "" }, if s.disabled { " [disabled]" } else { "" })).collect::<Vec<_>>().join("\n");
+            out.value(&serde_json::to_value(&v).unwrap_or_default(), &text);
+        }
+        StaffCmd::Disable { id } => {
+            let actor = ctx.actor()?;
+            let v = ctx.svc()?.set_staff_disabled(&actor, &id, true)?;
+            out.value(&serde_json::to_value(&v).unwrap_or_default(), &format!("{} disabled", v.id));
+        }
+        StaffCmd::Enable { id } => {
+            let actor = ctx.actor()?;
+            let v = ctx.svc()?.set_staff_disabled(&actor, &id, false)?;
+            out.value(&serde_json::to_value(&v).unwrap_or_default(), &format!("{} enabled", v.id));
+        }
+        StaffCmd::Unlock { id } => {
+            let actor = ctx.actor()?;
+            let v = ctx.svc()?.unlock_staff(&actor, &id)?;
+            out.value(&serde_json::to_value(&v).unwrap_or_default(), &format!("{} unlocked", v.id));
+        }
+    }
+    Ok(0)
+}

@@ -228,6 +228,8 @@ pub struct ReceiptView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 #[ts(export)]
+// One document per render call; boxing the view would only add noise.
+#[allow(clippy::large_enum_variant)]
 pub enum PrintDocument {
     Application(ApplicationFormView),
     Receipt(ReceiptView),

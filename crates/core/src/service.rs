@@ -776,6 +776,7 @@ impl<S: Store> Service<S> {
     /// credentials (whoever is signed in). Four-eyes is checked by the workflow. Errors:
     /// `auth-failed`, `forbidden` (not a supervisor), `four-eyes`, `illegal-transition`
     /// ("already decided" when another approval won), `invalid` (reason required).
+    #[allow(clippy::too_many_arguments)]
     pub fn authorize(&self, actor: &Actor, case_id: CaseId, supervisor: &Credentials, decision: Decision, reason_code: Option<&str>, reason: &str, idem: Option<&str>) -> CoreResult<CaseView> {
         self.permit(actor, Action::ViewCases, Some(case_id))?;
         if let Some(code) = reason_code {

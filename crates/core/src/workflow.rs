@@ -22,6 +22,8 @@ use crate::error::{CoreError, ErrorCode};
 use crate::model::*;
 
 /// What happened, with its data. The actor and time are passed beside the event.
+// Events live for one step; boxing the large records would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// The teller checked the identity document (a redo replaces the record).

@@ -35,10 +35,13 @@ fn tail4(s: &str) -> String {
 }
 const SLOT: &str = "%Y-%m-%dT%H:%M";
 
-fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, bool, i64, bool, bool, String)> {
+/// A staff row as read: id, name, role, hash, must_change, failed, locked, disabled, created.
+type StaffRow = (String, String, String, String, bool, i64, bool, bool, String);
+
+fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
 }
-fn to_staff(t: (String, String, String, String, bool, i64, bool, bool, String)) -> CoreResult<Staff> {
+fn to_staff(t: StaffRow) -> CoreResult<Staff> {
     Ok(Staff {
         id: StaffId::parse(&t.0)?,
         name: t.1,

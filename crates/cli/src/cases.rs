@@ -1,0 +1,374 @@
+//! `case …` and `appointments …` subcommands: one per use case.
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+use unlockdesk_core::ports::CaseQuery;
+use unlockdesk_core::service::{self, CaseView};
+use unlockdesk_core::*;
+
+use crate::out::Out;
+use crate::{Ctx, Fail, Res};
+
+#[derive(Args, Debug)]
+pub struct CaseRef {
+    /// Case id (UUID) or case number.
+    #[arg(long = "case", value_name = "CASE")]
+    case: String,
+    /// Idempotency key: a repeated command with the same key makes one transition.
+    #[arg(long, value_name = "KEY")]
+    idempotency_key: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CaseCmd {
+    /// List cases (masked). Default: all, newest first.
+    List {
+        #[arg(long)]
+        state: Option<String>,
+        /// Branch-local day (YYYY-MM-DD or `today`).
+        #[arg(long)]
+        day: Option<String>,
+        /// Case number, name prefix, or last 4 of ID/phone.
+        #[arg(long)]
+        find: Option<String>,
+    },
+    /// One case with its history (masked).
+    Show {
+        /// Case id (UUID) or case number.
+        id: String,
+    },
+    /// Open a case: from an appointment (--appointment REF) or as a walk-in (--name ...).
+    Open {
+        #[arg(long, value_name = "REF")]
+        appointment: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        lock_cause: Option<String>,
+        #[arg(long, value_name = "KEY")]
+        idempotency_key: Option<String>,
+    },
+    /// Record the identity check.
+    VerifyIdentity {
+        #[command(flatten)]
+        r: CaseRef,
+        #[arg(long)]
+        kind: String,
+        /// Number; for passport-mrz the first MRZ line.
+        #[arg(long, allow_hyphen_values = true)]
+        number: String,
+        #[arg(long, allow_hyphen_values = true)]
+        mrz_line2: Option<String>,
+        #[arg(long)]
+        name_on_document: String,
+        /// e-ID verification reference, or the bank card's second factor.
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    /// The supervisor's co-check of a non-ID-card document (--as SUPERVISOR or --supervisor).
+    Cocheck {
+        #[command(flatten)]
+        r: CaseRef,
+        #[arg(long)]
+        supervisor: Option<String>,
+    },
+    /// Record or amend the application form from a JSON file (`-` for stdin).
+    RecordForm {
+        #[command(flatten)]
+        r: CaseRef,
+        #[arg(long, value_name = "FILE")]
+        form: String,
+    },
+    /// Confirm the signed paper is in hand.
+    ConfirmSigned {
+        #[command(flatten)]
+        r: CaseRef,
+    },
+    /// Submit for authorization.
+    Submit {
+        #[command(flatten)]
+        r: CaseRef,
+    },
+    /// Approve (supervisor: --as SUPERVISOR, or --supervisor ID with $UNLOCKDESK_SUPERVISOR_PASSWORD).
+    Approve {
+        #[command(flatten)]
+        r: CaseRef,
+        #[arg(long)]
+        supervisor: Option<String>,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Return for more information (supervisor).
+    Return {
+        #[command(flatten)]
+        r: CaseRef,
+        #[arg(long)]
+        supervisor: Option<String>,
+        #[arg(long)]
+        reason_code: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Reject (supervisor).
+    Reject {
+        #[command(flatten)]
+        r: CaseRef,
+        #[arg(long)]
+        supervisor: Option<String>,
+        #[arg(long)]
+        reason_code: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Log a contact with the wallet operator.
+    Contact {
+        #[command(flatten)]
+        r: CaseRef,
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        ticket: String,
+        #[arg(long)]
+        result: String,
+    },
+    /// Confirm the unlock (a supervisor authorizes: --as SUPERVISOR or --supervisor ID).
+    Unlock {
+        #[command(flatten)]
+        r: CaseRef,
+        #[arg(long)]
+        supervisor: Option<String>,
+        #[arg(long)]
+        operator_ref: String,
+        #[arg(long, default_value = "in-person")]
+        notified_via: String,
+    },
+    /// Record a failed unlock: --next retry|escalate.
+    UnlockFailed {
+        #[command(flatten)]
+        r: CaseRef,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        next: String,
+        #[arg(long, default_value = "")]
+        ticket: String,
+    },
+    /// Close an unlocked case.
+    Close {
+        #[command(flatten)]
+        r: CaseRef,
+    },
+    /// Cancel a case.
+    Cancel {
+        #[command(flatten)]
+        r: CaseRef,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Refuse as an authority-ordered freeze.
+    RefuseFreeze {
+        #[command(flatten)]
+        r: CaseRef,
+        #[arg(long, default_value = "authority-ordered freeze")]
+        reason: String,
+    },
+    /// Show one personal value in full (audited; reason required).
+    Reveal {
+        #[command(flatten)]
+        r: CaseRef,
+        /// id-number, phone, bank-card or wallet-id.
+        #[arg(long)]
+        field: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AppointmentsCmd {
+    /// Counter lookup: reference, phone or its last 4, ID number or its last 4, name.
+    Find { query: String },
+    /// Today's appointments by slot.
+    Today,
+}
+
+/// Resolve a case id or case number.
+fn resolve(ctx: &mut Ctx, actor: &Actor, s: &str) -> Res<CaseId> {
+    if let Ok(id) = CaseId::parse(s) {
+        return Ok(id);
+    }
+    let q = CaseQuery { case_number: Some(s.trim().to_string()), limit: Some(1), ..Default::default() };
+    ctx.svc()?
+        .list_cases(actor, &q)?
+        .first()
+        .map(|c| c.id)
+        .ok_or_else(|| Fail::Core(CoreError::not_found(format!("case '{s}'"))))
+}
+
+fn print_case(out: &Out, v: &CaseView) {
+    let c = &v.case;
+    let mut text = format!(
+        "{}  {}  state: {}\n  id: {}\n  customer: {}  phone: {}  lock cause: {}\n  allowed next: {}",
+        c.case_number,
+        c.opened_at.format("%Y-%m-%d %H:%M UTC"),
+        c.state,
+        c.id,
+        c.customer_name,
+        c.phone,
+        c.lock_cause.map(|l| l.as_str()).unwrap_or("-"),
+        v.allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    if let Some(r) = &v.freeze_route {
+        text.push_str(&format!("\n  REFUSED: {r}"));
+    }
+    text.push_str("\n  history:");
+    for e in &v.history {
+        text.push_str(&format!(
+            "\n    #{:<5} {}  {:<10} {:<24} {} -> {}  {}{}",
+            e.seq,
+            e.at.format("%Y-%m-%d %H:%M:%S"),
+            e.staff_id,
+            e.action,
+            e.from_state.map(|s| s.as_str()).unwrap_or("-"),
+            e.to_state.map(|s| s.as_str()).unwrap_or("-"),
+            if e.outcome == unlockdesk_core::ports::Outcome::Refused { "REFUSED " } else { "" },
+            e.reason
+        ));
+    }
+    out.value(&serde_json::to_value(v).unwrap_or_default(), &text);
+}
+
+pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
+    let parse = |e: CoreError| Fail::Core(e);
+    match cmd {
+        CaseCmd::List { state, day, find } => {
+            let actor = ctx.reader()?;
+            let list = if let Some(f) = find {
+                ctx.svc()?.find_cases(&actor, &f)?
+            } else {
+                let day = match day.as_deref() {
+                    None => None,
+                    Some("today") => Some(ctx.svc()?.today()?),
+                    Some(d) => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| Fail::Core(CoreError::field("day", "date", "YYYY-MM-DD or today")))?),
+                };
+                let state = state.map(|s| s.parse::<CaseState>()).transpose().map_err(parse)?;
+                ctx.svc()?.list_cases(&actor, &CaseQuery { day, state, ..Default::default() })?
+            };
+            let text = list
+                .iter()
+                .map(|c| format!("{}  {:<26} {:<10} {}  {}", c.case_number, c.state.as_str(), c.customer_name, c.phone_masked, c.id))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.value(&serde_json::to_value(&list).unwrap_or_default(), if list.is_empty() { "no cases" } else { &text });
+            Ok(0)
+        }
+        CaseCmd::Show { id } => {
+            let actor = ctx.reader()?;
+            let id = resolve(ctx, &actor, &id)?;
+            let v = ctx.svc()?.case_view(&actor, id)?;
+            print_case(out, &v);
+            Ok(0)
+        }
+        CaseCmd::Open { appointment, name, phone, lock_cause, idempotency_key } => {
+            let actor = ctx.actor()?;
+            let appointment_id = match appointment {
+                Some(r) => {
+                    let found = ctx.svc()?.find_appointments(&r)?;
+                    let a = found.into_iter().find(|a| a.reference.eq_ignore_ascii_case(r.trim())).ok_or_else(|| Fail::Core(CoreError::not_found(format!("appointment '{r}'"))))?;
+                    Some(a.id)
+                }
+                None => None,
+            };
+            let input = service::OpenCaseInput {
+                appointment_id,
+                customer_name: name.unwrap_or_default(),
+                phone: phone.unwrap_or_default(),
+                lock_cause: lock_cause.map(|l| l.parse::<LockCause>()).transpose().map_err(parse)?,
+            };
+            let v = ctx.svc()?.open_case(&actor, &input, idempotency_key.as_deref())?;
+            print_case(out, &v);
+            Ok(0)
+        }
+        CaseCmd::VerifyIdentity { r, kind, number, mrz_line2, name_on_document, reference } => {
+            step(ctx, out, &r, |svc, a, id, k| {
+                svc.verify_identity(a, id, &service::IdentityInput { kind, number, mrz_line2: mrz_line2.unwrap_or_default(), name_on_document, reference: reference.unwrap_or_default() }, k)
+            })
+        }
+        CaseCmd::Cocheck { r, supervisor } => {
+            let creds = ctx.supervisor(supervisor.as_deref())?;
+            step(ctx, out, &r, |svc, a, id, k| svc.cocheck_identity(a, id, &creds, k))
+        }
+        CaseCmd::RecordForm { r, form } => {
+            let text = if form == "-" {
+                std::io::read_to_string(std::io::stdin()).map_err(|e| Fail::Usage(format!("cannot read stdin: {e}")))?
+            } else {
+                std::fs::read_to_string(&form).map_err(|e| Fail::Usage(format!("cannot read {form}: {e}")))?
+            };
+            let f: ApplicationForm = serde_json::from_str(&text).map_err(|e| Fail::Core(CoreError::field("form", "json", format!("the form file is not valid form JSON: {e}"))))?;
+            step(ctx, out, &r, |svc, a, id, k| svc.record_form(a, id, &f, k))
+        }
+        CaseCmd::ConfirmSigned { r } => step(ctx, out, &r, |svc, a, id, k| svc.confirm_signed(a, id, k)),
+        CaseCmd::Submit { r } => step(ctx, out, &r, |svc, a, id, k| svc.submit(a, id, k)),
+        CaseCmd::Approve { r, supervisor, reason } => {
+            let creds = ctx.supervisor(supervisor.as_deref())?;
+            step(ctx, out, &r, |svc, a, id, k| svc.authorize(a, id, &creds, Decision::Approve, None, &reason, k))
+        }
+        CaseCmd::Return { r, supervisor, reason_code, reason } => {
+            let creds = ctx.supervisor(supervisor.as_deref())?;
+            step(ctx, out, &r, |svc, a, id, k| svc.authorize(a, id, &creds, Decision::ReturnForInfo, Some(&reason_code), &reason, k))
+        }
+        CaseCmd::Reject { r, supervisor, reason_code, reason } => {
+            let creds = ctx.supervisor(supervisor.as_deref())?;
+            step(ctx, out, &r, |svc, a, id, k| svc.authorize(a, id, &creds, Decision::Reject, Some(&reason_code), &reason, k))
+        }
+        CaseCmd::Contact { r, channel, ticket, result } => {
+            let channel: ContactChannel = channel.parse().map_err(parse)?;
+            step(ctx, out, &r, |svc, a, id, k| svc.log_contact(a, id, &service::ContactInput { channel, ticket, result }, k))
+        }
+        CaseCmd::Unlock { r, supervisor, operator_ref, notified_via } => {
+            let notified_via: NotificationChannel = notified_via.parse().map_err(parse)?;
+            let creds = ctx.supervisor(supervisor.as_deref())?;
+            step(ctx, out, &r, |svc, a, id, k| svc.confirm_unlock(a, id, &creds, &service::UnlockInput { operator_reference: operator_ref, notified_via }, k))
+        }
+        CaseCmd::UnlockFailed { r, reason, next, ticket } => {
+            let next: UnlockFailureNext = next.parse().map_err(parse)?;
+            step(ctx, out, &r, |svc, a, id, k| svc.record_unlock_failure(a, id, &service::UnlockFailureInput { reason, next, operator_ticket: ticket }, k))
+        }
+        CaseCmd::Close { r } => step(ctx, out, &r, |svc, a, id, k| svc.close_case(a, id, k)),
+        CaseCmd::Cancel { r, reason } => step(ctx, out, &r, |svc, a, id, k| svc.cancel_case(a, id, &reason, k)),
+        CaseCmd::RefuseFreeze { r, reason } => step(ctx, out, &r, |svc, a, id, k| svc.refuse_authority_freeze(a, id, &reason, k)),
+        CaseCmd::Reveal { r, field, reason } => {
+            let field: service::RevealField = serde_json::from_value(json!(field)).map_err(|_| Fail::Core(CoreError::field("field", "one-of", "id-number, phone, bank-card or wallet-id")))?;
+            let actor = ctx.actor()?;
+            let id = resolve(ctx, &actor, &r.case)?;
+            let v = ctx.svc()?.reveal(&actor, id, field, &reason)?;
+            out.value(&json!({"value": v}), &v);
+            Ok(0)
+        }
+    }
+}
+
+/// Authenticate `--as`, resolve the case, run one use case, print the case.
+fn step(ctx: &mut Ctx, out: &Out, r: &CaseRef, f: impl FnOnce(&crate::Svc, &Actor, CaseId, Option<&str>) -> CoreResult<CaseView>) -> Res<u8> {
+    let actor = ctx.actor()?;
+    let id = resolve(ctx, &actor, &r.case)?;
+    let v = f(ctx.svc()?, &actor, id, r.idempotency_key.as_deref())?;
+    print_case(out, &v);
+    Ok(0)
+}
+
+pub fn appointments(cmd: AppointmentsCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
+    let list = match cmd {
+        AppointmentsCmd::Find { query } => ctx.svc()?.find_appointments(&query)?,
+        AppointmentsCmd::Today => ctx.svc()?.appointments_today()?,
+    };
+    let text = list
+        .iter()
+        .map(|a| format!("{}  {}-{}  {:<12} {:<8} {}  {}  {}", a.reference, a.slot_start.format("%Y-%m-%d %H:%M"), a.slot_end.format("%H:%M"), a.status.as_str(), a.name, a.phone, a.id_number, a.lock_cause))
+        .collect::<Vec<_>>()
+        .join("\n");
+    out.value(&serde_json::to_value(&list).unwrap_or_default(), if list.is_empty() { "no appointments" } else { &text });
+    Ok(0)
+}
