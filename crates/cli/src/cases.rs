@@ -195,7 +195,7 @@ pub enum AppointmentsCmd {
 }
 
 /// Resolve a case id or case number.
-fn resolve(ctx: &mut Ctx, actor: &Actor, s: &str) -> Res<CaseId> {
+pub fn resolve(ctx: &mut Ctx, actor: &Actor, s: &str) -> Res<CaseId> {
     if let Ok(id) = CaseId::parse(s) {
         return Ok(id);
     }

@@ -60,6 +60,9 @@ enum Cmd {
     /// Identity documents.
     #[command(subcommand)]
     Id(IdCmd),
+    /// Printed forms.
+    #[command(subcommand)]
+    Form(FormCmd),
     /// Online backup of the store to FILE.
     Backup(BackupArgs),
     /// Replace the store with a backup (checked first).
@@ -135,6 +138,25 @@ enum IdCmd {
     Check(id_check::IdCheckArgs),
 }
 
+#[derive(Subcommand, Debug)]
+enum FormCmd {
+    /// Render the application form or the receipt of a case to a PDF file (never opens a
+    /// viewer). The customer copy is masked and needs no --as; the bank copy needs --as.
+    Render {
+        /// Case id (UUID) or case number.
+        #[arg(long = "case", value_name = "CASE_ID")]
+        case: String,
+        /// application or receipt.
+        #[arg(long = "form", value_name = "application|receipt")]
+        form: String,
+        /// customer or bank.
+        #[arg(long, value_name = "customer|bank")]
+        copy: String,
+        #[arg(long, value_name = "FILE.pdf")]
+        out: PathBuf,
+    },
+}
+
 #[derive(Args, Debug)]
 struct BackupArgs {
     #[arg(long, value_name = "FILE")]
@@ -196,6 +218,16 @@ impl Ctx {
             return self.actor();
         }
         Ok(Actor { staff_id: StaffId::system("cli"), role: Some(Role::Auditor), terminal: self.terminal.clone() })
+    }
+
+    /// Like [`Ctx::reader`], for a masked read that needs one more permission than the
+    /// auditor's (the customer copy of a form): the `cli` actor acts as a teller would.
+    pub fn reader_with(&mut self, action: permissions::Action) -> Res<Actor> {
+        if self.as_staff.is_some() {
+            return self.actor();
+        }
+        let role = [Role::Auditor, Role::Teller].into_iter().find(|r| permissions::allows(*r, action)).unwrap_or(Role::Auditor);
+        Ok(Actor { staff_id: StaffId::system("cli"), role: Some(role), terminal: self.terminal.clone() })
     }
 
     /// Credentials for an authorization: `--supervisor ID` with $UNLOCKDESK_SUPERVISOR_PASSWORD
@@ -312,6 +344,16 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             Ok(if v.ok { 0 } else { 1 })
         }
         Cmd::Id(IdCmd::Check(args)) => Ok(id_check::run(&args, out.json) as u8),
+        Cmd::Form(FormCmd::Render { case, form, copy, out: file }) => {
+            let kind: print::DocumentKind = form.parse()?;
+            let copy: print::CopyKind = copy.parse()?;
+            let actor = if copy == print::CopyKind::Bank { ctx.actor()? } else { ctx.reader_with(permissions::Action::PrintCustomerCopy)? };
+            let id = cases::resolve(ctx, &actor, &case)?;
+            let bytes = ctx.svc()?.render_document(&actor, id, kind, copy, &unlockdesk_forms::PdfRenderer::new())?;
+            std::fs::write(&file, &bytes).map_err(|e| Fail::Core(CoreError::storage(format!("cannot write {}: {e}", file.display()))))?;
+            out.value(&serde_json::json!({"out": file.display().to_string(), "bytes": bytes.len(), "form": kind.as_str(), "copy": copy.as_str()}), &format!("wrote {} ({} bytes)", file.display(), bytes.len()));
+            Ok(0)
+        }
         Cmd::Backup(a) => {
             let actor = ctx.actor()?;
             let svc = ctx.svc()?;

@@ -16,6 +16,7 @@ use crate::model::*;
 use crate::normalize;
 use crate::passwords;
 use crate::permissions::{self, Action};
+use crate::print::{CopyKind, DocumentKind, PrintDocument, Renderer};
 use crate::ports::*;
 use crate::workflow::{self, Event, EventKind};
 
@@ -142,6 +143,8 @@ pub struct CaseView {
     pub documents: Vec<DocumentRecord>,
     /// The refusal route for an authority-ordered freeze, when it applies.
     pub freeze_route: Option<String>,
+    /// The materials checklist for this branch (standard three plus the branch's extras).
+    pub required_materials: Vec<String>,
 }
 
 /// Personal fields that an audited reveal may show in full.
@@ -739,7 +742,19 @@ impl<S: Store> Service<S> {
     pub fn record_form(&self, actor: &Actor, case_id: CaseId, form: &ApplicationForm, idem: Option<&str>) -> CoreResult<CaseView> {
         self.permit(actor, Action::RecordForm, Some(case_id))?;
         let today = self.today()?;
-        let form = validate_form(form, today)?;
+        // The UI only ever sees masked numbers: an amended form may leave the document blank,
+        // meaning "the document verified at the identity step".
+        let mut form = form.clone();
+        if form.id_number.trim().is_empty() || form.id_number.contains('*') {
+            let verified = self.store.read(|tx| Ok(tx.case(case_id)?.and_then(|c| c.identity)))?;
+            if let Some(i) = verified {
+                if i.kind != "e-id" && i.kind != "bank-card" {
+                    form.id_type = i.kind.clone();
+                    form.id_number = i.number.clone();
+                }
+            }
+        }
+        let form = validate_form(&form, today)?;
         self.transition(actor, case_id, idem, move |case, branch| {
             // Materials: the three standard ones plus the branch's extras must be ticked.
             let mut missing = Vec::new();
@@ -872,9 +887,9 @@ impl<S: Store> Service<S> {
     /// One case, masked, with allowed actions for the viewer's role and its history.
     pub fn case_view(&self, actor: &Actor, case_id: CaseId) -> CoreResult<CaseView> {
         self.permit(actor, Action::ViewCases, Some(case_id))?;
-        let (case, history, documents) = self.store.read(|tx| {
+        let (case, history, documents, branch) = self.store.read(|tx| {
             let c = tx.case(case_id)?.ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
-            Ok((c, tx.case_history(case_id)?, tx.documents(case_id)?))
+            Ok((c, tx.case_history(case_id)?, tx.documents(case_id)?, tx.branch()?))
         })?;
         let role = actor.role;
         let allowed = workflow::allowed_events(&case)
@@ -892,7 +907,8 @@ impl<S: Store> Service<S> {
             })
             .collect();
         let freeze_route = (case.state == CaseState::RefusedAuthorityFreeze || case.lock_cause == Some(LockCause::AuthorityFreeze)).then(|| FREEZE_ROUTE.to_string());
-        Ok(CaseView { case: mask_case(&case), allowed, history, documents, freeze_route })
+        let required_materials = branch.as_ref().map(required_materials).unwrap_or_default();
+        Ok(CaseView { case: mask_case(&case), allowed, history, documents, freeze_route, required_materials })
     }
 
     /// The full, unmasked case for in-process consumers that need it (printing the bank copy).
@@ -961,6 +977,70 @@ impl<S: Store> Service<S> {
     pub fn audit_read(&self, actor: &Actor, case_id: Option<CaseId>, action: &str, detail: &str) -> CoreResult<()> {
         let now = self.now();
         self.store.transact(|tx| tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, case_id, action, None, None, "", Outcome::Ok, detail)).map(|_| ()))
+    }
+
+    // ---------------------------------------------------------------- printing
+
+    /// Build the print view of a case for one copy. Customer copies always mask; the bank
+    /// copy follows the branch's archive setting.
+    fn print_view(&self, actor: &Actor, case_id: CaseId, kind: DocumentKind, copy: CopyKind) -> CoreResult<(Case, PrintDocument)> {
+        self.permit(actor, if copy == CopyKind::Bank { Action::PrintBankCopy } else { Action::PrintCustomerCopy }, Some(case_id))?;
+        let now = self.now();
+        let (case, branch, staff) = self.store.read(|tx| {
+            let c = tx.case(case_id)?.ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            let b = tx.branch()?.ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "not set up"))?;
+            Ok((c, b, tx.list_staff()?))
+        })?;
+        let names = |id: &StaffId| staff.iter().find(|s| &s.id == id).map(|s| s.name.clone()).unwrap_or_else(|| id.to_string());
+        let doc = match kind {
+            DocumentKind::Application => PrintDocument::Application(crate::print::application_view(&case, &branch, copy, now, &names)?),
+            DocumentKind::Receipt => PrintDocument::Receipt(crate::print::receipt_view(&case, &branch, copy, now, &names)?),
+        };
+        Ok((case, doc))
+    }
+
+    /// Print: render the document, store it beside the database (`documents/`, SHA-256 in the
+    /// store) and record the print — or reprint — on the case (audited, domain notes §6).
+    /// Errors: `forbidden`, `illegal-transition` (nothing to print yet), `render`, `storage`.
+    pub fn print_document(&self, actor: &Actor, case_id: CaseId, kind: DocumentKind, copy: CopyKind, renderer: &dyn Renderer) -> CoreResult<DocumentRecord> {
+        let (case, doc) = self.print_view(actor, case_id, kind, copy)?;
+        // Render outside the write lock: it takes milliseconds, the lock should not.
+        let bytes = renderer.render(&doc)?;
+        let now = self.now();
+        let rec = DocumentRecord {
+            id: self.entropy.uuid().to_string(),
+            case_id,
+            kind: kind.as_str().to_string(),
+            copy: copy.as_str().to_string(),
+            path: String::new(),
+            sha256: String::new(),
+            bytes: 0,
+            at: now,
+            by: actor.staff_id.clone(),
+        };
+        self.store.transact(|tx| {
+            self.check_actor(tx, actor)?;
+            let reprint = tx.documents(case_id)?.iter().any(|d| d.kind == rec.kind && d.copy == rec.copy);
+            let saved = tx.save_document(&rec, &bytes)?;
+            let detail = serde_json::json!({"kind": saved.kind, "copy": saved.copy, "sha256": saved.sha256, "path": saved.path}).to_string();
+            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, Some(case_id), if reprint { "reprint" } else { "print" }, Some(case.state), Some(case.state), "", Outcome::Ok, &detail))?;
+            Ok(saved)
+        })
+    }
+
+    /// Render without storing (the CLI's `form render --out`): the export is audited.
+    pub fn render_document(&self, actor: &Actor, case_id: CaseId, kind: DocumentKind, copy: CopyKind, renderer: &dyn Renderer) -> CoreResult<Vec<u8>> {
+        let (case, doc) = self.print_view(actor, case_id, kind, copy)?;
+        let bytes = renderer.render(&doc)?;
+        let now = self.now();
+        let detail = serde_json::json!({"kind": kind.as_str(), "copy": copy.as_str(), "bytes": bytes.len()}).to_string();
+        self.store.transact(|tx| tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, Some(case_id), "export", Some(case.state), Some(case.state), "", Outcome::Ok, &detail)).map(|_| ()))?;
+        Ok(bytes)
+    }
+
+    /// A fresh random id (for callers that build records, e.g. demo data).
+    pub fn new_uuid(&self) -> uuid::Uuid {
+        self.entropy.uuid()
     }
 
     // ---------------------------------------------------------------- appointments

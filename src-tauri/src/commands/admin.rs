@@ -64,15 +64,5 @@ pub async fn unlock_staff(state: State<'_, AppState>, staff_id: String) -> CoreR
 #[tauri::command]
 pub async fn load_demo(state: State<'_, AppState>) -> CoreResult<()> {
     let svc = state.service()?;
-    let terminal = state.terminal.clone();
-    // Waiting for core/store: the CLI's `demo` as a library function, e.g.
-    // `unlockdesk_core::demo::load(&Service<S>, terminal: &str) -> CoreResult<()>`.
-    blocking(move || {
-        let _ = (svc, terminal);
-        Err(unlockdesk_core::CoreError::new(
-            unlockdesk_core::ErrorCode::Internal,
-            "demo data is not wired to core yet",
-        ))
-    })
-    .await
+    blocking(move || unlockdesk_core::demo::load(&svc, 0).map(|_| ())).await
 }

@@ -6,7 +6,7 @@ use tauri::State;
 use ts_rs::TS;
 use unlockdesk_core::ports::DocumentRecord;
 use unlockdesk_core::print::{CopyKind, DocumentKind};
-use unlockdesk_core::{CaseId, CoreError, CoreResult, ErrorCode};
+use unlockdesk_core::{CaseId, CoreResult};
 use unlockdesk_forms::PdfRenderer;
 
 use crate::state::{as_actor, AppState};
@@ -29,14 +29,8 @@ pub async fn print_document(
 ) -> CoreResult<PrintedDocument> {
     let id = CaseId::parse(&case_id)?;
     let data_dir = state.data_dir.clone();
-    as_actor(&state, move |_svc, _actor| {
-        // Waiting for core: `Service::print_document(actor, case_id, kind, copy, &dyn Renderer)
-        // -> CoreResult<DocumentRecord>` (build the view, render, save, audit print/reprint).
-        let _ = (id, kind, copy, PdfRenderer::new());
-        let record: DocumentRecord = Err(CoreError::new(
-            ErrorCode::Internal,
-            "printing is not wired to core yet",
-        ))?;
+    as_actor(&state, move |svc, actor| {
+        let record = svc.print_document(actor, id, kind, copy, &PdfRenderer::new())?;
         let absolute_path = data_dir.join(&record.path).to_string_lossy().into_owned();
         Ok(PrintedDocument {
             record,
