@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# End-to-end specs against the built debug app (target/debug/unlockdesk) in a real WebKit window:
+# Xvfb + tauri-driver + WebKitWebDriver, specs in plain Node (tests/e2e/*.spec.mjs).
+#
+#   scripts/e2e.sh                     run all specs (build the app first: cd ui && npm run app:build)
+#   scripts/e2e.sh tests/e2e/x.spec.mjs   run some specs
+#   E2E_SCREENSHOTS=docs/screenshots scripts/e2e.sh   also save PNGs of each screen
+#
+# Each run gets its own UNLOCKDESK_DATA_DIR; the run fails if the real app data directory
+# (~/.local/share/org.unlockdesk.desk) was created or changed meanwhile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+APP=${E2E_APP:-$ROOT/target/debug/unlockdesk}
+CLI=${E2E_CLI:-$ROOT/target/debug/unlockdesk-cli}
+for bin in "$APP" "$CLI"; do
+  [[ -x $bin ]] || { echo "e2e: $bin missing: build it (cd ui && npm run app:build; cargo build -p unlockdesk-cli)" >&2; exit 2; }
+done
+for tool in Xvfb WebKitWebDriver node; do
+  command -v "$tool" >/dev/null || { echo "e2e: $tool missing (apt-get install xvfb webkit2gtk-driver; node 20)" >&2; exit 2; }
+done
+if ! command -v tauri-driver >/dev/null; then
+  [[ -x $HOME/.cargo/bin/tauri-driver ]] || cargo install tauri-driver --locked
+  export PATH=$HOME/.cargo/bin:$PATH
+fi
+
+REAL=${XDG_DATA_HOME:-$HOME/.local/share}/org.unlockdesk.desk
+snapshot() { if [[ -e $REAL ]]; then find "$REAL" -printf '%p %s %T@\n' | sort; else echo absent; fi; }
+BEFORE=$(snapshot)
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/unlockdesk-e2e.XXXXXX")
+export UNLOCKDESK_DATA_DIR=$WORK/data UNLOCKDESK_NO_VIEWER=1 TAURI_WEBVIEW_AUTOMATION=true
+mkdir -p "$UNLOCKDESK_DATA_DIR" "$WORK/bin"
+# Pin the binaries for the whole run: another build in the shared target dir may replace them.
+for bin in "$APP" "$CLI"; do ln "$bin" "$WORK/bin/" 2>/dev/null || cp "$bin" "$WORK/bin/"; done
+export E2E_APP=$WORK/bin/$(basename "$APP") E2E_CLI=$WORK/bin/$(basename "$CLI")
+CLI=$E2E_CLI
+
+PIDS=()
+cleanup() {
+  local rc=$?
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ $rc -ne 0 ]]; then
+    echo "e2e: logs kept in $WORK (driver.log, xvfb.log, data/)" >&2
+  elif [[ -z ${E2E_KEEP:-} ]]; then
+    rm -rf "$WORK"
+  fi
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+
+# A free display number.
+DISP=${E2E_DISPLAY:-99}
+while [[ -e /tmp/.X$DISP-lock || -e /tmp/.X11-unix/X$DISP ]]; do DISP=$((DISP + 1)); done
+Xvfb ":$DISP" -screen 0 1280x800x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+PIDS+=($!)
+export DISPLAY=:$DISP
+for _ in $(seq 50); do [[ -e /tmp/.X11-unix/X$DISP ]] && break; sleep 0.1; done
+
+PORT=${E2E_PORT:-4444}
+tauri-driver --port "$PORT" --native-port "$((PORT + 1))" >"$WORK/driver.log" 2>&1 &
+PIDS+=($!)
+export E2E_DRIVER_PID=$! E2E_DRIVER_URL=http://127.0.0.1:$PORT
+for _ in $(seq 100); do
+  curl -sf --max-time 1 "$E2E_DRIVER_URL/status" >/dev/null 2>&1 && break
+  # tauri-driver answers /status only with a session; a refused connection means not up yet
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+  sleep 0.1
+done
+
+# The demo branch, staff and today's appointments, through the real use cases.
+"$CLI" demo >"$WORK/demo.log" 2>&1
+
+START=$(date +%s)
+set +e
+if [[ $# -gt 0 ]]; then SPECS=("$@"); else SPECS=(tests/e2e/*.spec.mjs); fi
+node --test --test-concurrency=1 --test-timeout=240000 "${SPECS[@]}"
+RC=$?
+set -e
+echo "e2e: specs finished in $(($(date +%s) - START)) s (rc=$RC)"
+
+AFTER=$(snapshot)
+if [[ $BEFORE != "$AFTER" ]]; then
+  echo "e2e: FAIL: the real app data directory $REAL was created or changed during the run:" >&2
+  diff <(echo "$BEFORE") <(echo "$AFTER") >&2 || true
+  RC=1
+fi
+exit $RC

@@ -1,0 +1,268 @@
+// Shared fixtures of the e2e specs: the app's own test ids and dictionaries, the CLI over the
+// same data directory, sign-in, screenshots, and the app process (for the kill-and-restart spec).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Session, sleep, tid, waitUntil } from './webdriver.mjs';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const APP = process.env.E2E_APP ?? join(ROOT, 'target/debug/unlockdesk');
+export const CLI = process.env.E2E_CLI ?? join(ROOT, 'target/debug/unlockdesk-cli');
+export const DATA_DIR = process.env.UNLOCKDESK_DATA_DIR;
+export const PASSWORD = 'Demo#Pass2026';
+if (!DATA_DIR) throw new Error('UNLOCKDESK_DATA_DIR is not set: run the specs through scripts/e2e.sh');
+
+/**
+ * Loads a `export const X = {...} as const;` module of the UI (TypeScript) as plain JS, so the
+ * specs use the very same test ids and words as the screens (Node 20 cannot import .ts).
+ */
+async function loadTsConst(rel) {
+  let src = readFileSync(join(ROOT, rel), 'utf8')
+    .replace(/^import type .*$/gm, '')
+    .replace(/^export type .*$/gm, '')
+    .replace(/\}\s*as const\s*;/g, '};')
+    .replace(/\}\s*as const\s*satisfies[^;]*;/g, '};')
+    .replace(/\}\s*satisfies[^;]*;/g, '};');
+  return import(`data:text/javascript;base64,${Buffer.from(src).toString('base64')}`);
+}
+
+export const { T } = await loadTsConst('ui/src/lib/testids.ts');
+const { zhCN } = await loadTsConst('ui/src/lib/i18n/zh-CN.ts');
+const { en } = await loadTsConst('ui/src/lib/i18n/en.ts');
+export const DICT = { 'zh-CN': zhCN, en };
+
+/** Runs the CLI against the run's data directory; returns parsed JSON. */
+export function cli(args, { as = null, env = {} } = {}) {
+  const argv = ['--json', ...(as ? ['--as', as] : []), ...args];
+  const out = execFileSync(CLI, argv, {
+    env: { ...process.env, UNLOCKDESK_PASSWORD: PASSWORD, UNLOCKDESK_SUPERVISOR_PASSWORD: PASSWORD, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return JSON.parse(out);
+}
+
+/** A case with its history, as the store holds it (masked). */
+export const caseShow = (idOrNumber) => cli(['case', 'show', idOrNumber], { as: 'sup01' });
+
+/** A waiting demo appointment not used by another spec (each spec claims its own). */
+export function waitingAppointment(index) {
+  const appts = cli(['appointments', 'today'], { as: 'tel01' }).filter((a) => a.status === 'waiting' && a.lock_cause !== 'authority-freeze');
+  const a = appts[index];
+  if (!a) throw new Error(`no waiting appointment #${index} (have ${appts.length})`);
+  return a;
+}
+
+/** A valid 18-digit resident ID (GB 11643-1999 check character, ISO 7064 MOD 11-2). */
+export function residentId(body17) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...body17].reduce((s, d, i) => s + Number(d) * w[i], 0);
+  return body17 + '10X98765432'[sum % 11];
+}
+/** The same number with a wrong check character. */
+export function wrongCheck(id) {
+  const good = id.at(-1);
+  return id.slice(0, 17) + (good === '1' ? '2' : '1');
+}
+
+const SHOTS = process.env.E2E_SCREENSHOTS ? resolve(ROOT, process.env.E2E_SCREENSHOTS) : null;
+/** Saves a PNG of the window to docs/screenshots/NAME.png when the run asks for screenshots. */
+export async function shot(s, name) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  writeFileSync(join(SHOTS, `${name}.png`), await s.screenshot(200));
+}
+
+/** Starts the app and waits for the first screen (set-up, sign-in or shell). */
+export async function launch() {
+  const s = await Session.start(APP);
+  await waitUntil(async () => (await s.exec('return document.readyState')) === 'complete', { timeout: 30_000, message: 'page load' });
+  const href = await s.exec('return location.href');
+  if (/^https?:\/\/localhost/.test(href)) {
+    await s.delete();
+    throw new Error(`${APP} loads the dev server (${href}): it was built without the embedded UI; build it with \`cd ui && npm run app:build\``);
+  }
+  await s.find(`${tid(T.signinScreen)}, ${tid(T.setupScreen)}, ${tid(T.appShell)}`, 30_000);
+  return s;
+}
+
+export async function setLocale(s, locale) {
+  const cur = await s.exec('return document.documentElement.lang');
+  if (cur !== locale) {
+    await s.click(tid(T.langSwitch));
+    await waitUntil(async () => (await s.exec('return document.documentElement.lang')) === locale, { message: `locale ${locale}` });
+  }
+}
+
+export async function signIn(s, staffId, password = PASSWORD) {
+  await s.type(tid(T.signinStaffId), staffId);
+  await s.type(tid(T.signinPassword), password);
+  await s.click(tid(T.signinSubmit));
+  await s.find(tid(T.appShell), 15_000);
+  await s.waitText(tid(T.headerUser), (t) => t.includes(staffId));
+}
+
+export async function signOut(s) {
+  await s.click(tid(T.signOutButton));
+  await s.find(tid(T.signinScreen), 10_000);
+}
+
+/** The banner of a refused step: its code and sentence. */
+export async function errorBanner(s, timeout = 10_000) {
+  const el = await s.findVisible(tid(T.formError), timeout);
+  const code = await s.cmd('GET', `/element/${el}/attribute/data-code`);
+  const text = await s.cmd('GET', `/element/${el}/text`);
+  return { code, text };
+}
+
+export async function caseState(s) {
+  return s.attr(tid(T.caseState), 'data-state');
+}
+export async function waitState(s, state, timeout = 15_000) {
+  return s.waitAttr(tid(T.caseState), 'data-state', state, timeout);
+}
+
+/** Counter: find the appointment by the last 4 of its phone, check in; returns the case number. */
+export async function checkInByPhoneTail(s, appt) {
+  await s.click(tid(T.navCounter));
+  const tail = appt.phone.replace(/\D/g, '').slice(-4);
+  await s.type(tid(T.apptQuery), tail);
+  await s.click(tid(T.apptSearch));
+  const row = tid(T.appointmentRow, `[data-reference="${appt.reference}"]`);
+  await s.find(row);
+  await s.click(`${row} ${tid(T.apptCheckIn)}`);
+  await waitState(s, 'checked-in');
+  return s.text(tid(T.caseNumber));
+}
+
+/** Counter: open a walk-in case; returns the case number. */
+export async function walkIn(s, { name, phone, cause = 'wrong-password' }) {
+  await s.click(tid(T.navCounter));
+  await s.type(tid(T.walkInName), name);
+  await s.type(tid(T.walkInPhone), phone);
+  await s.select(tid(T.walkInLockCause), cause);
+  await s.click(tid(T.walkInSubmit));
+  await s.find(tid(T.caseState));
+  return s.text(tid(T.caseNumber));
+}
+
+/** The error shown beside the field that holds `css` (Field renders it as role=alert). */
+export async function fieldError(s, css) {
+  return s.exec(
+    `const el = document.querySelector(arguments[0]);
+     const f = el && el.parentElement;
+     const e = f && f.querySelector('[role=alert]');
+     return e ? e.textContent.trim() : null;`,
+    [css],
+  );
+}
+
+/** Sign in (if needed), submit a case up to \`submitted\` from a walk-in; returns the case number. */
+export async function makeSubmittedCase(s, { name, phone, idBody }) {
+  const caseNumber = await walkIn(s, { name, phone });
+  await waitState(s, 'checked-in');
+  await verifyIdentity(s, residentId(idBody), name);
+  await fillForm(s, { phone });
+  await s.click(tid(T.confirmSigned));
+  await waitState(s, 'form-signed');
+  await s.click(tid(T.submitCase));
+  await waitState(s, 'submitted');
+  return caseNumber;
+}
+
+export async function verifyIdentity(s, idNumber, name) {
+  await s.select(tid(T.idKind), 'prc-id');
+  await s.type(tid(T.idName), name);
+  await s.type(tid(T.idNumber), idNumber);
+  await s.waitAttr(tid(T.idFeedback), 'data-status', 'valid');
+  await s.click(tid(T.idSubmit));
+  await waitState(s, 'identity-verified');
+}
+
+/** Fills the application form's required fields and saves it. */
+export async function fillForm(s, { phone, wallet = '0099123456789012' }) {
+  const f = (name) => tid(T.formField, `[data-field="${name}"]`);
+  await s.find(f('customer_name'));
+  await s.select(f('sex'), 'female');
+  await s.type(f('occupation'), '职员');
+  await s.type(f('phone'), phone);
+  await s.type(f('address'), '北京市东城区测试路1号');
+  await s.type(f('id_valid_until'), 'long-term');
+  await s.type(f('wallet_operator'), '运营机构A');
+  await s.type(f('wallet_id'), wallet);
+  await s.select(f('wallet_class'), '2');
+  await s.select(f('requested_action'), 'unlock');
+  for (const el of await s.findAll(tid(T.material))) {
+    const checked = await s.cmd('GET', `/element/${el}/property/checked`);
+    if (!checked) await s.cmd('POST', `/element/${el}/click`, {});
+  }
+  for (const d of ['declaration_true', 'consent_query', 'risk_acknowledged']) {
+    const el = await s.find(f(d));
+    if (!(await s.cmd('GET', `/element/${el}/property/checked`))) await s.cmd('POST', `/element/${el}/click`, {});
+  }
+  await s.click(tid(T.formSubmit));
+  await waitState(s, 'form-recorded');
+}
+
+/** The supervisor dialog: own id and password, optional decision and reason. */
+export async function authorize(s, staffId, { decision = null, reasonCode = null, reason = '' } = {}) {
+  await s.find(tid(T.authDialog));
+  await s.type(tid(T.authStaffId), staffId);
+  await s.type(tid(T.authPassword), PASSWORD);
+  if (decision) {
+    await s.click(`${tid(T.authDecision)} input[data-decision="${decision}"]`);
+    if (reasonCode) await s.select(tid(T.authReasonCode), reasonCode);
+    if (reason) await s.type(tid(T.authReason), reason);
+  }
+  await s.click(tid(T.authSubmit));
+}
+
+/** Opens a case from Today's search (by case number). */
+export async function openCaseFromToday(s, caseNumber) {
+  await s.click(tid(T.navToday));
+  await s.type(tid(T.searchInput), caseNumber);
+  await s.click(tid(T.searchSubmit));
+  await s.click(`${tid(T.searchResults)} ${tid(T.caseRow, `[data-case-number="${caseNumber}"]`)} td`);
+  await s.waitText(tid(T.caseNumber), (t) => t === caseNumber);
+}
+
+/** Case view → "work on it at the counter" (the button has no test id yet: the case screen's primary button). */
+export async function openAtCounter(s, caseNumber) {
+  await s.click(`${tid(T.caseScreen)} button.primary`);
+  await s.find(tid(T.counterScreen));
+  await s.waitText(tid(T.caseNumber), (t) => t === caseNumber);
+}
+
+/** Pids of the app binary among the descendants of the driver (the app we launched). */
+export function appPids() {
+  const root = Number(process.env.E2E_DRIVER_PID);
+  if (!root) throw new Error('E2E_DRIVER_PID not set');
+  const children = new Map();
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const ppid = Number(readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  const out = [];
+  const stack = [root];
+  while (stack.length) {
+    const p = stack.pop();
+    for (const c of children.get(p) ?? []) {
+      stack.push(c);
+      try {
+        if (resolve(readlinkSync(`/proc/${c}/exe`)) === resolve(APP)) out.push(c);
+      } catch {
+        // gone or not ours
+      }
+    }
+  }
+  return out;
+}
+
+export { Session, sleep, tid, waitUntil };

@@ -1,0 +1,43 @@
+// (f) The app is killed mid-flow (SIGKILL, no chance to save anything) and started again: the
+// case is exactly where it was and the flow carries on.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  T, appPids, caseShow, fillForm, launch, openAtCounter, openCaseFromToday, residentId, signIn, sleep, tid, verifyIdentity,
+  waitState, waitUntil, walkIn,
+} from './app.mjs';
+
+let s;
+after(async () => {
+  await s?.delete();
+});
+
+test('kill the app after the form is recorded; restart; the case is where it was', async () => {
+  s = await launch();
+  await signIn(s, 'tel02');
+  const caseNumber = await walkIn(s, { name: '测试己', phone: '13912340006' });
+  await waitState(s, 'checked-in');
+  await verifyIdentity(s, residentId('11010519880808007'), '测试己');
+  await fillForm(s, { phone: '13912340006' });
+
+  const pids = appPids();
+  assert.equal(pids.length, 1, `exactly one app process of ours (${pids})`);
+  process.kill(pids[0], 'SIGKILL');
+  await waitUntil(() => appPids().length === 0, { message: 'the app to die' });
+  await s.delete();
+  await sleep(300);
+
+  assert.equal(caseShow(caseNumber).case.state, 'form-recorded');
+
+  s = await launch();
+  await signIn(s, 'tel02');
+  await openCaseFromToday(s, caseNumber);
+  await waitState(s, 'form-recorded');
+  await openAtCounter(s, caseNumber);
+  await waitState(s, 'form-recorded');
+  // the form step is where the teller left it: print / confirm signed are offered
+  await s.find(tid(T.confirmSigned));
+  await s.click(tid(T.confirmSigned));
+  await waitState(s, 'form-signed');
+  assert.equal(caseShow(caseNumber).case.state, 'form-signed');
+});
