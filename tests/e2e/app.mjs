@@ -266,3 +266,50 @@ export function appPids() {
 }
 
 export { Session, sleep, tid, waitUntil };
+
+/** What the specs type into the form: customer data, not labels. */
+export const FORM_TEXT = ['职员', '北京市东城区测试路1号', '运营机构A'];
+
+/** Customer and staff data that may show in Chinese whatever the language (names, typed text). */
+export function customerData() {
+  const names = new Set(FORM_TEXT);
+  for (const a of cli(['appointments', 'today'], { as: 'tel01' })) names.add(a.name);
+  for (const c of cli(['case', 'list'], { as: 'tel01' })) names.add(c.customer_name);
+  for (const st of cli(['staff', 'list'], { as: 'admin' })) names.add(st.name);
+  return [...names].filter(Boolean).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Visible text (and options, placeholders, aria-labels, titles) that still holds CJK characters
+ * once `exclude` (customer data) is taken out. The language switch names itself in its own
+ * language (lang="zh-CN"), and the header's branch and user are data: both are skipped.
+ */
+export async function chineseLabels(s, exclude) {
+  return s.exec(
+    `const cjk = /[\\u3400-\\u9fff\\uf900-\\ufaff\\u3000-\\u303f\\uff01-\\uff60]/;
+     const exclude = arguments[0];
+     const skip = arguments[1].map((id) => '[data-testid="' + id + '"]').join(',');
+     const strip = (t) => { for (const x of exclude) t = t.split(x).join(''); return t; };
+     const visible = (el) => !!el && !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+     const ignored = (el) => { const z = el.closest('[lang="zh-CN"]'); return (z && z !== document.documentElement) || el.closest(skip) || el.closest('script,style'); };
+     const bad = [];
+     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+     for (let n; (n = walker.nextNode()); ) {
+       const el = n.parentElement;
+       if (!el || ignored(el)) continue;
+       const opt = el.closest('option');
+       if (!(opt ? visible(opt.closest('select')) : visible(el))) continue;
+       const t = strip(n.textContent);
+       if (cjk.test(t)) bad.push(t.trim().slice(0, 80));
+     }
+     for (const el of document.querySelectorAll('[placeholder],[aria-label],[title]')) {
+       if (!visible(el) || ignored(el)) continue;
+       for (const a of ['placeholder', 'aria-label', 'title']) {
+         const v = el.getAttribute(a);
+         if (v && cjk.test(strip(v))) bad.push(a + ': ' + v.slice(0, 80));
+       }
+     }
+     return bad;`,
+    [exclude, [T.headerBranch, T.headerUser]],
+  );
+}

@@ -1,0 +1,135 @@
+// (g) Switched to English, no screen shows a Chinese-only label: every screen of the flow is
+// checked for CJK characters in visible labels, options, placeholders and aria-labels
+// (customer and staff data such as names are taken out first).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  T, authorize, chineseLabels, customerData, fillForm, launch, openCaseFromToday, residentId, setLocale, shot, signIn,
+  signOut, tid, waitState, waitUntil, walkIn, wrongCheck, PASSWORD,
+} from './app.mjs';
+
+let s;
+const visited = [];
+before(async () => {
+  s = await launch();
+});
+after(async () => {
+  // back to the default language for the next spec (the choice persists in localStorage)
+  try {
+    await setLocale(s, 'zh-CN');
+  } catch {
+    // the window may be gone
+  }
+  await s?.delete();
+});
+
+async function check(screen, extra = []) {
+  const bad = await chineseLabels(s, [...customerData(), ...extra]);
+  visited.push(screen);
+  assert.deepEqual(bad, [], `Chinese-only text on the ${screen} screen in English`);
+}
+
+test('English everywhere: sign-in, today, counter steps, dialogs, case, lock, account, admin', async () => {
+  // The detector itself: in Chinese the same screen is full of CJK labels.
+  await setLocale(s, 'zh-CN');
+  assert.ok((await chineseLabels(s, customerData())).length > 3, 'the CJK detector sees the Chinese labels');
+  await setLocale(s, 'en');
+  await check('sign-in');
+  await signIn(s, 'tel01');
+  await s.find(tid(T.todayScreen));
+  await check('today');
+  await shot(s, 'today-en');
+
+  // counter: check-in and walk-in
+  await s.click(tid(T.navCounter));
+  await s.find(tid(T.walkIn));
+  await check('counter check-in');
+  const name = 'LI LEI';
+  await walkIn(s, { name, phone: '13912340007' });
+  await waitState(s, 'checked-in');
+
+  // identity, with live feedback and a refused number
+  const id = residentId('11010519920202008');
+  await s.type(tid(T.idName), name);
+  await s.type(tid(T.idNumber), wrongCheck(id));
+  await s.waitAttr(tid(T.idFeedback), 'data-status', 'invalid');
+  await s.click(tid(T.idSubmit));
+  await s.find(tid(T.idNumber, '[aria-invalid="true"]'));
+  await check('identity (refused)');
+  await s.type(tid(T.idNumber), id);
+  await s.waitAttr(tid(T.idFeedback), 'data-status', 'valid');
+  await check('identity');
+  await s.click(tid(T.idSubmit));
+  await waitState(s, 'identity-verified');
+
+  // the form: errors first, then filled
+  await s.click(tid(T.formSubmit));
+  await s.find(tid(T.formError));
+  await check('form (errors)');
+  await shot(s, 'form-errors-en');
+  await fillForm(s, { phone: '13912340007' });
+  await check('form recorded');
+
+  // review, the authorization dialog (with the return reasons), approve
+  await s.click(tid(T.confirmSigned));
+  await waitState(s, 'form-signed');
+  await check('review');
+  await s.click(tid(T.submitCase));
+  await waitState(s, 'submitted');
+  await s.click(tid(T.authorizeButton));
+  await s.find(tid(T.authDialog));
+  await s.click(`${tid(T.authDecision)} input[data-decision="return-for-info"]`);
+  await s.find(tid(T.authReasonCode));
+  await check('authorization dialog');
+  await authorize(s, 'sup01', { decision: 'approve' });
+  await waitState(s, 'approved');
+
+  // unlock, its dialog, after-care, close
+  await s.find(tid(T.unlockReference));
+  await check('unlock');
+  await s.type(tid(T.unlockReference), 'OPS-E2E-EN');
+  await s.click(tid(T.unlockConfirm));
+  await s.find(tid(T.authDialog));
+  await check('unlock dialog');
+  await authorize(s, 'sup01');
+  await waitState(s, 'unlocked');
+  await s.find(tid(T.aftercare));
+  await check('unlocked, after-care');
+  await shot(s, 'unlocked-en');
+  const caseNumber = await s.text(tid(T.caseNumber));
+  await s.click(tid(T.closeCase));
+  await waitState(s, 'closed');
+  await check('closed');
+
+  // the case view with its history
+  await openCaseFromToday(s, caseNumber);
+  await s.find(tid(T.historyRow));
+  await check('case view', ['OPS-E2E-EN']);
+  await shot(s, 'case-en');
+
+  // the freeze refusal
+  await walkIn(s, { name: 'WANG FANG', phone: '13912340008', cause: 'authority-freeze' });
+  await s.find(tid(T.freezeScreen));
+  await check('freeze refusal');
+
+  // account, lock
+  await s.click(tid(T.navAccount));
+  await s.find(tid(T.pwScreen));
+  await check('account');
+  await s.click(tid(T.lockButton));
+  await s.find(tid(T.lockScreen));
+  await check('lock');
+  await s.type(tid(T.lockPassword), PASSWORD);
+  await s.click(tid(T.lockSubmit));
+  await s.find(tid(T.appShell));
+  await signOut(s);
+
+  // admin
+  await signIn(s, 'admin');
+  await s.find(tid(T.adminScreen));
+  await waitUntil(() => s.exists(tid(T.staffRow)), { message: 'staff rows' });
+  await check('admin');
+  await shot(s, 'admin-en');
+  await signOut(s);
+  assert.ok(visited.length >= 15);
+});
