@@ -17,11 +17,44 @@ use crate::state::{as_actor, AppState};
 pub struct PrintedDocument {
     pub record: DocumentRecord,
     pub absolute_path: String,
+    /// `opened` (handed to the system PDF viewer), `disabled` (`UNLOCKDESK_NO_VIEWER=1`, tests)
+    /// or `missing` (no PDF viewer installed: the UI says so and shows the path).
+    pub viewer: String,
+}
+
+/// Whether a PDF viewer is registered. `xdg-open` reports success even when none exists
+/// (platform notes), so ask xdg-mime for the default handler instead.
+fn pdf_viewer_available() -> bool {
+    std::process::Command::new("xdg-mime")
+        .args(["query", "default", "application/pdf"])
+        .output()
+        .map(|o| o.status.success() && !String::from_utf8_lossy(&o.stdout).trim().is_empty())
+        .unwrap_or(false)
+}
+
+/// Open the PDF unless disabled or impossible; never fails the print itself.
+fn open_viewer(app: &tauri::AppHandle, path: &str) -> String {
+    use tauri_plugin_opener::OpenerExt;
+    if std::env::var("UNLOCKDESK_NO_VIEWER").is_ok_and(|v| !v.is_empty() && v != "0") {
+        return "disabled".into();
+    }
+    if !pdf_viewer_available() {
+        tracing::warn!("no PDF viewer registered; printed file left in the data directory");
+        return "missing".into();
+    }
+    match app.opener().open_path(path, None::<&str>) {
+        Ok(()) => "opened".into(),
+        Err(e) => {
+            tracing::warn!("opening the PDF viewer failed: {e}");
+            "missing".into()
+        }
+    }
 }
 
 /// Print (or reprint) one copy; core audits it and records the file on the case.
 #[tauri::command]
 pub async fn print_document(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     case_id: String,
     kind: DocumentKind,
@@ -32,10 +65,11 @@ pub async fn print_document(
     as_actor(&state, move |svc, actor| {
         let record = svc.print_document(actor, id, kind, copy, &PdfRenderer::new())?;
         let absolute_path = data_dir.join(&record.path).to_string_lossy().into_owned();
-        Ok(PrintedDocument {
-            record,
-            absolute_path,
-        })
+        Ok((record, absolute_path))
     })
     .await
+    .map(|(record, absolute_path)| {
+        let viewer = open_viewer(&app, &absolute_path);
+        PrintedDocument { record, absolute_path, viewer }
+    })
 }

@@ -93,16 +93,6 @@ export const refuseFreeze = (caseId: string, reason: string, idem: string) =>
 export const printDocument = (caseId: string, kind: 'application' | 'receipt', copy: 'customer' | 'bank') =>
   call<PrintedDocument>('print_document', { caseId, kind, copy });
 
-/** Open a rendered PDF in the system viewer (opener plugin, scoped to the app data dir). */
-export async function openDocument(path: string): Promise<void> {
-  const { openPath } = await import('@tauri-apps/plugin-opener');
-  try {
-    await openPath(path);
-  } catch (e) {
-    throw toApiError(e);
-  }
-}
-
 // ---- admin -------------------------------------------------------------------------------
 
 export const updateBranch = (branch: Branch) => call<SessionView>('update_branch', { branch });

@@ -15,4 +15,8 @@ allowed: Array<EventKind>, history: Array<AuditEvent>, documents: Array<Document
 /**
  * The refusal route for an authority-ordered freeze, when it applies.
  */
-freeze_route: string | null, };
+freeze_route: string | null, 
+/**
+ * The materials checklist for this branch (standard three plus the branch's extras).
+ */
+required_materials: Array<string>, };

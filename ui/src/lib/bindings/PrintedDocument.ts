@@ -4,4 +4,9 @@ import type { DocumentRecord } from "./DocumentRecord";
 /**
  * A rendered document and its absolute path for the viewer.
  */
-export type PrintedDocument = { record: DocumentRecord, absolute_path: string, };
+export type PrintedDocument = { record: DocumentRecord, absolute_path: string, 
+/**
+ * `opened` (handed to the system PDF viewer), `disabled` (`UNLOCKDESK_NO_VIEWER=1`, tests)
+ * or `missing` (no PDF viewer installed: the UI says so and shows the path).
+ */
+viewer: string, };

@@ -361,6 +361,7 @@ export const en = {
   'case.open': 'Continue at the counter',
   'case.copyCustomer': 'Customer copy',
   'case.copyBank': 'Bank copy',
+  'case.printedNoViewer': 'No PDF viewer is installed: the file is at {path} — open and print it from there',
   'case.printed': 'Rendered: {path}',
   'case.identity': 'Identity',
   'case.form': 'Form',

@@ -359,6 +359,7 @@ export const zhCN = {
   'case.open': '继续办理',
   'case.copyCustomer': '客户联',
   'case.copyBank': '银行联',
+  'case.printedNoViewer': '本机未安装 PDF 查看器：文件位于 {path}，请从该位置打开并打印',
   'case.printed': '已生成：{path}',
   'case.identity': '身份核验',
   'case.form': '申请表',
