@@ -40,6 +40,18 @@ pub fn default_db_path() -> PathBuf {
     data_dir().join(DB_FILE)
 }
 
+/// The backup route named in every "damaged database" message.
+pub const RESTORE_ROUTE: &str = "unlockdesk-cli restore --from FILE";
+
+/// The `storage` error for a file that is not a sound UnlockDesk database.
+fn damaged(path: &Path, detail: &str) -> CoreError {
+    let detail: String = detail.chars().take(300).collect();
+    CoreError::storage(format!(
+        "the database {} is damaged ({detail}); UnlockDesk will not run on it. Restore the latest backup with `{RESTORE_ROUTE}`",
+        path.display()
+    ))
+}
+
 pub(crate) fn sql_err(e: rusqlite::Error) -> CoreError {
     match &e {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
@@ -77,13 +89,11 @@ impl SqliteStore {
             conn.pragma_update(None, "foreign_keys", "ON")?;
             Ok(())
         };
-        setup().map_err(|e| {
-            CoreError::storage(format!(
-                "{} is not a readable UnlockDesk database ({e}); restore the latest backup with `unlockdesk-cli restore`",
-                path.display()
-            ))
+        setup().map_err(|e| damaged(path, &e.to_string()))?;
+        migrate::migrate(&mut conn).map_err(|e| match e {
+            migrate::MigrateError::Sql(e) => damaged(path, &e.to_string()),
+            too_new => CoreError::storage(too_new.to_string()),
         })?;
-        migrate::migrate(&mut conn).map_err(|e| CoreError::storage(e.to_string()))?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
         Ok(SqliteStore { conn: Mutex::new(conn), path: path.to_path_buf(), dir })
     }
@@ -109,25 +119,35 @@ impl SqliteStore {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// `PRAGMA integrity_check` and `foreign_key_check`; `Ok` when both are clean.
-    /// Errors: `storage` naming the first problem and the backup route.
+    /// `PRAGMA integrity_check` and `foreign_key_check`; `Ok` when both are clean. Run at
+    /// start-up by the desktop app, which refuses to work on a damaged file.
+    /// Errors: `storage` naming the first problem and the backup route ([`RESTORE_ROUTE`]);
+    /// a file too damaged to answer the check gives the same error, never a panic.
     pub fn check_integrity(&self) -> CoreResult<()> {
         let conn = self.lock();
-        let r: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(sql_err)?;
+        let r: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| damaged(&self.path, &e.to_string()))?;
         if r != "ok" {
-            return Err(CoreError::storage(format!(
-                "the database is damaged ({r}); restore the latest backup with `unlockdesk-cli restore`"
-            )));
+            return Err(damaged(&self.path, &r));
         }
         let fk: Option<String> = conn
             .query_row("PRAGMA foreign_key_check", [], |r| r.get::<_, String>(0))
             .map(Some)
             .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })
-            .map_err(sql_err)?;
+            .map_err(|e| damaged(&self.path, &e.to_string()))?;
         if let Some(t) = fk {
-            return Err(CoreError::storage(format!("foreign key violation in table {t}")));
+            return Err(damaged(&self.path, &format!("foreign key violation in table {t}")));
         }
         Ok(())
+    }
+
+    /// [`open`](Self::open) then [`check_integrity`](Self::check_integrity): what a front end
+    /// runs at start-up.
+    pub fn open_checked(path: &Path) -> CoreResult<Self> {
+        let s = Self::open(path)?;
+        s.check_integrity()?;
+        Ok(s)
     }
 
     /// Online backup (SQLite backup API) to `dest`, consistent even while in use.
