@@ -26,12 +26,12 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   await signIn(s, 'tel01');
   await shot(s, 'today');
 
-  const caseNumber = await checkInByPhoneTail(s, appt);
+  const caseNumber = await checkInByPhoneTail(s, appt, 'counter-checkin');
   assert.match(caseNumber, /\S+-\d{8}-\d{4}/);
   await shot(s, 'identity');
 
   await verifyIdentity(s, residentId('11010519850412003'), appt.name);
-  await fillForm(s, { phone: '13123456789' });
+  await fillForm(s, { phone: '13123456789', shotName: 'form' });
   await shot(s, 'form-recorded');
 
   // Printing: the PDF exists in the run's data directory and is valid. Should print_document

@@ -125,13 +125,14 @@ export async function waitState(s, state, timeout = 15_000) {
 }
 
 /** Counter: find the appointment by the last 4 of its phone, check in; returns the case number. */
-export async function checkInByPhoneTail(s, appt) {
+export async function checkInByPhoneTail(s, appt, shotName = null) {
   await s.click(tid(T.navCounter));
   const tail = appt.phone.replace(/\D/g, '').slice(-4);
   await s.type(tid(T.apptQuery), tail);
   await s.click(tid(T.apptSearch));
   const row = tid(T.appointmentRow, `[data-reference="${appt.reference}"]`);
   await s.find(row);
+  if (shotName) await shot(s, shotName);
   await s.click(`${row} ${tid(T.apptCheckIn)}`);
   await waitState(s, 'checked-in');
   return s.text(tid(T.caseNumber));
@@ -182,7 +183,7 @@ export async function verifyIdentity(s, idNumber, name) {
 }
 
 /** Fills the application form's required fields and saves it. */
-export async function fillForm(s, { phone, wallet = '0099123456789012' }) {
+export async function fillForm(s, { phone, wallet = '0099123456789012', shotName = null }) {
   const f = (name) => tid(T.formField, `[data-field="${name}"]`);
   await s.find(f('customer_name'));
   await s.select(f('sex'), 'female');
@@ -202,6 +203,7 @@ export async function fillForm(s, { phone, wallet = '0099123456789012' }) {
     const el = await s.find(f(d));
     if (!(await s.cmd('GET', `/element/${el}/property/checked`))) await s.cmd('POST', `/element/${el}/click`, {});
   }
+  if (shotName) await shot(s, shotName);
   await s.click(tid(T.formSubmit));
   await waitState(s, 'form-recorded');
 }

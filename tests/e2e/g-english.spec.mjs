@@ -130,6 +130,8 @@ test('English everywhere: sign-in, today, counter steps, dialogs, case, lock, ac
   await waitUntil(() => s.exists(tid(T.staffRow)), { message: 'staff rows' });
   await check('admin');
   await shot(s, 'admin-en');
+  await setLocale(s, 'zh-CN');
+  await shot(s, 'admin');
   await signOut(s);
   assert.ok(visited.length >= 15);
 });
