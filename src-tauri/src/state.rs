@@ -36,12 +36,15 @@ pub struct AppState {
 
 impl AppState {
     /// Opens the store at `unlockdesk_store`'s data path (`UNLOCKDESK_DATA_DIR` overrides it).
-    /// Opening creates the directory and runs pending migrations in one transaction.
+    /// Opening creates the directory, runs pending migrations in one transaction, then checks
+    /// the file (`PRAGMA integrity_check`, foreign keys): on a damaged database every command
+    /// refuses with a `storage` error naming the backup route (`unlockdesk-cli restore --from
+    /// FILE`), so the app never works on a corrupt file.
     pub fn open() -> Self {
         let data_dir = unlockdesk_store::data_dir();
         let path = unlockdesk_store::default_db_path();
         tracing::info!(path = %path.display(), "opening the store");
-        let service = SqliteStore::open(&path).map(|store| {
+        let service = SqliteStore::open_checked(&path).map(|store| {
             Arc::new(Service::new(
                 store,
                 Arc::new(SystemClock),
@@ -50,6 +53,8 @@ impl AppState {
         });
         if let Err(e) = &service {
             tracing::error!(error = %e, "the store could not be opened");
+            // Also on the console, for whoever started the app from a terminal.
+            eprintln!("UnlockDesk cannot start: {}", e.message);
         }
         AppState {
             service,

@@ -19,7 +19,9 @@ export const app = $state<{
   session: SessionView | null;
   route: Route;
   notice: string;
-}>({ phase: 'loading', session: null, route: { name: 'today' }, notice: '' });
+  /** Why start-up failed (core's message, e.g. a damaged database and the restore route). */
+  failure: string;
+}>({ phase: 'loading', session: null, route: { name: 'today' }, notice: '', failure: '' });
 
 /** The gate that follows from a session (or its absence). */
 export function phaseOf(session: SessionView | null): Phase {
@@ -49,7 +51,8 @@ export async function boot(): Promise<void> {
       return;
     }
     applySession(await api.currentSession());
-  } catch {
+  } catch (e) {
+    app.failure = (e as { message?: string } | null)?.message ?? '';
     app.phase = 'failed';
   }
 }

@@ -53,9 +53,11 @@ describe('start-up gates', () => {
 
   it('a failing store shows the failure, not a blank window', async () => {
     mockIPC(() => {
-      throw { code: 'storage', message: 'disk full' };
+      throw { code: 'storage', message: 'the database is damaged; restore with `unlockdesk-cli restore --from FILE`' };
     });
     await boot();
     expect(app.phase).toBe('failed');
+    // The start-up check's message (with the backup route) reaches the window.
+    expect(app.failure).toContain('unlockdesk-cli restore --from FILE');
   });
 });
