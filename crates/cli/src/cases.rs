@@ -192,6 +192,20 @@ pub enum AppointmentsCmd {
     Find { query: String },
     /// Today's appointments by slot.
     Today,
+    /// Import the call centre's export (CSV in UTF-8 or GB18030, or JSON). Prints the report
+    /// {imported, updated, unchanged, rejected}; exit 0 once the file was processed, even with
+    /// rejected rows; exit 1 for a file-level problem (wrong header, bad encoding). Without
+    /// --as, the actor is recorded as `import`.
+    Import {
+        /// The file (.csv or .json).
+        file: std::path::PathBuf,
+    },
+    /// End of day: mark every waiting appointment of the day as no-show (audited; needs --as).
+    NoShows {
+        /// Branch-local day YYYY-MM-DD (default: today).
+        #[arg(long)]
+        day: Option<String>,
+    },
 }
 
 /// Resolve a case id or case number.
@@ -363,6 +377,17 @@ pub fn appointments(cmd: AppointmentsCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
     let list = match cmd {
         AppointmentsCmd::Find { query } => ctx.svc()?.find_appointments(&query)?,
         AppointmentsCmd::Today => ctx.svc()?.appointments_today()?,
+        AppointmentsCmd::Import { file } => return import_appointments(ctx, out, &file),
+        AppointmentsCmd::NoShows { day } => {
+            let actor = ctx.actor()?;
+            let day = match day.as_deref() {
+                None | Some("today") => ctx.svc()?.today()?,
+                Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| Fail::Core(CoreError::field("day", "date", "YYYY-MM-DD or today")))?,
+            };
+            let n = ctx.svc()?.mark_no_shows(&actor, day)?;
+            out.value(&json!({"day": day.to_string(), "no_shows": n}), &format!("{n} appointment(s) of {day} marked no-show"));
+            return Ok(0);
+        }
     };
     let text = list
         .iter()
@@ -370,5 +395,18 @@ pub fn appointments(cmd: AppointmentsCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
         .collect::<Vec<_>>()
         .join("\n");
     out.value(&serde_json::to_value(&list).unwrap_or_default(), if list.is_empty() { "no appointments" } else { &text });
+    Ok(0)
+}
+
+/// `appointments import FILE`: read the bytes, run the use case, print the report.
+fn import_appointments(ctx: &mut Ctx, out: &Out, file: &std::path::Path) -> Res<u8> {
+    let bytes = std::fs::read(file).map_err(|e| Fail::Usage(format!("cannot read {}: {e}", file.display())))?;
+    let actor = if ctx.as_staff.is_some() { ctx.actor()? } else { Actor { staff_id: StaffId::system("import"), role: None, terminal: ctx.terminal.clone() } };
+    let r = ctx.svc()?.import_appointments(&actor, &bytes, &file.display().to_string())?;
+    let mut text = format!("imported {}, updated {}, unchanged {}, rejected {}", r.imported, r.updated, r.unchanged, r.rejected.len());
+    for x in &r.rejected {
+        text.push_str(&format!("\n  row {}: {}: {}", x.row, x.field, x.reason));
+    }
+    out.value(&serde_json::to_value(&r).unwrap_or_default(), &text);
     Ok(0)
 }

@@ -238,4 +238,32 @@ pub trait StoreTx {
     /// Write `bytes` to the data directory and record it; returns the record.
     fn save_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<DocumentRecord>;
     fn documents(&mut self, case_id: CaseId) -> CoreResult<Vec<DocumentRecord>>;
+
+    /// The stored appointments with these references (normalised, as the importer stores
+    /// them); unknown references are simply absent. Any order.
+    fn appointments_by_references(&mut self, references: &[String]) -> CoreResult<Vec<Appointment>> {
+        let mut out = Vec::new();
+        for r in references {
+            out.extend(self.appointment_by_reference(r)?);
+        }
+        Ok(out)
+    }
+    /// Insert many new appointments (the importer; adapters reuse one prepared statement).
+    /// Errors: `storage` (a duplicate reference violates the unique index).
+    fn insert_appointments(&mut self, list: &[Appointment]) -> CoreResult<()> {
+        list.iter().try_for_each(|a| self.insert_appointment(a))
+    }
+    /// Set every `waiting` appointment whose slot starts on `day` (local) to `no-show`;
+    /// returns how many changed.
+    fn mark_no_shows(&mut self, day: NaiveDate) -> CoreResult<u32> {
+        let mut n = 0;
+        for mut a in self.appointments_on(day)? {
+            if a.status == AppointmentStatus::Waiting {
+                a.status = AppointmentStatus::NoShow;
+                self.update_appointment(&a)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
 }

@@ -1237,12 +1237,16 @@ pub fn appointment_key(text: &str) -> CoreResult<AppointmentKey> {
         return Ok(AppointmentKey::Phone(p));
     }
     if (15..=18).contains(&compact.len()) && digits_x(&compact) {
-        return Ok(AppointmentKey::IdNumber(compact));
+        // Stored numbers are normalised (a legacy 15-digit ID as its 18-digit form).
+        let c = crate::identity::check(None, &compact, NaiveDate::MAX);
+        return Ok(AppointmentKey::IdNumber(c.normalized.filter(|_| c.valid).unwrap_or(compact)));
     }
     if t.chars().any(|c| c.is_alphabetic() && !c.is_ascii()) {
         return Ok(AppointmentKey::NamePrefix(normalize::name_key(&t)));
     }
-    Ok(AppointmentKey::Reference(compact))
+    // References keep their hyphens (the importer stores them so); the store also tries the
+    // text as a document number (passports, permits).
+    Ok(AppointmentKey::Reference(normalize::compact(&t).to_ascii_uppercase()))
 }
 
 /// Mask every C2 value on a case for display (domain notes §5).
@@ -1276,3 +1280,91 @@ pub fn mask_appointment(a: &Appointment) -> Appointment {
     m
 }
 
+// ---------------------------------------------------------------- appointment book (issue 7)
+
+impl<S: Store> Service<S> {
+    /// Import the call centre's export (CSV or JSON bytes; see [`crate::appointments`] for the
+    /// format rules). `file_name` is recorded in the audit trail (digit runs masked).
+    ///
+    /// One store transaction for the whole file: a crash imports nothing half-way. Rows are
+    /// matched by reference after normalisation: a new reference is inserted `waiting`
+    /// (`imported`); a known one whose booked fields are equal is `unchanged`; a changed one is
+    /// `updated`, keeping its status and case link, with one `appointment-update` audit event
+    /// naming the changed fields (never their values). One `appointment-import` event records
+    /// the counts. The actor is a signed-in staff member whose role may import, or the system
+    /// actor `import` (role `None`; the call-centre feed).
+    ///
+    /// Errors: `forbidden`; `not-set-up`; `invalid` for a file-level problem (fields `file`
+    /// with rules `encoding` / `json` / `empty`, or `header`); `storage`. Row problems are
+    /// not errors: they are listed in [`ImportReport::rejected`].
+    pub fn import_appointments(&self, actor: &Actor, bytes: &[u8], file_name: &str) -> CoreResult<ImportReport> {
+        let system_import = actor.role.is_none() && actor.staff_id.as_str() == "import";
+        if !system_import {
+            self.permit(actor, Action::ImportAppointments, None)?;
+        }
+        let now = self.now();
+        let today = self.today()?;
+        let parsed = crate::appointments::parse_file(bytes, today)?;
+        let file = masking::scrub_digits(std::path::Path::new(file_name).file_name().and_then(|f| f.to_str()).unwrap_or(file_name));
+        let file_json = serde_json::to_string(&file).unwrap_or_else(|_| "\"\"".into());
+        let references: Vec<String> = parsed.rows.iter().map(|(_, r)| r.reference.clone()).collect();
+        let mut report = ImportReport { rejected: parsed.rejected, ..Default::default() };
+        self.store.transact(|tx| {
+            if !system_import {
+                self.check_actor(tx, actor)?;
+            }
+            let known: std::collections::HashMap<String, Appointment> =
+                tx.appointments_by_references(&references)?.into_iter().map(|a| (a.reference.clone(), a)).collect();
+            let mut new = Vec::new();
+            for (_, row) in &parsed.rows {
+                match known.get(&row.reference) {
+                    None => new.push(row.to_new(AppointmentId(self.entropy.uuid()))),
+                    Some(stored) => {
+                        let changed = row.changes(stored);
+                        if changed.is_empty() {
+                            report.unchanged += 1;
+                            continue;
+                        }
+                        tx.update_appointment(&row.apply_to(stored))?;
+                        let detail = serde_json::json!({"reference": row.reference, "changed": changed, "file": file}).to_string();
+                        tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, stored.case_id, "appointment-update", None, None, "changed by import", Outcome::Ok, &detail))?;
+                        report.updated += 1;
+                    }
+                }
+            }
+            tx.insert_appointments(&new)?;
+            report.imported = new.len() as u32;
+            let detail = format!(
+                "{{\"file\":{file_json},\"imported\":{},\"updated\":{},\"unchanged\":{},\"rejected_rows\":{}}}",
+                report.imported,
+                report.updated,
+                report.unchanged,
+                report.rejected.iter().map(|r| r.row).collect::<std::collections::BTreeSet<_>>().len()
+            );
+            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, None, "appointment-import", None, None, "", Outcome::Ok, &detail))?;
+            Ok(())
+        })?;
+        Ok(report)
+    }
+
+    /// End of day: every `waiting` appointment whose slot starts on `day` (branch-local)
+    /// becomes `no-show`, with one `appointment-no-shows` audit event carrying the day and the
+    /// count. Returns the count. Errors: `forbidden`, `invalid` (field `day`, rule
+    /// `future-date`: a day after today), `not-set-up`, `storage`.
+    pub fn mark_no_shows(&self, actor: &Actor, day: NaiveDate) -> CoreResult<u32> {
+        self.permit(actor, Action::MarkNoShows, None)?;
+        let today = self.today()?;
+        if day > today {
+            return Err(CoreError::field("day", "future-date", format!("{day} has not ended yet")));
+        }
+        let now = self.now();
+        self.store.transact(|tx| {
+            self.check_actor(tx, actor)?;
+            let n = tx.mark_no_shows(day)?;
+            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, None, "appointment-no-shows", None, None, "", Outcome::Ok, &format!("{{\"day\":\"{day}\",\"count\":{n}}}")))?;
+            Ok(n)
+        })
+    }
+}
+
+pub use crate::appointments::{ImportReport, RejectedRow};

@@ -9,7 +9,10 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The migrations, in order; index + 1 is the schema version they produce.
-pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_appointment_lookup.sql"),
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

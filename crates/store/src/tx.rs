@@ -85,6 +85,46 @@ fn to_appt(v: Vec<Option<String>>) -> CoreResult<Appointment> {
     })
 }
 
+/// Name prefixes up to this many characters are in `appointment_name_prefix` (migration 0002).
+const NAME_PREFIX_MAX: usize = 2;
+
+/// Where one lookup reads: a `(column, slot_start)` index, the name-prefix table, or a name
+/// range on `(name, slot_start)` for longer prefixes.
+enum Lookup {
+    Column(&'static str),
+    NamePrefix,
+    NameRange,
+}
+
+impl Lookup {
+    /// Two statements over the parameters `?1` value, `?2`/`?3` today's slot range, `?4` the
+    /// limit, `?5` the end of a name range: today's matches by slot, then all newest first.
+    /// Both return (slot_start, rowid).
+    fn sql(&self) -> (String, String) {
+        match self {
+            Lookup::Column(c) => (
+                format!("SELECT slot_start, rowid FROM appointments WHERE {c} = ?1 AND slot_start >= ?2 AND slot_start < ?3 AND ?5 IS NOT NULL ORDER BY slot_start LIMIT ?4"),
+                format!("SELECT slot_start, rowid FROM appointments WHERE {c} = ?1 AND ?2 IS NOT NULL AND ?3 IS NOT NULL AND ?5 IS NOT NULL ORDER BY slot_start DESC LIMIT ?4"),
+            ),
+            Lookup::NamePrefix => (
+                "SELECT slot_start, appt FROM appointment_name_prefix WHERE prefix = ?1 AND slot_start >= ?2 AND slot_start < ?3 AND ?5 IS NOT NULL ORDER BY slot_start LIMIT ?4".into(),
+                "SELECT slot_start, appt FROM appointment_name_prefix WHERE prefix = ?1 AND ?2 IS NOT NULL AND ?3 IS NOT NULL AND ?5 IS NOT NULL ORDER BY slot_start DESC LIMIT ?4".into(),
+            ),
+            Lookup::NameRange => (
+                "SELECT slot_start, rowid FROM appointments WHERE name >= ?1 AND name < ?5 AND slot_start >= ?2 AND slot_start < ?3 ORDER BY slot_start LIMIT ?4".into(),
+                "SELECT slot_start, rowid FROM appointments WHERE name >= ?1 AND name < ?5 AND ?2 IS NOT NULL AND ?3 IS NOT NULL ORDER BY slot_start DESC LIMIT ?4".into(),
+            ),
+        }
+    }
+}
+
+/// The smallest string after every string that starts with `prefix`.
+fn range_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+const APPT_INSERT: &str = "INSERT INTO appointments (id, reference, name, phone, id_type, id_number, wallet_operator, lock_cause, slot_start, slot_end, notes, status, case_id, phone_tail, id_tail, slot_day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+
 impl Tx<'_> {
     fn branch_tz(&self) -> CoreResult<chrono_tz::Tz> {
         Ok(StoreTx::branch(&mut Tx { tx: self.tx, dir: self.dir })?.map(|b| b.tz()).unwrap_or(chrono_tz::Asia::Shanghai))
@@ -402,25 +442,64 @@ impl StoreTx for Tx<'_> {
     }
 
     fn find_appointments(&mut self, key: &AppointmentKey, today: NaiveDate, limit: u32) -> CoreResult<Vec<Appointment>> {
-        // Each key hits one index; today's rows first, then the most recent.
-        let (cond, args): (&str, Vec<String>) = match key {
-            AppointmentKey::Reference(r) => ("reference = ?1", vec![r.clone()]),
-            AppointmentKey::Phone(p) => ("phone = ?1", vec![p.clone()]),
-            AppointmentKey::PhoneTail(t) => ("(phone_tail = ?1 OR id_tail = ?1)", vec![t.clone()]),
-            AppointmentKey::IdNumber(n) => ("id_number = ?1", vec![n.clone()]),
-            AppointmentKey::IdTail(t) => ("id_tail = ?1", vec![t.clone()]),
-            AppointmentKey::NamePrefix(p) => ("name >= ?1 AND name < ?2", vec![p.clone(), format!("{p}\u{10FFFF}")]),
+        // Each key is one or two equality lookups on a (key, slot_start) index (migration
+        // 0002): today's matches by slot, then the rest newest first, each read in index
+        // order with a LIMIT, so no large candidate set is ever sorted.
+        let limit = limit.clamp(1, 200) as usize;
+        let t0 = format!("{today}T00:00");
+        let t1 = format!("{}T00:00", today.succ_opt().unwrap_or(today));
+        let sources: Vec<(Lookup, String)> = match key {
+            AppointmentKey::Reference(r) => vec![(Lookup::Column("reference"), r.clone()), (Lookup::Column("id_number"), r.clone())],
+            AppointmentKey::Phone(p) => vec![(Lookup::Column("phone"), p.clone()), (Lookup::Column("reference"), p.clone())],
+            AppointmentKey::PhoneTail(t) => vec![(Lookup::Column("phone_tail"), t.clone()), (Lookup::Column("id_tail"), t.clone())],
+            AppointmentKey::IdNumber(n) => vec![(Lookup::Column("id_number"), n.clone()), (Lookup::Column("reference"), n.clone())],
+            AppointmentKey::IdTail(t) => vec![(Lookup::Column("id_tail"), t.clone())],
+            AppointmentKey::NamePrefix(p) if p.chars().count() <= NAME_PREFIX_MAX => vec![(Lookup::NamePrefix, p.clone())],
+            AppointmentKey::NamePrefix(p) => vec![(Lookup::NameRange, p.clone())],
         };
-        let day_arg = args.len() + 1;
-        let sql = format!(
-            "SELECT {APPT_COLS} FROM appointments WHERE {cond} ORDER BY (slot_day = ?{day_arg}) DESC, slot_start DESC LIMIT {}",
-            limit.min(200)
-        );
-        let mut all = args.clone();
-        all.push(today.to_string());
-        let mut st = self.tx.prepare_cached(&sql).map_err(sql_err)?;
-        let rows = st.query_map(rusqlite::params_from_iter(all.iter()), appt_row).map_err(sql_err)?;
-        rows.map(|r| r.map_err(sql_err).and_then(to_appt)).collect()
+        let mut todays: Vec<(String, i64)> = Vec::new();
+        let mut others: Vec<(String, i64)> = Vec::new();
+        for (lookup, value) in &sources {
+            let (today_sql, rest_sql) = lookup.sql();
+            let mut st = self.tx.prepare_cached(&today_sql).map_err(sql_err)?;
+            let found: Vec<(String, i64)> = st
+                .query_map(params![value, t0, t1, limit as i64, range_end(value)], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(sql_err)?
+                .collect::<Result<_, _>>()
+                .map_err(sql_err)?;
+            let n_today = found.len();
+            todays.extend(found);
+            let mut st = self.tx.prepare_cached(&rest_sql).map_err(sql_err)?;
+            let rows = st
+                .query_map(params![value, t0, t1, (limit + n_today) as i64, range_end(value)], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(sql_err)?;
+            for r in rows {
+                others.push(r.map_err(sql_err)?);
+            }
+        }
+        todays.sort();
+        others.sort_by(|a, b| b.cmp(a));
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        let mut st = self.tx.prepare_cached(&format!("SELECT {APPT_COLS} FROM appointments WHERE rowid = ?1")).map_err(sql_err)?;
+        for (slot, rowid) in todays.into_iter().chain(others.into_iter().filter(|(s, _)| *s < t0 || *s >= t1)) {
+            if out.len() >= limit {
+                break;
+            }
+            if !seen.insert(rowid) {
+                continue;
+            }
+            let Some(a) = st.query_row(params![rowid], appt_row).optional().map_err(sql_err)? else { continue };
+            let a = to_appt(a)?;
+            // The prefix table points at rowids: re-check, so a stale entry is never shown.
+            if let AppointmentKey::NamePrefix(p) = key {
+                if !a.name.starts_with(p.as_str()) || a.slot_start.format(SLOT).to_string() != slot {
+                    continue;
+                }
+            }
+            out.push(a);
+        }
+        Ok(out)
     }
 
     fn append_audit(&mut self, e: &AuditDraft) -> CoreResult<AuditEvent> {
@@ -503,5 +582,55 @@ impl StoreTx for Tx<'_> {
             Ok(DocumentRecord { id, case_id, kind, copy, path, sha256, bytes, at: parse_ts(&at), by: StaffId::parse(&by)? })
         })
         .collect()
+    }
+
+    fn appointments_by_references(&mut self, references: &[String]) -> CoreResult<Vec<Appointment>> {
+        let mut st = self.tx.prepare_cached(&format!("SELECT {APPT_COLS} FROM appointments WHERE reference = ?1")).map_err(sql_err)?;
+        let mut out = Vec::new();
+        for r in references {
+            if let Some(row) = st.query_row(params![r], appt_row).optional().map_err(sql_err)? {
+                out.push(to_appt(row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn insert_appointments(&mut self, list: &[Appointment]) -> CoreResult<()> {
+        let mut st = self.tx.prepare_cached(APPT_INSERT).map_err(sql_err)?;
+        for a in list {
+            st.execute(params![
+                a.id.to_string(),
+                a.reference,
+                a.name,
+                a.phone,
+                a.id_type,
+                a.id_number,
+                a.wallet_operator,
+                a.lock_cause.as_str(),
+                a.slot_start.format(SLOT).to_string(),
+                a.slot_end.format(SLOT).to_string(),
+                a.notes,
+                a.status.as_str(),
+                a.case_id.map(|c| c.to_string()),
+                tail4(&a.phone),
+                tail4(&a.id_number),
+                a.slot_start.date().to_string()
+            ])
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    CoreError::conflict(format!("appointment {} exists", a.reference))
+                }
+                e => sql_err(e),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn mark_no_shows(&mut self, day: NaiveDate) -> CoreResult<u32> {
+        let n = self
+            .tx
+            .execute("UPDATE appointments SET status = 'no-show' WHERE slot_day = ?1 AND status = 'waiting'", params![day.to_string()])
+            .map_err(sql_err)?;
+        Ok(n as u32)
     }
 }
