@@ -22,6 +22,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         today::today,
         today::find_cases,
         today::find_appointments,
+        today::import_appointments,
         counter::case_view,
         counter::open_case,
         counter::document_status,
@@ -45,6 +46,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         admin::reset_staff_password,
         admin::unlock_staff,
         admin::load_demo,
+        session::ui_ready,
     ]
 }
 

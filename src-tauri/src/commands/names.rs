@@ -16,6 +16,7 @@ pub const COMMANDS: &[&str] = &[
     "today",
     "find_cases",
     "find_appointments",
+    "import_appointments",
     // counter
     "case_view",
     "open_case",
@@ -42,4 +43,6 @@ pub const COMMANDS: &[&str] = &[
     "reset_staff_password",
     "unlock_staff",
     "load_demo",
+    // start-up measurement
+    "ui_ready",
 ];

@@ -16,6 +16,7 @@ import type { Credentials } from './bindings/Credentials';
 import type { Decision } from './bindings/Decision';
 import type { DocKind } from './bindings/DocKind';
 import type { IdentityInput } from './bindings/IdentityInput';
+import type { ImportReport } from './bindings/ImportReport';
 import type { LiveStatus } from './bindings/LiveStatus';
 import type { NewStaff } from './bindings/NewStaff';
 import type { OpenCaseInput } from './bindings/OpenCaseInput';
@@ -53,6 +54,8 @@ export const changePassword = (current: string, next: string) =>
 export const today = () => call<TodayView>('today');
 export const findCases = (query: string) => call<CaseSummary[]>('find_cases', { query });
 export const findAppointments = (query: string) => call<Appointment[]>('find_appointments', { query });
+/** Import the call centre's export (CSV or JSON) from a file path on this machine. */
+export const importAppointments = (path: string) => call<ImportReport>('import_appointments', { path });
 
 // ---- the counter flow --------------------------------------------------------------------
 
@@ -92,6 +95,9 @@ export const refuseFreeze = (caseId: string, reason: string, idem: string) =>
 /** Render a PDF (`application` or `receipt`; `customer` or `bank` copy) and return where it is. */
 export const printDocument = (caseId: string, kind: 'application' | 'receipt', copy: 'customer' | 'bank') =>
   call<PrintedDocument>('print_document', { caseId, kind, copy });
+
+/** Report that the first screen is usable (start-up benchmark). */
+export const uiReady = () => call<void>('ui_ready');
 
 // ---- admin -------------------------------------------------------------------------------
 
