@@ -12,7 +12,10 @@ impl Out {
     /// Print a result: the JSON value, or the text.
     pub fn value(&self, v: &Value, text: &str) {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into()));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into())
+            );
         } else if !text.is_empty() {
             println!("{text}");
         }
@@ -21,9 +24,19 @@ impl Out {
     /// Print a core error as `{code, message, fields}`.
     pub fn error(&self, e: &CoreError) {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(e).unwrap_or_else(|_| "{}".into()));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(e).unwrap_or_else(|_| "{}".into())
+            );
         } else {
-            eprintln!("refused ({}): {}", serde_json::to_value(e.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(), e.message);
+            eprintln!(
+                "refused ({}): {}",
+                serde_json::to_value(e.code)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                e.message
+            );
             for f in &e.fields {
                 eprintln!("  {}: {} [{}]", f.field, f.message, f.rule);
             }

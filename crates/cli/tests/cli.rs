@@ -11,34 +11,79 @@ const PW: &str = "Counter#2026";
 const ID: &str = "11010519491231002X";
 
 fn form_path() -> String {
-    format!("{}/../../tests/fixtures/form.json", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../../tests/fixtures/form.json",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 fn cli(db: &Path, args: &[&str], pw: Option<&str>) -> Output {
     let mut c = Command::new(BIN);
-    c.arg("--db").arg(db).args(args).env_remove("UNLOCKDESK_PASSWORD").env_remove("UNLOCKDESK_NEW_PASSWORD").env_remove("UNLOCKDESK_SUPERVISOR_PASSWORD");
+    c.arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("UNLOCKDESK_PASSWORD")
+        .env_remove("UNLOCKDESK_NEW_PASSWORD")
+        .env_remove("UNLOCKDESK_SUPERVISOR_PASSWORD");
     if let Some(p) = pw {
-        c.env("UNLOCKDESK_PASSWORD", p).env("UNLOCKDESK_NEW_PASSWORD", p);
+        c.env("UNLOCKDESK_PASSWORD", p)
+            .env("UNLOCKDESK_NEW_PASSWORD", p);
     }
     c.stdin(std::process::Stdio::null()).output().unwrap()
 }
 
 fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", String::from_utf8_lossy(&o.stdout)))
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    })
 }
 
 fn ok(db: &Path, args: &[&str], pw: Option<&str>) -> Value {
     let o = cli(db, args, pw);
-    assert_eq!(o.status.code(), Some(0), "{args:?}: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     json(&o)
 }
 
 fn setup(db: &Path) {
-    ok(db, &["--json", "setup", "--branch-code", "T1", "--branch-name", "测试支行", "--admin-id", "admin", "--admin-name", "管理员"], Some(PW));
+    ok(
+        db,
+        &[
+            "--json",
+            "setup",
+            "--branch-code",
+            "T1",
+            "--branch-name",
+            "测试支行",
+            "--admin-id",
+            "admin",
+            "--admin-name",
+            "管理员",
+        ],
+        Some(PW),
+    );
     for (id, role) in [("tel01", "teller"), ("sup01", "supervisor")] {
-        ok(db, &["--json", "--as", "admin", "staff", "add", "--id", id, "--name", id, "--role", role], Some(PW));
+        ok(
+            db,
+            &[
+                "--json", "--as", "admin", "staff", "add", "--id", id, "--name", id, "--role", role,
+            ],
+            Some(PW),
+        );
         // First sign-in must change the password: the account refuses work until then.
-        let o = cli(db, &["--json", "--as", id, "case", "open", "--name", "测试"], Some(PW));
+        let o = cli(
+            db,
+            &["--json", "--as", id, "case", "open", "--name", "测试"],
+            Some(PW),
+        );
         assert_eq!(o.status.code(), Some(1));
         assert_eq!(json(&o)["code"], "password-change-required");
         let mut c = Command::new(BIN);
@@ -59,30 +104,173 @@ fn walk_in_to_closed_and_maker_refused() {
     let db = dir.path().join("u.db");
     setup(&db);
     let pw = Some("Changed#2026");
-    let v = ok(&db, &["--json", "--as", "tel01", "case", "open", "--name", "测试甲", "--phone", "13123456789", "--lock-cause", "wrong-password"], pw);
+    let v = ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "open",
+            "--name",
+            "测试甲",
+            "--phone",
+            "13123456789",
+            "--lock-cause",
+            "wrong-password",
+        ],
+        pw,
+    );
     let id = v["case"]["id"].as_str().unwrap().to_string();
     assert_eq!(v["case"]["state"], "checked-in");
     // global options after the subcommand too
-    ok(&db, &["case", "verify-identity", "--case", &id, "--kind", "prc-id", "--number", ID, "--name-on-document", "测试甲", "--as", "tel01", "--json"], pw);
-    ok(&db, &["--json", "--as", "tel01", "case", "record-form", "--case", &id, "--form", &form_path()], pw);
-    ok(&db, &["--json", "--as", "tel01", "case", "confirm-signed", "--case", &id], pw);
-    ok(&db, &["--json", "--as", "tel01", "case", "submit", "--case", &id], pw);
+    ok(
+        &db,
+        &[
+            "case",
+            "verify-identity",
+            "--case",
+            &id,
+            "--kind",
+            "prc-id",
+            "--number",
+            ID,
+            "--name-on-document",
+            "测试甲",
+            "--as",
+            "tel01",
+            "--json",
+        ],
+        pw,
+    );
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "record-form",
+            "--case",
+            &id,
+            "--form",
+            &form_path(),
+        ],
+        pw,
+    );
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "confirm-signed",
+            "--case",
+            &id,
+        ],
+        pw,
+    );
+    ok(
+        &db,
+        &["--json", "--as", "tel01", "case", "submit", "--case", &id],
+        pw,
+    );
     // The maker approving is refused (four-eyes), with exit 1 and a JSON error.
-    let o = cli(&db, &["--json", "--as", "tel01", "case", "approve", "--case", &id], pw);
+    let o = cli(
+        &db,
+        &["--json", "--as", "tel01", "case", "approve", "--case", &id],
+        pw,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json(&o)["code"], "forbidden");
-    let o = cli(&db, &["--json", "--as", "tel01", "case", "approve", "--case", &id, "--supervisor", "tel01"], pw);
-    assert_eq!(o.status.code(), Some(2), "no supervisor password and no terminal: usage error");
-    ok(&db, &["--json", "--as", "sup01", "case", "approve", "--case", &id], pw);
-    ok(&db, &["--json", "--as", "tel01", "case", "contact", "--case", &id, "--channel", "phone", "--ticket", "OP-7", "--result", "unlocked"], pw);
-    ok(&db, &["--json", "--as", "sup01", "case", "unlock", "--case", &id, "--operator-ref", "OP-7", "--notified-via", "sms"], pw);
-    let v = ok(&db, &["--json", "--as", "tel01", "case", "close", "--case", &id], pw);
+    let o = cli(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "approve",
+            "--case",
+            &id,
+            "--supervisor",
+            "tel01",
+        ],
+        pw,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "no supervisor password and no terminal: usage error"
+    );
+    ok(
+        &db,
+        &["--json", "--as", "sup01", "case", "approve", "--case", &id],
+        pw,
+    );
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "contact",
+            "--case",
+            &id,
+            "--channel",
+            "phone",
+            "--ticket",
+            "OP-7",
+            "--result",
+            "unlocked",
+        ],
+        pw,
+    );
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "sup01",
+            "case",
+            "unlock",
+            "--case",
+            &id,
+            "--operator-ref",
+            "OP-7",
+            "--notified-via",
+            "sms",
+        ],
+        pw,
+    );
+    let v = ok(
+        &db,
+        &["--json", "--as", "tel01", "case", "close", "--case", &id],
+        pw,
+    );
     assert_eq!(v["case"]["state"], "closed");
     // case show lists every step, without --as, masked.
     let o = cli(&db, &["--json", "case", "show", &id], None);
     let v = json(&o);
-    let actions: Vec<&str> = v["history"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    for a in ["open-case", "verify-identity", "record-form", "confirm-signed", "submit", "approve", "log-contact", "confirm-unlock", "close"] {
+    let actions: Vec<&str> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "open-case",
+        "verify-identity",
+        "record-form",
+        "confirm-signed",
+        "submit",
+        "approve",
+        "log-contact",
+        "confirm-unlock",
+        "close",
+    ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
     let text = String::from_utf8_lossy(&o.stdout);
@@ -96,7 +284,16 @@ fn walk_in_to_closed_and_maker_refused() {
     assert_eq!(first["state"], "closed");
     assert!(first["case_number"].as_str().unwrap().starts_with("T1-"));
     // case show by case number works too
-    ok(&db, &["--json", "case", "show", first["case_number"].as_str().unwrap()], None);
+    ok(
+        &db,
+        &[
+            "--json",
+            "case",
+            "show",
+            first["case_number"].as_str().unwrap(),
+        ],
+        None,
+    );
     // The audit chain verifies.
     let v = ok(&db, &["--json", "audit", "verify"], None);
     assert_eq!(v["ok"], true);
@@ -109,13 +306,77 @@ fn maker_supervisor_is_refused_four_eyes() {
     setup(&db);
     let pw = Some("Changed#2026");
     // The supervisor does the teller steps, then tries to approve.
-    let v = ok(&db, &["--json", "--as", "sup01", "case", "open", "--name", "测试甲"], pw);
+    let v = ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "sup01",
+            "case",
+            "open",
+            "--name",
+            "测试甲",
+        ],
+        pw,
+    );
     let id = v["case"]["id"].as_str().unwrap().to_string();
-    ok(&db, &["--json", "--as", "sup01", "case", "verify-identity", "--case", &id, "--kind", "prc-id", "--number", ID, "--name-on-document", "测试甲"], pw);
-    ok(&db, &["--json", "--as", "sup01", "case", "record-form", "--case", &id, "--form", &form_path()], pw);
-    ok(&db, &["--json", "--as", "sup01", "case", "confirm-signed", "--case", &id], pw);
-    ok(&db, &["--json", "--as", "sup01", "case", "submit", "--case", &id], pw);
-    let o = cli(&db, &["--json", "--as", "SUP01", "case", "approve", "--case", &id], pw);
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "sup01",
+            "case",
+            "verify-identity",
+            "--case",
+            &id,
+            "--kind",
+            "prc-id",
+            "--number",
+            ID,
+            "--name-on-document",
+            "测试甲",
+        ],
+        pw,
+    );
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "sup01",
+            "case",
+            "record-form",
+            "--case",
+            &id,
+            "--form",
+            &form_path(),
+        ],
+        pw,
+    );
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "sup01",
+            "case",
+            "confirm-signed",
+            "--case",
+            &id,
+        ],
+        pw,
+    );
+    ok(
+        &db,
+        &["--json", "--as", "sup01", "case", "submit", "--case", &id],
+        pw,
+    );
+    let o = cli(
+        &db,
+        &["--json", "--as", "SUP01", "case", "approve", "--case", &id],
+        pw,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json(&o)["code"], "four-eyes");
 }
@@ -125,19 +386,48 @@ fn exit_codes_and_password_handling() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("u.db");
     // No password, no terminal: exit 2, not a hang.
-    let o = cli(&db, &["setup", "--branch-code", "T1", "--branch-name", "x", "--admin-id", "admin", "--admin-name", "x"], None);
+    let o = cli(
+        &db,
+        &[
+            "setup",
+            "--branch-code",
+            "T1",
+            "--branch-name",
+            "x",
+            "--admin-id",
+            "admin",
+            "--admin-name",
+            "x",
+        ],
+        None,
+    );
     assert_eq!(o.status.code(), Some(2));
     // Unknown subcommand: usage.
     assert_eq!(cli(&db, &["frobnicate"], None).status.code(), Some(2));
     setup(&db);
     // Wrong password: refused, exit 1, one JSON document.
-    let o = cli(&db, &["--json", "--as", "tel01", "case", "open", "--name", "x"], Some("wrong"));
+    let o = cli(
+        &db,
+        &["--json", "--as", "tel01", "case", "open", "--name", "x"],
+        Some("wrong"),
+    );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json(&o)["code"], "auth-failed");
     // A write without --as is a usage error.
-    assert_eq!(cli(&db, &["case", "submit", "--case", "x"], None).status.code(), Some(2));
+    assert_eq!(
+        cli(&db, &["case", "submit", "--case", "x"], None)
+            .status
+            .code(),
+        Some(2)
+    );
     // Invalid input: exit 1 with fields.
-    let o = cli(&db, &["--json", "--as", "tel01", "case", "open", "--name", "x", "--phone", "12345"], Some("Changed#2026"));
+    let o = cli(
+        &db,
+        &[
+            "--json", "--as", "tel01", "case", "open", "--name", "x", "--phone", "12345",
+        ],
+        Some("Changed#2026"),
+    );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json(&o)["fields"][0]["field"], "phone");
     // demo refuses a non-empty store
@@ -150,7 +440,12 @@ fn demo_fills_a_fresh_store() {
     let db = dir.path().join("u.db");
     ok(&db, &["--json", "demo"], None);
     let v = ok(&db, &["--json", "case", "list"], None);
-    let states: std::collections::BTreeSet<&str> = v.as_array().unwrap().iter().map(|c| c["state"].as_str().unwrap()).collect();
+    let states: std::collections::BTreeSet<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["state"].as_str().unwrap())
+        .collect();
     assert!(states.len() >= 3, "{states:?}");
     assert_eq!(v[0]["state"], "form-recorded");
     let today = ok(&db, &["--json", "appointments", "today"], None);

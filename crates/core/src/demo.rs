@@ -1,12 +1,12 @@
 //! Demo data (the CLI's `demo`, the app's "load demo data"): synthetic branch, staff, appointments and cases, created through the real use
 //! cases so the audit trail holds real events. Every person here is invented.
 
-use chrono::{Duration, NaiveDate, NaiveTime};
-use serde_json::{json, Value};
 use crate::identity::mod11_2_check_char;
 use crate::ports::Store;
 use crate::service::{self, Credentials};
 use crate::*;
+use chrono::{Duration, NaiveDate, NaiveTime};
+use serde_json::{json, Value};
 
 use crate::error::CoreResult;
 use crate::service::Service;
@@ -14,10 +14,18 @@ use crate::service::Service;
 /// The password of every demo account (README lists it). Synthetic data only.
 pub const DEMO_PASSWORD: &str = "Demo#Pass2026";
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗"];
-const GIVEN: &[&str] = &["小明", "华", "伟", "洋", "静", "帆", "磊", "敏", "婷", "强", "芳", "杰", "娜", "涛", "丽", "军", "霞", "鹏", "雪", "宇"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
+    "何", "郭", "马", "罗",
+];
+const GIVEN: &[&str] = &[
+    "小明", "华", "伟", "洋", "静", "帆", "磊", "敏", "婷", "强", "芳", "杰", "娜", "涛", "丽",
+    "军", "霞", "鹏", "雪", "宇",
+];
 const OPERATORS: &[&str] = &["数字人民币运营机构A", "钱包服务商B", "支付平台C"];
-const PROVINCES: &[&str] = &["110105", "310104", "440305", "330106", "510107", "420106", "320102", "370202"];
+const PROVINCES: &[&str] = &[
+    "110105", "310104", "440305", "330106", "510107", "420106", "320102", "370202",
+];
 
 /// A small deterministic generator (SplitMix64): the same N gives the same data.
 struct Rng(u64);
@@ -36,7 +44,12 @@ impl Rng {
 
 /// A synthetic, check-digit-valid resident ID number.
 fn synthetic_id(rng: &mut Rng, birth: NaiveDate) -> String {
-    let body = format!("{}{}{:03}", PROVINCES[rng.below(PROVINCES.len() as u64) as usize], birth.format("%Y%m%d"), rng.below(999) + 1);
+    let body = format!(
+        "{}{}{:03}",
+        PROVINCES[rng.below(PROVINCES.len() as u64) as usize],
+        birth.format("%Y%m%d"),
+        rng.below(999) + 1
+    );
     let check = mod11_2_check_char(&body).unwrap_or('0');
     format!("{body}{check}")
 }
@@ -46,11 +59,24 @@ fn synthetic_phone(rng: &mut Rng) -> String {
 }
 
 fn synthetic_name(rng: &mut Rng) -> String {
-    format!("{}{}", SURNAMES[rng.below(SURNAMES.len() as u64) as usize], GIVEN[rng.below(GIVEN.len() as u64) as usize])
+    format!(
+        "{}{}",
+        SURNAMES[rng.below(SURNAMES.len() as u64) as usize],
+        GIVEN[rng.below(GIVEN.len() as u64) as usize]
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
-fn appointment(id: uuid::Uuid, reference: String, name: String, phone: String, id_number: String, operator: &str, cause: LockCause, start: chrono::NaiveDateTime) -> Appointment {
+fn appointment(
+    id: uuid::Uuid,
+    reference: String,
+    name: String,
+    phone: String,
+    id_number: String,
+    operator: &str,
+    cause: LockCause,
+    start: chrono::NaiveDateTime,
+) -> Appointment {
     Appointment {
         id: AppointmentId(id),
         reference,
@@ -71,7 +97,10 @@ fn appointment(id: uuid::Uuid, reference: String, name: String, phone: String, i
 /// Fill an empty store. Returns a JSON report (staff, cases, appointments).
 pub fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreResult<Value> {
     if svc.is_set_up()? {
-        return Err(CoreError::new(ErrorCode::AlreadySetUp, "demo data needs an empty store: use a new database (--db or UNLOCKDESK_DATA_DIR)"));
+        return Err(CoreError::new(
+            ErrorCode::AlreadySetUp,
+            "demo data needs an empty store: use a new database (--db or UNLOCKDESK_DATA_DIR)",
+        ));
     }
     let terminal = "demo";
     svc.setup(
@@ -94,20 +123,37 @@ pub fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreResult<V
         ("aud01", "审计一 Auditor One", Role::Auditor),
     ];
     for (id, name, role) in staff {
-        svc.add_staff(&admin, &service::NewStaff { id: id.into(), name: name.into(), role, password: "Demo#Temp2026".into() })?;
+        svc.add_staff(
+            &admin,
+            &service::NewStaff {
+                id: id.into(),
+                name: name.into(),
+                role,
+                password: "Demo#Temp2026".into(),
+            },
+        )?;
         svc.change_password(id, "Demo#Temp2026", DEMO_PASSWORD, terminal)?;
     }
     let tel01 = svc.actor_for("tel01", DEMO_PASSWORD, terminal)?;
     let tel02 = svc.actor_for("tel02", DEMO_PASSWORD, terminal)?;
-    let sup01 = Credentials { staff_id: "sup01".into(), password: DEMO_PASSWORD.into() };
+    let sup01 = Credentials {
+        staff_id: "sup01".into(),
+        password: DEMO_PASSWORD.into(),
+    };
 
     // Today's appointments.
     let today = svc.today()?;
     let mut rng = Rng(20_261_129);
     let mut todays = Vec::new();
     for i in 0..8u32 {
-        let start = today.and_time(NaiveTime::from_hms_opt(9 + i / 2, (i % 2) * 30, 0).unwrap_or_default());
-        let birth = NaiveDate::from_ymd_opt(1960 + rng.below(45) as i32, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32).unwrap_or(NaiveDate::MIN);
+        let start =
+            today.and_time(NaiveTime::from_hms_opt(9 + i / 2, (i % 2) * 30, 0).unwrap_or_default());
+        let birth = NaiveDate::from_ymd_opt(
+            1960 + rng.below(45) as i32,
+            1 + rng.below(12) as u32,
+            1 + rng.below(28) as u32,
+        )
+        .unwrap_or(NaiveDate::MIN);
         let cause = match i {
             5 => LockCause::AuthorityFreeze,
             _ => LockCause::ALL[(i as usize) % 4],
@@ -146,7 +192,11 @@ pub fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreResult<V
         declaration_true: true,
         consent_query: true,
         risk_acknowledged: true,
-        materials: vec!["id-document".into(), "bank-account".into(), "wallet-details".into()],
+        materials: vec![
+            "id-document".into(),
+            "bank-account".into(),
+            "wallet-details".into(),
+        ],
         ..Default::default()
     };
     let identity_for = |a: &Appointment| service::IdentityInput {
@@ -156,7 +206,16 @@ pub fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreResult<V
         name_on_document: a.name.clone(),
         reference: String::new(),
     };
-    let open = |actor: &Actor, a: &Appointment| svc.open_case(actor, &service::OpenCaseInput { appointment_id: Some(a.id), ..Default::default() }, None);
+    let open = |actor: &Actor, a: &Appointment| {
+        svc.open_case(
+            actor,
+            &service::OpenCaseInput {
+                appointment_id: Some(a.id),
+                ..Default::default()
+            },
+            None,
+        )
+    };
 
     // 1. closed: the whole path, tel01 then sup01.
     let a = &todays[0];
@@ -166,8 +225,26 @@ pub fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreResult<V
     svc.confirm_signed(&tel01, c, None)?;
     svc.submit(&tel01, c, None)?;
     svc.authorize(&tel01, c, &sup01, Decision::Approve, None, "", None)?;
-    svc.log_contact(&tel01, c, &service::ContactInput { channel: ContactChannel::OperatorPortal, ticket: "OPS-20261129-01".into(), result: "unlock done".into() }, None)?;
-    svc.confirm_unlock(&tel01, c, &sup01, &service::UnlockInput { operator_reference: "OPS-20261129-01".into(), notified_via: NotificationChannel::InPerson }, None)?;
+    svc.log_contact(
+        &tel01,
+        c,
+        &service::ContactInput {
+            channel: ContactChannel::OperatorPortal,
+            ticket: "OPS-20261129-01".into(),
+            result: "unlock done".into(),
+        },
+        None,
+    )?;
+    svc.confirm_unlock(
+        &tel01,
+        c,
+        &sup01,
+        &service::UnlockInput {
+            operator_reference: "OPS-20261129-01".into(),
+            notified_via: NotificationChannel::InPerson,
+        },
+        None,
+    )?;
     svc.close_case(&tel01, c, None)?;
     // 2. submitted, waiting for a supervisor.
     let a = &todays[1];
@@ -188,7 +265,11 @@ pub fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreResult<V
     svc.verify_identity(&tel01, c, &identity_for(a), None)?;
     svc.record_form(&tel01, c, &form_for(a), None)?;
 
-    let generated = if extra_appointments > 0 { bulk_appointments(svc, extra_appointments, today)? } else { 0 };
+    let generated = if extra_appointments > 0 {
+        bulk_appointments(svc, extra_appointments, today)?
+    } else {
+        0
+    };
     Ok(json!({
         "branch": "DEMO",
         "staff": ["admin", "tel01", "tel02", "sup01", "sup02", "aud01"],
@@ -209,8 +290,14 @@ fn bulk_appointments<S: Store>(svc: &Service<S>, n: u64, today: NaiveDate) -> Co
     svc.store().transact(|tx| {
         for i in 0..n {
             let day = start_day + Duration::days(rng.below(span) as i64);
-            let t = NaiveTime::from_hms_opt(9 + rng.below(8) as u32, (rng.below(4) * 15) as u32, 0).unwrap_or_default();
-            let birth = NaiveDate::from_ymd_opt(1940 + rng.below(65) as i32, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32).unwrap_or(NaiveDate::MIN);
+            let t = NaiveTime::from_hms_opt(9 + rng.below(8) as u32, (rng.below(4) * 15) as u32, 0)
+                .unwrap_or_default();
+            let birth = NaiveDate::from_ymd_opt(
+                1940 + rng.below(65) as i32,
+                1 + rng.below(12) as u32,
+                1 + rng.below(28) as u32,
+            )
+            .unwrap_or(NaiveDate::MIN);
             let mut a = appointment(
                 uuid::Uuid::from_u64_pair(rng.next(), rng.next()),
                 format!("GEN{:08}", i + 1),
@@ -222,11 +309,27 @@ fn bulk_appointments<S: Store>(svc: &Service<S>, n: u64, today: NaiveDate) -> Co
                 day.and_time(t),
             );
             if day < today {
-                a.status = if rng.below(10) == 0 { AppointmentStatus::NoShow } else { AppointmentStatus::Done };
+                a.status = if rng.below(10) == 0 {
+                    AppointmentStatus::NoShow
+                } else {
+                    AppointmentStatus::Done
+                };
             }
             tx.insert_appointment(&a)?;
         }
-        tx.append_audit(&service::draft(now, &StaffId::system("demo"), None, "demo", None, "demo-appointments", None, None, "", crate::ports::Outcome::Ok, &format!("{{\"count\":{n}}}")))?;
+        tx.append_audit(&service::draft(
+            now,
+            &StaffId::system("demo"),
+            None,
+            "demo",
+            None,
+            "demo-appointments",
+            None,
+            None,
+            "",
+            crate::ports::Outcome::Ok,
+            &format!("{{\"count\":{n}}}"),
+        ))?;
         Ok(())
     })?;
     Ok(n)

@@ -60,8 +60,16 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), rule: rule.into(), message: message.into() }
+    pub fn new(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -79,7 +87,11 @@ pub struct CoreError {
 
 impl CoreError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), fields: Vec::new() }
+        Self {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
     }
     /// Validation failure carrying every failed field rule.
     pub fn invalid(fields: Vec<FieldError>) -> Self {
@@ -88,7 +100,11 @@ impl CoreError {
             .map(|f| format!("{}: {}", f.field, f.message))
             .collect::<Vec<_>>()
             .join("; ");
-        Self { code: ErrorCode::Invalid, message, fields }
+        Self {
+            code: ErrorCode::Invalid,
+            message,
+            fields,
+        }
     }
     pub fn field(field: &str, rule: &str, message: impl Into<String>) -> Self {
         Self::invalid(vec![FieldError::new(field, rule, message)])

@@ -52,8 +52,12 @@ pub fn wallet(v: &str) -> String {
 pub fn name(v: &str) -> String {
     let v = v.trim();
     let mut chars = v.chars();
-    let Some(first) = chars.next() else { return String::new() };
-    let rest: String = chars.map(|c| if c.is_whitespace() { c } else { '*' }).collect();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let rest: String = chars
+        .map(|c| if c.is_whitespace() { c } else { '*' })
+        .collect();
     format!("{first}{rest}")
 }
 
@@ -97,7 +101,10 @@ mod tests {
 
     #[test]
     fn short_values_never_show_in_clear() {
-        assert_eq!(id_number("1234"), "1234".chars().map(|_| '*').collect::<String>());
+        assert_eq!(
+            id_number("1234"),
+            "1234".chars().map(|_| '*').collect::<String>()
+        );
         assert_eq!(phone("12345678"), "123*5678");
         assert_eq!(mask_middle("", 3, 4), "");
         assert_eq!(id_number("123456"), "**3456");
@@ -105,7 +112,10 @@ mod tests {
 
     #[test]
     fn scrub_masks_long_digit_runs_only() {
-        assert_eq!(scrub_digits("id 11010519491231002X ok 2026"), "id 110***********002X ok 2026");
+        assert_eq!(
+            scrub_digits("id 11010519491231002X ok 2026"),
+            "id 110***********002X ok 2026"
+        );
         assert_eq!(scrub_digits("phone 13123456789."), "phone 131****6789.");
     }
 }

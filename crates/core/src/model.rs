@@ -72,7 +72,10 @@ impl CaseState {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            CaseState::Closed | CaseState::Cancelled | CaseState::Rejected | CaseState::RefusedAuthorityFreeze
+            CaseState::Closed
+                | CaseState::Cancelled
+                | CaseState::Rejected
+                | CaseState::RefusedAuthorityFreeze
         )
     }
 }
@@ -183,9 +186,13 @@ pub struct CaseId(pub Uuid);
 
 impl CaseId {
     pub fn parse(s: &str) -> CoreResult<Self> {
-        Uuid::parse_str(s.trim())
-            .map(CaseId)
-            .map_err(|_| CoreError::field("case_id", "format", format!("'{s}' is not a case id (UUID)")))
+        Uuid::parse_str(s.trim()).map(CaseId).map_err(|_| {
+            CoreError::field(
+                "case_id",
+                "format",
+                format!("'{s}' is not a case id (UUID)"),
+            )
+        })
     }
 }
 impl fmt::Display for CaseId {
@@ -217,11 +224,17 @@ impl StaffId {
     pub fn parse(raw: &str) -> CoreResult<Self> {
         let folded: String = crate::normalize::fold_width(raw.trim()).to_ascii_lowercase();
         if folded.is_empty() {
-            return Err(CoreError::field("staff_id", "required", "staff id is required"));
+            return Err(CoreError::field(
+                "staff_id",
+                "required",
+                "staff id is required",
+            ));
         }
         if folded.len() < 2
             || folded.len() > 32
-            || !folded.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+            || !folded.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            })
         {
             return Err(CoreError::field(
                 "staff_id",

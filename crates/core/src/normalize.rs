@@ -17,13 +17,19 @@ pub fn fold_width(s: &str) -> String {
 
 /// Fold width, then drop whitespace (ASCII, ideographic, no-break). Used for ID numbers.
 pub fn compact(s: &str) -> String {
-    fold_width(s).chars().filter(|c| !c.is_whitespace()).collect()
+    fold_width(s)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
 }
 
 /// Fold width, then drop whitespace and hyphens. Used for card and phone numbers, which people
 /// write in groups (`6200 0000 0000 0005`, `131-2345-6789`).
 pub fn compact_grouped(s: &str) -> String {
-    fold_width(s).chars().filter(|c| !c.is_whitespace() && *c != '-').collect()
+    fold_width(s)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
 }
 
 /// Normalise a person's name for comparison: fold width, trim, collapse inner whitespace,

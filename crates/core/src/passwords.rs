@@ -19,7 +19,11 @@ pub const MIN_LEN: usize = 10;
 pub fn check_rules(field: &str, password: &str, staff_id: &str) -> CoreResult<()> {
     let mut errs = Vec::new();
     if password.chars().count() < MIN_LEN {
-        errs.push(FieldError::new(field, "length", format!("at least {MIN_LEN} characters")));
+        errs.push(FieldError::new(
+            field,
+            "length",
+            format!("at least {MIN_LEN} characters"),
+        ));
     }
     let classes = [
         password.chars().any(|c| c.is_lowercase()),
@@ -38,7 +42,11 @@ pub fn check_rules(field: &str, password: &str, staff_id: &str) -> CoreResult<()
         ));
     }
     if !staff_id.is_empty() && password.to_lowercase().contains(&staff_id.to_lowercase()) {
-        errs.push(FieldError::new(field, "contains-id", "must not contain the staff id"));
+        errs.push(FieldError::new(
+            field,
+            "contains-id",
+            "must not contain the staff id",
+        ));
     }
     if errs.is_empty() {
         Ok(())
@@ -50,17 +58,25 @@ pub fn check_rules(field: &str, password: &str, staff_id: &str) -> CoreResult<()
 /// Hash with argon2id and a caller-provided 16-byte salt (randomness is passed in).
 /// Returns PHC string text (`$argon2id$v=19$...`).
 pub fn hash(password: &str, salt: [u8; 16]) -> CoreResult<String> {
-    let salt = SaltString::encode_b64(&salt).map_err(|e| CoreError::new(crate::ErrorCode::Internal, e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| CoreError::new(crate::ErrorCode::Internal, e.to_string()))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| CoreError::new(crate::ErrorCode::Internal, format!("password hashing failed: {e}")))
+        .map_err(|e| {
+            CoreError::new(
+                crate::ErrorCode::Internal,
+                format!("password hashing failed: {e}"),
+            )
+        })
 }
 
 /// Verify `password` against a PHC hash. A malformed hash verifies as false.
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Ok(h) => Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
         Err(_) => false,
     }
 }

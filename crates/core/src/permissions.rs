@@ -144,7 +144,13 @@ pub fn allows(role: Role, action: Action) -> bool {
         ),
         Role::Admin => matches!(
             action,
-            A::ManageStaff | A::ManageBranch | A::LoadDemo | A::Backup | A::Restore | A::ImportAppointments | A::VerifyAudit
+            A::ManageStaff
+                | A::ManageBranch
+                | A::LoadDemo
+                | A::Backup
+                | A::Restore
+                | A::ImportAppointments
+                | A::VerifyAudit
         ),
         Role::Auditor => matches!(action, A::ViewCases | A::ViewAudit | A::VerifyAudit),
     }
@@ -158,7 +164,10 @@ pub fn require(role: Role, action: Action) -> CoreResult<()> {
         Err(CoreError::forbidden(format!(
             "role '{}' may not {}",
             role,
-            serde_json::to_value(action).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+            serde_json::to_value(action)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
         )))
     }
 }
@@ -201,8 +210,17 @@ mod tests {
     fn full_matrix() {
         assert_eq!(MATRIX.len(), Action::ALL.len());
         for (action, who) in MATRIX {
-            for (role, letter) in [(Role::Teller, 'T'), (Role::Supervisor, 'S'), (Role::Admin, 'A'), (Role::Auditor, 'U')] {
-                assert_eq!(allows(role, *action), who.contains(letter), "{role} × {action:?}");
+            for (role, letter) in [
+                (Role::Teller, 'T'),
+                (Role::Supervisor, 'S'),
+                (Role::Admin, 'A'),
+                (Role::Auditor, 'U'),
+            ] {
+                assert_eq!(
+                    allows(role, *action),
+                    who.contains(letter),
+                    "{role} × {action:?}"
+                );
             }
         }
     }

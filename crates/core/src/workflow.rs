@@ -37,7 +37,12 @@ pub enum Event {
     /// Handed to the supervisor for authorization.
     Submit,
     /// The supervisor's decision.
-    Authorize { decision: Decision, supervisor: StaffId, reason_code: Option<String>, reason: String },
+    Authorize {
+        decision: Decision,
+        supervisor: StaffId,
+        reason_code: Option<String>,
+        reason: String,
+    },
     /// A contact with the wallet operator; no state change.
     LogContact(OperatorContact),
     /// The operator carried out the unlock; the customer was notified.
@@ -112,7 +117,10 @@ impl EventKind {
     pub fn is_teller_step(self) -> bool {
         matches!(
             self,
-            EventKind::VerifyIdentity | EventKind::RecordForm | EventKind::ConfirmSigned | EventKind::Submit
+            EventKind::VerifyIdentity
+                | EventKind::RecordForm
+                | EventKind::ConfirmSigned
+                | EventKind::Submit
         )
     }
     /// Steps a supervisor must authorize at that moment (issue 6 item 1).
@@ -142,9 +150,18 @@ impl Event {
             Event::RecordForm(_) => EventKind::RecordForm,
             Event::ConfirmSigned => EventKind::ConfirmSigned,
             Event::Submit => EventKind::Submit,
-            Event::Authorize { decision: Decision::Approve, .. } => EventKind::Approve,
-            Event::Authorize { decision: Decision::ReturnForInfo, .. } => EventKind::ReturnForInfo,
-            Event::Authorize { decision: Decision::Reject, .. } => EventKind::Reject,
+            Event::Authorize {
+                decision: Decision::Approve,
+                ..
+            } => EventKind::Approve,
+            Event::Authorize {
+                decision: Decision::ReturnForInfo,
+                ..
+            } => EventKind::ReturnForInfo,
+            Event::Authorize {
+                decision: Decision::Reject,
+                ..
+            } => EventKind::Reject,
             Event::LogContact(_) => EventKind::LogContact,
             Event::ConfirmUnlock(_) => EventKind::ConfirmUnlock,
             Event::RecordUnlockFailure(_) => EventKind::RecordUnlockFailure,
@@ -156,7 +173,9 @@ impl Event {
     /// The staff id that authorizes this event, when it needs a supervisor.
     fn authorizer(&self) -> Option<&StaffId> {
         match self {
-            Event::CoCheckIdentity { supervisor } | Event::Authorize { supervisor, .. } => Some(supervisor),
+            Event::CoCheckIdentity { supervisor } | Event::Authorize { supervisor, .. } => {
+                Some(supervisor)
+            }
             Event::ConfirmUnlock(r) => Some(&r.authorized_by),
             _ => None,
         }
@@ -172,7 +191,9 @@ pub enum WorkflowError {
     FourEyes { who: StaffId, event: EventKind },
     #[error("authority-ordered freeze: the counter cannot lift it; the ordering authority (court or police) must issue a release document")]
     AuthorityFreeze,
-    #[error("the document is not the resident ID card: a supervisor must co-check it before submitting")]
+    #[error(
+        "the document is not the resident ID card: a supervisor must co-check it before submitting"
+    )]
     CoCheckRequired,
     #[error("the identity document does not need a supervisor's co-check")]
     CoCheckNotNeeded,
@@ -185,9 +206,9 @@ pub enum WorkflowError {
 impl From<WorkflowError> for CoreError {
     fn from(e: WorkflowError) -> Self {
         let code = match &e {
-            WorkflowError::IllegalTransition { .. } | WorkflowError::NotSigned | WorkflowError::CoCheckNotNeeded => {
-                ErrorCode::IllegalTransition
-            }
+            WorkflowError::IllegalTransition { .. }
+            | WorkflowError::NotSigned
+            | WorkflowError::CoCheckNotNeeded => ErrorCode::IllegalTransition,
             WorkflowError::CoCheckRequired => ErrorCode::IllegalTransition,
             WorkflowError::FourEyes { .. } => ErrorCode::FourEyes,
             WorkflowError::AuthorityFreeze => ErrorCode::AuthorityFreeze,
@@ -202,7 +223,10 @@ impl From<WorkflowError> for CoreError {
 /// States from which an authority freeze can be recognised and refused (before any approval).
 fn before_decision(s: CaseState) -> bool {
     use CaseState::*;
-    matches!(s, CheckedIn | IdentityVerified | FormRecorded | FormSigned | Submitted | ReturnedForInfo)
+    matches!(
+        s,
+        CheckedIn | IdentityVerified | FormRecorded | FormSigned | Submitted | ReturnedForInfo
+    )
 }
 
 /// The next state for `event` in `state`, ignoring guards on case data: the transition table.
@@ -211,11 +235,14 @@ pub fn next_state(state: CaseState, event: EventKind) -> Option<CaseState> {
     use CaseState as S;
     use EventKind as E;
     match (state, event) {
-        (S::CheckedIn | S::IdentityVerified | S::ReturnedForInfo, E::VerifyIdentity) => Some(S::IdentityVerified),
-        (S::IdentityVerified | S::FormRecorded | S::FormSigned, E::CocheckIdentity) => Some(state),
-        (S::IdentityVerified | S::FormRecorded | S::FormSigned | S::ReturnedForInfo, E::RecordForm) => {
-            Some(S::FormRecorded)
+        (S::CheckedIn | S::IdentityVerified | S::ReturnedForInfo, E::VerifyIdentity) => {
+            Some(S::IdentityVerified)
         }
+        (S::IdentityVerified | S::FormRecorded | S::FormSigned, E::CocheckIdentity) => Some(state),
+        (
+            S::IdentityVerified | S::FormRecorded | S::FormSigned | S::ReturnedForInfo,
+            E::RecordForm,
+        ) => Some(S::FormRecorded),
         (S::FormRecorded, E::ConfirmSigned) => Some(S::FormSigned),
         (S::FormSigned, E::Submit) => Some(S::Submitted),
         (S::Submitted, E::Approve) => Some(S::Approved),
@@ -233,15 +260,26 @@ pub fn next_state(state: CaseState, event: EventKind) -> Option<CaseState> {
 
 /// Apply `event` by `actor` at `at` to `case`: the new case, or a typed refusal.
 /// Pure: `case` is not modified; the version is bumped on the returned copy.
-pub fn step(case: &Case, actor: &StaffId, event: &Event, at: DateTime<Utc>) -> Result<Case, WorkflowError> {
+pub fn step(
+    case: &Case,
+    actor: &StaffId,
+    event: &Event,
+    at: DateTime<Utc>,
+) -> Result<Case, WorkflowError> {
     let kind = event.kind();
-    let illegal = WorkflowError::IllegalTransition { state: case.state, event: kind };
+    let illegal = WorkflowError::IllegalTransition {
+        state: case.state,
+        event: kind,
+    };
     let mut to = next_state(case.state, kind).ok_or(illegal.clone())?;
 
     // Four-eyes, on every authorizing path.
     if let Some(sup) = event.authorizer() {
         if case.is_maker(sup) {
-            return Err(WorkflowError::FourEyes { who: sup.clone(), event: kind });
+            return Err(WorkflowError::FourEyes {
+                who: sup.clone(),
+                event: kind,
+            });
         }
     }
     let frozen = case.lock_cause == Some(LockCause::AuthorityFreeze);
@@ -252,7 +290,9 @@ pub fn step(case: &Case, actor: &StaffId, event: &Event, at: DateTime<Utc>) -> R
             next.identity = Some(record.clone());
         }
         Event::CoCheckIdentity { supervisor } => {
-            let Some(id) = next.identity.as_mut() else { return Err(illegal) };
+            let Some(id) = next.identity.as_mut() else {
+                return Err(illegal);
+            };
             if !id.needs_cocheck {
                 return Err(WorkflowError::CoCheckNotNeeded);
             }
@@ -299,7 +339,12 @@ pub fn step(case: &Case, actor: &StaffId, event: &Event, at: DateTime<Utc>) -> R
                 }
             }
         }
-        Event::Authorize { decision, supervisor, reason_code, reason } => {
+        Event::Authorize {
+            decision,
+            supervisor,
+            reason_code,
+            reason,
+        } => {
             if *decision == Decision::Approve && frozen {
                 return Err(WorkflowError::AuthorityFreeze);
             }
@@ -344,7 +389,11 @@ pub fn step(case: &Case, actor: &StaffId, event: &Event, at: DateTime<Utc>) -> R
         }
         Event::RefuseAuthorityFreeze { reason } => {
             next.lock_cause = Some(LockCause::AuthorityFreeze);
-            next.last_reason = if reason.trim().is_empty() { "authority-freeze".into() } else { reason.clone() };
+            next.last_reason = if reason.trim().is_empty() {
+                "authority-freeze".into()
+            } else {
+                reason.clone()
+            };
         }
     }
     if kind.is_teller_step() && !next.is_maker(actor) {
@@ -364,15 +413,19 @@ pub fn allowed_events(case: &Case) -> Vec<EventKind> {
         .copied()
         .filter(|k| next_state(case.state, *k).is_some())
         .filter(|k| match k {
-            EventKind::CocheckIdentity => {
-                case.identity.as_ref().is_some_and(|i| i.needs_cocheck && i.cochecked_by.is_none())
-            }
+            EventKind::CocheckIdentity => case
+                .identity
+                .as_ref()
+                .is_some_and(|i| i.needs_cocheck && i.cochecked_by.is_none()),
             EventKind::RecordForm => case.identity.is_some(),
             EventKind::ConfirmSigned => case.form.is_some(),
             EventKind::Submit => {
                 !frozen
                     && case.form_signed_at.is_some()
-                    && case.identity.as_ref().is_none_or(|i| !i.needs_cocheck || i.cochecked_by.is_some())
+                    && case
+                        .identity
+                        .as_ref()
+                        .is_none_or(|i| !i.needs_cocheck || i.cochecked_by.is_some())
             }
             EventKind::Approve | EventKind::ConfirmUnlock => !frozen,
             _ => true,
@@ -384,21 +437,31 @@ pub fn allowed_events(case: &Case) -> Vec<EventKind> {
 /// consistency check. Returns the first broken invariant.
 pub fn check_invariants(case: &Case) -> Result<(), String> {
     use CaseState as S;
-    let past_identity = !matches!(case.state, S::CheckedIn | S::Cancelled | S::RefusedAuthorityFreeze);
+    let past_identity = !matches!(
+        case.state,
+        S::CheckedIn | S::Cancelled | S::RefusedAuthorityFreeze
+    );
     if past_identity && case.identity.is_none() {
         return Err(format!("{} without an identity check", case.state));
     }
-    if matches!(case.state, S::FormRecorded | S::FormSigned | S::Submitted | S::Approved | S::Unlocked | S::Closed)
-        && case.form.is_none()
+    if matches!(
+        case.state,
+        S::FormRecorded | S::FormSigned | S::Submitted | S::Approved | S::Unlocked | S::Closed
+    ) && case.form.is_none()
     {
         return Err(format!("{} without a form", case.state));
     }
-    if matches!(case.state, S::FormSigned | S::Submitted | S::Approved | S::Unlocked | S::Closed)
-        && case.form_signed_at.is_none()
+    if matches!(
+        case.state,
+        S::FormSigned | S::Submitted | S::Approved | S::Unlocked | S::Closed
+    ) && case.form_signed_at.is_none()
     {
         return Err(format!("{} without the signed paper", case.state));
     }
-    if matches!(case.state, S::Approved | S::Unlocked | S::Closed | S::UnlockFailed) {
+    if matches!(
+        case.state,
+        S::Approved | S::Unlocked | S::Closed | S::UnlockFailed
+    ) {
         match &case.authorization {
             Some(a) if a.decision == Decision::Approve => {
                 if case.is_maker(&a.supervisor) {

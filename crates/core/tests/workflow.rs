@@ -3,7 +3,9 @@
 
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
-use unlockdesk_core::workflow::{allowed_events, check_invariants, next_state, step, Event, EventKind, WorkflowError};
+use unlockdesk_core::workflow::{
+    allowed_events, check_invariants, next_state, step, Event, EventKind, WorkflowError,
+};
 use unlockdesk_core::*;
 
 fn t0() -> chrono::DateTime<Utc> {
@@ -15,7 +17,11 @@ fn sid(s: &str) -> StaffId {
 
 fn identity(needs_cocheck: bool) -> IdentityRecord {
     IdentityRecord {
-        kind: if needs_cocheck { "passport-mrz".into() } else { "prc-id".into() },
+        kind: if needs_cocheck {
+            "passport-mrz".into()
+        } else {
+            "prc-id".into()
+        },
         number: "11010519491231002X".into(),
         name_on_document: "测试甲".into(),
         birth_date: None,
@@ -75,7 +81,12 @@ fn event_of(kind: EventKind, sup: &str) -> Event {
         EventKind::RecordForm => Event::RecordForm(form(LockCause::WrongPassword)),
         EventKind::ConfirmSigned => Event::ConfirmSigned,
         EventKind::Submit => Event::Submit,
-        EventKind::Approve => Event::Authorize { decision: Decision::Approve, supervisor: sup, reason_code: None, reason: String::new() },
+        EventKind::Approve => Event::Authorize {
+            decision: Decision::Approve,
+            supervisor: sup,
+            reason_code: None,
+            reason: String::new(),
+        },
         EventKind::ReturnForInfo => Event::Authorize {
             decision: Decision::ReturnForInfo,
             supervisor: sup,
@@ -111,8 +122,12 @@ fn event_of(kind: EventKind, sup: &str) -> Event {
             at: t0(),
         }),
         EventKind::Close => Event::Close,
-        EventKind::Cancel => Event::Cancel { reason: "customer left".into() },
-        EventKind::RefuseAuthorityFreeze => Event::RefuseAuthorityFreeze { reason: "court order".into() },
+        EventKind::Cancel => Event::Cancel {
+            reason: "customer left".into(),
+        },
+        EventKind::RefuseAuthorityFreeze => Event::RefuseAuthorityFreeze {
+            reason: "court order".into(),
+        },
     }
 }
 
@@ -123,20 +138,70 @@ fn case_in(target: CaseState) -> Case {
         S::CheckedIn => &[],
         S::IdentityVerified => &[EventKind::VerifyIdentity],
         S::FormRecorded => &[EventKind::VerifyIdentity, EventKind::RecordForm],
-        S::FormSigned => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned],
-        S::Submitted => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit],
-        S::Approved => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit, EventKind::Approve],
-        S::ReturnedForInfo => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit, EventKind::ReturnForInfo],
-        S::Rejected => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit, EventKind::Reject],
-        S::Unlocked => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit, EventKind::Approve, EventKind::ConfirmUnlock],
-        S::UnlockFailed => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit, EventKind::Approve, EventKind::RecordUnlockFailure],
-        S::Closed => &[EventKind::VerifyIdentity, EventKind::RecordForm, EventKind::ConfirmSigned, EventKind::Submit, EventKind::Approve, EventKind::ConfirmUnlock, EventKind::Close],
+        S::FormSigned => &[
+            EventKind::VerifyIdentity,
+            EventKind::RecordForm,
+            EventKind::ConfirmSigned,
+        ],
+        S::Submitted => &[
+            EventKind::VerifyIdentity,
+            EventKind::RecordForm,
+            EventKind::ConfirmSigned,
+            EventKind::Submit,
+        ],
+        S::Approved => &[
+            EventKind::VerifyIdentity,
+            EventKind::RecordForm,
+            EventKind::ConfirmSigned,
+            EventKind::Submit,
+            EventKind::Approve,
+        ],
+        S::ReturnedForInfo => &[
+            EventKind::VerifyIdentity,
+            EventKind::RecordForm,
+            EventKind::ConfirmSigned,
+            EventKind::Submit,
+            EventKind::ReturnForInfo,
+        ],
+        S::Rejected => &[
+            EventKind::VerifyIdentity,
+            EventKind::RecordForm,
+            EventKind::ConfirmSigned,
+            EventKind::Submit,
+            EventKind::Reject,
+        ],
+        S::Unlocked => &[
+            EventKind::VerifyIdentity,
+            EventKind::RecordForm,
+            EventKind::ConfirmSigned,
+            EventKind::Submit,
+            EventKind::Approve,
+            EventKind::ConfirmUnlock,
+        ],
+        S::UnlockFailed => &[
+            EventKind::VerifyIdentity,
+            EventKind::RecordForm,
+            EventKind::ConfirmSigned,
+            EventKind::Submit,
+            EventKind::Approve,
+            EventKind::RecordUnlockFailure,
+        ],
+        S::Closed => &[
+            EventKind::VerifyIdentity,
+            EventKind::RecordForm,
+            EventKind::ConfirmSigned,
+            EventKind::Submit,
+            EventKind::Approve,
+            EventKind::ConfirmUnlock,
+            EventKind::Close,
+        ],
         S::Cancelled => &[EventKind::Cancel],
         S::RefusedAuthorityFreeze => &[EventKind::RefuseAuthorityFreeze],
     };
     let mut c = new_case();
     for k in path {
-        c = step(&c, &sid("tel01"), &event_of(*k, "sup01"), t0()).unwrap_or_else(|e| panic!("{k}: {e}"));
+        c = step(&c, &sid("tel01"), &event_of(*k, "sup01"), t0())
+            .unwrap_or_else(|e| panic!("{k}: {e}"));
     }
     assert_eq!(c.state, target);
     c
@@ -146,15 +211,26 @@ fn case_in(target: CaseState) -> Case {
 fn expected(state: CaseState, event: EventKind) -> Option<CaseState> {
     use CaseState as S;
     use EventKind as E;
-    let terminal = matches!(state, S::Closed | S::Cancelled | S::Rejected | S::RefusedAuthorityFreeze);
+    let terminal = matches!(
+        state,
+        S::Closed | S::Cancelled | S::Rejected | S::RefusedAuthorityFreeze
+    );
     if terminal {
         return None;
     }
     match event {
-        E::VerifyIdentity => matches!(state, S::CheckedIn | S::IdentityVerified | S::ReturnedForInfo).then_some(S::IdentityVerified),
+        E::VerifyIdentity => matches!(
+            state,
+            S::CheckedIn | S::IdentityVerified | S::ReturnedForInfo
+        )
+        .then_some(S::IdentityVerified),
         // needs a document that requires co-check: prc-id never does
         E::CocheckIdentity => None,
-        E::RecordForm => matches!(state, S::IdentityVerified | S::FormRecorded | S::FormSigned | S::ReturnedForInfo).then_some(S::FormRecorded),
+        E::RecordForm => matches!(
+            state,
+            S::IdentityVerified | S::FormRecorded | S::FormSigned | S::ReturnedForInfo
+        )
+        .then_some(S::FormRecorded),
         E::ConfirmSigned => (state == S::FormRecorded).then_some(S::FormSigned),
         E::Submit => (state == S::FormSigned).then_some(S::Submitted),
         E::Approve => (state == S::Submitted).then_some(S::Approved),
@@ -162,13 +238,21 @@ fn expected(state: CaseState, event: EventKind) -> Option<CaseState> {
         E::Reject => (state == S::Submitted).then_some(S::Rejected),
         E::LogContact => Some(state),
         E::ConfirmUnlock => matches!(state, S::Approved | S::UnlockFailed).then_some(S::Unlocked),
-        E::RecordUnlockFailure => matches!(state, S::Approved | S::UnlockFailed).then_some(S::UnlockFailed),
+        E::RecordUnlockFailure => {
+            matches!(state, S::Approved | S::UnlockFailed).then_some(S::UnlockFailed)
+        }
         E::Close => (state == S::Unlocked).then_some(S::Closed),
         E::Cancel => (state != S::Unlocked).then_some(S::Cancelled),
-        E::RefuseAuthorityFreeze => {
-            matches!(state, S::CheckedIn | S::IdentityVerified | S::FormRecorded | S::FormSigned | S::Submitted | S::ReturnedForInfo)
-                .then_some(S::RefusedAuthorityFreeze)
-        }
+        E::RefuseAuthorityFreeze => matches!(
+            state,
+            S::CheckedIn
+                | S::IdentityVerified
+                | S::FormRecorded
+                | S::FormSigned
+                | S::Submitted
+                | S::ReturnedForInfo
+        )
+        .then_some(S::RefusedAuthorityFreeze),
     }
 }
 
@@ -190,7 +274,10 @@ fn every_state_event_pair_matches_the_table() {
                     if let WorkflowError::IllegalTransition { state: s, event } = &e {
                         assert_eq!((*s, *event), (state, kind));
                         let msg = CoreError::from(e.clone()).message;
-                        assert!(msg.contains(state.as_str()) && msg.contains(kind.as_str()), "{msg}");
+                        assert!(
+                            msg.contains(state.as_str()) && msg.contains(kind.as_str()),
+                            "{msg}"
+                        );
                     } else if kind != EventKind::CocheckIdentity {
                         panic!("{state} + {kind}: unexpected refusal {e:?}");
                     }
@@ -208,7 +295,10 @@ fn next_state_table_agrees_with_allowed_events() {
     for &state in CaseState::ALL {
         let case = case_in(state);
         for k in allowed_events(&case) {
-            assert!(step(&case, &sid("tel01"), &event_of(k, "sup01"), t0()).is_ok(), "{state}: {k} offered but refused");
+            assert!(
+                step(&case, &sid("tel01"), &event_of(k, "sup01"), t0()).is_ok(),
+                "{state}: {k} offered but refused"
+            );
         }
         for &k in EventKind::ALL {
             if next_state(state, k).is_none() {
@@ -222,59 +312,153 @@ fn next_state_table_agrees_with_allowed_events() {
 fn four_eyes_refuses_a_maker_on_every_authorizing_path() {
     // tel01 is the maker; sup01 made the form too in this variant.
     let mut c = case_in(CaseState::FormRecorded);
-    c = step(&c, &sid("sup01"), &Event::RecordForm(form(LockCause::WrongPassword)), t0()).unwrap();
+    c = step(
+        &c,
+        &sid("sup01"),
+        &Event::RecordForm(form(LockCause::WrongPassword)),
+        t0(),
+    )
+    .unwrap();
     c = step(&c, &sid("tel01"), &Event::ConfirmSigned, t0()).unwrap();
     c = step(&c, &sid("tel01"), &Event::Submit, t0()).unwrap();
-    for kind in [EventKind::Approve, EventKind::ReturnForInfo, EventKind::Reject] {
+    for kind in [
+        EventKind::Approve,
+        EventKind::ReturnForInfo,
+        EventKind::Reject,
+    ] {
         for who in ["tel01", "sup01"] {
             let err = step(&c, &sid("tel01"), &event_of(kind, who), t0()).unwrap_err();
-            assert!(matches!(err, WorkflowError::FourEyes { .. }), "{kind} by {who}: {err:?}");
+            assert!(
+                matches!(err, WorkflowError::FourEyes { .. }),
+                "{kind} by {who}: {err:?}"
+            );
             assert_eq!(CoreError::from(err).code, ErrorCode::FourEyes);
         }
     }
     // Canonical ids: SUP01 is sup01.
-    let err = step(&c, &sid("tel01"), &event_of(EventKind::Approve, "SUP01"), t0()).unwrap_err();
+    let err = step(
+        &c,
+        &sid("tel01"),
+        &event_of(EventKind::Approve, "SUP01"),
+        t0(),
+    )
+    .unwrap_err();
     assert!(matches!(err, WorkflowError::FourEyes { .. }));
     // A non-maker may approve.
-    let approved = step(&c, &sid("tel01"), &event_of(EventKind::Approve, "sup02"), t0()).unwrap();
+    let approved = step(
+        &c,
+        &sid("tel01"),
+        &event_of(EventKind::Approve, "sup02"),
+        t0(),
+    )
+    .unwrap();
     // confirm-unlock authorized by a maker is refused
-    let err = step(&approved, &sid("tel01"), &event_of(EventKind::ConfirmUnlock, "tel01"), t0()).unwrap_err();
+    let err = step(
+        &approved,
+        &sid("tel01"),
+        &event_of(EventKind::ConfirmUnlock, "tel01"),
+        t0(),
+    )
+    .unwrap_err();
     assert!(matches!(err, WorkflowError::FourEyes { .. }));
     // co-check by a maker is refused
     let mut p = new_case();
-    p = step(&p, &sid("tel01"), &Event::VerifyIdentity(identity(true)), t0()).unwrap();
-    let err = step(&p, &sid("tel01"), &event_of(EventKind::CocheckIdentity, "tel01"), t0()).unwrap_err();
+    p = step(
+        &p,
+        &sid("tel01"),
+        &Event::VerifyIdentity(identity(true)),
+        t0(),
+    )
+    .unwrap();
+    let err = step(
+        &p,
+        &sid("tel01"),
+        &event_of(EventKind::CocheckIdentity, "tel01"),
+        t0(),
+    )
+    .unwrap_err();
     assert!(matches!(err, WorkflowError::FourEyes { .. }));
 }
 
 #[test]
 fn cochecker_is_not_a_maker_and_may_approve() {
     let mut c = new_case();
-    c = step(&c, &sid("tel01"), &Event::VerifyIdentity(identity(true)), t0()).unwrap();
-    c = step(&c, &sid("tel01"), &Event::RecordForm(form(LockCause::WrongPassword)), t0()).unwrap();
+    c = step(
+        &c,
+        &sid("tel01"),
+        &Event::VerifyIdentity(identity(true)),
+        t0(),
+    )
+    .unwrap();
+    c = step(
+        &c,
+        &sid("tel01"),
+        &Event::RecordForm(form(LockCause::WrongPassword)),
+        t0(),
+    )
+    .unwrap();
     c = step(&c, &sid("tel01"), &Event::ConfirmSigned, t0()).unwrap();
-    assert_eq!(step(&c, &sid("tel01"), &Event::Submit, t0()).unwrap_err(), WorkflowError::CoCheckRequired);
-    c = step(&c, &sid("tel01"), &event_of(EventKind::CocheckIdentity, "sup01"), t0()).unwrap();
+    assert_eq!(
+        step(&c, &sid("tel01"), &Event::Submit, t0()).unwrap_err(),
+        WorkflowError::CoCheckRequired
+    );
+    c = step(
+        &c,
+        &sid("tel01"),
+        &event_of(EventKind::CocheckIdentity, "sup01"),
+        t0(),
+    )
+    .unwrap();
     assert!(!c.is_maker(&sid("sup01")));
     c = step(&c, &sid("tel01"), &Event::Submit, t0()).unwrap();
-    c = step(&c, &sid("tel01"), &event_of(EventKind::Approve, "sup01"), t0()).unwrap();
-    c = step(&c, &sid("tel01"), &event_of(EventKind::ConfirmUnlock, "sup01"), t0()).unwrap();
+    c = step(
+        &c,
+        &sid("tel01"),
+        &event_of(EventKind::Approve, "sup01"),
+        t0(),
+    )
+    .unwrap();
+    c = step(
+        &c,
+        &sid("tel01"),
+        &event_of(EventKind::ConfirmUnlock, "sup01"),
+        t0(),
+    )
+    .unwrap();
     assert_eq!(c.state, CaseState::Unlocked);
 }
 
 #[test]
 fn amended_form_must_be_signed_again() {
     let c = case_in(CaseState::ReturnedForInfo);
-    let c = step(&c, &sid("tel01"), &Event::RecordForm(form(LockCause::SelfLocked)), t0()).unwrap();
+    let c = step(
+        &c,
+        &sid("tel01"),
+        &Event::RecordForm(form(LockCause::SelfLocked)),
+        t0(),
+    )
+    .unwrap();
     assert_eq!(c.state, CaseState::FormRecorded);
     assert!(c.form_signed_at.is_none());
-    assert_eq!(step(&c, &sid("tel01"), &Event::Submit, t0()).unwrap_err(), WorkflowError::IllegalTransition { state: CaseState::FormRecorded, event: EventKind::Submit });
+    assert_eq!(
+        step(&c, &sid("tel01"), &Event::Submit, t0()).unwrap_err(),
+        WorkflowError::IllegalTransition {
+            state: CaseState::FormRecorded,
+            event: EventKind::Submit
+        }
+    );
 }
 
 #[test]
 fn authority_freeze_is_refused_and_never_unlocked() {
     let c = case_in(CaseState::IdentityVerified);
-    let c = step(&c, &sid("tel01"), &Event::RecordForm(form(LockCause::AuthorityFreeze)), t0()).unwrap();
+    let c = step(
+        &c,
+        &sid("tel01"),
+        &Event::RecordForm(form(LockCause::AuthorityFreeze)),
+        t0(),
+    )
+    .unwrap();
     assert_eq!(c.state, CaseState::RefusedAuthorityFreeze);
     assert!(allowed_events(&c).is_empty());
     for &k in EventKind::ALL {
@@ -285,10 +469,23 @@ fn authority_freeze_is_refused_and_never_unlocked() {
 #[test]
 fn refusals_need_reasons() {
     let c = case_in(CaseState::Submitted);
-    let e = Event::Authorize { decision: Decision::Reject, supervisor: sid("sup01"), reason_code: None, reason: " ".into() };
-    assert!(matches!(step(&c, &sid("tel01"), &e, t0()), Err(WorkflowError::ReasonRequired { .. })));
-    let e = Event::Cancel { reason: String::new() };
-    assert!(matches!(step(&c, &sid("tel01"), &e, t0()), Err(WorkflowError::ReasonRequired { .. })));
+    let e = Event::Authorize {
+        decision: Decision::Reject,
+        supervisor: sid("sup01"),
+        reason_code: None,
+        reason: " ".into(),
+    };
+    assert!(matches!(
+        step(&c, &sid("tel01"), &e, t0()),
+        Err(WorkflowError::ReasonRequired { .. })
+    ));
+    let e = Event::Cancel {
+        reason: String::new(),
+    };
+    assert!(matches!(
+        step(&c, &sid("tel01"), &e, t0()),
+        Err(WorkflowError::ReasonRequired { .. })
+    ));
 }
 
 proptest! {

@@ -47,7 +47,11 @@ pub(crate) fn outcome_str(o: Outcome) -> &'static str {
 /// Append one event at the end of the chain. Must run inside a write (`IMMEDIATE`) transaction.
 pub fn append(conn: &Connection, d: &AuditDraft) -> rusqlite::Result<AuditEvent> {
     let last: Option<(i64, String)> = conn
-        .query_row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     let (seq, prev_hash) = match last {
         Some((s, h)) => (s + 1, h),
@@ -112,7 +116,9 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<AuditEvent> {
     let outcome: String = r.get("outcome")?;
     Ok(AuditEvent {
         seq: r.get("seq")?,
-        at: chrono::DateTime::parse_from_rfc3339(&at).map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_default(),
+        at: chrono::DateTime::parse_from_rfc3339(&at)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default(),
         staff_id: r.get("staff_id")?,
         role: role.and_then(|s| s.parse::<Role>().ok()),
         terminal: r.get("terminal")?,
@@ -121,7 +127,11 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<AuditEvent> {
         from_state: from.and_then(|s| s.parse::<CaseState>().ok()),
         to_state: to.and_then(|s| s.parse::<CaseState>().ok()),
         reason: r.get("reason")?,
-        outcome: if outcome == "refused" { Outcome::Refused } else { Outcome::Ok },
+        outcome: if outcome == "refused" {
+            Outcome::Refused
+        } else {
+            Outcome::Ok
+        },
         detail: r.get("detail")?,
         prev_hash: r.get("prev_hash")?,
         hash: r.get("hash")?,
@@ -147,10 +157,20 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditVerification> {
         let e = from_row(row)?;
         n += 1;
         if e.seq != expected_seq {
-            return Ok(broken(e.seq, expected_seq.to_string(), e.seq.to_string(), "sequence gap: an event was removed or inserted"));
+            return Ok(broken(
+                e.seq,
+                expected_seq.to_string(),
+                e.seq.to_string(),
+                "sequence gap: an event was removed or inserted",
+            ));
         }
         if e.prev_hash != prev {
-            return Ok(broken(e.seq, prev, e.prev_hash, "previous-hash link does not match the event before"));
+            return Ok(broken(
+                e.seq,
+                prev,
+                e.prev_hash,
+                "previous-hash link does not match the event before",
+            ));
         }
         // Recompute from the stored text; a changed column changes the hash.
         let raw_at: String = row.get("at")?;
@@ -177,13 +197,21 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditVerification> {
             }
         };
         if recomputed != e.hash {
-            return Ok(broken(e.seq, recomputed, e.hash, "event content does not match its hash"));
+            return Ok(broken(
+                e.seq,
+                recomputed,
+                e.hash,
+                "event content does not match its hash",
+            ));
         }
         prev = e.hash;
         expected_seq += 1;
     }
-    let head: Option<(i64, String)> =
-        conn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let head: Option<(i64, String)> = conn
+        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
     match head {
         Some((seq, hash)) if seq != n || hash != prev => {
             return Ok(AuditVerification {
@@ -207,5 +235,12 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditVerification> {
         }
         _ => {}
     }
-    Ok(AuditVerification { ok: true, events: n, broken_at: None, expected: None, found: None, problem: None })
+    Ok(AuditVerification {
+        ok: true,
+        events: n,
+        broken_at: None,
+        expected: None,
+        found: None,
+        problem: None,
+    })
 }

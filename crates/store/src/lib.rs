@@ -32,7 +32,9 @@ pub fn data_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("UNLOCKDESK_DATA_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(d);
     }
-    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join(IDENTIFIER)
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(IDENTIFIER)
 }
 
 /// The default database path: [`data_dir`]`/unlockdesk.db`.
@@ -74,15 +76,19 @@ impl SqliteStore {
     /// Errors: `storage` for an unreadable/corrupt file or a schema newer than this binary.
     pub fn open(path: &Path) -> CoreResult<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| CoreError::storage(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                CoreError::storage(format!("cannot create {}: {e}", parent.display()))
+            })?;
         }
         let mut conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| CoreError::storage(format!("cannot open {}: {e}", path.display())))?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(sql_err)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(sql_err)?;
         let setup = || -> rusqlite::Result<()> {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
@@ -94,8 +100,15 @@ impl SqliteStore {
             migrate::MigrateError::Sql(e) => damaged(path, &e.to_string()),
             too_new => CoreError::storage(too_new.to_string()),
         })?;
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-        Ok(SqliteStore { conn: Mutex::new(conn), path: path.to_path_buf(), dir })
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+            dir,
+        })
     }
 
     /// Open the default database ([`default_db_path`]).
@@ -134,10 +147,19 @@ impl SqliteStore {
         let fk: Option<String> = conn
             .query_row("PRAGMA foreign_key_check", [], |r| r.get::<_, String>(0))
             .map(Some)
-            .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })
+            .or_else(|e| {
+                if matches!(e, rusqlite::Error::QueryReturnedNoRows) {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            })
             .map_err(|e| damaged(&self.path, &e.to_string()))?;
         if let Some(t) = fk {
-            return Err(damaged(&self.path, &format!("foreign key violation in table {t}")));
+            return Err(damaged(
+                &self.path,
+                &format!("foreign key violation in table {t}"),
+            ));
         }
         Ok(())
     }
@@ -156,9 +178,11 @@ impl SqliteStore {
         let mut out = Connection::open(dest).map_err(sql_err)?;
         {
             let b = rusqlite::backup::Backup::new(&conn, &mut out).map_err(sql_err)?;
-            b.run_to_completion(256, Duration::from_millis(0), None).map_err(sql_err)?;
+            b.run_to_completion(256, Duration::from_millis(0), None)
+                .map_err(sql_err)?;
         }
-        out.pragma_update(None, "journal_mode", "DELETE").map_err(sql_err)?;
+        out.pragma_update(None, "journal_mode", "DELETE")
+            .map_err(sql_err)?;
         Ok(())
     }
 
@@ -176,10 +200,12 @@ impl SqliteStore {
                 )));
             }
         }
-        let src_conn = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql_err)?;
+        let src_conn =
+            Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql_err)?;
         let mut conn = self.lock();
         let b = rusqlite::backup::Backup::new(&src_conn, &mut conn).map_err(sql_err)?;
-        b.run_to_completion(256, Duration::from_millis(0), None).map_err(sql_err)?;
+        b.run_to_completion(256, Duration::from_millis(0), None)
+            .map_err(sql_err)?;
         Ok(())
     }
 }
@@ -187,8 +213,13 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn transact<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> CoreResult<T>) -> CoreResult<T> {
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
-        let mut t = tx::Tx { tx: &tx, dir: &self.dir };
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err)?;
+        let mut t = tx::Tx {
+            tx: &tx,
+            dir: &self.dir,
+        };
         let out = f(&mut t)?;
         tx.commit().map_err(sql_err)?;
         Ok(out)
@@ -196,8 +227,13 @@ impl Store for SqliteStore {
 
     fn read<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> CoreResult<T>) -> CoreResult<T> {
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(sql_err)?;
-        let mut t = tx::Tx { tx: &tx, dir: &self.dir };
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(sql_err)?;
+        let mut t = tx::Tx {
+            tx: &tx,
+            dir: &self.dir,
+        };
         let out = f(&mut t);
         // Reads never write; dropping rolls back.
         drop(tx);

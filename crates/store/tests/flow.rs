@@ -21,7 +21,9 @@ fn svc_at(path: &Path, clock: Arc<FixedClock>) -> Service<SqliteStore> {
 }
 
 fn clock() -> Arc<FixedClock> {
-    Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 29, 2, 0, 0).unwrap()))
+    Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 29, 2, 0, 0).unwrap(),
+    ))
 }
 
 /// Branch + admin + two tellers + two supervisors, all with `PW`.
@@ -39,15 +41,43 @@ fn setup(svc: &Service<SqliteStore>) -> (Actor, Actor, Credentials, Credentials)
     )
     .unwrap();
     let admin = svc.actor_for("admin", PW, "test").unwrap();
-    for (id, role) in [("tel01", Role::Teller), ("tel02", Role::Teller), ("sup01", Role::Supervisor), ("sup02", Role::Supervisor)] {
-        svc.add_staff(&admin, &NewStaff { id: id.into(), name: id.into(), role, password: "Initial#2026".into() }).unwrap();
+    for (id, role) in [
+        ("tel01", Role::Teller),
+        ("tel02", Role::Teller),
+        ("sup01", Role::Supervisor),
+        ("sup02", Role::Supervisor),
+    ] {
+        svc.add_staff(
+            &admin,
+            &NewStaff {
+                id: id.into(),
+                name: id.into(),
+                role,
+                password: "Initial#2026".into(),
+            },
+        )
+        .unwrap();
         // must change at first sign-in
-        assert_eq!(svc.actor_for(id, "Initial#2026", "test").unwrap_err().code, ErrorCode::PasswordChangeRequired);
+        assert_eq!(
+            svc.actor_for(id, "Initial#2026", "test").unwrap_err().code,
+            ErrorCode::PasswordChangeRequired
+        );
         svc.change_password(id, "Initial#2026", PW, "test").unwrap();
     }
     let tel01 = svc.actor_for("tel01", PW, "t").unwrap();
     let tel02 = svc.actor_for("tel02", PW, "t").unwrap();
-    (tel01, tel02, Credentials { staff_id: "sup01".into(), password: PW.into() }, Credentials { staff_id: "SUP02".into(), password: PW.into() })
+    (
+        tel01,
+        tel02,
+        Credentials {
+            staff_id: "sup01".into(),
+            password: PW.into(),
+        },
+        Credentials {
+            staff_id: "SUP02".into(),
+            password: PW.into(),
+        },
+    )
 }
 
 fn form() -> ApplicationForm {
@@ -71,21 +101,39 @@ fn form() -> ApplicationForm {
         declaration_true: true,
         consent_query: true,
         risk_acknowledged: true,
-        materials: vec!["id-document".into(), "bank-account".into(), "wallet-details".into()],
+        materials: vec![
+            "id-document".into(),
+            "bank-account".into(),
+            "wallet-details".into(),
+        ],
         ..Default::default()
     }
 }
 
 fn walk_in(svc: &Service<SqliteStore>, teller: &Actor) -> CaseId {
     let v = svc
-        .open_case(teller, &OpenCaseInput { customer_name: "测试甲".into(), phone: "13123456789".into(), lock_cause: Some(LockCause::WrongPassword), ..Default::default() }, None)
+        .open_case(
+            teller,
+            &OpenCaseInput {
+                customer_name: "测试甲".into(),
+                phone: "13123456789".into(),
+                lock_cause: Some(LockCause::WrongPassword),
+                ..Default::default()
+            },
+            None,
+        )
         .unwrap();
     v.case.id
 }
 
 fn to_submitted(svc: &Service<SqliteStore>, teller: &Actor) -> CaseId {
     let c = walk_in(svc, teller);
-    let idn = IdentityInput { kind: "prc-id".into(), number: ID.into(), name_on_document: "测试甲".into(), ..Default::default() };
+    let idn = IdentityInput {
+        kind: "prc-id".into(),
+        number: ID.into(),
+        name_on_document: "测试甲".into(),
+        ..Default::default()
+    };
     svc.verify_identity(teller, c, &idn, None).unwrap();
     svc.record_form(teller, c, &form(), None).unwrap();
     svc.confirm_signed(teller, c, None).unwrap();
@@ -100,14 +148,48 @@ fn walk_in_to_closed_with_history_and_masking() {
     let svc = svc_at(&db, clock());
     let (tel01, _, sup01, _) = setup(&svc);
     let c = to_submitted(&svc, &tel01);
-    svc.authorize(&tel01, c, &sup01, Decision::Approve, None, "", None).unwrap();
-    svc.log_contact(&tel01, c, &ContactInput { channel: ContactChannel::Phone, ticket: "OP-1".into(), result: "unlocked".into() }, None).unwrap();
-    svc.confirm_unlock(&tel01, c, &sup01, &UnlockInput { operator_reference: "OP-1".into(), notified_via: NotificationChannel::Sms }, None).unwrap();
+    svc.authorize(&tel01, c, &sup01, Decision::Approve, None, "", None)
+        .unwrap();
+    svc.log_contact(
+        &tel01,
+        c,
+        &ContactInput {
+            channel: ContactChannel::Phone,
+            ticket: "OP-1".into(),
+            result: "unlocked".into(),
+        },
+        None,
+    )
+    .unwrap();
+    svc.confirm_unlock(
+        &tel01,
+        c,
+        &sup01,
+        &UnlockInput {
+            operator_reference: "OP-1".into(),
+            notified_via: NotificationChannel::Sms,
+        },
+        None,
+    )
+    .unwrap();
     let v = svc.close_case(&tel01, c, None).unwrap();
     assert_eq!(v.case.state, CaseState::Closed);
     assert_eq!(v.case.case_number, "T1-20261129-0001");
     let actions: Vec<&str> = v.history.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["open-case", "verify-identity", "record-form", "confirm-signed", "submit", "approve", "log-contact", "confirm-unlock", "close"]);
+    assert_eq!(
+        actions,
+        [
+            "open-case",
+            "verify-identity",
+            "record-form",
+            "confirm-signed",
+            "submit",
+            "approve",
+            "log-contact",
+            "confirm-unlock",
+            "close"
+        ]
+    );
     // Masked everywhere in the view.
     let json = serde_json::to_string(&v).unwrap();
     for full in [ID, "13123456789", "6200000000000005", "0099123456789012"] {
@@ -118,12 +200,32 @@ fn walk_in_to_closed_with_history_and_masking() {
     drop(svc);
     let svc = svc_at(&db, clock());
     let tel01 = svc.actor_for("tel01", PW, "t").unwrap();
-    assert_eq!(svc.case_view(&tel01, c).unwrap().case.state, CaseState::Closed);
+    assert_eq!(
+        svc.case_view(&tel01, c).unwrap().case.state,
+        CaseState::Closed
+    );
     let ver = svc.verify_audit().unwrap();
     assert!(ver.ok, "{ver:?}");
     // The reveal is audited and returns the full number.
-    assert_eq!(svc.reveal(&tel01, c, RevealField::IdNumber, "customer asked to confirm").unwrap(), ID);
-    assert_eq!(svc.case_view(&tel01, c).unwrap().history.last().unwrap().action, "reveal");
+    assert_eq!(
+        svc.reveal(
+            &tel01,
+            c,
+            RevealField::IdNumber,
+            "customer asked to confirm"
+        )
+        .unwrap(),
+        ID
+    );
+    assert_eq!(
+        svc.case_view(&tel01, c)
+            .unwrap()
+            .history
+            .last()
+            .unwrap()
+            .action,
+        "reveal"
+    );
 }
 
 #[test]
@@ -135,25 +237,68 @@ fn maker_cannot_authorize_on_any_path() {
     let sup_actor = svc.actor_for("sup01", PW, "t").unwrap();
     let c = to_submitted(&svc, &sup_actor);
     for d in [Decision::Approve, Decision::ReturnForInfo, Decision::Reject] {
-        let e = svc.authorize(&tel01, c, &sup01, d, Some("other"), "x", None).unwrap_err();
+        let e = svc
+            .authorize(&tel01, c, &sup01, d, Some("other"), "x", None)
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::FourEyes, "{d}");
         // canonical id: SUP01 is the same person
-        let upper = Credentials { staff_id: "SUP01".into(), password: PW.into() };
-        assert_eq!(svc.authorize(&tel01, c, &upper, d, Some("other"), "x", None).unwrap_err().code, ErrorCode::FourEyes);
+        let upper = Credentials {
+            staff_id: "SUP01".into(),
+            password: PW.into(),
+        };
+        assert_eq!(
+            svc.authorize(&tel01, c, &upper, d, Some("other"), "x", None)
+                .unwrap_err()
+                .code,
+            ErrorCode::FourEyes
+        );
     }
     // The refusal is on the record.
     let h = svc.case_view(&tel01, c).unwrap().history;
-    assert!(h.iter().any(|e| e.outcome == unlockdesk_core::ports::Outcome::Refused));
+    assert!(h
+        .iter()
+        .any(|e| e.outcome == unlockdesk_core::ports::Outcome::Refused));
     // A teller cannot authorize at all.
-    let tel_creds = Credentials { staff_id: "tel02".into(), password: PW.into() };
-    assert_eq!(svc.authorize(&tel01, c, &tel_creds, Decision::Approve, None, "", None).unwrap_err().code, ErrorCode::Forbidden);
+    let tel_creds = Credentials {
+        staff_id: "tel02".into(),
+        password: PW.into(),
+    };
+    assert_eq!(
+        svc.authorize(&tel01, c, &tel_creds, Decision::Approve, None, "", None)
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
     // Wrong supervisor password.
-    let bad = Credentials { staff_id: "sup02".into(), password: "nope".into() };
-    assert_eq!(svc.authorize(&tel01, c, &bad, Decision::Approve, None, "", None).unwrap_err().code, ErrorCode::AuthFailed);
+    let bad = Credentials {
+        staff_id: "sup02".into(),
+        password: "nope".into(),
+    };
+    assert_eq!(
+        svc.authorize(&tel01, c, &bad, Decision::Approve, None, "", None)
+            .unwrap_err()
+            .code,
+        ErrorCode::AuthFailed
+    );
     // sup02 may approve; then sup01 (maker) cannot authorize the unlock.
-    let sup02 = Credentials { staff_id: "sup02".into(), password: PW.into() };
-    svc.authorize(&tel01, c, &sup02, Decision::Approve, None, "", None).unwrap();
-    let e = svc.confirm_unlock(&tel01, c, &sup01, &UnlockInput { operator_reference: "R".into(), notified_via: NotificationChannel::InPerson }, None).unwrap_err();
+    let sup02 = Credentials {
+        staff_id: "sup02".into(),
+        password: PW.into(),
+    };
+    svc.authorize(&tel01, c, &sup02, Decision::Approve, None, "", None)
+        .unwrap();
+    let e = svc
+        .confirm_unlock(
+            &tel01,
+            c,
+            &sup01,
+            &UnlockInput {
+                operator_reference: "R".into(),
+                notified_via: NotificationChannel::InPerson,
+            },
+            None,
+        )
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::FourEyes);
 }
 
@@ -162,16 +307,31 @@ fn idempotency_key_makes_one_transition() {
     let dir = tempfile::tempdir().unwrap();
     let svc = svc_at(&dir.path().join("u.db"), clock());
     let (tel01, _, _, _) = setup(&svc);
-    let input = OpenCaseInput { customer_name: "测试乙".into(), ..Default::default() };
+    let input = OpenCaseInput {
+        customer_name: "测试乙".into(),
+        ..Default::default()
+    };
     let a = svc.open_case(&tel01, &input, Some("k-open-1")).unwrap();
     let b = svc.open_case(&tel01, &input, Some("k-open-1")).unwrap();
     assert_eq!(a.case.id, b.case.id);
     let c = a.case.id;
-    let idn = IdentityInput { kind: "prc-id".into(), number: ID.into(), name_on_document: "测试乙".into(), ..Default::default() };
+    let idn = IdentityInput {
+        kind: "prc-id".into(),
+        number: ID.into(),
+        name_on_document: "测试乙".into(),
+        ..Default::default()
+    };
     svc.verify_identity(&tel01, c, &idn, Some("k-id")).unwrap();
     let again = svc.verify_identity(&tel01, c, &idn, Some("k-id")).unwrap();
     assert_eq!(again.case.version, 2);
-    assert_eq!(again.history.iter().filter(|e| e.action == "verify-identity").count(), 1);
+    assert_eq!(
+        again
+            .history
+            .iter()
+            .filter(|e| e.action == "verify-identity")
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -198,9 +358,16 @@ fn two_approvals_at_once_exactly_one_wins() {
         })
         .collect();
     let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
     let err = results.into_iter().find_map(|r| r.err()).unwrap();
-    assert!(matches!(err.code, ErrorCode::Conflict | ErrorCode::IllegalTransition), "{err:?}");
+    assert!(
+        matches!(err.code, ErrorCode::Conflict | ErrorCode::IllegalTransition),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -209,9 +376,15 @@ fn lockout_after_failed_sign_ins_and_admin_unlock() {
     let svc = svc_at(&dir.path().join("u.db"), clock());
     setup(&svc);
     for _ in 0..5 {
-        assert_eq!(svc.sign_in("tel01", "wrong", "t").unwrap_err().code, ErrorCode::AuthFailed);
+        assert_eq!(
+            svc.sign_in("tel01", "wrong", "t").unwrap_err().code,
+            ErrorCode::AuthFailed
+        );
     }
-    assert_eq!(svc.sign_in("tel01", PW, "t").unwrap_err().code, ErrorCode::AccountLocked);
+    assert_eq!(
+        svc.sign_in("tel01", PW, "t").unwrap_err().code,
+        ErrorCode::AccountLocked
+    );
     let admin = svc.actor_for("admin", PW, "t").unwrap();
     svc.unlock_staff(&admin, "tel01").unwrap();
     assert!(svc.sign_in("tel01", PW, "t").is_ok());
@@ -227,7 +400,10 @@ fn session_locks_after_idle_minutes() {
     clk.advance(chrono::Duration::minutes(4));
     svc.touch(&mut s).unwrap();
     clk.advance(chrono::Duration::minutes(5));
-    assert_eq!(svc.touch(&mut s).unwrap_err().code, ErrorCode::SessionLocked);
+    assert_eq!(
+        svc.touch(&mut s).unwrap_err().code,
+        ErrorCode::SessionLocked
+    );
     assert!(s.locked);
     svc.unlock_session(&mut s, PW).unwrap();
     svc.touch(&mut s).unwrap();
@@ -238,7 +414,17 @@ fn authority_freeze_refused_at_check_in() {
     let dir = tempfile::tempdir().unwrap();
     let svc = svc_at(&dir.path().join("u.db"), clock());
     let (tel01, _, _, _) = setup(&svc);
-    let v = svc.open_case(&tel01, &OpenCaseInput { customer_name: "测试丙".into(), lock_cause: Some(LockCause::AuthorityFreeze), ..Default::default() }, None).unwrap();
+    let v = svc
+        .open_case(
+            &tel01,
+            &OpenCaseInput {
+                customer_name: "测试丙".into(),
+                lock_cause: Some(LockCause::AuthorityFreeze),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
     assert_eq!(v.case.state, CaseState::RefusedAuthorityFreeze);
     assert!(v.allowed.is_empty());
     assert!(v.freeze_route.unwrap().contains("release document"));
@@ -250,10 +436,25 @@ fn bad_form_reports_every_field_and_changes_nothing() {
     let svc = svc_at(&dir.path().join("u.db"), clock());
     let (tel01, _, _, _) = setup(&svc);
     let c = walk_in(&svc, &tel01);
-    let idn = IdentityInput { kind: "prc-id".into(), number: "110105194912310021".into(), name_on_document: "测试甲".into(), ..Default::default() };
+    let idn = IdentityInput {
+        kind: "prc-id".into(),
+        number: "110105194912310021".into(),
+        name_on_document: "测试甲".into(),
+        ..Default::default()
+    };
     let e = svc.verify_identity(&tel01, c, &idn, None).unwrap_err();
-    assert!(e.fields.iter().any(|f| f.field == "number" && f.rule == "check-digit"), "{e:?}");
-    let idn = IdentityInput { kind: "prc-id".into(), number: "１１０１０５１９４９１２３１００２ｘ".into(), name_on_document: "测试甲".into(), ..Default::default() };
+    assert!(
+        e.fields
+            .iter()
+            .any(|f| f.field == "number" && f.rule == "check-digit"),
+        "{e:?}"
+    );
+    let idn = IdentityInput {
+        kind: "prc-id".into(),
+        number: "１１０１０５１９４９１２３１００２ｘ".into(),
+        name_on_document: "测试甲".into(),
+        ..Default::default()
+    };
     svc.verify_identity(&tel01, c, &idn, None).unwrap();
     let mut f = form();
     f.phone = "12345".into();
@@ -264,7 +465,10 @@ fn bad_form_reports_every_field_and_changes_nothing() {
     for want in ["phone", "bank_card", "declaration_true"] {
         assert!(fields.contains(&want), "{want} missing in {fields:?}");
     }
-    assert_eq!(svc.case_view(&tel01, c).unwrap().case.state, CaseState::IdentityVerified);
+    assert_eq!(
+        svc.case_view(&tel01, c).unwrap().case.state,
+        CaseState::IdentityVerified
+    );
 }
 
 #[test]
@@ -272,7 +476,10 @@ fn newer_database_refuses_older_binary() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("u.db");
     drop(SqliteStore::open(&db).unwrap());
-    Connection::open(&db).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    Connection::open(&db)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
     let e = SqliteStore::open(&db).err().unwrap();
     assert_eq!(e.code, ErrorCode::Storage);
     assert!(e.message.contains("newer"), "{}", e.message);
@@ -286,9 +493,15 @@ fn migrate_from_empty_and_reopen_is_idempotent() {
     s.check_integrity().unwrap();
     drop(s);
     let s = SqliteStore::open(&db).unwrap();
-    let v: i64 = Connection::open(&db).unwrap().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let v: i64 = Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(v, unlockdesk_store::SCHEMA_VERSION);
-    let mode: String = Connection::open(&db).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
     assert!(s.verify_audit().unwrap().ok);
 }
@@ -299,7 +512,8 @@ fn populated(dir: &Path) -> std::path::PathBuf {
     let svc = svc_at(&db, clock());
     let (tel01, _, sup01, _) = setup(&svc);
     let c = to_submitted(&svc, &tel01);
-    svc.authorize(&tel01, c, &sup01, Decision::Approve, None, "", None).unwrap();
+    svc.authorize(&tel01, c, &sup01, Decision::Approve, None, "", None)
+        .unwrap();
     db
 }
 
@@ -312,13 +526,18 @@ fn audit_trail_refuses_update_and_delete() {
     let dir = tempfile::tempdir().unwrap();
     let db = populated(dir.path());
     let conn = Connection::open(&db).unwrap();
-    assert!(conn.execute("UPDATE audit_events SET reason = 'x' WHERE seq = 3", []).is_err());
-    assert!(conn.execute("DELETE FROM audit_events WHERE seq = 3", []).is_err());
+    assert!(conn
+        .execute("UPDATE audit_events SET reason = 'x' WHERE seq = 3", [])
+        .is_err());
+    assert!(conn
+        .execute("DELETE FROM audit_events WHERE seq = 3", [])
+        .is_err());
     assert!(verify(&db).ok);
 }
 
 fn drop_triggers(conn: &Connection) {
-    conn.execute_batch("DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;").unwrap();
+    conn.execute_batch("DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;")
+        .unwrap();
 }
 
 #[test]
@@ -327,10 +546,20 @@ fn tamper_edit_is_detected() {
     let db = populated(dir.path());
     let conn = Connection::open(&db).unwrap();
     drop_triggers(&conn);
-    conn.execute("UPDATE audit_events SET staff_id = 'sup02' WHERE action = 'approve'", []).unwrap();
+    conn.execute(
+        "UPDATE audit_events SET staff_id = 'sup02' WHERE action = 'approve'",
+        [],
+    )
+    .unwrap();
     let v = verify(&db);
     assert!(!v.ok);
-    let seq: i64 = conn.query_row("SELECT seq FROM audit_events WHERE action = 'approve'", [], |r| r.get(0)).unwrap();
+    let seq: i64 = conn
+        .query_row(
+            "SELECT seq FROM audit_events WHERE action = 'approve'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(v.broken_at, Some(seq));
 }
 
@@ -340,7 +569,8 @@ fn tamper_delete_is_detected() {
     let db = populated(dir.path());
     let conn = Connection::open(&db).unwrap();
     drop_triggers(&conn);
-    conn.execute("DELETE FROM audit_events WHERE seq = 5", []).unwrap();
+    conn.execute("DELETE FROM audit_events WHERE seq = 5", [])
+        .unwrap();
     let v = verify(&db);
     assert!(!v.ok);
     assert_eq!(v.broken_at, Some(6));
@@ -349,7 +579,12 @@ fn tamper_delete_is_detected() {
     let db2 = populated(dir2.path());
     let conn2 = Connection::open(&db2).unwrap();
     drop_triggers(&conn2);
-    conn2.execute("DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)", []).unwrap();
+    conn2
+        .execute(
+            "DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)",
+            [],
+        )
+        .unwrap();
     assert!(!verify(&db2).ok);
 }
 
@@ -382,11 +617,26 @@ fn backup_round_trips_content() {
     let dump = |p: &Path| -> Vec<String> {
         let c = Connection::open(p).unwrap();
         let mut out = Vec::new();
-        for t in ["branch", "staff", "cases", "audit_events", "audit_head", "appointments", "documents", "case_seq", "idempotency"] {
+        for t in [
+            "branch",
+            "staff",
+            "cases",
+            "audit_events",
+            "audit_head",
+            "appointments",
+            "documents",
+            "case_seq",
+            "idempotency",
+        ] {
             let mut st = c.prepare(&format!("SELECT * FROM {t} ORDER BY 1")).unwrap();
             let n = st.column_count();
             let rows = st
-                .query_map([], |r| Ok((0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect::<Vec<_>>().join("|")))
+                .query_map([], |r| {
+                    Ok((0..n)
+                        .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                        .collect::<Vec<_>>()
+                        .join("|"))
+                })
                 .unwrap();
             out.extend(rows.map(|r| format!("{t}:{}", r.unwrap())));
         }
