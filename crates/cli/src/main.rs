@@ -7,6 +7,7 @@
 mod cases;
 mod demo;
 mod id_check;
+mod logging;
 mod out;
 
 use std::io::IsTerminal;
@@ -274,23 +275,28 @@ fn main() -> ExitCode {
             return ExitCode::from(if code == 0 { 0 } else { 2 });
         }
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("UNLOCKDESK_LOG").unwrap_or_else(|_| "warn".into()))
-        .init();
     let out = Out { json: cli.json };
     if let Cmd::Id(IdCmd::Check(args)) = &cli.cmd {
+        // Never touches the data directory.
+        logging::init(None);
         return ExitCode::from(id_check::run(args, cli.json) as u8);
     }
-    let mut ctx = Ctx {
-        db: cli.db.clone().unwrap_or_else(unlockdesk_store::default_db_path),
-        as_staff: cli.as_staff.clone(),
-        terminal: terminal_id(),
-        svc: None,
+    let db = cli.db.clone().unwrap_or_else(unlockdesk_store::default_db_path);
+    let data_dir = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    logging::init(Some(data_dir));
+    // The subcommand's names only (letters and hyphens): other arguments may hold personal numbers.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let word = |a: &String| !a.is_empty() && !a.starts_with('-') && a.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+    let command = match args.iter().position(|a| matches!(a.as_str(), "setup" | "staff" | "demo" | "case" | "appointments" | "audit" | "backup" | "restore")) {
+        Some(i) => args[i..].iter().take(2).take_while(|a| word(a)).cloned().collect::<Vec<_>>().join(" "),
+        None => String::new(),
     };
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), command, db = %db.display(), "unlockdesk-cli");
+    let mut ctx = Ctx { db, as_staff: cli.as_staff.clone(), terminal: terminal_id(), svc: None };
     match run(cli.cmd, &mut ctx, &out) {
         Ok(code) => ExitCode::from(code),
         Err(Fail::Core(e)) => {
+            tracing::info!(code = ?e.code, "refused");
             out.error(&e);
             ExitCode::from(1)
         }

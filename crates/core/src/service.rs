@@ -624,7 +624,10 @@ impl<S: Store> Service<S> {
             }
             Ok(id)
         })?;
-        self.case_view(actor, case_id)
+        let view = self.case_view(actor, case_id)?;
+        // C1 facts only (domain notes §5): ids, case number, action, state, actor; never C2 values.
+        tracing::info!(case_id = %case_id, case_number = %view.case.case_number, action = view.history.last().map_or("", |e| e.action.as_str()), state = %view.case.state, actor = %actor.staff_id, terminal = %actor.terminal, "case step");
+        Ok(view)
     }
 
     /// Run one workflow event on a case in one transaction: load, check the actor, apply the
@@ -680,7 +683,10 @@ impl<S: Store> Service<S> {
             }
         }
         res?;
-        self.case_view(actor, case_id)
+        let view = self.case_view(actor, case_id)?;
+        // C1 facts only (domain notes §5): ids, case number, action, state, actor; never C2 values.
+        tracing::info!(case_id = %case_id, case_number = %view.case.case_number, action = view.history.last().map_or("", |e| e.action.as_str()), state = %view.case.state, actor = %actor.staff_id, terminal = %actor.terminal, "case step");
+        Ok(view)
     }
 
     /// Authenticate the supervisor at this moment and check the role (issue 6 item 1).

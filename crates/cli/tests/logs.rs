@@ -1,0 +1,305 @@
+//! Logs never carry full personal numbers (issue 6 item 6; domain notes §5): the whole counter
+//! flow runs through the CLI at info level with its own data directory, including refusals
+//! whose input holds full numbers; then every log file and everything printed is searched for
+//! the full ID, phone, card and wallet numbers used: zero hits. The logs must also really
+//! hold the flow (case number, actions, actors), so the test cannot pass on an empty log.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_unlockdesk-cli");
+const PW: &str = "Counter#2026";
+const ID: &str = "11010519491231002X";
+const PHONE: &str = "13123456789";
+const CARD: &str = "6200000000000005";
+const WALLET: &str = "0099123456789012";
+/// A well-formed ID number with a wrong check character, typed in a refused step.
+const BAD_ID: &str = "110105194912310021";
+
+struct Run {
+    dir: std::path::PathBuf,
+    printed: String,
+}
+
+impl Run {
+    fn cli(&mut self, args: &[&str], pw: &str) -> Output {
+        self.cli_new(args, pw, pw)
+    }
+    fn cli_new(&mut self, args: &[&str], pw: &str, new_pw: &str) -> Output {
+        let o = Command::new(BIN)
+            .arg("--db")
+            .arg(self.dir.join("unlockdesk.db"))
+            .args(args)
+            .env("UNLOCKDESK_DATA_DIR", &self.dir)
+            .env("UNLOCKDESK_LOG", "info")
+            .env("UNLOCKDESK_PASSWORD", pw)
+            .env("UNLOCKDESK_NEW_PASSWORD", new_pw)
+            .env_remove("UNLOCKDESK_SUPERVISOR_PASSWORD")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        self.printed.push_str(&String::from_utf8_lossy(&o.stdout));
+        self.printed.push_str(&String::from_utf8_lossy(&o.stderr));
+        o
+    }
+    fn ok(&mut self, args: &[&str], pw: &str) -> Value {
+        let o = self.cli(args, pw);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).unwrap_or(Value::Null)
+    }
+    fn refused(&mut self, args: &[&str], pw: &str) {
+        let o = self.cli(args, pw);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{args:?} should be refused: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+}
+
+fn log_text(dir: &Path) -> (String, usize) {
+    let mut text = String::new();
+    let mut files = 0;
+    for e in std::fs::read_dir(dir.join("logs")).expect("no logs directory next to the database") {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            files += 1;
+            text.push_str(&String::from_utf8_lossy(&std::fs::read(&p).unwrap()));
+        }
+    }
+    (text, files)
+}
+
+#[test]
+fn whole_flow_logs_no_full_personal_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut r = Run {
+        dir: tmp.path().to_path_buf(),
+        printed: String::new(),
+    };
+    let form = format!(
+        "{}/../../tests/fixtures/form.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    r.ok(
+        &[
+            "--json",
+            "setup",
+            "--branch-code",
+            "L1",
+            "--branch-name",
+            "日志支行",
+            "--admin-id",
+            "admin",
+            "--admin-name",
+            "管理员",
+        ],
+        PW,
+    );
+    for (id, role) in [("tel01", "teller"), ("sup01", "supervisor")] {
+        r.ok(
+            &[
+                "--json", "--as", "admin", "staff", "add", "--id", id, "--name", id, "--role", role,
+            ],
+            PW,
+        );
+        let o = r.cli_new(&["--as", id, "staff", "passwd"], PW, "Changed#2026");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let pw = "Changed#2026";
+
+    // Refusals whose input carries full numbers.
+    r.refused(
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "open",
+            "--name",
+            "测试甲",
+            "--phone",
+            "1312345678",
+        ],
+        pw,
+    );
+    let v = r.ok(
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "open",
+            "--name",
+            "测试甲",
+            "--phone",
+            PHONE,
+            "--lock-cause",
+            "wrong-password",
+        ],
+        pw,
+    );
+    let id = v["case"]["id"].as_str().unwrap().to_string();
+    let number = v["case"]["case_number"].as_str().unwrap().to_string();
+    r.refused(
+        &[
+            "--as",
+            "tel01",
+            "case",
+            "verify-identity",
+            "--case",
+            &id,
+            "--kind",
+            "prc-id",
+            "--number",
+            BAD_ID,
+            "--name-on-document",
+            "测试甲",
+        ],
+        pw,
+    );
+    r.refused(
+        &[
+            "--as",
+            "tel01",
+            "case",
+            "verify-identity",
+            "--case",
+            &id,
+            "--kind",
+            "prc-id",
+            "--number",
+            ID,
+            "--name-on-document",
+            "别人",
+        ],
+        pw,
+    );
+
+    // The whole path, in text and JSON output.
+    r.ok(
+        &[
+            "--as",
+            "tel01",
+            "case",
+            "verify-identity",
+            "--case",
+            &id,
+            "--kind",
+            "prc-id",
+            "--number",
+            ID,
+            "--name-on-document",
+            "测试甲",
+        ],
+        pw,
+    );
+    r.ok(
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "record-form",
+            "--case",
+            &id,
+            "--form",
+            &form,
+        ],
+        pw,
+    );
+    r.ok(
+        &["--as", "tel01", "case", "confirm-signed", "--case", &id],
+        pw,
+    );
+    r.ok(
+        &["--json", "--as", "tel01", "case", "submit", "--case", &id],
+        pw,
+    );
+    r.refused(
+        &["--json", "--as", "tel01", "case", "approve", "--case", &id],
+        pw,
+    );
+    r.ok(
+        &["--json", "--as", "sup01", "case", "approve", "--case", &id],
+        pw,
+    );
+    r.ok(
+        &[
+            "--as",
+            "tel01",
+            "case",
+            "contact",
+            "--case",
+            &id,
+            "--channel",
+            "phone",
+            "--ticket",
+            "OP-7",
+            "--result",
+            "unlocked",
+        ],
+        pw,
+    );
+    r.ok(
+        &[
+            "--as",
+            "sup01",
+            "case",
+            "unlock",
+            "--case",
+            &id,
+            "--operator-ref",
+            "OP-7",
+            "--notified-via",
+            "sms",
+        ],
+        pw,
+    );
+    r.ok(
+        &["--json", "--as", "tel01", "case", "close", "--case", &id],
+        pw,
+    );
+    r.ok(&["case", "show", &id], pw);
+    r.ok(&["--json", "case", "show", &number], pw);
+    r.ok(&["case", "list", "--find", "6789"], pw);
+    r.ok(&["--json", "audit", "verify"], pw);
+
+    let (logs, files) = log_text(tmp.path());
+    assert!(files >= 1, "no log file");
+    // The logs really hold the flow.
+    for want in [
+        number.as_str(),
+        id.as_str(),
+        "case step",
+        "approve",
+        "confirm-unlock",
+        "close",
+        "tel01",
+        "sup01",
+        "INFO",
+    ] {
+        assert!(logs.contains(want), "the log lacks {want:?}:\n{logs}");
+    }
+    let ic = |s: &str| s.to_ascii_lowercase();
+    let haystacks = [("log files", ic(&logs)), ("stdout/stderr", ic(&r.printed))];
+    let mut hits = Vec::new();
+    for (name, text) in &haystacks {
+        for full in [ID, PHONE, "131 2345 6789", CARD, WALLET, BAD_ID] {
+            let n = text.matches(&ic(full)).count();
+            if n > 0 {
+                hits.push(format!("{full} ×{n} in {name}"));
+            }
+        }
+    }
+    assert!(hits.is_empty(), "full personal numbers leaked: {hits:?}");
+}
