@@ -1,10 +1,11 @@
-//! The Today screen: today's cases and appointments; search.
+//! The Today screen: today's cases and appointments; search; the appointment import.
 
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
+use unlockdesk_core::appointments::ImportReport;
 use unlockdesk_core::ports::{CaseQuery, CaseSummary};
-use unlockdesk_core::{Appointment, CoreResult};
+use unlockdesk_core::{Appointment, CoreError, CoreResult};
 
 use crate::state::{as_actor, AppState};
 
@@ -54,4 +55,38 @@ pub async fn find_appointments(
     query: String,
 ) -> CoreResult<Vec<Appointment>> {
     as_actor(&state, move |svc, _actor| svc.find_appointments(&query)).await
+}
+
+/// Import the call centre's export (CSV in UTF-8 or GB18030, or JSON) from `path`, a file the
+/// teller names on this machine. One transaction for the whole file; bad rows come back in
+/// [`ImportReport::rejected`] (row 1 = the first data row). The file name (not the path) goes
+/// to the audit trail.
+///
+/// Errors: `invalid` with field `path` (rules `required`, `unreadable`) when the file cannot
+/// be read, or core's file-level errors (field `file` / `header`); `forbidden` for roles that
+/// may not import.
+#[tauri::command]
+pub async fn import_appointments(
+    state: State<'_, AppState>,
+    path: String,
+) -> CoreResult<ImportReport> {
+    as_actor(&state, move |svc, actor| {
+        let path = std::path::PathBuf::from(path.trim());
+        if path.as_os_str().is_empty() {
+            return Err(CoreError::field(
+                "path",
+                "required",
+                "name the file to import",
+            ));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| {
+            CoreError::field("path", "unreadable", format!("cannot read the file: {e}"))
+        })?;
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        svc.import_appointments(actor, &bytes, &file_name)
+    })
+    .await
 }

@@ -12,6 +12,7 @@ export type Route =
   | { name: 'counter'; caseId?: string | undefined }
   | { name: 'case'; caseId: string }
   | { name: 'admin' }
+  | { name: 'import' }
   | { name: 'account' };
 
 export const app = $state<{

@@ -1,25 +1,84 @@
-/** Live document feedback: core's verdict on a partly typed number, as the screen shows it. */
+/**
+ * Live document feedback: core's verdict on a partly typed number, as the identity screen
+ * shows it. Core decides (`document_status`); this module only turns its answer into what the
+ * screen needs: a status, the failed rules with expected/found check characters, the fields
+ * read from a valid number, and the expiry of an expired document with its date.
+ */
 import * as api from './api';
+import { hasKey, t } from './i18n/index.svelte';
+import type { DocCheck } from './bindings/DocCheck';
 import type { DocKind } from './bindings/DocKind';
-import type { FieldError } from './bindings/FieldError';
+import type { LiveStatus } from './bindings/LiveStatus';
+import type { RuleError } from './bindings/RuleError';
+import type { SecondFactor } from './bindings/SecondFactor';
 
-export type Feedback = { status: 'incomplete' | 'invalid' | 'valid'; rules: FieldError[] };
+export type Feedback = {
+  /** `expired`: the number follows its standard, but the document expired (`expiry`). */
+  status: 'incomplete' | 'invalid' | 'valid' | 'expired';
+  rules: RuleError[];
+  check?: DocCheck;
+};
 
 const DOC_KINDS: readonly string[] = [
   'prc-id', 'prc-id-15', 'residence-permit', 'hk-macau-permit', 'taiwan-permit', 'foreign-permanent-id',
   'passport-mrz', 'driving-licence', 'bank-card', 'mobile',
 ];
 
+/** The second factors core records with a linked bank card (C3 data itself never reaches the app). */
+export const SECOND_FACTORS = [
+  'card-pin', 'sms-to-registered-phone', 'face-verification', 'security-questions',
+] as const satisfies readonly SecondFactor[];
+
+/** Any document other than the resident ID card needs the supervisor's co-check (双人审核). */
+export function needsCocheck(kind: string): boolean {
+  return kind !== 'prc-id' && kind !== 'prc-id-15';
+}
+
+/** Core's live status as the screen's feedback. */
+export function toFeedback(s: LiveStatus): Feedback {
+  if (s.status === 'invalid') return { status: 'invalid', rules: s.detail };
+  if (s.status === 'valid') {
+    return { status: s.detail.fields.expired ? 'expired' : 'valid', rules: [], check: s.detail };
+  }
+  return { status: 'incomplete', rules: [] };
+}
+
 /** Ask core about `text` of `kind`. Kinds core has no live rule for (e-ID) stay incomplete. */
 export async function liveFeedback(kind: string, text: string): Promise<Feedback> {
   if (!DOC_KINDS.includes(kind) || text.trim() === '') return { status: 'incomplete', rules: [] };
   try {
-    const s = await api.documentStatus(kind as DocKind, text);
-    if (s.status === 'invalid') {
-      return { status: 'invalid', rules: s.detail.map((e) => ({ field: e.field ?? 'number', rule: e.rule, message: e.message })) };
-    }
-    return { status: s.status, rules: [] };
+    return toFeedback(await api.documentStatus(kind as DocKind, text));
   } catch {
     return { status: 'incomplete', rules: [] };
   }
+}
+
+/**
+ * One failed rule in words: a check digit names which check (MRZ: document number, birth
+ * date, expiry, personal number, composite) and the expected and found characters.
+ */
+export function describeRule(r: RuleError): string {
+  const key = `rule.${r.rule}`;
+  const base = hasKey(key) ? t(key) : t('rule.unknown');
+  if (r.rule !== 'check-digit') return base;
+  const which = r.field && hasKey(`mrzcheck.${r.field}`) ? t(`mrzcheck.${r.field}` as 'mrzcheck.composite') : '';
+  if (r.expected !== undefined && r.found !== undefined) {
+    return t('rule.checkDigitDetail', { which, expected: r.expected, found: r.found });
+  }
+  return which ? `${which} ${base}` : base;
+}
+
+/** What a valid number tells (birth date, sex, province, name, expiry; never the number), as label/value pairs. */
+export function readFields(check: DocCheck | undefined): { key: string; value: string }[] {
+  if (!check) return [];
+  const f = check.fields;
+  const out: { key: string; value: string }[] = [];
+  const name = [f.surname, f.given_names].filter(Boolean).join(' ');
+  if (name) out.push({ key: 'idfield.name', value: name });
+  if (f.birth_date) out.push({ key: 'idfield.birth', value: f.birth_date });
+  if (f.sex) out.push({ key: 'idfield.sex', value: hasKey(`sex.${f.sex}`) ? t(`sex.${f.sex}` as 'sex.male') : f.sex });
+  if (f.province) out.push({ key: 'idfield.province', value: f.province });
+  if (f.issuer) out.push({ key: 'idfield.issuer', value: f.issuer });
+  if (f.expiry) out.push({ key: 'idfield.expiry', value: f.expiry });
+  return out;
 }
