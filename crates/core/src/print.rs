@@ -373,6 +373,17 @@ fn notification_label(c: NotificationChannel) -> &'static str {
     }
 }
 
+/// The printed label of a materials-checklist item: the three standard items (domain notes §1,
+/// seed 准备材料) bilingually, a branch's own extras as configured.
+pub fn material_label(key: &str) -> String {
+    match key {
+        "id-document" => "身份证件 ID document".into(),
+        "bank-account" => "银行账户信息 Bank account details".into(),
+        "wallet-details" => "数字钱包资料 Wallet details".into(),
+        other => other.to_string(),
+    }
+}
+
 /// Build the application form for one copy.
 ///
 /// Errors: `illegal-transition` when the case has no recorded form yet.
@@ -487,7 +498,7 @@ pub fn application_view(
         lock_cause: lock_cause_label(form.lock_cause.or(case.lock_cause)),
         requested_action: requested_action_label(form.requested_action),
         reason: form.reason.clone(),
-        materials: form.materials.clone(),
+        materials: form.materials.iter().map(|m| material_label(m)).collect(),
         declaration_true: form.declaration_true,
         consent_query: form.consent_query,
         risk_acknowledged: form.risk_acknowledged,
