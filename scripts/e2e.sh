@@ -42,6 +42,7 @@ cleanup() {
   local rc=$?
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK/bin"
   if [[ $rc -ne 0 ]]; then
     echo "e2e: logs kept in $WORK (driver.log, xvfb.log, data/)" >&2
   elif [[ -z ${E2E_KEEP:-} ]]; then

@@ -78,14 +78,41 @@ export async function shot(s, name) {
 /** Starts the app and waits for the first screen (set-up, sign-in or shell). */
 export async function launch() {
   const s = await Session.start(APP);
-  await waitUntil(async () => (await s.exec('return document.readyState')) === 'complete', { timeout: 30_000, message: 'page load' });
-  const href = await s.exec('return location.href');
-  if (/^https?:\/\/localhost/.test(href)) {
+  try {
+    await waitUntil(async () => (await s.exec('return document.readyState')) === 'complete', { timeout: 30_000, message: 'page load' });
+    const url = await s.cmd('GET', '/url');
+    if (/^https?:\/\/localhost/.test(url)) {
+      throw new Error(`${APP} loads the dev server (${url}): it was built without the embedded UI; build it with \`cd ui && npm run app:build\``);
+    }
+    const first = `${tid(T.signinScreen)}, ${tid(T.setupScreen)}, ${tid(T.appShell)}`;
+    // App.svelte's start-up failure (the store did not open) has no test id: a bare error banner.
+    const failed = '#app > .centered > .banner';
+    const which = await waitUntil(
+      async () => ((await s.exists(first)) ? 'ok' : (await s.exists(failed)) ? 'failed' : null),
+      { timeout: 30_000, message: 'the first screen' },
+    );
+    if (which === 'failed') throw new Error(`the app could not start: ${await s.text(failed)}\n${appLogErrors()}`);
+    return s;
+  } catch (e) {
     await s.delete();
-    throw new Error(`${APP} loads the dev server (${href}): it was built without the embedded UI; build it with \`cd ui && npm run app:build\``);
+    throw e;
   }
-  await s.find(`${tid(T.signinScreen)}, ${tid(T.setupScreen)}, ${tid(T.appShell)}`, 30_000);
-  return s;
+}
+
+/** The ERROR lines of the app's log in the run's data directory (why a start failed). */
+function appLogErrors() {
+  try {
+    const dir = join(DATA_DIR, 'logs');
+    return readdirSync(dir)
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('ERROR'))
+      .slice(-3)
+      .join('\n');
+  } catch {
+    return '(no app log)';
+  }
 }
 
 export async function setLocale(s, locale) {
