@@ -93,6 +93,7 @@ export function draftFor(caseId: string, view?: CaseView): Draft {
     if (view) {
       form.customer_name = view.case.customer_name;
       form.lock_cause = view.case.lock_cause;
+      if (view.case.identity) form.id_type = view.case.identity.kind;
       if (view.case.form) Object.assign(form, unmaskedOnly(structuredClone($state.snapshot(view.case.form))));
     }
     drafts[caseId] = { identity: { kind: 'prc-id', number: '', mrz_line2: '', name_on_document: '', reference: '' }, form, hasAgent: !!form.agent, keys: {} };

@@ -33,6 +33,7 @@ describe('live identity feedback', () => {
     setLocale('zh-CN');
     expect(describeRule(r)).toBe('有效期校验位错误：应为 9，实为 8');
     expect(describeRule({ rule: 'date', message: 'x' })).toBe('日期无效');
+    expect(describeRule({ rule: 'check-digit', message: 'x', field: 'check-character', expected: '2', found: '3' })).toBe('校验位错误：应为 2，实为 3');
     expect(describeRule({ rule: 'no-such-rule', message: 'x' })).toBe('无效');
   });
 

@@ -61,7 +61,8 @@ export function describeRule(r: RuleError): string {
   const key = `rule.${r.rule}`;
   const base = hasKey(key) ? t(key) : t('rule.unknown');
   if (r.rule !== 'check-digit') return base;
-  const which = r.field && hasKey(`mrzcheck.${r.field}`) ? t(`mrzcheck.${r.field}` as 'mrzcheck.composite') : '';
+  // MRZ checks are named; a number's single check character (`check-character`) needs no name.
+  const which = r.field && r.field !== 'check-character' && hasKey(`mrzcheck.${r.field}`) ? t(`mrzcheck.${r.field}` as 'mrzcheck.composite') : '';
   if (r.expected !== undefined && r.found !== undefined) {
     return t('rule.checkDigitDetail', { which, expected: r.expected, found: r.found });
   }

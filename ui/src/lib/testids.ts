@@ -86,6 +86,7 @@ export const T = {
   idNameMatches: 'id-name-matches',
   idReference: 'id-reference',
   idMrz2: 'id-mrz2',
+  idRedo: 'id-redo',
   idRead: 'id-read',
   idSecondFactor: 'id-second-factor',
   idCocheckAhead: 'id-cocheck-ahead',

@@ -401,7 +401,6 @@ export const en = {
   'mrzcheck.expiry': 'Expiry date',
   'mrzcheck.personal-number': 'Personal number',
   'mrzcheck.composite': 'Composite',
-  'mrzcheck.check-character': 'ID number',
   'idfield.name': 'Name',
   'idfield.birth': 'Birth date',
   'idfield.sex': 'Sex',
@@ -472,4 +471,7 @@ export const en = {
   'event.appointment-update': 'Update appointment',
   'event.appointment-import': 'Import appointments',
   'event.appointment-no-shows': 'Mark no-shows',
+  'idfield.pair': '{label}: {value}',
+  'identity.cardNumber': 'Bank card number (the card linked to the wallet)',
+  'identity.secondFactorShort': 'Second factor',
 } as const satisfies Record<MessageKey, string>;

@@ -399,7 +399,6 @@ export const zhCN = {
   'mrzcheck.expiry': '有效期',
   'mrzcheck.personal-number': '个人号码',
   'mrzcheck.composite': '综合',
-  'mrzcheck.check-character': '身份证号',
   'idfield.name': '姓名',
   'idfield.birth': '出生日期',
   'idfield.sex': '性别',
@@ -470,6 +469,9 @@ export const zhCN = {
   'event.appointment-update': '更新预约',
   'event.appointment-import': '导入预约',
   'event.appointment-no-shows': '标记未到店',
+  'idfield.pair': '{label}：{value}',
+  'identity.cardNumber': '银行卡号（与钱包关联的卡）',
+  'identity.secondFactorShort': '第二要素',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
