@@ -1,15 +1,15 @@
-// (a) Happy path: a teller finds the appointment by phone tail, checks a valid resident ID, fills
+// (a) Happy path: the call centre's appointments are imported; a teller finds the appointment by phone tail, checks a valid resident ID, fills
 // the form, submits; a supervisor authorizes on the same terminal; the unlock is confirmed; the
 // case is closed. Then the CLI confirms the stored state.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DATA_DIR, T, authorize, caseShow, checkInByPhoneTail, errorBanner, fillForm, launch, openCaseFromToday, residentId,
-  shot, signIn, signOut, tid, verifyIdentity, waitState, waitUntil, waitingAppointment, sleep,
+  DATA_DIR, T, authorize, caseShow, cli, checkInByPhoneTail, errorBanner, fillForm, launch, openCaseFromToday, residentId,
+  shot, signIn, signOut, tid, verifyIdentity, waitState, waitUntil, sleep,
 } from './app.mjs';
 
 let s;
@@ -20,8 +20,27 @@ after(async () => {
   await s?.delete();
 });
 
+/** The call centre's export for today (CSV, the importer's header), one synthetic customer. */
+function importAppointment(idNumber) {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+  const reference = `E2E-A-${Date.now() % 100000}`;
+  const phone = '13912347319';
+  const csv = [
+    'reference,name,phone,id_type,id_number,wallet_operator,lock_cause,slot_start,slot_end,notes',
+    `${reference},测试甲,${phone},prc-id,${idNumber},运营机构A,wrong-password,${today}T23:00,${today}T23:30,e2e`,
+  ].join('\r\n') + '\r\n';
+  const file = join(DATA_DIR, '..', 'appointments.csv');
+  writeFileSync(file, csv);
+  const report = cli(['appointments', 'import', file], { as: 'tel01' });
+  assert.equal(report.imported, 1, JSON.stringify(report));
+  const appt = cli(['appointments', 'today'], { as: 'tel01' }).find((a) => a.reference === reference);
+  assert.ok(appt, 'the imported appointment is in today\'s book');
+  return { ...appt, phone };
+}
+
 test('teller and supervisor take an appointment to closed', async (t) => {
-  const appt = waitingAppointment(0);
+  const idNumber = residentId('11010519850412003');
+  const appt = importAppointment(idNumber);
   await shot(s, 'signin');
   await signIn(s, 'tel01');
   await shot(s, 'today');
@@ -30,7 +49,7 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   assert.match(caseNumber, /\S+-\d{8}-\d{4}/);
   await shot(s, 'identity');
 
-  await verifyIdentity(s, residentId('11010519850412003'), appt.name);
+  await verifyIdentity(s, idNumber, appt.name);
   await fillForm(s, { phone: '13123456789', shotName: 'form' });
   await shot(s, 'form-recorded');
 
