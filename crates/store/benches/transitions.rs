@@ -221,6 +221,9 @@ fn service_level(dir: &Path) -> impl FnMut() -> u64 {
     }
 }
 
+/// One measured operation; returns how many transitions it made.
+type Op = Box<dyn FnMut() -> u64>;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -244,7 +247,7 @@ fn main() {
         dir.path().display()
     );
     println!("{rounds} interleaved rounds of {budget:?} per configuration (the disk's speed drifts; medians reported)");
-    let mut configs: Vec<(&str, Box<dyn FnMut() -> u64>)> = vec![
+    let mut configs: Vec<(&str, Op)> = vec![
         (
             "baseline: 2 plain inserts / transaction",
             Box::new(baseline(dir.path())),
