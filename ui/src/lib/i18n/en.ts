@@ -447,7 +447,7 @@ export const en = {
   'rule.empty': 'The file is empty',
   'rule.header': 'Wrong header',
   'form.idFromIdentity': 'Leave blank to use the {kind} verified at the identity step',
-  'form.signedAt': 'Signed paper confirmed',
+  'form.signedAt': 'Signed paper',
   'printkind.application': 'Application form',
   'printkind.receipt': 'Unlock receipt',
   'copy.customer': 'Customer copy',

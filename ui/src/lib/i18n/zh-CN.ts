@@ -445,7 +445,7 @@ export const zhCN = {
   'rule.empty': '文件为空',
   'rule.header': '表头不正确',
   'form.idFromIdentity': '留空即使用身份核验步骤已核验的{kind}',
-  'form.signedAt': '纸质申请表签字确认',
+  'form.signedAt': '客户签字确认',
   'printkind.application': '申请表',
   'printkind.receipt': '解锁回单',
   'copy.customer': '客户联',
