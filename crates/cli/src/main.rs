@@ -9,6 +9,7 @@ mod demo;
 mod id_check;
 mod logging;
 mod out;
+mod restore;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -369,16 +370,7 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             out.value(&serde_json::json!({"backup": a.out.display().to_string()}), &format!("backed up to {}", a.out.display()));
             Ok(0)
         }
-        Cmd::Restore(a) => {
-            let actor = ctx.actor()?;
-            let svc = ctx.svc()?;
-            permissions::require(actor.role.unwrap_or(Role::Auditor), permissions::Action::Restore)?;
-            svc.store().restore_from(&a.from)?;
-            // Recorded in the restored chain, so the restore itself is on the record.
-            svc.audit_read(&actor, None, "restore", &serde_json::json!({"from": a.from.display().to_string()}).to_string())?;
-            out.value(&serde_json::json!({"restored": a.from.display().to_string()}), &format!("restored from {}", a.from.display()));
-            Ok(0)
-        }
+        Cmd::Restore(a) => restore::run(&a.from, ctx, out),
     }
 }
 

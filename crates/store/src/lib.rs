@@ -190,6 +190,47 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Restore over a database that cannot be used (damaged, or not even openable): copy the
+    /// backup at `src` to `<dest>.restoring` with the online backup API (the backup file is
+    /// never written), and check the copy (integrity, schema, audit chain). The caller
+    /// authenticates and records the restore in the copy ([`StagedRestore::path`]), closes
+    /// it, then calls [`StagedRestore::commit`] to put it in place. Errors: `storage` when
+    /// the backup is unusable (`dest` is left untouched).
+    pub fn stage_restore(src: &Path, dest: &Path) -> CoreResult<StagedRestore> {
+        let staging = PathBuf::from(format!("{}.restoring", dest.display()));
+        for p in sidecars(&staging) {
+            let _ = std::fs::remove_file(p);
+        }
+        {
+            let src_conn = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(|e| CoreError::storage(format!("cannot read the backup {}: {e}", src.display())))?;
+            let mut out = Connection::open(&staging).map_err(sql_err)?;
+            let b = rusqlite::backup::Backup::new(&src_conn, &mut out).map_err(sql_err)?;
+            b.run_to_completion(256, Duration::from_millis(0), None)
+                .map_err(|e| CoreError::storage(format!("cannot read the backup {}: {e}", src.display())))?;
+        }
+        let checked = SqliteStore::open_checked(&staging).and_then(|s| {
+            let v = s.verify_audit()?;
+            if v.ok {
+                Ok(s)
+            } else {
+                Err(CoreError::storage(format!(
+                    "the backup's audit trail is broken at event {}: refusing to restore it",
+                    v.broken_at.unwrap_or(0)
+                )))
+            }
+        });
+        match checked {
+            Ok(_checked) => Ok(StagedRestore { staging, dest: dest.to_path_buf() }),
+            Err(e) => {
+                for p in sidecars(&staging) {
+                    let _ = std::fs::remove_file(p);
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// Replace this store's content with the backup at `src` (checked first: integrity,
     /// schema version not newer, audit chain verifies).
     pub fn restore_from(&self, src: &Path) -> CoreResult<()> {
@@ -247,5 +288,51 @@ impl Store for SqliteStore {
     fn verify_audit(&self) -> CoreResult<AuditVerification> {
         let conn = self.lock();
         audit::verify(&conn).map_err(sql_err)
+    }
+}
+
+/// The database file and its WAL and shared-memory files.
+fn sidecars(db: &Path) -> [PathBuf; 3] {
+    [db.to_path_buf(), PathBuf::from(format!("{}-wal", db.display())), PathBuf::from(format!("{}-shm", db.display()))]
+}
+
+/// A checked copy of a backup, waiting to replace a damaged database
+/// ([`SqliteStore::stage_restore`]).
+#[derive(Debug)]
+pub struct StagedRestore {
+    staging: PathBuf,
+    dest: PathBuf,
+}
+
+impl StagedRestore {
+    /// The checked copy (`<dest>.restoring`), to authenticate against and record the restore in.
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
+    /// Move the damaged database (and its WAL) aside to `<dest>.damaged-<UTC time>` — kept for
+    /// investigation, never deleted — and put the restored copy in its place. Every store
+    /// opened on the copy must be closed first. Returns where the damaged file went (`None`
+    /// when there was none).
+    pub fn commit(self) -> CoreResult<Option<PathBuf>> {
+        let StagedRestore { staging, dest } = self;
+        let io = |e: std::io::Error, what: &Path| CoreError::storage(format!("cannot move {}: {e}", what.display()));
+        let aside = if dest.exists() {
+            let aside = PathBuf::from(format!("{}.damaged-{}", dest.display(), chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+            for (from, to) in sidecars(&dest).iter().zip(sidecars(&aside).iter()) {
+                if from.exists() {
+                    std::fs::rename(from, to).map_err(|e| io(e, from))?;
+                }
+            }
+            Some(aside)
+        } else {
+            None
+        };
+        for (from, to) in sidecars(&staging).iter().zip(sidecars(&dest).iter()) {
+            if from.exists() {
+                std::fs::rename(from, to).map_err(|e| io(e, from))?;
+            }
+        }
+        Ok(aside)
     }
 }
