@@ -22,34 +22,56 @@ pub fn run(from: &Path, ctx: &mut Ctx, out: &Out) -> Res<u8> {
     let detail = serde_json::json!({"from": from.display().to_string()});
     match SqliteStore::open_checked(&ctx.db) {
         Ok(store) => {
-            ctx.svc = Some(Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy)));
+            ctx.svc = Some(Service::new(
+                store,
+                Arc::new(SystemClock),
+                Arc::new(OsEntropy),
+            ));
             let actor = ctx.actor()?;
-            permissions::require(actor.role.unwrap_or(Role::Auditor), permissions::Action::Restore)?;
+            permissions::require(
+                actor.role.unwrap_or(Role::Auditor),
+                permissions::Action::Restore,
+            )?;
             let svc = ctx.svc()?;
             svc.store().restore_from(from)?;
             // Recorded in the restored chain, so the restore itself is on the record.
             svc.audit_read(&actor, None, "restore", &detail.to_string())?;
-            out.value(&serde_json::json!({"restored": from.display().to_string()}), &format!("restored from {}", from.display()));
+            out.value(
+                &serde_json::json!({"restored": from.display().to_string()}),
+                &format!("restored from {}", from.display()),
+            );
             Ok(0)
         }
         Err(e) if e.code == ErrorCode::Storage => {
             tracing::warn!(error = %e.message, "the database is damaged: restoring by replacing the file");
             let Some(id) = ctx.as_staff.clone() else {
-                return Err(Fail::Usage("this command changes data: pass --as STAFF_ID".into()));
+                return Err(Fail::Usage(
+                    "this command changes data: pass --as STAFF_ID".into(),
+                ));
             };
             let staged = SqliteStore::stage_restore(from, &ctx.db)?;
             {
-                let svc = Service::new(SqliteStore::open(staged.path())?, Arc::new(SystemClock), Arc::new(OsEntropy));
+                let svc = Service::new(
+                    SqliteStore::open(staged.path())?,
+                    Arc::new(SystemClock),
+                    Arc::new(OsEntropy),
+                );
                 let pw = password("UNLOCKDESK_PASSWORD", &format!("Password for {id}: "))?;
                 let actor = svc.actor_for(&id, &pw, &ctx.terminal)?;
-                permissions::require(actor.role.unwrap_or(Role::Auditor), permissions::Action::Restore)?;
+                permissions::require(
+                    actor.role.unwrap_or(Role::Auditor),
+                    permissions::Action::Restore,
+                )?;
                 let detail = serde_json::json!({"from": from.display().to_string(), "replaced_damaged": true});
                 svc.audit_read(&actor, None, "restore", &detail.to_string())?;
             } // closed: the copy's WAL is folded in before it moves
             let aside = staged.commit()?;
             let aside = aside.map(|p| p.display().to_string());
             let text = match &aside {
-                Some(p) => format!("restored from {}; the damaged database was kept as {p}", from.display()),
+                Some(p) => format!(
+                    "restored from {}; the damaged database was kept as {p}",
+                    from.display()
+                ),
                 None => format!("restored from {}", from.display()),
             };
             out.value(&serde_json::json!({"restored": from.display().to_string(), "damaged_kept_as": aside}), &text);

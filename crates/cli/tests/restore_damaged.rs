@@ -67,7 +67,7 @@ fn damaged_database_is_refused_and_restored_from_backup() {
             backup.to_str().unwrap(),
         ],
     );
-    let before = ok(&db, &["--json", "audit", "verify"]);
+    assert_eq!(ok(&db, &["--json", "audit", "verify"])["ok"], true);
 
     // Damage the header: the file is no longer a database.
     {
