@@ -11,6 +11,7 @@ export const T = {
   navAccount: 'nav-account',
   navImport: 'nav-import',
   caseFacts: 'case-facts',
+  historyAuthorizer: 'history-authorizer',
   caseOutcome: 'case-outcome',
   unlockRecord: 'unlock-record',
   printReceipt: 'print-receipt',

@@ -474,4 +474,7 @@ export const en = {
   'idfield.pair': '{label}: {value}',
   'identity.cardNumber': 'Bank card number (the card linked to the wallet)',
   'identity.secondFactorShort': 'Second factor',
+  'rule.dateDetail': 'Birth date {date} is not a real date',
+  'history.reason': '{code}: {text}',
+  'history.authorizedBy': 'supervisor {who}',
 } as const satisfies Record<MessageKey, string>;

@@ -472,6 +472,9 @@ export const zhCN = {
   'idfield.pair': '{label}：{value}',
   'identity.cardNumber': '银行卡号（与钱包关联的卡）',
   'identity.secondFactorShort': '第二要素',
+  'rule.dateDetail': '出生日期 {date} 不是有效日期',
+  'history.reason': '{code}：{text}',
+  'history.authorizedBy': '主管 {who}',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
