@@ -54,6 +54,11 @@ fn damaged(path: &Path, detail: &str) -> CoreError {
     ))
 }
 
+/// The page cache of every connection, in KiB (SQLite's negative form): 64 MiB.
+pub(crate) const CACHE_KIB: i64 = -65_536;
+/// Memory-mapped reads up to 1 GiB: lookups read index pages without a syscall each.
+const MMAP_BYTES: i64 = 1 << 30;
+
 pub(crate) fn sql_err(e: rusqlite::Error) -> CoreError {
     match &e {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
@@ -96,7 +101,8 @@ impl SqliteStore {
             // 64 MiB page cache (default 2 MiB): at a million appointments the lookup indexes
             // stay in memory, and a 100k-row import does not spill dirty pages to the WAL
             // over and over (ARCHITECTURE.md, "Appointment lookup").
-            conn.pragma_update(None, "cache_size", -65536)?;
+            conn.pragma_update(None, "cache_size", CACHE_KIB)?;
+            conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
             Ok(())
         };
         setup().map_err(|e| damaged(path, &e.to_string()))?;

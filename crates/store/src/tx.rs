@@ -21,13 +21,16 @@ fn ts(t: DateTime<Utc>) -> String {
     t.format(TS).to_string()
 }
 fn parse_ts(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
 }
 fn json<T: serde::Serialize>(v: &T) -> CoreResult<String> {
     serde_json::to_string(v).map_err(|e| CoreError::new(ErrorCode::Internal, e.to_string()))
 }
 fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> CoreResult<T> {
-    serde_json::from_str(s).map_err(|e| CoreError::storage(format!("stored {what} is unreadable: {e}")))
+    serde_json::from_str(s)
+        .map_err(|e| CoreError::storage(format!("stored {what} is unreadable: {e}")))
 }
 fn tail4(s: &str) -> String {
     let c: Vec<char> = s.chars().collect();
@@ -36,10 +39,30 @@ fn tail4(s: &str) -> String {
 const SLOT: &str = "%Y-%m-%dT%H:%M";
 
 /// A staff row as read: id, name, role, hash, must_change, failed, locked, disabled, created.
-type StaffRow = (String, String, String, String, bool, i64, bool, bool, String);
+type StaffRow = (
+    String,
+    String,
+    String,
+    String,
+    bool,
+    i64,
+    bool,
+    bool,
+    String,
+);
 
 fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+    ))
 }
 fn to_staff(t: StaffRow) -> CoreResult<Staff> {
     Ok(Staff {
@@ -63,8 +86,13 @@ fn appt_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Vec<Option<String>>> {
 }
 fn to_appt(v: Vec<Option<String>>) -> CoreResult<Appointment> {
     let g = |i: usize| v[i].clone().unwrap_or_default();
-    let uuid = |s: &str| uuid::Uuid::parse_str(s).map_err(|e| CoreError::storage(format!("bad id {s}: {e}")));
-    let slot = |s: &str| NaiveDateTime::parse_from_str(s, SLOT).map_err(|e| CoreError::storage(format!("bad slot {s}: {e}")));
+    let uuid = |s: &str| {
+        uuid::Uuid::parse_str(s).map_err(|e| CoreError::storage(format!("bad id {s}: {e}")))
+    };
+    let slot = |s: &str| {
+        NaiveDateTime::parse_from_str(s, SLOT)
+            .map_err(|e| CoreError::storage(format!("bad slot {s}: {e}")))
+    };
     Ok(Appointment {
         id: AppointmentId(uuid(&g(0))?),
         reference: g(1),
@@ -123,11 +151,54 @@ fn range_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
+/// Imports of at least this many rows get the big page cache for their inserts.
+const BIG_IMPORT_ROWS: usize = 5_000;
+/// The page cache during a big import, in KiB (negative = KiB for SQLite): 1 GiB at most.
+const BIG_IMPORT_CACHE_KIB: i64 = -1_048_576;
+
 const APPT_INSERT: &str = "INSERT INTO appointments (id, reference, name, phone, id_type, id_number, wallet_operator, lock_cause, slot_start, slot_end, notes, status, case_id, phone_tail, id_tail, slot_day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 
 impl Tx<'_> {
+    fn insert_appointment_rows(&self, list: &[Appointment]) -> CoreResult<()> {
+        let mut st = self.tx.prepare_cached(APPT_INSERT).map_err(sql_err)?;
+        for a in list {
+            st.execute(params![
+                a.id.to_string(),
+                a.reference,
+                a.name,
+                a.phone,
+                a.id_type,
+                a.id_number,
+                a.wallet_operator,
+                a.lock_cause.as_str(),
+                a.slot_start.format(SLOT).to_string(),
+                a.slot_end.format(SLOT).to_string(),
+                a.notes,
+                a.status.as_str(),
+                a.case_id.map(|c| c.to_string()),
+                tail4(&a.phone),
+                tail4(&a.id_number),
+                a.slot_start.date().to_string()
+            ])
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    CoreError::conflict(format!("appointment {} exists", a.reference))
+                }
+                e => sql_err(e),
+            })?;
+        }
+        Ok(())
+    }
+
     fn branch_tz(&self) -> CoreResult<chrono_tz::Tz> {
-        Ok(StoreTx::branch(&mut Tx { tx: self.tx, dir: self.dir })?.map(|b| b.tz()).unwrap_or(chrono_tz::Asia::Shanghai))
+        Ok(StoreTx::branch(&mut Tx {
+            tx: self.tx,
+            dir: self.dir,
+        })?
+        .map(|b| b.tz())
+        .unwrap_or(chrono_tz::Asia::Shanghai))
     }
     fn case_columns(&self, c: &Case) -> CoreResult<(String, String, String)> {
         let id_number = c
@@ -137,14 +208,21 @@ impl Tx<'_> {
             .or_else(|| c.form.as_ref().map(|f| f.id_number.clone()))
             .unwrap_or_default();
         let tz = self.branch_tz()?;
-        Ok((tail4(&id_number), tail4(&c.phone), c.opened_at.with_timezone(&tz).date_naive().to_string()))
+        Ok((
+            tail4(&id_number),
+            tail4(&c.phone),
+            c.opened_at.with_timezone(&tz).date_naive().to_string(),
+        ))
     }
 }
 
 impl StoreTx for Tx<'_> {
     fn branch(&mut self) -> CoreResult<Option<Branch>> {
-        let s: Option<String> =
-            self.tx.query_row("SELECT data FROM branch WHERE id = 1", [], |r| r.get(0)).optional().map_err(sql_err)?;
+        let s: Option<String> = self
+            .tx
+            .query_row("SELECT data FROM branch WHERE id = 1", [], |r| r.get(0))
+            .optional()
+            .map_err(sql_err)?;
         s.map(|s| from_json(&s, "branch")).transpose()
     }
 
@@ -177,7 +255,8 @@ impl StoreTx for Tx<'_> {
             .prepare("SELECT id, name, role, password_hash, must_change_password, failed_logins, locked, disabled, created_at FROM staff ORDER BY id")
             .map_err(sql_err)?;
         let rows = st.query_map([], staff_row).map_err(sql_err)?;
-        rows.map(|r| r.map_err(sql_err).and_then(to_staff)).collect()
+        rows.map(|r| r.map_err(sql_err).and_then(to_staff))
+            .collect()
     }
 
     fn insert_staff(&mut self, s: &Staff) -> CoreResult<()> {
@@ -212,7 +291,11 @@ impl StoreTx for Tx<'_> {
     fn case(&mut self, id: CaseId) -> CoreResult<Option<Case>> {
         let s: Option<String> = self
             .tx
-            .query_row("SELECT data FROM cases WHERE id = ?1", params![id.to_string()], |r| r.get(0))
+            .query_row(
+                "SELECT data FROM cases WHERE id = ?1",
+                params![id.to_string()],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(sql_err)?;
         s.map(|s| from_json(&s, "case")).transpose()
@@ -296,14 +379,20 @@ impl StoreTx for Tx<'_> {
             args.push(p.clone());
             let i = args.len();
             args.push(format!("{p}\u{10FFFF}"));
-            sql.push_str(&format!(" AND customer_name >= ?{i} AND customer_name < ?{}", args.len()));
+            sql.push_str(&format!(
+                " AND customer_name >= ?{i} AND customer_name < ?{}",
+                args.len()
+            ));
         }
         if let Some(t) = &q.tail4 {
             args.push(t.to_ascii_uppercase());
             let i = args.len();
             sql.push_str(&format!(" AND (id_tail = ?{i} OR phone_tail = ?{i})"));
         }
-        sql.push_str(&format!(" ORDER BY opened_at DESC LIMIT {}", q.limit.unwrap_or(500).min(5000)));
+        sql.push_str(&format!(
+            " ORDER BY opened_at DESC LIMIT {}",
+            q.limit.unwrap_or(500).min(5000)
+        ));
         let mut st = self.tx.prepare(&sql).map_err(sql_err)?;
         let rows = st
             .query_map(rusqlite::params_from_iter(args.iter()), |r| {
@@ -352,12 +441,18 @@ impl StoreTx for Tx<'_> {
     }
 
     fn count_cases(&mut self) -> CoreResult<i64> {
-        self.tx.query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0)).map_err(sql_err)
+        self.tx
+            .query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))
+            .map_err(sql_err)
     }
 
     fn appointment(&mut self, id: AppointmentId) -> CoreResult<Option<Appointment>> {
         self.tx
-            .query_row(&format!("SELECT {APPT_COLS} FROM appointments WHERE id = ?1"), params![id.to_string()], appt_row)
+            .query_row(
+                &format!("SELECT {APPT_COLS} FROM appointments WHERE id = ?1"),
+                params![id.to_string()],
+                appt_row,
+            )
             .optional()
             .map_err(sql_err)?
             .map(to_appt)
@@ -366,7 +461,11 @@ impl StoreTx for Tx<'_> {
 
     fn appointment_by_reference(&mut self, reference: &str) -> CoreResult<Option<Appointment>> {
         self.tx
-            .query_row(&format!("SELECT {APPT_COLS} FROM appointments WHERE reference = ?1"), params![reference], appt_row)
+            .query_row(
+                &format!("SELECT {APPT_COLS} FROM appointments WHERE reference = ?1"),
+                params![reference],
+                appt_row,
+            )
             .optional()
             .map_err(sql_err)?
             .map(to_appt)
@@ -437,11 +536,18 @@ impl StoreTx for Tx<'_> {
             .tx
             .prepare(&format!("SELECT {APPT_COLS} FROM appointments WHERE slot_day = ?1 ORDER BY slot_start, reference"))
             .map_err(sql_err)?;
-        let rows = st.query_map(params![day.to_string()], appt_row).map_err(sql_err)?;
+        let rows = st
+            .query_map(params![day.to_string()], appt_row)
+            .map_err(sql_err)?;
         rows.map(|r| r.map_err(sql_err).and_then(to_appt)).collect()
     }
 
-    fn find_appointments(&mut self, key: &AppointmentKey, today: NaiveDate, limit: u32) -> CoreResult<Vec<Appointment>> {
+    fn find_appointments(
+        &mut self,
+        key: &AppointmentKey,
+        today: NaiveDate,
+        limit: u32,
+    ) -> CoreResult<Vec<Appointment>> {
         // Each key is one or two equality lookups on a (key, slot_start) index (migration
         // 0002): today's matches by slot, then the rest newest first, each read in index
         // order with a LIMIT, so no large candidate set is ever sorted.
@@ -449,12 +555,26 @@ impl StoreTx for Tx<'_> {
         let t0 = format!("{today}T00:00");
         let t1 = format!("{}T00:00", today.succ_opt().unwrap_or(today));
         let sources: Vec<(Lookup, String)> = match key {
-            AppointmentKey::Reference(r) => vec![(Lookup::Column("reference"), r.clone()), (Lookup::Column("id_number"), r.clone())],
-            AppointmentKey::Phone(p) => vec![(Lookup::Column("phone"), p.clone()), (Lookup::Column("reference"), p.clone())],
-            AppointmentKey::PhoneTail(t) => vec![(Lookup::Column("phone_tail"), t.clone()), (Lookup::Column("id_tail"), t.clone())],
-            AppointmentKey::IdNumber(n) => vec![(Lookup::Column("id_number"), n.clone()), (Lookup::Column("reference"), n.clone())],
+            AppointmentKey::Reference(r) => vec![
+                (Lookup::Column("reference"), r.clone()),
+                (Lookup::Column("id_number"), r.clone()),
+            ],
+            AppointmentKey::Phone(p) => vec![
+                (Lookup::Column("phone"), p.clone()),
+                (Lookup::Column("reference"), p.clone()),
+            ],
+            AppointmentKey::PhoneTail(t) => vec![
+                (Lookup::Column("phone_tail"), t.clone()),
+                (Lookup::Column("id_tail"), t.clone()),
+            ],
+            AppointmentKey::IdNumber(n) => vec![
+                (Lookup::Column("id_number"), n.clone()),
+                (Lookup::Column("reference"), n.clone()),
+            ],
             AppointmentKey::IdTail(t) => vec![(Lookup::Column("id_tail"), t.clone())],
-            AppointmentKey::NamePrefix(p) if p.chars().count() <= NAME_PREFIX_MAX => vec![(Lookup::NamePrefix, p.clone())],
+            AppointmentKey::NamePrefix(p) if p.chars().count() <= NAME_PREFIX_MAX => {
+                vec![(Lookup::NamePrefix, p.clone())]
+            }
             AppointmentKey::NamePrefix(p) => vec![(Lookup::NameRange, p.clone())],
         };
         let mut todays: Vec<(String, i64)> = Vec::new();
@@ -463,7 +583,10 @@ impl StoreTx for Tx<'_> {
             let (today_sql, rest_sql) = lookup.sql();
             let mut st = self.tx.prepare_cached(&today_sql).map_err(sql_err)?;
             let found: Vec<(String, i64)> = st
-                .query_map(params![value, t0, t1, limit as i64, range_end(value)], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_map(
+                    params![value, t0, t1, limit as i64, range_end(value)],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .map_err(sql_err)?
                 .collect::<Result<_, _>>()
                 .map_err(sql_err)?;
@@ -471,7 +594,10 @@ impl StoreTx for Tx<'_> {
             todays.extend(found);
             let mut st = self.tx.prepare_cached(&rest_sql).map_err(sql_err)?;
             let rows = st
-                .query_map(params![value, t0, t1, (limit + n_today) as i64, range_end(value)], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_map(
+                    params![value, t0, t1, (limit + n_today) as i64, range_end(value)],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .map_err(sql_err)?;
             for r in rows {
                 others.push(r.map_err(sql_err)?);
@@ -481,19 +607,34 @@ impl StoreTx for Tx<'_> {
         others.sort_by(|a, b| b.cmp(a));
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
-        let mut st = self.tx.prepare_cached(&format!("SELECT {APPT_COLS} FROM appointments WHERE rowid = ?1")).map_err(sql_err)?;
-        for (slot, rowid) in todays.into_iter().chain(others.into_iter().filter(|(s, _)| *s < t0 || *s >= t1)) {
+        let mut st = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {APPT_COLS} FROM appointments WHERE rowid = ?1"
+            ))
+            .map_err(sql_err)?;
+        for (slot, rowid) in todays
+            .into_iter()
+            .chain(others.into_iter().filter(|(s, _)| *s < t0 || *s >= t1))
+        {
             if out.len() >= limit {
                 break;
             }
             if !seen.insert(rowid) {
                 continue;
             }
-            let Some(a) = st.query_row(params![rowid], appt_row).optional().map_err(sql_err)? else { continue };
+            let Some(a) = st
+                .query_row(params![rowid], appt_row)
+                .optional()
+                .map_err(sql_err)?
+            else {
+                continue;
+            };
             let a = to_appt(a)?;
             // The prefix table points at rowids: re-check, so a stale entry is never shown.
             if let AppointmentKey::NamePrefix(p) = key {
-                if !a.name.starts_with(p.as_str()) || a.slot_start.format(SLOT).to_string() != slot {
+                if !a.name.starts_with(p.as_str()) || a.slot_start.format(SLOT).to_string() != slot
+                {
                     continue;
                 }
             }
@@ -507,23 +648,40 @@ impl StoreTx for Tx<'_> {
     }
 
     fn case_history(&mut self, id: CaseId) -> CoreResult<Vec<AuditEvent>> {
-        let mut st = self.tx.prepare("SELECT * FROM audit_events WHERE case_id = ?1 ORDER BY seq").map_err(sql_err)?;
-        let rows = st.query_map(params![id.to_string()], audit::from_row).map_err(sql_err)?;
+        let mut st = self
+            .tx
+            .prepare("SELECT * FROM audit_events WHERE case_id = ?1 ORDER BY seq")
+            .map_err(sql_err)?;
+        let rows = st
+            .query_map(params![id.to_string()], audit::from_row)
+            .map_err(sql_err)?;
         rows.map(|r| r.map_err(sql_err)).collect()
     }
 
     fn idempotent(&mut self, key: &str) -> CoreResult<Option<CaseId>> {
         let s: Option<String> = self
             .tx
-            .query_row("SELECT case_id FROM idempotency WHERE key = ?1", params![key], |r| r.get(0))
+            .query_row(
+                "SELECT case_id FROM idempotency WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(sql_err)?;
         s.map(|s| CaseId::parse(&s)).transpose()
     }
 
-    fn remember_idempotent(&mut self, key: &str, case_id: CaseId, at: DateTime<Utc>) -> CoreResult<()> {
+    fn remember_idempotent(
+        &mut self,
+        key: &str,
+        case_id: CaseId,
+        at: DateTime<Utc>,
+    ) -> CoreResult<()> {
         self.tx
-            .execute("INSERT INTO idempotency (key, case_id, at) VALUES (?1, ?2, ?3)", params![key, case_id.to_string(), ts(at)])
+            .execute(
+                "INSERT INTO idempotency (key, case_id, at) VALUES (?1, ?2, ?3)",
+                params![key, case_id.to_string(), ts(at)],
+            )
             .map_err(sql_err)?;
         Ok(())
     }
@@ -537,14 +695,24 @@ impl StoreTx for Tx<'_> {
                 |r| r.get(0),
             )
             .map_err(sql_err)?;
-        let rel = format!("documents/{}/{}-{}-{}.pdf", rec.case_id, rec.kind, rec.copy, n + 1);
+        let rel = format!(
+            "documents/{}/{}-{}-{}.pdf",
+            rec.case_id,
+            rec.kind,
+            rec.copy,
+            n + 1
+        );
         let abs = self.dir.join(&rel);
         if let Some(p) = abs.parent() {
-            std::fs::create_dir_all(p).map_err(|e| CoreError::storage(format!("cannot create {}: {e}", p.display())))?;
+            std::fs::create_dir_all(p)
+                .map_err(|e| CoreError::storage(format!("cannot create {}: {e}", p.display())))?;
         }
         // Write and fsync before the row commits: a recorded document always exists.
-        let mut f = std::fs::File::create(&abs).map_err(|e| CoreError::storage(format!("cannot write {}: {e}", abs.display())))?;
-        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| CoreError::storage(format!("cannot write {}: {e}", abs.display())))?;
+        let mut f = std::fs::File::create(&abs)
+            .map_err(|e| CoreError::storage(format!("cannot write {}: {e}", abs.display())))?;
+        f.write_all(bytes)
+            .and_then(|_| f.sync_all())
+            .map_err(|e| CoreError::storage(format!("cannot write {}: {e}", abs.display())))?;
         let mut out = rec.clone();
         out.path = rel;
         out.sha256 = hex::encode(Sha256::digest(bytes));
@@ -579,16 +747,38 @@ impl StoreTx for Tx<'_> {
             .map_err(sql_err)?;
         rows.map(|r| {
             let (id, kind, copy, path, sha256, bytes, at, by) = r.map_err(sql_err)?;
-            Ok(DocumentRecord { id, case_id, kind, copy, path, sha256, bytes, at: parse_ts(&at), by: StaffId::parse(&by)? })
+            Ok(DocumentRecord {
+                id,
+                case_id,
+                kind,
+                copy,
+                path,
+                sha256,
+                bytes,
+                at: parse_ts(&at),
+                by: StaffId::parse(&by)?,
+            })
         })
         .collect()
     }
 
-    fn appointments_by_references(&mut self, references: &[String]) -> CoreResult<Vec<Appointment>> {
-        let mut st = self.tx.prepare_cached(&format!("SELECT {APPT_COLS} FROM appointments WHERE reference = ?1")).map_err(sql_err)?;
+    fn appointments_by_references(
+        &mut self,
+        references: &[String],
+    ) -> CoreResult<Vec<Appointment>> {
+        let mut st = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {APPT_COLS} FROM appointments WHERE reference = ?1"
+            ))
+            .map_err(sql_err)?;
         let mut out = Vec::new();
         for r in references {
-            if let Some(row) = st.query_row(params![r], appt_row).optional().map_err(sql_err)? {
+            if let Some(row) = st
+                .query_row(params![r], appt_row)
+                .optional()
+                .map_err(sql_err)?
+            {
                 out.push(to_appt(row)?);
             }
         }
@@ -596,34 +786,19 @@ impl StoreTx for Tx<'_> {
     }
 
     fn insert_appointments(&mut self, list: &[Appointment]) -> CoreResult<()> {
-        let mut st = self.tx.prepare_cached(APPT_INSERT).map_err(sql_err)?;
-        for a in list {
-            st.execute(params![
-                a.id.to_string(),
-                a.reference,
-                a.name,
-                a.phone,
-                a.id_type,
-                a.id_number,
-                a.wallet_operator,
-                a.lock_cause.as_str(),
-                a.slot_start.format(SLOT).to_string(),
-                a.slot_end.format(SLOT).to_string(),
-                a.notes,
-                a.status.as_str(),
-                a.case_id.map(|c| c.to_string()),
-                tail4(&a.phone),
-                tail4(&a.id_number),
-                a.slot_start.date().to_string()
-            ])
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                    CoreError::conflict(format!("appointment {} exists", a.reference))
-                }
-                e => sql_err(e),
-            })?;
+        // A big file touches nearly every page of the eight lookup indexes (their keys are
+        // random). With the normal cache, dirty pages spill to the WAL again and again; a
+        // cache large enough for the indexes writes each page once, at commit. The memory is
+        // used only as pages are touched and given back when the size is restored.
+        let big = list.len() >= BIG_IMPORT_ROWS;
+        if big {
+            self.tx.pragma_update(None, "cache_size", BIG_IMPORT_CACHE_KIB).map_err(sql_err)?;
         }
-        Ok(())
+        let res = self.insert_appointment_rows(list);
+        if big {
+            self.tx.pragma_update(None, "cache_size", crate::CACHE_KIB).map_err(sql_err)?;
+        }
+        res
     }
 
     fn mark_no_shows(&mut self, day: NaiveDate) -> CoreResult<u32> {
