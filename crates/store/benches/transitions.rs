@@ -14,7 +14,8 @@
 //!
 //! Every configuration uses the store's pragmas (WAL, `synchronous=FULL`), files in one
 //! directory: `UNLOCKDESK_BENCH_DIR`, default `target/tmp` (on the workspace's disk, not a
-//! tmpfs `/tmp`). `UNLOCKDESK_BENCH_SECS` sets the time per row (default 3 s).
+//! tmpfs `/tmp`). `UNLOCKDESK_BENCH_SECS` sets the time per configuration and round (default 1 s),
+//! `UNLOCKDESK_BENCH_ROUNDS` the number of interleaved rounds (default 15).
 //! Supervisor steps are left out: they authenticate with argon2 (tens of ms by design), which
 //! measures the password hash, not the store.
 
@@ -35,7 +36,7 @@ fn secs() -> Duration {
     let s: f64 = std::env::var("UNLOCKDESK_BENCH_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0);
+        .unwrap_or(1.0);
     Duration::from_secs_f64(s)
 }
 
@@ -240,7 +241,7 @@ fn main() {
     let rounds: usize = std::env::var("UNLOCKDESK_BENCH_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(5)
+        .unwrap_or(15)
         .max(1);
     println!(
         "durable transitions, synchronous=FULL, WAL, files in {}",
