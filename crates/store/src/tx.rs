@@ -116,12 +116,12 @@ fn to_appt(v: Vec<Option<String>>) -> CoreResult<Appointment> {
 /// Name prefixes up to this many characters are in `appointment_name_prefix` (migration 0002).
 const NAME_PREFIX_MAX: usize = 2;
 
-/// Where one lookup reads: a `(column, slot_start)` index, the name-prefix table, or a name
-/// range on `(name, slot_start)` for longer prefixes.
+/// Where one lookup reads: a `(column, slot_start)` index, the name-prefix table, or the
+/// names that are longer than a prefix of 3+ characters (a range on `(name, slot_start)`).
 enum Lookup {
     Column(&'static str),
     NamePrefix,
-    NameRange,
+    NameLonger,
 }
 
 impl Lookup {
@@ -138,9 +138,9 @@ impl Lookup {
                 "SELECT slot_start, appt FROM appointment_name_prefix WHERE prefix = ?1 AND slot_start >= ?2 AND slot_start < ?3 AND ?5 IS NOT NULL ORDER BY slot_start LIMIT ?4".into(),
                 "SELECT slot_start, appt FROM appointment_name_prefix WHERE prefix = ?1 AND ?2 IS NOT NULL AND ?3 IS NOT NULL AND ?5 IS NOT NULL ORDER BY slot_start DESC LIMIT ?4".into(),
             ),
-            Lookup::NameRange => (
-                "SELECT slot_start, rowid FROM appointments WHERE name >= ?1 AND name < ?5 AND slot_start >= ?2 AND slot_start < ?3 ORDER BY slot_start LIMIT ?4".into(),
-                "SELECT slot_start, rowid FROM appointments WHERE name >= ?1 AND name < ?5 AND ?2 IS NOT NULL AND ?3 IS NOT NULL ORDER BY slot_start DESC LIMIT ?4".into(),
+            Lookup::NameLonger => (
+                "SELECT slot_start, rowid FROM appointments WHERE name > ?1 AND name < ?5 AND slot_start >= ?2 AND slot_start < ?3 ORDER BY slot_start LIMIT ?4".into(),
+                "SELECT slot_start, rowid FROM appointments WHERE name > ?1 AND name < ?5 AND ?2 IS NOT NULL AND ?3 IS NOT NULL ORDER BY slot_start DESC LIMIT ?4".into(),
             ),
         }
     }
@@ -575,7 +575,8 @@ impl StoreTx for Tx<'_> {
             AppointmentKey::NamePrefix(p) if p.chars().count() <= NAME_PREFIX_MAX => {
                 vec![(Lookup::NamePrefix, p.clone())]
             }
-            AppointmentKey::NamePrefix(p) => vec![(Lookup::NameRange, p.clone())],
+            // Longer text: the exact name in slot order, plus the (rare) longer names.
+            AppointmentKey::NamePrefix(p) => vec![(Lookup::Column("name"), p.clone()), (Lookup::NameLonger, p.clone())],
         };
         let mut todays: Vec<(String, i64)> = Vec::new();
         let mut others: Vec<(String, i64)> = Vec::new();
