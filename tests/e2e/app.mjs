@@ -85,8 +85,8 @@ export async function launch() {
       throw new Error(`${APP} loads the dev server (${url}): it was built without the embedded UI; build it with \`cd ui && npm run app:build\``);
     }
     const first = `${tid(T.signinScreen)}, ${tid(T.setupScreen)}, ${tid(T.appShell)}`;
-    // App.svelte's start-up failure (the store did not open) has no test id: a bare error banner.
-    const failed = '#app > .centered > .banner';
+    // App.svelte's start-up failure: the store did not open.
+    const failed = tid(T.bootFailed);
     const which = await waitUntil(
       async () => ((await s.exists(first)) ? 'ok' : (await s.exists(failed)) ? 'failed' : null),
       { timeout: 30_000, message: 'the first screen' },
@@ -257,9 +257,9 @@ export async function openCaseFromToday(s, caseNumber) {
   await s.waitText(tid(T.caseNumber), (t) => t === caseNumber);
 }
 
-/** Case view → "work on it at the counter" (the button has no test id yet: the case screen's primary button). */
+/** Case view → "work on it at the counter". */
 export async function openAtCounter(s, caseNumber) {
-  await s.click(`${tid(T.caseScreen)} button.primary`);
+  await s.click(tid(T.caseOpen));
   await s.find(tid(T.counterScreen));
   await s.waitText(tid(T.caseNumber), (t) => t === caseNumber);
 }

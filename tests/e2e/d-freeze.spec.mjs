@@ -27,8 +27,8 @@ test('a walk-in with an authority freeze is refused; unlock is never offered', a
   // Core refuses a freeze when the case is opened; should it ever open one first, the teller
   // records the refusal on this screen.
   if ((await s.attr(tid(T.caseState), 'data-state')) !== 'refused-authority-freeze') {
-    await s.type(`${tid(T.freezeScreen)} input`, 'court order 2026-01');
-    await s.click(`${tid(T.freezeScreen)} button[type="submit"]`);
+    await s.type(tid(T.freezeReason), 'court order 2026-01');
+    await s.click(tid(T.freezeRefuse));
   }
   await waitState(s, 'refused-authority-freeze');
   await s.find(tid(T.freezeScreen));

@@ -32,6 +32,7 @@ export const T = {
   signOutButton: 'sign-out-button',
   toast: 'toast',
   formError: 'form-error',
+  bootFailed: 'boot-failed',
 
   // set-up
   setupScreen: 'setup-screen',
@@ -116,6 +117,8 @@ export const T = {
   closeCase: 'close-case',
   cancelCase: 'cancel-case',
   freezeScreen: 'freeze-screen',
+  freezeReason: 'freeze-reason',
+  freezeRefuse: 'freeze-refuse',
   aftercare: 'aftercare',
   caseState: 'case-state',
   caseNumber: 'case-number',
@@ -123,6 +126,7 @@ export const T = {
 
   // case view
   caseScreen: 'case-screen',
+  caseOpen: 'case-open',
   history: 'history',
   historyRow: 'history-row',
   reprintForm: 'reprint-form',
