@@ -93,7 +93,8 @@ export function draftFor(caseId: string, view?: CaseView): Draft {
     if (view) {
       form.customer_name = view.case.customer_name;
       form.lock_cause = view.case.lock_cause;
-      if (view.case.identity) form.id_type = view.case.identity.kind;
+      const kind = view.case.identity?.kind;
+      if (kind && kind !== 'e-id' && kind !== 'bank-card') form.id_type = kind;
       if (view.case.form) Object.assign(form, unmaskedOnly(structuredClone($state.snapshot(view.case.form))));
     }
     drafts[caseId] = { identity: { kind: 'prc-id', number: '', mrz_line2: '', name_on_document: '', reference: '' }, form, hasAgent: !!form.agent, keys: {} };
