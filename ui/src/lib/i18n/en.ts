@@ -415,7 +415,7 @@ export const en = {
   'factor.sms-to-registered-phone': 'SMS code to the registered phone',
   'factor.face-verification': 'Face verification (online check)',
   'factor.security-questions': 'Account security questions',
-  'shell.nav.import': 'Import appointments',
+  'shell.nav.import': 'Import',
   'import.title': 'Import appointments',
   'import.intro': "Import the call centre's appointment export (CSV in UTF-8 or GB18030, or JSON). Importing the same file again changes nothing; bad rows are listed below and the other rows are imported.",
   'import.path': 'File path',
