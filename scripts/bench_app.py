@@ -91,8 +91,9 @@ def bench(name, binary, env):
 
 
 def main():
-    app = os.path.join(ROOT, "target/release/unlockdesk")
-    empty = os.path.join(ROOT, "target/release/unlockdesk-empty-window")
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+    app = os.path.join(target, "release/unlockdesk")
+    empty = os.path.join(target, "release/unlockdesk-empty-window")
     for b in (app, empty):
         if not os.path.exists(b):
             sys.exit(f"missing {b}: run make bench-app (it builds both)")
@@ -101,7 +102,7 @@ def main():
     time.sleep(1)
     data = tempfile.mkdtemp(prefix="ud-bench-")
     try:
-        subprocess.run([os.path.join(ROOT, "target/release/unlockdesk-cli"), "--db", os.path.join(data, "unlockdesk.db"), "demo"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([os.path.join(target, "release/unlockdesk-cli"), "--db", os.path.join(data, "unlockdesk.db"), "demo"], check=True, stdout=subprocess.DEVNULL)
         env = dict(os.environ, DISPLAY=display, UNLOCKDESK_DATA_DIR=data, UNLOCKDESK_REPORT_READY="1", UNLOCKDESK_NO_VIEWER="1")
         env.pop("WAYLAND_DISPLAY", None)
         res = {"empty window": bench("empty", empty, env), "UnlockDesk": bench("app", app, env)}
@@ -118,9 +119,10 @@ def main():
         print(f"ratio app/empty: start {a['start_ms'] / e['start_ms']:.2f}x, PSS {a['pss'] / e['pss']:.2f}x, RSS {a['rss'] / e['rss']:.2f}x (goals: start <= 1.1x, PSS <= 1.1x)")
     size = os.path.getsize(app) / 2**20
     print(f"release binary: {size:.1f} MiB")
-    debs = [f for f in os.listdir(os.path.join(ROOT, "target/release/bundle/deb")) if f.endswith(".deb")] if os.path.isdir(os.path.join(ROOT, "target/release/bundle/deb")) else []
+    deb_dir = os.path.join(target, "release/bundle/deb")
+    debs = [f for f in os.listdir(deb_dir) if f.endswith(".deb")] if os.path.isdir(deb_dir) else []
     for d in debs:
-        print(f".deb: {d} {os.path.getsize(os.path.join(ROOT, 'target/release/bundle/deb', d)) / 2**20:.1f} MiB")
+        print(f".deb: {d} {os.path.getsize(os.path.join(deb_dir, d)) / 2**20:.1f} MiB")
 
 
 if __name__ == "__main__":

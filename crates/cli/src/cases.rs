@@ -213,7 +213,11 @@ pub fn resolve(ctx: &mut Ctx, actor: &Actor, s: &str) -> Res<CaseId> {
     if let Ok(id) = CaseId::parse(s) {
         return Ok(id);
     }
-    let q = CaseQuery { case_number: Some(s.trim().to_string()), limit: Some(1), ..Default::default() };
+    let q = CaseQuery {
+        case_number: Some(s.trim().to_string()),
+        limit: Some(1),
+        ..Default::default()
+    };
     ctx.svc()?
         .list_cases(actor, &q)?
         .first()
@@ -247,7 +251,11 @@ fn print_case(out: &Out, v: &CaseView) {
             e.action,
             e.from_state.map(|s| s.as_str()).unwrap_or("-"),
             e.to_state.map(|s| s.as_str()).unwrap_or("-"),
-            if e.outcome == unlockdesk_core::ports::Outcome::Refused { "REFUSED " } else { "" },
+            if e.outcome == unlockdesk_core::ports::Outcome::Refused {
+                "REFUSED "
+            } else {
+                ""
+            },
             e.reason
         ));
     }
@@ -265,17 +273,41 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                 let day = match day.as_deref() {
                     None => None,
                     Some("today") => Some(ctx.svc()?.today()?),
-                    Some(d) => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| Fail::Core(CoreError::field("day", "date", "YYYY-MM-DD or today")))?),
+                    Some(d) => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(
+                        |_| Fail::Core(CoreError::field("day", "date", "YYYY-MM-DD or today")),
+                    )?),
                 };
-                let state = state.map(|s| s.parse::<CaseState>()).transpose().map_err(parse)?;
-                ctx.svc()?.list_cases(&actor, &CaseQuery { day, state, ..Default::default() })?
+                let state = state
+                    .map(|s| s.parse::<CaseState>())
+                    .transpose()
+                    .map_err(parse)?;
+                ctx.svc()?.list_cases(
+                    &actor,
+                    &CaseQuery {
+                        day,
+                        state,
+                        ..Default::default()
+                    },
+                )?
             };
             let text = list
                 .iter()
-                .map(|c| format!("{}  {:<26} {:<10} {}  {}", c.case_number, c.state.as_str(), c.customer_name, c.phone_masked, c.id))
+                .map(|c| {
+                    format!(
+                        "{}  {:<26} {:<10} {}  {}",
+                        c.case_number,
+                        c.state.as_str(),
+                        c.customer_name,
+                        c.phone_masked,
+                        c.id
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
-            out.value(&serde_json::to_value(&list).unwrap_or_default(), if list.is_empty() { "no cases" } else { &text });
+            out.value(
+                &serde_json::to_value(&list).unwrap_or_default(),
+                if list.is_empty() { "no cases" } else { &text },
+            );
             Ok(0)
         }
         CaseCmd::Show { id } => {
@@ -285,12 +317,23 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             print_case(out, &v);
             Ok(0)
         }
-        CaseCmd::Open { appointment, name, phone, lock_cause, idempotency_key } => {
+        CaseCmd::Open {
+            appointment,
+            name,
+            phone,
+            lock_cause,
+            idempotency_key,
+        } => {
             let actor = ctx.actor()?;
             let appointment_id = match appointment {
                 Some(r) => {
                     let found = ctx.svc()?.find_appointments(&r)?;
-                    let a = found.into_iter().find(|a| a.reference.eq_ignore_ascii_case(r.trim())).ok_or_else(|| Fail::Core(CoreError::not_found(format!("appointment '{r}'"))))?;
+                    let a = found
+                        .into_iter()
+                        .find(|a| a.reference.eq_ignore_ascii_case(r.trim()))
+                        .ok_or_else(|| {
+                            Fail::Core(CoreError::not_found(format!("appointment '{r}'")))
+                        })?;
                     Some(a.id)
                 }
                 None => None,
@@ -299,62 +342,190 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                 appointment_id,
                 customer_name: name.unwrap_or_default(),
                 phone: phone.unwrap_or_default(),
-                lock_cause: lock_cause.map(|l| l.parse::<LockCause>()).transpose().map_err(parse)?,
+                lock_cause: lock_cause
+                    .map(|l| l.parse::<LockCause>())
+                    .transpose()
+                    .map_err(parse)?,
             };
-            let v = ctx.svc()?.open_case(&actor, &input, idempotency_key.as_deref())?;
+            let v = ctx
+                .svc()?
+                .open_case(&actor, &input, idempotency_key.as_deref())?;
             print_case(out, &v);
             Ok(0)
         }
-        CaseCmd::VerifyIdentity { r, kind, number, mrz_line2, name_on_document, reference } => {
-            step(ctx, out, &r, |svc, a, id, k| {
-                svc.verify_identity(a, id, &service::IdentityInput { kind, number, mrz_line2: mrz_line2.unwrap_or_default(), name_on_document, reference: reference.unwrap_or_default() }, k)
-            })
-        }
+        CaseCmd::VerifyIdentity {
+            r,
+            kind,
+            number,
+            mrz_line2,
+            name_on_document,
+            reference,
+        } => step(ctx, out, &r, |svc, a, id, k| {
+            svc.verify_identity(
+                a,
+                id,
+                &service::IdentityInput {
+                    kind,
+                    number,
+                    mrz_line2: mrz_line2.unwrap_or_default(),
+                    name_on_document,
+                    reference: reference.unwrap_or_default(),
+                },
+                k,
+            )
+        }),
         CaseCmd::Cocheck { r, supervisor } => {
             let creds = ctx.supervisor(supervisor.as_deref())?;
-            step(ctx, out, &r, |svc, a, id, k| svc.cocheck_identity(a, id, &creds, k))
+            step(ctx, out, &r, |svc, a, id, k| {
+                svc.cocheck_identity(a, id, &creds, k)
+            })
         }
         CaseCmd::RecordForm { r, form } => {
             let text = if form == "-" {
-                std::io::read_to_string(std::io::stdin()).map_err(|e| Fail::Usage(format!("cannot read stdin: {e}")))?
+                std::io::read_to_string(std::io::stdin())
+                    .map_err(|e| Fail::Usage(format!("cannot read stdin: {e}")))?
             } else {
-                std::fs::read_to_string(&form).map_err(|e| Fail::Usage(format!("cannot read {form}: {e}")))?
+                std::fs::read_to_string(&form)
+                    .map_err(|e| Fail::Usage(format!("cannot read {form}: {e}")))?
             };
-            let f: ApplicationForm = serde_json::from_str(&text).map_err(|e| Fail::Core(CoreError::field("form", "json", format!("the form file is not valid form JSON: {e}"))))?;
+            let f: ApplicationForm = serde_json::from_str(&text).map_err(|e| {
+                Fail::Core(CoreError::field(
+                    "form",
+                    "json",
+                    format!("the form file is not valid form JSON: {e}"),
+                ))
+            })?;
             step(ctx, out, &r, |svc, a, id, k| svc.record_form(a, id, &f, k))
         }
-        CaseCmd::ConfirmSigned { r } => step(ctx, out, &r, |svc, a, id, k| svc.confirm_signed(a, id, k)),
+        CaseCmd::ConfirmSigned { r } => {
+            step(ctx, out, &r, |svc, a, id, k| svc.confirm_signed(a, id, k))
+        }
         CaseCmd::Submit { r } => step(ctx, out, &r, |svc, a, id, k| svc.submit(a, id, k)),
-        CaseCmd::Approve { r, supervisor, reason } => {
+        CaseCmd::Approve {
+            r,
+            supervisor,
+            reason,
+        } => {
             let creds = ctx.supervisor(supervisor.as_deref())?;
-            step(ctx, out, &r, |svc, a, id, k| svc.authorize(a, id, &creds, Decision::Approve, None, &reason, k))
+            step(ctx, out, &r, |svc, a, id, k| {
+                svc.authorize(a, id, &creds, Decision::Approve, None, &reason, k)
+            })
         }
-        CaseCmd::Return { r, supervisor, reason_code, reason } => {
+        CaseCmd::Return {
+            r,
+            supervisor,
+            reason_code,
+            reason,
+        } => {
             let creds = ctx.supervisor(supervisor.as_deref())?;
-            step(ctx, out, &r, |svc, a, id, k| svc.authorize(a, id, &creds, Decision::ReturnForInfo, Some(&reason_code), &reason, k))
+            step(ctx, out, &r, |svc, a, id, k| {
+                svc.authorize(
+                    a,
+                    id,
+                    &creds,
+                    Decision::ReturnForInfo,
+                    Some(&reason_code),
+                    &reason,
+                    k,
+                )
+            })
         }
-        CaseCmd::Reject { r, supervisor, reason_code, reason } => {
+        CaseCmd::Reject {
+            r,
+            supervisor,
+            reason_code,
+            reason,
+        } => {
             let creds = ctx.supervisor(supervisor.as_deref())?;
-            step(ctx, out, &r, |svc, a, id, k| svc.authorize(a, id, &creds, Decision::Reject, Some(&reason_code), &reason, k))
+            step(ctx, out, &r, |svc, a, id, k| {
+                svc.authorize(
+                    a,
+                    id,
+                    &creds,
+                    Decision::Reject,
+                    Some(&reason_code),
+                    &reason,
+                    k,
+                )
+            })
         }
-        CaseCmd::Contact { r, channel, ticket, result } => {
+        CaseCmd::Contact {
+            r,
+            channel,
+            ticket,
+            result,
+        } => {
             let channel: ContactChannel = channel.parse().map_err(parse)?;
-            step(ctx, out, &r, |svc, a, id, k| svc.log_contact(a, id, &service::ContactInput { channel, ticket, result }, k))
+            step(ctx, out, &r, |svc, a, id, k| {
+                svc.log_contact(
+                    a,
+                    id,
+                    &service::ContactInput {
+                        channel,
+                        ticket,
+                        result,
+                    },
+                    k,
+                )
+            })
         }
-        CaseCmd::Unlock { r, supervisor, operator_ref, notified_via } => {
+        CaseCmd::Unlock {
+            r,
+            supervisor,
+            operator_ref,
+            notified_via,
+        } => {
             let notified_via: NotificationChannel = notified_via.parse().map_err(parse)?;
             let creds = ctx.supervisor(supervisor.as_deref())?;
-            step(ctx, out, &r, |svc, a, id, k| svc.confirm_unlock(a, id, &creds, &service::UnlockInput { operator_reference: operator_ref, notified_via }, k))
+            step(ctx, out, &r, |svc, a, id, k| {
+                svc.confirm_unlock(
+                    a,
+                    id,
+                    &creds,
+                    &service::UnlockInput {
+                        operator_reference: operator_ref,
+                        notified_via,
+                    },
+                    k,
+                )
+            })
         }
-        CaseCmd::UnlockFailed { r, reason, next, ticket } => {
+        CaseCmd::UnlockFailed {
+            r,
+            reason,
+            next,
+            ticket,
+        } => {
             let next: UnlockFailureNext = next.parse().map_err(parse)?;
-            step(ctx, out, &r, |svc, a, id, k| svc.record_unlock_failure(a, id, &service::UnlockFailureInput { reason, next, operator_ticket: ticket }, k))
+            step(ctx, out, &r, |svc, a, id, k| {
+                svc.record_unlock_failure(
+                    a,
+                    id,
+                    &service::UnlockFailureInput {
+                        reason,
+                        next,
+                        operator_ticket: ticket,
+                    },
+                    k,
+                )
+            })
         }
         CaseCmd::Close { r } => step(ctx, out, &r, |svc, a, id, k| svc.close_case(a, id, k)),
-        CaseCmd::Cancel { r, reason } => step(ctx, out, &r, |svc, a, id, k| svc.cancel_case(a, id, &reason, k)),
-        CaseCmd::RefuseFreeze { r, reason } => step(ctx, out, &r, |svc, a, id, k| svc.refuse_authority_freeze(a, id, &reason, k)),
+        CaseCmd::Cancel { r, reason } => step(ctx, out, &r, |svc, a, id, k| {
+            svc.cancel_case(a, id, &reason, k)
+        }),
+        CaseCmd::RefuseFreeze { r, reason } => step(ctx, out, &r, |svc, a, id, k| {
+            svc.refuse_authority_freeze(a, id, &reason, k)
+        }),
         CaseCmd::Reveal { r, field, reason } => {
-            let field: service::RevealField = serde_json::from_value(json!(field)).map_err(|_| Fail::Core(CoreError::field("field", "one-of", "id-number, phone, bank-card or wallet-id")))?;
+            let field: service::RevealField =
+                serde_json::from_value(json!(field)).map_err(|_| {
+                    Fail::Core(CoreError::field(
+                        "field",
+                        "one-of",
+                        "id-number, phone, bank-card or wallet-id",
+                    ))
+                })?;
             let actor = ctx.actor()?;
             let id = resolve(ctx, &actor, &r.case)?;
             let v = ctx.svc()?.reveal(&actor, id, field, &reason)?;
@@ -365,7 +536,12 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
 }
 
 /// Authenticate `--as`, resolve the case, run one use case, print the case.
-fn step(ctx: &mut Ctx, out: &Out, r: &CaseRef, f: impl FnOnce(&crate::Svc, &Actor, CaseId, Option<&str>) -> CoreResult<CaseView>) -> Res<u8> {
+fn step(
+    ctx: &mut Ctx,
+    out: &Out,
+    r: &CaseRef,
+    f: impl FnOnce(&crate::Svc, &Actor, CaseId, Option<&str>) -> CoreResult<CaseView>,
+) -> Res<u8> {
     let actor = ctx.actor()?;
     let id = resolve(ctx, &actor, &r.case)?;
     let v = f(ctx.svc()?, &actor, id, r.idempotency_key.as_deref())?;
@@ -382,28 +558,69 @@ pub fn appointments(cmd: AppointmentsCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             let actor = ctx.actor()?;
             let day = match day.as_deref() {
                 None | Some("today") => ctx.svc()?.today()?,
-                Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| Fail::Core(CoreError::field("day", "date", "YYYY-MM-DD or today")))?,
+                Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                    Fail::Core(CoreError::field("day", "date", "YYYY-MM-DD or today"))
+                })?,
             };
             let n = ctx.svc()?.mark_no_shows(&actor, day)?;
-            out.value(&json!({"day": day.to_string(), "no_shows": n}), &format!("{n} appointment(s) of {day} marked no-show"));
+            out.value(
+                &json!({"day": day.to_string(), "no_shows": n}),
+                &format!("{n} appointment(s) of {day} marked no-show"),
+            );
             return Ok(0);
         }
     };
     let text = list
         .iter()
-        .map(|a| format!("{}  {}-{}  {:<12} {:<8} {}  {}  {}", a.reference, a.slot_start.format("%Y-%m-%d %H:%M"), a.slot_end.format("%H:%M"), a.status.as_str(), a.name, a.phone, a.id_number, a.lock_cause))
+        .map(|a| {
+            format!(
+                "{}  {}-{}  {:<12} {:<8} {}  {}  {}",
+                a.reference,
+                a.slot_start.format("%Y-%m-%d %H:%M"),
+                a.slot_end.format("%H:%M"),
+                a.status.as_str(),
+                a.name,
+                a.phone,
+                a.id_number,
+                a.lock_cause
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n");
-    out.value(&serde_json::to_value(&list).unwrap_or_default(), if list.is_empty() { "no appointments" } else { &text });
+    out.value(
+        &serde_json::to_value(&list).unwrap_or_default(),
+        if list.is_empty() {
+            "no appointments"
+        } else {
+            &text
+        },
+    );
     Ok(0)
 }
 
 /// `appointments import FILE`: read the bytes, run the use case, print the report.
 fn import_appointments(ctx: &mut Ctx, out: &Out, file: &std::path::Path) -> Res<u8> {
-    let bytes = std::fs::read(file).map_err(|e| Fail::Usage(format!("cannot read {}: {e}", file.display())))?;
-    let actor = if ctx.as_staff.is_some() { ctx.actor()? } else { Actor { staff_id: StaffId::system("import"), role: None, terminal: ctx.terminal.clone() } };
-    let r = ctx.svc()?.import_appointments(&actor, &bytes, &file.display().to_string())?;
-    let mut text = format!("imported {}, updated {}, unchanged {}, rejected {}", r.imported, r.updated, r.unchanged, r.rejected.len());
+    let bytes = std::fs::read(file)
+        .map_err(|e| Fail::Usage(format!("cannot read {}: {e}", file.display())))?;
+    let actor = if ctx.as_staff.is_some() {
+        ctx.actor()?
+    } else {
+        Actor {
+            staff_id: StaffId::system("import"),
+            role: None,
+            terminal: ctx.terminal.clone(),
+        }
+    };
+    let r = ctx
+        .svc()?
+        .import_appointments(&actor, &bytes, &file.display().to_string())?;
+    let mut text = format!(
+        "imported {}, updated {}, unchanged {}, rejected {}",
+        r.imported,
+        r.updated,
+        r.unchanged,
+        r.rejected.len()
+    );
     for x in &r.rejected {
         text.push_str(&format!("\n  row {}: {}: {}", x.row, x.field, x.reason));
     }

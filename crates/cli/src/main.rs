@@ -198,7 +198,11 @@ impl Ctx {
     pub fn svc(&mut self) -> Res<&Svc> {
         if self.svc.is_none() {
             let store = SqliteStore::open(&self.db)?;
-            self.svc = Some(Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy)));
+            self.svc = Some(Service::new(
+                store,
+                Arc::new(SystemClock),
+                Arc::new(OsEntropy),
+            ));
         }
         Ok(self.svc.as_ref().expect("just set"))
     }
@@ -206,7 +210,9 @@ impl Ctx {
     /// The acting staff member, authenticated now. Needs `--as`.
     pub fn actor(&mut self) -> Res<Actor> {
         let Some(id) = self.as_staff.clone() else {
-            return Err(Fail::Usage("this command changes data or reveals it: pass --as STAFF_ID".into()));
+            return Err(Fail::Usage(
+                "this command changes data or reveals it: pass --as STAFF_ID".into(),
+            ));
         };
         let pw = password("UNLOCKDESK_PASSWORD", &format!("Password for {id}: "))?;
         let terminal = self.terminal.clone();
@@ -219,7 +225,11 @@ impl Ctx {
         if self.as_staff.is_some() {
             return self.actor();
         }
-        Ok(Actor { staff_id: StaffId::system("cli"), role: Some(Role::Auditor), terminal: self.terminal.clone() })
+        Ok(Actor {
+            staff_id: StaffId::system("cli"),
+            role: Some(Role::Auditor),
+            terminal: self.terminal.clone(),
+        })
     }
 
     /// Like [`Ctx::reader`], for a masked read that needs one more permission than the
@@ -228,8 +238,15 @@ impl Ctx {
         if self.as_staff.is_some() {
             return self.actor();
         }
-        let role = [Role::Auditor, Role::Teller].into_iter().find(|r| permissions::allows(*r, action)).unwrap_or(Role::Auditor);
-        Ok(Actor { staff_id: StaffId::system("cli"), role: Some(role), terminal: self.terminal.clone() })
+        let role = [Role::Auditor, Role::Teller]
+            .into_iter()
+            .find(|r| permissions::allows(*r, action))
+            .unwrap_or(Role::Auditor);
+        Ok(Actor {
+            staff_id: StaffId::system("cli"),
+            role: Some(role),
+            terminal: self.terminal.clone(),
+        })
     }
 
     /// Credentials for an authorization: `--supervisor ID` with $UNLOCKDESK_SUPERVISOR_PASSWORD
@@ -238,13 +255,21 @@ impl Ctx {
         match id {
             Some(id) => Ok(service::Credentials {
                 staff_id: id.to_string(),
-                password: password("UNLOCKDESK_SUPERVISOR_PASSWORD", &format!("Supervisor {id}, password: "))?,
+                password: password(
+                    "UNLOCKDESK_SUPERVISOR_PASSWORD",
+                    &format!("Supervisor {id}, password: "),
+                )?,
             }),
             None => {
                 let Some(id) = self.as_staff.clone() else {
-                    return Err(Fail::Usage("pass --as SUPERVISOR (or --supervisor ID)".into()));
+                    return Err(Fail::Usage(
+                        "pass --as SUPERVISOR (or --supervisor ID)".into(),
+                    ));
                 };
-                Ok(service::Credentials { staff_id: id.clone(), password: password("UNLOCKDESK_PASSWORD", &format!("Password for {id}: "))? })
+                Ok(service::Credentials {
+                    staff_id: id.clone(),
+                    password: password("UNLOCKDESK_PASSWORD", &format!("Password for {id}: "))?,
+                })
             }
         }
     }
@@ -257,13 +282,18 @@ pub fn password(var: &str, prompt: &str) -> Res<String> {
         return Ok(p);
     }
     if !std::io::stdin().is_terminal() {
-        return Err(Fail::Usage(format!("no terminal to ask for the password: set {var}")));
+        return Err(Fail::Usage(format!(
+            "no terminal to ask for the password: set {var}"
+        )));
     }
-    rpassword::prompt_password(prompt).map_err(|e| Fail::Usage(format!("cannot read the password: {e}")))
+    rpassword::prompt_password(prompt)
+        .map_err(|e| Fail::Usage(format!("cannot read the password: {e}")))
 }
 
 fn terminal_id() -> String {
-    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
 }
 
@@ -282,18 +312,44 @@ fn main() -> ExitCode {
         logging::init(None);
         return ExitCode::from(id_check::run(args, cli.json) as u8);
     }
-    let db = cli.db.clone().unwrap_or_else(unlockdesk_store::default_db_path);
-    let data_dir = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let db = cli
+        .db
+        .clone()
+        .unwrap_or_else(unlockdesk_store::default_db_path);
+    let data_dir = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
     logging::init(Some(data_dir));
     // The subcommand's names only (letters and hyphens): other arguments may hold personal numbers.
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let word = |a: &String| !a.is_empty() && !a.starts_with('-') && a.chars().all(|c| c.is_ascii_lowercase() || c == '-');
-    let command = match args.iter().position(|a| matches!(a.as_str(), "setup" | "staff" | "demo" | "case" | "appointments" | "audit" | "backup" | "restore")) {
-        Some(i) => args[i..].iter().take(2).take_while(|a| word(a)).cloned().collect::<Vec<_>>().join(" "),
+    let word = |a: &String| {
+        !a.is_empty()
+            && !a.starts_with('-')
+            && a.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+    };
+    let command = match args.iter().position(|a| {
+        matches!(
+            a.as_str(),
+            "setup" | "staff" | "demo" | "case" | "appointments" | "audit" | "backup" | "restore"
+        )
+    }) {
+        Some(i) => args[i..]
+            .iter()
+            .take(2)
+            .take_while(|a| word(a))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
         None => String::new(),
     };
     tracing::info!(version = env!("CARGO_PKG_VERSION"), command, db = %db.display(), "unlockdesk-cli");
-    let mut ctx = Ctx { db, as_staff: cli.as_staff.clone(), terminal: terminal_id(), svc: None };
+    let mut ctx = Ctx {
+        db,
+        as_staff: cli.as_staff.clone(),
+        terminal: terminal_id(),
+        svc: None,
+    };
     match run(cli.cmd, &mut ctx, &out) {
         Ok(code) => ExitCode::from(code),
         Err(Fail::Core(e)) => {
@@ -311,7 +367,10 @@ fn main() -> ExitCode {
 fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
     match cmd {
         Cmd::Setup(a) => {
-            let pw = password("UNLOCKDESK_NEW_PASSWORD", &format!("New password for {}: ", a.admin_id))?;
+            let pw = password(
+                "UNLOCKDESK_NEW_PASSWORD",
+                &format!("New password for {}: ", a.admin_id),
+            )?;
             let input = service::SetupInput {
                 branch_code: a.branch_code,
                 branch_name: a.branch_name,
@@ -323,7 +382,10 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             let terminal = ctx.terminal.clone();
             ctx.svc()?.setup(&input, &terminal)?;
             let b = ctx.svc()?.branch()?;
-            out.value(&serde_json::to_value(&b).unwrap_or_default(), &format!("branch {} ({}) set up", b.code, b.name));
+            out.value(
+                &serde_json::to_value(&b).unwrap_or_default(),
+                &format!("branch {} ({}) set up", b.code, b.name),
+            );
             Ok(0)
         }
         Cmd::Staff(s) => staff(s, ctx, out),
@@ -351,23 +413,54 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             Ok(if v.ok { 0 } else { 1 })
         }
         Cmd::Id(IdCmd::Check(args)) => Ok(id_check::run(&args, out.json) as u8),
-        Cmd::Form(FormCmd::Render { case, form, copy, out: file }) => {
+        Cmd::Form(FormCmd::Render {
+            case,
+            form,
+            copy,
+            out: file,
+        }) => {
             let kind: print::DocumentKind = form.parse()?;
             let copy: print::CopyKind = copy.parse()?;
-            let actor = if copy == print::CopyKind::Bank { ctx.actor()? } else { ctx.reader_with(permissions::Action::PrintCustomerCopy)? };
+            let actor = if copy == print::CopyKind::Bank {
+                ctx.actor()?
+            } else {
+                ctx.reader_with(permissions::Action::PrintCustomerCopy)?
+            };
             let id = cases::resolve(ctx, &actor, &case)?;
-            let bytes = ctx.svc()?.render_document(&actor, id, kind, copy, &unlockdesk_forms::PdfRenderer::new())?;
-            std::fs::write(&file, &bytes).map_err(|e| Fail::Core(CoreError::storage(format!("cannot write {}: {e}", file.display()))))?;
+            let bytes = ctx.svc()?.render_document(
+                &actor,
+                id,
+                kind,
+                copy,
+                &unlockdesk_forms::PdfRenderer::new(),
+            )?;
+            std::fs::write(&file, &bytes).map_err(|e| {
+                Fail::Core(CoreError::storage(format!(
+                    "cannot write {}: {e}",
+                    file.display()
+                )))
+            })?;
             out.value(&serde_json::json!({"out": file.display().to_string(), "bytes": bytes.len(), "form": kind.as_str(), "copy": copy.as_str()}), &format!("wrote {} ({} bytes)", file.display(), bytes.len()));
             Ok(0)
         }
         Cmd::Backup(a) => {
             let actor = ctx.actor()?;
             let svc = ctx.svc()?;
-            permissions::require(actor.role.unwrap_or(Role::Auditor), permissions::Action::Backup)?;
+            permissions::require(
+                actor.role.unwrap_or(Role::Auditor),
+                permissions::Action::Backup,
+            )?;
             svc.store().backup_to(&a.out)?;
-            svc.audit_read(&actor, None, "backup", &serde_json::json!({"to": a.out.display().to_string()}).to_string())?;
-            out.value(&serde_json::json!({"backup": a.out.display().to_string()}), &format!("backed up to {}", a.out.display()));
+            svc.audit_read(
+                &actor,
+                None,
+                "backup",
+                &serde_json::json!({"to": a.out.display().to_string()}).to_string(),
+            )?;
+            out.value(
+                &serde_json::json!({"backup": a.out.display().to_string()}),
+                &format!("backed up to {}", a.out.display()),
+            );
             Ok(0)
         }
         Cmd::Restore(a) => restore::run(&a.from, ctx, out),
@@ -379,9 +472,23 @@ fn staff(cmd: StaffCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
         StaffCmd::Add { id, name, role } => {
             let role: Role = role.parse()?;
             let actor = ctx.actor()?;
-            let pw = password("UNLOCKDESK_NEW_PASSWORD", &format!("Initial password for {id}: "))?;
-            let v = ctx.svc()?.add_staff(&actor, &service::NewStaff { id, name, role, password: pw })?;
-            out.value(&serde_json::to_value(&v).unwrap_or_default(), &format!("added {} ({})", v.id, v.role));
+            let pw = password(
+                "UNLOCKDESK_NEW_PASSWORD",
+                &format!("Initial password for {id}: "),
+            )?;
+            let v = ctx.svc()?.add_staff(
+                &actor,
+                &service::NewStaff {
+                    id,
+                    name,
+                    role,
+                    password: pw,
+                },
+            )?;
+            out.value(
+                &serde_json::to_value(&v).unwrap_or_default(),
+                &format!("added {} ({})", v.id, v.role),
+            );
         }
         StaffCmd::Passwd { id } => {
             let Some(me) = ctx.as_staff.clone() else {
@@ -390,39 +497,76 @@ fn staff(cmd: StaffCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             match id {
                 Some(other) if StaffId::parse(&other).ok() != StaffId::parse(&me).ok() => {
                     let actor = ctx.actor()?;
-                    let pw = password("UNLOCKDESK_NEW_PASSWORD", &format!("New password for {other}: "))?;
+                    let pw = password(
+                        "UNLOCKDESK_NEW_PASSWORD",
+                        &format!("New password for {other}: "),
+                    )?;
                     let v = ctx.svc()?.reset_password(&actor, &other, &pw)?;
-                    out.value(&serde_json::to_value(&v).unwrap_or_default(), &format!("password of {} reset; it must be changed at next sign-in", v.id));
+                    out.value(
+                        &serde_json::to_value(&v).unwrap_or_default(),
+                        &format!(
+                            "password of {} reset; it must be changed at next sign-in",
+                            v.id
+                        ),
+                    );
                 }
                 _ => {
-                    let old = password("UNLOCKDESK_PASSWORD", &format!("Current password for {me}: "))?;
+                    let old = password(
+                        "UNLOCKDESK_PASSWORD",
+                        &format!("Current password for {me}: "),
+                    )?;
                     let new = password("UNLOCKDESK_NEW_PASSWORD", "New password: ")?;
                     let terminal = ctx.terminal.clone();
                     let v = ctx.svc()?.change_password(&me, &old, &new, &terminal)?;
-                    out.value(&serde_json::to_value(&v).unwrap_or_default(), &format!("password of {} changed", v.id));
+                    out.value(
+                        &serde_json::to_value(&v).unwrap_or_default(),
+                        &format!("password of {} changed", v.id),
+                    );
                 }
             }
         }
         StaffCmd::List => {
             let actor = ctx.actor()?;
             let v = ctx.svc()?.list_staff(&actor)?;
-            let text = v.iter().map(|s| format!("{:<12} {:<10} {}{}{}", s.id, s.role, s.name, if s.locked { " [locked]" } else { "" }, if s.disabled { " [disabled]" } else { "" })).collect::<Vec<_>>().join("\n");
+            let text = v
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{:<12} {:<10} {}{}{}",
+                        s.id,
+                        s.role,
+                        s.name,
+                        if s.locked { " [locked]" } else { "" },
+                        if s.disabled { " [disabled]" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
             out.value(&serde_json::to_value(&v).unwrap_or_default(), &text);
         }
         StaffCmd::Disable { id } => {
             let actor = ctx.actor()?;
             let v = ctx.svc()?.set_staff_disabled(&actor, &id, true)?;
-            out.value(&serde_json::to_value(&v).unwrap_or_default(), &format!("{} disabled", v.id));
+            out.value(
+                &serde_json::to_value(&v).unwrap_or_default(),
+                &format!("{} disabled", v.id),
+            );
         }
         StaffCmd::Enable { id } => {
             let actor = ctx.actor()?;
             let v = ctx.svc()?.set_staff_disabled(&actor, &id, false)?;
-            out.value(&serde_json::to_value(&v).unwrap_or_default(), &format!("{} enabled", v.id));
+            out.value(
+                &serde_json::to_value(&v).unwrap_or_default(),
+                &format!("{} enabled", v.id),
+            );
         }
         StaffCmd::Unlock { id } => {
             let actor = ctx.actor()?;
             let v = ctx.svc()?.unlock_staff(&actor, &id)?;
-            out.value(&serde_json::to_value(&v).unwrap_or_default(), &format!("{} unlocked", v.id));
+            out.value(
+                &serde_json::to_value(&v).unwrap_or_default(),
+                &format!("{} unlocked", v.id),
+            );
         }
     }
     Ok(0)

@@ -10,24 +10,42 @@ use unlockdesk_core::identity::mod11_2_check_char;
 
 const BIN: &str = env!("CARGO_BIN_EXE_unlockdesk-cli");
 const PW: &str = "Counter#2026";
-const HEADER: &str = "reference,name,phone,id_type,id_number,wallet_operator,lock_cause,slot_start,slot_end,notes";
+const HEADER: &str =
+    "reference,name,phone,id_type,id_number,wallet_operator,lock_cause,slot_start,slot_end,notes";
 
 fn cli(db: &Path, args: &[&str], pw: Option<&str>) -> Output {
     let mut c = Command::new(BIN);
-    c.arg("--db").arg(db).args(args).env_remove("UNLOCKDESK_PASSWORD").env_remove("UNLOCKDESK_NEW_PASSWORD").env_remove("UNLOCKDESK_SUPERVISOR_PASSWORD");
+    c.arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("UNLOCKDESK_PASSWORD")
+        .env_remove("UNLOCKDESK_NEW_PASSWORD")
+        .env_remove("UNLOCKDESK_SUPERVISOR_PASSWORD");
     if let Some(p) = pw {
-        c.env("UNLOCKDESK_PASSWORD", p).env("UNLOCKDESK_NEW_PASSWORD", p);
+        c.env("UNLOCKDESK_PASSWORD", p)
+            .env("UNLOCKDESK_NEW_PASSWORD", p);
     }
     c.stdin(std::process::Stdio::null()).output().unwrap()
 }
 
 fn json_of(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", String::from_utf8_lossy(&o.stdout)))
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    })
 }
 
 fn ok(db: &Path, args: &[&str], pw: Option<&str>) -> Value {
     let o = cli(db, args, pw);
-    assert_eq!(o.status.code(), Some(0), "{args:?}: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     json_of(&o)
 }
 
@@ -42,10 +60,39 @@ fn today() -> NaiveDate {
 }
 
 fn setup(db: &Path) {
-    ok(db, &["--json", "setup", "--branch-code", "T1", "--branch-name", "测试支行", "--admin-id", "admin", "--admin-name", "管理员"], Some(PW));
-    ok(db, &["--json", "--as", "admin", "staff", "add", "--id", "tel01", "--name", "tel01", "--role", "teller"], Some(PW));
+    ok(
+        db,
+        &[
+            "--json",
+            "setup",
+            "--branch-code",
+            "T1",
+            "--branch-name",
+            "测试支行",
+            "--admin-id",
+            "admin",
+            "--admin-name",
+            "管理员",
+        ],
+        Some(PW),
+    );
+    ok(
+        db,
+        &[
+            "--json", "--as", "admin", "staff", "add", "--id", "tel01", "--name", "tel01",
+            "--role", "teller",
+        ],
+        Some(PW),
+    );
     let o = Command::new(BIN)
-        .args(["--db", db.to_str().unwrap(), "--as", "tel01", "staff", "passwd"])
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "--as",
+            "tel01",
+            "staff",
+            "passwd",
+        ])
         .env("UNLOCKDESK_PASSWORD", PW)
         .env("UNLOCKDESK_NEW_PASSWORD", "Changed#2026")
         .stdin(std::process::Stdio::null())
@@ -103,7 +150,11 @@ fn bad_check(id: &str) -> String {
 }
 
 fn refs(v: &Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|a| a["reference"].as_str().unwrap().to_string()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["reference"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -132,18 +183,49 @@ fn import_report_reimport_and_lookups() {
             ]
         })
     );
-    assert!(report["rejected"][1]["reason"].as_str().unwrap().contains("check"), "{}", report["rejected"][1]);
-    assert!(!report.to_string().contains(&book.id_a[..12]), "no full ID number in the report");
+    assert!(
+        report["rejected"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("check"),
+        "{}",
+        report["rejected"][1]
+    );
+    assert!(
+        !report.to_string().contains(&book.id_a[..12]),
+        "no full ID number in the report"
+    );
 
     // Re-import: nothing changes.
     let again = ok(&db, &["--json", "appointments", "import", file_s], None);
-    assert_eq!((again["imported"].as_u64(), again["updated"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(0), Some(3)));
+    assert_eq!(
+        (
+            again["imported"].as_u64(),
+            again["updated"].as_u64(),
+            again["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(3))
+    );
 
     // A changed row (new slot end) updates, as a teller.
-    let changed = book.csv().replace(&format!("{}T09:30", book.today), &format!("{}T09:45", book.today));
+    let changed = book.csv().replace(
+        &format!("{}T09:30", book.today),
+        &format!("{}T09:45", book.today),
+    );
     std::fs::write(&file, changed).unwrap();
-    let upd = ok(&db, &["--json", "--as", "tel01", "appointments", "import", file_s], Some("Changed#2026"));
-    assert_eq!((upd["imported"].as_u64(), upd["updated"].as_u64(), upd["unchanged"].as_u64()), (Some(0), Some(1), Some(2)));
+    let upd = ok(
+        &db,
+        &["--json", "--as", "tel01", "appointments", "import", file_s],
+        Some("Changed#2026"),
+    );
+    assert_eq!(
+        (
+            upd["imported"].as_u64(),
+            upd["updated"].as_u64(),
+            upd["unchanged"].as_u64()
+        ),
+        (Some(0), Some(1), Some(2))
+    );
     ok(&db, &["--json", "audit", "verify"], None);
 
     // Lookups by each key find the right appointment, masked, today's first.
@@ -159,17 +241,48 @@ fn import_report_reimport_and_lookups() {
     assert_eq!(refs(&find("张伟")), vec!["APT-001"]);
     let v = find("13912345671");
     assert_eq!(v[0]["phone"], "139****5671");
-    assert_eq!(v[0]["id_number"].as_str().unwrap(), format!("110***********{}", &book.id_a[14..]));
-    assert_eq!(v[0]["slot_end"].as_str().unwrap(), format!("{}T09:45:00", book.today));
+    assert_eq!(
+        v[0]["id_number"].as_str().unwrap(),
+        format!("110***********{}", &book.id_a[14..])
+    );
+    assert_eq!(
+        v[0]["slot_end"].as_str().unwrap(),
+        format!("{}T09:45:00", book.today)
+    );
     assert_eq!(refs(&find("不存在")), Vec::<String>::new());
 
     // Today's queue: the two rows of today, by slot.
-    assert_eq!(refs(&ok(&db, &["--json", "appointments", "today"], None)), vec!["APT-001", "APT-002"]);
+    assert_eq!(
+        refs(&ok(&db, &["--json", "appointments", "today"], None)),
+        vec!["APT-001", "APT-002"]
+    );
 
     // End of day for yesterday: APT-003 was waiting.
-    let o = cli(&db, &["--json", "appointments", "no-shows", "--day", &book.yesterday], None);
+    let o = cli(
+        &db,
+        &[
+            "--json",
+            "appointments",
+            "no-shows",
+            "--day",
+            &book.yesterday,
+        ],
+        None,
+    );
     assert_eq!(o.status.code(), Some(2), "needs --as");
-    let n = ok(&db, &["--json", "--as", "tel01", "appointments", "no-shows", "--day", &book.yesterday], Some("Changed#2026"));
+    let n = ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "appointments",
+            "no-shows",
+            "--day",
+            &book.yesterday,
+        ],
+        Some("Changed#2026"),
+    );
     assert_eq!(n, json!({"day": book.yesterday, "no_shows": 1}));
     assert_eq!(find("E12345678")[0]["status"], "no-show");
 }
@@ -183,7 +296,11 @@ fn wrong_header_is_exit_1_and_gb18030_json_import() {
 
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "ref,name\nA,B\n").unwrap();
-    let o = cli(&db, &["--json", "appointments", "import", bad.to_str().unwrap()], None);
+    let o = cli(
+        &db,
+        &["--json", "appointments", "import", bad.to_str().unwrap()],
+        None,
+    );
     assert_eq!(o.status.code(), Some(1));
     let e = json_of(&o);
     assert_eq!(e["code"], "invalid");
@@ -191,13 +308,22 @@ fn wrong_header_is_exit_1_and_gb18030_json_import() {
 
     // GB18030 bytes with the Chinese header.
     let zh = "预约号,姓名,手机号,证件类型,证件号码,钱包运营机构,锁定原因,开始时间,结束时间,备注";
-    let text = format!("{zh}\nGB-1,张三,13812345678,prc-id,0021,钱包服务商B,wrong-password,{t}T15:00,{t}T15:30,\n");
+    let text = format!(
+        "{zh}\nGB-1,张三,13812345678,prc-id,0021,钱包服务商B,wrong-password,{t}T15:00,{t}T15:30,\n"
+    );
     let (file_bytes, _, unmappable) = encoding_rs::GB18030.encode(&text);
     assert!(!unmappable && std::str::from_utf8(&file_bytes).is_err());
     let gb = dir.path().join("gb.csv");
     std::fs::write(&gb, &file_bytes).unwrap();
-    let r = ok(&db, &["--json", "appointments", "import", gb.to_str().unwrap()], None);
-    assert_eq!(r, json!({"imported": 1, "updated": 0, "unchanged": 0, "rejected": []}));
+    let r = ok(
+        &db,
+        &["--json", "appointments", "import", gb.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(
+        r,
+        json!({"imported": 1, "updated": 0, "unchanged": 0, "rejected": []})
+    );
     let v = ok(&db, &["--json", "appointments", "find", "张三"], None);
     assert_eq!(refs(&v), vec!["GB-1"]);
 
@@ -206,11 +332,19 @@ fn wrong_header_is_exit_1_and_gb18030_json_import() {
     let body = json!([{"reference": "J-1", "name": "刘洋", "phone": "13612345678", "id_type": "prc-id", "id_number": "1234",
         "wallet_operator": "B", "lock_cause": "payment-failures", "slot_start": format!("{t}T16:00"), "slot_end": format!("{t}T16:30"), "notes": ""}]);
     std::fs::write(&j, body.to_string()).unwrap();
-    let r = ok(&db, &["--json", "appointments", "import", j.to_str().unwrap()], None);
+    let r = ok(
+        &db,
+        &["--json", "appointments", "import", j.to_str().unwrap()],
+        None,
+    );
     assert_eq!(r["imported"], 1);
-    assert_eq!(refs(&ok(&db, &["--json", "appointments", "find", "1234"], None)), vec!["J-1"]);
+    assert_eq!(
+        refs(&ok(&db, &["--json", "appointments", "find", "1234"], None)),
+        vec!["J-1"]
+    );
     // Text output without --json.
     let o = cli(&db, &["appointments", "import", j.to_str().unwrap()], None);
     assert_eq!(o.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&o.stdout).starts_with("imported 0, updated 0, unchanged 1, rejected 0"));
+    assert!(String::from_utf8_lossy(&o.stdout)
+        .starts_with("imported 0, updated 0, unchanged 1, rejected 0"));
 }

@@ -25,9 +25,31 @@ use crate::model::{Appointment, AppointmentId, AppointmentStatus, LockCause};
 use crate::normalize;
 
 /// The English header, in order.
-pub const HEADER_EN: [&str; 10] = ["reference", "name", "phone", "id_type", "id_number", "wallet_operator", "lock_cause", "slot_start", "slot_end", "notes"];
+pub const HEADER_EN: [&str; 10] = [
+    "reference",
+    "name",
+    "phone",
+    "id_type",
+    "id_number",
+    "wallet_operator",
+    "lock_cause",
+    "slot_start",
+    "slot_end",
+    "notes",
+];
 /// The Chinese header, in the same order.
-pub const HEADER_ZH: [&str; 10] = ["预约号", "姓名", "手机号", "证件类型", "证件号码", "钱包运营机构", "锁定原因", "开始时间", "结束时间", "备注"];
+pub const HEADER_ZH: [&str; 10] = [
+    "预约号",
+    "姓名",
+    "手机号",
+    "证件类型",
+    "证件号码",
+    "钱包运营机构",
+    "锁定原因",
+    "开始时间",
+    "结束时间",
+    "备注",
+];
 
 /// Longest accepted values (characters).
 const MAX_REFERENCE: usize = 40;
@@ -166,7 +188,13 @@ pub fn decode(bytes: &[u8]) -> CoreResult<String> {
     encoding_rs::GB18030
         .decode_without_bom_handling_and_without_replacement(b)
         .map(|s| s.into_owned())
-        .ok_or_else(|| file_error("file", "encoding", "the file is neither UTF-8 nor GB18030 text"))
+        .ok_or_else(|| {
+            file_error(
+                "file",
+                "encoding",
+                "the file is neither UTF-8 nor GB18030 text",
+            )
+        })
 }
 
 /// One CSV record: its fields, or why it is malformed.
@@ -190,11 +218,17 @@ pub fn parse_csv(text: &str) -> Vec<CsvRecord> {
     let mut after_quote = false;
     let mut quoted_field = false;
     let mut chars = text.chars().peekable();
-    let mut end_record = |fields: &mut Vec<String>, field: &mut String, malformed: &mut Option<String>, quoted: bool| {
+    let mut end_record = |fields: &mut Vec<String>,
+                          field: &mut String,
+                          malformed: &mut Option<String>,
+                          quoted: bool| {
         let blank = fields.is_empty() && field.is_empty() && !quoted;
         fields.push(std::mem::take(field));
         if !blank {
-            out.push(CsvRecord { fields: std::mem::take(fields), malformed: malformed.take() });
+            out.push(CsvRecord {
+                fields: std::mem::take(fields),
+                malformed: malformed.take(),
+            });
         } else {
             fields.clear();
             *malformed = None;
@@ -235,7 +269,10 @@ pub fn parse_csv(text: &str) -> Vec<CsvRecord> {
             }
             _ => {
                 if after_quote || c == '"' {
-                    malformed.get_or_insert_with(|| "a quote inside a field: quote the whole field and double inner quotes".to_string());
+                    malformed.get_or_insert_with(|| {
+                        "a quote inside a field: quote the whole field and double inner quotes"
+                            .to_string()
+                    });
                 }
                 field.push(c);
             }
@@ -258,7 +295,12 @@ fn header_error(found: &str) -> CoreError {
     file_error(
         "header",
         "header",
-        format!("the header must be exactly `{}` or `{}`; found `{}`", HEADER_EN.join(","), HEADER_ZH.join(","), found.chars().take(200).collect::<String>()),
+        format!(
+            "the header must be exactly `{}` or `{}`; found `{}`",
+            HEADER_EN.join(","),
+            HEADER_ZH.join(","),
+            found.chars().take(200).collect::<String>()
+        ),
     )
 }
 
@@ -270,7 +312,11 @@ fn header_error(found: &str) -> CoreError {
 pub fn parse_file(bytes: &[u8], today: NaiveDate) -> CoreResult<ParsedFile> {
     let text = decode(bytes)?;
     let trimmed = text.trim_start_matches(['\u{FEFF}', ' ', '\t', '\r', '\n']);
-    let records: Vec<(u32, Result<[String; 10], RejectedRow>)> = if trimmed.starts_with('[') { json_records(trimmed)? } else { csv_records(&text)? };
+    let records: Vec<(u32, Result<[String; 10], RejectedRow>)> = if trimmed.starts_with('[') {
+        json_records(trimmed)?
+    } else {
+        csv_records(&text)?
+    };
     let mut parsed = ParsedFile::default();
     let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     for (row, rec) in records {
@@ -287,14 +333,23 @@ pub fn parse_file(bytes: &[u8], today: NaiveDate) -> CoreResult<ParsedFile> {
                     parsed.rejected.push(RejectedRow {
                         row,
                         field: "reference".into(),
-                        reason: format!("reference {} appears again (first on row {first})", r.reference),
+                        reason: format!(
+                            "reference {} appears again (first on row {first})",
+                            r.reference
+                        ),
                     });
                 } else {
                     seen.insert(r.reference.clone(), row);
                     parsed.rows.push((row, r));
                 }
             }
-            Err(errs) => parsed.rejected.extend(errs.into_iter().map(|e| RejectedRow { row, field: e.field, reason: e.message })),
+            Err(errs) => parsed
+                .rejected
+                .extend(errs.into_iter().map(|e| RejectedRow {
+                    row,
+                    field: e.field,
+                    reason: e.message,
+                })),
         }
     }
     Ok(parsed)
@@ -305,9 +360,15 @@ type Records = Vec<(u32, Result<[String; 10], RejectedRow>)>;
 fn csv_records(text: &str) -> CoreResult<Records> {
     let mut recs = parse_csv(text).into_iter();
     let Some(head) = recs.next() else {
-        return Err(file_error("file", "empty", "the file is empty: expected a header line"));
+        return Err(file_error(
+            "file",
+            "empty",
+            "the file is empty: expected a header line",
+        ));
     };
-    if head.malformed.is_some() || !(header_matches(&head.fields, &HEADER_EN) || header_matches(&head.fields, &HEADER_ZH)) {
+    if head.malformed.is_some()
+        || !(header_matches(&head.fields, &HEADER_EN) || header_matches(&head.fields, &HEADER_ZH))
+    {
         return Err(header_error(&head.fields.join(",")));
     }
     Ok(recs
@@ -315,33 +376,67 @@ fn csv_records(text: &str) -> CoreResult<Records> {
         .map(|(i, r)| {
             let row = (i + 1) as u32;
             if let Some(m) = r.malformed {
-                return (row, Err(RejectedRow { row, field: "row".into(), reason: m }));
+                return (
+                    row,
+                    Err(RejectedRow {
+                        row,
+                        field: "row".into(),
+                        reason: m,
+                    }),
+                );
             }
             match <[String; 10]>::try_from(r.fields) {
                 Ok(cells) => (row, Ok(cells)),
-                Err(f) => (row, Err(RejectedRow { row, field: "row".into(), reason: format!("expected 10 fields, found {}", f.len()) })),
+                Err(f) => (
+                    row,
+                    Err(RejectedRow {
+                        row,
+                        field: "row".into(),
+                        reason: format!("expected 10 fields, found {}", f.len()),
+                    }),
+                ),
             }
         })
         .collect())
 }
 
 fn json_records(text: &str) -> CoreResult<Records> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| file_error("file", "json", format!("the file is not valid JSON: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| file_error("file", "json", format!("the file is not valid JSON: {e}")))?;
     let Some(items) = v.as_array() else {
-        return Err(file_error("file", "json", "expected a JSON array of objects"));
+        return Err(file_error(
+            "file",
+            "json",
+            "expected a JSON array of objects",
+        ));
     };
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let row = (i + 1) as u32;
         let Some(obj) = item.as_object() else {
-            out.push((row, Err(RejectedRow { row, field: "row".into(), reason: "expected an object".into() })));
+            out.push((
+                row,
+                Err(RejectedRow {
+                    row,
+                    field: "row".into(),
+                    reason: "expected an object".into(),
+                }),
+            ));
             continue;
         };
         let mut cells: [String; 10] = Default::default();
         let mut bad: Option<RejectedRow> = None;
         for (k, val) in obj {
-            let Some(idx) = HEADER_EN.iter().position(|h| h == k).or_else(|| HEADER_ZH.iter().position(|h| h == k)) else {
-                bad.get_or_insert(RejectedRow { row, field: "row".into(), reason: format!("unknown key '{}'", k.chars().take(40).collect::<String>()) });
+            let Some(idx) = HEADER_EN
+                .iter()
+                .position(|h| h == k)
+                .or_else(|| HEADER_ZH.iter().position(|h| h == k))
+            else {
+                bad.get_or_insert(RejectedRow {
+                    row,
+                    field: "row".into(),
+                    reason: format!("unknown key '{}'", k.chars().take(40).collect::<String>()),
+                });
                 continue;
             };
             cells[idx] = match val {
@@ -349,7 +444,11 @@ fn json_records(text: &str) -> CoreResult<Records> {
                 serde_json::Value::Number(n) => n.to_string(),
                 serde_json::Value::Null => String::new(),
                 _ => {
-                    bad.get_or_insert(RejectedRow { row, field: HEADER_EN[idx].into(), reason: "expected a string".into() });
+                    bad.get_or_insert(RejectedRow {
+                        row,
+                        field: HEADER_EN[idx].into(),
+                        reason: "expected a string".into(),
+                    });
                     String::new()
                 }
             };
@@ -368,14 +467,22 @@ fn is_tail4(s: &str) -> bool {
 fn parse_slot(field: &str, raw: &str, errs: &mut Vec<FieldError>) -> Option<NaiveDateTime> {
     let t = normalize::fold_width(raw.trim());
     if t.is_empty() {
-        errs.push(FieldError::new(field, "required", format!("{field} is required (YYYY-MM-DDTHH:MM)")));
+        errs.push(FieldError::new(
+            field,
+            "required",
+            format!("{field} is required (YYYY-MM-DDTHH:MM)"),
+        ));
         return None;
     }
     let t = t.replacen(' ', "T", 1);
     match NaiveDateTime::parse_from_str(&t, SLOT_FORMAT) {
         Ok(d) if t.len() == 16 => Some(d),
         _ => {
-            errs.push(FieldError::new(field, "date", "a local time YYYY-MM-DDTHH:MM"));
+            errs.push(FieldError::new(
+                field,
+                "date",
+                "a local time YYYY-MM-DDTHH:MM",
+            ));
             None
         }
     }
@@ -383,18 +490,36 @@ fn parse_slot(field: &str, raw: &str, errs: &mut Vec<FieldError>) -> Option<Naiv
 
 /// Validate one row's 10 cells (header order) and normalise them. Every failed field is
 /// reported, with English messages that never echo a full ID or phone number.
-pub fn validate_row(cells: &[String; 10], today: NaiveDate) -> Result<AppointmentRow, Vec<FieldError>> {
+pub fn validate_row(
+    cells: &[String; 10],
+    today: NaiveDate,
+) -> Result<AppointmentRow, Vec<FieldError>> {
     let mut errs = Vec::new();
     let len_check = |errs: &mut Vec<FieldError>, field: &str, v: &str, max: usize| {
         if v.chars().count() > max {
-            errs.push(FieldError::new(field, "length", format!("at most {max} characters")));
+            errs.push(FieldError::new(
+                field,
+                "length",
+                format!("at most {max} characters"),
+            ));
         }
     };
     let reference = normalize::compact(&cells[0]).to_ascii_uppercase();
     if reference.is_empty() {
-        errs.push(FieldError::new("reference", "required", "reference is required"));
-    } else if !reference.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.')) {
-        errs.push(FieldError::new("reference", "character", "letters, digits and - _ / . only"));
+        errs.push(FieldError::new(
+            "reference",
+            "required",
+            "reference is required",
+        ));
+    } else if !reference
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'))
+    {
+        errs.push(FieldError::new(
+            "reference",
+            "character",
+            "letters, digits and - _ / . only",
+        ));
     }
     len_check(&mut errs, "reference", &reference, MAX_REFERENCE);
 
@@ -402,7 +527,11 @@ pub fn validate_row(cells: &[String; 10], today: NaiveDate) -> Result<Appointmen
     if name.is_empty() {
         errs.push(FieldError::new("name", "required", "name is required"));
     } else if name.chars().any(char::is_control) {
-        errs.push(FieldError::new("name", "character", "control characters are not allowed"));
+        errs.push(FieldError::new(
+            "name",
+            "character",
+            "control characters are not allowed",
+        ));
     }
     len_check(&mut errs, "name", &name, MAX_NAME);
 
@@ -413,7 +542,11 @@ pub fn validate_row(cells: &[String; 10], today: NaiveDate) -> Result<Appointmen
         match crate::service::normalize_phone(&cells[2]) {
             Ok(p) => p,
             Err(e) => {
-                errs.push(FieldError::new("phone", e.rule, masking::scrub_digits(&e.message)));
+                errs.push(FieldError::new(
+                    "phone",
+                    e.rule,
+                    masking::scrub_digits(&e.message),
+                ));
                 String::new()
             }
         }
@@ -421,14 +554,26 @@ pub fn validate_row(cells: &[String; 10], today: NaiveDate) -> Result<Appointmen
 
     let kind = match cells[3].trim() {
         "" => {
-            errs.push(FieldError::new("id_type", "required", "id_type is required"));
+            errs.push(FieldError::new(
+                "id_type",
+                "required",
+                "id_type is required",
+            ));
             None
         }
         t => match t.parse::<DocKind>() {
             Ok(k) => Some(k),
             Err(_) => {
                 let all: Vec<&str> = DocKind::ALL.iter().map(|k| k.as_str()).collect();
-                errs.push(FieldError::new("id_type", "one-of", format!("'{}' is not one of: {}", t.chars().take(30).collect::<String>(), all.join(", "))));
+                errs.push(FieldError::new(
+                    "id_type",
+                    "one-of",
+                    format!(
+                        "'{}' is not one of: {}",
+                        t.chars().take(30).collect::<String>(),
+                        all.join(", ")
+                    ),
+                ));
                 None
             }
         },
@@ -436,7 +581,11 @@ pub fn validate_row(cells: &[String; 10], today: NaiveDate) -> Result<Appointmen
 
     let raw_id = normalize::compact(&cells[4]).to_ascii_uppercase();
     let id_number = if raw_id.is_empty() {
-        errs.push(FieldError::new("id_number", "required", "id_number is required (the full number or its last 4)"));
+        errs.push(FieldError::new(
+            "id_number",
+            "required",
+            "id_number is required (the full number or its last 4)",
+        ));
         String::new()
     } else if is_tail4(&raw_id) {
         raw_id
@@ -444,10 +593,16 @@ pub fn validate_row(cells: &[String; 10], today: NaiveDate) -> Result<Appointmen
         match kind {
             None => String::new(),
             Some(DocKind::PassportMrz) => {
-                if (5..=9).contains(&raw_id.len()) && raw_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                if (5..=9).contains(&raw_id.len())
+                    && raw_id.chars().all(|c| c.is_ascii_alphanumeric())
+                {
                     raw_id
                 } else {
-                    errs.push(FieldError::new("id_number", "format", "a passport number has 5-9 letters and digits (or give its last 4)"));
+                    errs.push(FieldError::new(
+                        "id_number",
+                        "format",
+                        "a passport number has 5-9 letters and digits (or give its last 4)",
+                    ));
                     String::new()
                 }
             }
@@ -456,9 +611,26 @@ pub fn validate_row(cells: &[String; 10], today: NaiveDate) -> Result<Appointmen
                 match (c.valid, c.normalized) {
                     (true, Some(n)) => n,
                     _ => {
-                        let rule = c.errors.first().map(|e| e.rule.clone()).unwrap_or_else(|| "format".into());
-                        let msg = c.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
-                        errs.push(FieldError::new("id_number", rule, format!("not a valid {} number: {}", k.as_str(), masking::scrub_digits(&msg))));
+                        let rule = c
+                            .errors
+                            .first()
+                            .map(|e| e.rule.clone())
+                            .unwrap_or_else(|| "format".into());
+                        let msg = c
+                            .errors
+                            .iter()
+                            .map(|e| e.message.clone())
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        errs.push(FieldError::new(
+                            "id_number",
+                            rule,
+                            format!(
+                                "not a valid {} number: {}",
+                                k.as_str(),
+                                masking::scrub_digits(&msg)
+                            ),
+                        ));
                         String::new()
                     }
                 }
@@ -471,14 +643,26 @@ pub fn validate_row(cells: &[String; 10], today: NaiveDate) -> Result<Appointmen
 
     let lock_cause = match cells[6].trim() {
         "" => {
-            errs.push(FieldError::new("lock_cause", "required", "lock_cause is required"));
+            errs.push(FieldError::new(
+                "lock_cause",
+                "required",
+                "lock_cause is required",
+            ));
             None
         }
         t => match t.parse::<LockCause>() {
             Ok(l) => Some(l),
             Err(_) => {
                 let all: Vec<&str> = LockCause::ALL.iter().map(|l| l.as_str()).collect();
-                errs.push(FieldError::new("lock_cause", "one-of", format!("'{}' is not one of: {}", t.chars().take(30).collect::<String>(), all.join(", "))));
+                errs.push(FieldError::new(
+                    "lock_cause",
+                    "one-of",
+                    format!(
+                        "'{}' is not one of: {}",
+                        t.chars().take(30).collect::<String>(),
+                        all.join(", ")
+                    ),
+                ));
                 None
             }
         },
@@ -488,7 +672,11 @@ pub fn validate_row(cells: &[String; 10], today: NaiveDate) -> Result<Appointmen
     let end = parse_slot("slot_end", &cells[8], &mut errs);
     if let (Some(s), Some(e)) = (start, end) {
         if e <= s {
-            errs.push(FieldError::new("slot_end", "order", "the slot must end after it starts"));
+            errs.push(FieldError::new(
+                "slot_end",
+                "order",
+                "the slot must end after it starts",
+            ));
         }
     }
 
@@ -496,18 +684,20 @@ pub fn validate_row(cells: &[String; 10], today: NaiveDate) -> Result<Appointmen
     len_check(&mut errs, "notes", &notes, MAX_NOTES);
 
     match (errs.is_empty(), kind, lock_cause, start, end) {
-        (true, Some(kind), Some(lock_cause), Some(slot_start), Some(slot_end)) => Ok(AppointmentRow {
-            reference,
-            name,
-            phone,
-            id_type: kind.as_str().to_string(),
-            id_number,
-            wallet_operator,
-            lock_cause,
-            slot_start,
-            slot_end,
-            notes,
-        }),
+        (true, Some(kind), Some(lock_cause), Some(slot_start), Some(slot_end)) => {
+            Ok(AppointmentRow {
+                reference,
+                name,
+                phone,
+                id_type: kind.as_str().to_string(),
+                id_number,
+                wallet_operator,
+                lock_cause,
+                slot_start,
+                slot_end,
+                notes,
+            })
+        }
         _ => Err(errs),
     }
 }
@@ -539,7 +729,10 @@ mod tests {
     }
 
     fn rejected(p: &ParsedFile) -> Vec<(u32, &str)> {
-        p.rejected.iter().map(|r| (r.row, r.field.as_str())).collect()
+        p.rejected
+            .iter()
+            .map(|r| (r.row, r.field.as_str()))
+            .collect()
     }
 
     #[test]
@@ -564,7 +757,10 @@ mod tests {
         let text = format!("{}\r\n{}\r\n", HEADER_ZH.join(","), good("B1"));
         let (bytes, _, unmappable) = encoding_rs::GB18030.encode(&text);
         assert!(!unmappable);
-        assert!(std::str::from_utf8(&bytes).is_err(), "the test bytes must not be UTF-8");
+        assert!(
+            std::str::from_utf8(&bytes).is_err(),
+            "the test bytes must not be UTF-8"
+        );
         let p = parse_file(&bytes, today()).unwrap();
         assert!(p.rejected.is_empty(), "{:?}", p.rejected);
         assert_eq!(p.rows[0].1.name, "张三");
@@ -594,7 +790,8 @@ mod tests {
         assert!(parse_csv("\"ab\"c,d\n")[0].malformed.is_some());
         assert!(parse_csv("x,\"open\n")[0].malformed.is_some());
         // Quoted notes with a comma and a line break survive a full parse.
-        let line = good("Q1").trim_end_matches(',').to_string() + ",\"late, call first\nsecond line\"";
+        let line =
+            good("Q1").trim_end_matches(',').to_string() + ",\"late, call first\nsecond line\"";
         let p = parse(&format!("{}\n{line}\n", header()));
         assert_eq!(p.rows[0].1.notes, "late, call first\nsecond line");
     }
@@ -666,7 +863,11 @@ mod tests {
         );
         // No reason echoes a full ID number or phone number.
         for r in &p.rejected {
-            assert!(!r.reason.contains(&idn[..10]) && !r.reason.contains("2123456789"), "{}", r.reason);
+            assert!(
+                !r.reason.contains(&idn[..10]) && !r.reason.contains("2123456789"),
+                "{}",
+                r.reason
+            );
         }
         assert_eq!(p.rejected[4].field, "id_number");
         assert_eq!(p.rejected[7].reason, "the slot must end after it starts");
@@ -686,12 +887,18 @@ mod tests {
         let p = parse(&format!("{}\n{}\n", header(), rows.join("\n")));
         assert!(p.rejected.is_empty(), "{:?}", p.rejected);
         let r = &p.rows[0].1;
-        assert_eq!((r.reference.as_str(), r.name.as_str(), r.phone.as_str()), ("R-1", "张 三", "13123456789"));
+        assert_eq!(
+            (r.reference.as_str(), r.name.as_str(), r.phone.as_str()),
+            ("R-1", "张 三", "13123456789")
+        );
         assert_eq!(r.id_number, idn);
         assert_eq!(p.rows[1].1.id_number, "002X");
         assert_eq!(p.rows[1].1.slot_start.to_string(), "2026-12-01 10:00:00");
         assert_eq!(p.rows[2].1.id_number, "E12345678");
-        assert_eq!(p.rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(
+            p.rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
     }
 
     #[test]
@@ -714,7 +921,10 @@ mod tests {
         assert_eq!(p.rows[0].1.phone, "13123456789");
         assert_eq!(p.rows[1].1.name, "王五");
         assert_eq!(rejected(&p), vec![(3, "row"), (4, "row")]);
-        assert_eq!(parse_file(b"[1,", today()).unwrap_err().fields[0].rule, "json");
+        assert_eq!(
+            parse_file(b"[1,", today()).unwrap_err().fields[0].rule,
+            "json"
+        );
     }
 
     #[test]
@@ -723,22 +933,42 @@ mod tests {
         let row = &p.rows[0].1;
         let stored = row.to_new(AppointmentId(uuid::Uuid::nil()));
         // Re-import of the same row, written differently, normalises to the same thing.
-        let again = parse(&format!("{}\n{}\n", header(), good(" c1 ").replace("13123456789", "131-2345-6789")));
+        let again = parse(&format!(
+            "{}\n{}\n",
+            header(),
+            good(" c1 ").replace("13123456789", "131-2345-6789")
+        ));
         assert!(again.rows[0].1.changes(&stored).is_empty());
-        let changed = parse(&format!("{}\n{}\n", header(), good("C1").replace("09:30", "10:00").replace("张三", "张四")));
+        let changed = parse(&format!(
+            "{}\n{}\n",
+            header(),
+            good("C1").replace("09:30", "10:00").replace("张三", "张四")
+        ));
         assert_eq!(changed.rows[0].1.changes(&stored), vec!["name", "slot_end"]);
         // Applying keeps id, status and case link.
         let mut checked_in = stored.clone();
         checked_in.status = AppointmentStatus::CheckedIn;
         checked_in.case_id = Some(crate::model::CaseId(uuid::Uuid::from_u128(7)));
         let a = changed.rows[0].1.apply_to(&checked_in);
-        assert_eq!((a.status, a.case_id, a.id), (AppointmentStatus::CheckedIn, checked_in.case_id, stored.id));
+        assert_eq!(
+            (a.status, a.case_id, a.id),
+            (AppointmentStatus::CheckedIn, checked_in.case_id, stored.id)
+        );
         assert_eq!(a.name, "张四");
     }
 
     #[test]
     fn junk_never_panics() {
-        for s in ["\"", ",,,,", "\r\r\n\"\"\"", "[", "[{}]", "[null]", "\u{FEFF}", "[\"a\"]"] {
+        for s in [
+            "\"",
+            ",,,,",
+            "\r\r\n\"\"\"",
+            "[",
+            "[{}]",
+            "[null]",
+            "\u{FEFF}",
+            "[\"a\"]",
+        ] {
             let _ = parse_file(s.as_bytes(), today());
             let _ = parse_file(format!("{}\n{s}", header()).as_bytes(), today());
         }

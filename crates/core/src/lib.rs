@@ -7,8 +7,8 @@
 //!
 //! The crate boundary enforces the dependency rule: no tauri, rusqlite, printpdf or file IO here.
 
-pub mod demo;
 pub mod appointments;
+pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod masking;

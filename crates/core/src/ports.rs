@@ -226,14 +226,24 @@ pub trait StoreTx {
     /// Appointments whose slot starts on `day` (local), ordered by slot.
     fn appointments_on(&mut self, day: NaiveDate) -> CoreResult<Vec<Appointment>>;
     /// Lookup; appointments on `today` first, then most recent; at most `limit`.
-    fn find_appointments(&mut self, key: &AppointmentKey, today: NaiveDate, limit: u32) -> CoreResult<Vec<Appointment>>;
+    fn find_appointments(
+        &mut self,
+        key: &AppointmentKey,
+        today: NaiveDate,
+        limit: u32,
+    ) -> CoreResult<Vec<Appointment>>;
 
     fn append_audit(&mut self, e: &AuditDraft) -> CoreResult<AuditEvent>;
     fn case_history(&mut self, id: CaseId) -> CoreResult<Vec<AuditEvent>>;
 
     /// The case id a previous call with this idempotency key produced, if any.
     fn idempotent(&mut self, key: &str) -> CoreResult<Option<CaseId>>;
-    fn remember_idempotent(&mut self, key: &str, case_id: CaseId, at: DateTime<Utc>) -> CoreResult<()>;
+    fn remember_idempotent(
+        &mut self,
+        key: &str,
+        case_id: CaseId,
+        at: DateTime<Utc>,
+    ) -> CoreResult<()>;
 
     /// Write `bytes` to the data directory and record it; returns the record.
     fn save_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<DocumentRecord>;
@@ -241,7 +251,10 @@ pub trait StoreTx {
 
     /// The stored appointments with these references (normalised, as the importer stores
     /// them); unknown references are simply absent. Any order.
-    fn appointments_by_references(&mut self, references: &[String]) -> CoreResult<Vec<Appointment>> {
+    fn appointments_by_references(
+        &mut self,
+        references: &[String],
+    ) -> CoreResult<Vec<Appointment>> {
         let mut out = Vec::new();
         for r in references {
             out.extend(self.appointment_by_reference(r)?);

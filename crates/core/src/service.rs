@@ -16,8 +16,8 @@ use crate::model::*;
 use crate::normalize;
 use crate::passwords;
 use crate::permissions::{self, Action};
-use crate::print::{CopyKind, DocumentKind, PrintDocument, Renderer};
 use crate::ports::*;
+use crate::print::{CopyKind, DocumentKind, PrintDocument, Renderer};
 use crate::workflow::{self, Event, EventKind};
 
 /// Credentials typed at the moment of authorization (the supervisor's own id and password).
@@ -44,11 +44,16 @@ pub struct Session {
 
 impl Session {
     pub fn actor(&self) -> Actor {
-        Actor { staff_id: self.staff.id.clone(), role: Some(self.staff.role), terminal: self.terminal.clone() }
+        Actor {
+            staff_id: self.staff.id.clone(),
+            role: Some(self.staff.role),
+            terminal: self.terminal.clone(),
+        }
     }
     /// True when idle longer than `idle_minutes` at `now` (issue 6 item 2).
     pub fn is_idle(&self, now: DateTime<Utc>, idle_minutes: u32) -> bool {
-        idle_minutes > 0 && now - self.last_activity >= chrono::Duration::minutes(i64::from(idle_minutes))
+        idle_minutes > 0
+            && now - self.last_activity >= chrono::Duration::minutes(i64::from(idle_minutes))
     }
 }
 
@@ -172,7 +177,11 @@ pub struct Service<S: Store> {
 
 impl<S: Store> Service<S> {
     pub fn new(store: S, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>) -> Self {
-        Service { store, clock, entropy }
+        Service {
+            store,
+            clock,
+            entropy,
+        }
     }
     pub fn store(&self) -> &S {
         &self.store
@@ -190,7 +199,10 @@ impl<S: Store> Service<S> {
 
     /// The branch profile. Errors: `not-set-up`.
     pub fn branch(&self) -> CoreResult<Branch> {
-        self.store.read(|tx| tx.branch()?.ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "the branch is not set up yet")))
+        self.store.read(|tx| {
+            tx.branch()?
+                .ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "the branch is not set up yet"))
+        })
     }
 
     /// The branch's local date now ("today").
@@ -198,21 +210,37 @@ impl<S: Store> Service<S> {
         Ok(self.branch()?.local_date(self.now()))
     }
 
-    /// First run on an empty store: branch profile and first administrator (who must change
-    /// the password at first sign-in? No: they chose it here). Errors: `already-set-up`,
+    /// First run on an empty store: branch profile and first administrator, whose password is
+    /// chosen here (so no forced change follows). Errors: `already-set-up`,
     /// `invalid` with fields `branch_code`, `branch_name`, `time_zone`, `staff_id`, `password`.
     pub fn setup(&self, input: &SetupInput, terminal: &str) -> CoreResult<()> {
         let mut errs = Vec::new();
         let code = normalize::fold_width(input.branch_code.trim()).to_ascii_uppercase();
         if code.is_empty() || code.len() > 12 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-            errs.push(FieldError::new("branch_code", "format", "1-12 letters or digits"));
+            errs.push(FieldError::new(
+                "branch_code",
+                "format",
+                "1-12 letters or digits",
+            ));
         }
         if input.branch_name.trim().is_empty() {
-            errs.push(FieldError::new("branch_name", "required", "branch name is required"));
+            errs.push(FieldError::new(
+                "branch_name",
+                "required",
+                "branch name is required",
+            ));
         }
-        let tz = if input.time_zone.trim().is_empty() { "Asia/Shanghai".to_string() } else { input.time_zone.trim().to_string() };
+        let tz = if input.time_zone.trim().is_empty() {
+            "Asia/Shanghai".to_string()
+        } else {
+            input.time_zone.trim().to_string()
+        };
         if tz.parse::<chrono_tz::Tz>().is_err() {
-            errs.push(FieldError::new("time_zone", "one-of", format!("'{tz}' is not an IANA time zone")));
+            errs.push(FieldError::new(
+                "time_zone",
+                "one-of",
+                format!("'{tz}' is not an IANA time zone"),
+            ));
         }
         let admin = match StaffId::parse(&input.admin_id) {
             Ok(id) => Some(id),
@@ -222,7 +250,11 @@ impl<S: Store> Service<S> {
             }
         };
         if input.admin_name.trim().is_empty() {
-            errs.push(FieldError::new("admin_name", "required", "name is required"));
+            errs.push(FieldError::new(
+                "admin_name",
+                "required",
+                "name is required",
+            ));
         }
         if let Err(e) = passwords::check_rules("password", &input.admin_password, &input.admin_id) {
             errs.extend(e.fields);
@@ -235,7 +267,10 @@ impl<S: Store> Service<S> {
         let now = self.now();
         self.store.transact(|tx| {
             if tx.branch()?.is_some() || !tx.list_staff()?.is_empty() {
-                return Err(CoreError::new(ErrorCode::AlreadySetUp, "the store is already set up"));
+                return Err(CoreError::new(
+                    ErrorCode::AlreadySetUp,
+                    "the store is already set up",
+                ));
             }
             let branch = Branch {
                 code: code.clone(),
@@ -259,7 +294,19 @@ impl<S: Store> Service<S> {
                 disabled: false,
                 created_at: now,
             })?;
-            tx.append_audit(&draft(now, &admin, Some(Role::Admin), terminal, None, "setup", None, None, "", Outcome::Ok, &format!("{{\"branch\":\"{code}\"}}")))?;
+            tx.append_audit(&draft(
+                now,
+                &admin,
+                Some(Role::Admin),
+                terminal,
+                None,
+                "setup",
+                None,
+                None,
+                "",
+                Outcome::Ok,
+                &format!("{{\"branch\":\"{code}\"}}"),
+            ))?;
             Ok(())
         })
     }
@@ -271,40 +318,96 @@ impl<S: Store> Service<S> {
     pub fn sign_in(&self, staff_id: &str, password: &str, terminal: &str) -> CoreResult<Session> {
         let staff = self.authenticate(staff_id, password, terminal, "sign-in")?;
         let now = self.now();
-        Ok(Session { staff: StaffView::from(&staff), terminal: terminal.to_string(), signed_in_at: now, last_activity: now, locked: false })
+        Ok(Session {
+            staff: StaffView::from(&staff),
+            terminal: terminal.to_string(),
+            signed_in_at: now,
+            last_activity: now,
+            locked: false,
+        })
     }
 
     /// Check a password for a staff id, recording failures and lockouts (audited).
-    fn authenticate(&self, staff_id: &str, password: &str, terminal: &str, purpose: &str) -> CoreResult<Staff> {
-        let id = StaffId::parse(staff_id).map_err(|_| CoreError::new(ErrorCode::AuthFailed, "wrong staff id or password"))?;
+    fn authenticate(
+        &self,
+        staff_id: &str,
+        password: &str,
+        terminal: &str,
+        purpose: &str,
+    ) -> CoreResult<Staff> {
+        let id = StaffId::parse(staff_id)
+            .map_err(|_| CoreError::new(ErrorCode::AuthFailed, "wrong staff id or password"))?;
         let now = self.now();
         // Verify outside the write lock: argon2 takes tens of milliseconds.
         let staff = self.store.read(|tx| tx.staff(&id))?;
         let Some(staff) = staff else {
-            // Hash anyway so timing does not reveal which ids exist.
-            let _ = passwords::verify(password, "$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+            // Verify against a real hash anyway, so timing does not reveal which ids exist.
+            static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            let dummy = DUMMY
+                .get_or_init(|| passwords::hash("unlockdesk-dummy", [0; 16]).unwrap_or_default());
+            let _ = passwords::verify(password, dummy);
             self.audit_refusal(&id, None, terminal, None, purpose, "unknown staff id");
-            return Err(CoreError::new(ErrorCode::AuthFailed, "wrong staff id or password"));
+            return Err(CoreError::new(
+                ErrorCode::AuthFailed,
+                "wrong staff id or password",
+            ));
         };
         if staff.disabled {
-            self.audit_refusal(&id, Some(staff.role), terminal, None, purpose, "account disabled");
-            return Err(CoreError::new(ErrorCode::AccountDisabled, "this account is disabled"));
+            self.audit_refusal(
+                &id,
+                Some(staff.role),
+                terminal,
+                None,
+                purpose,
+                "account disabled",
+            );
+            return Err(CoreError::new(
+                ErrorCode::AccountDisabled,
+                "this account is disabled",
+            ));
         }
         if staff.locked {
-            self.audit_refusal(&id, Some(staff.role), terminal, None, purpose, "account locked");
-            return Err(CoreError::new(ErrorCode::AccountLocked, "this account is locked after failed sign-ins; an administrator must unlock it"));
+            self.audit_refusal(
+                &id,
+                Some(staff.role),
+                terminal,
+                None,
+                purpose,
+                "account locked",
+            );
+            return Err(CoreError::new(
+                ErrorCode::AccountLocked,
+                "this account is locked after failed sign-ins; an administrator must unlock it",
+            ));
         }
         let ok = passwords::verify(password, &staff.password_hash);
         self.store.transact(|tx| {
             let branch = tx.branch()?;
             let max = branch.map(|b| b.max_failed_logins).unwrap_or(5).max(1);
-            let Some(mut s) = tx.staff(&id)? else { return Err(CoreError::new(ErrorCode::AuthFailed, "wrong staff id or password")) };
+            let Some(mut s) = tx.staff(&id)? else {
+                return Err(CoreError::new(
+                    ErrorCode::AuthFailed,
+                    "wrong staff id or password",
+                ));
+            };
             if ok {
                 if s.failed_logins != 0 {
                     s.failed_logins = 0;
                     tx.update_staff(&s)?;
                 }
-                tx.append_audit(&draft(now, &id, Some(s.role), terminal, None, purpose, None, None, "", Outcome::Ok, "{}"))?;
+                tx.append_audit(&draft(
+                    now,
+                    &id,
+                    Some(s.role),
+                    terminal,
+                    None,
+                    purpose,
+                    None,
+                    None,
+                    "",
+                    Outcome::Ok,
+                    "{}",
+                ))?;
                 Ok(())
             } else {
                 s.failed_logins += 1;
@@ -313,15 +416,34 @@ impl<S: Store> Service<S> {
                     s.locked = true;
                 }
                 tx.update_staff(&s)?;
-                let reason = if lock { "wrong password; account locked" } else { "wrong password" };
-                tx.append_audit(&draft(now, &id, Some(s.role), terminal, None, purpose, None, None, reason, Outcome::Refused, &format!("{{\"failed_logins\":{}}}", s.failed_logins)))?;
+                let reason = if lock {
+                    "wrong password; account locked"
+                } else {
+                    "wrong password"
+                };
+                tx.append_audit(&draft(
+                    now,
+                    &id,
+                    Some(s.role),
+                    terminal,
+                    None,
+                    purpose,
+                    None,
+                    None,
+                    reason,
+                    Outcome::Refused,
+                    &format!("{{\"failed_logins\":{}}}", s.failed_logins),
+                ))?;
                 Ok(())
             }
         })?;
         if ok {
             Ok(staff)
         } else {
-            Err(CoreError::new(ErrorCode::AuthFailed, "wrong staff id or password"))
+            Err(CoreError::new(
+                ErrorCode::AuthFailed,
+                "wrong staff id or password",
+            ))
         }
     }
 
@@ -330,9 +452,16 @@ impl<S: Store> Service<S> {
     pub fn actor_for(&self, staff_id: &str, password: &str, terminal: &str) -> CoreResult<Actor> {
         let s = self.authenticate(staff_id, password, terminal, "authenticate")?;
         if s.must_change_password {
-            return Err(CoreError::new(ErrorCode::PasswordChangeRequired, "change the password first (staff passwd)"));
+            return Err(CoreError::new(
+                ErrorCode::PasswordChangeRequired,
+                "change the password first (staff passwd)",
+            ));
         }
-        Ok(Actor { staff_id: s.id, role: Some(s.role), terminal: terminal.to_string() })
+        Ok(Actor {
+            staff_id: s.id,
+            role: Some(s.role),
+            terminal: terminal.to_string(),
+        })
     }
 
     /// Record activity on a session, locking it when it was idle too long. Errors:
@@ -342,10 +471,16 @@ impl<S: Store> Service<S> {
         let idle = self.branch().map(|b| b.idle_lock_minutes).unwrap_or(5);
         if session.locked || session.is_idle(now, idle) {
             session.locked = true;
-            return Err(CoreError::new(ErrorCode::SessionLocked, "the session is locked; enter your password to continue"));
+            return Err(CoreError::new(
+                ErrorCode::SessionLocked,
+                "the session is locked; enter your password to continue",
+            ));
         }
         if session.staff.must_change_password {
-            return Err(CoreError::new(ErrorCode::PasswordChangeRequired, "change your password before continuing"));
+            return Err(CoreError::new(
+                ErrorCode::PasswordChangeRequired,
+                "change your password before continuing",
+            ));
         }
         session.last_activity = now;
         Ok(())
@@ -353,7 +488,12 @@ impl<S: Store> Service<S> {
 
     /// Unlock a locked session with the same person's password.
     pub fn unlock_session(&self, session: &mut Session, password: &str) -> CoreResult<()> {
-        let staff = self.authenticate(session.staff.id.as_str(), password, &session.terminal, "unlock-session")?;
+        let staff = self.authenticate(
+            session.staff.id.as_str(),
+            password,
+            &session.terminal,
+            "unlock-session",
+        )?;
         session.staff = StaffView::from(&staff);
         session.locked = false;
         session.last_activity = self.now();
@@ -362,20 +502,44 @@ impl<S: Store> Service<S> {
 
     /// Change one's own password (also the forced change at first sign-in).
     /// Errors: `auth-failed` (old password), `invalid` (`new_password` rules or reuse).
-    pub fn change_password(&self, staff_id: &str, old: &str, new: &str, terminal: &str) -> CoreResult<StaffView> {
+    pub fn change_password(
+        &self,
+        staff_id: &str,
+        old: &str,
+        new: &str,
+        terminal: &str,
+    ) -> CoreResult<StaffView> {
         let staff = self.authenticate(staff_id, old, terminal, "change-password-auth")?;
         passwords::check_rules("new_password", new, staff.id.as_str())?;
         if old == new {
-            return Err(CoreError::field("new_password", "reuse", "the new password must differ from the old one"));
+            return Err(CoreError::field(
+                "new_password",
+                "reuse",
+                "the new password must differ from the old one",
+            ));
         }
         let hash = passwords::hash(new, self.entropy.salt())?;
         let now = self.now();
         self.store.transact(|tx| {
-            let mut s = tx.staff(&staff.id)?.ok_or_else(|| CoreError::not_found("staff"))?;
+            let mut s = tx
+                .staff(&staff.id)?
+                .ok_or_else(|| CoreError::not_found("staff"))?;
             s.password_hash = hash.clone();
             s.must_change_password = false;
             tx.update_staff(&s)?;
-            tx.append_audit(&draft(now, &s.id, Some(s.role), terminal, None, "change-password", None, None, "", Outcome::Ok, "{}"))?;
+            tx.append_audit(&draft(
+                now,
+                &s.id,
+                Some(s.role),
+                terminal,
+                None,
+                "change-password",
+                None,
+                None,
+                "",
+                Outcome::Ok,
+                "{}",
+            ))?;
             Ok(StaffView::from(&s))
         })
     }
@@ -399,7 +563,9 @@ impl<S: Store> Service<S> {
         self.store.transact(|tx| {
             self.check_actor(tx, actor)?;
             if tx.staff(&id)?.is_some() {
-                return Err(CoreError::conflict(format!("staff id '{id}' already exists (no shared accounts)")));
+                return Err(CoreError::conflict(format!(
+                    "staff id '{id}' already exists (no shared accounts)"
+                )));
             }
             let s = Staff {
                 id: id.clone(),
@@ -413,13 +579,30 @@ impl<S: Store> Service<S> {
                 created_at: now,
             };
             tx.insert_staff(&s)?;
-            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, None, "staff-add", None, None, "", Outcome::Ok, &format!("{{\"staff\":\"{id}\",\"role\":\"{}\"}}", input.role)))?;
+            tx.append_audit(&draft(
+                now,
+                &actor.staff_id,
+                actor.role,
+                &actor.terminal,
+                None,
+                "staff-add",
+                None,
+                None,
+                "",
+                Outcome::Ok,
+                &format!("{{\"staff\":\"{id}\",\"role\":\"{}\"}}", input.role),
+            ))?;
             Ok(StaffView::from(&s))
         })
     }
 
     /// Reset a staff password (admin): the account must change it at next sign-in.
-    pub fn reset_password(&self, actor: &Actor, staff_id: &str, new_password: &str) -> CoreResult<StaffView> {
+    pub fn reset_password(
+        &self,
+        actor: &Actor,
+        staff_id: &str,
+        new_password: &str,
+    ) -> CoreResult<StaffView> {
         self.permit(actor, Action::ManageStaff, None)?;
         let id = StaffId::parse(staff_id)?;
         passwords::check_rules("password", new_password, id.as_str())?;
@@ -433,13 +616,31 @@ impl<S: Store> Service<S> {
     }
 
     /// Disable or re-enable an account (admin). An admin cannot disable themself.
-    pub fn set_staff_disabled(&self, actor: &Actor, staff_id: &str, disabled: bool) -> CoreResult<StaffView> {
+    pub fn set_staff_disabled(
+        &self,
+        actor: &Actor,
+        staff_id: &str,
+        disabled: bool,
+    ) -> CoreResult<StaffView> {
         self.permit(actor, Action::ManageStaff, None)?;
         let id = StaffId::parse(staff_id)?;
         if disabled && id == actor.staff_id {
-            return Err(CoreError::field("staff_id", "self", "you cannot disable your own account"));
+            return Err(CoreError::field(
+                "staff_id",
+                "self",
+                "you cannot disable your own account",
+            ));
         }
-        self.update_staff_with(actor, &id, if disabled { "staff-disable" } else { "staff-enable" }, |s| s.disabled = disabled)
+        self.update_staff_with(
+            actor,
+            &id,
+            if disabled {
+                "staff-disable"
+            } else {
+                "staff-enable"
+            },
+            |s| s.disabled = disabled,
+        )
     }
 
     /// Unlock an account after a lockout (admin).
@@ -452,14 +653,34 @@ impl<S: Store> Service<S> {
         })
     }
 
-    fn update_staff_with(&self, actor: &Actor, id: &StaffId, action: &str, f: impl FnOnce(&mut Staff)) -> CoreResult<StaffView> {
+    fn update_staff_with(
+        &self,
+        actor: &Actor,
+        id: &StaffId,
+        action: &str,
+        f: impl FnOnce(&mut Staff),
+    ) -> CoreResult<StaffView> {
         let now = self.now();
         self.store.transact(|tx| {
             self.check_actor(tx, actor)?;
-            let mut s = tx.staff(id)?.ok_or_else(|| CoreError::not_found(format!("staff '{id}'")))?;
+            let mut s = tx
+                .staff(id)?
+                .ok_or_else(|| CoreError::not_found(format!("staff '{id}'")))?;
             f(&mut s);
             tx.update_staff(&s)?;
-            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, None, action, None, None, "", Outcome::Ok, &format!("{{\"staff\":\"{id}\"}}")))?;
+            tx.append_audit(&draft(
+                now,
+                &actor.staff_id,
+                actor.role,
+                &actor.terminal,
+                None,
+                action,
+                None,
+                None,
+                "",
+                Outcome::Ok,
+                &format!("{{\"staff\":\"{id}\"}}"),
+            ))?;
             Ok(StaffView::from(&s))
         })
     }
@@ -467,7 +688,8 @@ impl<S: Store> Service<S> {
     /// All staff accounts (admin).
     pub fn list_staff(&self, actor: &Actor) -> CoreResult<Vec<StaffView>> {
         self.permit(actor, Action::ManageStaff, None)?;
-        self.store.read(|tx| Ok(tx.list_staff()?.iter().map(StaffView::from).collect()))
+        self.store
+            .read(|tx| Ok(tx.list_staff()?.iter().map(StaffView::from).collect()))
     }
 
     /// Update the branch settings (admin). The code cannot change once cases exist.
@@ -475,19 +697,35 @@ impl<S: Store> Service<S> {
         self.permit(actor, Action::ManageBranch, None)?;
         let mut errs = Vec::new();
         if branch.name.trim().is_empty() {
-            errs.push(FieldError::new("branch_name", "required", "branch name is required"));
+            errs.push(FieldError::new(
+                "branch_name",
+                "required",
+                "branch name is required",
+            ));
         }
         if branch.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            errs.push(FieldError::new("time_zone", "one-of", format!("'{}' is not an IANA time zone", branch.time_zone)));
+            errs.push(FieldError::new(
+                "time_zone",
+                "one-of",
+                format!("'{}' is not an IANA time zone", branch.time_zone),
+            ));
         }
         if !(1..=120).contains(&branch.idle_lock_minutes) {
-            errs.push(FieldError::new("idle_lock_minutes", "range", "1 to 120 minutes"));
+            errs.push(FieldError::new(
+                "idle_lock_minutes",
+                "range",
+                "1 to 120 minutes",
+            ));
         }
         if !(1..=20).contains(&branch.max_failed_logins) {
             errs.push(FieldError::new("max_failed_logins", "range", "1 to 20"));
         }
         if branch.retention_years < 10 {
-            errs.push(FieldError::new("retention_years", "range", "signed forms are kept at least 10 years"));
+            errs.push(FieldError::new(
+                "retention_years",
+                "range",
+                "signed forms are kept at least 10 years",
+            ));
         }
         if !errs.is_empty() {
             return Err(CoreError::invalid(errs));
@@ -495,15 +733,38 @@ impl<S: Store> Service<S> {
         let now = self.now();
         self.store.transact(|tx| {
             self.check_actor(tx, actor)?;
-            let old = tx.branch()?.ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "not set up"))?;
+            let old = tx
+                .branch()?
+                .ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "not set up"))?;
             let mut b = branch.clone();
             b.name = b.name.trim().to_string();
             if b.code != old.code && tx.count_cases()? > 0 {
-                return Err(CoreError::field("branch_code", "immutable", "the branch code is printed on existing cases and cannot change"));
+                return Err(CoreError::field(
+                    "branch_code",
+                    "immutable",
+                    "the branch code is printed on existing cases and cannot change",
+                ));
             }
-            b.extra_materials = b.extra_materials.iter().map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
+            b.extra_materials = b
+                .extra_materials
+                .iter()
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty())
+                .collect();
             tx.save_branch(&b)?;
-            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, None, "branch-update", None, None, "", Outcome::Ok, "{}"))?;
+            tx.append_audit(&draft(
+                now,
+                &actor.staff_id,
+                actor.role,
+                &actor.terminal,
+                None,
+                "branch-update",
+                None,
+                None,
+                "",
+                Outcome::Ok,
+                "{}",
+            ))?;
             Ok(b)
         })
     }
@@ -516,32 +777,72 @@ impl<S: Store> Service<S> {
             return Err(CoreError::forbidden("a signed-in staff member is required"));
         };
         permissions::require(role, action).inspect_err(|e| {
-            self.audit_refusal(&actor.staff_id, Some(role), &actor.terminal, case, "permission", &e.message);
+            self.audit_refusal(
+                &actor.staff_id,
+                Some(role),
+                &actor.terminal,
+                case,
+                "permission",
+                &e.message,
+            );
         })
     }
 
     /// Inside a transaction: the actor's account still exists, is enabled, unlocked, and has
     /// the role the session claims.
     fn check_actor(&self, tx: &mut dyn StoreTx, actor: &Actor) -> CoreResult<()> {
-        let s = tx.staff(&actor.staff_id)?.ok_or_else(|| CoreError::new(ErrorCode::AuthFailed, "unknown staff"))?;
+        let s = tx
+            .staff(&actor.staff_id)?
+            .ok_or_else(|| CoreError::new(ErrorCode::AuthFailed, "unknown staff"))?;
         if s.disabled {
-            return Err(CoreError::new(ErrorCode::AccountDisabled, "this account is disabled"));
+            return Err(CoreError::new(
+                ErrorCode::AccountDisabled,
+                "this account is disabled",
+            ));
         }
         if s.locked {
-            return Err(CoreError::new(ErrorCode::AccountLocked, "this account is locked"));
+            return Err(CoreError::new(
+                ErrorCode::AccountLocked,
+                "this account is locked",
+            ));
         }
         if Some(s.role) != actor.role {
-            return Err(CoreError::forbidden("the account's role has changed; sign in again"));
+            return Err(CoreError::forbidden(
+                "the account's role has changed; sign in again",
+            ));
         }
         if s.must_change_password {
-            return Err(CoreError::new(ErrorCode::PasswordChangeRequired, "change the password first"));
+            return Err(CoreError::new(
+                ErrorCode::PasswordChangeRequired,
+                "change the password first",
+            ));
         }
         Ok(())
     }
 
-    fn audit_refusal(&self, who: &StaffId, role: Option<Role>, terminal: &str, case: Option<CaseId>, action: &str, reason: &str) {
+    fn audit_refusal(
+        &self,
+        who: &StaffId,
+        role: Option<Role>,
+        terminal: &str,
+        case: Option<CaseId>,
+        action: &str,
+        reason: &str,
+    ) {
         let now = self.now();
-        let d = draft(now, who, role, terminal, case, action, None, None, reason, Outcome::Refused, "{}");
+        let d = draft(
+            now,
+            who,
+            role,
+            terminal,
+            case,
+            action,
+            None,
+            None,
+            reason,
+            Outcome::Refused,
+            "{}",
+        );
         // A refusal that cannot be recorded must not hide the original error.
         let _ = self.store.transact(|tx| tx.append_audit(&d).map(|_| ()));
     }
@@ -551,16 +852,32 @@ impl<S: Store> Service<S> {
     /// Open a case at check-in (from an appointment) or as a walk-in. A case whose lock cause
     /// is an authority-ordered freeze is refused at once (`refused-authority-freeze`).
     /// `idem`: an idempotency key; a repeated call returns the first call's case.
-    pub fn open_case(&self, actor: &Actor, input: &OpenCaseInput, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn open_case(
+        &self,
+        actor: &Actor,
+        input: &OpenCaseInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::OpenCase, None)?;
         let now = self.now();
         let mut errs = Vec::new();
-        let phone = if input.phone.trim().is_empty() { String::new() } else { match normalize_phone(&input.phone) {
-            Ok(p) => p,
-            Err(e) => { errs.push(e); String::new() }
-        }};
+        let phone = if input.phone.trim().is_empty() {
+            String::new()
+        } else {
+            match normalize_phone(&input.phone) {
+                Ok(p) => p,
+                Err(e) => {
+                    errs.push(e);
+                    String::new()
+                }
+            }
+        };
         if input.appointment_id.is_none() && input.customer_name.trim().is_empty() {
-            errs.push(FieldError::new("customer_name", "required", "a walk-in needs the customer's name"));
+            errs.push(FieldError::new(
+                "customer_name",
+                "required",
+                "a walk-in needs the customer's name",
+            ));
         }
         if !errs.is_empty() {
             return Err(CoreError::invalid(errs));
@@ -573,7 +890,9 @@ impl<S: Store> Service<S> {
                     return Ok(existing);
                 }
             }
-            let branch = tx.branch()?.ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "not set up"))?;
+            let branch = tx
+                .branch()?
+                .ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "not set up"))?;
             let day = branch.local_date(now);
             let seq = tx.next_case_seq(day)?;
             let mut case = Case {
@@ -599,9 +918,19 @@ impl<S: Store> Service<S> {
                 last_reason: String::new(),
             };
             if let Some(aid) = input.appointment_id {
-                let mut a = tx.appointment(aid)?.ok_or_else(|| CoreError::not_found("appointment"))?;
-                if a.case_id.is_some() || !matches!(a.status, AppointmentStatus::Waiting | AppointmentStatus::NoShow) {
-                    return Err(CoreError::conflict(format!("appointment {} is already {}", a.reference, a.status)));
+                let mut a = tx
+                    .appointment(aid)?
+                    .ok_or_else(|| CoreError::not_found("appointment"))?;
+                if a.case_id.is_some()
+                    || !matches!(
+                        a.status,
+                        AppointmentStatus::Waiting | AppointmentStatus::NoShow
+                    )
+                {
+                    return Err(CoreError::conflict(format!(
+                        "appointment {} is already {}",
+                        a.reference, a.status
+                    )));
                 }
                 case.customer_name = a.name.clone();
                 case.phone = a.phone.clone();
@@ -611,13 +940,43 @@ impl<S: Store> Service<S> {
                 tx.update_appointment(&a)?;
             }
             tx.insert_case(&case)?;
-            let detail = format!("{{\"case_number\":\"{}\",\"appointment\":{}}}", case.case_number, input.appointment_id.is_some());
-            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, Some(id), "open-case", None, Some(CaseState::CheckedIn), "", Outcome::Ok, &detail))?;
+            let detail = format!(
+                "{{\"case_number\":\"{}\",\"appointment\":{}}}",
+                case.case_number,
+                input.appointment_id.is_some()
+            );
+            tx.append_audit(&draft(
+                now,
+                &actor.staff_id,
+                actor.role,
+                &actor.terminal,
+                Some(id),
+                "open-case",
+                None,
+                Some(CaseState::CheckedIn),
+                "",
+                Outcome::Ok,
+                &detail,
+            ))?;
             if case.lock_cause == Some(LockCause::AuthorityFreeze) {
-                let ev = Event::RefuseAuthorityFreeze { reason: "authority-freeze recorded at check-in".into() };
+                let ev = Event::RefuseAuthorityFreeze {
+                    reason: "authority-freeze recorded at check-in".into(),
+                };
                 let next = workflow::step(&case, &actor.staff_id, &ev, now)?;
                 tx.update_case(&next, case.version)?;
-                tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, Some(id), EventKind::RefuseAuthorityFreeze.as_str(), Some(case.state), Some(next.state), &next.last_reason, Outcome::Ok, "{}"))?;
+                tx.append_audit(&draft(
+                    now,
+                    &actor.staff_id,
+                    actor.role,
+                    &actor.terminal,
+                    Some(id),
+                    EventKind::RefuseAuthorityFreeze.as_str(),
+                    Some(case.state),
+                    Some(next.state),
+                    &next.last_reason,
+                    Outcome::Ok,
+                    "{}",
+                ))?;
             }
             if let Some(key) = idem {
                 tx.remember_idempotent(key, id, now)?;
@@ -648,22 +1007,68 @@ impl<S: Store> Service<S> {
                     return Ok(());
                 }
             }
-            let case = tx.case(case_id)?.ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
-            let branch = tx.branch()?.ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "not set up"))?;
+            let case = tx
+                .case(case_id)?
+                .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            let branch = tx
+                .branch()?
+                .ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "not set up"))?;
             let event = make(&case, &branch)?;
             let kind = event.kind();
             let next = workflow::step(&case, &actor.staff_id, &event, now)?;
             tx.update_case(&next, case.version)?;
             let reason = match &event {
-                Event::Authorize { reason_code, reason, .. } => {
-                    [reason_code.clone().unwrap_or_default(), reason.clone()].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(": ")
+                Event::Authorize {
+                    reason_code,
+                    reason,
+                    ..
+                } => [reason_code.clone().unwrap_or_default(), reason.clone()]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(": "),
+                Event::Cancel { reason } | Event::RefuseAuthorityFreeze { reason } => {
+                    reason.clone()
                 }
-                Event::Cancel { reason } | Event::RefuseAuthorityFreeze { reason } => reason.clone(),
                 Event::RecordUnlockFailure(f) => f.reason.clone(),
                 _ => String::new(),
             };
-            let action = if kind == EventKind::RecordForm && case.form.is_some() { "amend-form" } else { kind.as_str() };
-            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, Some(case_id), action, Some(case.state), Some(next.state), &masking::scrub_digits(&reason), Outcome::Ok, &audit_detail(&next)))?;
+            let action = if kind == EventKind::RecordForm && case.form.is_some() {
+                "amend-form"
+            } else {
+                kind.as_str()
+            };
+            // An authorized step is the supervisor's act: the event names them (with the
+            // supervisor role) and keeps the person at the terminal in the detail.
+            let (who, role, detail) = match event.authorizer() {
+                Some(sup) => {
+                    let mut d: serde_json::Value = serde_json::from_str(&audit_detail(&next))
+                        .unwrap_or_else(|_| serde_json::json!({}));
+                    if let Some(o) = d.as_object_mut() {
+                        o.insert(
+                            "operator".into(),
+                            serde_json::json!(actor.staff_id.as_str()),
+                        );
+                        o.insert("supervisor".into(), serde_json::json!(sup.as_str()));
+                    }
+                    (sup.clone(), Some(Role::Supervisor), d.to_string())
+                }
+                None => (actor.staff_id.clone(), actor.role, audit_detail(&next)),
+            };
+            tx.append_audit(&draft(
+                now,
+                &who,
+                role,
+                &actor.terminal,
+                Some(case_id),
+                action,
+                Some(case.state),
+                Some(next.state),
+                &masking::scrub_digits(&reason),
+                Outcome::Ok,
+                &detail,
+            ))?;
             if let Some(aid) = next.appointment_id {
                 if next.state.is_terminal() {
                     if let Some(mut a) = tx.appointment(aid)? {
@@ -679,7 +1084,14 @@ impl<S: Store> Service<S> {
         });
         if let Err(e) = &res {
             if matches!(e.code, ErrorCode::FourEyes | ErrorCode::AuthorityFreeze) {
-                self.audit_refusal(&actor.staff_id, actor.role, &actor.terminal, Some(case_id), "refused-step", &e.message);
+                self.audit_refusal(
+                    &actor.staff_id,
+                    actor.role,
+                    &actor.terminal,
+                    Some(case_id),
+                    "refused-step",
+                    &e.message,
+                );
             }
         }
         res?;
@@ -690,14 +1102,32 @@ impl<S: Store> Service<S> {
     }
 
     /// Authenticate the supervisor at this moment and check the role (issue 6 item 1).
-    fn supervisor(&self, creds: &Credentials, terminal: &str, case_id: CaseId) -> CoreResult<StaffId> {
+    fn supervisor(
+        &self,
+        creds: &Credentials,
+        terminal: &str,
+        case_id: CaseId,
+    ) -> CoreResult<StaffId> {
         let s = self.authenticate(&creds.staff_id, &creds.password, terminal, "authorize-auth")?;
         if !permissions::allows(s.role, Action::Authorize) {
-            self.audit_refusal(&s.id, Some(s.role), terminal, Some(case_id), "authorize", "not a supervisor");
-            return Err(CoreError::forbidden(format!("{} is not a supervisor", s.id)));
+            self.audit_refusal(
+                &s.id,
+                Some(s.role),
+                terminal,
+                Some(case_id),
+                "authorize",
+                "not a supervisor",
+            );
+            return Err(CoreError::forbidden(format!(
+                "{} is not a supervisor",
+                s.id
+            )));
         }
         if s.must_change_password {
-            return Err(CoreError::new(ErrorCode::PasswordChangeRequired, "the supervisor must change their password first"));
+            return Err(CoreError::new(
+                ErrorCode::PasswordChangeRequired,
+                "the supervisor must change their password first",
+            ));
         }
         Ok(s.id)
     }
@@ -706,7 +1136,13 @@ impl<S: Store> Service<S> {
     /// documents (with the expiry date), flag non-ID-card documents for the supervisor's
     /// co-check and minors for the guardian/agent path.
     /// Errors: `invalid` with fields `kind`, `number`, `mrz_line2`, `name_on_document`, `reference`.
-    pub fn verify_identity(&self, actor: &Actor, case_id: CaseId, input: &IdentityInput, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn verify_identity(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        input: &IdentityInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::VerifyIdentity, Some(case_id))?;
         let now = self.now();
         let today = self.today()?;
@@ -719,40 +1155,78 @@ impl<S: Store> Service<S> {
             move |case, _| {
                 let mut record = record;
                 let expected = normalize::name_key(&case.customer_name);
-                if record.kind != "passport-mrz" && !expected.is_empty() && normalize::name_key(&record.name_on_document) != expected {
+                if record.kind != "passport-mrz"
+                    && !expected.is_empty()
+                    && normalize::name_key(&record.name_on_document) != expected
+                {
                     record.name_matches = false;
                 }
                 if !record.name_matches {
-                    return Err(CoreError::field("name_on_document", "name-mismatch", format!(
-                        "the name on the document does not match the customer ({})", masking::name(&case.customer_name))));
+                    return Err(CoreError::field(
+                        "name_on_document",
+                        "name-mismatch",
+                        format!(
+                            "the name on the document does not match the customer ({})",
+                            masking::name(&case.customer_name)
+                        ),
+                    ));
                 }
-                Ok(Event::VerifyIdentity(IdentityRecord { checked_by: by, checked_at: now, ..record }))
+                Ok(Event::VerifyIdentity(IdentityRecord {
+                    checked_by: by,
+                    checked_at: now,
+                    ..record
+                }))
             },
             |c| {
                 let i = c.identity.as_ref();
-                format!("{{\"kind\":\"{}\",\"number\":\"{}\",\"cocheck\":{}}}", i.map(|i| i.kind.as_str()).unwrap_or(""), i.map(|i| masking::id_number(&i.number)).unwrap_or_default(), i.is_some_and(|i| i.needs_cocheck))
+                format!(
+                    "{{\"kind\":\"{}\",\"number\":\"{}\",\"cocheck\":{}}}",
+                    i.map(|i| i.kind.as_str()).unwrap_or(""),
+                    i.map(|i| masking::id_number(&i.number)).unwrap_or_default(),
+                    i.is_some_and(|i| i.needs_cocheck)
+                )
             },
         )
     }
 
     /// The supervisor's co-check of a document other than the resident ID card (双人审核).
-    pub fn cocheck_identity(&self, actor: &Actor, case_id: CaseId, supervisor: &Credentials, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn cocheck_identity(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        supervisor: &Credentials,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::ViewCases, Some(case_id))?;
         let sup = self.supervisor(supervisor, &actor.terminal, case_id)?;
         let sup2 = sup.clone();
-        self.transition(actor, case_id, idem, move |_, _| Ok(Event::CoCheckIdentity { supervisor: sup }), move |_| format!("{{\"supervisor\":\"{sup2}\"}}"))
+        self.transition(
+            actor,
+            case_id,
+            idem,
+            move |_, _| Ok(Event::CoCheckIdentity { supervisor: sup }),
+            move |_| format!("{{\"supervisor\":\"{sup2}\"}}"),
+        )
     }
 
     /// Record (or amend) the application form. Validates every field; numbers are
     /// normalised and checked (phone, card, ID). Errors: `invalid` with dotted field names.
-    pub fn record_form(&self, actor: &Actor, case_id: CaseId, form: &ApplicationForm, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn record_form(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        form: &ApplicationForm,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::RecordForm, Some(case_id))?;
         let today = self.today()?;
         // The UI only ever sees masked numbers: an amended form may leave the document blank,
         // meaning "the document verified at the identity step".
         let mut form = form.clone();
         if form.id_number.trim().is_empty() || form.id_number.contains('*') {
-            let verified = self.store.read(|tx| Ok(tx.case(case_id)?.and_then(|c| c.identity)))?;
+            let verified = self
+                .store
+                .read(|tx| Ok(tx.case(case_id)?.and_then(|c| c.identity)))?;
             if let Some(i) = verified {
                 if i.kind != "e-id" && i.kind != "bank-card" {
                     form.id_type = i.kind.clone();
@@ -761,36 +1235,77 @@ impl<S: Store> Service<S> {
             }
         }
         let form = validate_form(&form, today)?;
-        self.transition(actor, case_id, idem, move |case, branch| {
-            // Materials: the three standard ones plus the branch's extras must be ticked.
-            let mut missing = Vec::new();
-            for m in required_materials(branch) {
-                if !form.materials.iter().any(|x| x == &m) {
-                    missing.push(m);
+        self.transition(
+            actor,
+            case_id,
+            idem,
+            move |case, branch| {
+                // Materials: the three standard ones plus the branch's extras must be ticked.
+                let mut missing = Vec::new();
+                for m in required_materials(branch) {
+                    if !form.materials.iter().any(|x| x == &m) {
+                        missing.push(m);
+                    }
                 }
-            }
-            if !missing.is_empty() && form.lock_cause != Some(LockCause::AuthorityFreeze) {
-                return Err(CoreError::field("materials", "required", format!("materials not presented: {}", missing.join(", "))));
-            }
-            if let Some(id) = &case.identity {
-                if id.minor && form.agent.is_none() {
-                    return Err(CoreError::field("agent", "required", "the customer is a minor: a guardian must act as agent"));
+                if !missing.is_empty() && form.lock_cause != Some(LockCause::AuthorityFreeze) {
+                    return Err(CoreError::field(
+                        "materials",
+                        "required",
+                        format!("materials not presented: {}", missing.join(", ")),
+                    ));
                 }
-            }
-            Ok(Event::RecordForm(form))
-        }, |c| format!("{{\"lock_cause\":\"{}\"}}", c.lock_cause.map(|l| l.as_str()).unwrap_or("")))
+                if let Some(id) = &case.identity {
+                    if id.minor && form.agent.is_none() {
+                        return Err(CoreError::field(
+                            "agent",
+                            "required",
+                            "the customer is a minor: a guardian must act as agent",
+                        ));
+                    }
+                }
+                Ok(Event::RecordForm(form))
+            },
+            |c| {
+                format!(
+                    "{{\"lock_cause\":\"{}\"}}",
+                    c.lock_cause.map(|l| l.as_str()).unwrap_or("")
+                )
+            },
+        )
     }
 
     /// The teller confirms the signed paper is in hand.
-    pub fn confirm_signed(&self, actor: &Actor, case_id: CaseId, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn confirm_signed(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::ConfirmSigned, Some(case_id))?;
-        self.transition(actor, case_id, idem, |_, _| Ok(Event::ConfirmSigned), |_| "{}".into())
+        self.transition(
+            actor,
+            case_id,
+            idem,
+            |_, _| Ok(Event::ConfirmSigned),
+            |_| "{}".into(),
+        )
     }
 
     /// Submit for the supervisor's authorization.
-    pub fn submit(&self, actor: &Actor, case_id: CaseId, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn submit(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::Submit, Some(case_id))?;
-        self.transition(actor, case_id, idem, |_, _| Ok(Event::Submit), |_| "{}".into())
+        self.transition(
+            actor,
+            case_id,
+            idem,
+            |_, _| Ok(Event::Submit),
+            |_| "{}".into(),
+        )
     }
 
     /// The supervisor's decision, authenticated at this moment with the supervisor's own
@@ -798,51 +1313,120 @@ impl<S: Store> Service<S> {
     /// `auth-failed`, `forbidden` (not a supervisor), `four-eyes`, `illegal-transition`
     /// ("already decided" when another approval won), `invalid` (reason required).
     #[allow(clippy::too_many_arguments)]
-    pub fn authorize(&self, actor: &Actor, case_id: CaseId, supervisor: &Credentials, decision: Decision, reason_code: Option<&str>, reason: &str, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn authorize(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        supervisor: &Credentials,
+        decision: Decision,
+        reason_code: Option<&str>,
+        reason: &str,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::ViewCases, Some(case_id))?;
         if let Some(code) = reason_code {
             if !REASON_CODES.contains(&code) {
-                return Err(CoreError::field("reason_code", "one-of", format!("'{code}' is not one of: {}", REASON_CODES.join(", "))));
+                return Err(CoreError::field(
+                    "reason_code",
+                    "one-of",
+                    format!("'{code}' is not one of: {}", REASON_CODES.join(", ")),
+                ));
             }
         }
         let sup = self.supervisor(supervisor, &actor.terminal, case_id)?;
         let sup2 = sup.clone();
         let reason = reason.trim().to_string();
         let code = reason_code.map(str::to_owned);
-        self.transition(actor, case_id, idem, move |case, _| {
-            if case.state != CaseState::Submitted && case.authorization.is_some() {
-                return Err(CoreError::conflict(format!("already decided: the case is {}", case.state)));
-            }
-            Ok(Event::Authorize { decision, supervisor: sup, reason_code: code, reason })
-        }, move |_| format!("{{\"supervisor\":\"{sup2}\",\"decision\":\"{decision}\"}}"))
+        self.transition(
+            actor,
+            case_id,
+            idem,
+            move |case, _| {
+                if case.state != CaseState::Submitted && case.authorization.is_some() {
+                    return Err(CoreError::conflict(format!(
+                        "already decided: the case is {}",
+                        case.state
+                    )));
+                }
+                Ok(Event::Authorize {
+                    decision,
+                    supervisor: sup,
+                    reason_code: code,
+                    reason,
+                })
+            },
+            move |_| format!("{{\"supervisor\":\"{sup2}\",\"decision\":\"{decision}\"}}"),
+        )
     }
 
     /// Log a contact with the wallet operator (channel, ticket, result; time is now).
-    pub fn log_contact(&self, actor: &Actor, case_id: CaseId, input: &ContactInput, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn log_contact(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        input: &ContactInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::LogContact, Some(case_id))?;
         let mut errs = Vec::new();
         if input.ticket.trim().is_empty() {
-            errs.push(FieldError::new("ticket", "required", "the operator's ticket number is required"));
+            errs.push(FieldError::new(
+                "ticket",
+                "required",
+                "the operator's ticket number is required",
+            ));
         }
         if input.result.trim().is_empty() {
-            errs.push(FieldError::new("result", "required", "the result of the contact is required"));
+            errs.push(FieldError::new(
+                "result",
+                "required",
+                "the result of the contact is required",
+            ));
         }
         if !errs.is_empty() {
             return Err(CoreError::invalid(errs));
         }
-        let c = OperatorContact { channel: input.channel, at: self.now(), ticket: input.ticket.trim().into(), result: input.result.trim().into(), by: actor.staff_id.clone() };
-        self.transition(actor, case_id, idem, move |_, _| Ok(Event::LogContact(c)), |c| {
-            let last = c.contacts.last();
-            format!("{{\"channel\":\"{}\",\"ticket\":{}}}", last.map(|l| l.channel.as_str()).unwrap_or(""), serde_json::to_string(&last.map(|l| l.ticket.clone()).unwrap_or_default()).unwrap_or_default())
-        })
+        let c = OperatorContact {
+            channel: input.channel,
+            at: self.now(),
+            ticket: input.ticket.trim().into(),
+            result: input.result.trim().into(),
+            by: actor.staff_id.clone(),
+        };
+        self.transition(
+            actor,
+            case_id,
+            idem,
+            move |_, _| Ok(Event::LogContact(c)),
+            |c| {
+                let last = c.contacts.last();
+                format!(
+                    "{{\"channel\":\"{}\",\"ticket\":{}}}",
+                    last.map(|l| l.channel.as_str()).unwrap_or(""),
+                    serde_json::to_string(&last.map(|l| l.ticket.clone()).unwrap_or_default())
+                        .unwrap_or_default()
+                )
+            },
+        )
     }
 
     /// Confirm the unlock carried out with the operator; a supervisor authorizes at this
     /// moment. Never possible for an authority-ordered freeze.
-    pub fn confirm_unlock(&self, actor: &Actor, case_id: CaseId, supervisor: &Credentials, input: &UnlockInput, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn confirm_unlock(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        supervisor: &Credentials,
+        input: &UnlockInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::ConfirmUnlock, Some(case_id))?;
         if input.operator_reference.trim().is_empty() {
-            return Err(CoreError::field("operator_reference", "required", "the operator's reference is required"));
+            return Err(CoreError::field(
+                "operator_reference",
+                "required",
+                "the operator's reference is required",
+            ));
         }
         let sup = self.supervisor(supervisor, &actor.terminal, case_id)?;
         let now = self.now();
@@ -854,38 +1438,109 @@ impl<S: Store> Service<S> {
             authorized_by: sup,
             at: now,
         };
-        self.transition(actor, case_id, idem, move |_, _| Ok(Event::ConfirmUnlock(rec)), |c| {
-            format!("{{\"authorized_by\":\"{}\"}}", c.unlock.as_ref().map(|u| u.authorized_by.as_str()).unwrap_or(""))
-        })
+        self.transition(
+            actor,
+            case_id,
+            idem,
+            move |_, _| Ok(Event::ConfirmUnlock(rec)),
+            |c| {
+                format!(
+                    "{{\"authorized_by\":\"{}\"}}",
+                    c.unlock
+                        .as_ref()
+                        .map(|u| u.authorized_by.as_str())
+                        .unwrap_or("")
+                )
+            },
+        )
     }
 
     /// Record a failed unlock: retry later, or escalate to the operator.
-    pub fn record_unlock_failure(&self, actor: &Actor, case_id: CaseId, input: &UnlockFailureInput, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn record_unlock_failure(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        input: &UnlockFailureInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::RecordUnlockFailure, Some(case_id))?;
-        let f = UnlockFailure { reason: input.reason.trim().into(), next: input.next, operator_ticket: input.operator_ticket.trim().into(), by: actor.staff_id.clone(), at: self.now() };
-        self.transition(actor, case_id, idem, move |_, _| Ok(Event::RecordUnlockFailure(f)), |c| {
-            format!("{{\"next\":\"{}\"}}", c.unlock_failures.last().map(|f| f.next.as_str()).unwrap_or(""))
-        })
+        let f = UnlockFailure {
+            reason: input.reason.trim().into(),
+            next: input.next,
+            operator_ticket: input.operator_ticket.trim().into(),
+            by: actor.staff_id.clone(),
+            at: self.now(),
+        };
+        self.transition(
+            actor,
+            case_id,
+            idem,
+            move |_, _| Ok(Event::RecordUnlockFailure(f)),
+            |c| {
+                format!(
+                    "{{\"next\":\"{}\"}}",
+                    c.unlock_failures
+                        .last()
+                        .map(|f| f.next.as_str())
+                        .unwrap_or("")
+                )
+            },
+        )
     }
 
     /// Close an unlocked case (receipt handed over).
-    pub fn close_case(&self, actor: &Actor, case_id: CaseId, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn close_case(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::CloseCase, Some(case_id))?;
-        self.transition(actor, case_id, idem, |_, _| Ok(Event::Close), |_| "{}".into())
+        self.transition(
+            actor,
+            case_id,
+            idem,
+            |_, _| Ok(Event::Close),
+            |_| "{}".into(),
+        )
     }
 
     /// Cancel a case (reason required).
-    pub fn cancel_case(&self, actor: &Actor, case_id: CaseId, reason: &str, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn cancel_case(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        reason: &str,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::CancelCase, Some(case_id))?;
         let reason = reason.trim().to_string();
-        self.transition(actor, case_id, idem, move |_, _| Ok(Event::Cancel { reason }), |_| "{}".into())
+        self.transition(
+            actor,
+            case_id,
+            idem,
+            move |_, _| Ok(Event::Cancel { reason }),
+            |_| "{}".into(),
+        )
     }
 
     /// Refuse a case as an authority-ordered freeze (recognised during the interview).
-    pub fn refuse_authority_freeze(&self, actor: &Actor, case_id: CaseId, reason: &str, idem: Option<&str>) -> CoreResult<CaseView> {
+    pub fn refuse_authority_freeze(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        reason: &str,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
         self.permit(actor, Action::RefuseAuthorityFreeze, Some(case_id))?;
         let reason = reason.trim().to_string();
-        self.transition(actor, case_id, idem, move |_, _| Ok(Event::RefuseAuthorityFreeze { reason }), |_| "{}".into())
+        self.transition(
+            actor,
+            case_id,
+            idem,
+            move |_, _| Ok(Event::RefuseAuthorityFreeze { reason }),
+            |_| "{}".into(),
+        )
     }
 
     // ---------------------------------------------------------------- reads
@@ -894,8 +1549,15 @@ impl<S: Store> Service<S> {
     pub fn case_view(&self, actor: &Actor, case_id: CaseId) -> CoreResult<CaseView> {
         self.permit(actor, Action::ViewCases, Some(case_id))?;
         let (case, history, documents, branch) = self.store.read(|tx| {
-            let c = tx.case(case_id)?.ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
-            Ok((c, tx.case_history(case_id)?, tx.documents(case_id)?, tx.branch()?))
+            let c = tx
+                .case(case_id)?
+                .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            Ok((
+                c,
+                tx.case_history(case_id)?,
+                tx.documents(case_id)?,
+                tx.branch()?,
+            ))
         })?;
         let role = actor.role;
         let allowed = workflow::allowed_events(&case)
@@ -905,23 +1567,36 @@ impl<S: Store> Service<S> {
                     if k.needs_supervisor() && *k != EventKind::ConfirmUnlock {
                         // Authorization happens in a dialog with the supervisor's own credentials:
                         // offered to anyone who may work the case.
-                        permissions::allows(r, Action::ViewCases) && permissions::allows(r, Action::Submit)
+                        permissions::allows(r, Action::ViewCases)
+                            && permissions::allows(r, Action::Submit)
                     } else {
                         permissions::allows(r, Action::for_event(*k))
                     }
                 })
             })
             .collect();
-        let freeze_route = (case.state == CaseState::RefusedAuthorityFreeze || case.lock_cause == Some(LockCause::AuthorityFreeze)).then(|| FREEZE_ROUTE.to_string());
+        let freeze_route = (case.state == CaseState::RefusedAuthorityFreeze
+            || case.lock_cause == Some(LockCause::AuthorityFreeze))
+        .then(|| FREEZE_ROUTE.to_string());
         let required_materials = branch.as_ref().map(required_materials).unwrap_or_default();
-        Ok(CaseView { case: mask_case(&case), allowed, history, documents, freeze_route, required_materials })
+        Ok(CaseView {
+            case: mask_case(&case),
+            allowed,
+            history,
+            documents,
+            freeze_route,
+            required_materials,
+        })
     }
 
     /// The full, unmasked case for in-process consumers that need it (printing the bank copy).
     /// Not exposed to the UI.
     pub fn case_unmasked(&self, actor: &Actor, case_id: CaseId) -> CoreResult<Case> {
         self.permit(actor, Action::ViewCases, Some(case_id))?;
-        self.store.read(|tx| tx.case(case_id)?.ok_or_else(|| CoreError::not_found(format!("case {case_id}"))))
+        self.store.read(|tx| {
+            tx.case(case_id)?
+                .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))
+        })
     }
 
     /// Cases matching a query (masked summaries).
@@ -936,39 +1611,90 @@ impl<S: Store> Service<S> {
     pub fn find_cases(&self, actor: &Actor, text: &str) -> CoreResult<Vec<CaseSummary>> {
         let t = normalize::fold_width(text.trim());
         if t.is_empty() {
-            return Err(CoreError::field("query", "required", "type a case number, a name, or the last 4 of the ID or phone"));
+            return Err(CoreError::field(
+                "query",
+                "required",
+                "type a case number, a name, or the last 4 of the ID or phone",
+            ));
         }
         let upper = t.to_ascii_uppercase();
         let q = if upper.matches('-').count() == 2 && upper.chars().any(|c| c.is_ascii_digit()) {
-            CaseQuery { case_number: Some(upper), limit: Some(50), ..Default::default() }
+            CaseQuery {
+                case_number: Some(upper),
+                limit: Some(50),
+                ..Default::default()
+            }
         } else if upper.len() == 4 && upper.chars().all(|c| c.is_ascii_digit() || c == 'X') {
-            CaseQuery { tail4: Some(upper), limit: Some(50), ..Default::default() }
+            CaseQuery {
+                tail4: Some(upper),
+                limit: Some(50),
+                ..Default::default()
+            }
         } else {
-            CaseQuery { name_prefix: Some(t.to_string()), limit: Some(50), ..Default::default() }
+            CaseQuery {
+                name_prefix: Some(t.to_string()),
+                limit: Some(50),
+                ..Default::default()
+            }
         };
         self.list_cases(actor, &q)
     }
 
     /// Show one personal value in full: permitted roles only, with a typed reason, audited.
-    pub fn reveal(&self, actor: &Actor, case_id: CaseId, field: RevealField, reason: &str) -> CoreResult<String> {
+    pub fn reveal(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        field: RevealField,
+        reason: &str,
+    ) -> CoreResult<String> {
         self.permit(actor, Action::RevealPersonalData, Some(case_id))?;
         if reason.trim().chars().count() < 4 {
-            return Err(CoreError::field("reason", "required", "type why the full value is needed"));
+            return Err(CoreError::field(
+                "reason",
+                "required",
+                "type why the full value is needed",
+            ));
         }
         let now = self.now();
         self.store.transact(|tx| {
             self.check_actor(tx, actor)?;
-            let c = tx.case(case_id)?.ok_or_else(|| CoreError::not_found("case"))?;
+            let c = tx
+                .case(case_id)?
+                .ok_or_else(|| CoreError::not_found("case"))?;
             let form = c.form.as_ref();
             let value = match field {
-                RevealField::IdNumber => c.identity.as_ref().map(|i| i.number.clone()).or_else(|| form.map(|f| f.id_number.clone())),
+                RevealField::IdNumber => c
+                    .identity
+                    .as_ref()
+                    .map(|i| i.number.clone())
+                    .or_else(|| form.map(|f| f.id_number.clone())),
                 RevealField::Phone => Some(c.phone.clone()).filter(|p| !p.is_empty()),
-                RevealField::BankCard => form.map(|f| f.bank_card.clone()).filter(|v| !v.is_empty()),
-                RevealField::WalletId => form.map(|f| f.wallet_id.clone()).filter(|v| !v.is_empty()),
+                RevealField::BankCard => {
+                    form.map(|f| f.bank_card.clone()).filter(|v| !v.is_empty())
+                }
+                RevealField::WalletId => {
+                    form.map(|f| f.wallet_id.clone()).filter(|v| !v.is_empty())
+                }
             }
             .ok_or_else(|| CoreError::not_found("that value is not on the case"))?;
-            let f = serde_json::to_value(field).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, Some(case_id), "reveal", Some(c.state), Some(c.state), &masking::scrub_digits(reason.trim()), Outcome::Ok, &format!("{{\"field\":\"{f}\"}}")))?;
+            let f = serde_json::to_value(field)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            tx.append_audit(&draft(
+                now,
+                &actor.staff_id,
+                actor.role,
+                &actor.terminal,
+                Some(case_id),
+                "reveal",
+                Some(c.state),
+                Some(c.state),
+                &masking::scrub_digits(reason.trim()),
+                Outcome::Ok,
+                &format!("{{\"field\":\"{f}\"}}"),
+            ))?;
             Ok(value)
         })
     }
@@ -980,27 +1706,76 @@ impl<S: Store> Service<S> {
 
     /// Record an audited sensitive read or export that happens outside the use cases above
     /// (e.g. the CLI's `form render`), in its own transaction.
-    pub fn audit_read(&self, actor: &Actor, case_id: Option<CaseId>, action: &str, detail: &str) -> CoreResult<()> {
+    pub fn audit_read(
+        &self,
+        actor: &Actor,
+        case_id: Option<CaseId>,
+        action: &str,
+        detail: &str,
+    ) -> CoreResult<()> {
         let now = self.now();
-        self.store.transact(|tx| tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, case_id, action, None, None, "", Outcome::Ok, detail)).map(|_| ()))
+        self.store.transact(|tx| {
+            tx.append_audit(&draft(
+                now,
+                &actor.staff_id,
+                actor.role,
+                &actor.terminal,
+                case_id,
+                action,
+                None,
+                None,
+                "",
+                Outcome::Ok,
+                detail,
+            ))
+            .map(|_| ())
+        })
     }
 
     // ---------------------------------------------------------------- printing
 
     /// Build the print view of a case for one copy. Customer copies always mask; the bank
     /// copy follows the branch's archive setting.
-    fn print_view(&self, actor: &Actor, case_id: CaseId, kind: DocumentKind, copy: CopyKind) -> CoreResult<(Case, PrintDocument)> {
-        self.permit(actor, if copy == CopyKind::Bank { Action::PrintBankCopy } else { Action::PrintCustomerCopy }, Some(case_id))?;
+    fn print_view(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        kind: DocumentKind,
+        copy: CopyKind,
+    ) -> CoreResult<(Case, PrintDocument)> {
+        self.permit(
+            actor,
+            if copy == CopyKind::Bank {
+                Action::PrintBankCopy
+            } else {
+                Action::PrintCustomerCopy
+            },
+            Some(case_id),
+        )?;
         let now = self.now();
         let (case, branch, staff) = self.store.read(|tx| {
-            let c = tx.case(case_id)?.ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
-            let b = tx.branch()?.ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "not set up"))?;
+            let c = tx
+                .case(case_id)?
+                .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            let b = tx
+                .branch()?
+                .ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "not set up"))?;
             Ok((c, b, tx.list_staff()?))
         })?;
-        let names = |id: &StaffId| staff.iter().find(|s| &s.id == id).map(|s| s.name.clone()).unwrap_or_else(|| id.to_string());
+        let names = |id: &StaffId| {
+            staff
+                .iter()
+                .find(|s| &s.id == id)
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| id.to_string())
+        };
         let doc = match kind {
-            DocumentKind::Application => PrintDocument::Application(crate::print::application_view(&case, &branch, copy, now, &names)?),
-            DocumentKind::Receipt => PrintDocument::Receipt(crate::print::receipt_view(&case, &branch, copy, now, &names)?),
+            DocumentKind::Application => PrintDocument::Application(
+                crate::print::application_view(&case, &branch, copy, now, &names)?,
+            ),
+            DocumentKind::Receipt => PrintDocument::Receipt(crate::print::receipt_view(
+                &case, &branch, copy, now, &names,
+            )?),
         };
         Ok((case, doc))
     }
@@ -1008,7 +1783,14 @@ impl<S: Store> Service<S> {
     /// Print: render the document, store it beside the database (`documents/`, SHA-256 in the
     /// store) and record the print — or reprint — on the case (audited, domain notes §6).
     /// Errors: `forbidden`, `illegal-transition` (nothing to print yet), `render`, `storage`.
-    pub fn print_document(&self, actor: &Actor, case_id: CaseId, kind: DocumentKind, copy: CopyKind, renderer: &dyn Renderer) -> CoreResult<DocumentRecord> {
+    pub fn print_document(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        kind: DocumentKind,
+        copy: CopyKind,
+        renderer: &dyn Renderer,
+    ) -> CoreResult<DocumentRecord> {
         let (case, doc) = self.print_view(actor, case_id, kind, copy)?;
         // Render outside the write lock: it takes milliseconds, the lock should not.
         let bytes = renderer.render(&doc)?;
@@ -1035,12 +1817,36 @@ impl<S: Store> Service<S> {
     }
 
     /// Render without storing (the CLI's `form render --out`): the export is audited.
-    pub fn render_document(&self, actor: &Actor, case_id: CaseId, kind: DocumentKind, copy: CopyKind, renderer: &dyn Renderer) -> CoreResult<Vec<u8>> {
+    pub fn render_document(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        kind: DocumentKind,
+        copy: CopyKind,
+        renderer: &dyn Renderer,
+    ) -> CoreResult<Vec<u8>> {
         let (case, doc) = self.print_view(actor, case_id, kind, copy)?;
         let bytes = renderer.render(&doc)?;
         let now = self.now();
-        let detail = serde_json::json!({"kind": kind.as_str(), "copy": copy.as_str(), "bytes": bytes.len()}).to_string();
-        self.store.transact(|tx| tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, Some(case_id), "export", Some(case.state), Some(case.state), "", Outcome::Ok, &detail)).map(|_| ()))?;
+        let detail =
+            serde_json::json!({"kind": kind.as_str(), "copy": copy.as_str(), "bytes": bytes.len()})
+                .to_string();
+        self.store.transact(|tx| {
+            tx.append_audit(&draft(
+                now,
+                &actor.staff_id,
+                actor.role,
+                &actor.terminal,
+                Some(case_id),
+                "export",
+                Some(case.state),
+                Some(case.state),
+                "",
+                Outcome::Ok,
+                &detail,
+            ))
+            .map(|_| ())
+        })?;
         Ok(bytes)
     }
 
@@ -1054,7 +1860,9 @@ impl<S: Store> Service<S> {
     /// Today's appointments (branch-local), by slot.
     pub fn appointments_today(&self) -> CoreResult<Vec<Appointment>> {
         let today = self.today()?;
-        self.store.read(|tx| tx.appointments_on(today)).map(|v| v.into_iter().map(|a| mask_appointment(&a)).collect())
+        self.store
+            .read(|tx| tx.appointments_on(today))
+            .map(|v| v.into_iter().map(|a| mask_appointment(&a)).collect())
     }
 
     /// Counter lookup from one search box (reference, phone or its last 4, ID number or its
@@ -1062,7 +1870,9 @@ impl<S: Store> Service<S> {
     pub fn find_appointments(&self, text: &str) -> CoreResult<Vec<Appointment>> {
         let key = appointment_key(text)?;
         let today = self.today()?;
-        self.store.read(|tx| tx.find_appointments(&key, today, 20)).map(|v| v.into_iter().map(|a| mask_appointment(&a)).collect())
+        self.store
+            .read(|tx| tx.find_appointments(&key, today, 20))
+            .map(|v| v.into_iter().map(|a| mask_appointment(&a)).collect())
     }
 
     /// Insert a booked appointment (used by the importer and the demo).
@@ -1070,10 +1880,28 @@ impl<S: Store> Service<S> {
         let now = self.now();
         self.store.transact(|tx| {
             if tx.appointment_by_reference(&a.reference)?.is_some() {
-                return Err(CoreError::conflict(format!("appointment {} exists", a.reference)));
+                return Err(CoreError::conflict(format!(
+                    "appointment {} exists",
+                    a.reference
+                )));
             }
             tx.insert_appointment(a)?;
-            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, None, "appointment-add", None, None, "", Outcome::Ok, &format!("{{\"reference\":{}}}", serde_json::to_string(&a.reference).unwrap_or_default())))?;
+            tx.append_audit(&draft(
+                now,
+                &actor.staff_id,
+                actor.role,
+                &actor.terminal,
+                None,
+                "appointment-add",
+                None,
+                None,
+                "",
+                Outcome::Ok,
+                &format!(
+                    "{{\"reference\":{}}}",
+                    serde_json::to_string(&a.reference).unwrap_or_default()
+                ),
+            ))?;
             Ok(())
         })
     }
@@ -1081,7 +1909,19 @@ impl<S: Store> Service<S> {
 
 /// Build an audit draft.
 #[allow(clippy::too_many_arguments)]
-pub fn draft(at: DateTime<Utc>, who: &StaffId, role: Option<Role>, terminal: &str, case_id: Option<CaseId>, action: &str, from: Option<CaseState>, to: Option<CaseState>, reason: &str, outcome: Outcome, detail: &str) -> AuditDraft {
+pub fn draft(
+    at: DateTime<Utc>,
+    who: &StaffId,
+    role: Option<Role>,
+    terminal: &str,
+    case_id: Option<CaseId>,
+    action: &str,
+    from: Option<CaseState>,
+    to: Option<CaseState>,
+    reason: &str,
+    outcome: Outcome,
+    detail: &str,
+) -> AuditDraft {
     AuditDraft {
         at,
         staff_id: who.to_string(),
@@ -1099,7 +1939,11 @@ pub fn draft(at: DateTime<Utc>, who: &StaffId, role: Option<Role>, terminal: &st
 
 /// The materials checklist: the three standard items plus the branch's extras.
 pub fn required_materials(branch: &Branch) -> Vec<String> {
-    let mut m = vec!["id-document".to_string(), "bank-account".to_string(), "wallet-details".to_string()];
+    let mut m = vec![
+        "id-document".to_string(),
+        "bank-account".to_string(),
+        "wallet-details".to_string(),
+    ];
     m.extend(branch.extra_materials.iter().cloned());
     m
 }
@@ -1112,8 +1956,15 @@ pub fn normalize_phone(raw: &str) -> Result<String, FieldError> {
         (true, Some(n)) => Ok(n),
         _ => Err(FieldError::new(
             "phone",
-            chk.errors.first().map(|e| e.rule.as_str()).unwrap_or("format"),
-            chk.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "),
+            chk.errors
+                .first()
+                .map(|e| e.rule.as_str())
+                .unwrap_or("format"),
+            chk.errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
         )),
     }
 }
@@ -1125,9 +1976,17 @@ pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<App
     let mut errs = Vec::new();
     let req = |errs: &mut Vec<FieldError>, name: &str, v: &str, max: usize| {
         if v.trim().is_empty() {
-            errs.push(FieldError::new(name, "required", format!("{name} is required")));
+            errs.push(FieldError::new(
+                name,
+                "required",
+                format!("{name} is required"),
+            ));
         } else if v.trim().chars().count() > max {
-            errs.push(FieldError::new(name, "length", format!("at most {max} characters")));
+            errs.push(FieldError::new(
+                name,
+                "length",
+                format!("at most {max} characters"),
+            ));
         }
     };
     f.customer_name = normalize::name_key(&f.customer_name);
@@ -1135,66 +1994,156 @@ pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<App
     req(&mut errs, "address", &f.address, 200);
     req(&mut errs, "wallet_operator", &f.wallet_operator, 60);
     req(&mut errs, "wallet_id", &f.wallet_id, 64);
-    if f.nationality.trim().chars().count() > 40 { errs.push(FieldError::new("nationality", "length", "at most 40 characters")); }
-    if f.occupation.trim().chars().count() > 40 { errs.push(FieldError::new("occupation", "length", "at most 40 characters")); }
-    if f.reason.trim().chars().count() > 500 { errs.push(FieldError::new("reason", "length", "at most 500 characters")); }
+    if f.nationality.trim().chars().count() > 40 {
+        errs.push(FieldError::new(
+            "nationality",
+            "length",
+            "at most 40 characters",
+        ));
+    }
+    if f.occupation.trim().chars().count() > 40 {
+        errs.push(FieldError::new(
+            "occupation",
+            "length",
+            "at most 40 characters",
+        ));
+    }
+    if f.reason.trim().chars().count() > 500 {
+        errs.push(FieldError::new(
+            "reason",
+            "length",
+            "at most 500 characters",
+        ));
+    }
     f.wallet_id = normalize::compact(&f.wallet_id);
     if !f.wallet_id.is_empty() && !f.wallet_id.chars().all(|c| c.is_ascii_alphanumeric()) {
-        errs.push(FieldError::new("wallet_id", "character", "letters and digits only"));
+        errs.push(FieldError::new(
+            "wallet_id",
+            "character",
+            "letters and digits only",
+        ));
     }
     match normalize_phone(&f.phone) {
         Ok(p) => f.phone = p,
         Err(e) => errs.push(e),
     }
     if f.id_type.trim().is_empty() {
-        errs.push(FieldError::new("id_type", "required", "document type is required"));
+        errs.push(FieldError::new(
+            "id_type",
+            "required",
+            "document type is required",
+        ));
     } else if let Ok(kind) = f.id_type.parse::<DocKind>() {
         if kind != DocKind::PassportMrz {
             let c = check(Some(kind), &f.id_number, today);
             match (c.valid, c.normalized) {
                 (true, Some(n)) => f.id_number = n,
-                _ => errs.push(FieldError::new("id_number", c.errors.first().map(|e| e.rule.clone()).unwrap_or_else(|| "format".into()), c.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))),
+                _ => errs.push(FieldError::new(
+                    "id_number",
+                    c.errors
+                        .first()
+                        .map(|e| e.rule.clone())
+                        .unwrap_or_else(|| "format".into()),
+                    c.errors
+                        .iter()
+                        .map(|e| e.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )),
             }
         } else {
             f.id_number = normalize::compact(&f.id_number).to_ascii_uppercase();
-            if !(5..=9).contains(&f.id_number.len()) || !f.id_number.chars().all(|c| c.is_ascii_alphanumeric()) {
-                errs.push(FieldError::new("id_number", "format", "a passport number has 5-9 letters and digits"));
+            if !(5..=9).contains(&f.id_number.len())
+                || !f.id_number.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                errs.push(FieldError::new(
+                    "id_number",
+                    "format",
+                    "a passport number has 5-9 letters and digits",
+                ));
             }
         }
     } else if f.id_type != "e-id" {
-        errs.push(FieldError::new("id_type", "one-of", format!("'{}' is not a document kind", f.id_type)));
+        errs.push(FieldError::new(
+            "id_type",
+            "one-of",
+            format!("'{}' is not a document kind", f.id_type),
+        ));
     }
     if !f.id_valid_until.trim().is_empty() && f.id_valid_until.trim() != "long-term" {
         match NaiveDate::parse_from_str(f.id_valid_until.trim(), "%Y-%m-%d") {
-            Ok(d) if d < today => errs.push(FieldError::new("id_valid_until", "expired", format!("the document expired on {d}"))),
+            Ok(d) if d < today => errs.push(FieldError::new(
+                "id_valid_until",
+                "expired",
+                format!("the document expired on {d}"),
+            )),
             Ok(_) => {}
-            Err(_) => errs.push(FieldError::new("id_valid_until", "date", "a date YYYY-MM-DD, or long-term")),
+            Err(_) => errs.push(FieldError::new(
+                "id_valid_until",
+                "date",
+                "a date YYYY-MM-DD, or long-term",
+            )),
         }
     }
     if !f.bank_card.trim().is_empty() {
         let c = check(Some(DocKind::BankCard), &f.bank_card, today);
         match (c.valid, c.normalized) {
             (true, Some(n)) => f.bank_card = n,
-            _ => errs.push(FieldError::new("bank_card", c.errors.first().map(|e| e.rule.clone()).unwrap_or_else(|| "format".into()), c.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))),
+            _ => errs.push(FieldError::new(
+                "bank_card",
+                c.errors
+                    .first()
+                    .map(|e| e.rule.clone())
+                    .unwrap_or_else(|| "format".into()),
+                c.errors
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )),
         }
     }
     if f.wallet_class.trim().is_empty() {
-        errs.push(FieldError::new("wallet_class", "required", "wallet class is required"));
+        errs.push(FieldError::new(
+            "wallet_class",
+            "required",
+            "wallet class is required",
+        ));
     }
     if f.lock_cause.is_none() {
-        errs.push(FieldError::new("lock_cause", "required", "lock cause is required"));
+        errs.push(FieldError::new(
+            "lock_cause",
+            "required",
+            "lock cause is required",
+        ));
     }
     if f.requested_action.is_none() {
-        errs.push(FieldError::new("requested_action", "required", "requested action is required"));
+        errs.push(FieldError::new(
+            "requested_action",
+            "required",
+            "requested action is required",
+        ));
     }
     if !f.declaration_true {
-        errs.push(FieldError::new("declaration_true", "required", "the customer must declare the information true"));
+        errs.push(FieldError::new(
+            "declaration_true",
+            "required",
+            "the customer must declare the information true",
+        ));
     }
     if !f.consent_query {
-        errs.push(FieldError::new("consent_query", "required", "consent to query the wallet and contact the operator is required"));
+        errs.push(FieldError::new(
+            "consent_query",
+            "required",
+            "consent to query the wallet and contact the operator is required",
+        ));
     }
     if !f.risk_acknowledged {
-        errs.push(FieldError::new("risk_acknowledged", "required", "the risk notice must be acknowledged"));
+        errs.push(FieldError::new(
+            "risk_acknowledged",
+            "required",
+            "the risk notice must be acknowledged",
+        ));
     }
     if let Some(agent) = &mut f.agent {
         agent.name = normalize::name_key(&agent.name);
@@ -1205,10 +2154,25 @@ pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<App
                 let c = check(Some(kind), &agent.id_number, today);
                 match (c.valid, c.normalized) {
                     (true, Some(n)) => agent.id_number = n,
-                    _ => errs.push(FieldError::new("agent.id_number", c.errors.first().map(|e| e.rule.clone()).unwrap_or_else(|| "format".into()), c.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))),
+                    _ => errs.push(FieldError::new(
+                        "agent.id_number",
+                        c.errors
+                            .first()
+                            .map(|e| e.rule.clone())
+                            .unwrap_or_else(|| "format".into()),
+                        c.errors
+                            .iter()
+                            .map(|e| e.message.clone())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    )),
                 }
             }
-            Err(_) => errs.push(FieldError::new("agent.id_type", "one-of", "choose the agent's document kind")),
+            Err(_) => errs.push(FieldError::new(
+                "agent.id_type",
+                "one-of",
+                "choose the agent's document kind",
+            )),
         }
         match normalize_phone(&agent.phone) {
             Ok(p) => agent.phone = p,
@@ -1231,7 +2195,11 @@ pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<App
 pub fn appointment_key(text: &str) -> CoreResult<AppointmentKey> {
     let t = normalize::fold_width(text.trim());
     if t.is_empty() {
-        return Err(CoreError::field("query", "required", "type a reference, phone, ID number, last 4 digits or a name"));
+        return Err(CoreError::field(
+            "query",
+            "required",
+            "type a reference, phone, ID number, last 4 digits or a name",
+        ));
     }
     let compact = normalize::compact_grouped(&t).to_ascii_uppercase();
     let digits_x = |s: &str| s.chars().all(|c| c.is_ascii_digit() || c == 'X');
@@ -1245,14 +2213,18 @@ pub fn appointment_key(text: &str) -> CoreResult<AppointmentKey> {
     if (15..=18).contains(&compact.len()) && digits_x(&compact) {
         // Stored numbers are normalised (a legacy 15-digit ID as its 18-digit form).
         let c = crate::identity::check(None, &compact, NaiveDate::MAX);
-        return Ok(AppointmentKey::IdNumber(c.normalized.filter(|_| c.valid).unwrap_or(compact)));
+        return Ok(AppointmentKey::IdNumber(
+            c.normalized.filter(|_| c.valid).unwrap_or(compact),
+        ));
     }
     if t.chars().any(|c| c.is_alphabetic() && !c.is_ascii()) {
         return Ok(AppointmentKey::NamePrefix(normalize::name_key(&t)));
     }
     // References keep their hyphens (the importer stores them so); the store also tries the
     // text as a document number (passports, permits).
-    Ok(AppointmentKey::Reference(normalize::compact(&t).to_ascii_uppercase()))
+    Ok(AppointmentKey::Reference(
+        normalize::compact(&t).to_ascii_uppercase(),
+    ))
 }
 
 /// Mask every C2 value on a case for display (domain notes §5).
@@ -1282,7 +2254,11 @@ pub fn mask_case(c: &Case) -> Case {
 pub fn mask_appointment(a: &Appointment) -> Appointment {
     let mut m = a.clone();
     m.phone = masking::phone(&m.phone);
-    m.id_number = if m.id_number.chars().count() <= 4 { m.id_number.clone() } else { masking::id_number(&m.id_number) };
+    m.id_number = if m.id_number.chars().count() <= 4 {
+        m.id_number.clone()
+    } else {
+        masking::id_number(&m.id_number)
+    };
     m
 }
 
@@ -1303,7 +2279,12 @@ impl<S: Store> Service<S> {
     /// Errors: `forbidden`; `not-set-up`; `invalid` for a file-level problem (fields `file`
     /// with rules `encoding` / `json` / `empty`, or `header`); `storage`. Row problems are
     /// not errors: they are listed in [`ImportReport::rejected`].
-    pub fn import_appointments(&self, actor: &Actor, bytes: &[u8], file_name: &str) -> CoreResult<ImportReport> {
+    pub fn import_appointments(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        file_name: &str,
+    ) -> CoreResult<ImportReport> {
         let system_import = actor.role.is_none() && actor.staff_id.as_str() == "import";
         if !system_import {
             self.permit(actor, Action::ImportAppointments, None)?;
@@ -1311,10 +2292,22 @@ impl<S: Store> Service<S> {
         let now = self.now();
         let today = self.today()?;
         let parsed = crate::appointments::parse_file(bytes, today)?;
-        let file = masking::scrub_digits(std::path::Path::new(file_name).file_name().and_then(|f| f.to_str()).unwrap_or(file_name));
+        let file = masking::scrub_digits(
+            std::path::Path::new(file_name)
+                .file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or(file_name),
+        );
         let file_json = serde_json::to_string(&file).unwrap_or_else(|_| "\"\"".into());
-        let references: Vec<String> = parsed.rows.iter().map(|(_, r)| r.reference.clone()).collect();
-        let mut report = ImportReport { rejected: parsed.rejected, ..Default::default() };
+        let references: Vec<String> = parsed
+            .rows
+            .iter()
+            .map(|(_, r)| r.reference.clone())
+            .collect();
+        let mut report = ImportReport {
+            rejected: parsed.rejected,
+            ..Default::default()
+        };
         self.store.transact(|tx| {
             if !system_import {
                 self.check_actor(tx, actor)?;
@@ -1361,13 +2354,29 @@ impl<S: Store> Service<S> {
         self.permit(actor, Action::MarkNoShows, None)?;
         let today = self.today()?;
         if day > today {
-            return Err(CoreError::field("day", "future-date", format!("{day} has not ended yet")));
+            return Err(CoreError::field(
+                "day",
+                "future-date",
+                format!("{day} has not ended yet"),
+            ));
         }
         let now = self.now();
         self.store.transact(|tx| {
             self.check_actor(tx, actor)?;
             let n = tx.mark_no_shows(day)?;
-            tx.append_audit(&draft(now, &actor.staff_id, actor.role, &actor.terminal, None, "appointment-no-shows", None, None, "", Outcome::Ok, &format!("{{\"day\":\"{day}\",\"count\":{n}}}")))?;
+            tx.append_audit(&draft(
+                now,
+                &actor.staff_id,
+                actor.role,
+                &actor.terminal,
+                None,
+                "appointment-no-shows",
+                None,
+                None,
+                "",
+                Outcome::Ok,
+                &format!("{{\"day\":\"{day}\",\"count\":{n}}}"),
+            ))?;
             Ok(n)
         })
     }

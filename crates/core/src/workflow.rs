@@ -171,7 +171,7 @@ impl Event {
         }
     }
     /// The staff id that authorizes this event, when it needs a supervisor.
-    fn authorizer(&self) -> Option<&StaffId> {
+    pub fn authorizer(&self) -> Option<&StaffId> {
         match self {
             Event::CoCheckIdentity { supervisor } | Event::Authorize { supervisor, .. } => {
                 Some(supervisor)

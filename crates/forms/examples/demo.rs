@@ -39,5 +39,8 @@ fn main() {
         .collect();
     times.sort_by(|a, b| a.total_cmp(b));
     let size = r.render(&doc).expect("render").len();
-    println!("printpdf application-customer-min: median {:.2} ms over 60 renders, {} bytes", times[30], size);
+    println!(
+        "printpdf application-customer-min: median {:.2} ms over 60 renders, {} bytes",
+        times[30], size
+    );
 }

@@ -19,9 +19,17 @@ use unlockdesk_core::service::{Service, SetupInput};
 use unlockdesk_core::*;
 use unlockdesk_store::SqliteStore;
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗", "欧阳", "司马"];
-const GIVEN: &[&str] = &["小明", "华", "伟", "洋", "静", "帆", "磊", "敏", "婷", "强", "芳", "杰", "娜", "涛", "丽", "军", "霞", "鹏", "雪", "宇", "子涵", "一诺", "浩然", "欣怡"];
-const PROVINCES: &[&str] = &["110105", "310104", "440305", "330106", "510107", "420106", "320102", "370202"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
+    "何", "郭", "马", "罗", "欧阳", "司马",
+];
+const GIVEN: &[&str] = &[
+    "小明", "华", "伟", "洋", "静", "帆", "磊", "敏", "婷", "强", "芳", "杰", "娜", "涛", "丽",
+    "军", "霞", "鹏", "雪", "宇", "子涵", "一诺", "浩然", "欣怡",
+];
+const PROVINCES: &[&str] = &[
+    "110105", "310104", "440305", "330106", "510107", "420106", "320102", "370202",
+];
 
 struct Rng(u64);
 impl Rng {
@@ -38,17 +46,36 @@ impl Rng {
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// One synthetic appointment; `prefix` keeps references of the bulk load and the import apart.
 fn synthetic(rng: &mut Rng, prefix: &str, i: u64, today: NaiveDate) -> Appointment {
-    let day = today - chrono::Duration::days(3 * 365) + chrono::Duration::days(rng.below(3 * 365 + 30) as i64);
-    let t = NaiveTime::from_hms_opt(9 + rng.below(8) as u32, (rng.below(4) * 15) as u32, 0).unwrap_or_default();
-    let birth = NaiveDate::from_ymd_opt(1940 + rng.below(65) as i32, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32).unwrap_or(NaiveDate::MIN);
-    let body = format!("{}{}{:03}", PROVINCES[rng.below(PROVINCES.len() as u64) as usize], birth.format("%Y%m%d"), rng.below(999) + 1);
+    let day = today - chrono::Duration::days(3 * 365)
+        + chrono::Duration::days(rng.below(3 * 365 + 30) as i64);
+    let t = NaiveTime::from_hms_opt(9 + rng.below(8) as u32, (rng.below(4) * 15) as u32, 0)
+        .unwrap_or_default();
+    let birth = NaiveDate::from_ymd_opt(
+        1940 + rng.below(65) as i32,
+        1 + rng.below(12) as u32,
+        1 + rng.below(28) as u32,
+    )
+    .unwrap_or(NaiveDate::MIN);
+    let body = format!(
+        "{}{}{:03}",
+        PROVINCES[rng.below(PROVINCES.len() as u64) as usize],
+        birth.format("%Y%m%d"),
+        rng.below(999) + 1
+    );
     let id_number = format!("{body}{}", mod11_2_check_char(&body).unwrap_or('0'));
-    let name = format!("{}{}", SURNAMES[rng.below(SURNAMES.len() as u64) as usize], GIVEN[rng.below(GIVEN.len() as u64) as usize]);
+    let name = format!(
+        "{}{}",
+        SURNAMES[rng.below(SURNAMES.len() as u64) as usize],
+        GIVEN[rng.below(GIVEN.len() as u64) as usize]
+    );
     let start = day.and_time(t);
     Appointment {
         id: AppointmentId(uuid::Uuid::from_u64_pair(rng.next(), rng.next())),
@@ -62,7 +89,11 @@ fn synthetic(rng: &mut Rng, prefix: &str, i: u64, today: NaiveDate) -> Appointme
         slot_start: start,
         slot_end: start + chrono::Duration::minutes(30),
         notes: String::new(),
-        status: if day < today { AppointmentStatus::Done } else { AppointmentStatus::Waiting },
+        status: if day < today {
+            AppointmentStatus::Done
+        } else {
+            AppointmentStatus::Waiting
+        },
         case_id: None,
     }
 }
@@ -71,7 +102,12 @@ fn synthetic(rng: &mut Rng, prefix: &str, i: u64, today: NaiveDate) -> Appointme
 /// kernel may account it per scheduler tick, so it is used for the seconds-long import only):
 /// on a shared machine, wall time includes waiting for a core; this does not.
 fn cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat").ok()?.split_whitespace().next()?.parse().ok()
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
@@ -82,8 +118,14 @@ fn main() {
     let rows = env_u64("UNLOCKDESK_BENCH_ROWS", 1_000_000);
     let import_rows = env_u64("UNLOCKDESK_BENCH_IMPORT", 100_000);
     let tmp = tempfile::tempdir().expect("temp dir");
-    let path = std::env::var_os("UNLOCKDESK_BENCH_DB").map(PathBuf::from).unwrap_or_else(|| tmp.path().join("bench.db"));
-    let svc = Service::new(SqliteStore::open(&path).expect("open"), Arc::new(SystemClock), Arc::new(OsEntropy));
+    let path = std::env::var_os("UNLOCKDESK_BENCH_DB")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tmp.path().join("bench.db"));
+    let svc = Service::new(
+        SqliteStore::open(&path).expect("open"),
+        Arc::new(SystemClock),
+        Arc::new(OsEntropy),
+    );
     let fresh = !svc.is_set_up().expect("read");
     if fresh {
         svc.setup(
@@ -113,15 +155,26 @@ fn main() {
         if fresh {
             batch.push(a);
             if batch.len() == 50_000 || i + 1 == rows {
-                svc.store().transact(|tx| tx.insert_appointments(&batch)).expect("bulk insert");
+                svc.store()
+                    .transact(|tx| tx.insert_appointments(&batch))
+                    .expect("bulk insert");
                 batch.clear();
             }
         }
     }
     if fresh {
-        println!("bulk load: {rows} rows in {:.1} s", t.elapsed().as_secs_f64());
+        println!(
+            "bulk load: {rows} rows in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
     }
-    println!("database: {} ({:.0} MB)", path.display(), std::fs::metadata(&path).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0));
+    println!(
+        "database: {} ({:.0} MB)",
+        path.display(),
+        std::fs::metadata(&path)
+            .map(|m| m.len() as f64 / 1e6)
+            .unwrap_or(0.0)
+    );
 
     explain(&path, today);
 
@@ -135,10 +188,18 @@ fn main() {
         ("ID last 4", |a| a.id_number[14..].to_string()),
         ("name exact", |a| a.name.clone()),
         ("name prefix (1 char)", |a| a.name.chars().take(1).collect()),
-        ("name prefix (3 chars)", |a| a.name.chars().take(3).collect()),
+        ("name prefix (3 chars)", |a| {
+            a.name.chars().take(3).collect()
+        }),
     ];
-    println!("\nlookup through Service::find_appointments, {} queries per key, {rows} rows:", 1000);
-    println!("{:<24} {:>10} {:>10} {:>10} {:>6}", "key", "p50 (ms)", "p99 (ms)", "max (ms)", "hits");
+    println!(
+        "\nlookup through Service::find_appointments, {} queries per key, {rows} rows:",
+        1000
+    );
+    println!(
+        "{:<24} {:>10} {:>10} {:>10} {:>6}",
+        "key", "p50 (ms)", "p99 (ms)", "max (ms)", "hits"
+    );
     for (label, q) in kinds {
         // Warm the statement cache and the pages of the first query.
         let _ = svc.find_appointments(&q(&samples[0]));
@@ -183,14 +244,25 @@ fn main() {
             a.slot_end.format("%Y-%m-%dT%H:%M")
         ));
     }
-    let actor = Actor { staff_id: StaffId::system("import"), role: None, terminal: "bench".into() };
+    let actor = Actor {
+        staff_id: StaffId::system("import"),
+        role: None,
+        terminal: "bench".into(),
+    };
     let c = cpu_ns();
     let t = Instant::now();
-    let r = svc.import_appointments(&actor, csv.as_bytes(), "bench.csv").expect("import");
+    let r = svc
+        .import_appointments(&actor, csv.as_bytes(), "bench.csv")
+        .expect("import");
     let first = t.elapsed();
-    let first_cpu = c.zip(cpu_ns()).map(|(a, b)| b.saturating_sub(a) as f64 / 1e9).unwrap_or(f64::NAN);
+    let first_cpu = c
+        .zip(cpu_ns())
+        .map(|(a, b)| b.saturating_sub(a) as f64 / 1e9)
+        .unwrap_or(f64::NAN);
     let t = Instant::now();
-    let r2 = svc.import_appointments(&actor, csv.as_bytes(), "bench.csv").expect("re-import");
+    let r2 = svc
+        .import_appointments(&actor, csv.as_bytes(), "bench.csv")
+        .expect("re-import");
     let second = t.elapsed();
     println!(
         "\nimport {import_rows} rows ({:.1} MB CSV) into {rows}: {:.2} s wall, {:.2} s CPU (imported {}, rejected {}); re-import: {:.2} s (unchanged {})",
@@ -224,10 +296,17 @@ fn explain(path: &std::path::Path, today: NaiveDate) {
     println!("\nEXPLAIN QUERY PLAN:");
     for sql in stmts {
         let n = sql.matches('?').count();
-        let args: Vec<String> = ["x".to_string(), t0.clone(), t1.clone()].into_iter().take(n).collect();
-        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("prepare");
+        let args: Vec<String> = ["x".to_string(), t0.clone(), t1.clone()]
+            .into_iter()
+            .take(n)
+            .collect();
+        let mut st = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("prepare");
         let plan: Vec<String> = st
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get::<_, String>(3))
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                r.get::<_, String>(3)
+            })
             .expect("plan")
             .collect::<Result<_, _>>()
             .expect("plan rows");

@@ -209,11 +209,15 @@ impl SqliteStore {
         }
         {
             let src_conn = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .map_err(|e| CoreError::storage(format!("cannot read the backup {}: {e}", src.display())))?;
+                .map_err(|e| {
+                    CoreError::storage(format!("cannot read the backup {}: {e}", src.display()))
+                })?;
             let mut out = Connection::open(&staging).map_err(sql_err)?;
             let b = rusqlite::backup::Backup::new(&src_conn, &mut out).map_err(sql_err)?;
             b.run_to_completion(256, Duration::from_millis(0), None)
-                .map_err(|e| CoreError::storage(format!("cannot read the backup {}: {e}", src.display())))?;
+                .map_err(|e| {
+                    CoreError::storage(format!("cannot read the backup {}: {e}", src.display()))
+                })?;
         }
         let checked = SqliteStore::open_checked(&staging).and_then(|s| {
             let v = s.verify_audit()?;
@@ -227,7 +231,10 @@ impl SqliteStore {
             }
         });
         match checked {
-            Ok(_checked) => Ok(StagedRestore { staging, dest: dest.to_path_buf() }),
+            Ok(_checked) => Ok(StagedRestore {
+                staging,
+                dest: dest.to_path_buf(),
+            }),
             Err(e) => {
                 for p in sidecars(&staging) {
                     let _ = std::fs::remove_file(p);
@@ -299,7 +306,11 @@ impl Store for SqliteStore {
 
 /// The database file and its WAL and shared-memory files.
 fn sidecars(db: &Path) -> [PathBuf; 3] {
-    [db.to_path_buf(), PathBuf::from(format!("{}-wal", db.display())), PathBuf::from(format!("{}-shm", db.display()))]
+    [
+        db.to_path_buf(),
+        PathBuf::from(format!("{}-wal", db.display())),
+        PathBuf::from(format!("{}-shm", db.display())),
+    ]
 }
 
 /// A checked copy of a backup, waiting to replace a damaged database
@@ -322,9 +333,15 @@ impl StagedRestore {
     /// when there was none).
     pub fn commit(self) -> CoreResult<Option<PathBuf>> {
         let StagedRestore { staging, dest } = self;
-        let io = |e: std::io::Error, what: &Path| CoreError::storage(format!("cannot move {}: {e}", what.display()));
+        let io = |e: std::io::Error, what: &Path| {
+            CoreError::storage(format!("cannot move {}: {e}", what.display()))
+        };
         let aside = if dest.exists() {
-            let aside = PathBuf::from(format!("{}.damaged-{}", dest.display(), chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+            let aside = PathBuf::from(format!(
+                "{}.damaged-{}",
+                dest.display(),
+                chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+            ));
             for (from, to) in sidecars(&dest).iter().zip(sidecars(&aside).iter()) {
                 if from.exists() {
                     std::fs::rename(from, to).map_err(|e| io(e, from))?;

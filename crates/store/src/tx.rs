@@ -576,7 +576,10 @@ impl StoreTx for Tx<'_> {
                 vec![(Lookup::NamePrefix, p.clone())]
             }
             // Longer text: the exact name in slot order, plus the (rare) longer names.
-            AppointmentKey::NamePrefix(p) => vec![(Lookup::Column("name"), p.clone()), (Lookup::NameLonger, p.clone())],
+            AppointmentKey::NamePrefix(p) => vec![
+                (Lookup::Column("name"), p.clone()),
+                (Lookup::NameLonger, p.clone()),
+            ],
         };
         let mut todays: Vec<(String, i64)> = Vec::new();
         let mut others: Vec<(String, i64)> = Vec::new();
@@ -793,11 +796,15 @@ impl StoreTx for Tx<'_> {
         // used only as pages are touched and given back when the size is restored.
         let big = list.len() >= BIG_IMPORT_ROWS;
         if big {
-            self.tx.pragma_update(None, "cache_size", BIG_IMPORT_CACHE_KIB).map_err(sql_err)?;
+            self.tx
+                .pragma_update(None, "cache_size", BIG_IMPORT_CACHE_KIB)
+                .map_err(sql_err)?;
         }
         let res = self.insert_appointment_rows(list);
         if big {
-            self.tx.pragma_update(None, "cache_size", crate::CACHE_KIB).map_err(sql_err)?;
+            self.tx
+                .pragma_update(None, "cache_size", crate::CACHE_KIB)
+                .map_err(sql_err)?;
         }
         res
     }

@@ -15,7 +15,8 @@ use unlockdesk_core::*;
 use unlockdesk_store::SqliteStore;
 
 const PW: &str = "Counter#2026";
-const HEADER: &str = "reference,name,phone,id_type,id_number,wallet_operator,lock_cause,slot_start,slot_end,notes";
+const HEADER: &str =
+    "reference,name,phone,id_type,id_number,wallet_operator,lock_cause,slot_start,slot_end,notes";
 
 fn id(body17: &str) -> String {
     format!("{body17}{}", mod11_2_check_char(body17).unwrap())
@@ -23,7 +24,9 @@ fn id(body17: &str) -> String {
 
 /// 2026-11-29 10:00 in Shanghai.
 fn service(path: &Path) -> Service<SqliteStore> {
-    let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 29, 2, 0, 0).unwrap()));
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 29, 2, 0, 0).unwrap(),
+    ));
     let svc = Service::new(SqliteStore::open(path).unwrap(), clock, Arc::new(OsEntropy));
     svc.setup(
         &SetupInput {
@@ -39,14 +42,28 @@ fn service(path: &Path) -> Service<SqliteStore> {
     .unwrap();
     let admin = svc.actor_for("admin", PW, "test").unwrap();
     for (sid, role) in [("tel01", Role::Teller), ("aud01", Role::Auditor)] {
-        svc.add_staff(&admin, &NewStaff { id: sid.into(), name: sid.into(), role, password: "Initial#2026".into() }).unwrap();
-        svc.change_password(sid, "Initial#2026", PW, "test").unwrap();
+        svc.add_staff(
+            &admin,
+            &NewStaff {
+                id: sid.into(),
+                name: sid.into(),
+                role,
+                password: "Initial#2026".into(),
+            },
+        )
+        .unwrap();
+        svc.change_password(sid, "Initial#2026", PW, "test")
+            .unwrap();
     }
     svc
 }
 
 fn import_actor() -> Actor {
-    Actor { staff_id: StaffId::system("import"), role: None, terminal: "test".into() }
+    Actor {
+        staff_id: StaffId::system("import"),
+        role: None,
+        terminal: "test".into(),
+    }
 }
 
 fn rows(lines: &[String]) -> Vec<u8> {
@@ -57,16 +74,26 @@ fn book() -> Vec<String> {
     let a = id("11010519800101123");
     let b = id("31010419750505456");
     vec![
-        format!("R-1,张伟,13912345671,prc-id,{a},B,wrong-password,2026-11-29T09:00,2026-11-29T09:30,"),
-        format!("R-2,张伟华,13987654322,prc-id,{b},B,self-locked,2026-11-28T10:00,2026-11-28T10:30,"),
-        "R-3,李娜,13700001113,prc-id,002X,B,abnormal-activity,2026-11-28T14:00,2026-11-28T14:30,".to_string(),
+        format!(
+            "R-1,张伟,13912345671,prc-id,{a},B,wrong-password,2026-11-29T09:00,2026-11-29T09:30,"
+        ),
+        format!(
+            "R-2,张伟华,13987654322,prc-id,{b},B,self-locked,2026-11-28T10:00,2026-11-28T10:30,"
+        ),
+        "R-3,李娜,13700001113,prc-id,002X,B,abnormal-activity,2026-11-28T14:00,2026-11-28T14:30,"
+            .to_string(),
     ]
 }
 
 fn audit(path: &Path) -> Vec<(String, String, String, Option<String>)> {
     let c = Connection::open(path).unwrap();
-    let mut st = c.prepare("SELECT action, reason, detail, case_id FROM audit_events ORDER BY seq").unwrap();
-    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
+    let mut st = c
+        .prepare("SELECT action, reason, detail, case_id FROM audit_events ORDER BY seq")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 #[test]
@@ -76,37 +103,101 @@ fn import_is_idempotent_audited_and_keeps_checked_in_links() {
     let svc = service(&path);
     let tel01 = svc.actor_for("tel01", PW, "t").unwrap();
 
-    let r = svc.import_appointments(&import_actor(), &rows(&book()), "/exports/book-13912345671.csv").unwrap();
-    assert_eq!(r, ImportReport { imported: 3, updated: 0, unchanged: 0, rejected: vec![] });
-    let r = svc.import_appointments(&import_actor(), &rows(&book()), "book.csv").unwrap();
-    assert_eq!(r, ImportReport { imported: 0, updated: 0, unchanged: 3, rejected: vec![] });
+    let r = svc
+        .import_appointments(
+            &import_actor(),
+            &rows(&book()),
+            "/exports/book-13912345671.csv",
+        )
+        .unwrap();
+    assert_eq!(
+        r,
+        ImportReport {
+            imported: 3,
+            updated: 0,
+            unchanged: 0,
+            rejected: vec![]
+        }
+    );
+    let r = svc
+        .import_appointments(&import_actor(), &rows(&book()), "book.csv")
+        .unwrap();
+    assert_eq!(
+        r,
+        ImportReport {
+            imported: 0,
+            updated: 0,
+            unchanged: 3,
+            rejected: vec![]
+        }
+    );
 
     // Check in R-1: it gets a case; a changed row must keep the link and the status.
     let found = svc.find_appointments("R-1").unwrap();
-    let case = svc.open_case(&tel01, &OpenCaseInput { appointment_id: Some(found[0].id), ..Default::default() }, None).unwrap();
+    let case = svc
+        .open_case(
+            &tel01,
+            &OpenCaseInput {
+                appointment_id: Some(found[0].id),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
     let before = svc.find_appointments("R-1").unwrap()[0].status;
     assert_ne!(before, AppointmentStatus::Waiting);
     let mut changed = book();
-    changed[0] = changed[0].replace("13912345671", "13912345679").replace("09:30", "09:45");
+    changed[0] = changed[0]
+        .replace("13912345671", "13912345679")
+        .replace("09:30", "09:45");
     changed[2] = changed[2].replace("李娜", "李娜娜");
-    let r = svc.import_appointments(&tel01, &rows(&changed), "book.csv").unwrap();
-    assert_eq!(r, ImportReport { imported: 0, updated: 2, unchanged: 1, rejected: vec![] });
+    let r = svc
+        .import_appointments(&tel01, &rows(&changed), "book.csv")
+        .unwrap();
+    assert_eq!(
+        r,
+        ImportReport {
+            imported: 0,
+            updated: 2,
+            unchanged: 1,
+            rejected: vec![]
+        }
+    );
     let a = &svc.find_appointments("R-1").unwrap()[0];
     assert_eq!(a.status, before);
     assert_eq!(a.case_id, Some(case.case.id));
     assert_eq!(a.phone, "139****5679");
 
     let events = audit(&path);
-    let imports: Vec<_> = events.iter().filter(|e| e.0 == "appointment-import").collect();
+    let imports: Vec<_> = events
+        .iter()
+        .filter(|e| e.0 == "appointment-import")
+        .collect();
     assert_eq!(imports.len(), 3, "one summary event per file");
     assert!(imports[0].2.contains("\"imported\":3"), "{}", imports[0].2);
-    let updates: Vec<_> = events.iter().filter(|e| e.0 == "appointment-update").collect();
+    let updates: Vec<_> = events
+        .iter()
+        .filter(|e| e.0 == "appointment-update")
+        .collect();
     assert_eq!(updates.len(), 2, "one event per updated row");
-    assert!(updates[0].2.contains("\"changed\":[\"phone\",\"slot_end\"]"), "{}", updates[0].2);
-    assert_eq!(updates[0].3.as_deref(), Some(case.case.id.to_string().as_str()), "the update shows in the case history");
+    assert!(
+        updates[0]
+            .2
+            .contains("\"changed\":[\"phone\",\"slot_end\"]"),
+        "{}",
+        updates[0].2
+    );
+    assert_eq!(
+        updates[0].3.as_deref(),
+        Some(case.case.id.to_string().as_str()),
+        "the update shows in the case history"
+    );
     for e in &events {
         for secret in ["13912345671", "13912345679", "110105198001011"] {
-            assert!(!e.1.contains(secret) && !e.2.contains(secret), "C2 value in audit: {e:?}");
+            assert!(
+                !e.1.contains(secret) && !e.2.contains(secret),
+                "C2 value in audit: {e:?}"
+            );
         }
     }
     assert!(svc.verify_audit().unwrap().ok);
@@ -116,7 +207,12 @@ fn import_is_idempotent_audited_and_keeps_checked_in_links() {
     assert_eq!(svc.find_appointments("李娜娜").unwrap()[0].reference, "R-3");
     assert_eq!(svc.find_appointments("李").unwrap().len(), 1);
     // Prefix 张伟: both, today's first.
-    let refs: Vec<_> = svc.find_appointments("张伟").unwrap().into_iter().map(|a| a.reference).collect();
+    let refs: Vec<_> = svc
+        .find_appointments("张伟")
+        .unwrap()
+        .into_iter()
+        .map(|a| a.reference)
+        .collect();
     assert_eq!(refs, vec!["R-1", "R-2"]);
     // A 15-digit legacy number finds the stored 18-digit form.
     let b = id("31010419750505456");
@@ -129,15 +225,37 @@ fn file_errors_import_nothing_and_permissions() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("u.db");
     let svc = service(&path);
-    let e = svc.import_appointments(&import_actor(), b"ref,name\nR-1,x\n", "bad.csv").unwrap_err();
-    assert_eq!((e.code, e.fields[0].field.as_str()), (ErrorCode::Invalid, "header"));
+    let e = svc
+        .import_appointments(&import_actor(), b"ref,name\nR-1,x\n", "bad.csv")
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.fields[0].field.as_str()),
+        (ErrorCode::Invalid, "header")
+    );
     assert!(svc.find_appointments("R-1").unwrap().is_empty());
 
     let auditor = svc.actor_for("aud01", PW, "t").unwrap();
-    assert_eq!(svc.import_appointments(&auditor, &rows(&book()), "b.csv").unwrap_err().code, ErrorCode::Forbidden);
-    let cli = Actor { staff_id: StaffId::system("cli"), role: None, terminal: "t".into() };
-    assert_eq!(svc.import_appointments(&cli, &rows(&book()), "b.csv").unwrap_err().code, ErrorCode::Forbidden);
-    assert!(svc.find_appointments("R-1").unwrap().is_empty(), "a refused import writes nothing");
+    assert_eq!(
+        svc.import_appointments(&auditor, &rows(&book()), "b.csv")
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    let cli = Actor {
+        staff_id: StaffId::system("cli"),
+        role: None,
+        terminal: "t".into(),
+    };
+    assert_eq!(
+        svc.import_appointments(&cli, &rows(&book()), "b.csv")
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    assert!(
+        svc.find_appointments("R-1").unwrap().is_empty(),
+        "a refused import writes nothing"
+    );
 }
 
 #[test]
@@ -146,18 +264,33 @@ fn no_shows_at_end_of_day() {
     let path = dir.path().join("u.db");
     let svc = service(&path);
     let tel01 = svc.actor_for("tel01", PW, "t").unwrap();
-    svc.import_appointments(&import_actor(), &rows(&book()), "b.csv").unwrap();
+    svc.import_appointments(&import_actor(), &rows(&book()), "b.csv")
+        .unwrap();
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
     assert_eq!(svc.mark_no_shows(&tel01, day).unwrap(), 2);
     assert_eq!(svc.mark_no_shows(&tel01, day).unwrap(), 0, "already marked");
-    assert_eq!(svc.find_appointments("R-2").unwrap()[0].status, AppointmentStatus::NoShow);
-    assert_eq!(svc.find_appointments("R-1").unwrap()[0].status, AppointmentStatus::Waiting);
-    let e = svc.mark_no_shows(&tel01, day + chrono::Duration::days(2)).unwrap_err();
+    assert_eq!(
+        svc.find_appointments("R-2").unwrap()[0].status,
+        AppointmentStatus::NoShow
+    );
+    assert_eq!(
+        svc.find_appointments("R-1").unwrap()[0].status,
+        AppointmentStatus::Waiting
+    );
+    let e = svc
+        .mark_no_shows(&tel01, day + chrono::Duration::days(2))
+        .unwrap_err();
     assert_eq!(e.fields[0].rule, "future-date");
     let auditor = svc.actor_for("aud01", PW, "t").unwrap();
-    assert_eq!(svc.mark_no_shows(&auditor, day).unwrap_err().code, ErrorCode::Forbidden);
+    assert_eq!(
+        svc.mark_no_shows(&auditor, day).unwrap_err().code,
+        ErrorCode::Forbidden
+    );
     let events = audit(&path);
-    let marks: Vec<_> = events.iter().filter(|e| e.0 == "appointment-no-shows").collect();
+    let marks: Vec<_> = events
+        .iter()
+        .filter(|e| e.0 == "appointment-no-shows")
+        .collect();
     assert_eq!(marks.len(), 2);
     assert_eq!(marks[0].2, "{\"day\":\"2026-11-28\",\"count\":2}");
 }

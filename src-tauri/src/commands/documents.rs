@@ -70,6 +70,10 @@ pub async fn print_document(
     .await
     .map(|(record, absolute_path)| {
         let viewer = open_viewer(&app, &absolute_path);
-        PrintedDocument { record, absolute_path, viewer }
+        PrintedDocument {
+            record,
+            absolute_path,
+            viewer,
+        }
     })
 }
