@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { describeRule, typedBirthDate, liveFeedback, needsCocheck, readFields, SECOND_FACTORS, toFeedback } from './live';
+import { describeRule, typedBirthDate, liveFeedback, needsCocheck, provinceLabel, readFields, SECOND_FACTORS, toFeedback } from './live';
 import { setLocale } from './i18n/index.svelte';
 import type { DocCheck } from './bindings/DocCheck';
 
@@ -84,5 +84,20 @@ describe('live identity feedback', () => {
     setLocale('en');
     expect(describeRule({ rule: 'date', message: 'm' }, 'prc-id', '110105190002290017')).toBe('Birth date 1900-02-29 is not a real date');
     expect(describeRule({ rule: 'date', message: 'm' })).toBe('not a valid date');
+  });
+});
+
+describe('provinceLabel', () => {
+  it('shows the province in the current language, keeping the code', () => {
+    setLocale('en');
+    expect(provinceLabel('11 北京市')).toBe('11 Beijing');
+    expect(provinceLabel('81 香港特别行政区')).toBe('81 Hong Kong SAR');
+    setLocale('zh-CN');
+    expect(provinceLabel('11 北京市')).toBe('11 北京市');
+  });
+  it('leaves an unknown code as core sent it', () => {
+    setLocale('en');
+    expect(provinceLabel('99 未知')).toBe('99 未知');
+    setLocale('zh-CN');
   });
 });

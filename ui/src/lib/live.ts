@@ -86,6 +86,14 @@ export function typedBirthDate(kind: string, number: string): string {
   return ymd ? `${ymd.slice(0, 4)}-${ymd.slice(4, 6)}-${ymd.slice(6, 8)}` : '';
 }
 
+/** Core sends the province as `11 北京市` (code and its GB/T 2260 name): show the code with the
+ * name in the current language. */
+export function provinceLabel(province: string): string {
+  const code = province.slice(0, 2);
+  const key = `province.${code}`;
+  return hasKey(key) ? `${code} ${t(key as 'province.11')}` : province;
+}
+
 /** What a valid number tells (birth date, sex, province, name, expiry; never the number), as label/value pairs. */
 export function readFields(check: DocCheck | undefined): { key: string; value: string }[] {
   if (!check) return [];
@@ -95,7 +103,7 @@ export function readFields(check: DocCheck | undefined): { key: string; value: s
   if (name) out.push({ key: 'idfield.name', value: name });
   if (f.birth_date) out.push({ key: 'idfield.birth', value: f.birth_date });
   if (f.sex) out.push({ key: 'idfield.sex', value: hasKey(`sex.${f.sex}`) ? t(`sex.${f.sex}` as 'sex.male') : f.sex });
-  if (f.province) out.push({ key: 'idfield.province', value: f.province });
+  if (f.province) out.push({ key: 'idfield.province', value: provinceLabel(f.province) });
   if (f.issuer) out.push({ key: 'idfield.issuer', value: f.issuer });
   if (f.expiry) out.push({ key: 'idfield.expiry', value: f.expiry });
   return out;
