@@ -5,8 +5,8 @@
 use tauri::State;
 use unlockdesk_core::identity::{live_status, DocKind, LiveStatus};
 use unlockdesk_core::service::{
-    CaseView, ContactInput, Credentials, IdentityInput, OpenCaseInput, UnlockFailureInput,
-    UnlockInput,
+    CaseView, ContactInput, Credentials, IdentityInput, OpenCaseInput, RevealField,
+    UnlockFailureInput, UnlockInput,
 };
 use unlockdesk_core::{ApplicationForm, CaseId, CoreResult, Decision};
 
@@ -16,6 +16,22 @@ use crate::state::{as_actor, AppState};
 pub async fn case_view(state: State<'_, AppState>, case_id: String) -> CoreResult<CaseView> {
     let id = CaseId::parse(&case_id)?;
     as_actor(&state, move |svc, actor| svc.case_view(actor, id)).await
+}
+
+/// Show one masked personal value in full (permitted roles, typed reason); core audits it as
+/// `reveal`. The value goes straight back to the window: it is never logged here.
+#[tauri::command]
+pub async fn reveal_value(
+    state: State<'_, AppState>,
+    case_id: String,
+    field: RevealField,
+    reason: String,
+) -> CoreResult<String> {
+    let id = CaseId::parse(&case_id)?;
+    as_actor(&state, move |svc, actor| {
+        svc.reveal(actor, id, field, &reason)
+    })
+    .await
 }
 
 #[tauri::command]

@@ -24,6 +24,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         today::find_appointments,
         today::import_appointments,
         counter::case_view,
+        counter::reveal_value,
         counter::open_case,
         counter::document_status,
         counter::verify_identity,

@@ -19,6 +19,7 @@ pub const COMMANDS: &[&str] = &[
     "import_appointments",
     // counter
     "case_view",
+    "reveal_value",
     "open_case",
     "document_status",
     "verify_identity",

@@ -21,6 +21,7 @@ import type { LiveStatus } from './bindings/LiveStatus';
 import type { NewStaff } from './bindings/NewStaff';
 import type { OpenCaseInput } from './bindings/OpenCaseInput';
 import type { PrintedDocument } from './bindings/PrintedDocument';
+import type { RevealField } from './bindings/RevealField';
 import type { SessionView } from './bindings/SessionView';
 import type { SetupInput } from './bindings/SetupInput';
 import type { SetupStatus } from './bindings/SetupStatus';
@@ -60,6 +61,9 @@ export const importAppointments = (path: string) => call<ImportReport>('import_a
 // ---- the counter flow --------------------------------------------------------------------
 
 export const caseView = (caseId: string) => call<CaseView>('case_view', { caseId });
+/** One masked value in full: permitted roles, a typed reason (≥ 4 characters), audited by core. */
+export const revealValue = (caseId: string, field: RevealField, reason: string) =>
+  call<string>('reveal_value', { caseId, field, reason });
 export const openCase = (input: OpenCaseInput, idem: string) => call<CaseView>('open_case', { input, idem });
 export const documentStatus = (kind: DocKind, text: string) => call<LiveStatus>('document_status', { kind, text });
 export const verifyIdentity = (caseId: string, input: IdentityInput, idem: string) =>

@@ -510,6 +510,19 @@ export const zhCN = {
   'rule.dateDetail': '出生日期 {date} 不是有效日期',
   'history.reason': '{code}：{text}',
   'history.authorizedBy': '主管 {who}',
+  'reveal.show': '显示',
+  'reveal.hide': '隐藏',
+  'reveal.title': '显示完整{field}',
+  'reveal.intro': '完整号码显示 30 秒。查看将连同您填写的原因记入审计日志。',
+  'reveal.reason': '原因',
+  'reveal.reasonRule': '请填写查看完整号码的原因（至少 4 个字）',
+  'reveal.submit': '显示',
+  'reveal.left': '{n} 秒',
+  'reveal.field.id-number': '证件号码',
+  'reveal.field.phone': '手机号',
+  'reveal.field.bank-card': '银行卡号',
+  'reveal.field.wallet-id': '钱包编号',
+  'case.bankCard': '银行卡',
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
