@@ -277,6 +277,10 @@ pub struct Branch {
     pub bank_copy_unmasked: bool,
     /// Years signed forms are kept (≥ 10 by default).
     pub retention_years: u32,
+    /// Which evidence proves identity at this branch (domain notes §1 step 3). Branches
+    /// stored before the field existed read as the default table.
+    #[serde(default)]
+    pub id_policy: crate::identity::policy::IdPolicy,
 }
 
 impl Branch {

@@ -140,6 +140,8 @@ pub struct CaseSummary {
     #[ts(type = "string")]
     pub updated_at: DateTime<Utc>,
     pub opened_by: StaffId,
+    /// The appointment the case was opened from; `None` for a walk-in.
+    pub appointment_id: Option<AppointmentId>,
 }
 
 /// Filters for listing and finding cases. Every field narrows; empty finds all.

@@ -633,6 +633,7 @@ mod tests {
             extra_materials: vec![],
             bank_copy_unmasked: unmasked,
             retention_years: 10,
+            id_policy: Default::default(),
         }
     }
 

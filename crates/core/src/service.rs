@@ -281,6 +281,7 @@ impl<S: Store> Service<S> {
                 extra_materials: vec![],
                 bank_copy_unmasked: true,
                 retention_years: 10,
+                id_policy: Default::default(),
             };
             tx.save_branch(&branch)?;
             tx.insert_staff(&Staff {
@@ -727,6 +728,13 @@ impl<S: Store> Service<S> {
                 "signed forms are kept at least 10 years",
             ));
         }
+        let mut problems = branch.id_policy.validate().err().unwrap_or_default();
+        if branch.id_policy.rules.is_empty() {
+            problems.push("no rule is enabled: no customer could prove identity".into());
+        }
+        if !problems.is_empty() {
+            errs.push(FieldError::new("id_policy", "invalid", problems.join("; ")));
+        }
         if !errs.is_empty() {
             return Err(CoreError::invalid(errs));
         }
@@ -1145,8 +1153,9 @@ impl<S: Store> Service<S> {
     ) -> CoreResult<CaseView> {
         self.permit(actor, Action::VerifyIdentity, Some(case_id))?;
         let now = self.now();
-        let today = self.today()?;
-        let record = crate::identity::verify_for_case(input, today)?;
+        let branch = self.branch()?;
+        let today = branch.local_date(now);
+        let record = crate::identity::verify_for_case_with(input, today, &branch.id_policy)?;
         let by = actor.staff_id.clone();
         self.transition(
             actor,

@@ -423,6 +423,7 @@ impl StoreTx for Tx<'_> {
                 opened_at: parse_ts(&opened),
                 updated_at: parse_ts(&updated),
                 opened_by: StaffId::parse(&by)?,
+                appointment_id: case.appointment_id,
             });
         }
         Ok(out)

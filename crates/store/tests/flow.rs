@@ -653,3 +653,73 @@ fn backup_round_trips_content() {
     assert_eq!(before, dump(&other));
     let _ = store.verify_audit().unwrap();
 }
+
+/// A synthetic, unexpired passport MRZ (ICAO 9303 TD3; check digits computed).
+const PASSPORT_L1: &str = "P<CHNZHANG<<SAN<<<<<<<<<<<<<<<<<<<<<<<<<<<<<";
+const PASSPORT_L2: &str = "E123456782CHN9005226M3404252<<<<<<<<<<<<<<08";
+
+#[test]
+fn branch_id_policy_decides_which_evidence_suffices() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = svc_at(&dir.path().join("u.db"), clock());
+    let (tel01, _, _, _) = setup(&svc);
+    let admin = svc.actor_for("admin", PW, "test").unwrap();
+    let passport = IdentityInput {
+        kind: "passport-mrz".into(),
+        number: PASSPORT_L1.into(),
+        mrz_line2: PASSPORT_L2.into(),
+        name_on_document: "Zhang San".into(),
+        ..Default::default()
+    };
+
+    // The default table accepts a valid passport (with the supervisor's co-check).
+    let c = walk_in(&svc, &tel01);
+    let v = svc.verify_identity(&tel01, c, &passport, None).unwrap();
+    assert!(v.case.identity.unwrap().needs_cocheck);
+
+    // A branch that disables the passport row refuses it with a field error on `kind`.
+    let mut b = svc.branch().unwrap();
+    b.id_policy.rules.retain(|r| r.id != "passport");
+    svc.update_branch(&admin, &b).unwrap();
+    assert!(svc
+        .branch()
+        .unwrap()
+        .id_policy
+        .rules
+        .iter()
+        .all(|r| r.id != "passport"));
+    let c = walk_in(&svc, &tel01);
+    let e = svc.verify_identity(&tel01, c, &passport, None).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Invalid);
+    assert_eq!(
+        e.fields
+            .iter()
+            .map(|f| (f.field.as_str(), f.rule.as_str()))
+            .collect::<Vec<_>>(),
+        [("kind", "insufficient")]
+    );
+    // The resident ID card still works.
+    let idn = IdentityInput {
+        kind: "prc-id".into(),
+        number: ID.into(),
+        name_on_document: "测试甲".into(),
+        ..Default::default()
+    };
+    svc.verify_identity(&tel01, c, &idn, None).unwrap();
+
+    // A table that cannot work is refused: supporting evidence only, or no row at all.
+    let mut bad = svc.branch().unwrap();
+    bad.id_policy
+        .rules
+        .push(unlockdesk_core::identity::policy::PolicyRule {
+            id: "licence".into(),
+            all_of: vec![unlockdesk_core::identity::policy::EvidenceKind::DrivingLicence],
+            cocheck: false,
+        });
+    let e = svc.update_branch(&admin, &bad).unwrap_err();
+    assert_eq!(e.fields[0].field, "id_policy");
+    assert_eq!(e.fields[0].rule, "invalid");
+    bad.id_policy.rules.clear();
+    let e = svc.update_branch(&admin, &bad).unwrap_err();
+    assert_eq!(e.fields[0].field, "id_policy");
+}

@@ -12,6 +12,7 @@ const branch = {
   extra_materials: [],
   bank_copy_unmasked: false,
   retention_years: 10,
+  id_policy: { rules: [] },
 };
 
 function session(over: Partial<SessionView['staff']> = {}, locked = false): SessionView {

@@ -70,6 +70,7 @@ export const T = {
   searchResults: 'search-results',
   caseRow: 'case-row',
   appointmentRow: 'appointment-row',
+  todayWalkInRow: 'today-walk-in-row',
 
   // counter
   counterScreen: 'counter-screen',
@@ -150,6 +151,8 @@ export const T = {
   branchIdle: 'branch-idle',
   branchMaterials: 'branch-materials',
   branchSave: 'branch-save',
+  idPolicy: 'id-policy',
+  idPolicyRule: 'id-policy-rule',
   staffTable: 'staff-table',
   staffRow: 'staff-row',
   staffAddId: 'staff-add-id',

@@ -1,6 +1,8 @@
 /** Grouping for the Today screen: cases by state, in the order of the counter process. */
 import type { CaseState } from './bindings/CaseState';
+import type { Appointment } from './bindings/Appointment';
 import type { CaseSummary } from './bindings/CaseSummary';
+import { localTime } from './format';
 
 /** Display order only (the process order of domain notes §2); no rule is derived from it. */
 export const STATE_ORDER: CaseState[] = [
@@ -23,4 +25,39 @@ export function groupByState(cases: CaseSummary[]): { state: CaseState; cases: C
   return STATE_ORDER.map((state) => ({ state, cases: cases.filter((c) => c.state === state) })).filter(
     (g) => g.cases.length > 0,
   );
+}
+
+/** One line of today's queue: an appointment at its slot, or a walk-in case at its opening time. */
+export type QueueEntry =
+  | { kind: 'appointment'; at: string; appointment: Appointment }
+  | { kind: 'walk-in'; at: string; case: CaseSummary };
+
+/**
+ * Today's queue (issue 7 item 3): the appointments by slot start, with the walk-in cases (no
+ * `appointment_id`) opened on `day` interleaved at their opening time in the branch's
+ * `timeZone`. `at` is the branch-local `YYYY-MM-DD HH:MM`; at the same minute the appointment
+ * comes first (it was booked), and equal entries keep their input order.
+ */
+export function todayQueue(
+  appointments: Appointment[],
+  cases: CaseSummary[],
+  timeZone: string,
+  day?: string,
+): QueueEntry[] {
+  const entries: QueueEntry[] = [
+    ...appointments.map((a) => ({
+      kind: 'appointment' as const,
+      at: a.slot_start.slice(0, 16).replace('T', ' '),
+      appointment: a,
+    })),
+    ...cases
+      .filter((c) => c.appointment_id === null)
+      .map((c) => ({ kind: 'walk-in' as const, at: localTime(c.opened_at, timeZone), case: c }))
+      .filter((e) => !day || e.at.startsWith(day)),
+  ];
+  const rank = (e: QueueEntry) => (e.kind === 'appointment' ? 0 : 1);
+  return entries
+    .map((e, i) => ({ e, i }))
+    .sort((x, y) => (x.e.at < y.e.at ? -1 : x.e.at > y.e.at ? 1 : rank(x.e) - rank(y.e) || x.i - y.i))
+    .map(({ e }) => e);
 }

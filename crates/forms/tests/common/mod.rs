@@ -32,6 +32,7 @@ pub fn branch(max: bool) -> Branch {
         extra_materials: vec![],
         bank_copy_unmasked: true,
         retention_years: 10,
+        id_policy: Default::default(),
     }
 }
 

@@ -1,0 +1,48 @@
+/**
+ * The admin's view of the branch's identity policy (domain notes §1 step 3): which rows of the
+ * default table are enabled. Core decides what suffices and validates the saved table
+ * (`IdPolicy::validate`, field `id_policy`); this module only toggles rows.
+ */
+import type { IdPolicy } from './bindings/IdPolicy';
+import type { PolicyRule } from './bindings/PolicyRule';
+
+/**
+ * The rows of core's `IdPolicy::default()` (crates/core/src/identity/policy.rs), in its order:
+ * the choices the admin screen offers. Keep in step with core.
+ */
+export const DEFAULT_RULES: readonly PolicyRule[] = [
+  { id: 'resident-id-card', all_of: ['resident-id-card'], cocheck: false },
+  { id: 'passport', all_of: ['passport'], cocheck: false },
+  { id: 'residence-permit', all_of: ['residence-permit'], cocheck: false },
+  { id: 'hk-macau-permit', all_of: ['hk-macau-permit'], cocheck: false },
+  { id: 'taiwan-permit', all_of: ['taiwan-permit'], cocheck: false },
+  { id: 'foreign-permanent-id', all_of: ['foreign-permanent-id'], cocheck: false },
+  { id: 'e-id', all_of: ['e-id'], cocheck: false },
+  { id: 'linked-bank-card-second-factor', all_of: ['linked-bank-card', 'second-factor'], cocheck: false },
+];
+
+/** The rows to offer: the default rows, then any other row the branch's table holds. */
+export function policyChoices(policy: IdPolicy | undefined): PolicyRule[] {
+  const ids = new Set(DEFAULT_RULES.map((r) => r.id));
+  const extra = (policy?.rules ?? []).filter((r) => !ids.has(r.id));
+  return [...DEFAULT_RULES.map((r) => ({ ...r, all_of: [...r.all_of] })), ...extra];
+}
+
+export function isEnabled(policy: IdPolicy | undefined, id: string): boolean {
+  return !!policy?.rules.some((r) => r.id === id);
+}
+
+/**
+ * The table with row `id` enabled (added back in the order of the choices, keeping a stored
+ * row's own settings) or disabled (removed).
+ */
+export function toggleRule(policy: IdPolicy | undefined, id: string, on: boolean): IdPolicy {
+  const current = policy?.rules ?? [];
+  const enabled = new Set(current.map((r) => r.id));
+  if (on) enabled.add(id);
+  else enabled.delete(id);
+  const rules = policyChoices(policy)
+    .filter((c) => enabled.has(c.id))
+    .map((c) => current.find((r) => r.id === c.id) ?? c);
+  return { rules };
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import type { Appointment } from './bindings/Appointment';
+import type { CaseSummary } from './bindings/CaseSummary';
+import { todayQueue } from './today';
+
+const appt = (id: string, slot: string): Appointment => ({
+  id,
+  reference: id,
+  name: '张*',
+  phone: '131****6789',
+  id_type: 'prc-id',
+  id_number: '****002X',
+  wallet_operator: '运营机构A',
+  lock_cause: 'wrong-password',
+  slot_start: `2026-11-29T${slot}:00`,
+  slot_end: `2026-11-29T${slot}:00`,
+  notes: '',
+  status: 'waiting',
+  case_id: null,
+});
+
+const kase = (id: string, openedUtc: string, appointment_id: string | null = null): CaseSummary => ({
+  id,
+  case_number: `T1-20261129-${id}`,
+  state: 'checked-in',
+  customer_name: '测试甲',
+  phone_masked: '131****6789',
+  lock_cause: null,
+  opened_at: openedUtc,
+  updated_at: openedUtc,
+  opened_by: 'tel01',
+  appointment_id,
+});
+
+describe('todayQueue', () => {
+  it('interleaves walk-ins by their opening time in the branch time zone', () => {
+    const q = todayQueue(
+      [appt('a10', '10:00'), appt('a09', '09:00')],
+      [
+        kase('w1', '2026-11-29T01:30:00Z'), // 09:30 Shanghai
+        kase('w2', '2026-11-29T02:00:00Z'), // 10:00 Shanghai: after the 10:00 slot
+        kase('c1', '2026-11-29T00:55:00Z', 'a09'), // from an appointment: not a walk-in
+      ],
+      'Asia/Shanghai',
+      '2026-11-29',
+    );
+    expect(q.map((e) => (e.kind === 'appointment' ? e.appointment.id : e.case.id))).toEqual([
+      'a09',
+      'w1',
+      'a10',
+      'w2',
+    ]);
+    expect(q[1]).toMatchObject({ kind: 'walk-in', at: '2026-11-29 09:30' });
+    expect(q[0]).toMatchObject({ kind: 'appointment', at: '2026-11-29 09:00' });
+  });
+
+  it('keeps walk-ins opened on another local day out', () => {
+    // 2026-11-28T17:00Z is 01:00 on the 29th in Shanghai but still the 28th in UTC.
+    const cases = [kase('w1', '2026-11-28T17:00:00Z')];
+    expect(todayQueue([], cases, 'Asia/Shanghai', '2026-11-29')).toHaveLength(1);
+    expect(todayQueue([], cases, 'UTC', '2026-11-29')).toHaveLength(0);
+  });
+});
