@@ -43,15 +43,18 @@ def memory(pid):
 
 def launch(binary, env, measure_memory):
     t0 = time.monotonic()
-    proc = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     ready = None
     deadline = t0 + 60
-    os.set_blocking(proc.stdout.fileno(), False)
-    buf = ""
+    fd = proc.stdout.fileno()
+    os.set_blocking(fd, False)
+    buf = b""
     while time.monotonic() < deadline and ready is None:
-        chunk = proc.stdout.read() or ""
-        buf += chunk
-        if "UNLOCKDESK_READY" in buf:
+        try:
+            buf += os.read(fd, 65536)
+        except BlockingIOError:
+            pass
+        if b"UNLOCKDESK_READY" in buf:
             ready = (time.monotonic() - t0) * 1000
             break
         if proc.poll() is not None:
