@@ -1960,18 +1960,35 @@ pub fn required_materials(branch: &Branch) -> Vec<String> {
 /// Normalise and check a mainland mobile number (domain notes §4): full-width digits,
 /// spaces and hyphens folded, `+86`/`0086` removed, then exactly 11 digits `1[3-9]…`.
 pub fn normalize_phone(raw: &str) -> Result<String, FieldError> {
-    let chk = crate::identity::check(Some(crate::identity::DocKind::Mobile), raw, NaiveDate::MIN);
-    match (chk.valid, chk.normalized) {
+    // The mobile rule has no date in it: any "today" will do.
+    checked_number(
+        "phone",
+        crate::identity::DocKind::Mobile,
+        raw,
+        NaiveDate::MIN,
+    )
+}
+
+/// Check one number of `kind` for the form field `field`: its normalised value, or a field
+/// error carrying the first failed rule and every rule's message (domain notes §4).
+pub fn checked_number(
+    field: &str,
+    kind: crate::identity::DocKind,
+    raw: &str,
+    today: NaiveDate,
+) -> Result<String, FieldError> {
+    let c = crate::identity::check(Some(kind), raw, today);
+    match (c.valid, c.normalized) {
         (true, Some(n)) => Ok(n),
         _ => Err(FieldError::new(
-            "phone",
-            chk.errors
+            field,
+            c.errors
                 .first()
                 .map(|e| e.rule.as_str())
                 .unwrap_or("format"),
-            chk.errors
+            c.errors
                 .iter()
-                .map(|e| e.message.clone())
+                .map(|e| e.message.as_str())
                 .collect::<Vec<_>>()
                 .join("; "),
         )),
@@ -1980,7 +1997,7 @@ pub fn normalize_phone(raw: &str) -> Result<String, FieldError> {
 
 /// Validate an application form; returns it normalised. Every failed field is reported.
 pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<ApplicationForm> {
-    use crate::identity::{check, DocKind};
+    use crate::identity::DocKind;
     let mut f = form.clone();
     let mut errs = Vec::new();
     let req = |errs: &mut Vec<FieldError>, name: &str, v: &str, max: usize| {
@@ -2044,21 +2061,9 @@ pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<App
         ));
     } else if let Ok(kind) = f.id_type.parse::<DocKind>() {
         if kind != DocKind::PassportMrz {
-            let c = check(Some(kind), &f.id_number, today);
-            match (c.valid, c.normalized) {
-                (true, Some(n)) => f.id_number = n,
-                _ => errs.push(FieldError::new(
-                    "id_number",
-                    c.errors
-                        .first()
-                        .map(|e| e.rule.clone())
-                        .unwrap_or_else(|| "format".into()),
-                    c.errors
-                        .iter()
-                        .map(|e| e.message.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                )),
+            match checked_number("id_number", kind, &f.id_number, today) {
+                Ok(v) => f.id_number = v,
+                Err(e) => errs.push(e),
             }
         } else {
             f.id_number = normalize::compact(&f.id_number).to_ascii_uppercase();
@@ -2095,21 +2100,9 @@ pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<App
         }
     }
     if !f.bank_card.trim().is_empty() {
-        let c = check(Some(DocKind::BankCard), &f.bank_card, today);
-        match (c.valid, c.normalized) {
-            (true, Some(n)) => f.bank_card = n,
-            _ => errs.push(FieldError::new(
-                "bank_card",
-                c.errors
-                    .first()
-                    .map(|e| e.rule.clone())
-                    .unwrap_or_else(|| "format".into()),
-                c.errors
-                    .iter()
-                    .map(|e| e.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )),
+        match checked_number("bank_card", DocKind::BankCard, &f.bank_card, today) {
+            Ok(v) => f.bank_card = v,
+            Err(e) => errs.push(e),
         }
     }
     if f.wallet_class.trim().is_empty() {
@@ -2159,24 +2152,10 @@ pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<App
         req(&mut errs, "agent.name", &agent.name, 50);
         req(&mut errs, "agent.relationship", &agent.relationship, 20);
         match agent.id_type.parse::<DocKind>() {
-            Ok(kind) => {
-                let c = check(Some(kind), &agent.id_number, today);
-                match (c.valid, c.normalized) {
-                    (true, Some(n)) => agent.id_number = n,
-                    _ => errs.push(FieldError::new(
-                        "agent.id_number",
-                        c.errors
-                            .first()
-                            .map(|e| e.rule.clone())
-                            .unwrap_or_else(|| "format".into()),
-                        c.errors
-                            .iter()
-                            .map(|e| e.message.clone())
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    )),
-                }
-            }
+            Ok(kind) => match checked_number("agent.id_number", kind, &agent.id_number, today) {
+                Ok(v) => agent.id_number = v,
+                Err(e) => errs.push(e),
+            },
             Err(_) => errs.push(FieldError::new(
                 "agent.id_type",
                 "one-of",

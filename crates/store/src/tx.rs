@@ -158,6 +158,29 @@ const BIG_IMPORT_CACHE_KIB: i64 = -1_048_576;
 
 const APPT_INSERT: &str = "INSERT INTO appointments (id, reference, name, phone, id_type, id_number, wallet_operator, lock_cause, slot_start, slot_end, notes, status, case_id, phone_tail, id_tail, slot_day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 
+/// An appointment's 16 bound values, in the order `?1`..`?16` of the insert and the update:
+/// the columns of `APPT_COLS`, then the derived lookup columns (phone tail, ID tail, slot day).
+fn appointment_params(a: &Appointment) -> Vec<Box<dyn rusqlite::ToSql>> {
+    vec![
+        Box::new(a.id.to_string()),
+        Box::new(a.reference.clone()),
+        Box::new(a.name.clone()),
+        Box::new(a.phone.clone()),
+        Box::new(a.id_type.clone()),
+        Box::new(a.id_number.clone()),
+        Box::new(a.wallet_operator.clone()),
+        Box::new(a.lock_cause.as_str()),
+        Box::new(a.slot_start.format(SLOT).to_string()),
+        Box::new(a.slot_end.format(SLOT).to_string()),
+        Box::new(a.notes.clone()),
+        Box::new(a.status.as_str()),
+        Box::new(a.case_id.map(|c| c.to_string())),
+        Box::new(tail4(&a.phone)),
+        Box::new(tail4(&a.id_number)),
+        Box::new(a.slot_start.date().to_string()),
+    ]
+}
+
 impl Tx<'_> {
     fn insert_appointment_rows(&self, list: &[Appointment]) -> CoreResult<()> {
         let mut st = self.tx.prepare_cached(APPT_INSERT).map_err(sql_err)?;
@@ -477,24 +500,7 @@ impl StoreTx for Tx<'_> {
         self.tx
             .execute(
                 &format!("INSERT INTO appointments ({APPT_COLS}, phone_tail, id_tail, slot_day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
-                params![
-                    a.id.to_string(),
-                    a.reference,
-                    a.name,
-                    a.phone,
-                    a.id_type,
-                    a.id_number,
-                    a.wallet_operator,
-                    a.lock_cause.as_str(),
-                    a.slot_start.format(SLOT).to_string(),
-                    a.slot_end.format(SLOT).to_string(),
-                    a.notes,
-                    a.status.as_str(),
-                    a.case_id.map(|c| c.to_string()),
-                    tail4(&a.phone),
-                    tail4(&a.id_number),
-                    a.slot_start.date().to_string()
-                ],
+                rusqlite::params_from_iter(appointment_params(a).iter()),
             )
             .map_err(sql_err)?;
         Ok(())
@@ -506,24 +512,7 @@ impl StoreTx for Tx<'_> {
             .execute(
                 "UPDATE appointments SET reference = ?2, name = ?3, phone = ?4, id_type = ?5, id_number = ?6, wallet_operator = ?7, lock_cause = ?8,
                  slot_start = ?9, slot_end = ?10, notes = ?11, status = ?12, case_id = ?13, phone_tail = ?14, id_tail = ?15, slot_day = ?16 WHERE id = ?1",
-                params![
-                    a.id.to_string(),
-                    a.reference,
-                    a.name,
-                    a.phone,
-                    a.id_type,
-                    a.id_number,
-                    a.wallet_operator,
-                    a.lock_cause.as_str(),
-                    a.slot_start.format(SLOT).to_string(),
-                    a.slot_end.format(SLOT).to_string(),
-                    a.notes,
-                    a.status.as_str(),
-                    a.case_id.map(|c| c.to_string()),
-                    tail4(&a.phone),
-                    tail4(&a.id_number),
-                    a.slot_start.date().to_string()
-                ],
+                rusqlite::params_from_iter(appointment_params(a).iter()),
             )
             .map_err(sql_err)?;
         if n == 0 {
