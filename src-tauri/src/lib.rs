@@ -4,6 +4,8 @@
 //! thread, and return core's `{code, message, fields}` error unchanged. No rules live here.
 
 mod commands;
+#[cfg(test)]
+mod ipc_tests;
 mod logging;
 mod state;
 

@@ -41,8 +41,12 @@ impl AppState {
     /// refuses with a `storage` error naming the backup route (`unlockdesk-cli restore --from
     /// FILE`), so the app never works on a corrupt file.
     pub fn open() -> Self {
-        let data_dir = unlockdesk_store::data_dir();
-        let path = unlockdesk_store::default_db_path();
+        Self::open_at(unlockdesk_store::data_dir())
+    }
+
+    /// As [`AppState::open`], on `data_dir/unlockdesk.db` (tests give each app its own).
+    pub fn open_at(data_dir: PathBuf) -> Self {
+        let path = data_dir.join(unlockdesk_store::DB_FILE);
         tracing::info!(path = %path.display(), "opening the store");
         let service = SqliteStore::open_checked(&path).map(|store| {
             Arc::new(Service::new(

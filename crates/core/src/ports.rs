@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use crate::model::*;
 
 /// Wall-clock time, passed in so tests can pin it.
@@ -238,12 +238,14 @@ pub trait StoreTx {
     fn append_audit(&mut self, e: &AuditDraft) -> CoreResult<AuditEvent>;
     fn case_history(&mut self, id: CaseId) -> CoreResult<Vec<AuditEvent>>;
 
-    /// The case id a previous call with this idempotency key produced, if any.
-    fn idempotent(&mut self, key: &str) -> CoreResult<Option<CaseId>>;
+    /// What a previous call with this idempotency key did, if any.
+    fn idempotent(&mut self, key: &str) -> CoreResult<Option<IdempotentCall>>;
+    /// Remember `key` as used for `use_case` on `case_id` (same transaction as the step).
     fn remember_idempotent(
         &mut self,
         key: &str,
         case_id: CaseId,
+        use_case: &str,
         at: DateTime<Utc>,
     ) -> CoreResult<()>;
 
@@ -280,5 +282,29 @@ pub trait StoreTx {
             }
         }
         Ok(n)
+    }
+}
+
+/// A request already applied under an idempotency key: its case and its use case
+/// (`verify-identity`, `authorize`, …; empty for keys stored before schema version 3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentCall {
+    pub case_id: CaseId,
+    pub use_case: String,
+}
+
+impl IdempotentCall {
+    /// `Ok` when a request for `use_case` on `case_id` is a retry of this call (the caller
+    /// then returns the first call's result without applying anything). Otherwise `conflict`:
+    /// the client sent one attempt's key with a different request.
+    pub fn replays(&self, key: &str, case_id: CaseId, use_case: &str) -> CoreResult<()> {
+        let same_step = self.use_case.is_empty() || self.use_case == use_case;
+        if self.case_id == case_id && same_step {
+            return Ok(());
+        }
+        Err(CoreError::conflict(format!(
+            "idempotency key '{key}' was already used for {} on another request; send a new key for a new action",
+            if self.use_case.is_empty() { "a step" } else { self.use_case.as_str() }
+        )))
     }
 }

@@ -894,8 +894,9 @@ impl<S: Store> Service<S> {
         let case_id = self.store.transact(|tx| {
             self.check_actor(tx, actor)?;
             if let Some(key) = idem {
-                if let Some(existing) = tx.idempotent(key)? {
-                    return Ok(existing);
+                if let Some(first) = tx.idempotent(key)? {
+                    first.replays(key, first.case_id, "open-case")?;
+                    return Ok(first.case_id);
                 }
             }
             let branch = tx
@@ -987,7 +988,7 @@ impl<S: Store> Service<S> {
                 ))?;
             }
             if let Some(key) = idem {
-                tx.remember_idempotent(key, id, now)?;
+                tx.remember_idempotent(key, id, "open-case", now)?;
             }
             Ok(id)
         })?;
@@ -1004,6 +1005,7 @@ impl<S: Store> Service<S> {
         actor: &Actor,
         case_id: CaseId,
         idem: Option<&str>,
+        use_case: &'static str,
         make: impl FnOnce(&Case, &Branch) -> CoreResult<Event>,
         audit_detail: impl FnOnce(&Case) -> String,
     ) -> CoreResult<CaseView> {
@@ -1011,8 +1013,10 @@ impl<S: Store> Service<S> {
         let res = self.store.transact(|tx| {
             self.check_actor(tx, actor)?;
             if let Some(key) = idem {
-                if tx.idempotent(key)?.is_some() {
-                    return Ok(());
+                if let Some(first) = tx.idempotent(key)? {
+                    // A retry of the same attempt replays; the key of another request is a
+                    // client error, never a silent success.
+                    return first.replays(key, case_id, use_case);
                 }
             }
             let case = tx
@@ -1086,7 +1090,7 @@ impl<S: Store> Service<S> {
                 }
             }
             if let Some(key) = idem {
-                tx.remember_idempotent(key, case_id, now)?;
+                tx.remember_idempotent(key, case_id, use_case, now)?;
             }
             Ok(())
         });
@@ -1161,6 +1165,7 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
+            "verify-identity",
             move |case, _| {
                 let mut record = record;
                 let expected = normalize::name_key(&case.customer_name);
@@ -1213,6 +1218,7 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
+            "cocheck-identity",
             move |_, _| Ok(Event::CoCheckIdentity { supervisor: sup }),
             move |_| format!("{{\"supervisor\":\"{sup2}\"}}"),
         )
@@ -1248,6 +1254,7 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
+            "record-form",
             move |case, branch| {
                 // Materials: the three standard ones plus the branch's extras must be ticked.
                 let mut missing = Vec::new();
@@ -1295,6 +1302,7 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
+            "confirm-signed",
             |_, _| Ok(Event::ConfirmSigned),
             |_| "{}".into(),
         )
@@ -1312,6 +1320,7 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
+            "submit",
             |_, _| Ok(Event::Submit),
             |_| "{}".into(),
         )
@@ -1350,6 +1359,7 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
+            "authorize",
             move |case, _| {
                 if case.state != CaseState::Submitted && case.authorization.is_some() {
                     return Err(CoreError::conflict(format!(
@@ -1406,6 +1416,7 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
+            "log-contact",
             move |_, _| Ok(Event::LogContact(c)),
             |c| {
                 let last = c.contacts.last();
@@ -1451,6 +1462,7 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
+            "confirm-unlock",
             move |_, _| Ok(Event::ConfirmUnlock(rec)),
             |c| {
                 format!(
@@ -1484,6 +1496,7 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
+            "record-unlock-failure",
             move |_, _| Ok(Event::RecordUnlockFailure(f)),
             |c| {
                 format!(
@@ -1509,6 +1522,7 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
+            "close-case",
             |_, _| Ok(Event::Close),
             |_| "{}".into(),
         )
@@ -1528,6 +1542,7 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
+            "cancel-case",
             move |_, _| Ok(Event::Cancel { reason }),
             |_| "{}".into(),
         )
@@ -1547,6 +1562,7 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
+            "refuse-authority-freeze",
             move |_, _| Ok(Event::RefuseAuthorityFreeze { reason }),
             |_| "{}".into(),
         )

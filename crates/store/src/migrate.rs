@@ -12,6 +12,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_appointment_lookup.sql"),
+    include_str!("../migrations/0003_idempotency_use_case.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -652,29 +652,36 @@ impl StoreTx for Tx<'_> {
         rows.map(|r| r.map_err(sql_err)).collect()
     }
 
-    fn idempotent(&mut self, key: &str) -> CoreResult<Option<CaseId>> {
-        let s: Option<String> = self
+    fn idempotent(&mut self, key: &str) -> CoreResult<Option<IdempotentCall>> {
+        let s: Option<(String, String)> = self
             .tx
             .query_row(
-                "SELECT case_id FROM idempotency WHERE key = ?1",
+                "SELECT case_id, use_case FROM idempotency WHERE key = ?1",
                 params![key],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(sql_err)?;
-        s.map(|s| CaseId::parse(&s)).transpose()
+        s.map(|(case_id, use_case)| {
+            Ok(IdempotentCall {
+                case_id: CaseId::parse(&case_id)?,
+                use_case,
+            })
+        })
+        .transpose()
     }
 
     fn remember_idempotent(
         &mut self,
         key: &str,
         case_id: CaseId,
+        use_case: &str,
         at: DateTime<Utc>,
     ) -> CoreResult<()> {
         self.tx
             .execute(
-                "INSERT INTO idempotency (key, case_id, at) VALUES (?1, ?2, ?3)",
-                params![key, case_id.to_string(), ts(at)],
+                "INSERT INTO idempotency (key, case_id, use_case, at) VALUES (?1, ?2, ?3, ?4)",
+                params![key, case_id.to_string(), use_case, ts(at)],
             )
             .map_err(sql_err)?;
         Ok(())

@@ -334,6 +334,50 @@ fn idempotency_key_makes_one_transition() {
     );
 }
 
+/// A key is one attempt of one request: sent again with another step, another case or as an
+/// open-case, it is refused (`conflict`) and nothing is applied — never a silent replay.
+#[test]
+fn idempotency_key_reused_for_another_request_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = svc_at(&dir.path().join("u.db"), clock());
+    let (tel01, _, _, sup02) = setup(&svc);
+    let a = to_submitted(&svc, &tel01);
+    let b = walk_in(&svc, &tel01);
+    svc.cancel_case(&tel01, b, "customer left", Some("k-1"))
+        .unwrap();
+    // The same key on another case.
+    let e = svc
+        .authorize(&tel01, a, &sup02, Decision::Approve, None, "", Some("k-1"))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict, "{e}");
+    assert!(e.message.contains("cancel-case"), "{}", e.message);
+    // The same key on the same case but another step.
+    let c = walk_in(&svc, &tel01);
+    svc.cancel_case(&tel01, c, "customer left", Some("k-2"))
+        .unwrap();
+    let e = svc.close_case(&tel01, c, Some("k-2")).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    // An open-case with a step's key.
+    let input = OpenCaseInput {
+        customer_name: "测试丙".into(),
+        ..Default::default()
+    };
+    let e = svc.open_case(&tel01, &input, Some("k-2")).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    // Nothing was applied: the submitted case is still waiting for its decision.
+    let v = svc.case_view(&tel01, a).unwrap();
+    assert_eq!(v.case.state, CaseState::Submitted);
+    assert!(v.history.iter().all(|h| h.action != "approve"));
+    // A genuine retry still replays.
+    let first = svc
+        .authorize(&tel01, a, &sup02, Decision::Approve, None, "", Some("k-3"))
+        .unwrap();
+    let retry = svc
+        .authorize(&tel01, a, &sup02, Decision::Approve, None, "", Some("k-3"))
+        .unwrap();
+    assert_eq!(first.case.version, retry.case.version);
+}
+
 #[test]
 fn two_approvals_at_once_exactly_one_wins() {
     let dir = tempfile::tempdir().unwrap();

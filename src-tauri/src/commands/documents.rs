@@ -2,7 +2,7 @@
 //! The window opens it with the opener plugin (scoped to the app data directory).
 
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
 use unlockdesk_core::ports::DocumentRecord;
 use unlockdesk_core::print::{CopyKind, DocumentKind};
@@ -33,7 +33,7 @@ fn pdf_viewer_available() -> bool {
 }
 
 /// Open the PDF unless disabled or impossible; never fails the print itself.
-fn open_viewer(app: &tauri::AppHandle, path: &str) -> String {
+fn open_viewer<R: Runtime>(app: &AppHandle<R>, path: &str) -> String {
     use tauri_plugin_opener::OpenerExt;
     if std::env::var("UNLOCKDESK_NO_VIEWER").is_ok_and(|v| !v.is_empty() && v != "0") {
         return "disabled".into();
@@ -53,8 +53,8 @@ fn open_viewer(app: &tauri::AppHandle, path: &str) -> String {
 
 /// Print (or reprint) one copy; core audits it and records the file on the case.
 #[tauri::command]
-pub async fn print_document(
-    app: tauri::AppHandle,
+pub async fn print_document<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     case_id: String,
     kind: DocumentKind,

@@ -5,11 +5,13 @@ pub mod admin;
 pub mod counter;
 pub mod documents;
 #[cfg(test)]
-mod names;
+pub(crate) mod names;
 pub mod session;
 pub mod today;
 
-pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+/// Every command, for any runtime: Wry in the app, the mock runtime in the IPC tests.
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
+{
     tauri::generate_handler![
         session::setup_status,
         session::setup_branch,

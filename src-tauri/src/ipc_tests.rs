@@ -1,0 +1,325 @@
+//! Four-eyes through the IPC surface: every command that authorizes a step (co-check, approve,
+//! return for info, reject, confirm-unlock) is invoked the way the window invokes it — through
+//! Tauri's IPC dispatch with the app's real handler, capability and managed state, on the mock
+//! runtime — by a supervisor who did teller steps on the case. Each is refused with
+//! `four-eyes`, and the same call with a second supervisor succeeds, so the refusal is the
+//! four-eyes rule and nothing else (domain.md, "Four-eyes"; issue 6 item 1).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{mock_builder, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{Manager, WebviewWindow};
+use unlockdesk_core::ports::{OsEntropy, SystemClock};
+use unlockdesk_core::service::{NewStaff, Service, SetupInput};
+use unlockdesk_core::{ApplicationForm, LockCause, RequestedAction, Role, Sex};
+use unlockdesk_store::SqliteStore;
+
+use crate::commands;
+use crate::state::AppState;
+
+const PW: &str = "Counter#2026";
+/// Synthetic resident ID (GB 11643-1999 specimen body, valid check character).
+const ID: &str = "11010519491231002X";
+/// Synthetic unexpired passport MRZ (ICAO 9303 TD3, check digits computed): needs a co-check.
+const MRZ1: &str = "P<CHNZHANG<<SAN<<<<<<<<<<<<<<<<<<<<<<<<<<<<<";
+const MRZ2: &str = "E123456782CHN9005226M3404252<<<<<<<<<<<<<<08";
+
+/// The commands that take a supervisor's credentials and authorize a step. Each has a test
+/// below; `every_command_is_classified` fails when a new command is added without a decision.
+const AUTHORIZING: &[&str] = &["cocheck_identity", "authorize_case", "confirm_unlock"];
+/// Teller (maker) steps: they record their actor as a maker; core refuses that person later
+/// as the authorizer (exercised by the tests below through open/verify/record/sign/submit).
+const MAKER_STEPS: &[&str] = &[
+    "open_case",
+    "verify_identity",
+    "record_form",
+    "confirm_signed",
+    "submit_case",
+    "log_contact",
+    "record_unlock_failure",
+    "close_case",
+    "cancel_case",
+    "refuse_authority_freeze",
+    "print_document",
+    "import_appointments",
+];
+/// Session, administration and reads: no case decision, no authorization.
+const NOT_CASE_DECISIONS: &[&str] = &[
+    "setup_status",
+    "setup_branch",
+    "current_session",
+    "sign_in",
+    "sign_out",
+    "lock_session",
+    "unlock_session",
+    "change_password",
+    "today",
+    "find_cases",
+    "find_appointments",
+    "case_view",
+    "reveal_value",
+    "document_status",
+    "update_branch",
+    "list_staff",
+    "add_staff",
+    "set_staff_disabled",
+    "reset_staff_password",
+    "unlock_staff",
+    "load_demo",
+    "ui_ready",
+];
+
+#[test]
+fn every_command_is_classified() {
+    let mut all: Vec<&str> = AUTHORIZING
+        .iter()
+        .chain(MAKER_STEPS)
+        .chain(NOT_CASE_DECISIONS)
+        .copied()
+        .collect();
+    all.sort();
+    let mut listed = commands::names::COMMANDS.to_vec();
+    listed.sort();
+    assert_eq!(all, listed);
+}
+
+/// A branch with a teller and two supervisors, written through core before the app starts.
+fn seed(dir: &Path) {
+    let store = SqliteStore::open(&dir.join(unlockdesk_store::DB_FILE)).unwrap();
+    let svc = Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy));
+    svc.setup(
+        &SetupInput {
+            branch_code: "T1".into(),
+            branch_name: "测试支行".into(),
+            time_zone: "Asia/Shanghai".into(),
+            admin_id: "admin".into(),
+            admin_name: "管理员".into(),
+            admin_password: PW.into(),
+        },
+        "test",
+    )
+    .unwrap();
+    let admin = svc.actor_for("admin", PW, "test").unwrap();
+    for (id, role) in [
+        ("tel01", Role::Teller),
+        ("sup01", Role::Supervisor),
+        ("sup02", Role::Supervisor),
+    ] {
+        let first = "Initial#2026";
+        svc.add_staff(
+            &admin,
+            &NewStaff {
+                id: id.into(),
+                name: id.into(),
+                role,
+                password: first.into(),
+            },
+        )
+        .unwrap();
+        svc.change_password(id, first, PW, "test").unwrap();
+    }
+}
+
+/// The app as `run()` builds it (same handler, same managed state type) on the mock runtime.
+struct Desk {
+    _app: tauri::App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    _dir: tempfile::TempDir,
+}
+
+impl Desk {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        seed(dir.path());
+        let data_dir = dir.path().to_path_buf();
+        let app = mock_builder()
+            .invoke_handler(commands::handler())
+            .build(tauri::test::mock_context(tauri::test::noop_assets()))
+            .unwrap();
+        app.manage(AppState::open_at(data_dir));
+        let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        Desk {
+            _app: app,
+            window,
+            _dir: dir,
+        }
+    }
+
+    /// One IPC call as the window makes it: `Ok(result)` or `Err(CoreError as JSON)`.
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        tauri::test::get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().unwrap())
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    fn sign_in(&self, who: &str) {
+        self.ok("sign_in", json!({"staffId": who, "password": PW}));
+    }
+
+    /// sup01, signed in at this terminal, does the teller steps up to `until` (inclusive).
+    fn case_made_by_sup01(&self, passport: bool, until: &str) -> String {
+        self.sign_in("sup01");
+        let v = self.ok(
+            "open_case",
+            json!({"input": {"customer_name": "测试甲", "phone": "13123456789",
+                             "lock_cause": "wrong-password"}, "idem": "o1"}),
+        );
+        let id = v["case"]["id"].as_str().unwrap().to_string();
+        let identity = if passport {
+            json!({"kind": "passport-mrz", "number": MRZ1, "mrz_line2": MRZ2,
+                   "name_on_document": "Zhang San"})
+        } else {
+            json!({"kind": "prc-id", "number": ID, "name_on_document": "测试甲"})
+        };
+        self.ok(
+            "verify_identity",
+            json!({"caseId": id, "input": identity, "idem": "v1"}),
+        );
+        if until == "verify_identity" {
+            return id;
+        }
+        self.ok(
+            "record_form",
+            json!({"caseId": id, "form": form(), "idem": "f1"}),
+        );
+        self.ok("confirm_signed", json!({"caseId": id, "idem": "s1"}));
+        self.ok("submit_case", json!({"caseId": id, "idem": "sub1"}));
+        id
+    }
+}
+
+fn form() -> Value {
+    serde_json::to_value(ApplicationForm {
+        customer_name: "测试甲".into(),
+        sex: Some(Sex::Female),
+        nationality: "中国".into(),
+        occupation: "职员".into(),
+        address: "北京市东城区测试路1号".into(),
+        phone: "13123456789".into(),
+        id_type: "prc-id".into(),
+        id_number: ID.into(),
+        id_valid_until: "long-term".into(),
+        wallet_operator: "运营机构A".into(),
+        wallet_id: "0099123456789012".into(),
+        wallet_class: "2".into(),
+        lock_cause: Some(LockCause::WrongPassword),
+        requested_action: Some(RequestedAction::Unlock),
+        reason: "forgot password".into(),
+        bank_card: "6200 0000 0000 0005".into(),
+        declaration_true: true,
+        consent_query: true,
+        risk_acknowledged: true,
+        materials: vec![
+            "id-document".into(),
+            "bank-account".into(),
+            "wallet-details".into(),
+        ],
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+/// The maker typed in another case (`SUP01`): one person with `sup01`.
+fn maker() -> Value {
+    json!({"staff_id": "SUP01", "password": PW})
+}
+fn checker() -> Value {
+    json!({"staff_id": "sup02", "password": PW})
+}
+
+fn assert_four_eyes(r: Result<Value, Value>) {
+    let e = r.expect_err("a maker must not authorize");
+    assert_eq!(e["code"], "four-eyes", "{e}");
+}
+
+#[test]
+fn cocheck_identity_refuses_a_maker() {
+    let d = Desk::start();
+    let id = d.case_made_by_sup01(true, "verify_identity");
+    let args = |sup: Value, idem: &str| json!({"caseId": id, "supervisor": sup, "idem": idem});
+    assert_four_eyes(d.call("cocheck_identity", args(maker(), "c1")));
+    let v = d.ok("cocheck_identity", args(checker(), "c2"));
+    assert_eq!(
+        v["case"]["identity"]["cochecked_by"], "sup02",
+        "the second supervisor's co-check is recorded"
+    );
+}
+
+fn authorize_refuses_a_maker(decision: &str, reason_code: Option<&str>, after: &str) {
+    let d = Desk::start();
+    let id = d.case_made_by_sup01(false, "submit_case");
+    let args = |sup: Value, idem: &str| {
+        json!({"caseId": id, "supervisor": sup, "decision": decision,
+               "reasonCode": reason_code, "reason": "checked at the counter", "idem": idem})
+    };
+    assert_four_eyes(d.call("authorize_case", args(maker(), "a1")));
+    // A teller signed in instead changes nothing: the typed supervisor is still the maker.
+    d.ok("sign_out", json!({}));
+    d.sign_in("tel01");
+    assert_four_eyes(d.call("authorize_case", args(maker(), "a2")));
+    let v = d.ok("authorize_case", args(checker(), "a3"));
+    assert_eq!(v["case"]["state"], after);
+}
+
+#[test]
+fn authorize_case_approve_refuses_a_maker() {
+    authorize_refuses_a_maker("approve", None, "approved");
+}
+
+#[test]
+fn authorize_case_return_for_info_refuses_a_maker() {
+    authorize_refuses_a_maker(
+        "return-for-info",
+        Some("form-incomplete"),
+        "returned-for-info",
+    );
+}
+
+#[test]
+fn authorize_case_reject_refuses_a_maker() {
+    authorize_refuses_a_maker("reject", Some("suspected-fraud"), "rejected");
+}
+
+#[test]
+fn confirm_unlock_refuses_a_maker() {
+    let d = Desk::start();
+    let id = d.case_made_by_sup01(false, "submit_case");
+    d.ok(
+        "authorize_case",
+        json!({"caseId": id, "supervisor": checker(), "decision": "approve",
+               "reasonCode": null, "reason": "", "idem": "a1"}),
+    );
+    d.ok(
+        "log_contact",
+        json!({"caseId": id, "input": {"channel": "phone", "ticket": "OP-1",
+               "result": "unlocked"}, "idem": "l1"}),
+    );
+    let args = |sup: Value, idem: &str| {
+        json!({"caseId": id, "supervisor": sup,
+               "input": {"operator_reference": "OP-1", "notified_via": "sms"}, "idem": idem})
+    };
+    assert_four_eyes(d.call("confirm_unlock", args(maker(), "u1")));
+    let v = d.ok("confirm_unlock", args(checker(), "u2"));
+    assert_eq!(v["case"]["state"], "unlocked");
+}
