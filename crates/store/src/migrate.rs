@@ -12,7 +12,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_appointment_lookup.sql"),
-    include_str!("../migrations/0003_idempotency_use_case.sql"),
+    include_str!("../migrations/0003_idempotency_and_case_day.sql"),
 ];
 
 /// The schema version this binary writes.

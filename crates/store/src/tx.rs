@@ -25,6 +25,17 @@ fn parse_ts(s: &str) -> DateTime<Utc> {
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_default()
 }
+/// The case's indexed last-4 columns: (ID number, phone).
+fn case_tails(c: &Case) -> (String, String) {
+    let id_number = c
+        .identity
+        .as_ref()
+        .map(|i| i.number.as_str())
+        .or_else(|| c.form.as_ref().map(|f| f.id_number.as_str()))
+        .unwrap_or_default();
+    (tail4(id_number), tail4(&c.phone))
+}
+
 fn json<T: serde::Serialize>(v: &T) -> CoreResult<String> {
     serde_json::to_string(v).map_err(|e| CoreError::new(ErrorCode::Internal, e.to_string()))
 }
@@ -224,16 +235,11 @@ impl Tx<'_> {
         .unwrap_or(chrono_tz::Asia::Shanghai))
     }
     fn case_columns(&self, c: &Case) -> CoreResult<(String, String, String)> {
-        let id_number = c
-            .identity
-            .as_ref()
-            .map(|i| i.number.clone())
-            .or_else(|| c.form.as_ref().map(|f| f.id_number.clone()))
-            .unwrap_or_default();
+        let (id_tail, phone_tail) = case_tails(c);
         let tz = self.branch_tz()?;
         Ok((
-            tail4(&id_number),
-            tail4(&c.phone),
+            id_tail,
+            phone_tail,
             c.opened_at.with_timezone(&tz).date_naive().to_string(),
         ))
     }
@@ -352,13 +358,51 @@ impl StoreTx for Tx<'_> {
     }
 
     fn update_case(&mut self, c: &Case, expected_version: i64) -> CoreResult<()> {
-        let (id_tail, phone_tail, _) = self.case_columns(c)?;
+        let (id_tail, phone_tail) = case_tails(c);
+        let data = json(c)?;
+        // SQLite rewrites an index entry whenever its column is in the SET list, even with
+        // the same value, and every dirtied page is written to the WAL and synced. Most steps
+        // change none of the indexed columns, so set only those that changed: a step then
+        // writes the case's table page, not four more index pages (benches/transitions.rs).
+        let current: Option<(String, String, String, String)> = self
+            .tx
+            .prepare_cached(
+                "SELECT state, customer_name, id_tail, phone_tail FROM cases WHERE id = ?1 AND version = ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![c.id.to_string(), expected_version], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()
+            })
+            .map_err(sql_err)?;
+        let Some((state, name, cur_id_tail, cur_phone_tail)) = current else {
+            return Err(CoreError::conflict(format!(
+                "case {} was changed by someone else (already decided?); reload it",
+                c.case_number
+            )));
+        };
+        let mut sql = String::from(
+            "UPDATE cases SET version = ?3, lock_cause = ?7, updated_at = ?8, data = ?9",
+        );
+        if state != c.state.as_str() {
+            sql.push_str(", state = ?2");
+        }
+        if name != c.customer_name {
+            sql.push_str(", customer_name = ?4");
+        }
+        if cur_id_tail != id_tail {
+            sql.push_str(", id_tail = ?5");
+        }
+        if cur_phone_tail != phone_tail {
+            sql.push_str(", phone_tail = ?6");
+        }
+        sql.push_str(" WHERE id = ?1 AND version = ?10");
         let n = self
             .tx
-            .execute(
-                "UPDATE cases SET state = ?2, version = ?3, customer_name = ?4, id_tail = ?5, phone_tail = ?6, lock_cause = ?7, updated_at = ?8, data = ?9
-                 WHERE id = ?1 AND version = ?10",
-                params![
+            .prepare_cached(&sql)
+            .and_then(|mut st| {
+                st.execute(params![
                     c.id.to_string(),
                     c.state.as_str(),
                     c.version,
@@ -367,10 +411,10 @@ impl StoreTx for Tx<'_> {
                     phone_tail,
                     c.lock_cause.map(|l| l.as_str()),
                     ts(c.updated_at),
-                    json(c)?,
+                    data,
                     expected_version
-                ],
-            )
+                ])
+            })
             .map_err(sql_err)?;
         if n == 0 {
             return Err(CoreError::conflict(format!(

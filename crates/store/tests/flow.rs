@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use rusqlite::Connection;
-use unlockdesk_core::ports::{FixedClock, OsEntropy, Store};
+use unlockdesk_core::ports::{CaseQuery, FixedClock, OsEntropy, Store};
 use unlockdesk_core::service::*;
 use unlockdesk_core::*;
 use unlockdesk_store::SqliteStore;
@@ -376,6 +376,53 @@ fn idempotency_key_reused_for_another_request_is_refused() {
         .authorize(&tel01, a, &sup02, Decision::Approve, None, "", Some("k-3"))
         .unwrap();
     assert_eq!(first.case.version, retry.case.version);
+}
+
+/// `update_case` sets only the indexed columns that changed; the searches on them (state,
+/// ID and phone last 4, name) must still follow every change the steps make.
+#[test]
+fn case_search_columns_follow_each_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = svc_at(&dir.path().join("u.db"), clock());
+    let (tel01, _, _, _) = setup(&svc);
+    let c = walk_in(&svc, &tel01); // phone 13123456789, no ID yet
+    let found = |text: &str| -> Vec<CaseId> {
+        svc.find_cases(&tel01, text)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+    };
+    assert_eq!(found("6789"), vec![c]);
+    assert!(found("002X").is_empty());
+    let idn = IdentityInput {
+        kind: "prc-id".into(),
+        number: ID.into(),
+        name_on_document: "测试甲".into(),
+        ..Default::default()
+    };
+    svc.verify_identity(&tel01, c, &idn, None).unwrap();
+    assert_eq!(found("002x"), vec![c], "ID last 4 after the identity check");
+    let mut f = form();
+    f.phone = "13900001234".into();
+    svc.record_form(&tel01, c, &f, None).unwrap();
+    assert_eq!(found("1234"), vec![c], "phone last 4 after the form");
+    let by_state = |state| {
+        svc.list_cases(
+            &tel01,
+            &CaseQuery {
+                state: Some(state),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .len()
+    };
+    assert_eq!(by_state(CaseState::FormRecorded), 1);
+    svc.confirm_signed(&tel01, c, None).unwrap();
+    assert_eq!(by_state(CaseState::FormRecorded), 0);
+    assert_eq!(by_state(CaseState::FormSigned), 1);
+    assert_eq!(found("测试"), vec![c]);
 }
 
 #[test]
