@@ -2321,7 +2321,10 @@ impl<S: Store> Service<S> {
             let mut new = Vec::new();
             for (_, row) in &parsed.rows {
                 match known.get(&row.reference) {
-                    None => new.push(row.to_new(AppointmentId(self.entropy.uuid()))),
+                    None => {
+                        let seq = new.len() as u32;
+                        new.push(row.to_new(time_ordered_id(now, seq, self.entropy.uuid())))
+                    }
                     Some(stored) => {
                         let changed = row.changes(stored);
                         if changed.is_empty() {
@@ -2387,3 +2390,57 @@ impl<S: Store> Service<S> {
 }
 
 pub use crate::appointments::{ImportReport, RejectedRow};
+
+/// A new appointment's id: a UUID version 7 (RFC 9562 §5.7): `now` in milliseconds, then
+/// `seq` (the row's place in its import, 24 bits, in the bits the version and variant leave
+/// free) and 50 random bits from `random`. Ids made together sort together, so a large import
+/// appends to the end of the primary-key index instead of writing a random page of it per row.
+pub fn time_ordered_id(now: DateTime<Utc>, seq: u32, random: uuid::Uuid) -> AppointmentId {
+    let s = seq.min(0x00FF_FFFF);
+    let r = random.as_bytes();
+    // rand_a is 12 bits (byte 0's high nibble becomes the version); byte 2's top 2 bits
+    // become the variant.
+    let tail = [
+        ((s >> 20) & 0x0F) as u8,
+        ((s >> 12) & 0xFF) as u8,
+        ((s >> 6) & 0x3F) as u8,
+        (((s & 0x3F) << 2) as u8) | (r[0] & 0x03),
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+    ];
+    let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+    AppointmentId(uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid())
+}
+
+#[cfg(test)]
+mod time_ordered_id_tests {
+    use super::*;
+
+    #[test]
+    fn ids_of_one_import_sort_in_row_order_and_are_version_7() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 29, 2, 0, 0).unwrap();
+        let mut prev: Option<uuid::Uuid> = None;
+        for seq in (0..200_000u32)
+            .step_by(997)
+            .chain([0x00FF_FFFE, 0x00FF_FFFF])
+        {
+            let id = time_ordered_id(now, seq, uuid::Uuid::new_v4()).0;
+            assert_eq!(id.get_version(), Some(uuid::Version::SortRand));
+            assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
+            if let Some(p) = prev {
+                assert!(p < id, "{p} !< {id} at {seq}");
+            }
+            prev = Some(id);
+        }
+        let later = time_ordered_id(
+            now + chrono::Duration::milliseconds(1),
+            0,
+            uuid::Uuid::nil(),
+        );
+        assert!(prev.unwrap() < later.0);
+    }
+}

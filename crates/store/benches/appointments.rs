@@ -284,10 +284,10 @@ fn explain(path: &std::path::Path, today: NaiveDate) {
     let t1 = format!("{}T00:00", today.succ_opt().unwrap_or(today));
     let stmts = [
         "SELECT slot_start, rowid FROM appointments WHERE reference = ?1 ORDER BY slot_start DESC LIMIT 20",
-        "SELECT slot_start, rowid FROM appointments WHERE phone = ?1 ORDER BY slot_start DESC LIMIT 20",
+        "SELECT slot_start, rowid FROM appointments WHERE phone_tail = substr(?1, -4) AND phone = ?1 ORDER BY slot_start DESC LIMIT 20",
         "SELECT slot_start, rowid FROM appointments WHERE phone_tail = ?1 AND slot_start >= ?2 AND slot_start < ?3 ORDER BY slot_start LIMIT 20",
         "SELECT slot_start, rowid FROM appointments WHERE phone_tail = ?1 ORDER BY slot_start DESC LIMIT 20",
-        "SELECT slot_start, rowid FROM appointments WHERE id_number = ?1 ORDER BY slot_start DESC LIMIT 20",
+        "SELECT slot_start, rowid FROM appointments WHERE id_tail = substr(?1, -4) AND id_number = ?1 ORDER BY slot_start DESC LIMIT 20",
         "SELECT slot_start, rowid FROM appointments WHERE id_tail = ?1 ORDER BY slot_start DESC LIMIT 20",
         "SELECT slot_start, appt FROM appointment_name_prefix WHERE prefix = ?1 ORDER BY slot_start DESC LIMIT 20",
         "SELECT slot_start, rowid FROM appointments WHERE name = ?1 ORDER BY slot_start DESC LIMIT 20",
@@ -295,7 +295,11 @@ fn explain(path: &std::path::Path, today: NaiveDate) {
     ];
     println!("\nEXPLAIN QUERY PLAN:");
     for sql in stmts {
-        let n = sql.matches('?').count();
+        // The statement's highest parameter number (`?1` may appear more than once).
+        let n = (1..=3)
+            .filter(|i| sql.contains(&format!("?{i}")))
+            .max()
+            .unwrap_or(0);
         let args: Vec<String> = ["x".to_string(), t0.clone(), t1.clone()]
             .into_iter()
             .take(n)

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_appointment_lookup.sql"),
     include_str!("../migrations/0003_idempotency_and_case_day.sql"),
+    include_str!("../migrations/0004_appointment_covering_tails.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -131,6 +131,9 @@ const NAME_PREFIX_MAX: usize = 2;
 /// names that are longer than a prefix of 3+ characters (a range on `(name, slot_start)`).
 enum Lookup {
     Column(&'static str),
+    /// A full number found through its last-4 index, which carries the number (migration
+    /// 0004): `(tail column, full column)`.
+    FullByTail(&'static str, &'static str),
     NamePrefix,
     NameLonger,
 }
@@ -144,6 +147,10 @@ impl Lookup {
             Lookup::Column(c) => (
                 format!("SELECT slot_start, rowid FROM appointments WHERE {c} = ?1 AND slot_start >= ?2 AND slot_start < ?3 AND ?5 IS NOT NULL ORDER BY slot_start LIMIT ?4"),
                 format!("SELECT slot_start, rowid FROM appointments WHERE {c} = ?1 AND ?2 IS NOT NULL AND ?3 IS NOT NULL AND ?5 IS NOT NULL ORDER BY slot_start DESC LIMIT ?4"),
+            ),
+            Lookup::FullByTail(tail, full) => (
+                format!("SELECT slot_start, rowid FROM appointments WHERE {tail} = substr(?1, -4) AND {full} = ?1 AND slot_start >= ?2 AND slot_start < ?3 AND ?5 IS NOT NULL ORDER BY slot_start LIMIT ?4"),
+                format!("SELECT slot_start, rowid FROM appointments WHERE {tail} = substr(?1, -4) AND {full} = ?1 AND ?2 IS NOT NULL AND ?3 IS NOT NULL AND ?5 IS NOT NULL ORDER BY slot_start DESC LIMIT ?4"),
             ),
             Lookup::NamePrefix => (
                 "SELECT slot_start, appt FROM appointment_name_prefix WHERE prefix = ?1 AND slot_start >= ?2 AND slot_start < ?3 AND ?5 IS NOT NULL ORDER BY slot_start LIMIT ?4".into(),
@@ -167,6 +174,36 @@ const BIG_IMPORT_ROWS: usize = 5_000;
 /// The page cache during a big import, in KiB (negative = KiB for SQLite): 1 GiB at most.
 const BIG_IMPORT_CACHE_KIB: i64 = -1_048_576;
 
+const PREFIX_INSERT: &str =
+    "INSERT OR IGNORE INTO appointment_name_prefix (prefix, slot_start, appt) VALUES (?1, ?2, ?3)";
+
+/// The name's prefixes of 1 and `NAME_PREFIX_MAX` (2) characters, as the update trigger of
+/// migration 0002 writes them: `王` and `王小` for 王小明; just `王` for a one-character name.
+fn name_prefixes(name: &str) -> impl Iterator<Item = &str> {
+    let ends: Vec<usize> = name
+        .char_indices()
+        .skip(1)
+        .map(|(i, _)| i)
+        .chain([name.len()])
+        .take(NAME_PREFIX_MAX)
+        .collect();
+    ends.into_iter().filter(|&e| e > 0).map(move |e| &name[..e])
+}
+
+/// `YYYY-MM-DDTHH:MM`, the stored slot form (same as `format(SLOT)`, without parsing the
+/// format string for every row of an import).
+fn slot_text(t: &NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
 const APPT_INSERT: &str = "INSERT INTO appointments (id, reference, name, phone, id_type, id_number, wallet_operator, lock_cause, slot_start, slot_end, notes, status, case_id, phone_tail, id_tail, slot_day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 
 /// An appointment's 16 bound values, in the order `?1`..`?16` of the insert and the update:
@@ -181,8 +218,8 @@ fn appointment_params(a: &Appointment) -> Vec<Box<dyn rusqlite::ToSql>> {
         Box::new(a.id_number.clone()),
         Box::new(a.wallet_operator.clone()),
         Box::new(a.lock_cause.as_str()),
-        Box::new(a.slot_start.format(SLOT).to_string()),
-        Box::new(a.slot_end.format(SLOT).to_string()),
+        Box::new(slot_text(&a.slot_start)),
+        Box::new(slot_text(&a.slot_end)),
         Box::new(a.notes.clone()),
         Box::new(a.status.as_str()),
         Box::new(a.case_id.map(|c| c.to_string())),
@@ -193,9 +230,13 @@ fn appointment_params(a: &Appointment) -> Vec<Box<dyn rusqlite::ToSql>> {
 }
 
 impl Tx<'_> {
+    /// Insert appointments and their name-prefix rows (migration 0004 moved those from a
+    /// trigger to here: one prepared statement instead of a trigger program per row).
     fn insert_appointment_rows(&self, list: &[Appointment]) -> CoreResult<()> {
         let mut st = self.tx.prepare_cached(APPT_INSERT).map_err(sql_err)?;
+        let mut prefixes = self.tx.prepare_cached(PREFIX_INSERT).map_err(sql_err)?;
         for a in list {
+            let slot = slot_text(&a.slot_start);
             st.execute(params![
                 a.id.to_string(),
                 a.reference,
@@ -205,8 +246,8 @@ impl Tx<'_> {
                 a.id_number,
                 a.wallet_operator,
                 a.lock_cause.as_str(),
-                a.slot_start.format(SLOT).to_string(),
-                a.slot_end.format(SLOT).to_string(),
+                slot,
+                slot_text(&a.slot_end),
                 a.notes,
                 a.status.as_str(),
                 a.case_id.map(|c| c.to_string()),
@@ -222,6 +263,12 @@ impl Tx<'_> {
                 }
                 e => sql_err(e),
             })?;
+            let rowid = self.tx.last_insert_rowid();
+            for prefix in name_prefixes(&a.name) {
+                prefixes
+                    .execute(params![prefix, slot, rowid])
+                    .map_err(sql_err)?;
+            }
         }
         Ok(())
     }
@@ -541,13 +588,7 @@ impl StoreTx for Tx<'_> {
     }
 
     fn insert_appointment(&mut self, a: &Appointment) -> CoreResult<()> {
-        self.tx
-            .execute(
-                &format!("INSERT INTO appointments ({APPT_COLS}, phone_tail, id_tail, slot_day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
-                rusqlite::params_from_iter(appointment_params(a).iter()),
-            )
-            .map_err(sql_err)?;
-        Ok(())
+        self.insert_appointment_rows(std::slice::from_ref(a))
     }
 
     fn update_appointment(&mut self, a: &Appointment) -> CoreResult<()> {
@@ -591,10 +632,10 @@ impl StoreTx for Tx<'_> {
         let sources: Vec<(Lookup, String)> = match key {
             AppointmentKey::Reference(r) => vec![
                 (Lookup::Column("reference"), r.clone()),
-                (Lookup::Column("id_number"), r.clone()),
+                (Lookup::FullByTail("id_tail", "id_number"), r.clone()),
             ],
             AppointmentKey::Phone(p) => vec![
-                (Lookup::Column("phone"), p.clone()),
+                (Lookup::FullByTail("phone_tail", "phone"), p.clone()),
                 (Lookup::Column("reference"), p.clone()),
             ],
             AppointmentKey::PhoneTail(t) => vec![
@@ -602,7 +643,7 @@ impl StoreTx for Tx<'_> {
                 (Lookup::Column("id_tail"), t.clone()),
             ],
             AppointmentKey::IdNumber(n) => vec![
-                (Lookup::Column("id_number"), n.clone()),
+                (Lookup::FullByTail("id_tail", "id_number"), n.clone()),
                 (Lookup::Column("reference"), n.clone()),
             ],
             AppointmentKey::IdTail(t) => vec![(Lookup::Column("id_tail"), t.clone())],
@@ -856,5 +897,27 @@ impl StoreTx for Tx<'_> {
             .execute("UPDATE appointments SET status = 'no-show' WHERE slot_day = ?1 AND status = 'waiting'", params![day.to_string()])
             .map_err(sql_err)?;
         Ok(n as u32)
+    }
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::*;
+
+    #[test]
+    fn name_prefixes_are_the_first_one_and_two_characters() {
+        let p = |n: &str| name_prefixes(n).map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(p("王小明"), ["王", "王小"]);
+        assert_eq!(p("欧阳一诺"), ["欧", "欧阳"]);
+        assert_eq!(p("王伟"), ["王", "王伟"]);
+        assert_eq!(p("王"), ["王"]);
+        assert!(p("").is_empty());
+        assert_eq!(p("ZHANG SAN"), ["Z", "ZH"]);
+    }
+
+    #[test]
+    fn slot_text_matches_the_stored_format() {
+        let t = NaiveDateTime::parse_from_str("2026-01-05T09:05", SLOT).unwrap();
+        assert_eq!(slot_text(&t), t.format(SLOT).to_string());
     }
 }

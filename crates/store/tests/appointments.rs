@@ -302,9 +302,9 @@ fn lookup_statements_search_indexes_without_sorting() {
     drop(service(&path));
     let c = Connection::open(&path).unwrap();
     for (sql, index) in [
-        ("SELECT slot_start, rowid FROM appointments WHERE phone = ?1 ORDER BY slot_start DESC LIMIT ?2", "appointments_phone_slot"),
+        ("SELECT slot_start, rowid FROM appointments WHERE phone_tail = substr(?1, -4) AND phone = ?1 ORDER BY slot_start DESC LIMIT ?2", "COVERING INDEX appointments_phone_tail_slot"),
         ("SELECT slot_start, rowid FROM appointments WHERE phone_tail = ?1 ORDER BY slot_start DESC LIMIT ?2", "appointments_phone_tail_slot"),
-        ("SELECT slot_start, rowid FROM appointments WHERE id_number = ?1 ORDER BY slot_start DESC LIMIT ?2", "appointments_id_number_slot"),
+        ("SELECT slot_start, rowid FROM appointments WHERE id_tail = substr(?1, -4) AND id_number = ?1 ORDER BY slot_start DESC LIMIT ?2", "COVERING INDEX appointments_id_tail_slot"),
         ("SELECT slot_start, rowid FROM appointments WHERE id_tail = ?1 ORDER BY slot_start DESC LIMIT ?2", "appointments_id_tail_slot"),
         ("SELECT slot_start, appt FROM appointment_name_prefix WHERE prefix = ?1 ORDER BY slot_start DESC LIMIT ?2", "PRIMARY KEY"),
         ("SELECT slot_start, rowid FROM appointments WHERE reference = ?1 ORDER BY slot_start DESC LIMIT ?2", "sqlite_autoindex_appointments_2"),
