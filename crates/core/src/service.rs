@@ -1238,16 +1238,17 @@ impl<S: Store> Service<S> {
         // The UI only ever sees masked numbers: an amended form may leave the document blank,
         // meaning "the document verified at the identity step".
         let mut form = form.clone();
+        let stored = self.store.read(|tx| tx.case(case_id))?;
         if form.id_number.trim().is_empty() || form.id_number.contains('*') {
-            let verified = self
-                .store
-                .read(|tx| Ok(tx.case(case_id)?.and_then(|c| c.identity)))?;
-            if let Some(i) = verified {
+            if let Some(i) = stored.as_ref().and_then(|c| c.identity.as_ref()) {
                 if i.kind != "e-id" && i.kind != "bank-card" {
                     form.id_type = i.kind.clone();
                     form.id_number = i.number.clone();
                 }
             }
+        }
+        if let Some(recorded) = stored.as_ref().and_then(|c| c.form.as_ref()) {
+            keep_recorded_numbers(&mut form, recorded);
         }
         let form = validate_form(&form, today)?;
         self.transition(
@@ -2390,6 +2391,33 @@ impl<S: Store> Service<S> {
 }
 
 pub use crate::appointments::{ImportReport, RejectedRow};
+
+/// On an amendment, a personal number left blank or sent back masked (the window never holds
+/// the full value of a recorded form) means "unchanged": the recorded value is kept, so the
+/// teller does not retype the phone, wallet id or card of a form recorded earlier (for
+/// instance after the app was restarted or the case came back for more information). A value
+/// typed in full replaces it and is checked like any other.
+fn keep_recorded_numbers(form: &mut ApplicationForm, recorded: &ApplicationForm) {
+    fn keep(new: &mut String, old: &str) {
+        if new.trim().is_empty() || new.contains('*') {
+            *new = old.to_string();
+        }
+    }
+    keep(&mut form.phone, &recorded.phone);
+    keep(&mut form.wallet_id, &recorded.wallet_id);
+    keep(&mut form.bank_card, &recorded.bank_card);
+    if let (Some(agent), Some(old)) = (form.agent.as_mut(), recorded.agent.as_ref()) {
+        keep(&mut agent.phone, &old.phone);
+        if agent.id_type == old.id_type {
+            keep(&mut agent.id_number, &old.id_number);
+        }
+    }
+    if (form.id_number.trim().is_empty() || form.id_number.contains('*'))
+        && form.id_type == recorded.id_type
+    {
+        form.id_number = recorded.id_number.clone();
+    }
+}
 
 /// A new appointment's id: a UUID version 7 (RFC 9562 §5.7): `now` in milliseconds, then
 /// `seq` (the row's place in its import, 24 bits, in the bits the version and variant leave

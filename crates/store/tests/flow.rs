@@ -425,6 +425,47 @@ fn case_search_columns_follow_each_step() {
     assert_eq!(found("测试"), vec![c]);
 }
 
+/// Amending a recorded form (after a restart, or returned for information): the window holds
+/// only masked numbers, so a blank or masked phone, wallet id or card keeps the recorded value;
+/// a number typed in full replaces it and is checked.
+#[test]
+fn amending_keeps_recorded_numbers_left_blank_or_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("u.db");
+    let svc = svc_at(&path, clock());
+    let (tel01, _, _, _) = setup(&svc);
+    let c = walk_in(&svc, &tel01);
+    let idn = IdentityInput {
+        kind: "prc-id".into(),
+        number: ID.into(),
+        name_on_document: "测试甲".into(),
+        ..Default::default()
+    };
+    svc.verify_identity(&tel01, c, &idn, None).unwrap();
+    let v = svc.record_form(&tel01, c, &form(), None).unwrap();
+    // What the window has after a restart: the masked form.
+    let mut amended = v.case.form.clone().unwrap();
+    assert!(amended.phone.contains('*') && amended.bank_card.contains('*'));
+    amended.wallet_id = String::new();
+    amended.reason = "forgot password; second try".into();
+    svc.record_form(&tel01, c, &amended, None).unwrap();
+    let stored = svc.store().read(|tx| tx.case(c)).unwrap().unwrap();
+    let f = stored.form.unwrap();
+    assert_eq!(f.phone, "13123456789");
+    assert_eq!(f.wallet_id, "0099123456789012");
+    assert_eq!(f.bank_card, "6200000000000005");
+    assert_eq!(f.id_number, ID);
+    assert_eq!(f.reason, "forgot password; second try");
+    // A new number typed in full replaces the recorded one, and is checked.
+    amended.phone = "139 0000 1234".into();
+    svc.record_form(&tel01, c, &amended, None).unwrap();
+    let stored = svc.store().read(|tx| tx.case(c)).unwrap().unwrap();
+    assert_eq!(stored.form.unwrap().phone, "13900001234");
+    amended.phone = "12345".into();
+    let e = svc.record_form(&tel01, c, &amended, None).unwrap_err();
+    assert!(e.fields.iter().any(|f| f.field == "phone"), "{e:?}");
+}
+
 #[test]
 fn two_approvals_at_once_exactly_one_wins() {
     let dir = tempfile::tempdir().unwrap();

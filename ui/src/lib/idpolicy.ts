@@ -5,21 +5,14 @@
  */
 import type { IdPolicy } from './bindings/IdPolicy';
 import type { PolicyRule } from './bindings/PolicyRule';
+import defaultRules from './idpolicy.default.json';
 
 /**
  * The rows of core's `IdPolicy::default()` (crates/core/src/identity/policy.rs), in its order:
- * the choices the admin screen offers. Keep in step with core.
+ * the choices the admin screen offers. The JSON is checked against core by a Rust test
+ * (`default_policy_matches_the_admin_screens_list`), so the two cannot drift apart.
  */
-export const DEFAULT_RULES: readonly PolicyRule[] = [
-  { id: 'resident-id-card', all_of: ['resident-id-card'], cocheck: false },
-  { id: 'passport', all_of: ['passport'], cocheck: false },
-  { id: 'residence-permit', all_of: ['residence-permit'], cocheck: false },
-  { id: 'hk-macau-permit', all_of: ['hk-macau-permit'], cocheck: false },
-  { id: 'taiwan-permit', all_of: ['taiwan-permit'], cocheck: false },
-  { id: 'foreign-permanent-id', all_of: ['foreign-permanent-id'], cocheck: false },
-  { id: 'e-id', all_of: ['e-id'], cocheck: false },
-  { id: 'linked-bank-card-second-factor', all_of: ['linked-bank-card', 'second-factor'], cocheck: false },
-];
+export const DEFAULT_RULES: readonly PolicyRule[] = defaultRules as PolicyRule[];
 
 /** The rows to offer: the default rows, then any other row the branch's table holds. */
 export function policyChoices(policy: IdPolicy | undefined): PolicyRule[] {

@@ -279,3 +279,27 @@ pub fn evaluate(policy: &IdPolicy, evidence: &[Evidence]) -> PolicyOutcome {
         e_id_reference,
     }
 }
+
+#[cfg(test)]
+mod ui_list_tests {
+    use super::*;
+
+    /// The admin screen offers the default rows from `ui/src/lib/idpolicy.default.json`; it
+    /// must be exactly `IdPolicy::default()` (same rows, same order, same settings).
+    #[test]
+    fn default_policy_matches_the_admin_screens_list() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../ui/src/lib/idpolicy.default.json"
+        );
+        let text = std::fs::read_to_string(path).expect("the admin screen's list");
+        let ui: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        let core = serde_json::to_value(IdPolicy::default().rules).unwrap();
+        assert_eq!(
+            ui,
+            core,
+            "ui/src/lib/idpolicy.default.json differs from IdPolicy::default(); it should be:\n{}",
+            serde_json::to_string_pretty(&core).unwrap()
+        );
+    }
+}
