@@ -1,8 +1,9 @@
-// (e) The supervisor returns the case for more information; the teller amends the form and
-// resubmits; a supervisor approves.
+// (e) The supervisor returns the case for more information; the teller signs out and back in
+// (what was typed is forgotten at sign-out), amends only the address — the masked phone, wallet
+// id and card are kept, not retyped — and resubmits; a supervisor approves.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T, authorize, caseShow, launch, makeSubmittedCase, shot, signIn, tid, waitState } from './app.mjs';
+import { T, authorize, caseShow, launch, makeSubmittedCase, openAtCounter, openCaseFromToday, shot, signIn, signOut, tid, waitState } from './app.mjs';
 
 let s;
 before(async () => {
@@ -22,6 +23,16 @@ test('returned for info, amended, approved', async () => {
   await s.waitGone(tid(T.authDialog));
   await shot(s, 'returned');
 
+  await signOut(s);
+  await signIn(s, 'tel01');
+  await openCaseFromToday(s, caseNumber);
+  await openAtCounter(s, caseNumber);
+  await waitState(s, 'returned-for-info');
+  const phone = tid(T.formField, '[data-field="phone"]');
+  assert.equal(await s.value(phone), '', 'the typed phone was forgotten at sign-out');
+  assert.match(await s.attr(phone, 'placeholder'), /^139\*+0005$/, 'the recorded phone shows masked');
+  await shot(s, 'amend-keeps-numbers');
+
   const address = tid(T.formField, '[data-field="address"]');
   await s.type(address, '北京市东城区测试路1号3单元502室');
   await s.click(tid(T.formSubmit));
@@ -39,4 +50,5 @@ test('returned for info, amended, approved', async () => {
   assert.equal(stored.state, 'approved');
   assert.equal(stored.authorization.supervisor, 'sup02');
   assert.match(stored.form.address, /502/);
+  assert.match(stored.form.phone, /^139\*+0005$/, 'the recorded phone was kept (shown masked)');
 });

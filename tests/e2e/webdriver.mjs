@@ -136,6 +136,12 @@ export class Session {
     return this.cmd('GET', `/element/${el}/text`);
   }
 
+  /** The live value of an input (its DOM property, not the initial attribute). */
+  async value(css) {
+    const el = await this.find(css);
+    return this.cmd('GET', `/element/${el}/property/value`);
+  }
+
   async attr(css, name) {
     const el = await this.find(css);
     return this.cmd('GET', `/element/${el}/attribute/${encodeURIComponent(name)}`);

@@ -4,6 +4,7 @@
  */
 import * as api from './api';
 import type { SessionView } from './bindings/SessionView';
+import { forgetDrafts } from './counter.svelte';
 
 export type Phase = 'loading' | 'setup' | 'signin' | 'change-password' | 'locked' | 'ready' | 'failed';
 
@@ -68,6 +69,9 @@ export async function lockNow(): Promise<void> {
 
 export async function signOut(): Promise<void> {
   await api.signOut();
+  // What this person typed (full phone, wallet and card numbers) must not prefill the next
+  // person's screens at this terminal.
+  forgetDrafts();
   app.session = null;
   app.phase = 'signin';
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { app, applySession, boot, phaseOf } from './app.svelte';
+import { app, applySession, boot, phaseOf, signOut } from './app.svelte';
+import { draftFor } from './counter.svelte';
 import type { SessionView } from './bindings/SessionView';
 
 const branch = {
@@ -60,5 +61,19 @@ describe('start-up gates', () => {
     expect(app.phase).toBe('failed');
     // The start-up check's message (with the backup route) reaches the window.
     expect(app.failure).toContain('unlockdesk-cli restore --from FILE');
+  });
+});
+
+describe('sign-out', () => {
+  it("forgets what the person typed: the next person's drafts start empty", async () => {
+    mockIPC(() => null);
+    const d = draftFor('case-1');
+    d.form.phone = '13912340005';
+    d.form.bank_card = '6200000000000005';
+    await signOut();
+    expect(app.phase).toBe('signin');
+    const next = draftFor('case-1');
+    expect(next.form.phone).toBe('');
+    expect(next.form.bank_card).toBe('');
   });
 });
