@@ -17,11 +17,17 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// Timestamp format stored for UTC instants (sortable, microseconds).
 pub const TS: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
+/// `t` in the stored form `TS` (UTC, microseconds, `Z`). Same text as `t.format(TS)` without
+/// interpreting the format string at every call (a step formats a few timestamps).
+pub fn ts_text(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 /// The hash of one event: SHA-256 (hex) over the JSON array of its columns and `prev_hash`.
 pub fn event_hash(e: &AuditEvent) -> String {
     let cols = serde_json::json!([
         e.seq,
-        e.at.format(TS).to_string(),
+        ts_text(&e.at),
         e.staff_id,
         e.role.map(|r| r.as_str()),
         e.terminal,
@@ -46,19 +52,18 @@ pub(crate) fn outcome_str(o: Outcome) -> &'static str {
 
 /// Append one event at the end of the chain. Must run inside a write (`IMMEDIATE`) transaction.
 pub fn append(conn: &Connection, d: &AuditDraft) -> rusqlite::Result<AuditEvent> {
+    // Cached statements: a step's commit is dominated by its writes, and re-parsing the same
+    // SQL at every step showed up as ~10 % of a transition (benches/transitions.rs).
     let last: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (seq, prev_hash) = match last {
         Some((s, h)) => (s + 1, h),
         None => (1, GENESIS.to_string()),
     };
     // Store at microsecond precision so the hash recomputes from the stored text.
-    let at = chrono::DateTime::parse_from_rfc3339(&d.at.format(TS).to_string())
+    let at = chrono::DateTime::parse_from_rfc3339(&ts_text(&d.at))
         .map(|t| t.with_timezone(&chrono::Utc))
         .unwrap_or(d.at);
     let mut e = AuditEvent {
@@ -78,12 +83,13 @@ pub fn append(conn: &Connection, d: &AuditDraft) -> rusqlite::Result<AuditEvent>
         hash: String::new(),
     };
     e.hash = event_hash(&e);
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO audit_events (seq, at, staff_id, role, terminal, case_id, action, from_state, to_state, reason, outcome, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        params![
+    )?
+    .execute(params![
             e.seq,
-            e.at.format(TS).to_string(),
+            ts_text(&e.at),
             e.staff_id,
             e.role.map(|r| r.as_str()),
             e.terminal,
@@ -96,12 +102,11 @@ pub fn append(conn: &Connection, d: &AuditDraft) -> rusqlite::Result<AuditEvent>
             e.detail,
             e.prev_hash,
             e.hash
-        ],
-    )?;
-    conn.execute(
+        ])?;
+    conn.prepare_cached(
         "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        params![e.seq, e.hash],
-    )?;
+    )?
+    .execute(params![e.seq, e.hash])?;
     Ok(e)
 }
 
@@ -184,7 +189,7 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditVerification> {
             let stored_to: Option<String> = row.get("to_state")?;
             let stored_case: Option<String> = row.get("case_id")?;
             let stored_outcome: String = row.get("outcome")?;
-            let exact = raw_at == e.at.format(TS).to_string()
+            let exact = raw_at == ts_text(&e.at)
                 && stored_role.as_deref() == e.role.map(|r| r.as_str())
                 && stored_from.as_deref() == e.from_state.map(|s| s.as_str())
                 && stored_to.as_deref() == e.to_state.map(|s| s.as_str())
@@ -243,4 +248,24 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditVerification> {
         found: None,
         problem: None,
     })
+}
+
+#[cfg(test)]
+mod ts_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn ts_text_is_the_stored_format() {
+        for t in [
+            chrono::Utc.with_ymd_and_hms(2026, 11, 29, 2, 0, 0).unwrap(),
+            chrono::Utc.timestamp_micros(1_796_000_000_123_456).unwrap(),
+            chrono::Utc.timestamp_nanos(1_796_000_000_999_999_999),
+            chrono::Utc
+                .with_ymd_and_hms(1999, 1, 1, 23, 59, 59)
+                .unwrap(),
+        ] {
+            assert_eq!(ts_text(&t), t.format(TS).to_string());
+        }
+    }
 }

@@ -106,6 +106,9 @@ impl SqliteStore {
             Ok(())
         };
         setup().map_err(|e| damaged(path, &e.to_string()))?;
+        // Every statement of the counter's paths stays parsed (rusqlite keeps 16 by default;
+        // a step and its view use about 20 distinct statements).
+        conn.set_prepared_statement_cache_capacity(64);
         migrate::migrate(&mut conn).map_err(|e| match e {
             migrate::MigrateError::Sql(e) => damaged(path, &e.to_string()),
             too_new => CoreError::storage(too_new.to_string()),

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use unlockdesk_core::ports::*;
 use unlockdesk_core::*;
 
-use crate::audit::{self, TS};
+use crate::audit;
 use crate::sql_err;
 
 pub(crate) struct Tx<'a> {
@@ -18,7 +18,7 @@ pub(crate) struct Tx<'a> {
 }
 
 fn ts(t: DateTime<Utc>) -> String {
-    t.format(TS).to_string()
+    crate::audit::ts_text(&t)
 }
 fn parse_ts(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
@@ -230,6 +230,21 @@ fn appointment_params(a: &Appointment) -> Vec<Box<dyn rusqlite::ToSql>> {
 }
 
 impl Tx<'_> {
+    /// `query_row` on a cached statement (the connection keeps the parsed SQL).
+    fn q_row<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.tx.prepare_cached(sql)?.query_row(params, f)
+    }
+
+    /// `execute` on a cached statement.
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.tx.prepare_cached(sql)?.execute(params)
+    }
+
     /// Insert appointments and their name-prefix rows (migration 0004 moved those from a
     /// trigger to here: one prepared statement instead of a trigger program per row).
     fn insert_appointment_rows(&self, list: &[Appointment]) -> CoreResult<()> {
@@ -295,16 +310,15 @@ impl Tx<'_> {
 impl StoreTx for Tx<'_> {
     fn branch(&mut self) -> CoreResult<Option<Branch>> {
         let s: Option<String> = self
-            .tx
-            .query_row("SELECT data FROM branch WHERE id = 1", [], |r| r.get(0))
+            .q_row("SELECT data FROM branch WHERE id = 1", [], |r| r.get(0))
             .optional()
             .map_err(sql_err)?;
         s.map(|s| from_json(&s, "branch")).transpose()
     }
 
     fn save_branch(&mut self, b: &Branch) -> CoreResult<()> {
-        self.tx
-            .execute(
+        self
+            .exec(
                 "INSERT INTO branch (id, data) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
                 params![json(b)?],
             )
@@ -313,8 +327,8 @@ impl StoreTx for Tx<'_> {
     }
 
     fn staff(&mut self, id: &StaffId) -> CoreResult<Option<Staff>> {
-        self.tx
-            .query_row(
+        self
+            .q_row(
                 "SELECT id, name, role, password_hash, must_change_password, failed_logins, locked, disabled, created_at FROM staff WHERE id = ?1",
                 params![id.as_str()],
                 staff_row,
@@ -336,8 +350,8 @@ impl StoreTx for Tx<'_> {
     }
 
     fn insert_staff(&mut self, s: &Staff) -> CoreResult<()> {
-        self.tx
-            .execute(
+        self
+            .exec(
                 "INSERT INTO staff (id, name, role, password_hash, must_change_password, failed_logins, locked, disabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![s.id.as_str(), s.name, s.role.as_str(), s.password_hash, s.must_change_password, s.failed_logins, s.locked, s.disabled, ts(s.created_at)],
             )
@@ -352,8 +366,7 @@ impl StoreTx for Tx<'_> {
 
     fn update_staff(&mut self, s: &Staff) -> CoreResult<()> {
         let n = self
-            .tx
-            .execute(
+            .exec(
                 "UPDATE staff SET name = ?2, role = ?3, password_hash = ?4, must_change_password = ?5, failed_logins = ?6, locked = ?7, disabled = ?8 WHERE id = ?1",
                 params![s.id.as_str(), s.name, s.role.as_str(), s.password_hash, s.must_change_password, s.failed_logins, s.locked, s.disabled],
             )
@@ -366,8 +379,7 @@ impl StoreTx for Tx<'_> {
 
     fn case(&mut self, id: CaseId) -> CoreResult<Option<Case>> {
         let s: Option<String> = self
-            .tx
-            .query_row(
+            .q_row(
                 "SELECT data FROM cases WHERE id = ?1",
                 params![id.to_string()],
                 |r| r.get(0),
@@ -379,8 +391,8 @@ impl StoreTx for Tx<'_> {
 
     fn insert_case(&mut self, c: &Case) -> CoreResult<()> {
         let (id_tail, phone_tail, day) = self.case_columns(c)?;
-        self.tx
-            .execute(
+        self
+            .exec(
                 "INSERT INTO cases (id, case_number, state, version, appointment_id, customer_name, id_tail, phone_tail, lock_cause, opened_by, opened_at, opened_day, updated_at, data)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
@@ -545,8 +557,7 @@ impl StoreTx for Tx<'_> {
 
     fn next_case_seq(&mut self, day: NaiveDate) -> CoreResult<u32> {
         let n: i64 = self
-            .tx
-            .query_row(
+            .q_row(
                 "INSERT INTO case_seq (day, last) VALUES (?1, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last",
                 params![day.to_string()],
                 |r| r.get(0),
@@ -556,35 +567,32 @@ impl StoreTx for Tx<'_> {
     }
 
     fn count_cases(&mut self) -> CoreResult<i64> {
-        self.tx
-            .query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))
+        self.q_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))
             .map_err(sql_err)
     }
 
     fn appointment(&mut self, id: AppointmentId) -> CoreResult<Option<Appointment>> {
-        self.tx
-            .query_row(
-                &format!("SELECT {APPT_COLS} FROM appointments WHERE id = ?1"),
-                params![id.to_string()],
-                appt_row,
-            )
-            .optional()
-            .map_err(sql_err)?
-            .map(to_appt)
-            .transpose()
+        self.q_row(
+            &format!("SELECT {APPT_COLS} FROM appointments WHERE id = ?1"),
+            params![id.to_string()],
+            appt_row,
+        )
+        .optional()
+        .map_err(sql_err)?
+        .map(to_appt)
+        .transpose()
     }
 
     fn appointment_by_reference(&mut self, reference: &str) -> CoreResult<Option<Appointment>> {
-        self.tx
-            .query_row(
-                &format!("SELECT {APPT_COLS} FROM appointments WHERE reference = ?1"),
-                params![reference],
-                appt_row,
-            )
-            .optional()
-            .map_err(sql_err)?
-            .map(to_appt)
-            .transpose()
+        self.q_row(
+            &format!("SELECT {APPT_COLS} FROM appointments WHERE reference = ?1"),
+            params![reference],
+            appt_row,
+        )
+        .optional()
+        .map_err(sql_err)?
+        .map(to_appt)
+        .transpose()
     }
 
     fn insert_appointment(&mut self, a: &Appointment) -> CoreResult<()> {
@@ -593,8 +601,7 @@ impl StoreTx for Tx<'_> {
 
     fn update_appointment(&mut self, a: &Appointment) -> CoreResult<()> {
         let n = self
-            .tx
-            .execute(
+            .exec(
                 "UPDATE appointments SET reference = ?2, name = ?3, phone = ?4, id_type = ?5, id_number = ?6, wallet_operator = ?7, lock_cause = ?8,
                  slot_start = ?9, slot_end = ?10, notes = ?11, status = ?12, case_id = ?13, phone_tail = ?14, id_tail = ?15, slot_day = ?16 WHERE id = ?1",
                 rusqlite::params_from_iter(appointment_params(a).iter()),
@@ -729,7 +736,7 @@ impl StoreTx for Tx<'_> {
     fn case_history(&mut self, id: CaseId) -> CoreResult<Vec<AuditEvent>> {
         let mut st = self
             .tx
-            .prepare("SELECT * FROM audit_events WHERE case_id = ?1 ORDER BY seq")
+            .prepare_cached("SELECT * FROM audit_events WHERE case_id = ?1 ORDER BY seq")
             .map_err(sql_err)?;
         let rows = st
             .query_map(params![id.to_string()], audit::from_row)
@@ -739,8 +746,7 @@ impl StoreTx for Tx<'_> {
 
     fn idempotent(&mut self, key: &str) -> CoreResult<Option<IdempotentCall>> {
         let s: Option<(String, String)> = self
-            .tx
-            .query_row(
+            .q_row(
                 "SELECT case_id, use_case FROM idempotency WHERE key = ?1",
                 params![key],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -763,19 +769,17 @@ impl StoreTx for Tx<'_> {
         use_case: &str,
         at: DateTime<Utc>,
     ) -> CoreResult<()> {
-        self.tx
-            .execute(
-                "INSERT INTO idempotency (key, case_id, use_case, at) VALUES (?1, ?2, ?3, ?4)",
-                params![key, case_id.to_string(), use_case, ts(at)],
-            )
-            .map_err(sql_err)?;
+        self.exec(
+            "INSERT INTO idempotency (key, case_id, use_case, at) VALUES (?1, ?2, ?3, ?4)",
+            params![key, case_id.to_string(), use_case, ts(at)],
+        )
+        .map_err(sql_err)?;
         Ok(())
     }
 
     fn save_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<DocumentRecord> {
         let n: i64 = self
-            .tx
-            .query_row(
+            .q_row(
                 "SELECT COUNT(*) FROM documents WHERE case_id = ?1 AND kind = ?2 AND copy = ?3",
                 params![rec.case_id.to_string(), rec.kind, rec.copy],
                 |r| r.get(0),
@@ -803,8 +807,8 @@ impl StoreTx for Tx<'_> {
         out.path = rel;
         out.sha256 = hex::encode(Sha256::digest(bytes));
         out.bytes = bytes.len() as i64;
-        self.tx
-            .execute(
+        self
+            .exec(
                 "INSERT INTO documents (id, case_id, kind, copy, path, sha256, bytes, at, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![out.id, out.case_id.to_string(), out.kind, out.copy, out.path, out.sha256, out.bytes, ts(out.at), out.by.as_str()],
             )
@@ -815,7 +819,7 @@ impl StoreTx for Tx<'_> {
     fn documents(&mut self, case_id: CaseId) -> CoreResult<Vec<DocumentRecord>> {
         let mut st = self
             .tx
-            .prepare("SELECT id, case_id, kind, copy, path, sha256, bytes, at, by FROM documents WHERE case_id = ?1 ORDER BY at")
+            .prepare_cached("SELECT id, case_id, kind, copy, path, sha256, bytes, at, by FROM documents WHERE case_id = ?1 ORDER BY at")
             .map_err(sql_err)?;
         let rows = st
             .query_map(params![case_id.to_string()], |r| {
@@ -893,8 +897,7 @@ impl StoreTx for Tx<'_> {
 
     fn mark_no_shows(&mut self, day: NaiveDate) -> CoreResult<u32> {
         let n = self
-            .tx
-            .execute("UPDATE appointments SET status = 'no-show' WHERE slot_day = ?1 AND status = 'waiting'", params![day.to_string()])
+            .exec("UPDATE appointments SET status = 'no-show' WHERE slot_day = ?1 AND status = 'waiting'", params![day.to_string()])
             .map_err(sql_err)?;
         Ok(n as u32)
     }
