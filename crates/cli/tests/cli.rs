@@ -70,7 +70,11 @@ fn setup(db: &Path) {
         ],
         Some(PW),
     );
-    for (id, role) in [("tel01", "teller"), ("sup01", "supervisor")] {
+    for (id, role) in [
+        ("tel01", "teller"),
+        ("sup01", "supervisor"),
+        ("sup02", "supervisor"),
+    ] {
         ok(
             db,
             &[
@@ -451,4 +455,138 @@ fn demo_fills_a_fresh_store() {
     let today = ok(&db, &["--json", "appointments", "today"], None);
     assert_eq!(today.as_array().unwrap().len(), 8);
     assert_eq!(ok(&db, &["--json", "audit", "verify"], None)["ok"], true);
+}
+
+const CHANGED: Option<&str> = Some("Changed#2026");
+/// A synthetic, unexpired passport MRZ (ICAO 9303 TD3; check digits computed): a co-check.
+const MRZ1: &str = "P<CHNZHANG<<SAN<<<<<<<<<<<<<<<<<<<<<<<<<<<<<";
+const MRZ2: &str = "E123456782CHN9005226M3404252<<<<<<<<<<<<<<08";
+
+/// sup01 does the teller steps through the CLI: open and verify identity (a passport when
+/// `passport`), then, when `submit`, form, signed paper and submit. Returns the case id.
+fn case_made_by_sup01(db: &Path, passport: bool, submit: bool) -> String {
+    let as_sup01 = |args: &[&str]| {
+        let mut all = vec!["--json", "--as", "sup01", "case"];
+        all.extend_from_slice(args);
+        ok(db, &all, CHANGED)
+    };
+    let v = as_sup01(&["open", "--name", "测试甲"]);
+    let id = v["case"]["id"].as_str().unwrap().to_string();
+    if passport {
+        as_sup01(&[
+            "verify-identity",
+            "--case",
+            &id,
+            "--kind",
+            "passport-mrz",
+            "--number",
+            MRZ1,
+            "--mrz-line2",
+            MRZ2,
+            "--name-on-document",
+            "Zhang San",
+        ]);
+    } else {
+        as_sup01(&[
+            "verify-identity",
+            "--case",
+            &id,
+            "--kind",
+            "prc-id",
+            "--number",
+            ID,
+            "--name-on-document",
+            "测试甲",
+        ]);
+    }
+    if submit {
+        as_sup01(&["record-form", "--case", &id, "--form", &form_path()]);
+        as_sup01(&["confirm-signed", "--case", &id]);
+        as_sup01(&["submit", "--case", &id]);
+    }
+    id
+}
+
+/// `args` run as the maker (typed `SUP01`: one person with `sup01`) is refused with
+/// `four-eyes` and exit 1; the same as sup02 succeeds and leaves the case in `state`.
+fn maker_refused_checker_allowed(db: &Path, args: &[&str], state: &str) {
+    let with = |who: &str| {
+        let mut all = vec!["--json", "--as", who, "case"];
+        all.extend_from_slice(args);
+        all.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let maker = with("SUP01");
+    let refs: Vec<&str> = maker.iter().map(String::as_str).collect();
+    let o = cli(db, &refs, CHANGED);
+    assert_eq!(o.status.code(), Some(1), "{args:?}");
+    assert_eq!(json(&o)["code"], "four-eyes", "{args:?}");
+    let checker = with("sup02");
+    let refs: Vec<&str> = checker.iter().map(String::as_str).collect();
+    let v = ok(db, &refs, CHANGED);
+    assert_eq!(v["case"]["state"], state, "{args:?}");
+}
+
+#[test]
+fn cocheck_subcommand_refuses_a_maker() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    setup(&db);
+    let id = case_made_by_sup01(&db, true, false);
+    maker_refused_checker_allowed(&db, &["cocheck", "--case", &id], "identity-verified");
+}
+
+#[test]
+fn return_and_reject_subcommands_refuse_a_maker() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    setup(&db);
+    let id = case_made_by_sup01(&db, false, true);
+    maker_refused_checker_allowed(
+        &db,
+        &["return", "--case", &id, "--reason-code", "form-incomplete"],
+        "returned-for-info",
+    );
+    let id = case_made_by_sup01(&db, false, true);
+    maker_refused_checker_allowed(
+        &db,
+        &["reject", "--case", &id, "--reason-code", "suspected-fraud"],
+        "rejected",
+    );
+}
+
+#[test]
+fn unlock_subcommand_refuses_a_maker() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    setup(&db);
+    let id = case_made_by_sup01(&db, false, true);
+    ok(
+        &db,
+        &["--json", "--as", "sup02", "case", "approve", "--case", &id],
+        CHANGED,
+    );
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "sup01",
+            "case",
+            "contact",
+            "--case",
+            &id,
+            "--channel",
+            "phone",
+            "--ticket",
+            "OP-1",
+            "--result",
+            "unlocked",
+        ],
+        CHANGED,
+    );
+    maker_refused_checker_allowed(
+        &db,
+        &["unlock", "--case", &id, "--operator-ref", "OP-1"],
+        "unlocked",
+    );
 }
