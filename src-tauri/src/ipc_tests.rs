@@ -1,7 +1,8 @@
 //! Four-eyes through the IPC surface: every command that authorizes a step (co-check, approve,
 //! return for info, reject, confirm-unlock) is invoked the way the window invokes it — through
-//! Tauri's IPC dispatch with the app's real handler, capability and managed state, on the mock
-//! runtime — by a supervisor who did teller steps on the case. Each is refused with
+//! Tauri's IPC dispatch with the app's real handler and managed state, on the mock runtime
+//! (its test context has no capability file: the capability is checked separately in
+//! `commands::tests`) — by a supervisor who did teller steps on the case. Each is refused with
 //! `four-eyes`, and the same call with a second supervisor succeeds, so the refusal is the
 //! four-eyes rule and nothing else (domain.md, "Four-eyes"; issue 6 item 1).
 
@@ -90,6 +91,33 @@ fn every_command_is_classified() {
     let mut listed = commands::names::COMMANDS.to_vec();
     listed.sort();
     assert_eq!(all, listed);
+}
+
+/// The authorizing commands are exactly those that take a supervisor's credentials (read from
+/// the command sources), so a new authorizing command cannot be listed as another kind.
+#[test]
+fn authorizing_commands_are_those_taking_supervisor_credentials() {
+    let sources = [
+        include_str!("commands/admin.rs"),
+        include_str!("commands/counter.rs"),
+        include_str!("commands/documents.rs"),
+        include_str!("commands/session.rs"),
+        include_str!("commands/today.rs"),
+    ];
+    let mut taking: Vec<&str> = Vec::new();
+    for src in sources {
+        for part in src.split("pub async fn ").skip(1) {
+            let name = part.split(['(', '<']).next().unwrap_or("").trim();
+            let params = part.split(") ->").next().unwrap_or("");
+            if params.contains(": Credentials") {
+                taking.push(name);
+            }
+        }
+    }
+    taking.sort();
+    let mut expected = AUTHORIZING.to_vec();
+    expected.sort();
+    assert_eq!(taking, expected);
 }
 
 /// A branch with a teller and two supervisors, written through core before the app starts.

@@ -895,7 +895,11 @@ impl<S: Store> Service<S> {
             self.check_actor(tx, actor)?;
             if let Some(key) = idem {
                 if let Some(first) = tx.idempotent(key)? {
-                    first.replays(key, first.case_id, "open-case")?;
+                    // Strict: a key of any other step (or one stored before use cases were
+                    // recorded) never replays as an opened case.
+                    if first.use_case != "open-case" {
+                        first.replays(key, CaseId(uuid::Uuid::nil()), "open-case")?;
+                    }
                     return Ok(first.case_id);
                 }
             }
@@ -1235,28 +1239,31 @@ impl<S: Store> Service<S> {
     ) -> CoreResult<CaseView> {
         self.permit(actor, Action::RecordForm, Some(case_id))?;
         let today = self.today()?;
-        // The UI only ever sees masked numbers: an amended form may leave the document blank,
-        // meaning "the document verified at the identity step".
-        let mut form = form.clone();
-        let stored = self.store.read(|tx| tx.case(case_id))?;
-        if form.id_number.trim().is_empty() || form.id_number.contains('*') {
-            if let Some(i) = stored.as_ref().and_then(|c| c.identity.as_ref()) {
-                if i.kind != "e-id" && i.kind != "bank-card" {
-                    form.id_type = i.kind.clone();
-                    form.id_number = i.number.clone();
-                }
-            }
-        }
-        if let Some(recorded) = stored.as_ref().and_then(|c| c.form.as_ref()) {
-            keep_recorded_numbers(&mut form, recorded);
-        }
-        let form = validate_form(&form, today)?;
+        let input = form.clone();
         self.transition(
             actor,
             case_id,
             idem,
             "record-form",
             move |case, branch| {
+                // Merged with the case read in this transaction, so an amendment made at
+                // another terminal meanwhile is never overwritten with older numbers.
+                let mut form = input;
+                // The UI only ever sees masked numbers: a document number left blank (or its
+                // mask sent back) means "the document verified at the identity step".
+                if let Some(i) = &case.identity {
+                    if i.kind != "e-id"
+                        && i.kind != "bank-card"
+                        && blank_or_unchanged(&form.id_number, &masking::id_number(&i.number))
+                    {
+                        form.id_type = i.kind.clone();
+                        form.id_number = i.number.clone();
+                    }
+                }
+                if let Some(recorded) = &case.form {
+                    keep_recorded_numbers(&mut form, recorded);
+                }
+                let form = validate_form(&form, today)?;
                 // Materials: the three standard ones plus the branch's extras must be ticked.
                 let mut missing = Vec::new();
                 for m in required_materials(branch) {
@@ -1360,7 +1367,12 @@ impl<S: Store> Service<S> {
             actor,
             case_id,
             idem,
-            "authorize",
+            // One use case per decision: a key sent again with another decision is refused.
+            match decision {
+                Decision::Approve => "approve",
+                Decision::ReturnForInfo => "return-for-info",
+                Decision::Reject => "reject",
+            },
             move |case, _| {
                 if case.state != CaseState::Submitted && case.authorization.is_some() {
                     return Err(CoreError::conflict(format!(
@@ -2392,28 +2404,44 @@ impl<S: Store> Service<S> {
 
 pub use crate::appointments::{ImportReport, RejectedRow};
 
-/// On an amendment, a personal number left blank or sent back masked (the window never holds
-/// the full value of a recorded form) means "unchanged": the recorded value is kept, so the
-/// teller does not retype the phone, wallet id or card of a form recorded earlier (for
-/// instance after the app was restarted or the case came back for more information). A value
-/// typed in full replaces it and is checked like any other.
+/// Whether `sent` means "the value on record": left blank, or the record's own mask sent back
+/// unchanged (the window never holds the full value of a recorded form).
+fn blank_or_unchanged(sent: &str, masked_record: &str) -> bool {
+    let sent = sent.trim();
+    sent.is_empty() || sent == masked_record
+}
+
+/// On an amendment, the teller does not retype the personal numbers of the form recorded
+/// earlier (after a restart, or when the case came back for more information):
+/// * the required phone and wallet id, left blank or sent back as their mask, keep the record;
+/// * the optional bank card keeps the record only when its mask is sent back: a blank clears it;
+/// * the agent's phone and document number are kept only for the same agent (same name and
+///   document kind): a new agent's numbers are always typed;
+/// * any other value, including a different one with `*` in it, is the teller's new number and
+///   is checked as such (so a mistyped mask is refused, never silently replaced).
 fn keep_recorded_numbers(form: &mut ApplicationForm, recorded: &ApplicationForm) {
-    fn keep(new: &mut String, old: &str) {
-        if new.trim().is_empty() || new.contains('*') {
-            *new = old.to_string();
-        }
+    if blank_or_unchanged(&form.phone, &masking::phone(&recorded.phone)) {
+        form.phone = recorded.phone.clone();
     }
-    keep(&mut form.phone, &recorded.phone);
-    keep(&mut form.wallet_id, &recorded.wallet_id);
-    keep(&mut form.bank_card, &recorded.bank_card);
+    if blank_or_unchanged(&form.wallet_id, &masking::wallet(&recorded.wallet_id)) {
+        form.wallet_id = recorded.wallet_id.clone();
+    }
+    if !recorded.bank_card.is_empty() && form.bank_card.trim() == masking::card(&recorded.bank_card)
+    {
+        form.bank_card = recorded.bank_card.clone();
+    }
     if let (Some(agent), Some(old)) = (form.agent.as_mut(), recorded.agent.as_ref()) {
-        keep(&mut agent.phone, &old.phone);
-        if agent.id_type == old.id_type {
-            keep(&mut agent.id_number, &old.id_number);
+        if agent.name.trim() == old.name.trim() && agent.id_type == old.id_type {
+            if blank_or_unchanged(&agent.phone, &masking::phone(&old.phone)) {
+                agent.phone = old.phone.clone();
+            }
+            if blank_or_unchanged(&agent.id_number, &masking::id_number(&old.id_number)) {
+                agent.id_number = old.id_number.clone();
+            }
         }
     }
-    if (form.id_number.trim().is_empty() || form.id_number.contains('*'))
-        && form.id_type == recorded.id_type
+    if form.id_type == recorded.id_type
+        && blank_or_unchanged(&form.id_number, &masking::id_number(&recorded.id_number))
     {
         form.id_number = recorded.id_number.clone();
     }
@@ -2433,12 +2461,13 @@ pub fn time_ordered_id(now: DateTime<Utc>, seq: u32, random: uuid::Uuid) -> Appo
         ((s >> 12) & 0xFF) as u8,
         ((s >> 6) & 0x3F) as u8,
         (((s & 0x3F) << 2) as u8) | (r[0] & 0x03),
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        r[6],
+        // Bytes 10..16 of a version-4 UUID are all random (6 holds its version, 8 its variant).
+        r[10],
+        r[11],
+        r[12],
+        r[13],
+        r[14],
+        r[15],
     ];
     let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
     AppointmentId(uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid())

@@ -376,6 +376,20 @@ fn idempotency_key_reused_for_another_request_is_refused() {
         .authorize(&tel01, a, &sup02, Decision::Approve, None, "", Some("k-3"))
         .unwrap();
     assert_eq!(first.case.version, retry.case.version);
+    // The same key with another decision is not a retry: refused, nothing replayed.
+    let e = svc
+        .authorize(
+            &tel01,
+            a,
+            &sup02,
+            Decision::Reject,
+            Some("suspected-fraud"),
+            "",
+            Some("k-3"),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    assert!(e.message.contains("approve"), "{}", e.message);
 }
 
 /// `update_case` sets only the indexed columns that changed; the searches on them (state,
@@ -464,6 +478,63 @@ fn amending_keeps_recorded_numbers_left_blank_or_masked() {
     amended.phone = "12345".into();
     let e = svc.record_form(&tel01, c, &amended, None).unwrap_err();
     assert!(e.fields.iter().any(|f| f.field == "phone"), "{e:?}");
+    // A mask that is not the recorded one is a mistyped number: refused, not replaced.
+    amended.phone = "139****9999".into();
+    let e = svc.record_form(&tel01, c, &amended, None).unwrap_err();
+    assert!(e.fields.iter().any(|f| f.field == "phone"), "{e:?}");
+    // The optional card: a blank clears it (only its mask sent back keeps it).
+    amended.phone = String::new();
+    amended.bank_card = String::new();
+    svc.record_form(&tel01, c, &amended, None).unwrap();
+    let stored = svc.store().read(|tx| tx.case(c)).unwrap().unwrap();
+    let f = stored.form.unwrap();
+    assert_eq!(f.bank_card, "");
+    assert_eq!(f.phone, "13900001234");
+}
+
+/// An agent's recorded numbers are kept only for the same agent: a different guardian left
+/// with blank numbers is refused, never given the previous guardian's numbers.
+#[test]
+fn amending_keeps_agent_numbers_only_for_the_same_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = svc_at(&dir.path().join("u.db"), clock());
+    let (tel01, _, _, _) = setup(&svc);
+    let c = walk_in(&svc, &tel01);
+    let idn = IdentityInput {
+        kind: "prc-id".into(),
+        number: ID.into(),
+        name_on_document: "测试甲".into(),
+        ..Default::default()
+    };
+    svc.verify_identity(&tel01, c, &idn, None).unwrap();
+    let mut f = form();
+    f.agent = Some(Agent {
+        name: "测试乙".into(),
+        id_type: "prc-id".into(),
+        id_number: "11010519491231002X".into(),
+        phone: "13700001111".into(),
+        relationship: "配偶".into(),
+    });
+    let v = svc.record_form(&tel01, c, &f, None).unwrap();
+    let mut amended = v.case.form.clone().unwrap();
+    let agent = amended.agent.as_mut().unwrap();
+    agent.phone = String::new();
+    svc.record_form(&tel01, c, &amended, None).unwrap();
+    let stored = svc.store().read(|tx| tx.case(c)).unwrap().unwrap();
+    let a = stored.form.unwrap().agent.unwrap();
+    assert_eq!(a.phone, "13700001111");
+    assert_eq!(a.id_number, "11010519491231002X");
+    // Another person as agent, numbers left blank: refused on both fields.
+    let agent = amended.agent.as_mut().unwrap();
+    agent.name = "测试丙".into();
+    agent.phone = String::new();
+    agent.id_number = String::new();
+    let e = svc.record_form(&tel01, c, &amended, None).unwrap_err();
+    let fields: Vec<&str> = e.fields.iter().map(|f| f.field.as_str()).collect();
+    assert!(
+        fields.contains(&"agent.phone") && fields.contains(&"agent.id_number"),
+        "{fields:?}"
+    );
 }
 
 #[test]

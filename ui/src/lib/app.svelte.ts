@@ -68,10 +68,13 @@ export async function lockNow(): Promise<void> {
 }
 
 export async function signOut(): Promise<void> {
-  await api.signOut();
-  // What this person typed (full phone, wallet and card numbers) must not prefill the next
-  // person's screens at this terminal.
-  forgetDrafts();
+  try {
+    await api.signOut();
+  } finally {
+    // What this person typed (full phone, wallet and card numbers) must not prefill the next
+    // person's screens at this terminal, even when the shell did not answer.
+    forgetDrafts();
+  }
   app.session = null;
   app.phase = 'signin';
 }

@@ -116,14 +116,18 @@ export function forgetDrafts(): void {
   for (const k of Object.keys(drafts)) delete drafts[k];
 }
 
-/** A form as core shows it, with masked personal numbers blanked so they are typed again. */
+/**
+ * A recorded form as the draft of an amendment. Masked required numbers are blanked: left
+ * blank, core keeps the recorded value (the field shows it masked as its placeholder). The
+ * optional bank card keeps its mask: sent back unchanged it is kept, cleared it is removed.
+ */
 export function unmaskedOnly(form: ApplicationForm): ApplicationForm {
   const clear = (v: string) => (v.includes('*') ? '' : v);
   return {
     ...form,
     phone: clear(form.phone),
     id_number: clear(form.id_number),
-    bank_card: clear(form.bank_card),
+    bank_card: form.bank_card,
     wallet_id: clear(form.wallet_id),
     agent: form.agent ? { ...form.agent, id_number: clear(form.agent.id_number), phone: clear(form.agent.phone) } : null,
   };

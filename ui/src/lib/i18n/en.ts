@@ -504,6 +504,7 @@ export const en = {
   'rule.json': 'The JSON is malformed',
   'rule.empty': 'The file is empty',
   'rule.header': 'Wrong header',
+  'form.keepCard': 'The recorded card is kept; clear the field to remove it',
   'form.keepRecorded': 'Left blank: the recorded {value} is kept',
   'form.idFromIdentity': 'Leave blank to use the {kind} verified at the identity step',
   'form.signedAt': 'Signed paper',

@@ -502,6 +502,7 @@ export const zhCN = {
   'rule.json': 'JSON 格式有误',
   'rule.empty': '文件为空',
   'rule.header': '表头不正确',
+  'form.keepCard': '保留已登记的银行卡；清空此栏即删除',
   'form.keepRecorded': '留空则保留已登记的 {value}',
   'form.idFromIdentity': '留空即使用身份核验步骤已核验的{kind}',
   'form.signedAt': '客户签字确认',
