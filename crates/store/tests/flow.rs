@@ -126,7 +126,8 @@ fn walk_in(svc: &Service<SqliteStore>, teller: &Actor) -> CaseId {
     v.case.id
 }
 
-fn to_submitted(svc: &Service<SqliteStore>, teller: &Actor) -> CaseId {
+/// A walk-in (测试甲) whose resident ID card has been verified.
+fn identified_walk_in(svc: &Service<SqliteStore>, teller: &Actor) -> CaseId {
     let c = walk_in(svc, teller);
     let idn = IdentityInput {
         kind: "prc-id".into(),
@@ -135,6 +136,11 @@ fn to_submitted(svc: &Service<SqliteStore>, teller: &Actor) -> CaseId {
         ..Default::default()
     };
     svc.verify_identity(teller, c, &idn, None).unwrap();
+    c
+}
+
+fn to_submitted(svc: &Service<SqliteStore>, teller: &Actor) -> CaseId {
+    let c = identified_walk_in(svc, teller);
     svc.record_form(teller, c, &form(), None).unwrap();
     svc.confirm_signed(teller, c, None).unwrap();
     svc.submit(teller, c, None).unwrap();
@@ -448,14 +454,7 @@ fn amending_keeps_recorded_numbers_left_blank_or_masked() {
     let path = dir.path().join("u.db");
     let svc = svc_at(&path, clock());
     let (tel01, _, _, _) = setup(&svc);
-    let c = walk_in(&svc, &tel01);
-    let idn = IdentityInput {
-        kind: "prc-id".into(),
-        number: ID.into(),
-        name_on_document: "测试甲".into(),
-        ..Default::default()
-    };
-    svc.verify_identity(&tel01, c, &idn, None).unwrap();
+    let c = identified_walk_in(&svc, &tel01);
     let v = svc.record_form(&tel01, c, &form(), None).unwrap();
     // What the window has after a restart: the masked form.
     let mut amended = v.case.form.clone().unwrap();
@@ -499,14 +498,7 @@ fn amending_keeps_agent_numbers_only_for_the_same_agent() {
     let dir = tempfile::tempdir().unwrap();
     let svc = svc_at(&dir.path().join("u.db"), clock());
     let (tel01, _, _, _) = setup(&svc);
-    let c = walk_in(&svc, &tel01);
-    let idn = IdentityInput {
-        kind: "prc-id".into(),
-        number: ID.into(),
-        name_on_document: "测试甲".into(),
-        ..Default::default()
-    };
-    svc.verify_identity(&tel01, c, &idn, None).unwrap();
+    let c = identified_walk_in(&svc, &tel01);
     let mut f = form();
     f.agent = Some(Agent {
         name: "测试乙".into(),
