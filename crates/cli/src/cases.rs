@@ -14,7 +14,8 @@ pub struct CaseRef {
     /// Case id (UUID) or case number.
     #[arg(long = "case", value_name = "CASE")]
     case: String,
-    /// Idempotency key: a repeated command with the same key makes one transition.
+    /// Idempotency key: the same command repeated with the same key makes one transition; a
+    /// key already used for another case, step or decision is refused (`conflict`).
     #[arg(long, value_name = "KEY")]
     idempotency_key: Option<String>,
 }
