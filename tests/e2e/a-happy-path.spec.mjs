@@ -50,7 +50,7 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   await shot(s, 'identity');
 
   await verifyIdentity(s, idNumber, appt.name);
-  await fillForm(s, { phone: '13123456789', shotName: 'form' });
+  await fillForm(s, { phone: '13123456789', idNumber, shotName: 'form' });
   await shot(s, 'form-recorded');
 
   // Printing: the PDF exists in the run's data directory and is valid. Should print_document

@@ -192,7 +192,7 @@ export async function makeSubmittedCase(s, { name, phone, idBody }) {
   const caseNumber = await walkIn(s, { name, phone });
   await waitState(s, 'checked-in');
   await verifyIdentity(s, residentId(idBody), name);
-  await fillForm(s, { phone });
+  await fillForm(s, { phone, idNumber: residentId(idBody) });
   await s.click(tid(T.confirmSigned));
   await waitState(s, 'form-signed');
   await s.click(tid(T.submitCase));
@@ -210,10 +210,14 @@ export async function verifyIdentity(s, idNumber, name) {
 }
 
 /** Fills the application form's required fields and saves it. */
-export async function fillForm(s, { phone, wallet = '0099123456789012', shotName = null }) {
+/** The sex an 18-digit resident ID encodes (GB 11643-1999 §5.3: odd sequence code = male). */
+export const sexOf = (idNumber) => (Number(idNumber[16]) % 2 === 1 ? 'male' : 'female');
+
+export async function fillForm(s, { phone, idNumber, wallet = '0099123456789012', shotName = null }) {
   const f = (name) => tid(T.formField, `[data-field="${name}"]`);
   await s.find(f('customer_name'));
-  await s.select(f('sex'), 'female');
+  // Core refuses a sex on the form other than the one the verified number encodes.
+  await s.select(f('sex'), sexOf(idNumber));
   await s.type(f('occupation'), '职员');
   await s.type(f('phone'), phone);
   await s.type(f('address'), '北京市东城区测试路1号');

@@ -17,8 +17,9 @@ test('kill the app after the form is recorded; restart; the case is where it was
   await signIn(s, 'tel02');
   const caseNumber = await walkIn(s, { name: '测试己', phone: '13912340006' });
   await waitState(s, 'checked-in');
-  await verifyIdentity(s, residentId('11010519880808007'), '测试己');
-  await fillForm(s, { phone: '13912340006' });
+  const idNumber = residentId('11010519880808007');
+  await verifyIdentity(s, idNumber, '测试己');
+  await fillForm(s, { phone: '13912340006', idNumber });
 
   const pids = appPids();
   assert.equal(pids.length, 1, `exactly one app process of ours (${pids})`);

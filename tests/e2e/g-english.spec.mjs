@@ -84,7 +84,7 @@ test('English everywhere: sign-in, today, counter steps, dialogs, case, lock, ac
   await s.find(tid(T.formError));
   await check('form (errors)');
   await shot(s, 'form-errors-en');
-  await fillForm(s, { phone: '13912340007' });
+  await fillForm(s, { phone: '13912340007', idNumber: id });
   await check('form recorded');
 
   // review, the authorization dialog (with the return reasons), approve

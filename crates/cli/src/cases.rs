@@ -615,11 +615,14 @@ fn import_appointments(ctx: &mut Ctx, out: &Out, file: &std::path::Path) -> Res<
     let r = ctx
         .svc()?
         .import_appointments(&actor, &bytes, &file.display().to_string())?;
+    // A row can fail several rules: count rows, and list every problem below.
+    let rows: std::collections::BTreeSet<u32> = r.rejected.iter().map(|x| x.row).collect();
     let mut text = format!(
-        "imported {}, updated {}, unchanged {}, rejected {}",
+        "imported {}, updated {}, unchanged {}, rejected {} row(s) ({} problem(s))",
         r.imported,
         r.updated,
         r.unchanged,
+        rows.len(),
         r.rejected.len()
     );
     for x in &r.rejected {

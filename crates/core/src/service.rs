@@ -1264,6 +1264,12 @@ impl<S: Store> Service<S> {
                     keep_recorded_numbers(&mut form, recorded);
                 }
                 let form = validate_form(&form, today)?;
+                if let Some(i) = &case.identity {
+                    let errs = identity_mismatches(&form, i, today);
+                    if !errs.is_empty() {
+                        return Err(CoreError::invalid(errs));
+                    }
+                }
                 // Materials: the three standard ones plus the branch's extras must be ticked.
                 let mut missing = Vec::new();
                 for m in required_materials(branch) {
@@ -2403,6 +2409,103 @@ impl<S: Store> Service<S> {
 }
 
 pub use crate::appointments::{ImportReport, RejectedRow};
+
+/// Where a validated form is not the person verified at the identity step (domain notes §1:
+/// the identity check proves the person is the account holder; the form is theirs). Field
+/// errors, rule `identity-mismatch` unless noted:
+/// * `customer_name`: not the name on the verified document (for a passport, whose name is in
+///   Latin letters, `customer_name_latin` is compared when filled in, with the MRZ name rules);
+/// * `id_type` / `id_number`: not the verified document (an e-ID or a bank card has no
+///   document number to compare);
+/// * `sex`, rule `id-sex`: male or female on the form against the sex the number encodes
+///   (GB 11643-1999 §5.3: the sequence code is odd for men, even for women).
+fn identity_mismatches(
+    f: &ApplicationForm,
+    i: &IdentityRecord,
+    today: NaiveDate,
+) -> Vec<FieldError> {
+    use crate::identity::DocKind;
+    let mut errs = Vec::new();
+    if i.kind == "passport-mrz" {
+        if !f.customer_name_latin.trim().is_empty()
+            && !crate::identity::names_match(
+                DocKind::PassportMrz,
+                &i.name_on_document,
+                &f.customer_name_latin,
+            )
+        {
+            errs.push(FieldError::new(
+                "customer_name_latin",
+                "identity-mismatch",
+                format!(
+                    "is not the name on the passport verified at the identity step ({})",
+                    masking::name(&i.name_on_document)
+                ),
+            ));
+        }
+    } else if normalize::name_key(&f.customer_name) != normalize::name_key(&i.name_on_document) {
+        errs.push(FieldError::new(
+            "customer_name",
+            "identity-mismatch",
+            format!(
+                "is not the name on the document verified at the identity step ({})",
+                masking::name(&i.name_on_document)
+            ),
+        ));
+    }
+    if i.kind != "e-id" && i.kind != "bank-card" {
+        if f.id_type != i.kind {
+            errs.push(FieldError::new(
+                "id_type",
+                "identity-mismatch",
+                format!(
+                    "the document verified at the identity step is a {}; the form names that document",
+                    i.kind
+                ),
+            ));
+        } else if f.id_number != i.number {
+            errs.push(FieldError::new(
+                "id_number",
+                "identity-mismatch",
+                format!(
+                    "is not the document verified at the identity step ({})",
+                    masking::id_number(&i.number)
+                ),
+            ));
+        }
+    }
+    if let (Some(on_form @ (Sex::Male | Sex::Female)), Ok(kind)) =
+        (f.sex, f.id_type.parse::<DocKind>())
+    {
+        if kind != DocKind::PassportMrz {
+            let encoded = crate::identity::check(Some(kind), &f.id_number, today)
+                .fields
+                .sex;
+            if let Some(in_number @ (Sex::Male | Sex::Female)) = encoded {
+                if in_number != on_form {
+                    errs.push(FieldError::new(
+                        "sex",
+                        "id-sex",
+                        format!(
+                            "the document number is a {}'s (its sequence code is {})",
+                            if in_number == Sex::Male {
+                                "man"
+                            } else {
+                                "woman"
+                            },
+                            if in_number == Sex::Male {
+                                "odd"
+                            } else {
+                                "even"
+                            }
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    errs
+}
 
 /// Whether `sent` means "the value on record": left blank, or the record's own mask sent back
 /// unchanged (the window never holds the full value of a recorded form).

@@ -491,6 +491,54 @@ fn amending_keeps_recorded_numbers_left_blank_or_masked() {
     assert_eq!(f.phone, "13900001234");
 }
 
+/// The form must be the person verified at the identity step: another name, another
+/// document number or the other sex than the number encodes is refused, and nothing changes.
+#[test]
+fn form_must_be_the_verified_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = svc_at(&dir.path().join("u.db"), clock());
+    let (tel01, _, _, _) = setup(&svc);
+    let c = identified_walk_in(&svc, &tel01); // 测试甲, 11010519491231002X (a woman's)
+    let rules = |f: &ApplicationForm| -> Vec<(String, String)> {
+        svc.record_form(&tel01, c, f, None)
+            .unwrap_err()
+            .fields
+            .into_iter()
+            .map(|e| (e.field, e.rule))
+            .collect()
+    };
+    let mut other_name = form();
+    other_name.customer_name = "完全不同".into();
+    assert_eq!(
+        rules(&other_name),
+        [("customer_name".to_string(), "identity-mismatch".to_string())]
+    );
+    let mut other_id = form();
+    // A valid number, but not the one verified (check character computed: 110105194912310046).
+    other_id.id_number = "110105194912310046".into();
+    assert_eq!(
+        rules(&other_id),
+        [("id_number".to_string(), "identity-mismatch".to_string())]
+    );
+    let mut other_doc = form();
+    other_doc.id_type = "residence-permit".into();
+    other_doc.id_number = "830000199001011234".into();
+    assert!(rules(&other_doc)
+        .iter()
+        .any(|(f, r)| f == "id_type" && r == "identity-mismatch"));
+    let mut wrong_sex = form();
+    wrong_sex.sex = Some(Sex::Male);
+    assert_eq!(
+        rules(&wrong_sex),
+        [("sex".to_string(), "id-sex".to_string())]
+    );
+    let v = svc.case_view(&tel01, c).unwrap();
+    assert_eq!(v.case.state, CaseState::IdentityVerified);
+    assert_eq!(v.case.customer_name, "测试甲");
+    // The verified person's form is accepted.
+    svc.record_form(&tel01, c, &form(), None).unwrap();
+}
+
 /// An agent's recorded numbers are kept only for the same agent: a different guardian left
 /// with blank numbers is refused, never given the previous guardian's numbers.
 #[test]

@@ -103,6 +103,8 @@ export const en = {
   'rule.weak': 'password too weak',
   'rule.mismatch': 'does not match',
   'rule.same-as-old': 'must differ from the old password',
+  'rule.identity-mismatch': 'not the person or document verified at the identity step',
+  'rule.id-sex': 'the ID number encodes the other sex',
   'rule.expired': 'document expired',
   'rule.range': 'out of range',
   'rule.unknown': 'invalid',
