@@ -1164,6 +1164,18 @@ impl<S: Store> Service<S> {
         let branch = self.branch()?;
         let today = branch.local_date(now);
         let record = crate::identity::verify_for_case_with(input, today, &branch.id_policy)?;
+        // A case opened from an appointment: the document must be the one booked (when the
+        // same kind of document was booked), so a check-in cannot move to another person.
+        let booked =
+            self.store.read(
+                |tx| match tx.case(case_id)?.and_then(|c| c.appointment_id) {
+                    Some(aid) => tx.appointment(aid),
+                    None => Ok(None),
+                },
+            )?;
+        if let Some(e) = booked.and_then(|a| appointment_mismatch(&a, &record)) {
+            return Err(CoreError::invalid(vec![e]));
+        }
         let by = actor.staff_id.clone();
         self.transition(
             actor,
@@ -2409,6 +2421,44 @@ impl<S: Store> Service<S> {
 }
 
 pub use crate::appointments::{ImportReport, RejectedRow};
+
+/// The verified document against the one booked with the appointment, when the booking named
+/// the same kind of document: its full number must be equal, or its last 4 (the call centre
+/// may take only those) must end the verified number. Field `number` (`mrz_line2` for a
+/// passport), rule `appointment-mismatch`. Another kind of document than booked is allowed:
+/// the customer may bring another one (the name is still compared with the case's).
+fn appointment_mismatch(a: &Appointment, record: &IdentityRecord) -> Option<FieldError> {
+    let booked = a.id_number.trim().to_ascii_uppercase();
+    if booked.is_empty() || a.id_type != record.kind {
+        return None;
+    }
+    let verified = record.number.to_ascii_uppercase();
+    let same = if booked.chars().count() <= 4 {
+        verified.ends_with(&booked)
+    } else {
+        verified == booked
+    };
+    if same {
+        return None;
+    }
+    Some(FieldError::new(
+        if record.kind == "passport-mrz" {
+            "mrz_line2"
+        } else {
+            "number"
+        },
+        "appointment-mismatch",
+        format!(
+            "is not the document booked with appointment {} ({}): open a walk-in case for another person",
+            a.reference,
+            if booked.chars().count() <= 4 {
+                format!("…{booked}")
+            } else {
+                masking::id_number(&booked)
+            }
+        ),
+    ))
+}
 
 /// Where a validated form is not the person verified at the identity step (domain notes §1:
 /// the identity check proves the person is the account holder; the form is theirs). Field

@@ -316,3 +316,58 @@ fn lookup_statements_search_indexes_without_sorting() {
         assert!(!plan.contains("TEMP B-TREE") && !plan.contains("SCAN"), "{sql}: {plan}");
     }
 }
+
+/// A case opened from an appointment verifies the document booked with it (full number, or
+/// the last 4 the call centre took); another person's document is refused with
+/// `appointment-mismatch` and the case stays checked in.
+#[test]
+fn check_in_verifies_the_booked_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = service(&dir.path().join("u.db"));
+    svc.import_appointments(&import_actor(), &rows(&book()), "book.csv")
+        .unwrap();
+    let tel01 = svc.actor_for("tel01", PW, "test").unwrap();
+    let check_in = |reference: &str| {
+        let found = svc.find_appointments(reference).unwrap();
+        svc.open_case(
+            &tel01,
+            &OpenCaseInput {
+                appointment_id: Some(found[0].id),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap()
+        .case
+        .id
+    };
+    let verify = |c: CaseId, number: &str, name: &str| {
+        svc.verify_identity(
+            &tel01,
+            c,
+            &IdentityInput {
+                kind: "prc-id".into(),
+                number: number.into(),
+                name_on_document: name.into(),
+                ..Default::default()
+            },
+            None,
+        )
+    };
+    // R-1 was booked with a full number: another valid number is refused.
+    let c1 = check_in("R-1");
+    let other = id("11010519800101145");
+    let e = verify(c1, &other, "张伟").unwrap_err();
+    assert_eq!(e.fields[0].field, "number");
+    assert_eq!(e.fields[0].rule, "appointment-mismatch");
+    assert_eq!(
+        svc.case_view(&tel01, c1).unwrap().case.state,
+        CaseState::CheckedIn
+    );
+    verify(c1, &id("11010519800101123"), "张伟").unwrap();
+    // R-3 was booked with the last 4 only (002X): a number ending otherwise is refused.
+    let c3 = check_in("R-3");
+    let e = verify(c3, &id("11010519491231003"), "李娜").unwrap_err();
+    assert_eq!(e.fields[0].rule, "appointment-mismatch");
+    verify(c3, "11010519491231002x", "李娜").unwrap();
+}

@@ -23,7 +23,8 @@ pub fn verify_for_case(input: &IdentityInput, today: NaiveDate) -> CoreResult<Id
 /// prove identity, e.g. a driving licence); `number` / `mrz_line2` (every failed rule of the
 /// number, MRZ line-2 rules on `mrz_line2`; `expired` with the expiry date); `reference`
 /// (`required`: the e-ID verification reference, or the second factor used with a linked bank
-/// card); `name_on_document` (`name-mismatch`: MRZ name vs the Latin name entered).
+/// card); `name_on_document` (`required` when blank; `name-mismatch`: MRZ name vs the Latin
+/// name entered).
 ///
 /// `checked_by` / `checked_at` are placeholders the service fills in. For documents other than
 /// a passport the name printed on the card is not in its number, so `name_matches` is `true`
@@ -36,6 +37,13 @@ pub fn verify_for_case_with(
     let kind_str = input.kind.trim();
     let reference = input.reference.trim();
     let mut errs: Vec<FieldError> = Vec::new();
+    if input.name_on_document.trim().is_empty() {
+        errs.push(FieldError::new(
+            "name_on_document",
+            "required",
+            "the name as printed on the document is required",
+        ));
+    }
 
     if kind_str == "e-id" {
         if reference.is_empty() {
@@ -44,6 +52,9 @@ pub fn verify_for_case_with(
                 "required",
                 "the e-ID verification reference is required",
             ));
+            return Err(CoreError::invalid(errs));
+        }
+        if !errs.is_empty() {
             return Err(CoreError::invalid(errs));
         }
         let outcome = evaluate(
@@ -214,5 +225,35 @@ fn record(
         cochecked_by: None,
         cochecked_at: None,
         minor: birth_date.is_some_and(|b| is_minor(b, today)),
+    }
+}
+
+#[cfg(test)]
+mod required_name_tests {
+    use super::*;
+
+    /// A blank name on the document is `required`, for every kind (not a name mismatch).
+    #[test]
+    fn blank_name_on_document_is_required() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        for (kind, number, reference) in [
+            ("prc-id", "11010519491231002X", ""),
+            ("e-id", "", "EID-REF-1"),
+        ] {
+            let input = IdentityInput {
+                kind: kind.into(),
+                number: number.into(),
+                name_on_document: "  ".into(),
+                reference: reference.into(),
+                ..Default::default()
+            };
+            let e = verify_for_case(&input, today).unwrap_err();
+            assert!(
+                e.fields
+                    .iter()
+                    .any(|f| f.field == "name_on_document" && f.rule == "required"),
+                "{kind}: {e:?}"
+            );
+        }
     }
 }

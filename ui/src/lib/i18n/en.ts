@@ -105,6 +105,7 @@ export const en = {
   'rule.same-as-old': 'must differ from the old password',
   'rule.identity-mismatch': 'not the person or document verified at the identity step',
   'rule.id-sex': 'the ID number encodes the other sex',
+  'rule.appointment-mismatch': 'not the document booked with the appointment',
   'rule.expired': 'document expired',
   'rule.range': 'out of range',
   'rule.unknown': 'invalid',

@@ -103,6 +103,7 @@ export const zhCN = {
   'rule.same-as-old': '新密码不能与旧密码相同',
   'rule.identity-mismatch': '与身份核验步骤已核验的人或证件不一致',
   'rule.id-sex': '与证件号码所载性别不符',
+  'rule.appointment-mismatch': '与预约登记的证件不一致',
   'rule.expired': '证件已过期',
   'rule.range': '超出允许范围',
   'rule.unknown': '无效',
