@@ -16,7 +16,7 @@ use tauri::webview::InvokeRequest;
 use tauri::{Manager, WebviewWindow};
 use unlockdesk_core::ports::{OsEntropy, SystemClock};
 use unlockdesk_core::service::{NewStaff, Service, SetupInput};
-use unlockdesk_core::{ApplicationForm, LockCause, RequestedAction, Role, Sex};
+use unlockdesk_core::Role;
 use unlockdesk_store::SqliteStore;
 
 use crate::commands;
@@ -242,35 +242,9 @@ impl Desk {
     }
 }
 
+/// The shared synthetic application form (the CLI walkthrough uses the same file).
 fn form() -> Value {
-    serde_json::to_value(ApplicationForm {
-        customer_name: "测试甲".into(),
-        sex: Some(Sex::Female),
-        nationality: "中国".into(),
-        occupation: "职员".into(),
-        address: "北京市东城区测试路1号".into(),
-        phone: "13123456789".into(),
-        id_type: "prc-id".into(),
-        id_number: ID.into(),
-        id_valid_until: "long-term".into(),
-        wallet_operator: "运营机构A".into(),
-        wallet_id: "0099123456789012".into(),
-        wallet_class: "2".into(),
-        lock_cause: Some(LockCause::WrongPassword),
-        requested_action: Some(RequestedAction::Unlock),
-        reason: "forgot password".into(),
-        bank_card: "6200 0000 0000 0005".into(),
-        declaration_true: true,
-        consent_query: true,
-        risk_acknowledged: true,
-        materials: vec![
-            "id-document".into(),
-            "bank-account".into(),
-            "wallet-details".into(),
-        ],
-        ..Default::default()
-    })
-    .unwrap()
+    serde_json::from_str(include_str!("../../tests/fixtures/form.json")).unwrap()
 }
 
 /// The maker typed in another case (`SUP01`): one person with `sup01`.
