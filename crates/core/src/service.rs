@@ -1323,13 +1323,34 @@ impl<S: Store> Service<S> {
         case_id: CaseId,
         idem: Option<&str>,
     ) -> CoreResult<CaseView> {
-        self.permit(actor, Action::ConfirmSigned, Some(case_id))?;
+        self.plain_step(
+            actor,
+            case_id,
+            idem,
+            Action::ConfirmSigned,
+            "confirm-signed",
+            Event::ConfirmSigned,
+        )
+    }
+
+    /// A step with no input of its own (confirm signed, submit, close): the permission, then
+    /// one transition with an empty audit detail.
+    fn plain_step(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        idem: Option<&str>,
+        action: Action,
+        use_case: &'static str,
+        event: Event,
+    ) -> CoreResult<CaseView> {
+        self.permit(actor, action, Some(case_id))?;
         self.transition(
             actor,
             case_id,
             idem,
-            "confirm-signed",
-            |_, _| Ok(Event::ConfirmSigned),
+            use_case,
+            move |_, _| Ok(event),
             |_| "{}".into(),
         )
     }
@@ -1341,14 +1362,13 @@ impl<S: Store> Service<S> {
         case_id: CaseId,
         idem: Option<&str>,
     ) -> CoreResult<CaseView> {
-        self.permit(actor, Action::Submit, Some(case_id))?;
-        self.transition(
+        self.plain_step(
             actor,
             case_id,
             idem,
+            Action::Submit,
             "submit",
-            |_, _| Ok(Event::Submit),
-            |_| "{}".into(),
+            Event::Submit,
         )
     }
 
@@ -1548,14 +1568,13 @@ impl<S: Store> Service<S> {
         case_id: CaseId,
         idem: Option<&str>,
     ) -> CoreResult<CaseView> {
-        self.permit(actor, Action::CloseCase, Some(case_id))?;
-        self.transition(
+        self.plain_step(
             actor,
             case_id,
             idem,
+            Action::CloseCase,
             "close-case",
-            |_, _| Ok(Event::Close),
-            |_| "{}".into(),
+            Event::Close,
         )
     }
 

@@ -127,14 +127,19 @@ fn walk_in(svc: &Service<SqliteStore>, teller: &Actor) -> CaseId {
 }
 
 /// A walk-in (测试甲) whose resident ID card has been verified.
-fn identified_walk_in(svc: &Service<SqliteStore>, teller: &Actor) -> CaseId {
-    let c = walk_in(svc, teller);
-    let idn = IdentityInput {
+/// The resident ID card of 测试甲 (`ID`), as the identity step takes it.
+fn id_card() -> IdentityInput {
+    IdentityInput {
         kind: "prc-id".into(),
         number: ID.into(),
         name_on_document: "测试甲".into(),
         ..Default::default()
-    };
+    }
+}
+
+fn identified_walk_in(svc: &Service<SqliteStore>, teller: &Actor) -> CaseId {
+    let c = walk_in(svc, teller);
+    let idn = id_card();
     svc.verify_identity(teller, c, &idn, None).unwrap();
     c
 }
@@ -415,12 +420,7 @@ fn case_search_columns_follow_each_step() {
     };
     assert_eq!(found("6789"), vec![c]);
     assert!(found("002X").is_empty());
-    let idn = IdentityInput {
-        kind: "prc-id".into(),
-        number: ID.into(),
-        name_on_document: "测试甲".into(),
-        ..Default::default()
-    };
+    let idn = id_card();
     svc.verify_identity(&tel01, c, &idn, None).unwrap();
     assert_eq!(found("002x"), vec![c], "ID last 4 after the identity check");
     let mut f = form();
@@ -942,12 +942,7 @@ fn branch_id_policy_decides_which_evidence_suffices() {
         [("kind", "insufficient")]
     );
     // The resident ID card still works.
-    let idn = IdentityInput {
-        kind: "prc-id".into(),
-        number: ID.into(),
-        name_on_document: "测试甲".into(),
-        ..Default::default()
-    };
+    let idn = id_card();
     svc.verify_identity(&tel01, c, &idn, None).unwrap();
 
     // A table that cannot work is refused: supporting evidence only, or no row at all.
