@@ -14,9 +14,10 @@ use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{Manager, WebviewWindow};
+use unlockdesk_core::dto::{NewStaff, SetupInput};
 use unlockdesk_core::ports::{OsEntropy, SystemClock};
-use unlockdesk_core::service::{NewStaff, Service, SetupInput};
-use unlockdesk_core::Role;
+use unlockdesk_core::service::Service;
+use unlockdesk_core::{Counter, Role};
 use unlockdesk_store::SqliteStore;
 
 use crate::commands;
@@ -136,7 +137,7 @@ fn seed(dir: &Path) {
         "test",
     )
     .unwrap();
-    let admin = svc.actor_for("admin", PW, "test").unwrap();
+    let admin = svc.authenticate("admin", PW, "test").unwrap();
     for (id, role) in [
         ("tel01", Role::Teller),
         ("sup01", Role::Supervisor),

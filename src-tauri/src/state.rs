@@ -5,13 +5,15 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use ts_rs::TS;
+use unlockdesk_core::dto::Session;
 use unlockdesk_core::ports::{OsEntropy, SystemClock};
-use unlockdesk_core::service::{Service, Session};
-use unlockdesk_core::{Actor, Branch, CoreError, CoreResult, ErrorCode, StaffView};
+use unlockdesk_core::service::Service;
+use unlockdesk_core::{Actor, Branch, CoreError, CoreResult, Counter, ErrorCode, StaffView};
 use unlockdesk_store::SqliteStore;
 
-/// The use cases over the real store.
-pub type Svc = Service<SqliteStore>;
+/// The use-case surface the commands call: the local service on the embedded store. No
+/// command knows which implementation it holds.
+pub type Svc = dyn Counter;
 
 /// What the window knows about who is at the terminal.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -49,11 +51,10 @@ impl AppState {
         let path = data_dir.join(unlockdesk_store::DB_FILE);
         tracing::info!(path = %path.display(), "opening the store");
         let service = SqliteStore::open_checked(&path).map(|store| {
-            Arc::new(Service::new(
-                store,
-                Arc::new(SystemClock),
-                Arc::new(OsEntropy),
-            ))
+            Arc::new(
+                Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
+                    .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
+            ) as Arc<Svc>
         });
         if let Err(e) = &service {
             tracing::error!(error = %e, "the store could not be opened");
@@ -116,10 +117,9 @@ pub async fn as_actor<T: Send + 'static>(
             let session = guard
                 .as_mut()
                 .ok_or_else(|| CoreError::new(ErrorCode::SessionLocked, "nobody is signed in"))?;
-            svc.touch(session)?;
-            session.actor()
+            svc.session_actor(session)?
         };
-        f(&svc, &actor)
+        f(&*svc, &actor)
     })
     .await
 }
@@ -127,8 +127,8 @@ pub async fn as_actor<T: Send + 'static>(
 /// The session as the window sees it, with the current branch profile.
 pub fn session_view(svc: &Svc, session: &Session) -> CoreResult<SessionView> {
     Ok(SessionView {
-        staff: session.staff.clone(),
+        staff: session.staff().clone(),
         branch: svc.branch()?,
-        locked: session.locked,
+        locked: session.is_locked(),
     })
 }

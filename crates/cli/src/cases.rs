@@ -2,8 +2,8 @@
 
 use clap::{Args, Subcommand};
 use serde_json::json;
+use unlockdesk_core::dto::{self as service, CaseView};
 use unlockdesk_core::ports::CaseQuery;
-use unlockdesk_core::service::{self, CaseView};
 use unlockdesk_core::*;
 
 use crate::out::Out;
@@ -92,7 +92,8 @@ pub enum CaseCmd {
         #[command(flatten)]
         r: CaseRef,
     },
-    /// Approve (supervisor: --as SUPERVISOR, or --supervisor ID with $UNLOCKDESK_SUPERVISOR_PASSWORD).
+    /// Approve (supervisor: --as SUPERVISOR, or --supervisor ID with
+    /// $UNLOCKDESK_SUPERVISOR_PASSWORD).
     Approve {
         #[command(flatten)]
         r: CaseRef,
@@ -328,7 +329,7 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             let actor = ctx.actor()?;
             let appointment_id = match appointment {
                 Some(r) => {
-                    let found = ctx.svc()?.find_appointments(&r)?;
+                    let found = ctx.svc()?.find_appointments(&actor, &r)?;
                     let a = found
                         .into_iter()
                         .find(|a| a.reference.eq_ignore_ascii_case(r.trim()))
@@ -418,6 +419,7 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             reason_code,
             reason,
         } => {
+            let code: ReasonCode = reason_code.parse()?;
             let creds = ctx.supervisor(supervisor.as_deref())?;
             step(ctx, out, &r, |svc, a, id, k| {
                 svc.authorize(
@@ -425,7 +427,7 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                     id,
                     &creds,
                     Decision::ReturnForInfo,
-                    Some(&reason_code),
+                    Some(code),
                     &reason,
                     k,
                 )
@@ -437,17 +439,10 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             reason_code,
             reason,
         } => {
+            let code: ReasonCode = reason_code.parse()?;
             let creds = ctx.supervisor(supervisor.as_deref())?;
             step(ctx, out, &r, |svc, a, id, k| {
-                svc.authorize(
-                    a,
-                    id,
-                    &creds,
-                    Decision::Reject,
-                    Some(&reason_code),
-                    &reason,
-                    k,
-                )
+                svc.authorize(a, id, &creds, Decision::Reject, Some(code), &reason, k)
             })
         }
         CaseCmd::Contact {
@@ -552,8 +547,14 @@ fn step(
 
 pub fn appointments(cmd: AppointmentsCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
     let list = match cmd {
-        AppointmentsCmd::Find { query } => ctx.svc()?.find_appointments(&query)?,
-        AppointmentsCmd::Today => ctx.svc()?.appointments_today()?,
+        AppointmentsCmd::Find { query } => {
+            let actor = ctx.reader()?;
+            ctx.svc()?.find_appointments(&actor, &query)?
+        }
+        AppointmentsCmd::Today => {
+            let actor = ctx.reader()?;
+            ctx.svc()?.appointments_today(&actor)?
+        }
         AppointmentsCmd::Import { file } => return import_appointments(ctx, out, &file),
         AppointmentsCmd::NoShows { day } => {
             let actor = ctx.actor()?;
@@ -606,11 +607,8 @@ fn import_appointments(ctx: &mut Ctx, out: &Out, file: &std::path::Path) -> Res<
     let actor = if ctx.as_staff.is_some() {
         ctx.actor()?
     } else {
-        Actor {
-            staff_id: StaffId::system("import"),
-            role: None,
-            terminal: ctx.terminal.clone(),
-        }
+        let terminal = ctx.terminal.clone();
+        ctx.svc()?.system_actor(SystemActor::Import, &terminal)
     };
     let r = ctx
         .svc()?

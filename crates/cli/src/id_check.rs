@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Output (with `--json`): exactly one JSON object
-//! `{"valid": bool, "kind": str, "normalized": str|null, "fields": {...}, "errors": [{"rule", "message", ...}]}`.
+//! `{"valid": bool, "kind": str, "normalized": str|null, "fields": {...}, "errors": [{"rule",
+//! "message", ...}]}`.
 //! Exit code: 0 valid, 1 invalid (an empty value is invalid), 2 usage error (bad `--kind`, bad
 //! `--today`, wrong number of values); a usage error prints
 //! `{"code": "invalid", "message": str, "fields": [{"field", "rule", "message"}]}`.

@@ -5,7 +5,6 @@
 //! Personal numbers are masked in every output.
 
 mod cases;
-mod demo;
 mod id_check;
 mod logging;
 mod out;
@@ -17,6 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use unlockdesk_core::dto as service;
 use unlockdesk_core::ports::{OsEntropy, SystemClock};
 use unlockdesk_core::service::Service;
 use unlockdesk_core::*;
@@ -171,8 +171,8 @@ struct RestoreArgs {
     from: PathBuf,
 }
 
-/// The service over the SQLite store.
-pub type Svc = Service<SqliteStore>;
+/// The use-case surface this invocation works through (the local service on the store).
+pub type Svc = dyn Counter;
 
 /// Why a command stopped: a core error (exit 1) or a usage problem (exit 2).
 pub enum Fail {
@@ -191,20 +191,15 @@ pub struct Ctx {
     pub db: PathBuf,
     pub as_staff: Option<String>,
     pub terminal: String,
-    svc: Option<Svc>,
+    svc: Option<Arc<Svc>>,
 }
 
 impl Ctx {
     pub fn svc(&mut self) -> Res<&Svc> {
         if self.svc.is_none() {
-            let store = SqliteStore::open(&self.db)?;
-            self.svc = Some(Service::new(
-                store,
-                Arc::new(SystemClock),
-                Arc::new(OsEntropy),
-            ));
+            self.svc = Some(local_service(SqliteStore::open(&self.db)?));
         }
-        Ok(self.svc.as_ref().expect("just set"))
+        Ok(self.svc.as_deref().expect("just set"))
     }
 
     /// The acting staff member, authenticated now. Needs `--as`.
@@ -216,37 +211,17 @@ impl Ctx {
         };
         let pw = password("UNLOCKDESK_PASSWORD", &format!("Password for {id}: "))?;
         let terminal = self.terminal.clone();
-        Ok(self.svc()?.actor_for(&id, &pw, &terminal)?)
+        Ok(self.svc()?.authenticate(&id, &pw, &terminal)?)
     }
 
-    /// The recorded actor of read-only, masked commands run without `--as`: `cli` with the OS
-    /// user as terminal, with the auditor's read-only rights.
+    /// The recorded actor of read-only, masked commands run without `--as`: the system actor
+    /// `cli` ([`SystemActor::CliReader`]) with the OS user as terminal.
     pub fn reader(&mut self) -> Res<Actor> {
         if self.as_staff.is_some() {
             return self.actor();
         }
-        Ok(Actor {
-            staff_id: StaffId::system("cli"),
-            role: Some(Role::Auditor),
-            terminal: self.terminal.clone(),
-        })
-    }
-
-    /// Like [`Ctx::reader`], for a masked read that needs one more permission than the
-    /// auditor's (the customer copy of a form): the `cli` actor acts as a teller would.
-    pub fn reader_with(&mut self, action: permissions::Action) -> Res<Actor> {
-        if self.as_staff.is_some() {
-            return self.actor();
-        }
-        let role = [Role::Auditor, Role::Teller]
-            .into_iter()
-            .find(|r| permissions::allows(*r, action))
-            .unwrap_or(Role::Auditor);
-        Ok(Actor {
-            staff_id: StaffId::system("cli"),
-            role: Some(role),
-            terminal: self.terminal.clone(),
-        })
+        let terminal = self.terminal.clone();
+        Ok(self.svc()?.system_actor(SystemActor::CliReader, &terminal))
     }
 
     /// Credentials for an authorization: `--supervisor ID` with $UNLOCKDESK_SUPERVISOR_PASSWORD
@@ -288,6 +263,14 @@ pub fn password(var: &str, prompt: &str) -> Res<String> {
     }
     rpassword::prompt_password(prompt)
         .map_err(|e| Fail::Usage(format!("cannot read the password: {e}")))
+}
+
+/// The local use-case service over `store`, printing with the PDF renderer.
+pub fn local_service(store: SqliteStore) -> Arc<Svc> {
+    Arc::new(
+        Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
+            .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
+    )
 }
 
 fn terminal_id() -> String {
@@ -390,14 +373,18 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
         }
         Cmd::Staff(s) => staff(s, ctx, out),
         Cmd::Demo(a) => {
-            let report = demo::run(ctx.svc()?, a.appointments.unwrap_or(0))?;
+            let terminal = ctx.terminal.clone();
+            let svc = ctx.svc()?;
+            let actor = svc.first_run_actor(&terminal)?;
+            let report = svc.load_demo(&actor, a.appointments.unwrap_or(0))?;
             out.value(&report, "demo data loaded");
             Ok(0)
         }
         Cmd::Case(c) => cases::run(c, ctx, out),
         Cmd::Appointments(c) => cases::appointments(c, ctx, out),
         Cmd::Audit(AuditCmd::Verify) => {
-            let v = ctx.svc()?.verify_audit()?;
+            let actor = ctx.reader()?;
+            let v = ctx.svc()?.verify_audit(&actor)?;
             let text = if v.ok {
                 format!("OK: {} events, chain intact", v.events)
             } else {
@@ -424,16 +411,10 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             let actor = if copy == print::CopyKind::Bank {
                 ctx.actor()?
             } else {
-                ctx.reader_with(permissions::Action::PrintCustomerCopy)?
+                ctx.reader()?
             };
             let id = cases::resolve(ctx, &actor, &case)?;
-            let bytes = ctx.svc()?.render_document(
-                &actor,
-                id,
-                kind,
-                copy,
-                &unlockdesk_forms::PdfRenderer::new(),
-            )?;
+            let bytes = ctx.svc()?.render_document(&actor, id, kind, copy)?;
             std::fs::write(&file, &bytes).map_err(|e| {
                 Fail::Core(CoreError::storage(format!(
                     "cannot write {}: {e}",
@@ -445,18 +426,7 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
         }
         Cmd::Backup(a) => {
             let actor = ctx.actor()?;
-            let svc = ctx.svc()?;
-            permissions::require(
-                actor.role.unwrap_or(Role::Auditor),
-                permissions::Action::Backup,
-            )?;
-            svc.store().backup_to(&a.out)?;
-            svc.audit_read(
-                &actor,
-                None,
-                "backup",
-                &serde_json::json!({"to": a.out.display().to_string()}).to_string(),
-            )?;
+            ctx.svc()?.backup(&actor, &a.out)?;
             out.value(
                 &serde_json::json!({"backup": a.out.display().to_string()}),
                 &format!("backed up to {}", a.out.display()),

@@ -8,34 +8,20 @@
 //! and the copy put in its place.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use unlockdesk_core::ports::{OsEntropy, SystemClock};
-use unlockdesk_core::service::Service;
 use unlockdesk_core::*;
 use unlockdesk_store::SqliteStore;
 
 use crate::out::Out;
-use crate::{password, Ctx, Fail, Res};
+use crate::{local_service, password, Ctx, Fail, Res};
 
 pub fn run(from: &Path, ctx: &mut Ctx, out: &Out) -> Res<u8> {
-    let detail = serde_json::json!({"from": from.display().to_string()});
     match SqliteStore::open_checked(&ctx.db) {
         Ok(store) => {
-            ctx.svc = Some(Service::new(
-                store,
-                Arc::new(SystemClock),
-                Arc::new(OsEntropy),
-            ));
+            ctx.svc = Some(local_service(store));
             let actor = ctx.actor()?;
-            permissions::require(
-                actor.role.unwrap_or(Role::Auditor),
-                permissions::Action::Restore,
-            )?;
-            let svc = ctx.svc()?;
-            svc.store().restore_from(from)?;
-            // Recorded in the restored chain, so the restore itself is on the record.
-            svc.audit_read(&actor, None, "restore", &detail.to_string())?;
+            // Core checks the role, restores, and records it in the restored chain.
+            ctx.svc()?.restore(&actor, from)?;
             out.value(
                 &serde_json::json!({"restored": from.display().to_string()}),
                 &format!("restored from {}", from.display()),
@@ -51,19 +37,10 @@ pub fn run(from: &Path, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             };
             let staged = SqliteStore::stage_restore(from, &ctx.db)?;
             {
-                let svc = Service::new(
-                    SqliteStore::open(staged.path())?,
-                    Arc::new(SystemClock),
-                    Arc::new(OsEntropy),
-                );
+                let svc = local_service(SqliteStore::open(staged.path())?);
                 let pw = password("UNLOCKDESK_PASSWORD", &format!("Password for {id}: "))?;
-                let actor = svc.actor_for(&id, &pw, &ctx.terminal)?;
-                permissions::require(
-                    actor.role.unwrap_or(Role::Auditor),
-                    permissions::Action::Restore,
-                )?;
-                let detail = serde_json::json!({"from": from.display().to_string(), "replaced_damaged": true});
-                svc.audit_read(&actor, None, "restore", &detail.to_string())?;
+                let actor = svc.authenticate(&id, &pw, &ctx.terminal)?;
+                svc.record_restore(&actor, from, true)?;
             } // closed: the copy's WAL is folded in before it moves
             let aside = staged.commit()?;
             let aside = aside.map(|p| p.display().to_string());

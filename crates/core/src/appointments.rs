@@ -1,6 +1,6 @@
 //! The call centre's appointment export (issue 7 item 1): decode, parse and validate a file,
 //! row by row, into normalised [`AppointmentRow`]s. Pure: no IO, no store; the use case
-//! [`crate::service::Service::import_appointments`] writes the rows in one transaction.
+//! The import use case (`Counter::import_appointments`) writes the rows in one transaction.
 //!
 //! Accepted files:
 //! - **CSV**, RFC 4180 (quoted fields, `""` escapes, CR LF or LF, line breaks inside quotes),
@@ -14,7 +14,7 @@
 //! encoding or malformed JSON is a file-level error (`invalid`, field `file` or `header`);
 //! everything else is reported per row as [`RejectedRow`] (`row` 1 = first data row).
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -23,6 +23,7 @@ use crate::identity::{check, DocKind};
 use crate::masking;
 use crate::model::{Appointment, AppointmentId, AppointmentStatus, LockCause};
 use crate::normalize;
+use crate::ports::AppointmentKey;
 
 /// The English header, in order.
 pub const HEADER_EN: [&str; 10] = [
@@ -539,7 +540,7 @@ pub fn validate_row(
         errs.push(FieldError::new("phone", "required", "phone is required"));
         String::new()
     } else {
-        match crate::service::normalize_phone(&cells[2]) {
+        match crate::form::normalize_phone(&cells[2]) {
             Ok(p) => p,
             Err(e) => {
                 errs.push(FieldError::new(
@@ -699,6 +700,98 @@ pub fn validate_row(
             })
         }
         _ => Err(errs),
+    }
+}
+
+/// Parse the counter's search box into a lookup key (issue 7 item 2).
+pub fn appointment_key(text: &str) -> CoreResult<AppointmentKey> {
+    let t = normalize::fold_width(text.trim());
+    if t.is_empty() {
+        return Err(CoreError::field(
+            "query",
+            "required",
+            "type a reference, phone, ID number, last 4 digits or a name",
+        ));
+    }
+    let compact = normalize::compact_grouped(&t).to_ascii_uppercase();
+    let digits_x = |s: &str| s.chars().all(|c| c.is_ascii_digit() || c == 'X');
+    if compact.len() == 4 && digits_x(&compact) {
+        // Ambiguous tail: the store matches ID and phone tails together (PhoneTail covers both).
+        return Ok(AppointmentKey::PhoneTail(compact));
+    }
+    if let Ok(p) = crate::form::normalize_phone(&compact) {
+        return Ok(AppointmentKey::Phone(p));
+    }
+    if (15..=18).contains(&compact.len()) && digits_x(&compact) {
+        // Stored numbers are normalised (a legacy 15-digit ID as its 18-digit form).
+        let c = crate::identity::check(None, &compact, NaiveDate::MAX);
+        return Ok(AppointmentKey::IdNumber(
+            c.normalized.filter(|_| c.valid).unwrap_or(compact),
+        ));
+    }
+    if t.chars().any(|c| c.is_alphabetic() && !c.is_ascii()) {
+        return Ok(AppointmentKey::NamePrefix(normalize::name_key(&t)));
+    }
+    // References keep their hyphens (the importer stores them so); the store also tries the
+    // text as a document number (passports, permits).
+    Ok(AppointmentKey::Reference(
+        normalize::compact(&t).to_ascii_uppercase(),
+    ))
+}
+
+/// A new appointment's id: a UUID version 7 (RFC 9562 §5.7): `now` in milliseconds, then
+/// `seq` (the row's place in its import, 24 bits, in the bits the version and variant leave
+/// free) and 50 random bits from `random`. Ids made together sort together, so a large import
+/// appends to the end of the primary-key index instead of writing a random page of it per row.
+pub fn time_ordered_id(now: DateTime<Utc>, seq: u32, random: uuid::Uuid) -> AppointmentId {
+    let s = seq.min(0x00FF_FFFF);
+    let r = random.as_bytes();
+    // rand_a is 12 bits (byte 0's high nibble becomes the version); byte 2's top 2 bits
+    // become the variant.
+    let tail = [
+        ((s >> 20) & 0x0F) as u8,
+        ((s >> 12) & 0xFF) as u8,
+        ((s >> 6) & 0x3F) as u8,
+        (((s & 0x3F) << 2) as u8) | (r[0] & 0x03),
+        // Bytes 10..16 of a version-4 UUID are all random (6 holds its version, 8 its variant).
+        r[10],
+        r[11],
+        r[12],
+        r[13],
+        r[14],
+        r[15],
+    ];
+    let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+    AppointmentId(uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid())
+}
+
+#[cfg(test)]
+mod time_ordered_id_tests {
+    use super::*;
+    use chrono::Utc;
+
+    #[test]
+    fn ids_of_one_import_sort_in_row_order_and_are_version_7() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 29, 2, 0, 0).unwrap();
+        let mut prev: Option<uuid::Uuid> = None;
+        for seq in (0..200_000u32)
+            .step_by(997)
+            .chain([0x00FF_FFFE, 0x00FF_FFFF])
+        {
+            let id = time_ordered_id(now, seq, uuid::Uuid::new_v4()).0;
+            assert_eq!(id.get_version(), Some(uuid::Version::SortRand));
+            assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
+            if let Some(p) = prev {
+                assert!(p < id, "{p} !< {id} at {seq}");
+            }
+            prev = Some(id);
+        }
+        let later = time_ordered_id(
+            now + chrono::Duration::milliseconds(1),
+            0,
+            uuid::Uuid::nil(),
+        );
+        assert!(prev.unwrap() < later.0);
     }
 }
 

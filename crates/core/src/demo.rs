@@ -1,9 +1,10 @@
-//! Demo data (the CLI's `demo`, the app's "load demo data"): synthetic branch, staff, appointments and cases, created through the real use
+//! Demo data (the CLI's `demo`, the app's "load demo data"): synthetic branch, staff, appointments
+//! and cases, created through the real use
 //! cases so the audit trail holds real events. Every person here is invented.
 
+use crate::dto::{self as service, Credentials};
 use crate::identity::mod11_2_check_char;
 use crate::ports::Store;
-use crate::service::{self, Credentials};
 use crate::*;
 use chrono::{Duration, NaiveDate, NaiveTime};
 use serde_json::{json, Value};
@@ -95,7 +96,7 @@ fn appointment(
 }
 
 /// Fill an empty store. Returns a JSON report (staff, cases, appointments).
-pub fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreResult<Value> {
+pub(crate) fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreResult<Value> {
     if svc.is_set_up()? {
         return Err(CoreError::new(
             ErrorCode::AlreadySetUp,
@@ -114,7 +115,7 @@ pub fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreResult<V
         },
         terminal,
     )?;
-    let admin = svc.actor_for("admin", DEMO_PASSWORD, terminal)?;
+    let admin = svc.authenticate_actor("admin", DEMO_PASSWORD, terminal)?;
     let staff = [
         ("tel01", "柜员一 Teller One", Role::Teller),
         ("tel02", "柜员二 Teller Two", Role::Teller),
@@ -134,8 +135,8 @@ pub fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreResult<V
         )?;
         svc.change_password(id, "Demo#Temp2026", DEMO_PASSWORD, terminal)?;
     }
-    let tel01 = svc.actor_for("tel01", DEMO_PASSWORD, terminal)?;
-    let tel02 = svc.actor_for("tel02", DEMO_PASSWORD, terminal)?;
+    let tel01 = svc.authenticate_actor("tel01", DEMO_PASSWORD, terminal)?;
+    let tel02 = svc.authenticate_actor("tel02", DEMO_PASSWORD, terminal)?;
     let sup01 = Credentials {
         staff_id: "sup01".into(),
         password: DEMO_PASSWORD.into(),
@@ -159,7 +160,7 @@ pub fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreResult<V
             _ => LockCause::ALL[(i as usize) % 4],
         };
         let a = appointment(
-            svc.new_uuid(),
+            svc.uuid(),
             format!("APT{}{:03}", today.format("%Y%m%d"), i + 1),
             synthetic_name(&mut rng),
             synthetic_phone(&mut rng),
@@ -287,7 +288,7 @@ fn bulk_appointments<S: Store>(svc: &Service<S>, n: u64, today: NaiveDate) -> Co
     let start_day = today - Duration::days(3 * 365);
     let span = 3 * 365 + 30;
     let now = svc.now();
-    svc.store().transact(|tx| {
+    svc.store.transact(|tx| {
         for i in 0..n {
             let day = start_day + Duration::days(rng.below(span) as i64);
             let t = NaiveTime::from_hms_opt(9 + rng.below(8) as u32, (rng.below(4) * 15) as u32, 0)
@@ -317,7 +318,7 @@ fn bulk_appointments<S: Store>(svc: &Service<S>, n: u64, today: NaiveDate) -> Co
             }
             tx.insert_appointment(&a)?;
         }
-        tx.append_audit(&service::draft(
+        tx.append_audit(&crate::service::draft(
             now,
             &StaffId::system("demo"),
             None,

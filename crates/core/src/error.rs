@@ -51,7 +51,8 @@ pub enum ErrorCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct FieldError {
-    /// The field's name as the UI and CLI know it (snake_case, dotted for nested: `customer.phone`).
+    /// The field's name as the UI and CLI know it (snake_case, dotted for nested:
+    /// `customer.phone`).
     pub field: String,
     /// Stable rule id (kebab-case), e.g. `required`, `check-digit`, `length`.
     pub rule: String,

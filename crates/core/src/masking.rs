@@ -4,6 +4,8 @@
 //! domain notes §5): ID number first 3 + last 4, phone 3 + 4, card first 6 + last 4, name
 //! surname only. Masking counts characters, not bytes, so CJK input never splits a character.
 
+use crate::model::{Appointment, Case};
+
 /// Keep the first `head` and last `tail` characters, replace the middle with `*`.
 /// Values too short to keep both ends are fully starred (never shown in clear).
 pub fn mask_middle(value: &str, head: usize, tail: usize) -> String {
@@ -84,6 +86,41 @@ pub fn scrub_digits(text: &str) -> String {
     }
     flush(&mut run, &mut out);
     out
+}
+
+/// Mask every C2 value on a case for display (domain notes §5).
+pub fn mask_case(c: &Case) -> Case {
+    let mut m = c.clone();
+    m.phone = phone(&m.phone);
+    if let Some(i) = &mut m.identity {
+        i.number = id_number(&i.number);
+        if let Some(r) = &i.reference {
+            i.reference = Some(scrub_digits(r));
+        }
+    }
+    if let Some(f) = &mut m.form {
+        f.id_number = id_number(&f.id_number);
+        f.phone = phone(&f.phone);
+        f.bank_card = card(&f.bank_card);
+        f.wallet_id = wallet(&f.wallet_id);
+        if let Some(a) = &mut f.agent {
+            a.id_number = id_number(&a.id_number);
+            a.phone = phone(&a.phone);
+        }
+    }
+    m
+}
+
+/// Mask an appointment's C2 values for display.
+pub fn mask_appointment(a: &Appointment) -> Appointment {
+    let mut m = a.clone();
+    m.phone = phone(&m.phone);
+    m.id_number = if m.id_number.chars().count() <= 4 {
+        m.id_number.clone()
+    } else {
+        id_number(&m.id_number)
+    };
+    m
 }
 
 #[cfg(test)]

@@ -11,10 +11,28 @@ use uuid::Uuid;
 
 use crate::error::{CoreError, CoreResult};
 
+/// `LockCause` → `lock_cause`: the field name a parse error of an enum reports.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 macro_rules! kebab_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS,
+        )]
         #[serde(rename_all = "kebab-case")]
         #[ts(export)]
         pub enum $name { $($(#[$vm])* $variant),+ }
@@ -36,7 +54,7 @@ macro_rules! kebab_enum {
                 match s.trim() {
                     $($s => Ok($name::$variant),)+
                     other => Err(CoreError::field(
-                        stringify!($name),
+                        &snake_case(stringify!($name)),
                         "one-of",
                         format!("'{}' is not one of: {}", other, [$($s),+].join(", ")),
                     )),
@@ -168,16 +186,18 @@ kebab_enum!(
     }
 );
 
-/// Reason codes for a supervisor's return or rejection (the free text goes beside them).
-pub const REASON_CODES: &[&str] = &[
-    "identity-doubt",
-    "form-incomplete",
-    "signature-missing",
-    "materials-missing",
-    "operator-refused",
-    "suspected-fraud",
-    "other",
-];
+kebab_enum!(
+    /// Reason codes for a supervisor's return or rejection (the free text goes beside them).
+    ReasonCode {
+        IdentityDoubt = "identity-doubt",
+        FormIncomplete = "form-incomplete",
+        SignatureMissing = "signature-missing",
+        MaterialsMissing = "materials-missing",
+        OperatorRefused = "operator-refused",
+        SuspectedFraud = "suspected-fraud",
+        Other = "other",
+    }
+);
 
 /// A case's identity: a UUID, stable forever. Humans use [`Case::case_number`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
@@ -335,16 +355,72 @@ impl From<&Staff> for StaffView {
     }
 }
 
-/// Who is acting, as recorded in the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+/// Who is acting, as recorded in the audit trail: a signed-in staff member (with the role
+/// their account has) or one of the named [`SystemActor`]s, always at a terminal.
+///
+/// Built only by core: by sign-in and authentication (`Counter::sign_in`,
+/// `Counter::authenticate`), or as a named system actor (`Counter::system_actor`,
+/// `Counter::first_run_actor`). The fields are private and the type cannot be deserialised,
+/// so no front end can make up an actor, and every use case checks the actor it is given
+/// against [`crate::permissions`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Actor {
-    pub staff_id: StaffId,
-    /// `None` for system actors (`cli`, `import`).
-    pub role: Option<Role>,
-    /// Terminal (workstation) id, e.g. the host name or `cli:<os user>`.
-    pub terminal: String,
+    staff_id: StaffId,
+    role: Option<Role>,
+    terminal: String,
+    system: Option<SystemActor>,
 }
+
+impl Actor {
+    /// A staff member authenticated by core.
+    pub(crate) fn staff(staff_id: StaffId, role: Role, terminal: &str) -> Self {
+        Actor {
+            staff_id,
+            role: Some(role),
+            terminal: terminal.to_string(),
+            system: None,
+        }
+    }
+    /// A named system actor (no staff account behind it).
+    pub(crate) fn system(kind: SystemActor, terminal: &str) -> Self {
+        Actor {
+            staff_id: StaffId::system(kind.as_str()),
+            role: None,
+            terminal: terminal.to_string(),
+            system: Some(kind),
+        }
+    }
+    /// The staff id recorded for this actor (`import`, `cli`, `first-run` for system actors).
+    pub fn staff_id(&self) -> &StaffId {
+        &self.staff_id
+    }
+    /// The staff member's role; `None` for a system actor.
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+    /// The terminal (workstation) id, e.g. `desk:<host>` or `cli:<os user>`.
+    pub fn terminal(&self) -> &str {
+        &self.terminal
+    }
+    /// Which system actor this is; `None` for a staff member.
+    pub fn system_kind(&self) -> Option<SystemActor> {
+        self.system
+    }
+}
+
+kebab_enum!(
+    /// Actors that are not a person with an account. Each may do only what
+    /// [`crate::permissions::allows_system`] lists.
+    SystemActor {
+        /// The scheduled import of the call centre's appointment file (no login).
+        Import = "import",
+        /// The CLI's masked read-only subcommands run without `--as` (`case list|show`,
+        /// `appointments find|today`, `audit verify`, the customer copy of `form render`).
+        CliReader = "cli",
+        /// Loading demo data on an empty store (before any account exists).
+        FirstRun = "first-run",
+    }
+);
 
 /// A booked appointment from the call centre.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -460,7 +536,7 @@ pub struct OperatorContact {
 pub struct Authorization {
     pub decision: Decision,
     pub supervisor: StaffId,
-    pub reason_code: Option<String>,
+    pub reason_code: Option<ReasonCode>,
     pub reason: String,
     pub at: DateTime<Utc>,
 }

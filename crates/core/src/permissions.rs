@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{CoreError, CoreResult};
-use crate::model::Role;
+use crate::model::{Actor, Role, SystemActor};
 use crate::workflow::EventKind;
 
 /// Everything a person can ask the system to do.
@@ -36,6 +36,8 @@ pub enum Action {
     ViewAudit,
     VerifyAudit,
     ImportAppointments,
+    /// Look up the appointment book (today's list, the counter's search box); masked.
+    LookupAppointments,
     MarkNoShows,
     ManageStaff,
     ManageBranch,
@@ -66,6 +68,7 @@ impl Action {
         Action::ViewAudit,
         Action::VerifyAudit,
         Action::ImportAppointments,
+        Action::LookupAppointments,
         Action::MarkNoShows,
         Action::ManageStaff,
         Action::ManageBranch,
@@ -116,6 +119,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | A::PrintCustomerCopy
                 | A::PrintBankCopy
                 | A::ImportAppointments
+                | A::LookupAppointments
                 | A::MarkNoShows
         ),
         Role::Supervisor => matches!(
@@ -140,6 +144,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | A::ViewAudit
                 | A::VerifyAudit
                 | A::ImportAppointments
+                | A::LookupAppointments
                 | A::MarkNoShows
         ),
         Role::Admin => matches!(
@@ -150,10 +155,56 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | A::Backup
                 | A::Restore
                 | A::ImportAppointments
+                | A::LookupAppointments
                 | A::VerifyAudit
         ),
-        Role::Auditor => matches!(action, A::ViewCases | A::ViewAudit | A::VerifyAudit),
+        Role::Auditor => matches!(
+            action,
+            A::ViewCases | A::ViewAudit | A::VerifyAudit | A::LookupAppointments
+        ),
     }
+}
+
+/// Whether the system actor `kind` may perform `action`: each does one narrow job.
+pub fn allows_system(kind: SystemActor, action: Action) -> bool {
+    use Action as A;
+    match kind {
+        SystemActor::Import => matches!(action, A::ImportAppointments),
+        SystemActor::CliReader => matches!(
+            action,
+            A::ViewCases | A::VerifyAudit | A::LookupAppointments | A::PrintCustomerCopy
+        ),
+        SystemActor::FirstRun => matches!(action, A::LoadDemo),
+    }
+}
+
+/// Whether `actor` (a staff member by role, or a system actor) may perform `action`.
+pub fn allows_actor(actor: &Actor, action: Action) -> bool {
+    match (actor.role(), actor.system_kind()) {
+        (Some(role), _) => allows(role, action),
+        (None, Some(kind)) => allows_system(kind, action),
+        (None, None) => false,
+    }
+}
+
+/// `Ok` when `actor` may perform `action`, else `forbidden` naming who and what.
+pub fn require_actor(actor: &Actor, action: Action) -> CoreResult<()> {
+    match (actor.role(), actor.system_kind()) {
+        (Some(role), _) => require(role, action),
+        (None, Some(kind)) if allows_system(kind, action) => Ok(()),
+        _ => Err(CoreError::forbidden(format!(
+            "'{}' may not {}",
+            actor.staff_id(),
+            action_name(action)
+        ))),
+    }
+}
+
+fn action_name(action: Action) -> String {
+    serde_json::to_value(action)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// `Ok` when allowed, else a `forbidden` error naming role and action.
@@ -164,10 +215,7 @@ pub fn require(role: Role, action: Action) -> CoreResult<()> {
         Err(CoreError::forbidden(format!(
             "role '{}' may not {}",
             role,
-            serde_json::to_value(action)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
+            action_name(action)
         )))
     }
 }
@@ -198,6 +246,7 @@ mod tests {
         (Action::ViewAudit, "SU"),
         (Action::VerifyAudit, "SAU"),
         (Action::ImportAppointments, "TSA"),
+        (Action::LookupAppointments, "TSAU"),
         (Action::MarkNoShows, "TS"),
         (Action::ManageStaff, "A"),
         (Action::ManageBranch, "A"),
@@ -221,6 +270,58 @@ mod tests {
                     who.contains(letter),
                     "{role} × {action:?}"
                 );
+            }
+        }
+    }
+
+    /// The system actors' rows: I import, C the CLI's read-only actor, F first run (demo).
+    const SYSTEM_MATRIX: &[(Action, &str)] = &[
+        (Action::OpenCase, ""),
+        (Action::VerifyIdentity, ""),
+        (Action::CocheckIdentity, ""),
+        (Action::RecordForm, ""),
+        (Action::ConfirmSigned, ""),
+        (Action::Submit, ""),
+        (Action::Authorize, ""),
+        (Action::LogContact, ""),
+        (Action::ConfirmUnlock, ""),
+        (Action::RecordUnlockFailure, ""),
+        (Action::CloseCase, ""),
+        (Action::CancelCase, ""),
+        (Action::RefuseAuthorityFreeze, ""),
+        (Action::ViewCases, "C"),
+        (Action::RevealPersonalData, ""),
+        (Action::PrintCustomerCopy, "C"),
+        (Action::PrintBankCopy, ""),
+        (Action::ViewAudit, ""),
+        (Action::VerifyAudit, "C"),
+        (Action::ImportAppointments, "I"),
+        (Action::LookupAppointments, "C"),
+        (Action::MarkNoShows, ""),
+        (Action::ManageStaff, ""),
+        (Action::ManageBranch, ""),
+        (Action::LoadDemo, "F"),
+        (Action::Backup, ""),
+        (Action::Restore, ""),
+    ];
+
+    #[test]
+    fn full_system_actor_matrix() {
+        assert_eq!(SYSTEM_MATRIX.len(), Action::ALL.len());
+        for (action, who) in SYSTEM_MATRIX {
+            for (kind, letter) in [
+                (SystemActor::Import, 'I'),
+                (SystemActor::CliReader, 'C'),
+                (SystemActor::FirstRun, 'F'),
+            ] {
+                assert_eq!(
+                    allows_system(kind, *action),
+                    who.contains(letter),
+                    "{kind} × {action:?}"
+                );
+                let actor = Actor::system(kind, "test");
+                assert_eq!(allows_actor(&actor, *action), who.contains(letter));
+                assert_eq!(require_actor(&actor, *action).is_ok(), who.contains(letter));
             }
         }
     }

@@ -72,7 +72,7 @@ pub enum Outcome {
     Refused,
 }
 
-/// An audit event before the store chains it (domain notes §6).
+/// An audit event before the store chains it (docs/domain.md §6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditDraft {
     pub at: DateTime<Utc>,
@@ -180,7 +180,8 @@ pub struct DocumentRecord {
     pub by: StaffId,
 }
 
-/// Which appointments a lookup matches; built by [`crate::service`] from the teller's text.
+/// Which appointments a lookup matches; built by [`crate::appointments::appointment_key`]
+/// from the teller's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppointmentKey {
     Reference(String),
@@ -192,39 +193,81 @@ pub enum AppointmentKey {
 }
 
 /// The store, as seen by the use cases. `transact` runs `f` in one write transaction
-/// (`BEGIN IMMEDIATE`), committing when `f` returns `Ok` and rolling back otherwise;
-/// `read` runs `f` on a read snapshot.
+/// (SQLite `BEGIN IMMEDIATE`), committing when `f` returns `Ok` and rolling back otherwise;
+/// `read` runs `f` on a read snapshot whose handle has no write methods.
+///
+/// Every adapter (SQLite in `unlockdesk-store`, PostgreSQL next) passes the same store
+/// conformance suite (`unlockdesk_store::conformance`).
 pub trait Store: Send + Sync {
-    fn transact<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> CoreResult<T>) -> CoreResult<T>;
-    fn read<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> CoreResult<T>) -> CoreResult<T>;
+    fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T>;
+    fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T>;
     /// Walk the audit chain from the start.
     fn verify_audit(&self) -> CoreResult<AuditVerification>;
+    /// Write a consistent snapshot of the whole store to the file `dest` (an embedded-store
+    /// file; it must not exist yet). Errors: `storage`.
+    fn backup_to(&self, dest: &std::path::Path) -> CoreResult<()>;
+    /// Replace the store's whole content with the snapshot in `src` (a file written by
+    /// [`Store::backup_to`]), checked before anything changes. Errors: `storage`.
+    fn restore_from(&self, src: &std::path::Path) -> CoreResult<()>;
 }
 
-/// Operations inside one transaction.
-pub trait StoreTx {
-    fn branch(&mut self) -> CoreResult<Option<Branch>>;
-    fn save_branch(&mut self, b: &Branch) -> CoreResult<()>;
+/// A shared store is a store (a test or a tool keeps a handle beside the service's).
+impl<S: Store> Store for std::sync::Arc<S> {
+    fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
+        (**self).transact(f)
+    }
+    fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
+        (**self).read(f)
+    }
+    fn verify_audit(&self) -> CoreResult<AuditVerification> {
+        (**self).verify_audit()
+    }
+    fn backup_to(&self, dest: &std::path::Path) -> CoreResult<()> {
+        (**self).backup_to(dest)
+    }
+    fn restore_from(&self, src: &std::path::Path) -> CoreResult<()> {
+        (**self).restore_from(src)
+    }
+}
 
+/// The branch profile (one row).
+pub trait BranchRead {
+    fn branch(&mut self) -> CoreResult<Option<Branch>>;
+}
+pub trait BranchWrite {
+    fn save_branch(&mut self, b: &Branch) -> CoreResult<()>;
+}
+
+/// Staff accounts.
+pub trait StaffRead {
     fn staff(&mut self, id: &StaffId) -> CoreResult<Option<Staff>>;
     fn list_staff(&mut self) -> CoreResult<Vec<Staff>>;
+}
+pub trait StaffWrite {
     /// Errors with `conflict` when the id exists.
     fn insert_staff(&mut self, s: &Staff) -> CoreResult<()>;
     fn update_staff(&mut self, s: &Staff) -> CoreResult<()>;
+}
 
+/// Cases and their search columns.
+pub trait CaseRead {
     fn case(&mut self, id: CaseId) -> CoreResult<Option<Case>>;
+    /// Cases matching `q`, newest first; `tz` is the branch's IANA zone for `q.day`.
+    fn list_cases(&mut self, q: &CaseQuery, tz: &str) -> CoreResult<Vec<CaseSummary>>;
+    fn count_cases(&mut self) -> CoreResult<i64>;
+}
+pub trait CaseWrite {
     fn insert_case(&mut self, c: &Case) -> CoreResult<()>;
     /// Write `c` only if the stored version is `expected_version`; else `conflict`.
     fn update_case(&mut self, c: &Case, expected_version: i64) -> CoreResult<()>;
-    fn list_cases(&mut self, q: &CaseQuery, tz: &str) -> CoreResult<Vec<CaseSummary>>;
     /// Next daily sequence number for case numbers of `day` (1-based).
     fn next_case_seq(&mut self, day: NaiveDate) -> CoreResult<u32>;
-    fn count_cases(&mut self) -> CoreResult<i64>;
+}
 
+/// The appointment book: lookups.
+pub trait AppointmentRead {
     fn appointment(&mut self, id: AppointmentId) -> CoreResult<Option<Appointment>>;
     fn appointment_by_reference(&mut self, reference: &str) -> CoreResult<Option<Appointment>>;
-    fn insert_appointment(&mut self, a: &Appointment) -> CoreResult<()>;
-    fn update_appointment(&mut self, a: &Appointment) -> CoreResult<()>;
     /// Appointments whose slot starts on `day` (local), ordered by slot.
     fn appointments_on(&mut self, day: NaiveDate) -> CoreResult<Vec<Appointment>>;
     /// Lookup; appointments on `today` first, then most recent; at most `limit`.
@@ -234,25 +277,6 @@ pub trait StoreTx {
         today: NaiveDate,
         limit: u32,
     ) -> CoreResult<Vec<Appointment>>;
-
-    fn append_audit(&mut self, e: &AuditDraft) -> CoreResult<AuditEvent>;
-    fn case_history(&mut self, id: CaseId) -> CoreResult<Vec<AuditEvent>>;
-
-    /// What a previous call with this idempotency key did, if any.
-    fn idempotent(&mut self, key: &str) -> CoreResult<Option<IdempotentCall>>;
-    /// Remember `key` as used for `use_case` on `case_id` (same transaction as the step).
-    fn remember_idempotent(
-        &mut self,
-        key: &str,
-        case_id: CaseId,
-        use_case: &str,
-        at: DateTime<Utc>,
-    ) -> CoreResult<()>;
-
-    /// Write `bytes` to the data directory and record it; returns the record.
-    fn save_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<DocumentRecord>;
-    fn documents(&mut self, case_id: CaseId) -> CoreResult<Vec<DocumentRecord>>;
-
     /// The stored appointments with these references (normalised, as the importer stores
     /// them); unknown references are simply absent. Any order.
     fn appointments_by_references(
@@ -265,24 +289,100 @@ pub trait StoreTx {
         }
         Ok(out)
     }
+}
+/// The appointment book: writes (the importer, check-in, end of day).
+pub trait AppointmentWrite {
+    fn insert_appointment(&mut self, a: &Appointment) -> CoreResult<()>;
+    fn update_appointment(&mut self, a: &Appointment) -> CoreResult<()>;
     /// Insert many new appointments (the importer; adapters reuse one prepared statement).
-    /// Errors: `storage` (a duplicate reference violates the unique index).
+    /// Errors: `conflict` or `storage` (a duplicate reference violates the unique index).
     fn insert_appointments(&mut self, list: &[Appointment]) -> CoreResult<()> {
         list.iter().try_for_each(|a| self.insert_appointment(a))
     }
     /// Set every `waiting` appointment whose slot starts on `day` (local) to `no-show`;
     /// returns how many changed.
-    fn mark_no_shows(&mut self, day: NaiveDate) -> CoreResult<u32> {
-        let mut n = 0;
-        for mut a in self.appointments_on(day)? {
-            if a.status == AppointmentStatus::Waiting {
-                a.status = AppointmentStatus::NoShow;
-                self.update_appointment(&a)?;
-                n += 1;
-            }
-        }
-        Ok(n)
-    }
+    fn mark_no_shows(&mut self, day: NaiveDate) -> CoreResult<u32>;
+}
+
+/// The hash-chained audit trail.
+pub trait AuditRead {
+    /// The events of one case, in chain order.
+    fn case_history(&mut self, id: CaseId) -> CoreResult<Vec<AuditEvent>>;
+    /// At most `limit` events of the whole trail from position `from_seq` (1-based) on, in
+    /// chain order.
+    fn audit_events(&mut self, from_seq: i64, limit: u32) -> CoreResult<Vec<AuditEvent>>;
+}
+pub trait AuditWrite {
+    /// Chain `e` after the current head (serialised with every other append).
+    fn append_audit(&mut self, e: &AuditDraft) -> CoreResult<AuditEvent>;
+}
+
+/// Idempotency keys of applied steps.
+pub trait IdempotencyRead {
+    /// What a previous call with this idempotency key did, if any.
+    fn idempotent(&mut self, key: &str) -> CoreResult<Option<IdempotentCall>>;
+}
+pub trait IdempotencyWrite {
+    /// Remember `key` as used for `use_case` on `case_id` (same transaction as the step).
+    fn remember_idempotent(
+        &mut self,
+        key: &str,
+        case_id: CaseId,
+        use_case: &str,
+        at: DateTime<Utc>,
+    ) -> CoreResult<()>;
+}
+
+/// Printed documents of a case.
+pub trait DocumentRead {
+    fn documents(&mut self, case_id: CaseId) -> CoreResult<Vec<DocumentRecord>>;
+    /// The stored bytes of `rec`, checked against its SHA-256. Errors: `storage` when they
+    /// are missing or do not match.
+    fn document_bytes(&mut self, rec: &DocumentRecord) -> CoreResult<Vec<u8>>;
+}
+pub trait DocumentWrite {
+    /// Store `bytes` (SHA-256 recorded) and record them on the case; returns the record.
+    fn save_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<DocumentRecord>;
+}
+
+/// Everything a read snapshot offers: the read half of every aggregate.
+pub trait ReadTx:
+    BranchRead + StaffRead + CaseRead + AppointmentRead + AuditRead + IdempotencyRead + DocumentRead
+{
+}
+impl<T> ReadTx for T where
+    T: BranchRead
+        + StaffRead
+        + CaseRead
+        + AppointmentRead
+        + AuditRead
+        + IdempotencyRead
+        + DocumentRead
+{
+}
+
+/// Everything a write transaction offers: every read, and the write half of every aggregate.
+pub trait WriteTx:
+    ReadTx
+    + BranchWrite
+    + StaffWrite
+    + CaseWrite
+    + AppointmentWrite
+    + AuditWrite
+    + IdempotencyWrite
+    + DocumentWrite
+{
+}
+impl<T> WriteTx for T where
+    T: ReadTx
+        + BranchWrite
+        + StaffWrite
+        + CaseWrite
+        + AppointmentWrite
+        + AuditWrite
+        + IdempotencyWrite
+        + DocumentWrite
+{
 }
 
 /// A request already applied under an idempotency key: its case and its use case

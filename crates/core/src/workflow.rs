@@ -1,10 +1,12 @@
 //! The case workflow as a pure state machine: a state, an event carrying its data, one
 //! `match` that yields the next state — or a typed refusal naming the state and the event.
 //!
-//! No IO, no clock: the caller passes the actor and the time. The service persists the
-//! returned case and its audit event in one transaction.
+//! No IO, no clock: the caller passes the actor and the time. [`step`] returns a [`Step`]: the
+//! next case, the facts its audit event records, and the [`Effect`]s the service performs in
+//! the same transaction. Each guard on case data is written once ([`guard`]) and used by both
+//! [`step`] and [`allowed_events`].
 //!
-//! Rules (domain notes §1–§2, issue "The counter workflow, headless"):
+//! Rules (docs/domain.md §1–§2):
 //! * main path checked-in → identity-verified → form-recorded → form-signed → submitted →
 //!   approved → unlocked → closed; side exits returned-for-info, rejected, cancelled,
 //!   unlock-failed, refused-authority-freeze;
@@ -40,7 +42,7 @@ pub enum Event {
     Authorize {
         decision: Decision,
         supervisor: StaffId,
-        reason_code: Option<String>,
+        reason_code: Option<ReasonCode>,
         reason: String,
     },
     /// A contact with the wallet operator; no state change.
@@ -201,6 +203,9 @@ pub enum WorkflowError {
     NotSigned,
     #[error("a reason is required for '{event}'")]
     ReasonRequired { event: EventKind },
+    /// Another supervisor's decision won the race: the case is no longer submitted.
+    #[error("already decided: the case is {state} (decided by {by})")]
+    AlreadyDecided { state: CaseState, by: StaffId },
 }
 
 impl From<WorkflowError> for CoreError {
@@ -215,6 +220,7 @@ impl From<WorkflowError> for CoreError {
             WorkflowError::ReasonRequired { .. } => {
                 return CoreError::field("reason", "required", e.to_string());
             }
+            WorkflowError::AlreadyDecided { .. } => ErrorCode::Conflict,
         };
         CoreError::new(code, e.to_string())
     }
@@ -258,20 +264,115 @@ pub fn next_state(state: CaseState, event: EventKind) -> Option<CaseState> {
     }
 }
 
-/// Apply `event` by `actor` at `at` to `case`: the new case, or a typed refusal.
+/// What the service must do besides writing the case and its audit event, in the same
+/// transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// The case reached a terminal state: its appointment is `done`.
+    AppointmentDone(AppointmentId),
+}
+
+/// The facts the audit event of a step records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFacts {
+    /// The audit `action`: the event's name, or `amend-form` for a form recorded again.
+    pub action: &'static str,
+    pub from: CaseState,
+    pub to: CaseState,
+    /// The decision's reason code and text, a cancel, refusal or failure reason; else empty.
+    pub reason: String,
+    /// Whose act it is: the authorizing supervisor for an authorized step, else the actor.
+    pub by: StaffId,
+    /// True when `by` is a supervisor authorizing at this moment (the person at the terminal
+    /// is then recorded in the detail as the operator).
+    pub authorized: bool,
+}
+
+/// The outcome of one legal step: the next case, its audit facts, its effects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub case: Case,
+    pub audit: AuditFacts,
+    pub effects: Vec<Effect>,
+}
+
+/// The guards on case data for `kind`, beyond the transition table: the one place each is
+/// written. `Ok` when the case's data allows the event now.
+pub fn guard(case: &Case, kind: EventKind) -> Result<(), WorkflowError> {
+    let illegal = WorkflowError::IllegalTransition {
+        state: case.state,
+        event: kind,
+    };
+    let frozen = case.lock_cause == Some(LockCause::AuthorityFreeze);
+    match kind {
+        EventKind::CocheckIdentity => match &case.identity {
+            None => Err(illegal),
+            Some(i) if !i.needs_cocheck => Err(WorkflowError::CoCheckNotNeeded),
+            // Already co-checked: nothing left to do (the UI offers it only once).
+            Some(i) if i.cochecked_by.is_some() => Err(WorkflowError::CoCheckNotNeeded),
+            Some(_) => Ok(()),
+        },
+        EventKind::RecordForm if case.identity.is_none() => Err(illegal),
+        EventKind::ConfirmSigned if case.form.is_none() => Err(illegal),
+        EventKind::Submit => {
+            if frozen {
+                Err(WorkflowError::AuthorityFreeze)
+            } else if case.form_signed_at.is_none() {
+                Err(WorkflowError::NotSigned)
+            } else if case
+                .identity
+                .as_ref()
+                .is_some_and(|i| i.needs_cocheck && i.cochecked_by.is_none())
+            {
+                Err(WorkflowError::CoCheckRequired)
+            } else {
+                Ok(())
+            }
+        }
+        EventKind::Approve if frozen => Err(WorkflowError::AuthorityFreeze),
+        EventKind::ConfirmUnlock => {
+            if frozen {
+                Err(WorkflowError::AuthorityFreeze)
+            } else if case
+                .authorization
+                .as_ref()
+                .is_some_and(|a| a.decision == Decision::Approve)
+            {
+                Ok(())
+            } else {
+                Err(illegal)
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Apply `event` by `actor` at `at` to `case`: the [`Step`], or a typed refusal.
 /// Pure: `case` is not modified; the version is bumped on the returned copy.
+///
+/// Refusals, in this order: a decision on a case another supervisor already decided
+/// (`AlreadyDecided`, naming them); a pair the transition table does not have
+/// (`IllegalTransition`); an authorizer who is a maker (`FourEyes`); the data [`guard`]s; a
+/// missing reason.
 pub fn step(
     case: &Case,
     actor: &StaffId,
     event: &Event,
     at: DateTime<Utc>,
-) -> Result<Case, WorkflowError> {
+) -> Result<Step, WorkflowError> {
     let kind = event.kind();
-    let illegal = WorkflowError::IllegalTransition {
+    if let (Event::Authorize { .. }, Some(decided)) = (event, &case.authorization) {
+        if case.state != CaseState::Submitted {
+            return Err(WorkflowError::AlreadyDecided {
+                state: case.state,
+                by: decided.supervisor.clone(),
+            });
+        }
+    }
+    let mut to = next_state(case.state, kind).ok_or(WorkflowError::IllegalTransition {
         state: case.state,
         event: kind,
-    };
-    let mut to = next_state(case.state, kind).ok_or(illegal.clone())?;
+    })?;
 
     // Four-eyes, on every authorizing path.
     if let Some(sup) = event.authorizer() {
@@ -282,27 +383,21 @@ pub fn step(
             });
         }
     }
-    let frozen = case.lock_cause == Some(LockCause::AuthorityFreeze);
+    guard(case, kind)?;
 
     let mut next = case.clone();
+    let mut reason = String::new();
     match event {
         Event::VerifyIdentity(record) => {
             next.identity = Some(record.clone());
         }
         Event::CoCheckIdentity { supervisor } => {
-            let Some(id) = next.identity.as_mut() else {
-                return Err(illegal);
-            };
-            if !id.needs_cocheck {
-                return Err(WorkflowError::CoCheckNotNeeded);
+            if let Some(id) = next.identity.as_mut() {
+                id.cochecked_by = Some(supervisor.clone());
+                id.cochecked_at = Some(at);
             }
-            id.cochecked_by = Some(supervisor.clone());
-            id.cochecked_at = Some(at);
         }
         Event::RecordForm(form) => {
-            if next.identity.is_none() {
-                return Err(illegal);
-            }
             if let Some(cause) = form.lock_cause {
                 next.lock_cause = Some(cause);
             }
@@ -321,56 +416,42 @@ pub fn step(
             }
         }
         Event::ConfirmSigned => {
-            if next.form.is_none() {
-                return Err(illegal);
-            }
             next.form_signed_at = Some(at);
         }
-        Event::Submit => {
-            if frozen {
-                return Err(WorkflowError::AuthorityFreeze);
-            }
-            if next.form_signed_at.is_none() {
-                return Err(WorkflowError::NotSigned);
-            }
-            if let Some(id) = &next.identity {
-                if id.needs_cocheck && id.cochecked_by.is_none() {
-                    return Err(WorkflowError::CoCheckRequired);
-                }
-            }
-        }
+        Event::Submit => {}
         Event::Authorize {
             decision,
             supervisor,
             reason_code,
-            reason,
+            reason: text,
         } => {
-            if *decision == Decision::Approve && frozen {
-                return Err(WorkflowError::AuthorityFreeze);
-            }
-            if *decision != Decision::Approve && reason.trim().is_empty() && reason_code.is_none() {
+            if *decision != Decision::Approve && text.trim().is_empty() && reason_code.is_none() {
                 return Err(WorkflowError::ReasonRequired { event: kind });
             }
             next.authorization = Some(Authorization {
                 decision: *decision,
                 supervisor: supervisor.clone(),
-                reason_code: reason_code.clone(),
-                reason: reason.clone(),
+                reason_code: *reason_code,
+                reason: text.clone(),
                 at,
             });
             if *decision != Decision::Approve {
-                next.last_reason = reason.clone();
+                next.last_reason = text.clone();
             }
+            reason = [
+                reason_code
+                    .map(|c| c.as_str().to_string())
+                    .unwrap_or_default(),
+                text.clone(),
+            ]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(": ");
         }
         Event::LogContact(contact) => next.contacts.push(contact.clone()),
         Event::ConfirmUnlock(record) => {
-            if frozen {
-                return Err(WorkflowError::AuthorityFreeze);
-            }
-            match &next.authorization {
-                Some(a) if a.decision == Decision::Approve => {}
-                _ => return Err(illegal),
-            }
             next.unlock = Some(record.clone());
         }
         Event::RecordUnlockFailure(f) => {
@@ -379,21 +460,24 @@ pub fn step(
             }
             next.unlock_failures.push(f.clone());
             next.last_reason = f.reason.clone();
+            reason = f.reason.clone();
         }
         Event::Close => {}
-        Event::Cancel { reason } => {
-            if reason.trim().is_empty() {
+        Event::Cancel { reason: text } => {
+            if text.trim().is_empty() {
                 return Err(WorkflowError::ReasonRequired { event: kind });
             }
-            next.last_reason = reason.clone();
+            next.last_reason = text.clone();
+            reason = text.clone();
         }
-        Event::RefuseAuthorityFreeze { reason } => {
+        Event::RefuseAuthorityFreeze { reason: text } => {
             next.lock_cause = Some(LockCause::AuthorityFreeze);
-            next.last_reason = if reason.trim().is_empty() {
+            next.last_reason = if text.trim().is_empty() {
                 "authority-freeze".into()
             } else {
-                reason.clone()
+                text.clone()
             };
+            reason = text.clone();
         }
     }
     if kind.is_teller_step() && !next.is_maker(actor) {
@@ -402,34 +486,41 @@ pub fn step(
     next.state = to;
     next.version += 1;
     next.updated_at = at;
-    Ok(next)
+
+    let mut effects = Vec::new();
+    if let (Some(aid), true) = (next.appointment_id, to.is_terminal()) {
+        effects.push(Effect::AppointmentDone(aid));
+    }
+    let action = if kind == EventKind::RecordForm && case.form.is_some() {
+        "amend-form"
+    } else {
+        kind.as_str()
+    };
+    let (by, authorized) = match event.authorizer() {
+        Some(sup) => (sup.clone(), true),
+        None => (actor.clone(), false),
+    };
+    Ok(Step {
+        case: next,
+        audit: AuditFacts {
+            action,
+            from: case.state,
+            to,
+            reason,
+            by,
+            authorized,
+        },
+        effects,
+    })
 }
 
-/// The events the state table allows now (before role permissions and data guards).
+/// The events the transition table and the data [`guard`]s allow now (before role
+/// permissions).
 pub fn allowed_events(case: &Case) -> Vec<EventKind> {
-    let frozen = case.lock_cause == Some(LockCause::AuthorityFreeze);
     EventKind::ALL
         .iter()
         .copied()
-        .filter(|k| next_state(case.state, *k).is_some())
-        .filter(|k| match k {
-            EventKind::CocheckIdentity => case
-                .identity
-                .as_ref()
-                .is_some_and(|i| i.needs_cocheck && i.cochecked_by.is_none()),
-            EventKind::RecordForm => case.identity.is_some(),
-            EventKind::ConfirmSigned => case.form.is_some(),
-            EventKind::Submit => {
-                !frozen
-                    && case.form_signed_at.is_some()
-                    && case
-                        .identity
-                        .as_ref()
-                        .is_none_or(|i| !i.needs_cocheck || i.cochecked_by.is_some())
-            }
-            EventKind::Approve | EventKind::ConfirmUnlock => !frozen,
-            _ => true,
-        })
+        .filter(|k| next_state(case.state, *k).is_some() && guard(case, *k).is_ok())
         .collect()
 }
 

@@ -13,9 +13,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, NaiveTime, Utc};
+use unlockdesk_core::dto::SetupInput;
 use unlockdesk_core::identity::mod11_2_check_char;
 use unlockdesk_core::ports::{OsEntropy, Store, SystemClock};
-use unlockdesk_core::service::{Service, SetupInput};
+use unlockdesk_core::service::Service;
 use unlockdesk_core::*;
 use unlockdesk_store::SqliteStore;
 
@@ -121,11 +122,9 @@ fn main() {
     let path = std::env::var_os("UNLOCKDESK_BENCH_DB")
         .map(PathBuf::from)
         .unwrap_or_else(|| tmp.path().join("bench.db"));
-    let svc = Service::new(
-        SqliteStore::open(&path).expect("open"),
-        Arc::new(SystemClock),
-        Arc::new(OsEntropy),
-    );
+    let store = Arc::new(SqliteStore::open(&path).expect("open"));
+    let svc = Service::new(store.clone(), Arc::new(SystemClock), Arc::new(OsEntropy));
+    let reader = svc.system_actor(SystemActor::CliReader, "bench");
     let fresh = !svc.is_set_up().expect("read");
     if fresh {
         svc.setup(
@@ -155,7 +154,7 @@ fn main() {
         if fresh {
             batch.push(a);
             if batch.len() == 50_000 || i + 1 == rows {
-                svc.store()
+                store
                     .transact(|tx| tx.insert_appointments(&batch))
                     .expect("bulk insert");
                 batch.clear();
@@ -202,14 +201,14 @@ fn main() {
     );
     for (label, q) in kinds {
         // Warm the statement cache and the pages of the first query.
-        let _ = svc.find_appointments(&q(&samples[0]));
+        let _ = svc.find_appointments(&reader, &q(&samples[0]));
         let mut times = Vec::with_capacity(1000);
         let mut hits = 0usize;
         for _ in 0..1000 {
             let a = &samples[pick.below(samples.len() as u64) as usize];
             let text = q(a);
             let t = Instant::now();
-            let found = svc.find_appointments(&text).expect("find");
+            let found = svc.find_appointments(&reader, &text).expect("find");
             times.push(t.elapsed());
             if found.iter().any(|f| f.id == a.id) || found.len() == 20 {
                 hits += 1;
@@ -244,11 +243,7 @@ fn main() {
             a.slot_end.format("%Y-%m-%dT%H:%M")
         ));
     }
-    let actor = Actor {
-        staff_id: StaffId::system("import"),
-        role: None,
-        terminal: "bench".into(),
-    };
+    let actor = svc.system_actor(SystemActor::Import, "bench");
     let c = cpu_ns();
     let t = Instant::now();
     let r = svc

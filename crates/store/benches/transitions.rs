@@ -24,8 +24,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, TransactionBehavior};
+use unlockdesk_core::dto::*;
 use unlockdesk_core::ports::{AuditDraft, OsEntropy, Outcome, Store, SystemClock};
-use unlockdesk_core::service::*;
+use unlockdesk_core::service::Service;
 use unlockdesk_core::*;
 use unlockdesk_store::SqliteStore;
 
@@ -116,16 +117,15 @@ fn form() -> ApplicationForm {
     }
 }
 
-fn service(dir: &Path, name: &str) -> (Service<SqliteStore>, Actor) {
+type Svc = Service<Arc<SqliteStore>>;
+
+fn service(dir: &Path, name: &str) -> (Svc, Actor, Arc<SqliteStore>) {
     let path = dir.join(name);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-    let svc = Service::new(
-        SqliteStore::open(&path).unwrap(),
-        Arc::new(SystemClock),
-        Arc::new(OsEntropy),
-    );
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let svc = Service::new(store.clone(), Arc::new(SystemClock), Arc::new(OsEntropy));
     svc.setup(
         &SetupInput {
             branch_code: "B1".into(),
@@ -138,7 +138,7 @@ fn service(dir: &Path, name: &str) -> (Service<SqliteStore>, Actor) {
         "bench",
     )
     .unwrap();
-    let admin = svc.actor_for("admin", PW, "bench").unwrap();
+    let admin = svc.authenticate("admin", PW, "bench").unwrap();
     svc.add_staff(
         &admin,
         &NewStaff {
@@ -151,11 +151,11 @@ fn service(dir: &Path, name: &str) -> (Service<SqliteStore>, Actor) {
     .unwrap();
     svc.change_password("tel01", "Initial#2026", PW, "bench")
         .unwrap();
-    let tel = svc.actor_for("tel01", PW, "bench").unwrap();
-    (svc, tel)
+    let tel = svc.authenticate("tel01", PW, "bench").unwrap();
+    (svc, tel, store)
 }
 
-fn open(svc: &Service<SqliteStore>, tel: &Actor) -> CaseId {
+fn open(svc: &Svc, tel: &Actor) -> CaseId {
     let input = OpenCaseInput {
         customer_name: "测试甲".into(),
         phone: "13123456789".into(),
@@ -167,10 +167,10 @@ fn open(svc: &Service<SqliteStore>, tel: &Actor) -> CaseId {
 
 /// Store level: load the case, bump it, write it version-checked, append the audit event.
 fn store_level(dir: &Path) -> impl FnMut() -> u64 {
-    let (svc, tel) = service(dir, "store.db");
+    let (svc, tel, store) = service(dir, "store.db");
     let c = open(&svc, &tel);
     move || {
-        svc.store()
+        store
             .transact(|tx| {
                 let mut case = tx.case(c)?.expect("case");
                 let from = case.version;
@@ -179,9 +179,9 @@ fn store_level(dir: &Path) -> impl FnMut() -> u64 {
                 tx.update_case(&case, from)?;
                 tx.append_audit(&AuditDraft {
                     at: case.updated_at,
-                    staff_id: tel.staff_id.to_string(),
-                    role: tel.role,
-                    terminal: tel.terminal.clone(),
+                    staff_id: tel.staff_id().to_string(),
+                    role: tel.role(),
+                    terminal: tel.terminal().to_string(),
                     case_id: Some(c),
                     action: "record-form".into(),
                     from_state: Some(case.state),
@@ -199,7 +199,7 @@ fn store_level(dir: &Path) -> impl FnMut() -> u64 {
 
 /// Use-case level: a mix of the counter's teller steps, each one durable transition.
 fn service_level(dir: &Path) -> impl FnMut() -> u64 {
-    let (svc, tel) = service(dir, "service.db");
+    let (svc, tel, _store) = service(dir, "service.db");
     let f = form();
     let idn = IdentityInput {
         kind: "prc-id".into(),

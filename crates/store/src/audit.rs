@@ -8,8 +8,10 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use sha2::{Digest, Sha256};
-use unlockdesk_core::ports::{AuditDraft, AuditEvent, AuditVerification, Outcome};
-use unlockdesk_core::{CaseId, CaseState, Role};
+use unlockdesk_core::ports::{
+    AuditDraft, AuditEvent, AuditRead, AuditVerification, AuditWrite, Outcome,
+};
+use unlockdesk_core::{CaseId, CaseState, CoreResult, Role};
 
 /// The previous hash of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -248,6 +250,38 @@ pub fn verify(conn: &Connection) -> rusqlite::Result<AuditVerification> {
         found: None,
         problem: None,
     })
+}
+
+// ---------------------------------------------------------------- the ports
+
+impl AuditRead for crate::tx::Tx<'_> {
+    fn case_history(&mut self, id: CaseId) -> CoreResult<Vec<AuditEvent>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT * FROM audit_events WHERE case_id = ?1 ORDER BY seq")
+            .map_err(crate::sql_err)?;
+        let rows = st
+            .query_map(rusqlite::params![id.to_string()], from_row)
+            .map_err(crate::sql_err)?;
+        rows.map(|r| r.map_err(crate::sql_err)).collect()
+    }
+
+    fn audit_events(&mut self, from_seq: i64, limit: u32) -> CoreResult<Vec<AuditEvent>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT * FROM audit_events WHERE seq >= ?1 ORDER BY seq LIMIT ?2")
+            .map_err(crate::sql_err)?;
+        let rows = st
+            .query_map(rusqlite::params![from_seq, limit], from_row)
+            .map_err(crate::sql_err)?;
+        rows.map(|r| r.map_err(crate::sql_err)).collect()
+    }
+}
+
+impl AuditWrite for crate::tx::Tx<'_> {
+    fn append_audit(&mut self, e: &AuditDraft) -> CoreResult<AuditEvent> {
+        append(self.tx, e).map_err(crate::sql_err)
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,16 @@
 //!
 //! Every write runs in `BEGIN IMMEDIATE`, so the audit chain cannot fork between processes.
 
+mod appointments;
 pub mod audit;
+mod branch;
+mod cases;
+mod codec;
+pub mod conformance;
+mod documents;
+mod idempotency;
 pub mod migrate;
+mod staff;
 mod tx;
 
 use std::path::{Path, PathBuf};
@@ -16,7 +24,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
-use unlockdesk_core::ports::{AuditVerification, Store, StoreTx};
+use unlockdesk_core::ports::{AuditVerification, ReadTx, Store, WriteTx};
 use unlockdesk_core::{CoreError, CoreResult, ErrorCode};
 
 pub use migrate::SCHEMA_VERSION;
@@ -272,7 +280,7 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
-    fn transact<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> CoreResult<T>) -> CoreResult<T> {
+    fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -286,7 +294,7 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&mut dyn StoreTx) -> CoreResult<T>) -> CoreResult<T> {
+    fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
         let mut conn = self.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
@@ -304,6 +312,14 @@ impl Store for SqliteStore {
     fn verify_audit(&self) -> CoreResult<AuditVerification> {
         let conn = self.lock();
         audit::verify(&conn).map_err(sql_err)
+    }
+
+    fn backup_to(&self, dest: &Path) -> CoreResult<()> {
+        SqliteStore::backup_to(self, dest)
+    }
+
+    fn restore_from(&self, src: &Path) -> CoreResult<()> {
+        SqliteStore::restore_from(self, src)
     }
 }
 

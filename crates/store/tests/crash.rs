@@ -21,8 +21,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
+use unlockdesk_core::dto::*;
 use unlockdesk_core::ports::{OsEntropy, SystemClock};
-use unlockdesk_core::service::*;
+use unlockdesk_core::service::Service;
 use unlockdesk_core::*;
 use unlockdesk_store::SqliteStore;
 
@@ -52,7 +53,7 @@ fn setup(path: &Path) {
         "crash-test",
     )
     .unwrap();
-    let admin = s.actor_for("admin", PW, "crash-test").unwrap();
+    let admin = s.authenticate("admin", PW, "crash-test").unwrap();
     for (id, role) in [("tel01", Role::Teller), ("sup01", Role::Supervisor)] {
         s.add_staff(
             &admin,
@@ -121,7 +122,7 @@ fn writer_child() {
         return;
     };
     let s = svc(Path::new(&db));
-    let tel = s.actor_for("tel01", PW, "crash-writer").unwrap();
+    let tel = s.authenticate("tel01", PW, "crash-writer").unwrap();
     let sup = Credentials {
         staff_id: "sup01".into(),
         password: PW.into(),

@@ -5,8 +5,9 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Arc;
 
+use unlockdesk_core::dto::*;
 use unlockdesk_core::ports::{OsEntropy, SystemClock};
-use unlockdesk_core::service::*;
+use unlockdesk_core::service::Service;
 use unlockdesk_core::*;
 use unlockdesk_store::{SqliteStore, RESTORE_ROUTE};
 
@@ -31,7 +32,7 @@ fn populated(path: &Path) {
         "t",
     )
     .unwrap();
-    let admin = svc.actor_for("admin", PW, "t").unwrap();
+    let admin = svc.authenticate("admin", PW, "t").unwrap();
     svc.add_staff(
         &admin,
         &NewStaff {
@@ -44,7 +45,7 @@ fn populated(path: &Path) {
     .unwrap();
     svc.change_password("tel01", "Initial#2026", PW, "t")
         .unwrap();
-    let tel = svc.actor_for("tel01", PW, "t").unwrap();
+    let tel = svc.authenticate("tel01", PW, "t").unwrap();
     for i in 0..300 {
         let c = svc
             .open_case(
@@ -61,7 +62,8 @@ fn populated(path: &Path) {
         svc.cancel_case(&tel, c.case.id, "customer left", None)
             .unwrap();
     }
-    svc.store().check_integrity().unwrap();
+    drop(svc);
+    SqliteStore::open(path).unwrap().check_integrity().unwrap();
 }
 
 fn open_and_check(path: &Path) -> CoreResult<()> {

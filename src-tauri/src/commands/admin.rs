@@ -1,7 +1,7 @@
 //! Admin: branch settings and staff accounts. Demo data on an empty store.
 
 use tauri::State;
-use unlockdesk_core::service::NewStaff;
+use unlockdesk_core::dto::NewStaff;
 use unlockdesk_core::{Branch, CoreResult, StaffView};
 
 use crate::state::{as_actor, blocking, lock_slot, session_view, AppState, SessionView};
@@ -64,5 +64,10 @@ pub async fn unlock_staff(state: State<'_, AppState>, staff_id: String) -> CoreR
 #[tauri::command]
 pub async fn load_demo(state: State<'_, AppState>) -> CoreResult<()> {
     let svc = state.service()?;
-    blocking(move || unlockdesk_core::demo::load(&svc, 0).map(|_| ())).await
+    let terminal = state.terminal.clone();
+    blocking(move || {
+        let actor = svc.first_run_actor(&terminal)?;
+        svc.load_demo(&actor, 0).map(|_| ())
+    })
+    .await
 }

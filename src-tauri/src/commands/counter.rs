@@ -3,12 +3,12 @@
 //! Each command is one core use case; `idem` is the window's idempotency key for the attempt.
 
 use tauri::State;
-use unlockdesk_core::identity::{live_status, DocKind, LiveStatus};
-use unlockdesk_core::service::{
+use unlockdesk_core::dto::{
     CaseView, ContactInput, Credentials, IdentityInput, OpenCaseInput, RevealField,
     UnlockFailureInput, UnlockInput,
 };
-use unlockdesk_core::{ApplicationForm, CaseId, CoreResult, Decision};
+use unlockdesk_core::identity::{live_status, DocKind, LiveStatus};
+use unlockdesk_core::{ApplicationForm, CaseId, CoreResult, Decision, ReasonCode};
 
 use crate::state::{as_actor, AppState};
 
@@ -133,7 +133,7 @@ pub async fn authorize_case(
     case_id: String,
     supervisor: Credentials,
     decision: Decision,
-    reason_code: Option<String>,
+    reason_code: Option<ReasonCode>,
     reason: String,
     idem: String,
 ) -> CoreResult<CaseView> {
@@ -144,7 +144,7 @@ pub async fn authorize_case(
             id,
             &supervisor,
             decision,
-            reason_code.as_deref(),
+            reason_code,
             &reason,
             Some(&idem),
         )

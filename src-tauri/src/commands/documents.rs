@@ -7,7 +7,6 @@ use ts_rs::TS;
 use unlockdesk_core::ports::DocumentRecord;
 use unlockdesk_core::print::{CopyKind, DocumentKind};
 use unlockdesk_core::{CaseId, CoreResult};
-use unlockdesk_forms::PdfRenderer;
 
 use crate::state::{as_actor, AppState};
 
@@ -63,7 +62,7 @@ pub async fn print_document<R: Runtime>(
     let id = CaseId::parse(&case_id)?;
     let data_dir = state.data_dir.clone();
     as_actor(&state, move |svc, actor| {
-        let record = svc.print_document(actor, id, kind, copy, &PdfRenderer::new())?;
+        let record = svc.print_document(actor, id, kind, copy)?;
         let absolute_path = data_dir.join(&record.path).to_string_lossy().into_owned();
         Ok((record, absolute_path))
     })

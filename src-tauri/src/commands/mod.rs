@@ -9,9 +9,10 @@ pub(crate) mod names;
 pub mod session;
 pub mod today;
 
+use tauri::ipc::Invoke;
+
 /// Every command, for any runtime: Wry in the app, the mock runtime in the IPC tests.
-pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
-{
+pub fn handler<R: tauri::Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         session::setup_status,
         session::setup_branch,

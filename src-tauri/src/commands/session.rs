@@ -3,7 +3,7 @@
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
-use unlockdesk_core::service::SetupInput;
+use unlockdesk_core::dto::SetupInput;
 use unlockdesk_core::{CoreError, CoreResult, ErrorCode};
 
 use crate::state::{blocking, lock_slot, session_view, AppState, SessionView};
@@ -43,7 +43,7 @@ pub async fn current_session(state: State<'_, AppState>) -> CoreResult<Option<Se
     let slot = state.session_slot();
     blocking(move || {
         let session = lock_slot(&slot).clone();
-        session.map(|s| session_view(&svc, &s)).transpose()
+        session.map(|s| session_view(&*svc, &s)).transpose()
     })
     .await
 }
@@ -59,8 +59,8 @@ pub async fn sign_in(
     let terminal = state.terminal.clone();
     blocking(move || {
         let session = svc.sign_in(&staff_id, &password, &terminal)?;
-        let view = session_view(&svc, &session)?;
-        tracing::info!(staff = %session.staff.id, "signed in");
+        let view = session_view(&*svc, &session)?;
+        tracing::info!(staff = %session.staff().id, "signed in");
         *lock_slot(&slot) = Some(session);
         Ok(view)
     })
@@ -70,7 +70,7 @@ pub async fn sign_in(
 #[tauri::command]
 pub async fn sign_out(state: State<'_, AppState>) -> CoreResult<()> {
     if let Some(s) = lock_slot(&state.session_slot()).take() {
-        tracing::info!(staff = %s.staff.id, "signed out");
+        tracing::info!(staff = %s.staff().id, "signed out");
     }
     Ok(())
 }
@@ -84,8 +84,8 @@ pub async fn lock_session(state: State<'_, AppState>) -> CoreResult<Option<Sessi
         let mut guard = lock_slot(&slot);
         match guard.as_mut() {
             Some(s) => {
-                s.locked = true;
-                Ok(Some(session_view(&svc, s)?))
+                s.lock();
+                Ok(Some(session_view(&*svc, s)?))
             }
             None => Ok(None),
         }
@@ -104,7 +104,7 @@ pub async fn unlock_session(
     blocking(move || {
         let mut session = lock_slot(&slot).clone().ok_or_else(nobody)?;
         svc.unlock_session(&mut session, &password)?;
-        let view = session_view(&svc, &session)?;
+        let view = session_view(&*svc, &session)?;
         *lock_slot(&slot) = Some(session);
         Ok(view)
     })
@@ -120,21 +120,12 @@ pub async fn change_password(
 ) -> CoreResult<SessionView> {
     let svc = state.service()?;
     let slot = state.session_slot();
-    let terminal = state.terminal.clone();
     blocking(move || {
-        let session = lock_slot(&slot).clone().ok_or_else(nobody)?;
-        if session.locked {
-            return Err(CoreError::new(
-                ErrorCode::SessionLocked,
-                "the session is locked",
-            ));
-        }
-        let staff = svc.change_password(session.staff.id.as_str(), &current, &next, &terminal)?;
-        let mut guard = lock_slot(&slot);
-        let s = guard.as_mut().ok_or_else(nobody)?;
-        s.staff = staff;
-        s.last_activity = svc.now();
-        session_view(&svc, s)
+        let mut session = lock_slot(&slot).clone().ok_or_else(nobody)?;
+        svc.change_own_password(&mut session, &current, &next)?;
+        let view = session_view(&*svc, &session)?;
+        *lock_slot(&slot) = Some(session);
+        Ok(view)
     })
     .await
 }

@@ -32,7 +32,7 @@ pub async fn today(state: State<'_, AppState>) -> CoreResult<TodayView> {
                 ..Default::default()
             },
         )?;
-        let appointments = svc.appointments_today()?;
+        let appointments = svc.appointments_today(actor)?;
         Ok(TodayView {
             day: day.to_string(),
             cases,
@@ -54,7 +54,10 @@ pub async fn find_appointments(
     state: State<'_, AppState>,
     query: String,
 ) -> CoreResult<Vec<Appointment>> {
-    as_actor(&state, move |svc, _actor| svc.find_appointments(&query)).await
+    as_actor(&state, move |svc, actor| {
+        svc.find_appointments(actor, &query)
+    })
+    .await
 }
 
 /// Import the call centre's export (CSV in UTF-8 or GB18030, or JSON) from `path`, a file the

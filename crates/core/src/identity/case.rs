@@ -1,6 +1,6 @@
 //! The identity step of a case (issue 4 items 4–5): one document checked to its standard,
 //! names compared, expiry refused, co-check and minor flags set, as the record the workflow
-//! stores. Used by [`crate::service`].
+//! stores. Used by the identity use case (`Counter::verify_identity`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -9,7 +9,26 @@ use super::{check, check_mrz, is_minor, names_match, DocKind, RuleError};
 use crate::error::{CoreError, CoreResult, FieldError};
 use crate::model::{IdentityRecord, StaffId};
 use crate::normalize::{compact, name_key};
-use crate::service::IdentityInput;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What the teller enters at the identity step.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct IdentityInput {
+    /// A document kind of `id check` (`prc-id`, `passport-mrz`, `bank-card`, ...) or `e-id`.
+    pub kind: String,
+    /// The number; for `passport-mrz` the first MRZ line.
+    pub number: String,
+    /// Second MRZ line (passports only).
+    #[serde(default)]
+    pub mrz_line2: String,
+    /// Name as printed on the document (Chinese), or the Latin name for passports.
+    pub name_on_document: String,
+    /// e-ID verification reference, or the second factor used with a bank card.
+    #[serde(default)]
+    pub reference: String,
+}
 
 /// [`verify_for_case_with`] under the default policy table.
 pub fn verify_for_case(input: &IdentityInput, today: NaiveDate) -> CoreResult<IdentityRecord> {
@@ -102,7 +121,8 @@ pub fn verify_for_case_with(
                     "name the second factor used with the linked bank card (card-pin, sms-to-registered-phone, face-verification, security-questions)",
                 ));
             }
-            // A known factor by its kebab-case name; any other text counts as `other`, recorded as typed.
+            // A known factor by its kebab-case name; any other text counts as `other`, recorded as
+            // typed.
             let factor = (!reference.is_empty()).then(|| {
                 serde_json::from_value::<SecondFactor>(serde_json::Value::String(
                     reference.to_string(),

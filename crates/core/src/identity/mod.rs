@@ -27,7 +27,7 @@
 //! prefix sit at the start and are judged whenever their characters are digits.
 
 mod card;
-mod case;
+pub mod case;
 mod live;
 mod mrz;
 mod names;

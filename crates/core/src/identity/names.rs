@@ -39,7 +39,12 @@ pub fn names_match(kind: DocKind, document_name: &str, entered_name: &str) -> bo
 }
 
 fn has_cjk(s: &str) -> bool {
-    s.chars().any(|c| matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F))
+    s.chars().any(|c| {
+        matches!(
+            c as u32,
+            0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F
+        )
+    })
 }
 
 fn latin_words(s: &str) -> Vec<String> {

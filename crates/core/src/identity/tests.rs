@@ -1017,7 +1017,10 @@ proptest! {
         prop_assert_eq!(c.fields.expired, Some(false));
         prop_assert_eq!(c.fields.document_number.as_deref(), Some(doc.as_str()));
         prop_assert_eq!(c.fields.surname.as_deref(), Some(surname.as_str()));
-        prop_assert_eq!(c.fields.personal_number.as_deref(), (!personal.is_empty()).then_some(personal.as_str()));
+        prop_assert_eq!(
+            c.fields.personal_number.as_deref(),
+            (!personal.is_empty()).then_some(personal.as_str())
+        );
         let entered = format!("{given} {surname}");
         prop_assert!(names_match(DocKind::PassportMrz, &l1[5..], &entered));
     }
@@ -1054,8 +1057,8 @@ fn input(
     line2: &str,
     name: &str,
     reference: &str,
-) -> crate::service::IdentityInput {
-    crate::service::IdentityInput {
+) -> crate::identity::case::IdentityInput {
+    crate::identity::case::IdentityInput {
         kind: kind.into(),
         number: number.into(),
         mrz_line2: line2.into(),

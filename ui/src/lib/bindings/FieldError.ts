@@ -5,7 +5,8 @@
  */
 export type FieldError = { 
 /**
- * The field's name as the UI and CLI know it (snake_case, dotted for nested: `customer.phone`).
+ * The field's name as the UI and CLI know it (snake_case, dotted for nested:
+ * `customer.phone`).
  */
 field: string, 
 /**

@@ -1,0 +1,182 @@
+//! The data of the use-case surface ([`crate::api::Counter`]): what the shell, the CLI and
+//! the branch server send in and get back. Every type here crosses IPC or the network, so
+//! each is exported to TypeScript (ts-rs) and keeps its JSON shape.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+pub use crate::appointments::{ImportReport, RejectedRow};
+pub use crate::identity::case::IdentityInput;
+use crate::model::*;
+use crate::ports::{AuditEvent, DocumentRecord};
+use crate::workflow::EventKind;
+
+/// Credentials typed at the moment of authorization (the supervisor's own id and password).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Credentials {
+    pub staff_id: String,
+    pub password: String,
+}
+
+/// A signed-in person at a terminal (desktop session). Made by `Counter::sign_in` only: the
+/// fields are private and it cannot be deserialised, so it cannot be forged; the actor it
+/// carries is the one the sign-in authenticated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Session {
+    staff: StaffView,
+    actor: Actor,
+    signed_in_at: DateTime<Utc>,
+    last_activity: DateTime<Utc>,
+    /// Locked on demand or after idle minutes; unlocking needs the password again.
+    locked: bool,
+}
+
+impl Session {
+    pub(crate) fn new(staff: StaffView, terminal: &str, now: DateTime<Utc>) -> Self {
+        Session {
+            actor: Actor::staff(staff.id.clone(), staff.role, terminal),
+            staff,
+            signed_in_at: now,
+            last_activity: now,
+            locked: false,
+        }
+    }
+    /// The signed-in staff member as the window may see them.
+    pub fn staff(&self) -> &StaffView {
+        &self.staff
+    }
+    /// The terminal the session was opened at.
+    pub fn terminal(&self) -> &str {
+        self.actor.terminal()
+    }
+    pub fn signed_in_at(&self) -> DateTime<Utc> {
+        self.signed_in_at
+    }
+    pub fn last_activity(&self) -> DateTime<Utc> {
+        self.last_activity
+    }
+    /// Locked (idle or on demand): only the same person's password unlocks it.
+    pub fn is_locked(&self) -> bool {
+        self.locked
+    }
+    /// Lock on demand (the lock button or the window's idle timer); anyone may lock.
+    pub fn lock(&mut self) {
+        self.locked = true;
+    }
+    /// True when idle longer than `idle_minutes` at `now` (minutes; 0 never locks).
+    pub fn is_idle(&self, now: DateTime<Utc>, idle_minutes: u32) -> bool {
+        idle_minutes > 0
+            && now - self.last_activity >= chrono::Duration::minutes(i64::from(idle_minutes))
+    }
+    /// Core's use of the session: refreshed after sign-in, unlock or password change.
+    pub(crate) fn refresh(&mut self, staff: StaffView, now: DateTime<Utc>) {
+        self.actor = Actor::staff(staff.id.clone(), staff.role, self.actor.terminal());
+        self.staff = staff;
+        self.locked = false;
+        self.last_activity = now;
+    }
+    pub(crate) fn touched(&mut self, now: DateTime<Utc>) {
+        self.last_activity = now;
+    }
+    pub(crate) fn set_locked(&mut self) {
+        self.locked = true;
+    }
+    pub(crate) fn actor(&self) -> &Actor {
+        &self.actor
+    }
+}
+
+/// First-run set-up: the branch and its first administrator.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SetupInput {
+    pub branch_code: String,
+    pub branch_name: String,
+    pub time_zone: String,
+    pub admin_id: String,
+    pub admin_name: String,
+    pub admin_password: String,
+}
+
+/// A new staff account; it must change the password at first sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NewStaff {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+/// Open a case from an appointment, or as a walk-in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OpenCaseInput {
+    pub appointment_id: Option<AppointmentId>,
+    /// Walk-in: customer name (required without an appointment).
+    #[serde(default)]
+    pub customer_name: String,
+    #[serde(default)]
+    pub phone: String,
+    pub lock_cause: Option<LockCause>,
+}
+
+/// An operator contact to log.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ContactInput {
+    pub channel: ContactChannel,
+    pub ticket: String,
+    pub result: String,
+}
+
+/// The unlock as confirmed with the operator.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct UnlockInput {
+    pub operator_reference: String,
+    pub notified_via: NotificationChannel,
+}
+
+/// A failed unlock.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct UnlockFailureInput {
+    pub reason: String,
+    pub next: UnlockFailureNext,
+    #[serde(default)]
+    pub operator_ticket: String,
+}
+
+/// A case as shown to staff: personal numbers masked, the actions core allows, the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseView {
+    pub case: Case,
+    /// Events the state table allows now and the viewer's role may start.
+    pub allowed: Vec<EventKind>,
+    pub history: Vec<AuditEvent>,
+    pub documents: Vec<DocumentRecord>,
+    /// The refusal route for an authority-ordered freeze, when it applies.
+    pub freeze_route: Option<String>,
+    /// The materials checklist for this branch (standard three plus the branch's extras).
+    pub required_materials: Vec<String>,
+}
+
+/// Personal fields that an audited reveal may show in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum RevealField {
+    IdNumber,
+    Phone,
+    BankCard,
+    WalletId,
+}
+
+/// The explanation given when a case is an authority-ordered freeze.
+pub const FREEZE_ROUTE: &str = "This wallet is frozen by order of a court or the police (不收不付 / 只收不付). \
+The counter cannot lift it. The customer must ask the ordering authority for a release \
+document (解除冻结通知书); the release is then processed by the bank's legal department, not at the counter.";

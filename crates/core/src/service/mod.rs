@@ -1,0 +1,386 @@
+//! The local implementation of [`crate::api::Counter`]: the use cases over a
+//! [`Store`], a [`Clock`], an [`Entropy`] source and a PDF [`Renderer`].
+//!
+//! This file holds the engine every use case shares: the permission check ([`Service::permit`],
+//! refusals audited), the actor check inside a transaction, and the transition engine
+//! ([`Service::transition`]): **one** store transaction that loads the case, asks the pure
+//! [`workflow::step`] for the next case, its audit facts and its effects, and writes all of
+//! them. One file per concern beside it:
+//!
+//! | file | use cases |
+//! |---|---|
+//! | `branch.rs` | set-up, branch settings, demo data |
+//! | `session.rs` | sign-in, authentication, session lock, password change, supervisors |
+//! | `staff.rs` | staff accounts (admin) |
+//! | `cases.rs` | the thirteen case steps |
+//! | `reads.rs` | case view, lists, search, reveal, audit |
+//! | `printing.rs` | application form and receipt |
+//! | `appointments.rs` | appointment book: today, lookup, import, no-shows |
+//! | `backup.rs` | backup and restore |
+//! | `counter.rs` | `impl Counter for Service` (one line per operation) |
+
+use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::Arc;
+
+use crate::dto::CaseView;
+use crate::error::{CoreError, CoreResult, ErrorCode};
+use crate::masking;
+use crate::model::*;
+use crate::permissions::{self, Action};
+use crate::ports::*;
+use crate::print::Renderer;
+use crate::workflow::{self, Effect, Event, WorkflowError};
+
+mod appointments;
+mod backup;
+mod branch;
+mod cases;
+mod counter;
+mod printing;
+mod reads;
+mod session;
+mod staff;
+
+#[cfg(test)]
+mod tests;
+
+/// The use cases over a store, a clock, an entropy source and (for printing) a renderer.
+pub struct Service<S: Store> {
+    pub(crate) store: S,
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
+    renderer: Option<Arc<dyn Renderer>>,
+}
+
+impl<S: Store> Service<S> {
+    /// A service without a renderer: printing answers `render` until
+    /// [`Service::with_renderer`] gives it one.
+    pub fn new(store: S, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>) -> Self {
+        Service {
+            store,
+            clock,
+            entropy,
+            renderer: None,
+        }
+    }
+
+    /// The PDF renderer for printing and exports (`unlockdesk_forms::PdfRenderer`).
+    pub fn with_renderer(mut self, renderer: Arc<dyn Renderer>) -> Self {
+        self.renderer = Some(renderer);
+        self
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub(crate) fn uuid(&self) -> uuid::Uuid {
+        self.entropy.uuid()
+    }
+
+    pub(crate) fn salt(&self) -> [u8; 16] {
+        self.entropy.salt()
+    }
+
+    pub(crate) fn renderer(&self) -> CoreResult<&dyn Renderer> {
+        self.renderer
+            .as_deref()
+            .ok_or_else(|| CoreError::new(ErrorCode::Render, "no PDF renderer is configured"))
+    }
+
+    pub(crate) fn is_set_up(&self) -> CoreResult<bool> {
+        self.store.read(|tx| Ok(tx.branch()?.is_some()))
+    }
+
+    /// The branch profile. Errors: `not-set-up`.
+    pub(crate) fn branch(&self) -> CoreResult<Branch> {
+        self.store.read(|tx| branch_of(tx))
+    }
+
+    /// The branch's local date now ("today").
+    pub(crate) fn today(&self) -> CoreResult<NaiveDate> {
+        Ok(self.branch()?.local_date(self.now()))
+    }
+
+    // ---------------------------------------------------------------- permissions
+
+    /// The actor may do `action` ([`permissions::require_actor`]); a refusal is audited.
+    pub(crate) fn permit(
+        &self,
+        actor: &Actor,
+        action: Action,
+        case: Option<CaseId>,
+    ) -> CoreResult<()> {
+        permissions::require_actor(actor, action).inspect_err(|e| {
+            self.audit_refusal(
+                actor.staff_id(),
+                actor.role(),
+                actor.terminal(),
+                case,
+                "permission",
+                &e.message,
+            );
+        })
+    }
+
+    /// Inside a transaction: a staff actor's account still exists, is enabled, unlocked, past
+    /// its forced password change, and has the role the actor claims. System actors have no
+    /// account; their rights are checked by [`Service::permit`].
+    pub(crate) fn check_actor(&self, tx: &mut dyn ReadTx, actor: &Actor) -> CoreResult<()> {
+        if actor.system_kind().is_some() {
+            return Ok(());
+        }
+        let s = tx
+            .staff(actor.staff_id())?
+            .ok_or_else(|| CoreError::new(ErrorCode::AuthFailed, "unknown staff"))?;
+        if s.disabled {
+            return Err(CoreError::new(
+                ErrorCode::AccountDisabled,
+                "this account is disabled",
+            ));
+        }
+        if s.locked {
+            return Err(CoreError::new(
+                ErrorCode::AccountLocked,
+                "this account is locked",
+            ));
+        }
+        if Some(s.role) != actor.role() {
+            return Err(CoreError::forbidden(
+                "the account's role has changed; sign in again",
+            ));
+        }
+        if s.must_change_password {
+            return Err(CoreError::new(
+                ErrorCode::PasswordChangeRequired,
+                "change the password first",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Record a refused attempt in its own transaction.
+    pub(crate) fn audit_refusal(
+        &self,
+        who: &StaffId,
+        role: Option<Role>,
+        terminal: &str,
+        case: Option<CaseId>,
+        action: &str,
+        reason: &str,
+    ) {
+        let d = draft(
+            self.now(),
+            who,
+            role,
+            terminal,
+            case,
+            action,
+            None,
+            None,
+            reason,
+            Outcome::Refused,
+            "{}",
+        );
+        // A refusal that cannot be recorded must not hide the original error.
+        let _ = self.store.transact(|tx| tx.append_audit(&d).map(|_| ()));
+    }
+
+    // ---------------------------------------------------------------- transitions
+
+    /// Run one workflow event on a case in one transaction: check the actor, replay an
+    /// idempotent retry, load the case, ask [`workflow::step`] for the [`workflow::Step`],
+    /// write the case (version-checked), its audit event and its effects.
+    ///
+    /// `make` builds the event from the case and branch read in this transaction (so an
+    /// amendment at another terminal is never overwritten with older data); `audit_detail`
+    /// gives the event's detail JSON from the next case (never a C2 value). A refusal that
+    /// auditors must see (four-eyes, an authority freeze, a decision that lost the race to
+    /// another supervisor) is recorded as a `refused-step` event.
+    pub(crate) fn transition(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        idem: Option<&str>,
+        use_case: &'static str,
+        make: impl FnOnce(&Case, &Branch) -> CoreResult<Event>,
+        audit_detail: impl FnOnce(&Case) -> String,
+    ) -> CoreResult<CaseView> {
+        let now = self.now();
+        let mut refused: Option<(StaffId, Option<Role>)> = None;
+        let res = self.store.transact(|tx| {
+            self.check_actor(tx, actor)?;
+            if let Some(key) = idem {
+                if let Some(first) = tx.idempotent(key)? {
+                    // A retry of the same attempt replays; the key of another request is a
+                    // client error, never a silent success.
+                    return first.replays(key, case_id, use_case);
+                }
+            }
+            let case = tx
+                .case(case_id)?
+                .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            let branch = branch_of(tx)?;
+            let event = make(&case, &branch)?;
+            let step = match workflow::step(&case, actor.staff_id(), &event, now) {
+                Ok(step) => step,
+                Err(e) => {
+                    if matches!(
+                        e,
+                        WorkflowError::FourEyes { .. }
+                            | WorkflowError::AuthorityFreeze
+                            | WorkflowError::AlreadyDecided { .. }
+                    ) {
+                        // The refused attempt is the authorizer's when there is one.
+                        refused = Some(match event.authorizer() {
+                            Some(sup) => (sup.clone(), Some(Role::Supervisor)),
+                            None => (actor.staff_id().clone(), actor.role()),
+                        });
+                    }
+                    return Err(e.into());
+                }
+            };
+            let next = &step.case;
+            tx.update_case(next, case.version)?;
+            let facts = &step.audit;
+            // An authorized step is the supervisor's act: the event names them (with the
+            // supervisor role) and keeps the person at the terminal in the detail.
+            let (role, detail) = if facts.authorized {
+                let mut d: serde_json::Value = serde_json::from_str(&audit_detail(next))
+                    .unwrap_or_else(|_| serde_json::json!({}));
+                if let Some(o) = d.as_object_mut() {
+                    o.insert(
+                        "operator".into(),
+                        serde_json::json!(actor.staff_id().as_str()),
+                    );
+                    o.insert("supervisor".into(), serde_json::json!(facts.by.as_str()));
+                }
+                (Some(Role::Supervisor), d.to_string())
+            } else {
+                (actor.role(), audit_detail(next))
+            };
+            tx.append_audit(&draft(
+                now,
+                &facts.by,
+                role,
+                actor.terminal(),
+                Some(case_id),
+                facts.action,
+                Some(facts.from),
+                Some(facts.to),
+                &masking::scrub_digits(&facts.reason),
+                Outcome::Ok,
+                &detail,
+            ))?;
+            for effect in &step.effects {
+                self.apply(tx, effect)?;
+            }
+            if let Some(key) = idem {
+                tx.remember_idempotent(key, case_id, use_case, now)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = &res {
+            if let Some((who, role)) = &refused {
+                self.audit_refusal(
+                    who,
+                    *role,
+                    actor.terminal(),
+                    Some(case_id),
+                    "refused-step",
+                    &e.message,
+                );
+            }
+        }
+        res?;
+        let view = self.case_view(actor, case_id)?;
+        log_step(actor, &view);
+        Ok(view)
+    }
+
+    /// Perform one effect of a step inside its transaction.
+    pub(crate) fn apply(&self, tx: &mut dyn WriteTx, effect: &Effect) -> CoreResult<()> {
+        match effect {
+            Effect::AppointmentDone(aid) => {
+                if let Some(mut a) = tx.appointment(*aid)? {
+                    a.status = AppointmentStatus::Done;
+                    tx.update_appointment(&a)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The branch row, or `not-set-up`.
+pub(crate) fn branch_of(tx: &mut dyn ReadTx) -> CoreResult<Branch> {
+    tx.branch()?
+        .ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "the branch is not set up yet"))
+}
+
+/// One log line per case step: C1 facts only (ids, case number, action, state, actor), never
+/// a C2 value (docs/domain.md §5).
+pub(crate) fn log_step(actor: &Actor, view: &CaseView) {
+    tracing::info!(
+        case_id = %view.case.id,
+        case_number = %view.case.case_number,
+        action = view.history.last().map_or("", |e| e.action.as_str()),
+        state = %view.case.state,
+        actor = %actor.staff_id(),
+        terminal = %actor.terminal(),
+        "case step"
+    );
+}
+
+/// Build an audit draft.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn draft(
+    at: DateTime<Utc>,
+    who: &StaffId,
+    role: Option<Role>,
+    terminal: &str,
+    case_id: Option<CaseId>,
+    action: &str,
+    from: Option<CaseState>,
+    to: Option<CaseState>,
+    reason: &str,
+    outcome: Outcome,
+    detail: &str,
+) -> AuditDraft {
+    AuditDraft {
+        at,
+        staff_id: who.to_string(),
+        role,
+        terminal: terminal.to_string(),
+        case_id,
+        action: action.to_string(),
+        from_state: from,
+        to_state: to,
+        reason: reason.to_string(),
+        outcome,
+        detail: detail.to_string(),
+    }
+}
+
+/// An audit draft of an actor's own act (no state change), the common case outside steps.
+pub(crate) fn act(
+    at: DateTime<Utc>,
+    actor: &Actor,
+    case_id: Option<CaseId>,
+    action: &str,
+    detail: &str,
+) -> AuditDraft {
+    draft(
+        at,
+        actor.staff_id(),
+        actor.role(),
+        actor.terminal(),
+        case_id,
+        action,
+        None,
+        None,
+        "",
+        Outcome::Ok,
+        detail,
+    )
+}

@@ -1,0 +1,174 @@
+//! Reads: the case view with what core allows, lists, search, the audited reveal,
+//! the audit trail.
+
+use super::{draft, Service};
+use crate::dto::*;
+use crate::error::{CoreError, CoreResult};
+use crate::masking;
+use crate::model::*;
+use crate::normalize;
+use crate::permissions::{self, Action};
+use crate::ports::*;
+use crate::workflow::{self, EventKind};
+
+impl<S: Store> Service<S> {
+    /// One case, masked, with allowed actions for the viewer's role and its history.
+    pub(crate) fn case_view(&self, actor: &Actor, case_id: CaseId) -> CoreResult<CaseView> {
+        self.permit(actor, Action::ViewCases, Some(case_id))?;
+        let (case, history, documents, branch) = self.store.read(|tx| {
+            let c = tx
+                .case(case_id)?
+                .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            Ok((
+                c,
+                tx.case_history(case_id)?,
+                tx.documents(case_id)?,
+                tx.branch()?,
+            ))
+        })?;
+        let allowed = workflow::allowed_events(&case)
+            .into_iter()
+            .filter(|k| {
+                if k.needs_supervisor() && *k != EventKind::ConfirmUnlock {
+                    // Authorization happens in a dialog with the supervisor's own credentials:
+                    // offered to anyone who may work the case.
+                    permissions::allows_actor(actor, Action::ViewCases)
+                        && permissions::allows_actor(actor, Action::Submit)
+                } else {
+                    permissions::allows_actor(actor, Action::for_event(*k))
+                }
+            })
+            .collect();
+        let freeze_route = (case.state == CaseState::RefusedAuthorityFreeze
+            || case.lock_cause == Some(LockCause::AuthorityFreeze))
+        .then(|| FREEZE_ROUTE.to_string());
+        let required_materials = branch
+            .as_ref()
+            .map(crate::form::required_materials)
+            .unwrap_or_default();
+        Ok(CaseView {
+            case: masking::mask_case(&case),
+            allowed,
+            history,
+            documents,
+            freeze_route,
+            required_materials,
+        })
+    }
+
+    /// Cases matching a query (masked summaries).
+    pub(crate) fn list_cases(&self, actor: &Actor, q: &CaseQuery) -> CoreResult<Vec<CaseSummary>> {
+        self.permit(actor, Action::ViewCases, None)?;
+        let tz = self.branch()?.time_zone;
+        self.store.read(|tx| tx.list_cases(q, &tz))
+    }
+
+    /// Find cases from one search box: a case number, a name, or 4 trailing characters of the
+    /// ID number or phone.
+    pub(crate) fn find_cases(&self, actor: &Actor, text: &str) -> CoreResult<Vec<CaseSummary>> {
+        let t = normalize::fold_width(text.trim());
+        if t.is_empty() {
+            return Err(CoreError::field(
+                "query",
+                "required",
+                "type a case number, a name, or the last 4 of the ID or phone",
+            ));
+        }
+        let upper = t.to_ascii_uppercase();
+        let q = if upper.matches('-').count() == 2 && upper.chars().any(|c| c.is_ascii_digit()) {
+            CaseQuery {
+                case_number: Some(upper),
+                limit: Some(50),
+                ..Default::default()
+            }
+        } else if upper.len() == 4 && upper.chars().all(|c| c.is_ascii_digit() || c == 'X') {
+            CaseQuery {
+                tail4: Some(upper),
+                limit: Some(50),
+                ..Default::default()
+            }
+        } else {
+            CaseQuery {
+                name_prefix: Some(t.to_string()),
+                limit: Some(50),
+                ..Default::default()
+            }
+        };
+        self.list_cases(actor, &q)
+    }
+
+    /// Show one personal value in full: permitted roles only, with a typed reason, audited.
+    pub(crate) fn reveal(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        field: RevealField,
+        reason: &str,
+    ) -> CoreResult<String> {
+        self.permit(actor, Action::RevealPersonalData, Some(case_id))?;
+        if reason.trim().chars().count() < 4 {
+            return Err(CoreError::field(
+                "reason",
+                "required",
+                "type why the full value is needed",
+            ));
+        }
+        let now = self.now();
+        self.store.transact(|tx| {
+            self.check_actor(tx, actor)?;
+            let c = tx
+                .case(case_id)?
+                .ok_or_else(|| CoreError::not_found("case"))?;
+            let form = c.form.as_ref();
+            let value = match field {
+                RevealField::IdNumber => c
+                    .identity
+                    .as_ref()
+                    .map(|i| i.number.clone())
+                    .or_else(|| form.map(|f| f.id_number.clone())),
+                RevealField::Phone => Some(c.phone.clone()).filter(|p| !p.is_empty()),
+                RevealField::BankCard => {
+                    form.map(|f| f.bank_card.clone()).filter(|v| !v.is_empty())
+                }
+                RevealField::WalletId => {
+                    form.map(|f| f.wallet_id.clone()).filter(|v| !v.is_empty())
+                }
+            }
+            .ok_or_else(|| CoreError::not_found("that value is not on the case"))?;
+            let f = serde_json::to_value(field)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            tx.append_audit(&draft(
+                now,
+                actor.staff_id(),
+                actor.role(),
+                actor.terminal(),
+                Some(case_id),
+                "reveal",
+                Some(c.state),
+                Some(c.state),
+                &masking::scrub_digits(reason.trim()),
+                Outcome::Ok,
+                &format!("{{\"field\":\"{f}\"}}"),
+            ))?;
+            Ok(value)
+        })
+    }
+
+    /// The audit events of one case (auditor, supervisor).
+    pub(crate) fn audit_events(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+    ) -> CoreResult<Vec<AuditEvent>> {
+        self.permit(actor, Action::ViewAudit, Some(case_id))?;
+        self.store.read(|tx| tx.case_history(case_id))
+    }
+
+    /// Verify the audit chain (auditor, supervisor, admin; the CLI's read-only actor too).
+    pub(crate) fn verify_audit(&self, actor: &Actor) -> CoreResult<AuditVerification> {
+        self.permit(actor, Action::VerifyAudit, None)?;
+        self.store.verify_audit()
+    }
+}

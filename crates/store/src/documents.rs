@@ -1,0 +1,120 @@
+//! Printed documents: the PDF file under `documents/` (written and fsynced before its row
+//! commits) and its row with the SHA-256.
+
+use rusqlite::params;
+use unlockdesk_core::ports::*;
+use unlockdesk_core::*;
+
+use std::io::Write;
+
+use sha2::{Digest, Sha256};
+
+use crate::codec::*;
+use crate::sql_err;
+use crate::tx::Tx;
+
+const DOCUMENT_INSERT: &str =
+    "INSERT INTO documents (id, case_id, kind, copy, path, sha256, bytes, at, by) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+impl DocumentRead for Tx<'_> {
+    fn document_bytes(&mut self, rec: &DocumentRecord) -> CoreResult<Vec<u8>> {
+        let abs = self.dir.join(&rec.path);
+        let bytes = std::fs::read(&abs).map_err(|e| {
+            CoreError::storage(format!("printed document {} is missing: {e}", rec.path))
+        })?;
+        if hex::encode(Sha256::digest(&bytes)) != rec.sha256 {
+            return Err(CoreError::storage(format!(
+                "printed document {} does not match its recorded SHA-256: it was altered",
+                rec.path
+            )));
+        }
+        Ok(bytes)
+    }
+
+    fn documents(&mut self, case_id: CaseId) -> CoreResult<Vec<DocumentRecord>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT id, case_id, kind, copy, path, sha256, bytes, at, by FROM documents WHERE case_id = ?1 ORDER BY at")
+            .map_err(sql_err)?;
+        let rows = st
+            .query_map(params![case_id.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                ))
+            })
+            .map_err(sql_err)?;
+        rows.map(|r| {
+            let (id, kind, copy, path, sha256, bytes, at, by) = r.map_err(sql_err)?;
+            Ok(DocumentRecord {
+                id,
+                case_id,
+                kind,
+                copy,
+                path,
+                sha256,
+                bytes,
+                at: parse_ts(&at),
+                by: StaffId::parse(&by)?,
+            })
+        })
+        .collect()
+    }
+}
+
+impl DocumentWrite for Tx<'_> {
+    fn save_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<DocumentRecord> {
+        let n: i64 = self
+            .q_row(
+                "SELECT COUNT(*) FROM documents WHERE case_id = ?1 AND kind = ?2 AND copy = ?3",
+                params![rec.case_id.to_string(), rec.kind, rec.copy],
+                |r| r.get(0),
+            )
+            .map_err(sql_err)?;
+        let rel = format!(
+            "documents/{}/{}-{}-{}.pdf",
+            rec.case_id,
+            rec.kind,
+            rec.copy,
+            n + 1
+        );
+        let abs = self.dir.join(&rel);
+        if let Some(p) = abs.parent() {
+            std::fs::create_dir_all(p)
+                .map_err(|e| CoreError::storage(format!("cannot create {}: {e}", p.display())))?;
+        }
+        // Write and fsync before the row commits: a recorded document always exists.
+        let mut f = std::fs::File::create(&abs)
+            .map_err(|e| CoreError::storage(format!("cannot write {}: {e}", abs.display())))?;
+        f.write_all(bytes)
+            .and_then(|_| f.sync_all())
+            .map_err(|e| CoreError::storage(format!("cannot write {}: {e}", abs.display())))?;
+        let mut out = rec.clone();
+        out.path = rel;
+        out.sha256 = hex::encode(Sha256::digest(bytes));
+        out.bytes = bytes.len() as i64;
+        self.exec(
+            DOCUMENT_INSERT,
+            params![
+                out.id,
+                out.case_id.to_string(),
+                out.kind,
+                out.copy,
+                out.path,
+                out.sha256,
+                out.bytes,
+                ts(out.at),
+                out.by.as_str()
+            ],
+        )
+        .map_err(sql_err)?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,33 @@
+//! The store conformance suite (`unlockdesk_store::conformance`) on real SQLite files: each
+//! test gets a fresh database in its own temporary directory.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use unlockdesk_store::conformance::Fixture;
+use unlockdesk_store::SqliteStore;
+
+/// Fresh SQLite files; the directories live as long as the fixture (one test).
+#[derive(Default)]
+struct Sqlite {
+    dirs: Mutex<Vec<tempfile::TempDir>>,
+    last: Mutex<Option<PathBuf>>,
+}
+
+impl Fixture for Sqlite {
+    type S = SqliteStore;
+    fn fresh(&self) -> SqliteStore {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(unlockdesk_store::DB_FILE);
+        let store = SqliteStore::open(&path).unwrap();
+        *self.last.lock().unwrap() = Some(path);
+        self.dirs.lock().unwrap().push(dir);
+        store
+    }
+    fn again(&self) -> SqliteStore {
+        let path = self.last.lock().unwrap().clone().expect("fresh() first");
+        SqliteStore::open(&path).unwrap()
+    }
+}
+
+unlockdesk_store::conformance_suite!(Sqlite::default());
