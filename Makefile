@@ -1,6 +1,7 @@
 # UnlockDesk: the one list of developer commands.
 #   make run    install what is missing, build, start the app (platform data dir or $UNLOCKDESK_DATA_DIR)
-#   make test   every test: Rust (unit, integration, CLI), UI (type check, Vitest, bindings drift), e2e
+#   make test   every test: lint (fmt, clippy, line width, svelte-check), Rust (unit, conformance,
+#               integration, CLI), UI (Vitest, bindings drift), e2e
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
@@ -28,7 +29,7 @@ run: build
 	@if [ -n "$$DISPLAY" ] || [ -n "$$WAYLAND_DISPLAY" ]; then $(APP); \
 	else echo "no display: running under Xvfb"; xvfb-run -a -s "-screen 0 1280x800x24" $(APP); fi
 
-test: deps test-rust test-ui test-e2e
+test: deps lint test-rust test-ui test-e2e
 
 # The ts-rs exports run as tests: write them to a temp dir (never over the committed files) and
 # diff, so a Rust type changed without regenerating ui/src/lib/bindings fails here.
@@ -47,6 +48,7 @@ test-e2e: build
 
 lint:
 	$(CARGO) fmt --all -- --check
+	python3 scripts/check-line-width.py
 	$(CARGO) clippy --workspace --exclude unlockdesk-empty-window --all-targets -- -D warnings
 	cd ui && npm run check
 

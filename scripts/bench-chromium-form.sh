@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Render the demo application form (customer copy, minimum field lengths) as HTML through
 # headless Chromium `--print-to-pdf`, and the same content through UnlockDesk's printpdf
-# renderer; report time and size side by side (issue 5, benchmark).
+# renderer; report time and size side by side.
 #
 # Usage: scripts/bench-chromium-form.sh [RUNS]   (default 5)
 # Skips (exit 0, with a message) when no chromium binary is installed.

@@ -4,7 +4,7 @@
 //! (its test context has no capability file: the capability is checked separately in
 //! `commands::tests`) — by a supervisor who did teller steps on the case. Each is refused with
 //! `four-eyes`, and the same call with a second supervisor succeeds, so the refusal is the
-//! four-eyes rule and nothing else (domain.md, "Four-eyes"; issue 6 item 1).
+//! four-eyes rule and nothing else (docs/domain.md §2).
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! `unlockdesk-cli id check`: check one identity-document number against its standard
-//! (issue 4 item 7). Pure: never opens or creates a database.
+//!. Pure: never opens or creates a database.
 //!
 //! ```text
 //! unlockdesk-cli id check [--kind KIND] [--today YYYY-MM-DD] --json VALUE

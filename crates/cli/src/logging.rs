@@ -1,9 +1,9 @@
-//! Logging of the CLI (issue 6 item 6): warnings to stderr, and info events to a daily-rotating
+//! Logging of the CLI: warnings to stderr, and info events to a daily-rotating
 //! file in `<data dir>/logs/` (the data dir is the database's directory), like the desktop
 //! app. `UNLOCKDESK_LOG` (an `EnvFilter`, e.g. `info` or `debug`) overrides both levels.
 //!
 //! Events carry ids, case numbers, actions and staff ids; personal numbers never reach a log
-//! (domain notes §5): the core logs C1 facts only and the CLI logs no command arguments.
+//! (docs/domain.md §5): the core logs C1 facts only and the CLI logs no command arguments.
 
 use std::path::Path;
 

@@ -1,5 +1,5 @@
 //! `appointments import | find | today | no-shows` end to end on real files and a real SQLite
-//! database (issue 7). Every person here is synthetic; ID numbers carry valid check characters.
+//! database. Every person here is synthetic; ID numbers carry valid check characters.
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,4 +1,4 @@
-//! Logs never carry full personal numbers (issue 6 item 6; domain notes §5): the whole counter
+//! Logs never carry full personal numbers (docs/domain.md §5): the whole counter
 //! flow runs through the CLI at info level with its own data directory, including refusals
 //! whose input holds full numbers; then every log file and everything printed is searched for
 //! the full ID, phone, card and wallet numbers used: zero hits. The logs must also really

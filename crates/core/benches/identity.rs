@@ -1,4 +1,4 @@
-//! Checks per second per document kind (issue 4 item 9). Goal: ≥ 1 million PRC ID checks per
+//! Checks per second per document kind. Goal: ≥ 1 million PRC ID checks per
 //! second on one core. Run: `cargo bench -p unlockdesk-core --bench identity`.
 //! All numbers are synthetic or the standards' specimens.
 

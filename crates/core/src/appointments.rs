@@ -1,4 +1,4 @@
-//! The call centre's appointment export (issue 7 item 1): decode, parse and validate a file,
+//! The call centre's appointment export: decode, parse and validate a file,
 //! row by row, into normalised [`AppointmentRow`]s. Pure: no IO, no store; the use case
 //! The import use case (`Counter::import_appointments`) writes the rows in one transaction.
 //!
@@ -703,7 +703,7 @@ pub fn validate_row(
     }
 }
 
-/// Parse the counter's search box into a lookup key (issue 7 item 2).
+/// Parse the counter's search box into a lookup key.
 pub fn appointment_key(text: &str) -> CoreResult<AppointmentKey> {
     let t = normalize::fold_width(text.trim());
     if t.is_empty() {

@@ -21,7 +21,7 @@ pub fn required_materials(branch: &Branch) -> Vec<String> {
     m
 }
 
-/// Normalise and check a mainland mobile number (domain notes §4): full-width digits,
+/// Normalise and check a mainland mobile number (docs/domain.md §4): full-width digits,
 /// spaces and hyphens folded, `+86`/`0086` removed, then exactly 11 digits `1[3-9]…`.
 pub fn normalize_phone(raw: &str) -> Result<String, FieldError> {
     // The mobile rule has no date in it: any "today" will do.
@@ -34,7 +34,7 @@ pub fn normalize_phone(raw: &str) -> Result<String, FieldError> {
 }
 
 /// Check one number of `kind` for the form field `field`: its normalised value, or a field
-/// error carrying the first failed rule and every rule's message (domain notes §4).
+/// error carrying the first failed rule and every rule's message (docs/domain.md §4).
 pub fn checked_number(
     field: &str,
     kind: crate::identity::DocKind,
@@ -281,7 +281,7 @@ pub fn appointment_mismatch(a: &Appointment, record: &IdentityRecord) -> Option<
     ))
 }
 
-/// Where a validated form is not the person verified at the identity step (domain notes §1:
+/// Where a validated form is not the person verified at the identity step (docs/domain.md §1:
 /// the identity check proves the person is the account holder; the form is theirs). Field
 /// errors, rule `identity-mismatch` unless noted:
 /// * `customer_name`: not the name on the verified document (for a passport, whose name is in

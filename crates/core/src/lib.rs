@@ -17,6 +17,8 @@ pub mod error;
 pub mod form;
 pub mod identity;
 pub mod masking;
+#[cfg(test)]
+mod memory;
 pub mod model;
 pub mod normalize;
 pub mod passwords;

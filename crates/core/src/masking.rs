@@ -1,7 +1,7 @@
 //! The one masking module, used for screens, logs, CLI output and customer copies.
 //!
 //! Patterns follow common practice for C2 personal financial information (JR/T 0171-2020;
-//! domain notes §5): ID number first 3 + last 4, phone 3 + 4, card first 6 + last 4, name
+//! docs/domain.md §5): ID number first 3 + last 4, phone 3 + 4, card first 6 + last 4, name
 //! surname only. Masking counts characters, not bytes, so CJK input never splits a character.
 
 use crate::model::{Appointment, Case};
@@ -88,7 +88,7 @@ pub fn scrub_digits(text: &str) -> String {
     out
 }
 
-/// Mask every C2 value on a case for display (domain notes §5).
+/// Mask every C2 value on a case for display (docs/domain.md §5).
 pub fn mask_case(c: &Case) -> Case {
     let mut m = c.clone();
     m.phone = phone(&m.phone);

@@ -1,7 +1,7 @@
 //! Domain vocabulary: ids, roles, case states, lock causes, and the records a case carries.
 //!
 //! Every enum serialises in one kebab-case spelling shared by Rust, TypeScript, the CLI and
-//! the database (issue "The counter workflow, headless", Vocabulary).
+//! the database.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -66,7 +66,7 @@ macro_rules! kebab_enum {
 
 kebab_enum!(
     /// Where a case stands. Main path: checked-in → identity-verified → form-recorded →
-    /// form-signed → submitted → approved → unlocked → closed (domain notes §2).
+    /// form-signed → submitted → approved → unlocked → closed (docs/domain.md §2).
     CaseState {
         CheckedIn = "checked-in",
         IdentityVerified = "identity-verified",
@@ -123,7 +123,7 @@ kebab_enum!(
 );
 
 kebab_enum!(
-    /// Staff roles (domain notes §2).
+    /// Staff roles (docs/domain.md §2).
     Role {
         Teller = "teller",
         Supervisor = "supervisor",
@@ -133,7 +133,7 @@ kebab_enum!(
 );
 
 kebab_enum!(
-    /// What the customer asks for on the form (domain notes §3).
+    /// What the customer asks for on the form (docs/domain.md §3).
     RequestedAction {
         Unlock = "unlock",
         ResetPassword = "reset-password",
@@ -297,7 +297,7 @@ pub struct Branch {
     pub bank_copy_unmasked: bool,
     /// Years signed forms are kept (≥ 10 by default).
     pub retention_years: u32,
-    /// Which evidence proves identity at this branch (domain notes §1 step 3). Branches
+    /// Which evidence proves identity at this branch (docs/domain.md §1 step 3). Branches
     /// stored before the field existed read as the default table.
     #[serde(default)]
     pub id_policy: crate::identity::policy::IdPolicy,
@@ -482,7 +482,7 @@ pub struct Agent {
     pub relationship: String,
 }
 
-/// The application form (业务申请书), domain notes §3.
+/// The application form (业务申请书), docs/domain.md §3.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[ts(export)]
 pub struct ApplicationForm {

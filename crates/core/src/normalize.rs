@@ -1,5 +1,5 @@
 //! Input normalisation shared by every number field: fold full-width forms to ASCII, then let
-//! the caller be strict. Nothing here maps an unknown character to a digit (domain notes §4,
+//! the caller be strict. Nothing here maps an unknown character to a digit (docs/domain.md §4,
 //! "Any number input").
 
 /// Fold full-width ASCII variants (U+FF01..U+FF5E) to ASCII and the ideographic space

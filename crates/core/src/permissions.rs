@@ -1,4 +1,4 @@
-//! The role × action permission matrix (domain notes §2; issue 6 item 2).
+//! The role × action permission matrix (docs/domain.md §2).
 //!
 //! Tellers work cases; supervisors do everything a teller does plus authorize; administrators
 //! run the branch profile and staff accounts and never work cases; auditors read cases and the

@@ -4,7 +4,7 @@
 //! them out as PDF through the [`Renderer`] port. Every value is already a display string
 //! (masked, translated, in the branch's local time); the printed labels live in `forms`.
 //!
-//! Masking (domain notes §5): the customer copy always masks ID, phone, card and wallet
+//! Masking (docs/domain.md §5): the customer copy always masks ID, phone, card and wallet
 //! numbers with [`crate::masking`]; the bank copy masks them too unless
 //! [`Branch::bank_copy_unmasked`] is set (the archive rule).
 
@@ -136,7 +136,7 @@ pub struct AgentView {
     pub phone: String,
 }
 
-/// The application form (业务申请书, domain notes §3), every value a display string.
+/// The application form (业务申请书, docs/domain.md §3), every value a display string.
 /// Empty strings print as empty cells for handwriting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -373,7 +373,7 @@ fn notification_label(c: NotificationChannel) -> &'static str {
     }
 }
 
-/// The printed label of a materials-checklist item: the three standard items (domain notes §1,
+/// The printed label of a materials-checklist item: the three standard items (docs/domain.md §1,
 /// seed 准备材料) bilingually, a branch's own extras as configured.
 pub fn material_label(key: &str) -> String {
     match key {

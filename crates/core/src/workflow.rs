@@ -115,7 +115,7 @@ impl EventKind {
             EventKind::RefuseAuthorityFreeze => "refuse-authority-freeze",
         }
     }
-    /// Teller steps make the actor a maker of the case (domain notes §2).
+    /// Teller steps make the actor a maker of the case (docs/domain.md §2).
     pub fn is_teller_step(self) -> bool {
         matches!(
             self,
@@ -125,7 +125,7 @@ impl EventKind {
                 | EventKind::Submit
         )
     }
-    /// Steps a supervisor must authorize at that moment (issue 6 item 1).
+    /// Steps a supervisor must authorize at that moment.
     pub fn needs_supervisor(self) -> bool {
         matches!(
             self,

@@ -1,4 +1,4 @@
-//! Render benchmark (issue 5): application form with fonts already loaded.
+//! Render benchmark: application form with fonts already loaded.
 //! Goal: ≤ 5 ms median and ≤ 100 KB per copy. `cargo bench -p unlockdesk-forms`.
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -1,6 +1,6 @@
 //! # unlockdesk-forms
 //!
-//! PDF rendering of the printed documents of UnlockDesk (issue 5): the A4 application form
+//! PDF rendering of the printed documents of UnlockDesk: the A4 application form
 //! (数字钱包解锁申请表, one or two pages) and the unlock receipt, from the plain view models
 //! of [`unlockdesk_core::print`], with printpdf 0.12.
 //!

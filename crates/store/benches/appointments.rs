@@ -1,4 +1,4 @@
-//! Appointment book at scale (issue 7 item 5): counter lookup p50/p99 over 1,000 random
+//! Appointment book at scale: counter lookup p50/p99 over 1,000 random
 //! queries per key type at N rows (default 1,000,000), and the import of a 100,000-row CSV.
 //!
 //! `cargo bench -p unlockdesk-store --bench appointments` (release profile). Environment:

@@ -1,4 +1,4 @@
-//! Durable case transitions per second (issue 6 item 9), side by side with a raw SQLite
+//! Durable case transitions per second, side by side with a raw SQLite
 //! baseline on the same disk in the same run.
 //!
 //! `cargo bench -p unlockdesk-store --bench transitions` (release profile); prints a table.

@@ -70,7 +70,7 @@ CREATE TABLE case_seq (
     last INTEGER NOT NULL
 ) STRICT;
 
--- Append-only, hash-chained audit trail (domain notes §6).
+-- Append-only, hash-chained audit trail (docs/domain.md §6).
 CREATE TABLE audit_events (
     seq        INTEGER PRIMARY KEY,
     at         TEXT NOT NULL,               -- UTC, RFC 3339

@@ -1,4 +1,4 @@
--- Schema version 2: appointment lookup at a million rows (issue 7; ARCHITECTURE.md
+-- Schema version 2: appointment lookup at a million rows (ARCHITECTURE.md
 -- "Appointment lookup"). Released migrations are never edited.
 --
 -- Every lookup key gets a B-tree index (key, slot_start): an equality on the key then walks

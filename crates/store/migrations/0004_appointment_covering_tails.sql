@@ -1,4 +1,4 @@
--- Schema version 4: fewer index writes per imported appointment (issue 7: 100,000 rows in
+-- Schema version 4: fewer index writes per imported appointment (100,000 rows in
 -- at most 5 s into a million-row book). ARCHITECTURE.md, "Appointment lookup".
 --
 -- The full phone and ID number no longer have their own indexes: the last-4 indexes carry

@@ -1,4 +1,4 @@
-//! The tamper-evident audit chain (domain notes §6; issue 6 item 4).
+//! The tamper-evident audit chain (docs/domain.md §6).
 //!
 //! Each event stores the previous event's hash and its own SHA-256 over all of its columns
 //! (including its sequence number) and that previous hash, serialised as a JSON array so the

@@ -1,4 +1,4 @@
-//! Crash safety (issue 6 item 7): a writer process runs case transitions in a loop against a
+//! Crash safety: a writer process runs case transitions in a loop against a
 //! real SQLite file and is killed with SIGKILL at a random moment, 50 times. After each kill
 //! the file is reopened and checked:
 //!

@@ -1,4 +1,4 @@
-//! The start-up check (issue 6 item 7): a damaged database file is refused with a `storage`
+//! The start-up check: a damaged database file is refused with a `storage`
 //! error that names the backup route, never a panic; a sound one passes.
 
 use std::io::{Seek, SeekFrom, Write};

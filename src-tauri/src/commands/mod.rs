@@ -67,7 +67,9 @@ mod tests {
         serde_json::from_str(&text).unwrap()
     }
 
-    /// The capability permits exactly our commands (plus the scoped opener) and only for `main`.
+    /// The capability permits exactly our commands and only for `main`: no plugin permission
+    /// (the opener is used from Rust; a webview with `opener:allow-open-path` could open the
+    /// database and the unmasked bank copies).
     #[test]
     fn capability_lists_exactly_our_commands() {
         let cap = capability();
@@ -86,18 +88,39 @@ mod tests {
             .collect();
         expected.sort();
         assert_eq!(allowed, expected);
-        let scoped: Vec<&serde_json::Value> = cap["permissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p.is_object())
-            .collect();
-        assert_eq!(scoped.len(), 1);
-        assert_eq!(scoped[0]["identifier"], "opener:allow-open-path");
         assert_eq!(
-            scoped[0]["allow"],
-            serde_json::json!([{ "path": "$APPDATA/**" }])
+            cap["permissions"].as_array().unwrap().len(),
+            COMMANDS.len(),
+            "nothing but our commands"
         );
+    }
+
+    /// The typed IPC client (`ui/src/lib/api.ts`) invokes exactly the shell's commands: a
+    /// renamed or removed command fails here, not at a teller's click.
+    #[test]
+    fn ui_client_calls_exactly_the_shell_commands() {
+        let src = include_str!("../../../ui/src/lib/api.ts");
+        let mut called: Vec<&str> = Vec::new();
+        let mut rest = src;
+        while let Some(i) = rest.find("call<") {
+            rest = &rest[i + 5..];
+            // call<T>('name', …): the quoted word right after the type argument's `>(`.
+            let Some(open) = rest.find(">(") else { break };
+            let after = &rest[open + 2..];
+            let Some(quote) = after.chars().next().filter(|c| *c == '\'' || *c == '"') else {
+                continue; // the definition `call<T>(command: string, …)`
+            };
+            let Some(end) = after[1..].find(quote) else {
+                break;
+            };
+            called.push(&after[1..1 + end]);
+            rest = &after[1 + end..];
+        }
+        called.sort();
+        called.dedup();
+        let mut listed = COMMANDS.to_vec();
+        listed.sort();
+        assert_eq!(called, listed);
     }
 
     /// Every command in `names.rs` is registered in the handler (and no other).

@@ -1,5 +1,5 @@
 /**
- * The admin's view of the branch's identity policy (domain notes §1 step 3): which rows of the
+ * The admin's view of the branch's identity policy (docs/domain.md §1 step 3): which rows of the
  * default table are enabled. Core decides what suffices and validates the saved table
  * (`IdPolicy::validate`, field `id_policy`); this module only toggles rows.
  */

@@ -1,6 +1,6 @@
 /**
  * The appointment import screen's logic: the report core returns, as the screen lists it.
- * Core validates every row (issue 7); the UI only orders and labels what came back.
+ * Core validates every row; the UI only orders and labels what came back.
  */
 import { hasKey, t } from './i18n/index.svelte';
 import type { ImportReport } from './bindings/ImportReport';

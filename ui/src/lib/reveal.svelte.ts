@@ -1,5 +1,5 @@
 /**
- * Audited reveal of a masked personal value (domain notes §5; issue 6 item 5). The screen asks
+ * Audited reveal of a masked personal value (docs/domain.md §5). The screen asks
  * for a reason, core checks the role and the reason and audits the read (`reveal`), and the full
  * value is shown in place for 30 seconds, then masked again. A second reveal of the same field
  * restarts the count; leaving the screen hides everything (`hideAll`). The value lives only in

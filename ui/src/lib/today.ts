@@ -4,7 +4,7 @@ import type { Appointment } from './bindings/Appointment';
 import type { CaseSummary } from './bindings/CaseSummary';
 import { localTime } from './format';
 
-/** Display order only (the process order of domain notes §2); no rule is derived from it. */
+/** Display order only (the process order of docs/domain.md §2); no rule is derived from it. */
 export const STATE_ORDER: CaseState[] = [
   'checked-in',
   'identity-verified',
@@ -33,7 +33,7 @@ export type QueueEntry =
   | { kind: 'walk-in'; at: string; case: CaseSummary };
 
 /**
- * Today's queue (issue 7 item 3): the appointments by slot start, with the walk-in cases (no
+ * Today's queue: the appointments by slot start, with the walk-in cases (no
  * `appointment_id`) opened on `day` interleaved at their opening time in the branch's
  * `timeZone`. `at` is the branch-local `YYYY-MM-DD HH:MM`; at the same minute the appointment
  * comes first (it was booked), and equal entries keep their input order.

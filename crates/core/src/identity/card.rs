@@ -1,5 +1,5 @@
 //! Bank card numbers (primary account number, ISO/IEC 7812-1): 16–19 digits with a Luhn check
-//! digit. A card corroborates identity; it never proves it alone (domain notes §1, §4).
+//! digit. A card corroborates identity; it never proves it alone (docs/domain.md §1, §4).
 
 use super::{ascii_view, character_error, DocCheck, DocFields, DocKind, RuleError};
 

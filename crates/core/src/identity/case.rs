@@ -1,4 +1,4 @@
-//! The identity step of a case (issue 4 items 4–5): one document checked to its standard,
+//! The identity step of a case: one document checked to its standard,
 //! names compared, expiry refused, co-check and minor flags set, as the record the workflow
 //! stores. Used by the identity use case (`Counter::verify_identity`).
 

@@ -1,4 +1,4 @@
-//! Feedback while the teller types (issue 4 item 6). A partial number is "incomplete", never
+//! Feedback while the teller types. A partial number is "incomplete", never
 //! judged as another kind: 15 typed digits of an 18-digit ID are not a legacy ID. The final
 //! check ([`super::check`]) runs in core when the teller confirms.
 

@@ -1,4 +1,4 @@
-//! Identity-document rules (domain notes §4, issue 4): every document a counter sees, parsed
+//! Identity-document rules (docs/domain.md §4): every document a counter sees, parsed
 //! and checked to its standard.
 //!
 //! Entry points:
@@ -10,7 +10,7 @@
 //! - [`names_match`] document name against the name entered; [`is_minor`];
 //! - [`policy`] which combinations of evidence suffice when there is no ID card (domain §1).
 //!
-//! Normalise, then be strict (issue 4 item 2): full-width forms are folded to ASCII, spaces are
+//! Normalise, then be strict: full-width forms are folded to ASCII, spaces are
 //! dropped (hyphens too for card and phone numbers), ASCII letters are upper-cased (`x`, `h`,
 //! `m`, MRZ letters); after that any character the standard does not allow is reported as a
 //! `character` error. Nothing is ever mapped to `0`: a parser that does that lets junk pass a
@@ -129,7 +129,7 @@ impl DocKind {
     }
 
     /// True for the resident ID card (18-digit or legacy 15-digit number). Every other
-    /// document needs the supervisor's co-check (双人审核, domain notes §1 step 3).
+    /// document needs the supervisor's co-check (双人审核, docs/domain.md §1 step 3).
     pub fn is_resident_id_card(self) -> bool {
         matches!(self, DocKind::PrcId | DocKind::PrcId15)
     }

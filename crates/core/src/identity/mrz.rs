@@ -110,7 +110,7 @@ fn yymmdd(b: &[u8]) -> Option<(u32, u32, u32)> {
 /// vs found. The personal number's check may be `<` when the field is empty. A birth date of
 /// fillers (unknown, Doc 9303 Part 3 §4.6) is accepted and left out of the fields.
 ///
-/// Two-digit years (issue 4 item 7): a birth date takes the century that puts it in the past
+/// Two-digit years: a birth date takes the century that puts it in the past
 /// (`490522` → 1949-05-22 in 2026); an expiry the century within 50 years of `today` either side
 /// (`340425` → 2034-04-25, `120415` → 2012-04-15). An expiry before `today` sets
 /// `fields.expired` but leaves `valid` true. `normalized` is the document number.

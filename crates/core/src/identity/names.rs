@@ -1,4 +1,4 @@
-//! Name match between the document and the customer (issue 4 item 4). A mismatch is shown to
+//! Name match between the document and the customer. A mismatch is shown to
 //! the teller; it is not an error of the number.
 
 use super::DocKind;

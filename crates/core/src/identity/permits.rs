@@ -100,7 +100,7 @@ pub(crate) fn check_taiwan(s: &str) -> DocCheck {
 }
 
 /// 2017 foreign permanent resident ID (外国人永久居留身份证, 2017 edition): 3 letters
-/// (nationality, reported as is, not looked up) + 12 digits. Format only (domain notes §4):
+/// (nationality, reported as is, not looked up) + 12 digits. Format only (docs/domain.md §4):
 /// the edition's check scheme is not public.
 pub(crate) fn check_fpr_2017(s: &str) -> DocCheck {
     let b = ascii_view(s);

@@ -1,5 +1,5 @@
 //! Mainland mobile numbers: the pattern only (11 digits, `1[3-9]…`). No table of allocated
-//! number blocks: such tables go stale and turn away real customers (issue 4).
+//! number blocks: such tables go stale and turn away real customers.
 
 use super::{ascii_view, character_error, DocCheck, DocFields, DocKind, RuleError};
 

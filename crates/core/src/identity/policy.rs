@@ -1,4 +1,4 @@
-//! "No ID card" alternatives (domain notes §1 step 3, seed FAQ 1; issue 4 item 5): which
+//! "No ID card" alternatives (docs/domain.md §1 step 3, seed FAQ 1): which
 //! combinations of evidence prove who the customer is, as a table in core that each branch may
 //! configure.
 //!
@@ -39,7 +39,7 @@ pub enum EvidenceKind {
 }
 
 impl EvidenceKind {
-    /// Evidence that can never prove identity on its own (domain notes §4).
+    /// Evidence that can never prove identity on its own (docs/domain.md §4).
     pub fn is_supporting_only(self) -> bool {
         matches!(
             self,

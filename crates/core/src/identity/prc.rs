@@ -93,7 +93,7 @@ const RESIDENCE_PREFIXES: [&[u8; 6]; 3] = [b"810000", b"820000", b"830000"];
 ///
 /// The 2023 permanent-residence card number (National Immigration Administration, 2023 rules
 /// for machine-readable information) is only checked for its leading `9` and check character,
-/// as domain notes §4 ask; its birth date (positions 7–14) and sex are reported when they read
+/// as docs/domain.md §4 ask; its birth date (positions 7–14) and sex are reported when they read
 /// as a real date, but are not a validity rule.
 pub(crate) fn check18(kind: DocKind, s: &str, today: NaiveDate) -> DocCheck {
     let b = ascii_view(s);

@@ -54,7 +54,7 @@ impl<S: Store> Service<S> {
     }
 
     /// Print: render the document, store it beside the database (`documents/`, SHA-256 in the
-    /// store) and record the print — or reprint — on the case (audited, domain notes §6).
+    /// store) and record the print — or reprint — on the case (audited, docs/domain.md §6).
     /// Errors: `forbidden`, `illegal-transition` (nothing to print yet), `render`, `storage`.
     pub(crate) fn print_document(
         &self,
@@ -65,9 +65,17 @@ impl<S: Store> Service<S> {
     ) -> CoreResult<DocumentRecord> {
         if actor.system_kind().is_some() {
             // A print is a person handing paper over; system actors only export.
-            return Err(CoreError::forbidden(
-                "printing is recorded on the case: sign in (--as STAFF_ID)",
-            ));
+            let e =
+                CoreError::forbidden("printing is recorded on the case: sign in (--as STAFF_ID)");
+            self.audit_refusal(
+                actor.staff_id(),
+                None,
+                actor.terminal(),
+                Some(case_id),
+                "permission",
+                &e.message,
+            );
+            return Err(e);
         }
         let (case, doc) = self.print_view(actor, case_id, kind, copy)?;
         // Render outside the write lock: it takes milliseconds, the lock should not.

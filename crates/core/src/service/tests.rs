@@ -1,1 +1,531 @@
+//! Core's own tests of use-case logic on the in-memory ports ([`crate::memory`]): who may do
+//! what (staff roles and system actors), four-eyes and its audited refusals, idempotency,
+//! the effects of a step, session lock, printing. Store behaviour is the conformance suite's.
 
+use std::sync::Arc;
+
+use chrono::TimeZone;
+
+use super::Service;
+use crate::api::Counter;
+use crate::dto::*;
+use crate::memory::MemoryStore;
+use crate::model::*;
+use crate::ports::*;
+use crate::print::{CopyKind, DocumentKind, PrintDocument, Renderer};
+use crate::{CoreResult, ErrorCode};
+
+const PW: &str = "Counter#2026";
+const ID: &str = "11010519491231002X";
+
+/// Renders a document as its debug text: enough to see that printing stored what it rendered.
+struct TextRenderer;
+impl Renderer for TextRenderer {
+    fn render(&self, doc: &PrintDocument) -> CoreResult<Vec<u8>> {
+        Ok(format!("{doc:?}").into_bytes())
+    }
+}
+
+fn clock() -> Arc<FixedClock> {
+    Arc::new(FixedClock::new(
+        chrono::Utc.with_ymd_and_hms(2026, 11, 29, 2, 0, 0).unwrap(),
+    ))
+}
+
+fn service(clock: Arc<FixedClock>) -> Service<MemoryStore> {
+    Service::new(MemoryStore::default(), clock, Arc::new(OsEntropy))
+        .with_renderer(Arc::new(TextRenderer))
+}
+
+struct Branch {
+    svc: Service<MemoryStore>,
+    clock: Arc<FixedClock>,
+    tel01: Actor,
+    sup01: Credentials,
+    admin: Actor,
+}
+
+fn creds(id: &str) -> Credentials {
+    Credentials {
+        staff_id: id.into(),
+        password: PW.into(),
+    }
+}
+
+/// A branch with an admin, a teller, two supervisors and an auditor, all with `PW`.
+fn branch() -> Branch {
+    let clock = clock();
+    let svc = service(clock.clone());
+    svc.setup(
+        &SetupInput {
+            branch_code: "T1".into(),
+            branch_name: "测试支行".into(),
+            time_zone: "Asia/Shanghai".into(),
+            admin_id: "admin".into(),
+            admin_name: "管理员".into(),
+            admin_password: PW.into(),
+        },
+        "test",
+    )
+    .unwrap();
+    let admin = Counter::authenticate(&svc, "admin", PW, "test").unwrap();
+    for (id, role) in [
+        ("tel01", Role::Teller),
+        ("sup01", Role::Supervisor),
+        ("sup02", Role::Supervisor),
+        ("aud01", Role::Auditor),
+    ] {
+        svc.add_staff(
+            &admin,
+            &NewStaff {
+                id: id.into(),
+                name: id.into(),
+                role,
+                password: "Initial#2026".into(),
+            },
+        )
+        .unwrap();
+        Counter::change_password(&svc, id, "Initial#2026", PW, "test").unwrap();
+    }
+    let tel01 = Counter::authenticate(&svc, "tel01", PW, "desk-1").unwrap();
+    Branch {
+        svc,
+        clock,
+        tel01,
+        sup01: creds("sup01"),
+        admin,
+    }
+}
+
+fn form() -> ApplicationForm {
+    ApplicationForm {
+        customer_name: "测试甲".into(),
+        sex: Some(Sex::Female),
+        nationality: "中国".into(),
+        occupation: "职员".into(),
+        address: "北京市东城区测试路1号".into(),
+        phone: "13123456789".into(),
+        id_type: "prc-id".into(),
+        id_number: ID.into(),
+        id_valid_until: "long-term".into(),
+        wallet_operator: "运营机构A".into(),
+        wallet_id: "0099123456789012".into(),
+        wallet_class: "2".into(),
+        lock_cause: Some(LockCause::WrongPassword),
+        requested_action: Some(RequestedAction::Unlock),
+        reason: "forgot password".into(),
+        declaration_true: true,
+        consent_query: true,
+        risk_acknowledged: true,
+        materials: vec![
+            "id-document".into(),
+            "bank-account".into(),
+            "wallet-details".into(),
+        ],
+        ..Default::default()
+    }
+}
+
+fn id_card() -> IdentityInput {
+    IdentityInput {
+        kind: "prc-id".into(),
+        number: ID.into(),
+        name_on_document: "测试甲".into(),
+        ..Default::default()
+    }
+}
+
+fn submitted(b: &Branch, appointment: Option<AppointmentId>) -> CaseId {
+    let svc: &dyn Counter = &b.svc;
+    let c = svc
+        .open_case(
+            &b.tel01,
+            &OpenCaseInput {
+                appointment_id: appointment,
+                customer_name: "测试甲".into(),
+                phone: "13123456789".into(),
+                lock_cause: Some(LockCause::WrongPassword),
+            },
+            None,
+        )
+        .unwrap()
+        .case
+        .id;
+    svc.verify_identity(&b.tel01, c, &id_card(), None).unwrap();
+    svc.record_form(&b.tel01, c, &form(), None).unwrap();
+    svc.confirm_signed(&b.tel01, c, None).unwrap();
+    svc.submit(&b.tel01, c, None).unwrap();
+    c
+}
+
+fn audit(svc: &Service<MemoryStore>) -> Vec<AuditEvent> {
+    svc.store.read(|tx| tx.audit_events(1, 10_000)).unwrap()
+}
+
+#[test]
+fn a_case_from_an_appointment_goes_to_closed_and_the_appointment_is_done() {
+    let b = branch();
+    let svc: &dyn Counter = &b.svc;
+    let booking = Appointment {
+        id: AppointmentId(uuid::Uuid::from_u128(42)),
+        reference: "R-42".into(),
+        name: "测试甲".into(),
+        phone: "13123456789".into(),
+        id_type: "prc-id".into(),
+        id_number: "002X".into(),
+        wallet_operator: "运营机构A".into(),
+        lock_cause: LockCause::WrongPassword,
+        slot_start: chrono::NaiveDate::from_ymd_opt(2026, 11, 29)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap(),
+        slot_end: chrono::NaiveDate::from_ymd_opt(2026, 11, 29)
+            .unwrap()
+            .and_hms_opt(10, 30, 0)
+            .unwrap(),
+        notes: String::new(),
+        status: AppointmentStatus::Waiting,
+        case_id: None,
+    };
+    svc.add_appointment(&b.admin, &booking).unwrap();
+    let c = submitted(&b, Some(booking.id));
+    svc.authorize(&b.tel01, c, &b.sup01, Decision::Approve, None, "", None)
+        .unwrap();
+    svc.confirm_unlock(
+        &b.tel01,
+        c,
+        &creds("sup02"),
+        &UnlockInput {
+            operator_reference: "OP-1".into(),
+            notified_via: NotificationChannel::Sms,
+        },
+        None,
+    )
+    .unwrap();
+    let appt = |svc: &dyn Counter| svc.find_appointments(&b.tel01, "R-42").unwrap()[0].status;
+    assert_eq!(appt(svc), AppointmentStatus::InProgress);
+    let v = svc.close_case(&b.tel01, c, None).unwrap();
+    assert_eq!(v.case.state, CaseState::Closed);
+    // The step's effect ran in the same transaction.
+    assert_eq!(appt(svc), AppointmentStatus::Done);
+    let actions: Vec<String> = v.history.iter().map(|e| e.action.clone()).collect();
+    assert_eq!(
+        actions,
+        [
+            "open-case",
+            "verify-identity",
+            "record-form",
+            "confirm-signed",
+            "submit",
+            "approve",
+            "confirm-unlock",
+            "close"
+        ]
+    );
+    // The authorized steps are the supervisors' acts, with the teller as operator.
+    let approve = &v.history[5];
+    assert_eq!(
+        (approve.staff_id.as_str(), approve.role),
+        ("sup01", Some(Role::Supervisor))
+    );
+    assert!(approve.detail.contains("\"operator\":\"tel01\""));
+}
+
+#[test]
+fn four_eyes_refusal_is_refused_and_audited_under_the_supervisor() {
+    let b = branch();
+    let svc: &dyn Counter = &b.svc;
+    // sup01 works the case as a teller would, then tries to approve it.
+    let sup_at_counter = svc.authenticate("sup01", PW, "desk-2").unwrap();
+    let c = svc
+        .open_case(
+            &sup_at_counter,
+            &OpenCaseInput {
+                customer_name: "测试甲".into(),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap()
+        .case
+        .id;
+    svc.verify_identity(&sup_at_counter, c, &id_card(), None)
+        .unwrap();
+    svc.record_form(&sup_at_counter, c, &form(), None).unwrap();
+    svc.confirm_signed(&sup_at_counter, c, None).unwrap();
+    svc.submit(&sup_at_counter, c, None).unwrap();
+    let e = svc
+        .authorize(
+            &sup_at_counter,
+            c,
+            &creds("SUP01"),
+            Decision::Approve,
+            None,
+            "",
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::FourEyes);
+    let refused: Vec<_> = audit(&b.svc)
+        .into_iter()
+        .filter(|e| e.action == "refused-step")
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].staff_id, "sup01");
+    assert_eq!(refused[0].outcome, Outcome::Refused);
+    assert_eq!(
+        svc.case_view(&sup_at_counter, c).unwrap().case.state,
+        CaseState::Submitted
+    );
+    // Another supervisor may.
+    svc.authorize(
+        &sup_at_counter,
+        c,
+        &creds("sup02"),
+        Decision::Approve,
+        None,
+        "",
+        None,
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_decision_after_another_is_refused_naming_the_first_and_audited() {
+    let b = branch();
+    let svc: &dyn Counter = &b.svc;
+    let c = submitted(&b, None);
+    svc.authorize(&b.tel01, c, &b.sup01, Decision::Approve, None, "", None)
+        .unwrap();
+    let e = svc
+        .authorize(
+            &b.tel01,
+            c,
+            &creds("sup02"),
+            Decision::Reject,
+            Some(ReasonCode::Other),
+            "no",
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    assert!(e.message.contains("sup01"), "{}", e.message);
+    assert!(audit(&b.svc)
+        .iter()
+        .any(|e| e.action == "refused-step" && e.staff_id == "sup02"));
+}
+
+#[test]
+fn system_actors_do_only_their_job() {
+    let b = branch();
+    let svc: &dyn Counter = &b.svc;
+    let c = submitted(&b, None);
+    let reader = svc.system_actor(SystemActor::CliReader, "cli:test");
+    let import = svc.system_actor(SystemActor::Import, "feed");
+    // The read-only CLI actor reads (masked) and verifies the chain; nothing else.
+    assert_eq!(svc.case_view(&reader, c).unwrap().case.phone, "131****6789");
+    assert!(svc.verify_audit(&reader).unwrap().ok);
+    assert!(svc.appointments_today(&reader).is_ok());
+    let forbidden = |r: CoreResult<()>| assert_eq!(r.unwrap_err().code, ErrorCode::Forbidden);
+    forbidden(
+        svc.reveal(&reader, c, RevealField::Phone, "audit check")
+            .map(|_| ()),
+    );
+    forbidden(svc.submit(&reader, c, None).map(|_| ()));
+    forbidden(
+        svc.print_document(&reader, c, DocumentKind::Application, CopyKind::Customer)
+            .map(|_| ()),
+    );
+    forbidden(
+        svc.render_document(&reader, c, DocumentKind::Application, CopyKind::Bank)
+            .map(|_| ()),
+    );
+    assert!(svc
+        .render_document(&reader, c, DocumentKind::Application, CopyKind::Customer)
+        .is_ok());
+    // The import actor imports and nothing else.
+    forbidden(svc.case_view(&import, c).map(|_| ()));
+    forbidden(
+        svc.open_case(&import, &OpenCaseInput::default(), None)
+            .map(|_| ()),
+    );
+    let csv = "reference,name,phone,id_type,id_number,wallet_operator,lock_cause,slot_start,slot_end,notes\n\
+               R-1,测试乙,13912345671,prc-id,002X,B,wrong-password,2026-11-29T09:00,2026-11-29T09:30,\n";
+    let r = svc
+        .import_appointments(&import, csv.as_bytes(), "feed.csv")
+        .unwrap();
+    assert_eq!(r.imported, 1);
+    // The first-run actor exists only on an empty store.
+    assert_eq!(
+        svc.first_run_actor("desk").unwrap_err().code,
+        ErrorCode::AlreadySetUp
+    );
+    // Every refusal above was recorded.
+    let refusals = audit(&b.svc)
+        .iter()
+        .filter(|e| e.action == "permission")
+        .count();
+    assert!(refusals >= 6, "{refusals}");
+}
+
+#[test]
+fn demo_loads_on_an_empty_store_through_the_first_run_actor_only() {
+    let svc = service(clock());
+    let first = Counter::first_run_actor(&svc, "desk").unwrap();
+    let report = svc.load_demo(&first, 3).unwrap();
+    assert!(report.to_string().contains("tel01"), "{report}");
+    assert_eq!(
+        Counter::first_run_actor(&svc, "desk").unwrap_err().code,
+        ErrorCode::AlreadySetUp
+    );
+    let teller = Counter::authenticate(&svc, "tel01", crate::demo::DEMO_PASSWORD, "t").unwrap();
+    assert_eq!(
+        svc.load_demo(&teller, 0).unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    let admin = Counter::authenticate(&svc, "admin", crate::demo::DEMO_PASSWORD, "t").unwrap();
+    assert_eq!(
+        svc.load_demo(&admin, 0).unwrap_err().code,
+        ErrorCode::AlreadySetUp
+    );
+}
+
+#[test]
+fn an_idempotent_retry_replays_and_another_request_under_the_key_conflicts() {
+    let b = branch();
+    let svc: &dyn Counter = &b.svc;
+    let c = submitted(&b, None);
+    let first = svc
+        .authorize(
+            &b.tel01,
+            c,
+            &b.sup01,
+            Decision::Approve,
+            None,
+            "",
+            Some("k-1"),
+        )
+        .unwrap();
+    let again = svc
+        .authorize(
+            &b.tel01,
+            c,
+            &b.sup01,
+            Decision::Approve,
+            None,
+            "",
+            Some("k-1"),
+        )
+        .unwrap();
+    assert_eq!(first.case.version, again.case.version);
+    assert_eq!(first.history.len(), again.history.len());
+    let e = svc
+        .authorize(
+            &b.tel01,
+            c,
+            &b.sup01,
+            Decision::Reject,
+            Some(ReasonCode::Other),
+            "x",
+            Some("k-1"),
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+}
+
+#[test]
+fn roles_are_checked_on_reads_audit_and_admin_operations() {
+    let b = branch();
+    let svc: &dyn Counter = &b.svc;
+    let c = submitted(&b, None);
+    let auditor = svc.authenticate("aud01", PW, "t").unwrap();
+    assert_eq!(
+        svc.audit_events(&b.tel01, c).unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    // The five steps, and the teller's refused look at the trail.
+    let events = svc.audit_events(&auditor, c).unwrap();
+    assert_eq!(events.len(), 6);
+    assert_eq!(
+        (events[5].action.as_str(), events[5].outcome),
+        ("permission", Outcome::Refused)
+    );
+    assert!(svc.verify_audit(&auditor).unwrap().ok);
+    assert_eq!(
+        svc.verify_audit(&b.tel01).unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    let dest = std::path::Path::new("/nonexistent/backup.db");
+    assert_eq!(
+        svc.backup(&b.tel01, dest).unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    // The admin passes the check; the in-memory store has no file to write.
+    assert_eq!(
+        svc.backup(&b.admin, dest).unwrap_err().code,
+        ErrorCode::Storage
+    );
+    assert_eq!(
+        svc.restore(&auditor, dest).unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        svc.list_staff(&b.tel01).unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    // A co-check needs a supervisor's credentials: a teller's are refused.
+    let e = svc
+        .cocheck_identity(&b.tel01, c, &creds("tel01"), None)
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+}
+
+#[test]
+fn a_session_locks_when_idle_and_unlocks_with_the_password() {
+    let b = branch();
+    let svc: &dyn Counter = &b.svc;
+    let mut s = svc.sign_in("tel01", PW, "desk-1").unwrap();
+    b.clock.advance(chrono::Duration::minutes(4));
+    let actor = svc.session_actor(&mut s).unwrap();
+    assert_eq!(actor.staff_id().as_str(), "tel01");
+    assert_eq!(actor.terminal(), "desk-1");
+    b.clock.advance(chrono::Duration::minutes(5));
+    assert_eq!(
+        svc.session_actor(&mut s).unwrap_err().code,
+        ErrorCode::SessionLocked
+    );
+    assert!(s.is_locked());
+    assert_eq!(
+        svc.unlock_session(&mut s, "wrong").unwrap_err().code,
+        ErrorCode::AuthFailed
+    );
+    svc.unlock_session(&mut s, PW).unwrap();
+    svc.session_actor(&mut s).unwrap();
+}
+
+#[test]
+fn printing_stores_the_rendered_copy_and_counts_a_reprint() {
+    let b = branch();
+    let svc: &dyn Counter = &b.svc;
+    let c = submitted(&b, None);
+    let first = svc
+        .print_document(&b.tel01, c, DocumentKind::Application, CopyKind::Bank)
+        .unwrap();
+    svc.print_document(&b.tel01, c, DocumentKind::Application, CopyKind::Bank)
+        .unwrap();
+    let bytes = svc.document_bytes(&b.tel01, c, &first.id).unwrap();
+    // The bank copy holds the full number; what was rendered is what is stored.
+    assert!(String::from_utf8_lossy(&bytes).contains(ID));
+    let actions: Vec<String> = svc
+        .case_view(&b.tel01, c)
+        .unwrap()
+        .history
+        .into_iter()
+        .map(|e| e.action)
+        .filter(|a| a.contains("print"))
+        .collect();
+    assert_eq!(actions, ["print", "reprint"]);
+    // Without a renderer, printing says so.
+    let bare = Service::new(MemoryStore::default(), clock(), Arc::new(OsEntropy));
+    assert_eq!(bare.renderer().err().unwrap().code, ErrorCode::Render);
+}

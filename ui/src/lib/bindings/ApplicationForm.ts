@@ -5,7 +5,7 @@ import type { RequestedAction } from "./RequestedAction";
 import type { Sex } from "./Sex";
 
 /**
- * The application form (业务申请书), domain notes §3.
+ * The application form (业务申请书), docs/domain.md §3.
  */
 export type ApplicationForm = { customer_name: string, 
 /**

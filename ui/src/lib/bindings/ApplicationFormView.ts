@@ -3,7 +3,7 @@ import type { AgentView } from "./AgentView";
 import type { DocumentHeader } from "./DocumentHeader";
 
 /**
- * The application form (业务申请书, domain notes §3), every value a display string.
+ * The application form (业务申请书, docs/domain.md §3), every value a display string.
  * Empty strings print as empty cells for handwriting.
  */
 export type ApplicationFormView = { header: DocumentHeader, customer_name: string, customer_name_latin: string, 

@@ -34,7 +34,7 @@ bank_copy_unmasked: boolean,
  */
 retention_years: number, 
 /**
- * Which evidence proves identity at this branch (domain notes §1 step 3). Branches
+ * Which evidence proves identity at this branch (docs/domain.md §1 step 3). Branches
  * stored before the field existed read as the default table.
  */
 id_policy: IdPolicy, };

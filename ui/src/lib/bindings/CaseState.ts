@@ -2,6 +2,6 @@
 
 /**
  * Where a case stands. Main path: checked-in → identity-verified → form-recorded →
- * form-signed → submitted → approved → unlocked → closed (domain notes §2).
+ * form-signed → submitted → approved → unlocked → closed (docs/domain.md §2).
  */
 export type CaseState = "checked-in" | "identity-verified" | "form-recorded" | "form-signed" | "submitted" | "returned-for-info" | "approved" | "rejected" | "unlocked" | "unlock-failed" | "closed" | "cancelled" | "refused-authority-freeze";

@@ -1,0 +1,393 @@
+//! An in-memory implementation of the ports, for core's own tests of use-case logic
+//! (permissions, four-eyes, idempotency, effects, audit of refusals). It proves nothing about a
+//! real store: every store behaviour is proven on real databases by the store conformance
+//! suite (`unlockdesk_store::conformance`).
+//!
+//! A write transaction works on a copy of the data and replaces it on `Ok`, so a failed use
+//! case leaves nothing behind, as a real transaction would.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::error::{CoreError, CoreResult};
+use crate::model::*;
+use crate::ports::*;
+
+#[derive(Debug, Clone, Default)]
+struct Data {
+    branch: Option<Branch>,
+    staff: BTreeMap<StaffId, Staff>,
+    cases: BTreeMap<CaseId, Case>,
+    appointments: BTreeMap<AppointmentId, Appointment>,
+    audit: Vec<AuditEvent>,
+    idempotency: HashMap<String, IdempotentCall>,
+    documents: Vec<(DocumentRecord, Vec<u8>)>,
+    case_seq: HashMap<NaiveDate, u32>,
+}
+
+/// The in-memory store.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    data: Mutex<Data>,
+}
+
+struct Tx<'a>(&'a mut Data);
+
+impl MemoryStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Data> {
+        self.data.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Store for MemoryStore {
+    fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
+        let mut guard = self.lock();
+        let mut copy = guard.clone();
+        let out = f(&mut Tx(&mut copy))?;
+        *guard = copy;
+        Ok(out)
+    }
+    fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
+        let mut copy = self.lock().clone();
+        f(&mut Tx(&mut copy))
+    }
+    fn verify_audit(&self) -> CoreResult<AuditVerification> {
+        let d = self.lock();
+        let broken = d.audit.iter().enumerate().find(|(i, e)| {
+            e.seq != *i as i64 + 1 || (*i > 0 && e.prev_hash != d.audit[i - 1].hash)
+        });
+        Ok(AuditVerification {
+            ok: broken.is_none(),
+            events: d.audit.len() as i64,
+            broken_at: broken.map(|(_, e)| e.seq),
+            expected: None,
+            found: None,
+            problem: broken.map(|_| "chain broken".into()),
+        })
+    }
+    fn backup_to(&self, _dest: &std::path::Path) -> CoreResult<()> {
+        Err(CoreError::storage(
+            "the in-memory store has no file to back up",
+        ))
+    }
+    fn restore_from(&self, _src: &std::path::Path) -> CoreResult<()> {
+        Err(CoreError::storage(
+            "the in-memory store cannot restore a file",
+        ))
+    }
+}
+
+impl BranchRead for Tx<'_> {
+    fn branch(&mut self) -> CoreResult<Option<Branch>> {
+        Ok(self.0.branch.clone())
+    }
+}
+impl BranchWrite for Tx<'_> {
+    fn save_branch(&mut self, b: &Branch) -> CoreResult<()> {
+        self.0.branch = Some(b.clone());
+        Ok(())
+    }
+}
+
+impl StaffRead for Tx<'_> {
+    fn staff(&mut self, id: &StaffId) -> CoreResult<Option<Staff>> {
+        Ok(self.0.staff.get(id).cloned())
+    }
+    fn list_staff(&mut self) -> CoreResult<Vec<Staff>> {
+        Ok(self.0.staff.values().cloned().collect())
+    }
+}
+impl StaffWrite for Tx<'_> {
+    fn insert_staff(&mut self, s: &Staff) -> CoreResult<()> {
+        if self.0.staff.contains_key(&s.id) {
+            return Err(CoreError::conflict(format!("staff id '{}' exists", s.id)));
+        }
+        self.0.staff.insert(s.id.clone(), s.clone());
+        Ok(())
+    }
+    fn update_staff(&mut self, s: &Staff) -> CoreResult<()> {
+        match self.0.staff.get_mut(&s.id) {
+            Some(row) => {
+                *row = s.clone();
+                Ok(())
+            }
+            None => Err(CoreError::not_found(format!("staff '{}'", s.id))),
+        }
+    }
+}
+
+fn tail4(s: &str) -> String {
+    let c: Vec<char> = s.chars().collect();
+    c[c.len().saturating_sub(4)..].iter().collect()
+}
+
+impl CaseRead for Tx<'_> {
+    fn case(&mut self, id: CaseId) -> CoreResult<Option<Case>> {
+        Ok(self.0.cases.get(&id).cloned())
+    }
+    fn list_cases(&mut self, q: &CaseQuery, tz: &str) -> CoreResult<Vec<CaseSummary>> {
+        let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+        let mut out: Vec<&Case> = self
+            .0
+            .cases
+            .values()
+            .filter(|c| {
+                q.day
+                    .is_none_or(|d| c.opened_at.with_timezone(&tz).date_naive() == d)
+            })
+            .filter(|c| q.state.is_none_or(|s| c.state == s))
+            .filter(|c| q.case_number.as_ref().is_none_or(|n| &c.case_number == n))
+            .filter(|c| {
+                q.name_prefix
+                    .as_ref()
+                    .is_none_or(|p| c.customer_name.starts_with(p.as_str()))
+            })
+            .filter(|c| {
+                q.tail4.as_ref().is_none_or(|t| {
+                    let id = c.identity.as_ref().map(|i| i.number.as_str()).unwrap_or("");
+                    &tail4(id) == t || &tail4(&c.phone) == t
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| b.opened_at.cmp(&a.opened_at));
+        Ok(out
+            .into_iter()
+            .take(q.limit.unwrap_or(500) as usize)
+            .map(|c| CaseSummary {
+                id: c.id,
+                case_number: c.case_number.clone(),
+                state: c.state,
+                customer_name: c.customer_name.clone(),
+                phone_masked: crate::masking::phone(&c.phone),
+                lock_cause: c.lock_cause,
+                opened_at: c.opened_at,
+                updated_at: c.updated_at,
+                opened_by: c.opened_by.clone(),
+                appointment_id: c.appointment_id,
+            })
+            .collect())
+    }
+    fn count_cases(&mut self) -> CoreResult<i64> {
+        Ok(self.0.cases.len() as i64)
+    }
+}
+impl CaseWrite for Tx<'_> {
+    fn insert_case(&mut self, c: &Case) -> CoreResult<()> {
+        self.0.cases.insert(c.id, c.clone());
+        Ok(())
+    }
+    fn update_case(&mut self, c: &Case, expected_version: i64) -> CoreResult<()> {
+        match self.0.cases.get_mut(&c.id) {
+            Some(row) if row.version == expected_version => {
+                *row = c.clone();
+                Ok(())
+            }
+            Some(_) => Err(CoreError::conflict(format!(
+                "case {} was changed by someone else",
+                c.case_number
+            ))),
+            None => Err(CoreError::not_found(format!("case {}", c.id))),
+        }
+    }
+    fn next_case_seq(&mut self, day: NaiveDate) -> CoreResult<u32> {
+        let n = self.0.case_seq.entry(day).or_insert(0);
+        *n += 1;
+        Ok(*n)
+    }
+}
+
+impl AppointmentRead for Tx<'_> {
+    fn appointment(&mut self, id: AppointmentId) -> CoreResult<Option<Appointment>> {
+        Ok(self.0.appointments.get(&id).cloned())
+    }
+    fn appointment_by_reference(&mut self, reference: &str) -> CoreResult<Option<Appointment>> {
+        Ok(self
+            .0
+            .appointments
+            .values()
+            .find(|a| a.reference == reference)
+            .cloned())
+    }
+    fn appointments_on(&mut self, day: NaiveDate) -> CoreResult<Vec<Appointment>> {
+        let mut v: Vec<Appointment> = self
+            .0
+            .appointments
+            .values()
+            .filter(|a| a.slot_start.date() == day)
+            .cloned()
+            .collect();
+        v.sort_by_key(|a| a.slot_start);
+        Ok(v)
+    }
+    fn find_appointments(
+        &mut self,
+        key: &AppointmentKey,
+        today: NaiveDate,
+        limit: u32,
+    ) -> CoreResult<Vec<Appointment>> {
+        let hit = |a: &Appointment| match key {
+            AppointmentKey::Reference(r) => &a.reference == r || &a.id_number == r,
+            AppointmentKey::Phone(p) => &a.phone == p,
+            AppointmentKey::PhoneTail(t) => &tail4(&a.phone) == t || &tail4(&a.id_number) == t,
+            AppointmentKey::IdNumber(n) => &a.id_number == n,
+            AppointmentKey::IdTail(t) => &tail4(&a.id_number) == t,
+            AppointmentKey::NamePrefix(p) => a.name.starts_with(p.as_str()),
+        };
+        let mut v: Vec<Appointment> = self
+            .0
+            .appointments
+            .values()
+            .filter(|a| hit(a))
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| {
+            let (ta, tb) = (a.slot_start.date() == today, b.slot_start.date() == today);
+            tb.cmp(&ta).then(if ta {
+                a.slot_start.cmp(&b.slot_start)
+            } else {
+                b.slot_start.cmp(&a.slot_start)
+            })
+        });
+        v.truncate(limit as usize);
+        Ok(v)
+    }
+}
+impl AppointmentWrite for Tx<'_> {
+    fn insert_appointment(&mut self, a: &Appointment) -> CoreResult<()> {
+        if self
+            .0
+            .appointments
+            .values()
+            .any(|x| x.reference == a.reference)
+        {
+            return Err(CoreError::conflict(format!(
+                "appointment {} exists",
+                a.reference
+            )));
+        }
+        self.0.appointments.insert(a.id, a.clone());
+        Ok(())
+    }
+    fn update_appointment(&mut self, a: &Appointment) -> CoreResult<()> {
+        self.0.appointments.insert(a.id, a.clone());
+        Ok(())
+    }
+    fn mark_no_shows(&mut self, day: NaiveDate) -> CoreResult<u32> {
+        let mut n = 0;
+        for a in self.0.appointments.values_mut() {
+            if a.slot_start.date() == day && a.status == AppointmentStatus::Waiting {
+                a.status = AppointmentStatus::NoShow;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl AuditRead for Tx<'_> {
+    fn case_history(&mut self, id: CaseId) -> CoreResult<Vec<AuditEvent>> {
+        Ok(self
+            .0
+            .audit
+            .iter()
+            .filter(|e| e.case_id == Some(id))
+            .cloned()
+            .collect())
+    }
+    fn audit_events(&mut self, from_seq: i64, limit: u32) -> CoreResult<Vec<AuditEvent>> {
+        Ok(self
+            .0
+            .audit
+            .iter()
+            .filter(|e| e.seq >= from_seq)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+}
+impl AuditWrite for Tx<'_> {
+    fn append_audit(&mut self, d: &AuditDraft) -> CoreResult<AuditEvent> {
+        let seq = self.0.audit.len() as i64 + 1;
+        let prev_hash = self
+            .0
+            .audit
+            .last()
+            .map(|e| e.hash.clone())
+            .unwrap_or_default();
+        // Not a cryptographic chain: the stores' chains are proven by the conformance suite.
+        let e = AuditEvent {
+            seq,
+            at: d.at,
+            staff_id: d.staff_id.clone(),
+            role: d.role,
+            terminal: d.terminal.clone(),
+            case_id: d.case_id,
+            action: d.action.clone(),
+            from_state: d.from_state,
+            to_state: d.to_state,
+            reason: d.reason.clone(),
+            outcome: d.outcome,
+            detail: d.detail.clone(),
+            prev_hash,
+            hash: format!("mem-{seq}"),
+        };
+        self.0.audit.push(e.clone());
+        Ok(e)
+    }
+}
+
+impl IdempotencyRead for Tx<'_> {
+    fn idempotent(&mut self, key: &str) -> CoreResult<Option<IdempotentCall>> {
+        Ok(self.0.idempotency.get(key).cloned())
+    }
+}
+impl IdempotencyWrite for Tx<'_> {
+    fn remember_idempotent(
+        &mut self,
+        key: &str,
+        case_id: CaseId,
+        use_case: &str,
+        _at: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        self.0.idempotency.insert(
+            key.to_string(),
+            IdempotentCall {
+                case_id,
+                use_case: use_case.to_string(),
+            },
+        );
+        Ok(())
+    }
+}
+
+impl DocumentRead for Tx<'_> {
+    fn documents(&mut self, case_id: CaseId) -> CoreResult<Vec<DocumentRecord>> {
+        Ok(self
+            .0
+            .documents
+            .iter()
+            .filter(|(d, _)| d.case_id == case_id)
+            .map(|(d, _)| d.clone())
+            .collect())
+    }
+    fn document_bytes(&mut self, rec: &DocumentRecord) -> CoreResult<Vec<u8>> {
+        self.0
+            .documents
+            .iter()
+            .find(|(d, _)| d.id == rec.id)
+            .map(|(_, b)| b.clone())
+            .ok_or_else(|| CoreError::storage("no such document"))
+    }
+}
+impl DocumentWrite for Tx<'_> {
+    fn save_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<DocumentRecord> {
+        let mut out = rec.clone();
+        out.path = format!("memory/{}", rec.id);
+        out.bytes = bytes.len() as i64;
+        out.sha256 = format!("len-{}", bytes.len());
+        self.0.documents.push((out.clone(), bytes.to_vec()));
+        Ok(out)
+    }
+}
