@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{CoreError, CoreResult, FieldError};
-use crate::identity::{check, DocKind};
+use crate::identity::check;
 use crate::masking;
-use crate::model::{Appointment, AppointmentId, AppointmentStatus, LockCause};
+use crate::model::{Appointment, AppointmentId, AppointmentStatus, DocumentType, LockCause};
 use crate::normalize;
 use crate::ports::AppointmentKey;
 
@@ -94,8 +94,8 @@ pub struct AppointmentRow {
     pub name: String,
     /// 11 digits, no `+86`.
     pub phone: String,
-    /// A [`DocKind`] spelling.
-    pub id_type: String,
+    /// The booked document's type.
+    pub id_type: DocumentType,
     /// The normalised full number (a 15-digit ID as its 18-digit form), or its last 4.
     pub id_number: String,
     pub wallet_operator: String,
@@ -146,7 +146,7 @@ impl AppointmentRow {
             reference: self.reference.clone(),
             name: self.name.clone(),
             phone: self.phone.clone(),
-            id_type: self.id_type.clone(),
+            id_type: self.id_type,
             id_number: self.id_number.clone(),
             wallet_operator: self.wallet_operator.clone(),
             lock_cause: self.lock_cause,
@@ -562,10 +562,10 @@ pub fn validate_row(
             ));
             None
         }
-        t => match t.parse::<DocKind>() {
+        t => match t.parse::<DocumentType>() {
             Ok(k) => Some(k),
             Err(_) => {
-                let all: Vec<&str> = DocKind::ALL.iter().map(|k| k.as_str()).collect();
+                let all: Vec<&str> = DocumentType::ALL.iter().map(|k| k.as_str()).collect();
                 errs.push(FieldError::new(
                     "id_type",
                     "one-of",
@@ -593,7 +593,7 @@ pub fn validate_row(
     } else {
         match kind {
             None => String::new(),
-            Some(DocKind::PassportMrz) => {
+            Some(DocumentType::PassportMrz) => {
                 if (5..=9).contains(&raw_id.len())
                     && raw_id.chars().all(|c| c.is_ascii_alphanumeric())
                 {
@@ -608,7 +608,7 @@ pub fn validate_row(
                 }
             }
             Some(k) => {
-                let c = check(Some(k), &raw_id, today);
+                let c = check(k.doc_kind(), &raw_id, today);
                 match (c.valid, c.normalized) {
                     (true, Some(n)) => n,
                     _ => {
@@ -690,7 +690,7 @@ pub fn validate_row(
                 reference,
                 name,
                 phone,
-                id_type: kind.as_str().to_string(),
+                id_type: kind,
                 id_number,
                 wallet_operator,
                 lock_cause,
@@ -840,7 +840,7 @@ mod tests {
         assert_eq!(r.reference, "A1");
         assert_eq!(r.name, "张三");
         assert_eq!(r.phone, "13123456789");
-        assert_eq!(r.id_type, "prc-id");
+        assert_eq!(r.id_type, DocumentType::PrcId);
         assert_eq!(r.wallet_operator, "钱包服务商B");
         assert_eq!(r.lock_cause, LockCause::WrongPassword);
     }

@@ -117,13 +117,7 @@ pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<App
         Ok(p) => f.phone = p,
         Err(e) => errs.push(e),
     }
-    if f.id_type.trim().is_empty() {
-        errs.push(FieldError::new(
-            "id_type",
-            "required",
-            "document type is required",
-        ));
-    } else if let Ok(kind) = f.id_type.parse::<DocKind>() {
+    if let Some(kind) = f.id_type.doc_kind() {
         if kind != DocKind::PassportMrz {
             match checked_number("id_number", kind, &f.id_number, today) {
                 Ok(v) => f.id_number = v,
@@ -141,12 +135,6 @@ pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<App
                 ));
             }
         }
-    } else if f.id_type != "e-id" {
-        errs.push(FieldError::new(
-            "id_type",
-            "one-of",
-            format!("'{}' is not a document kind", f.id_type),
-        ));
     }
     if !f.id_valid_until.trim().is_empty() && f.id_valid_until.trim() != "long-term" {
         match NaiveDate::parse_from_str(f.id_valid_until.trim(), "%Y-%m-%d") {
@@ -215,12 +203,12 @@ pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<App
         agent.name = normalize::name_key(&agent.name);
         req(&mut errs, "agent.name", &agent.name, 50);
         req(&mut errs, "agent.relationship", &agent.relationship, 20);
-        match agent.id_type.parse::<DocKind>() {
-            Ok(kind) => match checked_number("agent.id_number", kind, &agent.id_number, today) {
+        match agent.id_type.doc_kind() {
+            Some(kind) => match checked_number("agent.id_number", kind, &agent.id_number, today) {
                 Ok(v) => agent.id_number = v,
                 Err(e) => errs.push(e),
             },
-            Err(_) => errs.push(FieldError::new(
+            None => errs.push(FieldError::new(
                 "agent.id_type",
                 "one-of",
                 "choose the agent's document kind",
@@ -263,7 +251,7 @@ pub fn appointment_mismatch(a: &Appointment, record: &IdentityRecord) -> Option<
         return None;
     }
     Some(FieldError::new(
-        if record.kind == "passport-mrz" {
+        if record.kind == DocumentType::PassportMrz {
             "mrz_line2"
         } else {
             "number"
@@ -297,7 +285,7 @@ pub fn identity_mismatches(
 ) -> Vec<FieldError> {
     use crate::identity::DocKind;
     let mut errs = Vec::new();
-    if i.kind == "passport-mrz" {
+    if i.kind == DocumentType::PassportMrz {
         if !f.customer_name_latin.trim().is_empty()
             && !crate::identity::names_match(
                 DocKind::PassportMrz,
@@ -324,7 +312,7 @@ pub fn identity_mismatches(
             ),
         ));
     }
-    if i.kind != "e-id" && i.kind != "bank-card" {
+    if i.kind.has_document_number() {
         if f.id_type != i.kind {
             errs.push(FieldError::new(
                 "id_type",
@@ -346,7 +334,7 @@ pub fn identity_mismatches(
         }
     }
     if let (Some(on_form @ (Sex::Male | Sex::Female)), Ok(kind)) =
-        (f.sex, f.id_type.parse::<DocKind>())
+        (f.sex, f.id_type.doc_kind().ok_or(()))
     {
         if kind != DocKind::PassportMrz {
             let encoded = crate::identity::check(Some(kind), &f.id_number, today)

@@ -151,7 +151,7 @@ impl CaseRead for Tx<'_> {
                 })
             })
             .collect();
-        out.sort_by(|a, b| b.opened_at.cmp(&a.opened_at));
+        out.sort_by_key(|c| std::cmp::Reverse(c.opened_at));
         Ok(out
             .into_iter()
             .take(q.limit.unwrap_or(500) as usize)

@@ -187,6 +187,99 @@ kebab_enum!(
 );
 
 kebab_enum!(
+    /// A kind of identity evidence a case records or a form names: every document the
+    /// identity rules check (`crate::identity::DocKind`, less the mobile number) and the
+    /// electronic ID (e-ID, verified online with a reference).
+    #[derive(Default)]
+    DocumentType {
+        /// Resident ID card, GB 11643-1999 (18 characters); the default of a new form.
+        #[default]
+        PrcId = "prc-id",
+        /// Legacy 15-digit resident ID, GB 11643-1989.
+        #[serde(rename = "prc-id-15")]
+        PrcId15 = "prc-id-15",
+        ResidencePermit = "residence-permit",
+        HkMacauPermit = "hk-macau-permit",
+        TaiwanPermit = "taiwan-permit",
+        ForeignPermanentId = "foreign-permanent-id",
+        PassportMrz = "passport-mrz",
+        DrivingLicence = "driving-licence",
+        BankCard = "bank-card",
+        EId = "e-id",
+    }
+);
+
+/// Every closed set serialises as its `as_str` spelling, and parses back from it (a
+/// kebab-case derive alone would write `prc-id15` and `cli-reader`).
+#[cfg(test)]
+#[test]
+fn every_closed_set_serialises_as_its_spelling() {
+    fn check<T>(all: &[T])
+    where
+        T: Copy + Serialize + std::fmt::Display + std::str::FromStr + PartialEq + fmt::Debug,
+        <T as std::str::FromStr>::Err: fmt::Debug,
+    {
+        for t in all {
+            assert_eq!(serde_json::to_value(t).unwrap(), t.to_string());
+            assert_eq!(t.to_string().parse::<T>().unwrap(), *t);
+        }
+    }
+    check(CaseState::ALL);
+    check(AppointmentStatus::ALL);
+    check(LockCause::ALL);
+    check(Role::ALL);
+    check(RequestedAction::ALL);
+    check(Decision::ALL);
+    check(ContactChannel::ALL);
+    check(NotificationChannel::ALL);
+    check(UnlockFailureNext::ALL);
+    check(Sex::ALL);
+    check(DocumentType::ALL);
+    check(ReasonCode::ALL);
+    check(SystemActor::ALL);
+}
+
+impl DocumentType {
+    /// The identity rules' kind for this document; `None` for the e-ID (no number to check).
+    pub fn doc_kind(self) -> Option<crate::identity::DocKind> {
+        use crate::identity::DocKind as K;
+        Some(match self {
+            DocumentType::PrcId => K::PrcId,
+            DocumentType::PrcId15 => K::PrcId15,
+            DocumentType::ResidencePermit => K::ResidencePermit,
+            DocumentType::HkMacauPermit => K::HkMacauPermit,
+            DocumentType::TaiwanPermit => K::TaiwanPermit,
+            DocumentType::ForeignPermanentId => K::ForeignPermanentId,
+            DocumentType::PassportMrz => K::PassportMrz,
+            DocumentType::DrivingLicence => K::DrivingLicence,
+            DocumentType::BankCard => K::BankCard,
+            DocumentType::EId => return None,
+        })
+    }
+    /// The document type of a checked kind; `None` for a mobile number (not a document).
+    pub fn of_kind(kind: crate::identity::DocKind) -> Option<Self> {
+        use crate::identity::DocKind as K;
+        Some(match kind {
+            K::PrcId => DocumentType::PrcId,
+            K::PrcId15 => DocumentType::PrcId15,
+            K::ResidencePermit => DocumentType::ResidencePermit,
+            K::HkMacauPermit => DocumentType::HkMacauPermit,
+            K::TaiwanPermit => DocumentType::TaiwanPermit,
+            K::ForeignPermanentId => DocumentType::ForeignPermanentId,
+            K::PassportMrz => DocumentType::PassportMrz,
+            K::DrivingLicence => DocumentType::DrivingLicence,
+            K::BankCard => DocumentType::BankCard,
+            K::Mobile => return None,
+        })
+    }
+    /// Evidence with a document number to compare between the identity step and the form
+    /// (not an e-ID, not a bank card).
+    pub fn has_document_number(self) -> bool {
+        !matches!(self, DocumentType::EId | DocumentType::BankCard)
+    }
+}
+
+kebab_enum!(
     /// Reason codes for a supervisor's return or rejection (the free text goes beside them).
     ReasonCode {
         IdentityDoubt = "identity-doubt",
@@ -416,6 +509,7 @@ kebab_enum!(
         Import = "import",
         /// The CLI's masked read-only subcommands run without `--as` (`case list|show`,
         /// `appointments find|today`, `audit verify`, the customer copy of `form render`).
+        #[serde(rename = "cli")]
         CliReader = "cli",
         /// Loading demo data on an empty store (before any account exists).
         FirstRun = "first-run",
@@ -432,8 +526,8 @@ pub struct Appointment {
     pub name: String,
     /// Normalised 11-digit mobile number (C2: masked when shown).
     pub phone: String,
-    /// Kind of the ID document (`prc-id`, `passport-mrz`, ...).
-    pub id_type: String,
+    /// Kind of the ID document booked (`prc-id`, `passport-mrz`, ...).
+    pub id_type: DocumentType,
     /// Full number or its last 4 (C2).
     pub id_number: String,
     pub wallet_operator: String,
@@ -450,7 +544,7 @@ pub struct Appointment {
 #[ts(export)]
 pub struct IdentityRecord {
     /// Document kind (`prc-id`, `passport-mrz`, `bank-card`, `e-id`, ...).
-    pub kind: String,
+    pub kind: DocumentType,
     /// Normalised document number (C2).
     pub number: String,
     pub name_on_document: String,
@@ -476,7 +570,7 @@ pub struct IdentityRecord {
 #[ts(export)]
 pub struct Agent {
     pub name: String,
-    pub id_type: String,
+    pub id_type: DocumentType,
     pub id_number: String,
     pub phone: String,
     pub relationship: String,
@@ -495,7 +589,7 @@ pub struct ApplicationForm {
     pub occupation: String,
     pub address: String,
     pub phone: String,
-    pub id_type: String,
+    pub id_type: DocumentType,
     pub id_number: String,
     /// Document validity end, `YYYY-MM-DD`, or empty for long-term (长期).
     pub id_valid_until: String,

@@ -168,9 +168,9 @@ pub struct DocumentRecord {
     pub id: String,
     pub case_id: CaseId,
     /// `application` or `receipt`.
-    pub kind: String,
+    pub kind: crate::print::DocumentKind,
     /// `customer` or `bank`.
-    pub copy: String,
+    pub copy: crate::print::CopyKind,
     /// Path relative to the data directory, e.g. `documents/<case>/application-customer-1.pdf`.
     pub path: String,
     pub sha256: String,

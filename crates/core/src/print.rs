@@ -16,7 +16,8 @@ use ts_rs::TS;
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::masking;
 use crate::model::{
-    Branch, Case, LockCause, NotificationChannel, RequestedAction, Sex, StaffId, UnlockFailureNext,
+    Branch, Case, DocumentType, LockCause, NotificationChannel, RequestedAction, Sex, StaffId,
+    UnlockFailureNext,
 };
 
 /// Version printed on every application form; bump it when the printed wording changes.
@@ -305,29 +306,22 @@ fn staff_label(id: &StaffId, staff_names: &dyn Fn(&StaffId) -> String) -> String
     }
 }
 
-/// Bilingual label of an identity-document kind; unknown kinds print as given.
-pub fn id_kind_label(kind: &str) -> String {
-    let label = match kind.trim() {
-        "prc-id" => "居民身份证 Resident ID card",
-        "prc-id-legacy" => "居民身份证(15位) Resident ID (15-digit)",
-        "residence-permit" | "hmt-residence-permit" => {
-            "港澳台居民居住证 Residence permit (HK/Macau/Taiwan)"
-        }
-        "hk-macau-permit" | "home-return-permit" => {
-            "港澳居民来往内地通行证 Mainland travel permit (HK/Macau)"
-        }
-        "taiwan-permit" => "台湾居民来往大陆通行证 Mainland travel permit (Taiwan)",
-        "foreign-permanent-resident" | "foreign-pr" => {
-            "外国人永久居留身份证 Foreign permanent resident ID"
-        }
-        "passport" | "passport-mrz" => "护照 Passport",
-        "driving-licence" | "driving-license" => "机动车驾驶证 Driving licence",
-        "bank-card" => "银行卡 Bank card",
-        "e-id" => "电子身份证 Electronic ID (e-ID)",
-        "" => "",
-        other => return other.to_string(),
-    };
-    label.to_string()
+/// Bilingual label of an identity-document kind, as printed on the form and the receipt.
+/// Exhaustive: a new document type does not compile until it has its printed name.
+pub fn id_kind_label(kind: &DocumentType) -> String {
+    match kind {
+        DocumentType::PrcId => "居民身份证 Resident ID card",
+        DocumentType::PrcId15 => "居民身份证(15位) Resident ID card (15-digit)",
+        DocumentType::ResidencePermit => "港澳台居民居住证 Residence permit (HK/Macau/Taiwan)",
+        DocumentType::HkMacauPermit => "港澳居民来往内地通行证 Mainland travel permit (HK/Macau)",
+        DocumentType::TaiwanPermit => "台湾居民来往大陆通行证 Mainland travel permit (Taiwan)",
+        DocumentType::ForeignPermanentId => "外国人永久居留身份证 Foreign permanent resident ID",
+        DocumentType::PassportMrz => "护照 Passport",
+        DocumentType::DrivingLicence => "机动车驾驶证 Driving licence",
+        DocumentType::BankCard => "银行卡 Bank card",
+        DocumentType::EId => "电子身份证 Electronic ID (e-ID)",
+    }
+    .to_string()
 }
 
 fn sex_label(s: Option<Sex>) -> String {
@@ -657,7 +651,7 @@ mod tests {
             form: Some(ApplicationForm {
                 customer_name: "张三".into(),
                 phone: "13123456789".into(),
-                id_type: "prc-id".into(),
+                id_type: DocumentType::PrcId,
                 id_number: "110105194912310021".into(),
                 wallet_id: "0021000012345678".into(),
                 bank_card: "6200000000000005".into(),

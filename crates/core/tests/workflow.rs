@@ -28,9 +28,9 @@ fn sid(s: &str) -> StaffId {
 fn identity(needs_cocheck: bool) -> IdentityRecord {
     IdentityRecord {
         kind: if needs_cocheck {
-            "passport-mrz".into()
+            DocumentType::PassportMrz
         } else {
-            "prc-id".into()
+            DocumentType::PrcId
         },
         number: "11010519491231002X".into(),
         name_on_document: "测试甲".into(),

@@ -83,7 +83,7 @@ fn synthetic(rng: &mut Rng, prefix: &str, i: u64, today: NaiveDate) -> Appointme
         reference: format!("{prefix}{i:08}"),
         name,
         phone: format!("1{}{:09}", 3 + rng.below(7), rng.below(1_000_000_000)),
-        id_type: "prc-id".into(),
+        id_type: DocumentType::PrcId,
         id_number,
         wallet_operator: "钱包服务商B".into(),
         lock_cause: LockCause::ALL[rng.below(5) as usize],

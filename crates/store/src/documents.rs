@@ -56,8 +56,8 @@ impl DocumentRead for Tx<'_> {
             Ok(DocumentRecord {
                 id,
                 case_id,
-                kind,
-                copy,
+                kind: kind.parse()?,
+                copy: copy.parse()?,
                 path,
                 sha256,
                 bytes,
@@ -74,7 +74,11 @@ impl DocumentWrite for Tx<'_> {
         let n: i64 = self
             .q_row(
                 "SELECT COUNT(*) FROM documents WHERE case_id = ?1 AND kind = ?2 AND copy = ?3",
-                params![rec.case_id.to_string(), rec.kind, rec.copy],
+                params![
+                    rec.case_id.to_string(),
+                    rec.kind.as_str(),
+                    rec.copy.as_str()
+                ],
                 |r| r.get(0),
             )
             .map_err(sql_err)?;
@@ -105,8 +109,8 @@ impl DocumentWrite for Tx<'_> {
             params![
                 out.id,
                 out.case_id.to_string(),
-                out.kind,
-                out.copy,
+                out.kind.as_str(),
+                out.copy.as_str(),
                 out.path,
                 out.sha256,
                 out.bytes,

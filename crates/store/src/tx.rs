@@ -49,7 +49,7 @@ impl Tx<'_> {
                 a.reference,
                 a.name,
                 a.phone,
-                a.id_type,
+                a.id_type.as_str(),
                 a.id_number,
                 a.wallet_operator,
                 a.lock_cause.as_str(),

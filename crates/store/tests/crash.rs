@@ -78,7 +78,7 @@ fn form() -> ApplicationForm {
         occupation: "职员".into(),
         address: "北京市东城区测试路1号".into(),
         phone: "13123456789".into(),
-        id_type: "prc-id".into(),
+        id_type: DocumentType::PrcId,
         id_number: ID.into(),
         id_valid_until: "long-term".into(),
         wallet_operator: "运营机构A".into(),

@@ -16,9 +16,20 @@ use crate::state::{as_actor, AppState};
 pub struct PrintedDocument {
     pub record: DocumentRecord,
     pub absolute_path: String,
-    /// `opened` (handed to the system PDF viewer), `disabled` (`UNLOCKDESK_NO_VIEWER=1`, tests)
-    /// or `missing` (no PDF viewer installed: the UI says so and shows the path).
-    pub viewer: String,
+    pub viewer: Viewer,
+}
+
+/// What happened with the system PDF viewer after a print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum Viewer {
+    /// Handed to the system PDF viewer.
+    Opened,
+    /// `UNLOCKDESK_NO_VIEWER=1` (tests).
+    Disabled,
+    /// No PDF viewer installed: the UI says so and shows the path.
+    Missing,
 }
 
 /// Whether a PDF viewer is registered. `xdg-open` reports success even when none exists
@@ -32,20 +43,20 @@ fn pdf_viewer_available() -> bool {
 }
 
 /// Open the PDF unless disabled or impossible; never fails the print itself.
-fn open_viewer<R: Runtime>(app: &AppHandle<R>, path: &str) -> String {
+fn open_viewer<R: Runtime>(app: &AppHandle<R>, path: &str) -> Viewer {
     use tauri_plugin_opener::OpenerExt;
     if std::env::var("UNLOCKDESK_NO_VIEWER").is_ok_and(|v| !v.is_empty() && v != "0") {
-        return "disabled".into();
+        return Viewer::Disabled;
     }
     if !pdf_viewer_available() {
         tracing::warn!("no PDF viewer registered; printed file left in the data directory");
-        return "missing".into();
+        return Viewer::Missing;
     }
     match app.opener().open_path(path, None::<&str>) {
-        Ok(()) => "opened".into(),
+        Ok(()) => Viewer::Opened,
         Err(e) => {
             tracing::warn!("opening the PDF viewer failed: {e}");
-            "missing".into()
+            Viewer::Missing
         }
     }
 }

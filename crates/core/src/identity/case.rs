@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::policy::{evaluate, Evidence, IdPolicy, SecondFactor};
 use super::{check, check_mrz, is_minor, names_match, DocKind, RuleError};
 use crate::error::{CoreError, CoreResult, FieldError};
-use crate::model::{IdentityRecord, StaffId};
+use crate::model::{DocumentType, IdentityRecord, StaffId};
 use crate::normalize::{compact, name_key};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -86,7 +86,7 @@ pub fn verify_for_case_with(
             return Err(insufficient(kind_str));
         }
         return Ok(record(
-            kind_str,
+            DocumentType::EId,
             compact(&input.number),
             input,
             None,
@@ -189,7 +189,13 @@ pub fn verify_for_case_with(
         _ => (!reference.is_empty()).then(|| reference.to_string()),
     };
     Ok(record(
-        kind_str,
+        DocumentType::of_kind(kind).ok_or_else(|| {
+            CoreError::field(
+                "kind",
+                "one-of",
+                "a mobile number is not an identity document",
+            )
+        })?,
         number,
         input,
         chk.fields.birth_date,
@@ -221,7 +227,7 @@ fn field_error(kind: DocKind, e: &RuleError) -> FieldError {
 
 #[allow(clippy::too_many_arguments)]
 fn record(
-    kind: &str,
+    kind: DocumentType,
     number: String,
     input: &IdentityInput,
     birth_date: Option<NaiveDate>,
@@ -232,7 +238,7 @@ fn record(
     today: NaiveDate,
 ) -> IdentityRecord {
     IdentityRecord {
-        kind: kind.to_string(),
+        kind,
         number,
         name_on_document: name_key(&input.name_on_document),
         birth_date,

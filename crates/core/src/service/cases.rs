@@ -198,7 +198,7 @@ impl<S: Store> Service<S> {
             move |case, _| {
                 let mut record = record;
                 let expected = normalize::name_key(&case.customer_name);
-                if record.kind != "passport-mrz"
+                if record.kind != DocumentType::PassportMrz
                     && !expected.is_empty()
                     && normalize::name_key(&record.name_on_document) != expected
                 {
@@ -282,11 +282,10 @@ impl<S: Store> Service<S> {
                 // The UI only ever sees masked numbers: a document number left blank (or its
                 // mask sent back) means "the document verified at the identity step".
                 if let Some(i) = &case.identity {
-                    if i.kind != "e-id"
-                        && i.kind != "bank-card"
+                    if i.kind.has_document_number()
                         && blank_or_unchanged(&form.id_number, &masking::id_number(&i.number))
                     {
-                        form.id_type = i.kind.clone();
+                        form.id_type = i.kind;
                         form.id_number = i.number.clone();
                     }
                 }

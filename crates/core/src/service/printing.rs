@@ -84,8 +84,8 @@ impl<S: Store> Service<S> {
         let rec = DocumentRecord {
             id: self.uuid().to_string(),
             case_id,
-            kind: kind.as_str().to_string(),
-            copy: copy.as_str().to_string(),
+            kind,
+            copy,
             path: String::new(),
             sha256: String::new(),
             bytes: 0,
@@ -172,7 +172,7 @@ impl<S: Store> Service<S> {
         })?;
         self.permit(
             actor,
-            if rec.copy == CopyKind::Bank.as_str() {
+            if rec.copy == CopyKind::Bank {
                 Action::PrintBankCopy
             } else {
                 Action::PrintCustomerCopy

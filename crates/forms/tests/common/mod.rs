@@ -84,7 +84,7 @@ pub fn case(max: bool) -> Case {
         },
         address,
         phone: FULL_PHONE.into(),
-        id_type: "prc-id".into(),
+        id_type: "prc-id".parse().unwrap(),
         id_number: FULL_ID.into(),
         id_valid_until: if max {
             "2036-12-31".into()
@@ -93,7 +93,7 @@ pub fn case(max: bool) -> Case {
         },
         agent: max.then(|| Agent {
             name: rep("司马上官令狐独孤长孙宇文慕容欧阳诸葛东方皇甫", 50),
-            id_type: "passport-mrz".into(),
+            id_type: "passport-mrz".parse().unwrap(),
             id_number: "E12345678".into(),
             phone: "13987654321".into(),
             relationship: rep(
@@ -157,7 +157,7 @@ pub fn case(max: bool) -> Case {
         updated_at: t,
         makers: vec![teller.clone()],
         identity: Some(IdentityRecord {
-            kind: "prc-id".into(),
+            kind: "prc-id".parse().unwrap(),
             number: FULL_ID.into(),
             name_on_document: "张三".into(),
             birth_date: None,

@@ -353,7 +353,7 @@ pub fn form_must_be_the_verified_person<F: Fixture>(fix: &F) {
         [("id_number".to_string(), "identity-mismatch".to_string())]
     );
     let mut other_doc = form();
-    other_doc.id_type = "residence-permit".into();
+    other_doc.id_type = "residence-permit".parse().unwrap();
     other_doc.id_number = "830000199001011234".into();
     assert!(rules(&other_doc)
         .iter()
@@ -380,7 +380,7 @@ pub fn amending_keeps_agent_numbers_only_for_the_same_agent<F: Fixture>(fix: &F)
     let mut f = form();
     f.agent = Some(Agent {
         name: "测试乙".into(),
-        id_type: "prc-id".into(),
+        id_type: "prc-id".parse().unwrap(),
         id_number: "11010519491231002X".into(),
         phone: "13700001111".into(),
         relationship: "配偶".into(),
@@ -558,8 +558,8 @@ pub fn printed_documents_are_stored_with_their_hash<F: Fixture>(fix: &F) {
     let rec = unlockdesk_core::ports::DocumentRecord {
         id: "doc-1".into(),
         case_id: c,
-        kind: "application".into(),
-        copy: "bank".into(),
+        kind: unlockdesk_core::print::DocumentKind::Application,
+        copy: unlockdesk_core::print::CopyKind::Bank,
         path: String::new(),
         sha256: String::new(),
         bytes: 0,

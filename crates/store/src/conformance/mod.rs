@@ -167,7 +167,7 @@ pub fn form() -> ApplicationForm {
         occupation: "职员".into(),
         address: "北京市东城区测试路1号".into(),
         phone: "+86 131 2345 6789".into(),
-        id_type: "prc-id".into(),
+        id_type: "prc-id".parse().unwrap(),
         id_number: ID.into(),
         id_valid_until: "long-term".into(),
         wallet_operator: "运营机构A".into(),

@@ -2,6 +2,7 @@
 import type { AppointmentId } from "./AppointmentId";
 import type { AppointmentStatus } from "./AppointmentStatus";
 import type { CaseId } from "./CaseId";
+import type { DocumentType } from "./DocumentType";
 import type { LockCause } from "./LockCause";
 
 /**
@@ -17,9 +18,9 @@ reference: string, name: string,
  */
 phone: string, 
 /**
- * Kind of the ID document (`prc-id`, `passport-mrz`, ...).
+ * Kind of the ID document booked (`prc-id`, `passport-mrz`, ...).
  */
-id_type: string, 
+id_type: DocumentType, 
 /**
  * Full number or its last 4 (C2).
  */

@@ -184,6 +184,7 @@ export const en = {
   'rule.character': 'contains a character that is not allowed',
   'rule.prefix': 'wrong prefix',
   'rule.kind': 'document kind not recognised',
+  'rule.insufficient': 'this evidence alone does not prove identity at this branch',
   'setup.demo': 'Load demo data',
   'setup.demoHint': 'Training only: synthetic staff, appointments and cases (passwords in the README).',
   'setup.demoDone': 'Demo data loaded. Sign in with a demo account.',

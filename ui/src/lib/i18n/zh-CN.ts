@@ -182,6 +182,7 @@ export const zhCN = {
   'rule.character': '含有不允许的字符',
   'rule.prefix': '号码前缀无效',
   'rule.kind': '无法识别证件类型',
+  'rule.insufficient': '按本网点规定，仅凭该证件不足以证明身份',
   'setup.demo': '载入演示数据',
   'setup.demoHint': '仅用于培训：创建合成的员工、预约和案件（密码见 README）。',
   'setup.demoDone': '演示数据已载入，请用演示账户登录。',
