@@ -163,6 +163,25 @@ pub struct CaseView {
     pub freeze_route: Option<String>,
     /// The materials checklist for this branch (standard three plus the branch's extras).
     pub required_materials: Vec<String>,
+    /// The document the form names, as verified at the identity step (number masked), when it
+    /// has a number to compare (not an e-ID or a bank card): a number left blank on the form
+    /// means this one.
+    pub form_document: Option<FormDocument>,
+    /// A supervisor must still co-check the verified document (双人审核).
+    pub cocheck_needed: bool,
+    /// The recorded form as the draft of an amendment: the personal numbers an amendment keeps
+    /// when left blank (phone, wallet id, document and agent numbers) are blank, the optional
+    /// bank card keeps its mask (sent back unchanged it is kept, cleared it is removed).
+    pub amendment_draft: Option<ApplicationForm>,
+}
+
+/// The verified document a form names: its type and masked number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FormDocument {
+    pub kind: DocumentType,
+    /// Masked (first 3 and last 4 characters).
+    pub number: String,
 }
 
 /// Personal fields that an audited reveal may show in full.

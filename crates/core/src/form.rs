@@ -366,6 +366,21 @@ pub fn identity_mismatches(
     errs
 }
 
+/// A recorded form, masked as the window sees it, as the draft of an amendment: what
+/// [`keep_recorded_numbers`] keeps when left blank is blank (phone, wallet id, document number,
+/// the agent's phone and document number); the optional bank card keeps its mask.
+pub fn amendment_draft(masked: &ApplicationForm) -> ApplicationForm {
+    let mut d = masked.clone();
+    d.phone.clear();
+    d.wallet_id.clear();
+    d.id_number.clear();
+    if let Some(a) = &mut d.agent {
+        a.phone.clear();
+        a.id_number.clear();
+    }
+    d
+}
+
 /// Whether `sent` means "the value on record": left blank, or the record's own mask sent back
 /// unchanged (the window never holds the full value of a recorded form).
 pub fn blank_or_unchanged(sent: &str, masked_record: &str) -> bool {

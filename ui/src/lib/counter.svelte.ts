@@ -93,9 +93,8 @@ export function draftFor(caseId: string, view?: CaseView): Draft {
     if (view) {
       form.customer_name = view.case.customer_name;
       form.lock_cause = view.case.lock_cause;
-      const kind = view.case.identity?.kind;
-      if (kind && kind !== 'e-id' && kind !== 'bank-card') form.id_type = kind;
-      if (view.case.form) Object.assign(form, unmaskedOnly(structuredClone($state.snapshot(view.case.form))));
+      if (view.form_document) form.id_type = view.form_document.kind;
+      if (view.amendment_draft) Object.assign(form, structuredClone($state.snapshot(view.amendment_draft)));
     }
     drafts[caseId] = { identity: { kind: 'prc-id', number: '', mrz_line2: '', name_on_document: '', reference: '' }, form, hasAgent: !!form.agent, keys: {} };
     d = drafts[caseId]!;
@@ -116,19 +115,3 @@ export function forgetDrafts(): void {
   for (const k of Object.keys(drafts)) delete drafts[k];
 }
 
-/**
- * A recorded form as the draft of an amendment. Masked required numbers are blanked: left
- * blank, core keeps the recorded value (the field shows it masked as its placeholder). The
- * optional bank card keeps its mask: sent back unchanged it is kept, cleared it is removed.
- */
-export function unmaskedOnly(form: ApplicationForm): ApplicationForm {
-  const clear = (v: string) => (v.includes('*') ? '' : v);
-  return {
-    ...form,
-    phone: clear(form.phone),
-    id_number: clear(form.id_number),
-    bank_card: form.bank_card,
-    wallet_id: clear(form.wallet_id),
-    agent: form.agent ? { ...form.agent, id_number: clear(form.agent.id_number), phone: clear(form.agent.phone) } : null,
-  };
-}

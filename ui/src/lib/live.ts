@@ -57,13 +57,11 @@ export async function liveFeedback(kind: string, text: string): Promise<Feedback
  * One failed rule in words: a check digit names which check (MRZ: document number, birth
  * date, expiry, personal number, composite) and the expected and found characters.
  */
-export function describeRule(r: RuleError, kind = '', number = ''): string {
+export function describeRule(r: RuleError): string {
   const key = `rule.${r.rule}`;
   const base = hasKey(key) ? t(key) : t('rule.unknown');
-  if (r.rule === 'date') {
-    const date = typedBirthDate(kind, number);
-    return date ? t('rule.dateDetail', { date }) : base;
-  }
+  // Core names the date it refused (the date as typed in the number).
+  if (r.rule === 'date') return r.found ? t('rule.dateDetail', { date: r.found }) : base;
   if (r.rule !== 'check-digit') return base;
   // MRZ checks are named; a number's single check character (`check-character`) needs no name.
   const which = r.field && r.field !== 'check-character' && hasKey(`mrzcheck.${r.field}`) ? t(`mrzcheck.${r.field}` as 'mrzcheck.composite') : '';
@@ -73,18 +71,6 @@ export function describeRule(r: RuleError, kind = '', number = ''): string {
   return which ? `${which} ${base}` : base;
 }
 
-/**
- * The birth date as typed in a GB 11643 number (positions 7–14; legacy 15-digit: 19 + 7–12),
- * `YYYY-MM-DD`, only to name the date core refused; '' when the text is not such a number.
- */
-export function typedBirthDate(kind: string, number: string): string {
-  const n = number.replace(/\s/g, '');
-  const idKinds = ['prc-id', 'residence-permit', 'driving-licence'];
-  let ymd = '';
-  if (idKinds.includes(kind) && /^\d{17}[\dXx]$/.test(n)) ymd = n.slice(6, 14);
-  else if ((kind === 'prc-id-15' || idKinds.includes(kind)) && /^\d{15}$/.test(n)) ymd = `19${n.slice(6, 12)}`;
-  return ymd ? `${ymd.slice(0, 4)}-${ymd.slice(4, 6)}-${ymd.slice(6, 8)}` : '';
-}
 
 /** Core sends the province as `11 北京市` (code and its GB/T 2260 name): show the code with the
  * name in the current language. */

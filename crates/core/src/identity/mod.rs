@@ -592,10 +592,12 @@ pub(crate) fn birth_date_rules(
             } else {
                 " (no such day in that month)".to_string()
             };
-            errors.push(RuleError::new(
-                "date",
-                format!("birth date {y:04}-{m:02}-{d:02} does not exist{why}"),
-            ));
+            let typed = format!("{y:04}-{m:02}-{d:02}");
+            errors.push(RuleError {
+                // The date as typed, so a screen can name it without re-reading the number.
+                found: Some(typed.clone()),
+                ..RuleError::new("date", format!("birth date {typed} does not exist{why}"))
+            });
             None
         }
         Some(date) => {

@@ -46,8 +46,23 @@ impl<S: Store> Service<S> {
             .as_ref()
             .map(crate::form::required_materials)
             .unwrap_or_default();
+        let masked = masking::mask_case(&case);
+        let form_document = masked.identity.as_ref().and_then(|i| {
+            i.kind.has_document_number().then(|| FormDocument {
+                kind: i.kind,
+                number: i.number.clone(),
+            })
+        });
+        let cocheck_needed = case
+            .identity
+            .as_ref()
+            .is_some_and(|i| i.needs_cocheck && i.cochecked_by.is_none());
+        let amendment_draft = masked.form.as_ref().map(crate::form::amendment_draft);
         Ok(CaseView {
-            case: masking::mask_case(&case),
+            form_document,
+            cocheck_needed,
+            amendment_draft,
+            case: masked,
             allowed,
             history,
             documents,

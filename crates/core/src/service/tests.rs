@@ -529,3 +529,44 @@ fn printing_stores_the_rendered_copy_and_counts_a_reprint() {
     let bare = Service::new(MemoryStore::default(), clock(), Arc::new(OsEntropy));
     assert_eq!(bare.renderer().err().unwrap().code, ErrorCode::Render);
 }
+
+#[test]
+fn the_view_says_what_the_form_screen_needs() {
+    let b = branch();
+    let svc: &dyn Counter = &b.svc;
+    let c = submitted(&b, None);
+    let v = svc.case_view(&b.tel01, c).unwrap();
+    let doc = v.form_document.clone().unwrap();
+    assert_eq!(doc.kind, DocumentType::PrcId);
+    assert_eq!(doc.number, "110***********002X");
+    assert!(!v.cocheck_needed);
+    // The amendment draft blanks what core keeps when left blank, and sent back as it is it
+    // changes no number.
+    let draft = v.amendment_draft.clone().unwrap();
+    assert_eq!((draft.phone.as_str(), draft.wallet_id.as_str()), ("", ""));
+    assert_eq!(draft.id_number, "");
+    let again = submitted(&b, None);
+    let before = b.svc.store.read(|tx| tx.case(again)).unwrap().unwrap();
+    let view = svc.case_view(&b.tel01, again).unwrap();
+    let mut amended = view.amendment_draft.unwrap();
+    amended.address = "北京市东城区测试路2号".into();
+    // Back to the form step: a return for information, then the amendment.
+    svc.authorize(
+        &b.tel01,
+        again,
+        &b.sup01,
+        Decision::ReturnForInfo,
+        Some(ReasonCode::FormIncomplete),
+        "address",
+        None,
+    )
+    .unwrap();
+    svc.record_form(&b.tel01, again, &amended, None).unwrap();
+    let after = b.svc.store.read(|tx| tx.case(again)).unwrap().unwrap();
+    let (f0, f1) = (before.form.unwrap(), after.form.unwrap());
+    assert_eq!(
+        (f1.phone, f1.wallet_id, f1.id_number),
+        (f0.phone, f0.wallet_id, f0.id_number)
+    );
+    assert_eq!(f1.address, "北京市东城区测试路2号");
+}
