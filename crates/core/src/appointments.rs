@@ -562,10 +562,14 @@ pub fn validate_row(
             ));
             None
         }
-        t => match t.parse::<DocumentType>() {
-            Ok(k) => Some(k),
+        // The kinds the identity rules check (an e-ID booking has no number to take).
+        t => match t.parse::<crate::identity::DocKind>() {
+            Ok(k) => Some(DocumentType::of_kind(k)),
             Err(_) => {
-                let all: Vec<&str> = DocumentType::ALL.iter().map(|k| k.as_str()).collect();
+                let all: Vec<&str> = crate::identity::DocKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect();
                 errs.push(FieldError::new(
                     "id_type",
                     "one-of",

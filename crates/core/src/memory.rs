@@ -1,7 +1,7 @@
 //! An in-memory implementation of the ports, for core's own tests of use-case logic
 //! (permissions, four-eyes, idempotency, effects, audit of refusals). It proves nothing about a
 //! real store: every store behaviour is proven on real databases by the store conformance
-//! suite (`unlockdesk_store::conformance`).
+//! suite (`unlockdesk_conformance`).
 //!
 //! A write transaction works on a copy of the data and replaces it on `Ok`, so a failed use
 //! case leaves nothing behind, as a real transaction would.
@@ -175,6 +175,9 @@ impl CaseRead for Tx<'_> {
 }
 impl CaseWrite for Tx<'_> {
     fn insert_case(&mut self, c: &Case) -> CoreResult<()> {
+        if self.0.cases.contains_key(&c.id) {
+            return Err(CoreError::conflict(format!("case {} exists", c.id)));
+        }
         self.0.cases.insert(c.id, c.clone());
         Ok(())
     }
@@ -271,8 +274,13 @@ impl AppointmentWrite for Tx<'_> {
         Ok(())
     }
     fn update_appointment(&mut self, a: &Appointment) -> CoreResult<()> {
-        self.0.appointments.insert(a.id, a.clone());
-        Ok(())
+        match self.0.appointments.get_mut(&a.id) {
+            Some(row) => {
+                *row = a.clone();
+                Ok(())
+            }
+            None => Err(CoreError::not_found(format!("appointment {}", a.reference))),
+        }
     }
     fn mark_no_shows(&mut self, day: NaiveDate) -> CoreResult<u32> {
         let mut n = 0;
@@ -351,6 +359,11 @@ impl IdempotencyWrite for Tx<'_> {
         use_case: &str,
         _at: DateTime<Utc>,
     ) -> CoreResult<()> {
+        if self.0.idempotency.contains_key(key) {
+            return Err(CoreError::conflict(format!(
+                "idempotency key '{key}' exists"
+            )));
+        }
         self.0.idempotency.insert(
             key.to_string(),
             IdempotentCall {

@@ -187,9 +187,9 @@ kebab_enum!(
 );
 
 kebab_enum!(
-    /// A kind of identity evidence a case records or a form names: every document the
-    /// identity rules check (`crate::identity::DocKind`, less the mobile number) and the
-    /// electronic ID (e-ID, verified online with a reference).
+    /// A kind of identity evidence a case records or a form names: every kind the identity
+    /// rules check (`crate::identity::DocKind`) and the electronic ID (e-ID, verified online
+    /// with a reference).
     #[derive(Default)]
     DocumentType {
         /// Resident ID card, GB 11643-1999 (18 characters); the default of a new form.
@@ -206,6 +206,10 @@ kebab_enum!(
         DrivingLicence = "driving-licence",
         BankCard = "bank-card",
         EId = "e-id",
+        /// A mobile number named as the document: the importer and the form accepted it
+        /// before this type existed, so stored bookings and forms may hold it. It proves no
+        /// identity (the identity step refuses it) and never matches a verified document.
+        Mobile = "mobile",
     }
 );
 
@@ -253,13 +257,14 @@ impl DocumentType {
             DocumentType::PassportMrz => K::PassportMrz,
             DocumentType::DrivingLicence => K::DrivingLicence,
             DocumentType::BankCard => K::BankCard,
+            DocumentType::Mobile => K::Mobile,
             DocumentType::EId => return None,
         })
     }
-    /// The document type of a checked kind; `None` for a mobile number (not a document).
-    pub fn of_kind(kind: crate::identity::DocKind) -> Option<Self> {
+    /// The document type of a checked kind (every kind has one).
+    pub fn of_kind(kind: crate::identity::DocKind) -> Self {
         use crate::identity::DocKind as K;
-        Some(match kind {
+        match kind {
             K::PrcId => DocumentType::PrcId,
             K::PrcId15 => DocumentType::PrcId15,
             K::ResidencePermit => DocumentType::ResidencePermit,
@@ -269,8 +274,8 @@ impl DocumentType {
             K::PassportMrz => DocumentType::PassportMrz,
             K::DrivingLicence => DocumentType::DrivingLicence,
             K::BankCard => DocumentType::BankCard,
-            K::Mobile => return None,
-        })
+            K::Mobile => DocumentType::Mobile,
+        }
     }
     /// Evidence with a document number to compare between the identity step and the form
     /// (not an e-ID, not a bank card).

@@ -197,7 +197,7 @@ pub enum AppointmentKey {
 /// `read` runs `f` on a read snapshot whose handle has no write methods.
 ///
 /// Every adapter (SQLite in `unlockdesk-store`, PostgreSQL next) passes the same store
-/// conformance suite (`unlockdesk_store::conformance`).
+/// conformance suite (`unlockdesk_conformance`).
 pub trait Store: Send + Sync {
     fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T>;
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T>;

@@ -21,9 +21,9 @@ use crate::model::{
 };
 
 /// Version printed on every application form; bump it when the printed wording changes.
-pub const APPLICATION_FORM_VERSION: &str = "UD-APP-2026.1";
+pub const APPLICATION_FORM_VERSION: &str = "UD-APP-2026.2";
 /// Version printed on every unlock receipt.
-pub const RECEIPT_FORM_VERSION: &str = "UD-RCT-2026.1";
+pub const RECEIPT_FORM_VERSION: &str = "UD-RCT-2026.2";
 
 /// Which copy of a document is printed: the customer's (always masked) or the bank's archive copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -320,6 +320,7 @@ pub fn id_kind_label(kind: &DocumentType) -> String {
         DocumentType::DrivingLicence => "机动车驾驶证 Driving licence",
         DocumentType::BankCard => "银行卡 Bank card",
         DocumentType::EId => "电子身份证 Electronic ID (e-ID)",
+        DocumentType::Mobile => "手机号码 Mobile number",
     }
     .to_string()
 }

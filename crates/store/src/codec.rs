@@ -96,7 +96,9 @@ pub(crate) fn to_appt(v: Vec<Option<String>>) -> CoreResult<Appointment> {
         reference: g(1),
         name: g(2),
         phone: g(3),
-        id_type: g(4).parse()?,
+        id_type: g(4)
+            .parse()
+            .map_err(|e: CoreError| CoreError::storage(format!("stored appointment: {e}")))?,
         id_number: g(5),
         wallet_operator: g(6),
         lock_cause: g(7).parse()?,

@@ -12,7 +12,6 @@ pub mod audit;
 mod branch;
 mod cases;
 mod codec;
-pub mod conformance;
 mod documents;
 mod idempotency;
 pub mod migrate;

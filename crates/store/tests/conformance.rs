@@ -1,10 +1,10 @@
-//! The store conformance suite (`unlockdesk_store::conformance`) on real SQLite files: each
+//! The store conformance suite (`unlockdesk_conformance`) on real SQLite files: each
 //! test gets a fresh database in its own temporary directory.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use unlockdesk_store::conformance::Fixture;
+use unlockdesk_conformance::Fixture;
 use unlockdesk_store::SqliteStore;
 
 /// Fresh SQLite files; the directories live as long as the fixture (one test).
@@ -30,4 +30,4 @@ impl Fixture for Sqlite {
     }
 }
 
-unlockdesk_store::conformance_suite!(Sqlite::default());
+unlockdesk_conformance::conformance_suite!(Sqlite::default());

@@ -6,10 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rusqlite::Connection;
+use unlockdesk_conformance::{clock, setup, to_submitted};
 use unlockdesk_core::ports::{OsEntropy, Store};
 use unlockdesk_core::service::Service;
 use unlockdesk_core::*;
-use unlockdesk_store::conformance::{clock, setup, to_submitted};
 use unlockdesk_store::SqliteStore;
 
 fn svc_at(path: &Path, clock: Arc<unlockdesk_core::ports::FixedClock>) -> Service<SqliteStore> {

@@ -93,6 +93,27 @@ pub async fn lock_session(state: State<'_, AppState>) -> CoreResult<Option<Sessi
     .await
 }
 
+/// Put the session updated by core back in the slot, only if the slot still holds that same
+/// sign-in: the password checks run without the lock (argon2 takes tens of milliseconds), and a
+/// sign-out or another person's sign-in meanwhile must not be overwritten.
+fn write_back(
+    slot: &std::sync::Mutex<Option<unlockdesk_core::dto::Session>>,
+    signed_in_at: chrono::DateTime<chrono::Utc>,
+    updated: &unlockdesk_core::dto::Session,
+) -> CoreResult<()> {
+    let mut guard = lock_slot(slot);
+    match guard.as_mut() {
+        Some(current)
+            if current.staff().id == updated.staff().id
+                && current.signed_in_at() == signed_in_at =>
+        {
+            *current = updated.clone();
+            Ok(())
+        }
+        _ => Err(nobody()),
+    }
+}
+
 /// Unlock with the same person's password (core authenticates and counts failures).
 #[tauri::command]
 pub async fn unlock_session(
@@ -104,9 +125,8 @@ pub async fn unlock_session(
     blocking(move || {
         let mut session = lock_slot(&slot).clone().ok_or_else(nobody)?;
         svc.unlock_session(&mut session, &password)?;
-        let view = session_view(&*svc, &session)?;
-        *lock_slot(&slot) = Some(session);
-        Ok(view)
+        write_back(&slot, session.signed_in_at(), &session)?;
+        session_view(&*svc, &session)
     })
     .await
 }
@@ -123,9 +143,8 @@ pub async fn change_password(
     blocking(move || {
         let mut session = lock_slot(&slot).clone().ok_or_else(nobody)?;
         svc.change_own_password(&mut session, &current, &next)?;
-        let view = session_view(&*svc, &session)?;
-        *lock_slot(&slot) = Some(session);
-        Ok(view)
+        write_back(&slot, session.signed_in_at(), &session)?;
+        session_view(&*svc, &session)
     })
     .await
 }

@@ -189,13 +189,7 @@ pub fn verify_for_case_with(
         _ => (!reference.is_empty()).then(|| reference.to_string()),
     };
     Ok(record(
-        DocumentType::of_kind(kind).ok_or_else(|| {
-            CoreError::field(
-                "kind",
-                "one-of",
-                "a mobile number is not an identity document",
-            )
-        })?,
+        DocumentType::of_kind(kind),
         number,
         input,
         chk.fields.birth_date,

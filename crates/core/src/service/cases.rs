@@ -240,7 +240,7 @@ impl<S: Store> Service<S> {
         supervisor: &Credentials,
         idem: Option<&str>,
     ) -> CoreResult<CaseView> {
-        self.permit(actor, Action::ViewCases, Some(case_id))?;
+        self.permit_terminal_for_authorization(actor, case_id)?;
         let sup = self.supervisor(
             supervisor,
             actor.terminal(),
@@ -404,7 +404,7 @@ impl<S: Store> Service<S> {
         reason: &str,
         idem: Option<&str>,
     ) -> CoreResult<CaseView> {
-        self.permit(actor, Action::ViewCases, Some(case_id))?;
+        self.permit_terminal_for_authorization(actor, case_id)?;
         let sup = self.supervisor(supervisor, actor.terminal(), case_id, Action::Authorize)?;
         let sup2 = sup.clone();
         let reason = reason.trim().to_string();

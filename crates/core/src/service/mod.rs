@@ -123,6 +123,28 @@ impl<S: Store> Service<S> {
         })
     }
 
+    /// The person at the terminal of an authorizing step: a signed-in staff member who may
+    /// work cases (a system actor never starts an authorization). Refusals are audited.
+    pub(crate) fn permit_terminal_for_authorization(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+    ) -> CoreResult<()> {
+        if actor.system_kind().is_some() {
+            let e = CoreError::forbidden("an authorization is started by a signed-in staff member");
+            self.audit_refusal(
+                actor.staff_id(),
+                None,
+                actor.terminal(),
+                Some(case),
+                "permission",
+                &e.message,
+            );
+            return Err(e);
+        }
+        self.permit(actor, Action::ViewCases, Some(case))
+    }
+
     /// Inside a transaction: a staff actor's account still exists, is enabled, unlocked, past
     /// its forced password change, and has the role the actor claims. System actors have no
     /// account; their rights are checked by [`Service::permit`].
@@ -207,7 +229,8 @@ impl<S: Store> Service<S> {
         audit_detail: impl FnOnce(&Case) -> String,
     ) -> CoreResult<CaseView> {
         let now = self.now();
-        let mut refused: Option<(StaffId, Option<Role>)> = None;
+        // (who, role, detail) of a refused attempt auditors must see.
+        let mut refused: Option<(StaffId, Option<Role>, String)> = None;
         let res = self.store.transact(|tx| {
             self.check_actor(tx, actor)?;
             if let Some(key) = idem {
@@ -231,10 +254,24 @@ impl<S: Store> Service<S> {
                             | WorkflowError::AuthorityFreeze
                             | WorkflowError::AlreadyDecided { .. }
                     ) {
-                        // The refused attempt is the authorizer's when there is one.
+                        // The refused attempt is the authorizer's when there is one; the
+                        // detail keeps the person at the terminal, as on an authorized step.
                         refused = Some(match event.authorizer() {
-                            Some(sup) => (sup.clone(), Some(Role::Supervisor)),
-                            None => (actor.staff_id().clone(), actor.role()),
+                            Some(sup) => (
+                                sup.clone(),
+                                Some(Role::Supervisor),
+                                serde_json::json!({
+                                    "operator": actor.staff_id().as_str(),
+                                    "supervisor": sup.as_str(),
+                                    "step": event.kind().as_str(),
+                                })
+                                .to_string(),
+                            ),
+                            None => (
+                                actor.staff_id().clone(),
+                                actor.role(),
+                                serde_json::json!({"step": event.kind().as_str()}).to_string(),
+                            ),
                         });
                     }
                     return Err(e.into());
@@ -281,15 +318,25 @@ impl<S: Store> Service<S> {
             Ok(())
         });
         if let Err(e) = &res {
-            if let Some((who, role)) = &refused {
-                self.audit_refusal(
-                    who,
-                    *role,
-                    actor.terminal(),
-                    Some(case_id),
-                    "refused-step",
-                    &e.message,
-                );
+            if let Some((who, role, detail)) = &refused {
+                let d = AuditDraft {
+                    detail: detail.clone(),
+                    ..draft(
+                        self.now(),
+                        who,
+                        *role,
+                        actor.terminal(),
+                        Some(case_id),
+                        "refused-step",
+                        None,
+                        None,
+                        &e.message,
+                        Outcome::Refused,
+                        "{}",
+                    )
+                };
+                // A refusal that cannot be recorded must not hide the original error.
+                let _ = self.store.transact(|tx| tx.append_audit(&d).map(|_| ()));
             }
         }
         res?;

@@ -164,7 +164,9 @@ impl<S: Store> Service<S> {
         case_id: CaseId,
         document_id: &str,
     ) -> CoreResult<Vec<u8>> {
+        self.permit(actor, Action::PrintCustomerCopy, Some(case_id))?;
         let rec = self.store.read(|tx| {
+            self.check_actor(tx, actor)?;
             tx.documents(case_id)?
                 .into_iter()
                 .find(|d| d.id == document_id)

@@ -2,12 +2,14 @@
 //! cases (every step, four-eyes, the audit trail, idempotency, concurrency, appointment
 //! lookups and import), run unchanged against every adapter of [`Store`].
 //!
-//! An adapter's test crate implements [`Fixture`] (a fresh, empty store per test, and a
-//! second connection to it) and expands [`conformance_suite!`](crate::conformance_suite)
-//! once; each suite test becomes one `#[test]`:
+//! A crate of its own, depending on core only, so every adapter (SQLite in
+//! `unlockdesk-store`, PostgreSQL next) takes it as a dev-dependency. An adapter's test crate
+//! implements [`Fixture`] (a fresh, empty store per test, and a second connection to it) and
+//! expands [`conformance_suite!`](crate::conformance_suite) once; each suite test becomes one
+//! `#[test]`:
 //!
 //! ```ignore
-//! unlockdesk_store::conformance_suite!(MyFixture::default());
+//! unlockdesk_conformance::conformance_suite!(MyFixture::default());
 //! ```
 //!
 //! Every person in it is synthetic; ID numbers carry valid check characters.
@@ -77,7 +79,7 @@ macro_rules! conformance_suite {
         $(
             #[test]
             fn $name() {
-                $crate::conformance::$name(&$fixture);
+                $crate::$name(&$fixture);
             }
         )*
     };
