@@ -61,15 +61,15 @@ impl CaseRead for Tx<'_> {
         let rows = st
             .query_map(rusqlite::params_from_iter(args.iter()), |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
+                    r.get::<_, String>("id")?,
+                    r.get::<_, String>("case_number")?,
+                    r.get::<_, String>("state")?,
+                    r.get::<_, String>("customer_name")?,
+                    r.get::<_, String>("data")?,
+                    r.get::<_, Option<String>>("lock_cause")?,
+                    r.get::<_, String>("opened_at")?,
+                    r.get::<_, String>("updated_at")?,
+                    r.get::<_, String>("opened_by")?,
                 ))
             })
             .map_err(sql_err)?;
@@ -84,8 +84,8 @@ impl CaseRead for Tx<'_> {
                 customer_name: name,
                 phone_masked: unlockdesk_core::masking::phone(&case.phone),
                 lock_cause: lock.map(|l| l.parse()).transpose()?,
-                opened_at: parse_ts(&opened),
-                updated_at: parse_ts(&updated),
+                opened_at: parse_ts(&opened)?,
+                updated_at: parse_ts(&updated)?,
                 opened_by: StaffId::parse(&by)?,
                 appointment_id: case.appointment_id,
             });

@@ -7,10 +7,11 @@ use unlockdesk_core::*;
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
     crate::audit::ts_text(&t)
 }
-pub(crate) fn parse_ts(s: &str) -> DateTime<Utc> {
+/// A stored instant; a malformed one is a `storage` error, never the epoch.
+pub(crate) fn parse_ts(s: &str) -> CoreResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
+        .map_err(|e| CoreError::storage(format!("stored timestamp '{s}' is unreadable: {e}")))
 }
 /// The case's indexed last-4 columns: (ID number, phone).
 pub(crate) fn case_tails(c: &Case) -> (String, String) {
@@ -51,15 +52,15 @@ pub(crate) type StaffRow = (
 
 pub(crate) fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffRow> {
     Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
+        r.get("id")?,
+        r.get("name")?,
+        r.get("role")?,
+        r.get("password_hash")?,
+        r.get("must_change_password")?,
+        r.get("failed_logins")?,
+        r.get("locked")?,
+        r.get("disabled")?,
+        r.get("created_at")?,
     ))
 }
 pub(crate) fn to_staff(t: StaffRow) -> CoreResult<Staff> {
@@ -72,7 +73,7 @@ pub(crate) fn to_staff(t: StaffRow) -> CoreResult<Staff> {
         failed_logins: t.5.max(0) as u32,
         locked: t.6,
         disabled: t.7,
-        created_at: parse_ts(&t.8),
+        created_at: parse_ts(&t.8)?,
     })
 }
 
@@ -80,7 +81,10 @@ pub(crate) const APPT_COLS: &str =
     "id, reference, name, phone, id_type, id_number, wallet_operator, lock_cause, slot_start, slot_end, notes, status, case_id";
 
 pub(crate) fn appt_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Vec<Option<String>>> {
-    (0..13).map(|i| r.get::<_, Option<String>>(i)).collect()
+    APPT_COLS
+        .split(", ")
+        .map(|c| r.get::<_, Option<String>>(c))
+        .collect()
 }
 pub(crate) fn to_appt(v: Vec<Option<String>>) -> CoreResult<Appointment> {
     let g = |i: usize| v[i].clone().unwrap_or_default();
@@ -237,5 +241,19 @@ mod prefix_tests {
     fn slot_text_matches_the_stored_format() {
         let t = NaiveDateTime::parse_from_str("2026-01-05T09:05", SLOT).unwrap();
         assert_eq!(slot_text(&t), t.format(SLOT).to_string());
+    }
+}
+
+#[cfg(test)]
+mod ts_decode_tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_stored_timestamp_is_an_error_not_the_epoch() {
+        let e = parse_ts("2026-13-45 not a time").unwrap_err();
+        assert_eq!(e.code, ErrorCode::Storage);
+        assert!(e.message.contains("2026-13-45"), "{}", e.message);
+        let t = parse_ts("2026-11-29T02:00:00.000000Z").unwrap();
+        assert_eq!(ts(t), "2026-11-29T02:00:00.000000Z");
     }
 }

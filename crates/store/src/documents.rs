@@ -40,14 +40,14 @@ impl DocumentRead for Tx<'_> {
         let rows = st
             .query_map(params![case_id.to_string()], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
+                    r.get::<_, String>("id")?,
+                    r.get::<_, String>("kind")?,
+                    r.get::<_, String>("copy")?,
+                    r.get::<_, String>("path")?,
+                    r.get::<_, String>("sha256")?,
+                    r.get::<_, i64>("bytes")?,
+                    r.get::<_, String>("at")?,
+                    r.get::<_, String>("by")?,
                 ))
             })
             .map_err(sql_err)?;
@@ -61,7 +61,7 @@ impl DocumentRead for Tx<'_> {
                 path,
                 sha256,
                 bytes,
-                at: parse_ts(&at),
+                at: parse_ts(&at)?,
                 by: StaffId::parse(&by)?,
             })
         })
