@@ -350,8 +350,8 @@ impl<S: Store> Service<S> {
         )
     }
 
-    /// A step with no input of its own (confirm signed, submit, close): the permission, then
-    /// one transition with an empty audit detail.
+    /// A step whose event needs nothing read from the case (confirm signed, submit, close,
+    /// cancel, refuse a freeze): the permission, then one transition with an empty detail.
     fn plain_step(
         &self,
         actor: &Actor,
@@ -588,15 +588,14 @@ impl<S: Store> Service<S> {
         reason: &str,
         idem: Option<&str>,
     ) -> CoreResult<CaseView> {
-        self.permit(actor, Action::CancelCase, Some(case_id))?;
         let reason = reason.trim().to_string();
-        self.transition(
+        self.plain_step(
             actor,
             case_id,
             idem,
+            Action::CancelCase,
             "cancel-case",
-            move |_, _| Ok(Event::Cancel { reason }),
-            |_| "{}".into(),
+            Event::Cancel { reason },
         )
     }
 
@@ -608,15 +607,14 @@ impl<S: Store> Service<S> {
         reason: &str,
         idem: Option<&str>,
     ) -> CoreResult<CaseView> {
-        self.permit(actor, Action::RefuseAuthorityFreeze, Some(case_id))?;
         let reason = reason.trim().to_string();
-        self.transition(
+        self.plain_step(
             actor,
             case_id,
             idem,
+            Action::RefuseAuthorityFreeze,
             "refuse-authority-freeze",
-            move |_, _| Ok(Event::RefuseAuthorityFreeze { reason }),
-            |_| "{}".into(),
+            Event::RefuseAuthorityFreeze { reason },
         )
     }
 }
