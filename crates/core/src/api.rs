@@ -179,11 +179,14 @@ pub trait Counter: Send + Sync {
         input: &UnlockFailureInput,
         idem: Option<&str>,
     ) -> CoreResult<CaseView>;
-    /// Close an unlocked case.
+    /// Close an unlocked case: the receipt was printed, or `receipt_waiver` says why not (for
+    /// example the customer declined it). Errors: `invalid` field `receipt_waiver` rule
+    /// `receipt-not-printed`.
     fn close_case(
         &self,
         actor: &Actor,
         case_id: CaseId,
+        receipt_waiver: Option<&str>,
         idem: Option<&str>,
     ) -> CoreResult<CaseView>;
     /// Cancel a case (reason required).
@@ -228,7 +231,9 @@ pub trait Counter: Send + Sync {
     // ------------------------------------------------------------ printing
 
     /// Render one copy, store it (SHA-256 recorded) and record the print or reprint on the
-    /// case. Errors: `forbidden`, `illegal-transition` (nothing to print yet), `render`.
+    /// case as `pending` ([`Case::prints`]); the terminal then reports how it reached paper
+    /// with [`Counter::record_delivery`]. Errors: `forbidden`, `illegal-transition` (nothing
+    /// to print yet), `render`.
     fn print_document(
         &self,
         actor: &Actor,
@@ -236,6 +241,18 @@ pub trait Counter: Send + Sync {
         kind: DocumentKind,
         copy: CopyKind,
     ) -> CoreResult<DocumentRecord>;
+    /// How a printed document reached paper: CUPS job and outcome, the viewer fallback, or a
+    /// file handed out (audited as `print-delivery`). A `sent` job may be updated to its final
+    /// outcome; a `completed` or `failed` print is final. Errors: `forbidden`, `not-found`
+    /// (no such print on the case), `conflict` (already final), `invalid` (`channel`,
+    /// `job_id`, `outcome`).
+    fn record_delivery(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        document_id: &str,
+        delivery: &PrintDelivery,
+    ) -> CoreResult<CaseView>;
     /// The stored bytes of a printed document of the case (to show it on the terminal).
     fn document_bytes(
         &self,

@@ -5,6 +5,7 @@
 use crate::dto::{self as service, Credentials};
 use crate::identity::mod11_2_check_char;
 use crate::ports::Store;
+use crate::print::{CopyKind, DocumentKind};
 use crate::*;
 use chrono::{Duration, NaiveDate, NaiveTime};
 use serde_json::{json, Value};
@@ -206,6 +207,29 @@ pub(crate) fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreR
         mrz_line2: String::new(),
         name_on_document: a.name.clone(),
         reference: String::new(),
+        valid_until: "long-term".into(),
+        online_check: Some(OnlineCheck {
+            result: OnlineCheckResult::Match,
+            reference: format!("LWHC-{}", &a.reference),
+        }),
+        second_factor: None,
+    };
+    // Where the counter prints: the demo hands the copies out as files (no printer here).
+    let print = |actor: &Actor, c: CaseId, kind: DocumentKind| -> CoreResult<()> {
+        let doc = svc.print_document(actor, c, kind, CopyKind::Bank)?;
+        svc.record_delivery(
+            actor,
+            c,
+            &doc.id,
+            &service::PrintDelivery {
+                channel: PrintChannel::File,
+                printer: None,
+                job_id: None,
+                outcome: PrintOutcome::Completed,
+                message: String::new(),
+            },
+        )?;
+        Ok(())
     };
     let open = |actor: &Actor, a: &Appointment| {
         svc.open_case(
@@ -223,6 +247,7 @@ pub(crate) fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreR
     let c = open(&tel01, a)?.case.id;
     svc.verify_identity(&tel01, c, &identity_for(a), None)?;
     svc.record_form(&tel01, c, &form_for(a), None)?;
+    print(&tel01, c, DocumentKind::Application)?;
     svc.confirm_signed(&tel01, c, None)?;
     svc.submit(&tel01, c, None)?;
     svc.authorize(&tel01, c, &sup01, Decision::Approve, None, "", None)?;
@@ -246,12 +271,14 @@ pub(crate) fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreR
         },
         None,
     )?;
-    svc.close_case(&tel01, c, None)?;
+    print(&tel01, c, DocumentKind::Receipt)?;
+    svc.close_case(&tel01, c, None, None)?;
     // 2. submitted, waiting for a supervisor.
     let a = &todays[1];
     let c = open(&tel02, a)?.case.id;
     svc.verify_identity(&tel02, c, &identity_for(a), None)?;
     svc.record_form(&tel02, c, &form_for(a), None)?;
+    print(&tel02, c, DocumentKind::Application)?;
     svc.confirm_signed(&tel02, c, None)?;
     svc.submit(&tel02, c, None)?;
     // 3. an authority-ordered freeze, refused at check-in.

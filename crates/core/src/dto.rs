@@ -173,6 +173,67 @@ pub struct CaseView {
     /// when left blank (phone, wallet id, document and agent numbers) are blank, the optional
     /// bank card keeps its mask (sent back unchanged it is kept, cleared it is removed).
     pub amendment_draft: Option<ApplicationForm>,
+    /// Steps the state has but the evidence refuses now, with the reason.
+    pub blocked: Vec<BlockedStep>,
+    /// Form fields from the verified document.
+    pub prefill: Option<FormPrefill>,
+    /// The bank copy of the current form revision was printed (needed before signing).
+    pub form_printed: bool,
+    /// A receipt was printed (else closing needs a reason).
+    pub receipt_printed: bool,
+    /// Prints that were reprints.
+    pub reprints: u32,
+    /// Branch policy: the online identity check is required for a citizen number.
+    pub online_check_required: bool,
+    /// Branch policy: agents may apply.
+    pub agents_allowed: bool,
+}
+
+/// How a printed document reached paper, as the terminal reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PrintDelivery {
+    pub channel: PrintChannel,
+    /// CUPS queue name (channel `cups`).
+    #[serde(default)]
+    pub printer: Option<String>,
+    /// CUPS job id, e.g. `CUPS-PDF-12` (channel `cups`, unless the job was refused).
+    #[serde(default)]
+    pub job_id: Option<String>,
+    /// `sent`, `completed` or `failed` (never `pending`).
+    pub outcome: PrintOutcome,
+    /// What CUPS or the viewer said (required when failed).
+    #[serde(default)]
+    pub message: String,
+}
+
+/// A step the state allows but the case's evidence does not yet: what to do first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct BlockedStep {
+    pub event: EventKind,
+    /// `not-printed`, `receipt-not-printed`, `no-operator-contact`, `authority-freeze`,
+    /// `anti-fraud-restriction`, `cocheck-required`, `not-signed`, …
+    pub rule: String,
+    pub message: String,
+}
+
+/// What the verified document already says, for the form: filled in and locked there.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FormPrefill {
+    pub sex: Option<Sex>,
+    /// ISO 3166 alpha-3 (`CHN`), when the document says.
+    pub nationality: String,
+    /// `YYYY-MM-DD`, `long-term`, or empty when the document does not say.
+    pub id_valid_until: String,
+    /// Birth date as the document encodes it.
+    pub birth_date: Option<chrono::NaiveDate>,
+    /// The Latin name from the MRZ.
+    pub customer_name_latin: String,
+    /// The form fields filled from the document (`sex`, `nationality`, `id_valid_until`,
+    /// `customer_name_latin`): shown read-only.
+    pub locked: Vec<String>,
 }
 
 /// The verified document a form names: its type and masked number.
@@ -194,6 +255,11 @@ pub enum RevealField {
     BankCard,
     WalletId,
 }
+
+/// The explanation given when the lock is an anti-fraud restriction designated by the police.
+pub const ANTI_FRAUD_ROUTE: &str = "This account is restricted under the anti-fraud rules (电信网络诈骗联合惩戒, designated by the public-security organ). \
+The counter cannot lift it. The customer may appeal to the public-security organ that designated the restriction (or through the bank's complaint channel, \
+which forwards it); the restriction is lifted only by that organ's decision.";
 
 /// The explanation given when a case is an authority-ordered freeze.
 pub const FREEZE_ROUTE: &str = "This wallet is frozen by order of a court or the police (不收不付 / 只收不付). \

@@ -423,3 +423,102 @@ pub fn keep_recorded_numbers(form: &mut ApplicationForm, recorded: &ApplicationF
         form.id_number = recorded.id_number.clone();
     }
 }
+
+/// What the verified document says that the form also asks: sex (GB 11643-1999 §5.3 sequence
+/// code, or the MRZ), nationality (`CHN` for a resident ID card), validity (the MRZ expiry, or
+/// what the teller read off the card at the identity step), birth date and the MRZ's Latin
+/// name. `locked` names the form fields that are filled from it and read-only.
+pub fn prefill(i: &IdentityRecord) -> crate::dto::FormPrefill {
+    let mut p = crate::dto::FormPrefill {
+        sex: i.sex.filter(|s| *s != Sex::Unspecified),
+        nationality: i.nationality.clone(),
+        id_valid_until: match (i.expiry, i.long_term) {
+            (Some(d), _) => d.format("%Y-%m-%d").to_string(),
+            (None, true) => "long-term".into(),
+            (None, false) => String::new(),
+        },
+        birth_date: i.birth_date,
+        customer_name_latin: i.name_latin.clone(),
+        locked: vec![],
+    };
+    for (field, set) in [
+        ("sex", p.sex.is_some()),
+        ("nationality", !p.nationality.is_empty()),
+        ("id_valid_until", !p.id_valid_until.is_empty()),
+        ("customer_name_latin", !p.customer_name_latin.is_empty()),
+    ] {
+        if set {
+            p.locked.push(field.to_string());
+        }
+    }
+    p
+}
+
+/// Spellings of the PRC's nationality a teller may type for `CHN` (ISO 3166-1 alpha-3).
+fn nationality_key(s: &str) -> String {
+    let t = normalize::fold_width(s.trim()).to_ascii_uppercase();
+    match t.as_str() {
+        "中国" | "中华人民共和国" | "CHINA" | "CN" | "中国 CHN" | "CHN" => "CHN".into(),
+        _ => t,
+    }
+}
+
+fn validity_key(s: &str) -> String {
+    let t = normalize::fold_width(s.trim());
+    if t == "长期" || t.eq_ignore_ascii_case("long-term") {
+        "long-term".into()
+    } else {
+        t
+    }
+}
+
+/// Fill the form from the verified document ([`prefill`]): a blank locked field takes the
+/// document's value; a value that says something else is refused, field by field, rule
+/// `differs-from-document` (the teller never re-keys what the document says).
+pub fn apply_prefill(
+    form: &mut ApplicationForm,
+    p: &crate::dto::FormPrefill,
+) -> Result<(), Vec<FieldError>> {
+    let mut errs = Vec::new();
+    let differs = |field: &str, doc: &str| {
+        FieldError::new(
+            field,
+            "differs-from-document",
+            format!("the verified document says {doc}; this field is filled from it"),
+        )
+    };
+    if let Some(sex) = p.sex {
+        match form.sex {
+            None | Some(Sex::Unspecified) => form.sex = Some(sex),
+            Some(s) if s == sex => {}
+            Some(_) => errs.push(differs("sex", sex.as_str())),
+        }
+    }
+    if !p.nationality.is_empty() {
+        if form.nationality.trim().is_empty() {
+            form.nationality = p.nationality.clone();
+        } else if nationality_key(&form.nationality) != nationality_key(&p.nationality) {
+            errs.push(differs("nationality", &p.nationality));
+        } else {
+            form.nationality = p.nationality.clone();
+        }
+    }
+    if !p.id_valid_until.is_empty() {
+        if form.id_valid_until.trim().is_empty() {
+            form.id_valid_until = p.id_valid_until.clone();
+        } else if validity_key(&form.id_valid_until) != p.id_valid_until {
+            errs.push(differs("id_valid_until", &p.id_valid_until));
+        } else {
+            form.id_valid_until = p.id_valid_until.clone();
+        }
+    }
+    if !p.customer_name_latin.is_empty() && form.customer_name_latin.trim().is_empty() {
+        // The MRZ name; a typed one is compared by `identity_mismatches` (MRZ name rules).
+        form.customer_name_latin = p.customer_name_latin.clone();
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs)
+    }
+}

@@ -82,6 +82,9 @@ kebab_enum!(
         Closed = "closed",
         Cancelled = "cancelled",
         RefusedAuthorityFreeze = "refused-authority-freeze",
+        /// The online citizen-identity check (联网核查) of the customer or the agent did not
+        /// match, or found no such number: the case stops with the reason and its reference.
+        RefusedIdentity = "refused-identity",
     }
 );
 
@@ -94,6 +97,7 @@ impl CaseState {
                 | CaseState::Cancelled
                 | CaseState::Rejected
                 | CaseState::RefusedAuthorityFreeze
+                | CaseState::RefusedIdentity
         )
     }
 }
@@ -119,8 +123,23 @@ kebab_enum!(
         IdDataExpired = "id-data-expired",
         /// Court- or police-ordered freeze (不收不付 / 只收不付): never lifted at the counter.
         AuthorityFreeze = "authority-freeze",
+        /// A restriction the police designated under the anti-fraud rules (电信网络诈骗
+        /// 联合惩戒, Anti-Telecom and Online Fraud Law 2022 Art. 31): never lifted at the
+        /// counter either; the customer appeals to the designating public-security organ.
+        AntiFraudRestriction = "anti-fraud-restriction",
     }
 );
+
+impl LockCause {
+    /// A cause the counter cannot lift (an authority-ordered freeze, an anti-fraud
+    /// restriction): the case is refused and the route explained.
+    pub fn counter_cannot_lift(self) -> bool {
+        matches!(
+            self,
+            LockCause::AuthorityFreeze | LockCause::AntiFraudRestriction
+        )
+    }
+}
 
 kebab_enum!(
     /// Staff roles (docs/domain.md §2).
@@ -241,6 +260,9 @@ fn every_closed_set_serialises_as_its_spelling() {
     check(DocumentType::ALL);
     check(ReasonCode::ALL);
     check(SystemActor::ALL);
+    check(OnlineCheckResult::ALL);
+    check(PrintChannel::ALL);
+    check(PrintOutcome::ALL);
 }
 
 impl DocumentType {
@@ -276,6 +298,15 @@ impl DocumentType {
             K::BankCard => DocumentType::BankCard,
             K::Mobile => DocumentType::Mobile,
         }
+    }
+    /// Documents that carry a citizen identity number the online check (联网核查 against the
+    /// public-security citizen database) can verify: the resident ID card (both generations)
+    /// and the residence permit for Hong Kong, Macao and Taiwan residents (GB 11643 numbers).
+    pub fn has_citizen_number(self) -> bool {
+        matches!(
+            self,
+            DocumentType::PrcId | DocumentType::PrcId15 | DocumentType::ResidencePermit
+        )
     }
     /// Evidence with a document number to compare between the identity step and the form
     /// (not an e-ID, not a bank card).
@@ -399,6 +430,18 @@ pub struct Branch {
     /// stored before the field existed read as the default table.
     #[serde(default)]
     pub id_policy: crate::identity::policy::IdPolicy,
+    /// The online citizen-identity check (联网核查) is required for a document with a citizen
+    /// number (customer and agent). Default true; branches stored before the field read true.
+    #[serde(default = "yes")]
+    pub online_check_required: bool,
+    /// Whether an agent (代理人) may apply for an unlock at all; off by default (a password
+    /// reset is usually 本人办理). A minor's guardian is always allowed.
+    #[serde(default)]
+    pub agents_allowed: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Branch {
@@ -544,6 +587,93 @@ pub struct Appointment {
     pub case_id: Option<CaseId>,
 }
 
+kebab_enum!(
+    /// Result of the online citizen-identity check (联网核查) against the public-security
+    /// citizen database: 一致 / 不一致 / 库中无此号.
+    OnlineCheckResult {
+        Match = "match",
+        Mismatch = "mismatch",
+        NotFound = "not-found",
+    }
+);
+
+/// An online citizen-identity check (联网核查) as done on the bank's terminal: its result and
+/// the check's serial number (联网核查流水号), which the bank files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OnlineCheck {
+    pub result: OnlineCheckResult,
+    /// The check's serial number (1-64 printable characters).
+    pub reference: String,
+}
+
+/// A second factor on the no-ID-card path (face recognition, SMS to the registered phone,
+/// …): which one, whether it passed, the face-comparison score (0-100) and its reference.
+/// The code or PIN itself is never recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SecondFactorCheck {
+    pub kind: crate::identity::policy::SecondFactor,
+    pub passed: bool,
+    /// Face-verification similarity score, 0-100 (required for `face-verification` only).
+    pub score: Option<u8>,
+    pub reference: String,
+}
+
+kebab_enum!(
+    /// How a document reached paper: the terminal's CUPS printer, a PDF viewer (the
+    /// fallback), or a file handed out by the CLI.
+    PrintChannel {
+        Cups = "cups",
+        Viewer = "viewer",
+        File = "file",
+    }
+);
+
+kebab_enum!(
+    /// A print's outcome: `pending` until the terminal reports it, `sent` when CUPS accepted
+    /// the job (not yet seen completed), `completed`, or `failed` (with the message).
+    PrintOutcome {
+        Pending = "pending",
+        Sent = "sent",
+        Completed = "completed",
+        Failed = "failed",
+    }
+);
+
+/// One print (or reprint) of a document of the case, with its delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PrintRecord {
+    /// The stored document (`DocumentRecord::id`).
+    pub document_id: String,
+    pub kind: crate::print::DocumentKind,
+    pub copy: crate::print::CopyKind,
+    /// The form revision printed (application form; the receipt records the current one).
+    pub form_revision: u32,
+    /// True when the same document and copy was printed before.
+    pub reprint: bool,
+    /// How it was delivered; `None` while pending.
+    pub channel: Option<PrintChannel>,
+    /// CUPS queue name, when printed through CUPS.
+    pub printer: Option<String>,
+    /// CUPS job id (`QUEUE-N`), when one was accepted.
+    pub job_id: Option<String>,
+    pub outcome: PrintOutcome,
+    /// What CUPS or the viewer said, for a failed or fallback print.
+    pub message: String,
+    pub by: StaffId,
+    pub at: DateTime<Utc>,
+}
+
+impl PrintRecord {
+    /// The paper is (or is being) in the teller's hand: sent to CUPS, completed, or handed
+    /// out as a file or through the viewer.
+    pub fn delivered(&self) -> bool {
+        matches!(self.outcome, PrintOutcome::Sent | PrintOutcome::Completed)
+    }
+}
+
 /// The identity check recorded at the identity step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -568,6 +698,24 @@ pub struct IdentityRecord {
     pub cochecked_at: Option<DateTime<Utc>>,
     /// Holder is a minor: the guardian/agent path applies.
     pub minor: bool,
+    /// The online citizen-identity check (联网核查), when done.
+    #[serde(default)]
+    pub online_check: Option<OnlineCheck>,
+    /// The second factor on the no-ID-card path, when one was used.
+    #[serde(default)]
+    pub second_factor: Option<SecondFactorCheck>,
+    /// Sex as the document says (the citizen number's sequence digit, or the MRZ).
+    #[serde(default)]
+    pub sex: Option<Sex>,
+    /// Nationality as the document says (ISO 3166 alpha-3, `CHN` for a resident ID card).
+    #[serde(default)]
+    pub nationality: String,
+    /// The Latin name from an MRZ (`SURNAME GIVEN NAMES`).
+    #[serde(default)]
+    pub name_latin: String,
+    /// The document is valid long-term (长期), as entered at the counter.
+    #[serde(default)]
+    pub long_term: bool,
 }
 
 /// Someone acting for the customer (代理人).
@@ -579,6 +727,10 @@ pub struct Agent {
     pub id_number: String,
     pub phone: String,
     pub relationship: String,
+    /// The agent's online citizen-identity check (联网核查), when the agent's document has a
+    /// citizen number.
+    #[serde(default)]
+    pub online_check: Option<OnlineCheck>,
 }
 
 /// The application form (业务申请书), docs/domain.md §3.
@@ -693,10 +845,44 @@ pub struct Case {
     pub contacts: Vec<OperatorContact>,
     /// Free-text of the last refusal/cancel/return reason.
     pub last_reason: String,
+    /// Revision of the recorded form: 1 for the first, +1 for each amendment. The signed
+    /// paper must be a print of the current revision.
+    #[serde(default)]
+    pub form_revision: u32,
+    /// Every print and reprint of the case's documents, with its delivery.
+    #[serde(default)]
+    pub prints: Vec<PrintRecord>,
+    /// Why the case closed without a printed receipt (e.g. the customer declined it).
+    #[serde(default)]
+    pub receipt_waiver: Option<String>,
 }
 
 impl Case {
     pub fn is_maker(&self, who: &StaffId) -> bool {
         self.makers.iter().any(|m| m == who)
+    }
+    /// The bank copy of the current form revision was printed and delivered.
+    pub fn form_printed(&self) -> bool {
+        self.form.is_some()
+            && self.prints.iter().any(|p| {
+                p.kind == crate::print::DocumentKind::Application
+                    && p.copy == crate::print::CopyKind::Bank
+                    && p.form_revision == self.form_revision
+                    && p.delivered()
+            })
+    }
+    /// A receipt (either copy) was printed and delivered.
+    pub fn receipt_printed(&self) -> bool {
+        self.prints
+            .iter()
+            .any(|p| p.kind == crate::print::DocumentKind::Receipt && p.delivered())
+    }
+    /// How many prints were reprints.
+    pub fn reprints(&self) -> usize {
+        self.prints.iter().filter(|p| p.reprint).count()
+    }
+    /// The case's lock cause is one the counter cannot lift.
+    pub fn counter_cannot_lift(&self) -> bool {
+        self.lock_cause.is_some_and(LockCause::counter_cannot_lift)
     }
 }

@@ -344,6 +344,9 @@ pub fn lock_cause_label(c: Option<LockCause>) -> String {
         Some(LockCause::SelfLocked) => "本人自行锁定 Locked by the customer",
         Some(LockCause::IdDataExpired) => "身份信息缺失或过期 Missing or expired ID data",
         Some(LockCause::AuthorityFreeze) => "有权机关冻结 Authority freeze",
+        Some(LockCause::AntiFraudRestriction) => {
+            "涉诈管控（电信网络诈骗联合惩戒）Anti-fraud restriction"
+        }
         None => "",
     }
     .to_string()
@@ -629,6 +632,8 @@ mod tests {
             bank_copy_unmasked: unmasked,
             retention_years: 10,
             id_policy: Default::default(),
+            online_check_required: true,
+            agents_allowed: false,
         }
     }
 
@@ -672,6 +677,9 @@ mod tests {
             unlock_failures: vec![],
             contacts: vec![],
             last_reason: String::new(),
+            form_revision: 1,
+            prints: vec![],
+            receipt_waiver: None,
         }
     }
 

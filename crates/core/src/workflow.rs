@@ -13,7 +13,14 @@
 //! * a form amended after return-for-info goes back to form-recorded and must be signed again;
 //! * four-eyes (maker-checker): whoever authorizes (approve, return, reject, co-check,
 //!   confirm-unlock) must not be a maker of the case, checked here on every path;
-//! * an authority-ordered freeze is never unlocked at the counter.
+//! * an authority-ordered freeze, or an anti-fraud restriction the police designated, is never
+//!   unlocked at the counter;
+//! * evidence before the step (the bank's filing practice): the signed paper is a print of the
+//!   current form revision (bank copy, delivered); an unlock is confirmed only with an operator
+//!   contact with a result logged since the approval; a case closes with the receipt printed or
+//!   a recorded reason why not;
+//! * a failed online citizen-identity check (联网核查 mismatch / not found), of the customer or
+//!   the agent, stops the case (`refused-identity`) with the reason and the check's reference.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -51,8 +58,8 @@ pub enum Event {
     ConfirmUnlock(UnlockRecord),
     /// The operator could not unlock; retry or escalate.
     RecordUnlockFailure(UnlockFailure),
-    /// Receipt printed and handed over; the case is done.
-    Close,
+    /// Receipt printed and handed over (or why not: `receipt_waiver`); the case is done.
+    Close { receipt_waiver: Option<String> },
     /// The customer withdrew or the teller abandoned the case.
     Cancel { reason: String },
     /// The lock is a court- or police-ordered freeze: refuse and explain the route.
@@ -167,7 +174,7 @@ impl Event {
             Event::LogContact(_) => EventKind::LogContact,
             Event::ConfirmUnlock(_) => EventKind::ConfirmUnlock,
             Event::RecordUnlockFailure(_) => EventKind::RecordUnlockFailure,
-            Event::Close => EventKind::Close,
+            Event::Close { .. } => EventKind::Close,
             Event::Cancel { .. } => EventKind::Cancel,
             Event::RefuseAuthorityFreeze { .. } => EventKind::RefuseAuthorityFreeze,
         }
@@ -191,8 +198,9 @@ pub enum WorkflowError {
     IllegalTransition { state: CaseState, event: EventKind },
     #[error("four-eyes: {who} did a teller step on this case and may not authorize '{event}'")]
     FourEyes { who: StaffId, event: EventKind },
-    #[error("authority-ordered freeze: the counter cannot lift it; the ordering authority (court or police) must issue a release document")]
-    AuthorityFreeze,
+    /// The lock is a cause the counter cannot lift (`authority-freeze`, `anti-fraud-restriction`).
+    #[error("{}", freeze_message(*cause))]
+    AuthorityFreeze { cause: LockCause },
     #[error(
         "the document is not the resident ID card: a supervisor must co-check it before submitting"
     )]
@@ -201,6 +209,17 @@ pub enum WorkflowError {
     CoCheckNotNeeded,
     #[error("the signed paper must be confirmed before submitting")]
     NotSigned,
+    /// The current form revision's bank copy was not printed (or its print did not deliver).
+    #[error("print the bank copy of the application form (revision {revision}) before confirming the signed paper")]
+    NotPrinted { revision: u32 },
+    #[error(
+        "print the receipt before closing, or record why it was not handed over (receipt_waiver)"
+    )]
+    ReceiptNotPrinted,
+    #[error(
+        "log the contact with the wallet operator (with its result) before confirming the unlock"
+    )]
+    NoOperatorContact,
     #[error("a reason is required for '{event}'")]
     ReasonRequired { event: EventKind },
     /// Another supervisor's decision won the race: the case is no longer submitted.
@@ -213,16 +232,51 @@ impl From<WorkflowError> for CoreError {
         let code = match &e {
             WorkflowError::IllegalTransition { .. }
             | WorkflowError::NotSigned
+            | WorkflowError::NotPrinted { .. }
+            | WorkflowError::NoOperatorContact
             | WorkflowError::CoCheckNotNeeded => ErrorCode::IllegalTransition,
+            WorkflowError::ReceiptNotPrinted => {
+                return CoreError::field("receipt_waiver", "receipt-not-printed", e.to_string());
+            }
             WorkflowError::CoCheckRequired => ErrorCode::IllegalTransition,
             WorkflowError::FourEyes { .. } => ErrorCode::FourEyes,
-            WorkflowError::AuthorityFreeze => ErrorCode::AuthorityFreeze,
+            WorkflowError::AuthorityFreeze { .. } => ErrorCode::AuthorityFreeze,
             WorkflowError::ReasonRequired { .. } => {
                 return CoreError::field("reason", "required", e.to_string());
             }
             WorkflowError::AlreadyDecided { .. } => ErrorCode::Conflict,
         };
         CoreError::new(code, e.to_string())
+    }
+}
+
+fn freeze_message(cause: LockCause) -> &'static str {
+    match cause {
+        LockCause::AntiFraudRestriction => "anti-fraud restriction (电信网络诈骗联合惩戒): the counter cannot lift it; the customer may appeal to the public-security organ that designated it",
+        _ => "authority-ordered freeze: the counter cannot lift it; the ordering authority (court or police) must issue a release document",
+    }
+}
+
+impl WorkflowError {
+    /// The stable rule name of a refusal, as the case view's `blocked` list and the
+    /// screens name it.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            WorkflowError::IllegalTransition { .. } => "illegal-transition",
+            WorkflowError::FourEyes { .. } => "four-eyes",
+            WorkflowError::AuthorityFreeze {
+                cause: LockCause::AntiFraudRestriction,
+            } => "anti-fraud-restriction",
+            WorkflowError::AuthorityFreeze { .. } => "authority-freeze",
+            WorkflowError::CoCheckRequired => "cocheck-required",
+            WorkflowError::CoCheckNotNeeded => "cocheck-not-needed",
+            WorkflowError::NotSigned => "not-signed",
+            WorkflowError::NotPrinted { .. } => "not-printed",
+            WorkflowError::ReceiptNotPrinted => "receipt-not-printed",
+            WorkflowError::NoOperatorContact => "no-operator-contact",
+            WorkflowError::ReasonRequired { .. } => "reason-required",
+            WorkflowError::AlreadyDecided { .. } => "already-decided",
+        }
     }
 }
 
@@ -303,7 +357,10 @@ pub fn guard(case: &Case, kind: EventKind) -> Result<(), WorkflowError> {
         state: case.state,
         event: kind,
     };
-    let frozen = case.lock_cause == Some(LockCause::AuthorityFreeze);
+    let frozen = case.counter_cannot_lift();
+    let freeze = WorkflowError::AuthorityFreeze {
+        cause: case.lock_cause.unwrap_or(LockCause::AuthorityFreeze),
+    };
     match kind {
         EventKind::CocheckIdentity => match &case.identity {
             None => Err(illegal),
@@ -314,9 +371,12 @@ pub fn guard(case: &Case, kind: EventKind) -> Result<(), WorkflowError> {
         },
         EventKind::RecordForm if case.identity.is_none() => Err(illegal),
         EventKind::ConfirmSigned if case.form.is_none() => Err(illegal),
+        EventKind::ConfirmSigned if !case.form_printed() => Err(WorkflowError::NotPrinted {
+            revision: case.form_revision,
+        }),
         EventKind::Submit => {
             if frozen {
-                Err(WorkflowError::AuthorityFreeze)
+                Err(freeze)
             } else if case.form_signed_at.is_none() {
                 Err(WorkflowError::NotSigned)
             } else if case
@@ -329,20 +389,24 @@ pub fn guard(case: &Case, kind: EventKind) -> Result<(), WorkflowError> {
                 Ok(())
             }
         }
-        EventKind::Approve if frozen => Err(WorkflowError::AuthorityFreeze),
-        EventKind::ConfirmUnlock => {
-            if frozen {
-                Err(WorkflowError::AuthorityFreeze)
-            } else if case
-                .authorization
-                .as_ref()
-                .is_some_and(|a| a.decision == Decision::Approve)
-            {
-                Ok(())
-            } else {
-                Err(illegal)
+        EventKind::Approve if frozen => Err(freeze),
+        EventKind::ConfirmUnlock => match &case.authorization {
+            _ if frozen => Err(freeze),
+            Some(a) if a.decision == Decision::Approve => {
+                // The contact that carried out (or requested) the unlock: logged since the
+                // approval, with what the operator answered.
+                if case
+                    .contacts
+                    .iter()
+                    .any(|c| c.at >= a.at && !c.result.trim().is_empty())
+                {
+                    Ok(())
+                } else {
+                    Err(WorkflowError::NoOperatorContact)
+                }
             }
-        }
+            _ => Err(illegal),
+        },
         _ => Ok(()),
     }
 }
@@ -390,6 +454,11 @@ pub fn step(
     match event {
         Event::VerifyIdentity(record) => {
             next.identity = Some(record.clone());
+            if let Some(failed) = failed_online_check(record.online_check.as_ref()) {
+                to = CaseState::RefusedIdentity;
+                next.last_reason = format!("customer: {failed}");
+                reason = next.last_reason.clone();
+            }
         }
         Event::CoCheckIdentity { supervisor } => {
             if let Some(id) = next.identity.as_mut() {
@@ -408,11 +477,18 @@ pub fn step(
                 next.phone = form.phone.clone();
             }
             next.form = Some(form.clone());
-            // An amended form must be signed again.
+            // An amended form is a new revision: printed and signed again.
+            next.form_revision += 1;
             next.form_signed_at = None;
-            if next.lock_cause == Some(LockCause::AuthorityFreeze) {
+            if let Some(cause) = next.lock_cause.filter(|c| c.counter_cannot_lift()) {
                 to = CaseState::RefusedAuthorityFreeze;
-                next.last_reason = "authority-freeze".into();
+                next.last_reason = cause.as_str().into();
+            } else if let Some(failed) =
+                failed_online_check(form.agent.as_ref().and_then(|a| a.online_check.as_ref()))
+            {
+                to = CaseState::RefusedIdentity;
+                next.last_reason = format!("agent: {failed}");
+                reason = next.last_reason.clone();
             }
         }
         Event::ConfirmSigned => {
@@ -462,7 +538,20 @@ pub fn step(
             next.last_reason = f.reason.clone();
             reason = f.reason.clone();
         }
-        Event::Close => {}
+        Event::Close { receipt_waiver } => {
+            let waiver = receipt_waiver
+                .as_deref()
+                .map(str::trim)
+                .filter(|w| !w.is_empty());
+            match waiver {
+                _ if case.receipt_printed() => {}
+                Some(w) => {
+                    next.receipt_waiver = Some(w.to_string());
+                    reason = format!("receipt not handed over: {w}");
+                }
+                None => return Err(WorkflowError::ReceiptNotPrinted),
+            }
+        }
         Event::Cancel { reason: text } => {
             if text.trim().is_empty() {
                 return Err(WorkflowError::ReasonRequired { event: kind });
@@ -471,9 +560,15 @@ pub fn step(
             reason = text.clone();
         }
         Event::RefuseAuthorityFreeze { reason: text } => {
-            next.lock_cause = Some(LockCause::AuthorityFreeze);
+            // An anti-fraud restriction keeps its own cause; anything else recognised at the
+            // counter as a freeze is recorded as one.
+            let cause = case
+                .lock_cause
+                .filter(|c| c.counter_cannot_lift())
+                .unwrap_or(LockCause::AuthorityFreeze);
+            next.lock_cause = Some(cause);
             next.last_reason = if text.trim().is_empty() {
-                "authority-freeze".into()
+                cause.as_str().into()
             } else {
                 text.clone()
             };
@@ -514,6 +609,18 @@ pub fn step(
     })
 }
 
+/// The reason a failed online check stops the case: `"<result> (ref <reference>)"`.
+fn failed_online_check(check: Option<&OnlineCheck>) -> Option<String> {
+    let c = check?;
+    (c.result != OnlineCheckResult::Match).then(|| {
+        format!(
+            "online identity check {} (ref {})",
+            c.result.as_str(),
+            c.reference
+        )
+    })
+}
+
 /// The events the transition table and the data [`guard`]s allow now (before role
 /// permissions).
 pub fn allowed_events(case: &Case) -> Vec<EventKind> {
@@ -522,6 +629,28 @@ pub fn allowed_events(case: &Case) -> Vec<EventKind> {
         .copied()
         .filter(|k| next_state(case.state, *k).is_some() && guard(case, *k).is_ok())
         .collect()
+}
+
+/// The steps the transition table has for this state but the case's data refuses now, each
+/// with its refusal (what the screens show beside a disabled step). `close` without a printed
+/// receipt is listed although it is allowed with a recorded reason.
+pub fn blocked_events(case: &Case) -> Vec<(EventKind, WorkflowError)> {
+    let mut out: Vec<(EventKind, WorkflowError)> = EventKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| next_state(case.state, *k).is_some())
+        .filter_map(|k| guard(case, k).err().map(|e| (k, e)))
+        .filter(|(_, e)| {
+            !matches!(
+                e,
+                WorkflowError::IllegalTransition { .. } | WorkflowError::CoCheckNotNeeded
+            )
+        })
+        .collect();
+    if next_state(case.state, EventKind::Close).is_some() && !case.receipt_printed() {
+        out.push((EventKind::Close, WorkflowError::ReceiptNotPrinted));
+    }
+    out
 }
 
 /// Invariants every reachable case satisfies; used by the property tests and by the store's
@@ -563,7 +692,7 @@ pub fn check_invariants(case: &Case) -> Result<(), String> {
         }
     }
     if matches!(case.state, S::Unlocked | S::Closed) {
-        if case.lock_cause == Some(LockCause::AuthorityFreeze) {
+        if case.counter_cannot_lift() {
             return Err("authority freeze unlocked".into());
         }
         match &case.unlock {
@@ -571,6 +700,22 @@ pub fn check_invariants(case: &Case) -> Result<(), String> {
             Some(_) => return Err("unlock authorized by a maker".into()),
             None => return Err(format!("{} without an unlock record", case.state)),
         }
+    }
+    if matches!(
+        case.state,
+        S::FormSigned | S::Submitted | S::Approved | S::Unlocked | S::Closed
+    ) && case.form_revision > 0
+        && !case.form_printed()
+    {
+        return Err(format!("{} without the printed form", case.state));
+    }
+    // Cases recorded before the evidence rules (revision 0) have no print records.
+    if case.state == S::Closed
+        && case.form_revision > 0
+        && !case.receipt_printed()
+        && case.receipt_waiver.is_none()
+    {
+        return Err("closed without a receipt or a reason".into());
     }
     if case.state == S::UnlockFailed && case.unlock_failures.is_empty() {
         return Err("unlock-failed without a failure record".into());

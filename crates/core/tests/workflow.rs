@@ -44,6 +44,15 @@ fn identity(needs_cocheck: bool) -> IdentityRecord {
         cochecked_by: None,
         cochecked_at: None,
         minor: false,
+        online_check: Some(OnlineCheck {
+            result: OnlineCheckResult::Match,
+            reference: "LWHC-1".into(),
+        }),
+        second_factor: None,
+        sex: None,
+        nationality: "CHN".into(),
+        name_latin: String::new(),
+        long_term: true,
     }
 }
 
@@ -79,7 +88,52 @@ fn new_case() -> Case {
         unlock_failures: vec![],
         contacts: vec![],
         last_reason: String::new(),
+        form_revision: 0,
+        prints: vec![],
+        receipt_waiver: None,
     }
+}
+
+/// A delivered print of `kind` (bank copy) of the case's current form revision.
+fn printed(c: &Case, kind: print::DocumentKind) -> PrintRecord {
+    PrintRecord {
+        document_id: format!("doc-{}", c.prints.len() + 1),
+        kind,
+        copy: print::CopyKind::Bank,
+        form_revision: c.form_revision,
+        reprint: false,
+        channel: Some(PrintChannel::Cups),
+        printer: Some("CUPS-PDF".into()),
+        job_id: Some(format!("CUPS-PDF-{}", c.prints.len() + 1)),
+        outcome: PrintOutcome::Completed,
+        message: String::new(),
+        by: sid("tel01"),
+        at: t0(),
+    }
+}
+
+/// The evidence the teller gathers before the next step of the main path: the printed form
+/// before signing, the operator contact before the unlock, the receipt before closing.
+fn with_evidence(mut c: Case, next: EventKind) -> Case {
+    match next {
+        EventKind::ConfirmSigned if !c.form_printed() && c.form.is_some() => {
+            let p = printed(&c, print::DocumentKind::Application);
+            c.prints.push(p);
+        }
+        EventKind::ConfirmUnlock if c.contacts.is_empty() => c.contacts.push(OperatorContact {
+            channel: ContactChannel::Phone,
+            at: t0(),
+            ticket: "OP-1".into(),
+            result: "unlocked".into(),
+            by: sid("tel01"),
+        }),
+        EventKind::Close if !c.receipt_printed() => {
+            let p = printed(&c, print::DocumentKind::Receipt);
+            c.prints.push(p);
+        }
+        _ => {}
+    }
+    c
 }
 
 /// A representative event of each kind, authorized by `sup`.
@@ -131,7 +185,9 @@ fn event_of(kind: EventKind, sup: &str) -> Event {
             by: sid("tel01"),
             at: t0(),
         }),
-        EventKind::Close => Event::Close,
+        EventKind::Close => Event::Close {
+            receipt_waiver: None,
+        },
         EventKind::Cancel => Event::Cancel {
             reason: "customer left".into(),
         },
@@ -206,10 +262,22 @@ fn case_in(target: CaseState) -> Case {
             EventKind::Close,
         ],
         S::Cancelled => &[EventKind::Cancel],
+        S::RefusedIdentity => {
+            let mut c = new_case();
+            let mut id = identity(false);
+            id.online_check = Some(OnlineCheck {
+                result: OnlineCheckResult::Mismatch,
+                reference: "LWHC-2".into(),
+            });
+            c = step(&c, &sid("tel01"), &Event::VerifyIdentity(id), t0()).unwrap();
+            assert_eq!(c.state, target);
+            return c;
+        }
         S::RefusedAuthorityFreeze => &[EventKind::RefuseAuthorityFreeze],
     };
     let mut c = new_case();
     for k in path {
+        c = with_evidence(c, *k);
         c = step(&c, &sid("tel01"), &event_of(*k, "sup01"), t0())
             .unwrap_or_else(|e| panic!("{k}: {e}"));
     }
@@ -223,7 +291,7 @@ fn expected(state: CaseState, event: EventKind) -> Option<CaseState> {
     use EventKind as E;
     let terminal = matches!(
         state,
-        S::Closed | S::Cancelled | S::Rejected | S::RefusedAuthorityFreeze
+        S::Closed | S::Cancelled | S::Rejected | S::RefusedAuthorityFreeze | S::RefusedIdentity
     );
     if terminal {
         return None;
@@ -271,7 +339,7 @@ fn every_state_event_pair_matches_the_table() {
     let mut checked = 0;
     for &state in CaseState::ALL {
         for &kind in EventKind::ALL {
-            let case = case_in(state);
+            let case = with_evidence(case_in(state), kind);
             let got = step(&case, &sid("tel01"), &event_of(kind, "sup01"), t0());
             match (expected(state, kind), got) {
                 (Some(to), Ok(c)) => {
@@ -306,9 +374,9 @@ fn every_state_event_pair_matches_the_table() {
 #[test]
 fn allowed_events_are_exactly_the_events_step_accepts() {
     for &state in CaseState::ALL {
-        let case = case_in(state);
-        let allowed = allowed_events(&case);
         for &k in EventKind::ALL {
+            let case = with_evidence(case_in(state), k);
+            let allowed = allowed_events(&case);
             let ok = step(&case, &sid("tel01"), &event_of(k, "sup01"), t0()).is_ok();
             assert_eq!(allowed.contains(&k), ok, "{state} + {k}");
         }
@@ -360,10 +428,11 @@ fn a_step_returns_its_audit_facts_and_effects() {
     assert_eq!(s.audit.by, sid("tel01"));
     assert!(!s.audit.authorized);
     // A terminal state of a case opened from an appointment: the appointment is done.
-    let mut unlocked = case_in(CaseState::Unlocked);
+    let mut unlocked = with_evidence(case_in(CaseState::Unlocked), EventKind::Close);
     let aid = AppointmentId(uuid::Uuid::from_u128(7));
     unlocked.appointment_id = Some(aid);
-    let s = workflow::step(&unlocked, &sid("tel01"), &Event::Close, t0()).unwrap();
+    let close = event_of(EventKind::Close, "sup01");
+    let s = workflow::step(&unlocked, &sid("tel01"), &close, t0()).unwrap();
     assert_eq!(s.effects, vec![Effect::AppointmentDone(aid)]);
     let mut cancel = case_in(CaseState::CheckedIn);
     cancel.appointment_id = Some(aid);
@@ -407,6 +476,8 @@ fn next_state_table_agrees_with_allowed_events() {
     for &state in CaseState::ALL {
         let case = case_in(state);
         for k in allowed_events(&case) {
+            // Close is offered without a receipt too: with the reason why not.
+            let case = with_evidence(case.clone(), k);
             assert!(
                 step(&case, &sid("tel01"), &event_of(k, "sup01"), t0()).is_ok(),
                 "{state}: {k} offered but refused"
@@ -431,6 +502,7 @@ fn four_eyes_refuses_a_maker_on_every_authorizing_path() {
         t0(),
     )
     .unwrap();
+    c = with_evidence(c, EventKind::ConfirmSigned);
     c = step(&c, &sid("tel01"), &Event::ConfirmSigned, t0()).unwrap();
     c = step(&c, &sid("tel01"), &Event::Submit, t0()).unwrap();
     for kind in [
@@ -465,6 +537,7 @@ fn four_eyes_refuses_a_maker_on_every_authorizing_path() {
     )
     .unwrap();
     // confirm-unlock authorized by a maker is refused
+    let approved = with_evidence(approved, EventKind::ConfirmUnlock);
     let err = step(
         &approved,
         &sid("tel01"),
@@ -509,6 +582,7 @@ fn cochecker_is_not_a_maker_and_may_approve() {
         t0(),
     )
     .unwrap();
+    c = with_evidence(c, EventKind::ConfirmSigned);
     c = step(&c, &sid("tel01"), &Event::ConfirmSigned, t0()).unwrap();
     assert_eq!(
         step(&c, &sid("tel01"), &Event::Submit, t0()).unwrap_err(),
@@ -530,6 +604,7 @@ fn cochecker_is_not_a_maker_and_may_approve() {
         t0(),
     )
     .unwrap();
+    c = with_evidence(c, EventKind::ConfirmUnlock);
     c = step(
         &c,
         &sid("tel01"),
@@ -617,6 +692,8 @@ proptest! {
             if let Event::RecordForm(f) = &mut ev {
                 if cocheck_doc && sup == 3 { f.lock_cause = Some(LockCause::AuthorityFreeze); }
             }
+            // Sometimes the evidence is there, sometimes not: both must keep the invariants.
+            if cocheck_doc || actor % 2 == 0 { c = with_evidence(c, kind); }
             let before = c.clone();
             match step(&c, &sid(people[actor]), &ev, t0()) {
                 Ok(next) => {
@@ -629,4 +706,192 @@ proptest! {
             }
         }
     }
+}
+
+/// Rule 1: the signed paper is a print of the current form revision (bank copy, delivered);
+/// an amended form must be printed again; a failed or pending print does not count.
+#[test]
+fn the_signed_paper_needs_the_printed_current_revision() {
+    let c = case_in(CaseState::FormRecorded);
+    assert_eq!(c.form_revision, 1);
+    let e = step(&c, &sid("tel01"), &Event::ConfirmSigned, t0()).unwrap_err();
+    assert_eq!(e, WorkflowError::NotPrinted { revision: 1 });
+    assert_eq!(e.rule(), "not-printed");
+    assert!(!allowed_events(&c).contains(&EventKind::ConfirmSigned));
+    let blocked = workflow::blocked_events(&c);
+    assert!(blocked
+        .iter()
+        .any(|(k, e)| *k == EventKind::ConfirmSigned && e.rule() == "not-printed"));
+    // A failed job, a pending print and the customer copy do not count.
+    let mut tries = c.clone();
+    for (outcome, copy) in [
+        (PrintOutcome::Failed, print::CopyKind::Bank),
+        (PrintOutcome::Pending, print::CopyKind::Bank),
+        (PrintOutcome::Completed, print::CopyKind::Customer),
+    ] {
+        let mut p = printed(&tries, print::DocumentKind::Application);
+        p.outcome = outcome;
+        p.copy = copy;
+        tries.prints.push(p);
+        assert!(step(&tries, &sid("tel01"), &Event::ConfirmSigned, t0()).is_err());
+    }
+    // Printed: signed. Amended: revision 2, the print of revision 1 no longer counts.
+    let c = with_evidence(c, EventKind::ConfirmSigned);
+    let signed = step(&c, &sid("tel01"), &Event::ConfirmSigned, t0()).unwrap();
+    let amended = step(
+        &signed,
+        &sid("tel01"),
+        &Event::RecordForm(form(LockCause::SelfLocked)),
+        t0(),
+    )
+    .unwrap();
+    assert_eq!(amended.form_revision, 2);
+    assert_eq!(
+        step(&amended, &sid("tel01"), &Event::ConfirmSigned, t0()).unwrap_err(),
+        WorkflowError::NotPrinted { revision: 2 }
+    );
+    let again = with_evidence(amended, EventKind::ConfirmSigned);
+    assert!(step(&again, &sid("tel01"), &Event::ConfirmSigned, t0()).is_ok());
+}
+
+/// Rule 4: an unlock is confirmed only with an operator contact with a result, logged since
+/// the approval.
+#[test]
+fn an_unlock_needs_an_operator_contact_since_the_approval() {
+    let approved = case_in(CaseState::Approved);
+    let unlock = event_of(EventKind::ConfirmUnlock, "sup02");
+    assert_eq!(
+        step(&approved, &sid("tel01"), &unlock, t0()).unwrap_err(),
+        WorkflowError::NoOperatorContact
+    );
+    assert!(!allowed_events(&approved).contains(&EventKind::ConfirmUnlock));
+    // A contact from before the approval (a status query) is not the unlock's evidence.
+    let mut early = approved.clone();
+    early.contacts.push(OperatorContact {
+        channel: ContactChannel::Phone,
+        at: t0() - chrono::Duration::minutes(5),
+        ticket: "OP-0".into(),
+        result: "status queried".into(),
+        by: sid("tel01"),
+    });
+    assert_eq!(
+        step(&early, &sid("tel01"), &unlock, t0()).unwrap_err(),
+        WorkflowError::NoOperatorContact
+    );
+    let contacted = step(
+        &approved,
+        &sid("tel01"),
+        &event_of(EventKind::LogContact, "sup02"),
+        t0(),
+    )
+    .unwrap();
+    assert_eq!(
+        step(&contacted, &sid("tel01"), &unlock, t0())
+            .unwrap()
+            .state,
+        CaseState::Unlocked
+    );
+}
+
+/// Rule 1 (close): the receipt printed, or a recorded reason why not.
+#[test]
+fn closing_needs_the_receipt_or_a_reason() {
+    let unlocked = case_in(CaseState::Unlocked);
+    let close = |w: Option<&str>| Event::Close {
+        receipt_waiver: w.map(str::to_string),
+    };
+    for w in [None, Some("  ")] {
+        let e = step(&unlocked, &sid("tel01"), &close(w), t0()).unwrap_err();
+        assert_eq!(e, WorkflowError::ReceiptNotPrinted);
+        let ce = CoreError::from(e);
+        assert_eq!(ce.fields[0].field, "receipt_waiver");
+        assert_eq!(ce.fields[0].rule, "receipt-not-printed");
+    }
+    let s = workflow::step(
+        &unlocked,
+        &sid("tel01"),
+        &close(Some("customer declined the receipt")),
+        t0(),
+    )
+    .unwrap();
+    assert_eq!(s.case.state, CaseState::Closed);
+    assert_eq!(
+        s.case.receipt_waiver.as_deref(),
+        Some("customer declined the receipt")
+    );
+    assert!(s.audit.reason.contains("customer declined"));
+    check_invariants(&s.case).unwrap();
+    let printed = with_evidence(unlocked, EventKind::Close);
+    let c = step(&printed, &sid("tel01"), &close(None), t0()).unwrap();
+    assert_eq!((c.state, c.receipt_waiver), (CaseState::Closed, None));
+}
+
+/// Rule 5: a failed online identity check of the customer or of the agent stops the case
+/// with the result and the reference.
+#[test]
+fn a_failed_online_check_stops_the_case() {
+    for result in [OnlineCheckResult::Mismatch, OnlineCheckResult::NotFound] {
+        let mut id = identity(false);
+        id.online_check = Some(OnlineCheck {
+            result,
+            reference: "LWHC-77".into(),
+        });
+        let s =
+            workflow::step(&new_case(), &sid("tel01"), &Event::VerifyIdentity(id), t0()).unwrap();
+        assert_eq!(s.case.state, CaseState::RefusedIdentity);
+        assert!(s.case.last_reason.contains(result.as_str()));
+        assert!(s.case.last_reason.contains("LWHC-77"));
+        assert!(allowed_events(&s.case).is_empty());
+        // The agent's check, at the form.
+        let verified = case_in(CaseState::IdentityVerified);
+        let mut f = form(LockCause::WrongPassword);
+        f.agent = Some(Agent {
+            name: "测试乙".into(),
+            online_check: Some(OnlineCheck {
+                result,
+                reference: "LWHC-78".into(),
+            }),
+            ..Default::default()
+        });
+        let c = step(&verified, &sid("tel01"), &Event::RecordForm(f), t0()).unwrap();
+        assert_eq!(c.state, CaseState::RefusedIdentity);
+        assert!(c.last_reason.starts_with("agent:") && c.last_reason.contains("LWHC-78"));
+    }
+}
+
+/// Rule 7: an anti-fraud restriction is refused like an authority freeze, with its own cause.
+#[test]
+fn an_anti_fraud_restriction_is_refused_with_its_own_cause() {
+    let c = case_in(CaseState::IdentityVerified);
+    let c = step(
+        &c,
+        &sid("tel01"),
+        &Event::RecordForm(form(LockCause::AntiFraudRestriction)),
+        t0(),
+    )
+    .unwrap();
+    assert_eq!(c.state, CaseState::RefusedAuthorityFreeze);
+    assert_eq!(c.lock_cause, Some(LockCause::AntiFraudRestriction));
+    assert_eq!(c.last_reason, "anti-fraud-restriction");
+    // Submitted, then recognised: approve and unlock are refused naming the cause.
+    let mut s = case_in(CaseState::Submitted);
+    s.lock_cause = Some(LockCause::AntiFraudRestriction);
+    let e = step(
+        &s,
+        &sid("tel01"),
+        &event_of(EventKind::Approve, "sup02"),
+        t0(),
+    )
+    .unwrap_err();
+    assert_eq!(e.rule(), "anti-fraud-restriction");
+    assert!(e.to_string().contains("电信网络诈骗"));
+    assert_eq!(CoreError::from(e).code, ErrorCode::AuthorityFreeze);
+    let refused = step(
+        &s,
+        &sid("tel01"),
+        &event_of(EventKind::RefuseAuthorityFreeze, "sup02"),
+        t0(),
+    )
+    .unwrap();
+    assert_eq!(refused.lock_cause, Some(LockCause::AntiFraudRestriction));
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::policy::{evaluate, Evidence, IdPolicy, SecondFactor};
 use super::{check, check_mrz, is_minor, names_match, DocKind, RuleError};
 use crate::error::{CoreError, CoreResult, FieldError};
-use crate::model::{DocumentType, IdentityRecord, StaffId};
+use crate::model::{DocumentType, IdentityRecord, OnlineCheck, SecondFactorCheck, StaffId};
 use crate::normalize::{compact, name_key};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -28,6 +28,99 @@ pub struct IdentityInput {
     /// e-ID verification reference, or the second factor used with a bank card.
     #[serde(default)]
     pub reference: String,
+    /// Validity end as printed on the document: `YYYY-MM-DD`, or `长期` / `long-term`; empty
+    /// when not entered. An MRZ's expiry is read from the MRZ and must agree.
+    #[serde(default)]
+    pub valid_until: String,
+    /// The online citizen-identity check (联网核查): result and serial number.
+    #[serde(default)]
+    pub online_check: Option<OnlineCheck>,
+    /// A second factor used on the no-ID-card path (kind, outcome, score, reference).
+    #[serde(default)]
+    pub second_factor: Option<SecondFactorCheck>,
+}
+
+/// Check the online check and second factor entered beside the document. Fields
+/// `online_check.reference` (`required`, `format`: 1-64 printable characters), and
+/// `second_factor.reference` (`required`), `second_factor.score` (`required` for face
+/// verification, `range` 0-100), `second_factor.passed` (`failed`: the factor did not
+/// verify, so it proves nothing).
+pub fn check_references(input: &IdentityInput) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if let Some(oc) = &input.online_check {
+        errs.extend(check_reference(
+            "online_check.reference",
+            &oc.reference,
+            "the online identity check's serial number (联网核查流水号) is required",
+        ));
+    }
+    if let Some(sf) = &input.second_factor {
+        errs.extend(check_reference(
+            "second_factor.reference",
+            &sf.reference,
+            "the second factor's reference is required",
+        ));
+        if sf.kind == SecondFactor::FaceVerification {
+            match sf.score {
+                None => errs.push(FieldError::new(
+                    "second_factor.score",
+                    "required",
+                    "face verification needs its similarity score (0-100)",
+                )),
+                Some(s) if s > 100 => errs.push(FieldError::new(
+                    "second_factor.score",
+                    "range",
+                    format!("the score {s} is not between 0 and 100"),
+                )),
+                _ => {}
+            }
+        }
+        if !sf.passed {
+            errs.push(FieldError::new(
+                "second_factor.passed",
+                "failed",
+                "the second factor did not verify: it proves nothing; use another or refuse",
+            ));
+        }
+    }
+    errs
+}
+
+/// A reference number typed at the counter: required, 1-64 printable characters.
+pub fn check_reference(field: &str, value: &str, required: &str) -> Option<FieldError> {
+    let v = value.trim();
+    if v.is_empty() {
+        Some(FieldError::new(field, "required", required))
+    } else if v.chars().count() > 64 || v.chars().any(char::is_control) {
+        Some(FieldError::new(
+            field,
+            "format",
+            "a reference is 1-64 printable characters",
+        ))
+    } else {
+        None
+    }
+}
+
+/// The validity end entered: `Ok(None)` when blank, `Ok(Some(None))` for long-term,
+/// `Ok(Some(Some(date)))`; errors name `valid_until` (`format`).
+fn parse_valid_until(raw: &str) -> Result<Option<Option<NaiveDate>>, FieldError> {
+    let t = crate::normalize::fold_width(raw.trim());
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if t == "长期" || t.eq_ignore_ascii_case("long-term") {
+        return Ok(Some(None));
+    }
+    NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+        .map(|d| Some(Some(d)))
+        .map_err(|_| {
+            FieldError::new(
+                "valid_until",
+                "format",
+                format!("'{raw}' is not a validity end (YYYY-MM-DD, or 长期 / long-term)"),
+            )
+        })
 }
 
 /// [`verify_for_case_with`] under the default policy table.
@@ -55,7 +148,23 @@ pub fn verify_for_case_with(
 ) -> CoreResult<IdentityRecord> {
     let kind_str = input.kind.trim();
     let reference = input.reference.trim();
-    let mut errs: Vec<FieldError> = Vec::new();
+    let mut errs: Vec<FieldError> = check_references(input);
+    let valid_until = match parse_valid_until(&input.valid_until) {
+        Ok(v) => v,
+        Err(e) => {
+            errs.push(e);
+            None
+        }
+    };
+    if let Some(Some(d)) = valid_until {
+        if d < today {
+            errs.push(FieldError::new(
+                "valid_until",
+                "expired",
+                format!("the document expired on {d}"),
+            ));
+        }
+    }
     if input.name_on_document.trim().is_empty() {
         errs.push(FieldError::new(
             "name_on_document",
@@ -85,7 +194,7 @@ pub fn verify_for_case_with(
         if !outcome.sufficient {
             return Err(insufficient(kind_str));
         }
-        return Ok(record(
+        let mut r = record(
             DocumentType::EId,
             compact(&input.number),
             input,
@@ -95,7 +204,9 @@ pub fn verify_for_case_with(
             Some(reference.to_string()),
             outcome.needs_cocheck,
             today,
-        ));
+        );
+        apply_validity(&mut r, valid_until);
+        return Ok(r);
     }
 
     let kind: DocKind = kind_str.parse().map_err(|_| {
@@ -114,7 +225,7 @@ pub fn verify_for_case_with(
             ));
         }
         DocKind::BankCard => {
-            if reference.is_empty() {
+            if reference.is_empty() && input.second_factor.is_none() {
                 errs.push(FieldError::new(
                     "reference",
                     "required",
@@ -122,12 +233,14 @@ pub fn verify_for_case_with(
                 ));
             }
             // A known factor by its kebab-case name; any other text counts as `other`, recorded as
-            // typed.
-            let factor = (!reference.is_empty()).then(|| {
-                serde_json::from_value::<SecondFactor>(serde_json::Value::String(
-                    reference.to_string(),
-                ))
-                .unwrap_or(SecondFactor::Other)
+            // typed. A second factor recorded with its outcome names itself.
+            let factor = input.second_factor.as_ref().map(|f| f.kind).or_else(|| {
+                (!reference.is_empty()).then(|| {
+                    serde_json::from_value::<SecondFactor>(serde_json::Value::String(
+                        reference.to_string(),
+                    ))
+                    .unwrap_or(SecondFactor::Other)
+                })
             });
             Evidence::LinkedBankCard {
                 second_factor: factor,
@@ -143,6 +256,15 @@ pub fn verify_for_case_with(
     };
     for e in &chk.errors {
         errs.push(field_error(kind, e));
+    }
+    if let (Some(Some(entered)), Some(expiry)) = (valid_until, chk.fields.expiry) {
+        if entered != expiry {
+            errs.push(FieldError::new(
+                "valid_until",
+                "differs-from-document",
+                format!("the MRZ gives the expiry {expiry}, not {entered}"),
+            ));
+        }
     }
     if let (Some(true), Some(expiry)) = (chk.fields.expired, chk.fields.expiry) {
         errs.push(FieldError::new(
@@ -188,7 +310,7 @@ pub fn verify_for_case_with(
         DocKind::BankCard => Some(reference.to_string()),
         _ => (!reference.is_empty()).then(|| reference.to_string()),
     };
-    Ok(record(
+    let mut r = record(
         DocumentType::of_kind(kind),
         number,
         input,
@@ -198,7 +320,38 @@ pub fn verify_for_case_with(
         reference,
         outcome.needs_cocheck,
         today,
-    ))
+    );
+    r.sex = chk.fields.sex;
+    r.nationality = match kind {
+        // GB 11643: only citizens of the PRC hold a resident ID card.
+        DocKind::PrcId | DocKind::PrcId15 => "CHN".into(),
+        _ => chk.fields.nationality.clone().unwrap_or_default(),
+    };
+    if kind == DocKind::PassportMrz {
+        r.name_latin = [
+            chk.fields.surname.as_deref(),
+            chk.fields.given_names.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    }
+    if r.expiry.is_none() {
+        apply_validity(&mut r, valid_until);
+    }
+    Ok(r)
+}
+
+/// The validity entered at the counter, for a document whose number does not encode it.
+fn apply_validity(r: &mut IdentityRecord, valid_until: Option<Option<NaiveDate>>) {
+    match valid_until {
+        Some(Some(d)) => r.expiry = Some(d),
+        Some(None) => r.long_term = true,
+        None => {}
+    }
 }
 
 fn insufficient(kind: &str) -> CoreError {
@@ -245,6 +398,18 @@ fn record(
         cochecked_by: None,
         cochecked_at: None,
         minor: birth_date.is_some_and(|b| is_minor(b, today)),
+        online_check: input.online_check.clone().map(|mut c| {
+            c.reference = c.reference.trim().to_string();
+            c
+        }),
+        second_factor: input.second_factor.clone().map(|mut f| {
+            f.reference = f.reference.trim().to_string();
+            f
+        }),
+        sex: None,
+        nationality: String::new(),
+        name_latin: String::new(),
+        long_term: false,
     }
 }
 

@@ -1064,6 +1064,7 @@ fn input(
         mrz_line2: line2.into(),
         name_on_document: name.into(),
         reference: reference.into(),
+        ..Default::default()
     }
 }
 

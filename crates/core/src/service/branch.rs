@@ -82,6 +82,8 @@ impl<S: Store> Service<S> {
                 bank_copy_unmasked: true,
                 retention_years: 10,
                 id_policy: Default::default(),
+                online_check_required: true,
+                agents_allowed: false,
             };
             tx.save_branch(&branch)?;
             tx.insert_staff(&Staff {

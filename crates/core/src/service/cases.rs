@@ -85,6 +85,9 @@ impl<S: Store> Service<S> {
                 unlock_failures: vec![],
                 contacts: vec![],
                 last_reason: String::new(),
+                form_revision: 0,
+                prints: vec![],
+                receipt_waiver: None,
             };
             if let Some(aid) = input.appointment_id {
                 let mut a = tx
@@ -127,9 +130,9 @@ impl<S: Store> Service<S> {
                 Outcome::Ok,
                 &detail,
             ))?;
-            if case.lock_cause == Some(LockCause::AuthorityFreeze) {
+            if let Some(cause) = case.lock_cause.filter(|c| c.counter_cannot_lift()) {
                 let ev = Event::RefuseAuthorityFreeze {
-                    reason: "authority-freeze recorded at check-in".into(),
+                    reason: format!("{cause} recorded at check-in"),
                 };
                 let step = workflow::step(&case, actor.staff_id(), &ev, now)?;
                 tx.update_case(&step.case, case.version)?;
@@ -177,6 +180,18 @@ impl<S: Store> Service<S> {
         let branch = self.branch()?;
         let today = branch.local_date(now);
         let record = crate::identity::verify_for_case_with(input, today, &branch.id_policy)?;
+        // 联网核查: a document with a citizen number is checked online when the branch says so
+        // (the default); its result and serial number are recorded.
+        if branch.online_check_required
+            && record.kind.has_citizen_number()
+            && record.online_check.is_none()
+        {
+            return Err(CoreError::field(
+                "online_check",
+                "required",
+                "this branch requires the online identity check (联网核查) for this document: record its result and serial number",
+            ));
+        }
         // A case opened from an appointment: the document must be the one booked (when the
         // same kind of document was booked), so a check-in cannot move to another person.
         let booked =
@@ -222,12 +237,14 @@ impl<S: Store> Service<S> {
             },
             |c| {
                 let i = c.identity.as_ref();
-                format!(
-                    "{{\"kind\":\"{}\",\"number\":\"{}\",\"cocheck\":{}}}",
-                    i.map(|i| i.kind.as_str()).unwrap_or(""),
-                    i.map(|i| masking::id_number(&i.number)).unwrap_or_default(),
-                    i.is_some_and(|i| i.needs_cocheck)
-                )
+                serde_json::json!({
+                    "kind": i.map(|i| i.kind.as_str()).unwrap_or(""),
+                    "number": i.map(|i| masking::id_number(&i.number)).unwrap_or_default(),
+                    "cocheck": i.is_some_and(|i| i.needs_cocheck),
+                    "online_check": i.and_then(|i| i.online_check.clone()),
+                    "second_factor": i.and_then(|i| i.second_factor.clone()),
+                })
+                .to_string()
             },
         )
     }
@@ -292,7 +309,43 @@ impl<S: Store> Service<S> {
                 if let Some(recorded) = &case.form {
                     keep_recorded_numbers(&mut form, recorded);
                 }
+                if let Some(i) = &case.identity {
+                    apply_prefill(&mut form, &prefill(i)).map_err(CoreError::invalid)?;
+                }
                 let form = validate_form(&form, today)?;
+                if let Some(agent) = &form.agent {
+                    let minor = case.identity.as_ref().is_some_and(|i| i.minor);
+                    // 本人办理: an agent applies only where the branch allows it; a minor's
+                    // guardian always may (and must).
+                    if !branch.agents_allowed && !minor {
+                        return Err(CoreError::field(
+                            "agent",
+                            "not-allowed-by-branch",
+                            "this branch does not accept applications by an agent: the customer applies in person",
+                        ));
+                    }
+                    let mut errs = Vec::new();
+                    match &agent.online_check {
+                        Some(oc) => errs.extend(crate::identity::case::check_reference(
+                            "agent.online_check.reference",
+                            &oc.reference,
+                            "the agent's online identity check serial number is required",
+                        )),
+                        None if branch.online_check_required
+                            && agent.id_type.has_citizen_number() =>
+                        {
+                            errs.push(FieldError::new(
+                                "agent.online_check",
+                                "required",
+                                "this branch requires the online identity check (联网核查) of the agent's document",
+                            ))
+                        }
+                        None => {}
+                    }
+                    if !errs.is_empty() {
+                        return Err(CoreError::invalid(errs));
+                    }
+                }
                 if let Some(i) = &case.identity {
                     let errs = identity_mismatches(&form, i, today);
                     if !errs.is_empty() {
@@ -306,7 +359,7 @@ impl<S: Store> Service<S> {
                         missing.push(m);
                     }
                 }
-                if !missing.is_empty() && form.lock_cause != Some(LockCause::AuthorityFreeze) {
+                if !missing.is_empty() && !form.lock_cause.is_some_and(|c| c.counter_cannot_lift()) {
                     return Err(CoreError::field(
                         "materials",
                         "required",
@@ -325,10 +378,14 @@ impl<S: Store> Service<S> {
                 Ok(Event::RecordForm(form))
             },
             |c| {
-                format!(
-                    "{{\"lock_cause\":\"{}\"}}",
-                    c.lock_cause.map(|l| l.as_str()).unwrap_or("")
-                )
+                serde_json::json!({
+                    "lock_cause": c.lock_cause.map(|l| l.as_str()).unwrap_or(""),
+                    "form_revision": c.form_revision,
+                    "agent_online_check": c.form.as_ref()
+                        .and_then(|f| f.agent.as_ref())
+                        .and_then(|a| a.online_check.clone()),
+                })
+                .to_string()
             },
         )
     }
@@ -563,20 +620,35 @@ impl<S: Store> Service<S> {
         )
     }
 
-    /// Close an unlocked case (receipt handed over).
+    /// Close an unlocked case: the receipt printed and handed over, or `receipt_waiver`
+    /// saying why not. Errors: `invalid` field `receipt_waiver` rule `receipt-not-printed`.
     pub(crate) fn close_case(
         &self,
         actor: &Actor,
         case_id: CaseId,
+        receipt_waiver: Option<&str>,
         idem: Option<&str>,
     ) -> CoreResult<CaseView> {
-        self.plain_step(
+        self.permit(actor, Action::CloseCase, Some(case_id))?;
+        let waiver = receipt_waiver.map(|w| w.trim().to_string());
+        self.transition(
             actor,
             case_id,
             idem,
-            Action::CloseCase,
             "close-case",
-            Event::Close,
+            move |_, _| {
+                Ok(Event::Close {
+                    receipt_waiver: waiver,
+                })
+            },
+            |c| {
+                serde_json::json!({
+                    "receipt_printed": c.receipt_printed(),
+                    "receipt_waiver": c.receipt_waiver,
+                    "reprints": c.reprints(),
+                })
+                .to_string()
+            },
         )
     }
 

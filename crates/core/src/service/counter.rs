@@ -215,9 +215,10 @@ impl<S: Store> Counter for Service<S> {
         &self,
         actor: &Actor,
         case_id: CaseId,
+        receipt_waiver: Option<&str>,
         idem: Option<&str>,
     ) -> CoreResult<CaseView> {
-        Service::close_case(self, actor, case_id, idem)
+        Service::close_case(self, actor, case_id, receipt_waiver, idem)
     }
 
     fn cancel_case(
@@ -278,6 +279,16 @@ impl<S: Store> Counter for Service<S> {
         copy: CopyKind,
     ) -> CoreResult<DocumentRecord> {
         Service::print_document(self, actor, case_id, kind, copy)
+    }
+
+    fn record_delivery(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        document_id: &str,
+        delivery: &PrintDelivery,
+    ) -> CoreResult<CaseView> {
+        Service::record_delivery(self, actor, case_id, document_id, delivery)
     }
 
     fn document_bytes(

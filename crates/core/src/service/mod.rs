@@ -251,7 +251,7 @@ impl<S: Store> Service<S> {
                     if matches!(
                         e,
                         WorkflowError::FourEyes { .. }
-                            | WorkflowError::AuthorityFreeze
+                            | WorkflowError::AuthorityFreeze { .. }
                             | WorkflowError::AlreadyDecided { .. }
                     ) {
                         // The refused attempt is the authorizer's when there is one; the

@@ -2,7 +2,8 @@
 //! copy), rendering outside the write lock, storing and auditing.
 
 use super::{draft, Service};
-use crate::error::{CoreError, CoreResult};
+use crate::dto::{CaseView, PrintDelivery};
+use crate::error::{CoreError, CoreResult, FieldError};
 use crate::model::*;
 use crate::permissions::Action;
 use crate::ports::*;
@@ -94,16 +95,50 @@ impl<S: Store> Service<S> {
         };
         self.store.transact(|tx| {
             self.check_actor(tx, actor)?;
-            let reprint = tx
-                .documents(case_id)?
-                .iter()
-                .any(|d| d.kind == rec.kind && d.copy == rec.copy);
+            // Read again inside the transaction: the print is recorded on the case as it is
+            // now (another terminal may have amended the form since the view was built).
+            let mut current = tx
+                .case(case_id)?
+                .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            if current.form_revision != case.form_revision {
+                return Err(CoreError::conflict(
+                    "the form was amended meanwhile: print again",
+                ));
+            }
+            let revision = current.form_revision;
+            // A reprint: the same document and copy (of the same form revision) again.
+            let reprint = current.prints.iter().any(|p| {
+                p.kind == kind
+                    && p.copy == copy
+                    && (kind != DocumentKind::Application || p.form_revision == revision)
+            });
             let saved = tx.save_document(&rec, &bytes)?;
+            current.prints.push(PrintRecord {
+                document_id: saved.id.clone(),
+                kind,
+                copy,
+                form_revision: revision,
+                reprint,
+                channel: None,
+                printer: None,
+                job_id: None,
+                outcome: PrintOutcome::Pending,
+                message: String::new(),
+                by: actor.staff_id().clone(),
+                at: now,
+            });
+            let expected = current.version;
+            current.version += 1;
+            current.updated_at = now;
+            tx.update_case(&current, expected)?;
             let detail = serde_json::json!({
                 "kind": saved.kind,
                 "copy": saved.copy,
                 "sha256": saved.sha256,
-                "path": saved.path
+                "path": saved.path,
+                "document_id": saved.id,
+                "form_revision": revision,
+                "reprints": current.reprints(),
             })
             .to_string();
             tx.append_audit(&draft(
@@ -121,6 +156,141 @@ impl<S: Store> Service<S> {
             ))?;
             Ok(saved)
         })
+    }
+
+    /// Record how a printed document reached paper (see `Counter::record_delivery`).
+    pub(crate) fn record_delivery(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        document_id: &str,
+        delivery: &PrintDelivery,
+    ) -> CoreResult<CaseView> {
+        self.permit(actor, Action::PrintCustomerCopy, Some(case_id))?;
+        let mut errs = Vec::new();
+        if delivery.outcome == PrintOutcome::Pending {
+            errs.push(FieldError::new(
+                "outcome",
+                "one-of",
+                "a delivery is sent, completed or failed (pending is the print before it)",
+            ));
+        }
+        let job = delivery
+            .job_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|j| !j.is_empty());
+        let printer = delivery
+            .printer
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
+        if delivery.channel == PrintChannel::Cups {
+            if printer.is_none() {
+                errs.push(FieldError::new(
+                    "printer",
+                    "required",
+                    "a CUPS print names its printer",
+                ));
+            }
+            if job.is_none() && delivery.outcome != PrintOutcome::Failed {
+                errs.push(FieldError::new(
+                    "job_id",
+                    "required",
+                    "a CUPS print that was accepted has a job id",
+                ));
+            }
+        } else if job.is_some() {
+            errs.push(FieldError::new(
+                "job_id",
+                "channel",
+                format!("a {} print has no CUPS job", delivery.channel),
+            ));
+        }
+        if delivery.outcome == PrintOutcome::Failed && delivery.message.trim().is_empty() {
+            errs.push(FieldError::new(
+                "message",
+                "required",
+                "a failed print says why",
+            ));
+        }
+        for (field, v) in [("job_id", job), ("printer", printer)] {
+            if v.is_some_and(|v| v.chars().count() > 128 || v.chars().any(char::is_control)) {
+                errs.push(FieldError::new(
+                    field,
+                    "format",
+                    "1-128 printable characters",
+                ));
+            }
+        }
+        if !errs.is_empty() {
+            return Err(CoreError::invalid(errs));
+        }
+        let now = self.now();
+        self.store.transact(|tx| {
+            self.check_actor(tx, actor)?;
+            let mut case = tx
+                .case(case_id)?
+                .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            let p = case
+                .prints
+                .iter_mut()
+                .find(|p| p.document_id == document_id)
+                .ok_or_else(|| CoreError::not_found(format!("print {document_id}")))?;
+            self.permit(
+                actor,
+                if p.copy == CopyKind::Bank {
+                    Action::PrintBankCopy
+                } else {
+                    Action::PrintCustomerCopy
+                },
+                Some(case_id),
+            )?;
+            if matches!(p.outcome, PrintOutcome::Completed | PrintOutcome::Failed) {
+                return Err(CoreError::conflict(format!(
+                    "this print is already recorded as {}",
+                    p.outcome
+                )));
+            }
+            p.channel = Some(delivery.channel);
+            p.printer = printer.map(str::to_string);
+            p.job_id = job.map(str::to_string).or(p.job_id.take());
+            p.outcome = delivery.outcome;
+            p.message = delivery.message.trim().chars().take(500).collect();
+            let detail = serde_json::json!({
+                "document_id": document_id,
+                "kind": p.kind,
+                "copy": p.copy,
+                "form_revision": p.form_revision,
+                "channel": p.channel,
+                "printer": p.printer,
+                "job_id": p.job_id,
+                "outcome": p.outcome,
+                "message": p.message,
+            })
+            .to_string();
+            let expected = case.version;
+            case.version += 1;
+            case.updated_at = now;
+            tx.update_case(&case, expected)?;
+            tx.append_audit(&draft(
+                now,
+                actor.staff_id(),
+                actor.role(),
+                actor.terminal(),
+                Some(case_id),
+                "print-delivery",
+                Some(case.state),
+                Some(case.state),
+                "",
+                // A failed job is a recorded fact, not a refused step: its outcome is in the
+                // detail.
+                Outcome::Ok,
+                &detail,
+            ))?;
+            Ok(())
+        })?;
+        self.case_view(actor, case_id)
     }
 
     /// Render without storing (the CLI's `form render --out`): the export is audited.

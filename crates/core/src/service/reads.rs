@@ -39,9 +39,24 @@ impl<S: Store> Service<S> {
                 }
             })
             .collect();
-        let freeze_route = (case.state == CaseState::RefusedAuthorityFreeze
-            || case.lock_cause == Some(LockCause::AuthorityFreeze))
-        .then(|| FREEZE_ROUTE.to_string());
+        let freeze_route = match case.lock_cause {
+            Some(LockCause::AntiFraudRestriction) => Some(ANTI_FRAUD_ROUTE.to_string()),
+            _ if case.state == CaseState::RefusedAuthorityFreeze
+                || case.lock_cause == Some(LockCause::AuthorityFreeze) =>
+            {
+                Some(FREEZE_ROUTE.to_string())
+            }
+            _ => None,
+        };
+        let blocked = workflow::blocked_events(&case)
+            .into_iter()
+            .map(|(event, e)| BlockedStep {
+                event,
+                rule: e.rule().to_string(),
+                message: e.to_string(),
+            })
+            .collect();
+        let prefill = case.identity.as_ref().map(crate::form::prefill);
         let required_materials = branch
             .as_ref()
             .map(crate::form::required_materials)
@@ -59,6 +74,13 @@ impl<S: Store> Service<S> {
             .is_some_and(|i| i.needs_cocheck && i.cochecked_by.is_none());
         let amendment_draft = masked.form.as_ref().map(crate::form::amendment_draft);
         Ok(CaseView {
+            blocked,
+            prefill,
+            form_printed: case.form_printed(),
+            receipt_printed: case.receipt_printed(),
+            reprints: case.reprints() as u32,
+            online_check_required: branch.as_ref().is_none_or(|b| b.online_check_required),
+            agents_allowed: branch.as_ref().is_some_and(|b| b.agents_allowed),
             form_document,
             cocheck_needed,
             amendment_draft,

@@ -13,6 +13,7 @@ use crate::memory::MemoryStore;
 use crate::model::*;
 use crate::ports::*;
 use crate::print::{CopyKind, DocumentKind, PrintDocument, Renderer};
+use crate::workflow::EventKind;
 use crate::{CoreResult, ErrorCode};
 
 const PW: &str = "Counter#2026";
@@ -131,8 +132,44 @@ fn id_card() -> IdentityInput {
         kind: "prc-id".into(),
         number: ID.into(),
         name_on_document: "测试甲".into(),
+        online_check: Some(crate::model::OnlineCheck {
+            result: OnlineCheckResult::Match,
+            reference: "LWHC-0001".into(),
+        }),
         ..Default::default()
     }
+}
+
+/// Print one bank copy and report it delivered through CUPS (as the window does).
+fn print_delivered(svc: &dyn Counter, actor: &Actor, c: CaseId, kind: DocumentKind) -> CaseView {
+    let doc = svc.print_document(actor, c, kind, CopyKind::Bank).unwrap();
+    svc.record_delivery(
+        actor,
+        c,
+        &doc.id,
+        &PrintDelivery {
+            channel: PrintChannel::Cups,
+            printer: Some("CUPS-PDF".into()),
+            job_id: Some("CUPS-PDF-1".into()),
+            outcome: PrintOutcome::Completed,
+            message: String::new(),
+        },
+    )
+    .unwrap()
+}
+
+fn contact(svc: &dyn Counter, actor: &Actor, c: CaseId) {
+    svc.log_contact(
+        actor,
+        c,
+        &ContactInput {
+            channel: ContactChannel::OperatorPortal,
+            ticket: "OP-1".into(),
+            result: "unlock done".into(),
+        },
+        None,
+    )
+    .unwrap();
 }
 
 fn submitted(b: &Branch, appointment: Option<AppointmentId>) -> CaseId {
@@ -153,6 +190,7 @@ fn submitted(b: &Branch, appointment: Option<AppointmentId>) -> CaseId {
         .id;
     svc.verify_identity(&b.tel01, c, &id_card(), None).unwrap();
     svc.record_form(&b.tel01, c, &form(), None).unwrap();
+    print_delivered(svc, &b.tel01, c, DocumentKind::Application);
     svc.confirm_signed(&b.tel01, c, None).unwrap();
     svc.submit(&b.tel01, c, None).unwrap();
     c
@@ -191,6 +229,7 @@ fn a_case_from_an_appointment_goes_to_closed_and_the_appointment_is_done() {
     let c = submitted(&b, Some(booking.id));
     svc.authorize(&b.tel01, c, &b.sup01, Decision::Approve, None, "", None)
         .unwrap();
+    contact(svc, &b.tel01, c);
     svc.confirm_unlock(
         &b.tel01,
         c,
@@ -204,7 +243,8 @@ fn a_case_from_an_appointment_goes_to_closed_and_the_appointment_is_done() {
     .unwrap();
     let appt = |svc: &dyn Counter| svc.find_appointments(&b.tel01, "R-42").unwrap()[0].status;
     assert_eq!(appt(svc), AppointmentStatus::InProgress);
-    let v = svc.close_case(&b.tel01, c, None).unwrap();
+    print_delivered(svc, &b.tel01, c, DocumentKind::Receipt);
+    let v = svc.close_case(&b.tel01, c, None, None).unwrap();
     assert_eq!(v.case.state, CaseState::Closed);
     // The step's effect ran in the same transaction.
     assert_eq!(appt(svc), AppointmentStatus::Done);
@@ -215,15 +255,20 @@ fn a_case_from_an_appointment_goes_to_closed_and_the_appointment_is_done() {
             "open-case",
             "verify-identity",
             "record-form",
+            "print",
+            "print-delivery",
             "confirm-signed",
             "submit",
             "approve",
+            "log-contact",
             "confirm-unlock",
+            "print",
+            "print-delivery",
             "close"
         ]
     );
     // The authorized steps are the supervisors' acts, with the teller as operator.
-    let approve = &v.history[5];
+    let approve = &v.history[7];
     assert_eq!(
         (approve.staff_id.as_str(), approve.role),
         ("sup01", Some(Role::Supervisor))
@@ -252,6 +297,7 @@ fn four_eyes_refusal_is_refused_and_audited_under_the_supervisor() {
     svc.verify_identity(&sup_at_counter, c, &id_card(), None)
         .unwrap();
     svc.record_form(&sup_at_counter, c, &form(), None).unwrap();
+    print_delivered(svc, &sup_at_counter, c, DocumentKind::Application);
     svc.confirm_signed(&sup_at_counter, c, None).unwrap();
     svc.submit(&sup_at_counter, c, None).unwrap();
     let e = svc
@@ -443,11 +489,12 @@ fn roles_are_checked_on_reads_audit_and_admin_operations() {
         svc.audit_events(&b.tel01, c).unwrap_err().code,
         ErrorCode::Forbidden
     );
-    // The five steps, and the teller's refused look at the trail.
+    // The five steps with the print and its delivery, and the teller's refused look at the
+    // trail.
     let events = svc.audit_events(&auditor, c).unwrap();
-    assert_eq!(events.len(), 6);
+    assert_eq!(events.len(), 8);
     assert_eq!(
-        (events[5].action.as_str(), events[5].outcome),
+        (events[7].action.as_str(), events[7].outcome),
         ("permission", Outcome::Refused)
     );
     assert!(svc.verify_audit(&auditor).unwrap().ok);
@@ -524,7 +571,11 @@ fn printing_stores_the_rendered_copy_and_counts_a_reprint() {
         .map(|e| e.action)
         .filter(|a| a.contains("print"))
         .collect();
-    assert_eq!(actions, ["print", "reprint"]);
+    // `submitted` printed and delivered the bank copy once; two more are reprints.
+    assert_eq!(actions, ["print", "print-delivery", "reprint", "reprint"]);
+    let v = svc.case_view(&b.tel01, c).unwrap();
+    assert_eq!((v.case.prints.len(), v.reprints), (3, 2));
+    assert_eq!(v.case.prints[1].outcome, PrintOutcome::Pending);
     // Without a renderer, printing says so.
     let bare = Service::new(MemoryStore::default(), clock(), Arc::new(OsEntropy));
     assert_eq!(bare.renderer().err().unwrap().code, ErrorCode::Render);
@@ -569,4 +620,211 @@ fn the_view_says_what_the_form_screen_needs() {
         (f0.phone, f0.wallet_id, f0.id_number)
     );
     assert_eq!(f1.address, "北京市东城区测试路2号");
+}
+
+/// Rules 1, 4, 5, 7 through the use cases: print before signing (again after an amendment),
+/// contact before unlock, receipt or reason before close, reprints counted and audited,
+/// online check required and recorded, agents by branch policy, anti-fraud refused at once.
+#[test]
+fn evidence_rules_print_sign_contact_unlock_close() {
+    let b = branch();
+    let svc: &dyn Counter = &b.svc;
+    let open = || {
+        svc.open_case(
+            &b.tel01,
+            &OpenCaseInput {
+                customer_name: "测试甲".into(),
+                lock_cause: Some(LockCause::WrongPassword),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap()
+        .case
+        .id
+    };
+    // Rule 5: the online check is required for a resident ID card (branch default).
+    let c = open();
+    let mut no_check = id_card();
+    no_check.online_check = None;
+    let e = svc
+        .verify_identity(&b.tel01, c, &no_check, None)
+        .unwrap_err();
+    assert_eq!(
+        (e.fields[0].field.as_str(), e.fields[0].rule.as_str()),
+        ("online_check", "required")
+    );
+    let mut blank_ref = id_card();
+    blank_ref.online_check.as_mut().unwrap().reference = " ".into();
+    let e = svc
+        .verify_identity(&b.tel01, c, &blank_ref, None)
+        .unwrap_err();
+    assert_eq!(e.fields[0].field, "online_check.reference");
+    let v = svc.verify_identity(&b.tel01, c, &id_card(), None).unwrap();
+    let oc = v
+        .case
+        .identity
+        .as_ref()
+        .unwrap()
+        .online_check
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (oc.result, oc.reference.as_str()),
+        (OnlineCheckResult::Match, "LWHC-0001")
+    );
+    assert!(v.history.last().unwrap().detail.contains("LWHC-0001"));
+    // Prefill: the ID card says female (sequence digit) and CHN.
+    let p = v.prefill.clone().unwrap();
+    assert_eq!((p.sex, p.nationality.as_str()), (Some(Sex::Female), "CHN"));
+    let mut wrong_sex = form();
+    wrong_sex.sex = Some(Sex::Male);
+    let e = svc.record_form(&b.tel01, c, &wrong_sex, None).unwrap_err();
+    assert!(
+        e.fields
+            .iter()
+            .any(|f| f.field == "sex" && f.rule == "differs-from-document"),
+        "{e:?}"
+    );
+
+    // Rule 1: sign only after the print of the current revision.
+    svc.record_form(&b.tel01, c, &form(), None).unwrap();
+    let e = svc.confirm_signed(&b.tel01, c, None).unwrap_err();
+    assert_eq!(e.code, ErrorCode::IllegalTransition);
+    assert!(e.message.contains("print the bank copy"), "{}", e.message);
+    let v = svc.case_view(&b.tel01, c).unwrap();
+    assert!(v
+        .blocked
+        .iter()
+        .any(|s| s.event == EventKind::ConfirmSigned && s.rule == "not-printed"));
+    // A failed CUPS job does not count, and is recorded as failed.
+    let doc = svc
+        .print_document(&b.tel01, c, DocumentKind::Application, CopyKind::Bank)
+        .unwrap();
+    let failed = PrintDelivery {
+        channel: PrintChannel::Cups,
+        printer: Some("CUPS-PDF".into()),
+        job_id: None,
+        outcome: PrintOutcome::Failed,
+        message: "printer stopped".into(),
+    };
+    let v = svc.record_delivery(&b.tel01, c, &doc.id, &failed).unwrap();
+    assert!(!v.form_printed);
+    assert_eq!(
+        svc.record_delivery(&b.tel01, c, &doc.id, &failed)
+            .unwrap_err()
+            .code,
+        ErrorCode::Conflict
+    );
+    assert!(svc.confirm_signed(&b.tel01, c, None).is_err());
+    let v = print_delivered(svc, &b.tel01, c, DocumentKind::Application);
+    assert!(v.form_printed);
+    assert_eq!(v.reprints, 1);
+    assert!(v.history.iter().any(|e| e.action == "reprint"));
+    svc.confirm_signed(&b.tel01, c, None).unwrap();
+    // An amendment is a new revision: print and sign again.
+    let mut amended = form();
+    amended.address = "北京市东城区测试路2号".into();
+    let v = svc.record_form(&b.tel01, c, &amended, None).unwrap();
+    assert_eq!(
+        (v.case.state, v.case.form_revision, v.form_printed),
+        (CaseState::FormRecorded, 2, false)
+    );
+    assert!(svc.confirm_signed(&b.tel01, c, None).is_err());
+    print_delivered(svc, &b.tel01, c, DocumentKind::Application);
+    svc.confirm_signed(&b.tel01, c, None).unwrap();
+    svc.submit(&b.tel01, c, None).unwrap();
+    svc.authorize(&b.tel01, c, &b.sup01, Decision::Approve, None, "", None)
+        .unwrap();
+
+    // Rule 4: the unlock needs the operator contact.
+    let unlock = UnlockInput {
+        operator_reference: "OPREF-1".into(),
+        notified_via: NotificationChannel::InPerson,
+    };
+    let e = svc
+        .confirm_unlock(&b.tel01, c, &creds("sup02"), &unlock, None)
+        .unwrap_err();
+    assert!(e.message.contains("log the contact"), "{}", e.message);
+    contact(svc, &b.tel01, c);
+    svc.confirm_unlock(&b.tel01, c, &creds("sup02"), &unlock, None)
+        .unwrap();
+
+    // Rule 1 (close): receipt or reason.
+    let e = svc.close_case(&b.tel01, c, None, None).unwrap_err();
+    assert_eq!(
+        (e.fields[0].field.as_str(), e.fields[0].rule.as_str()),
+        ("receipt_waiver", "receipt-not-printed")
+    );
+    let v = svc
+        .close_case(&b.tel01, c, Some("customer declined the receipt"), None)
+        .unwrap();
+    assert_eq!(v.case.state, CaseState::Closed);
+    assert_eq!(
+        v.case.receipt_waiver.as_deref(),
+        Some("customer declined the receipt")
+    );
+    assert!(v
+        .history
+        .last()
+        .unwrap()
+        .detail
+        .contains("customer declined"));
+
+    // Rule 5: a mismatch stops the case with its reference.
+    let c2 = open();
+    let mut mismatch = id_card();
+    mismatch.online_check = Some(crate::model::OnlineCheck {
+        result: OnlineCheckResult::Mismatch,
+        reference: "LWHC-0002".into(),
+    });
+    let v = svc.verify_identity(&b.tel01, c2, &mismatch, None).unwrap();
+    assert_eq!(v.case.state, CaseState::RefusedIdentity);
+    assert!(v.case.last_reason.contains("LWHC-0002"));
+
+    // Rule 7: agents are off by default; on by the branch's policy.
+    let c3 = open();
+    svc.verify_identity(&b.tel01, c3, &id_card(), None).unwrap();
+    let mut by_agent = form();
+    by_agent.agent = Some(Agent {
+        name: "测试乙".into(),
+        id_type: DocumentType::PrcId,
+        id_number: "11010519491231002X".into(),
+        phone: "13123456780".into(),
+        relationship: "spouse".into(),
+        online_check: None,
+    });
+    let e = svc.record_form(&b.tel01, c3, &by_agent, None).unwrap_err();
+    assert_eq!(
+        (e.fields[0].field.as_str(), e.fields[0].rule.as_str()),
+        ("agent", "not-allowed-by-branch")
+    );
+    let mut br = svc.branch().unwrap();
+    br.agents_allowed = true;
+    svc.update_branch(&b.admin, &br).unwrap();
+    let e = svc.record_form(&b.tel01, c3, &by_agent, None).unwrap_err();
+    assert_eq!(e.fields[0].field, "agent.online_check");
+    by_agent.agent.as_mut().unwrap().online_check = Some(crate::model::OnlineCheck {
+        result: OnlineCheckResult::NotFound,
+        reference: "LWHC-0003".into(),
+    });
+    let v = svc.record_form(&b.tel01, c3, &by_agent, None).unwrap();
+    assert_eq!(v.case.state, CaseState::RefusedIdentity);
+    assert!(v.case.last_reason.starts_with("agent:"));
+
+    // Rule 7: an anti-fraud restriction is refused at check-in, with its route.
+    let v = svc
+        .open_case(
+            &b.tel01,
+            &OpenCaseInput {
+                customer_name: "测试丙".into(),
+                lock_cause: Some(LockCause::AntiFraudRestriction),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+    assert_eq!(v.case.state, CaseState::RefusedAuthorityFreeze);
+    assert_eq!(v.case.lock_cause, Some(LockCause::AntiFraudRestriction));
+    assert!(v.freeze_route.unwrap().contains("anti-fraud"));
 }

@@ -37,4 +37,14 @@ retention_years: number,
  * Which evidence proves identity at this branch (docs/domain.md §1 step 3). Branches
  * stored before the field existed read as the default table.
  */
-id_policy: IdPolicy, };
+id_policy: IdPolicy, 
+/**
+ * The online citizen-identity check (联网核查) is required for a document with a citizen
+ * number (customer and agent). Default true; branches stored before the field read true.
+ */
+online_check_required: boolean, 
+/**
+ * Whether an agent (代理人) may apply for an unlock at all; off by default (a password
+ * reset is usually 本人办理). A minor's guardian is always allowed.
+ */
+agents_allowed: boolean, };

@@ -7,6 +7,7 @@ import type { CaseState } from "./CaseState";
 import type { IdentityRecord } from "./IdentityRecord";
 import type { LockCause } from "./LockCause";
 import type { OperatorContact } from "./OperatorContact";
+import type { PrintRecord } from "./PrintRecord";
 import type { StaffId } from "./StaffId";
 import type { UnlockFailure } from "./UnlockFailure";
 import type { UnlockRecord } from "./UnlockRecord";
@@ -38,4 +39,17 @@ form_signed_at: string | null, authorization: Authorization | null, unlock: Unlo
 /**
  * Free-text of the last refusal/cancel/return reason.
  */
-last_reason: string, };
+last_reason: string, 
+/**
+ * Revision of the recorded form: 1 for the first, +1 for each amendment. The signed
+ * paper must be a print of the current revision.
+ */
+form_revision: number, 
+/**
+ * Every print and reprint of the case's documents, with its delivery.
+ */
+prints: Array<PrintRecord>, 
+/**
+ * Why the case closed without a printed receipt (e.g. the customer declined it).
+ */
+receipt_waiver: string | null, };

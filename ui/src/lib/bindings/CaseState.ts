@@ -4,4 +4,4 @@
  * Where a case stands. Main path: checked-in → identity-verified → form-recorded →
  * form-signed → submitted → approved → unlocked → closed (docs/domain.md §2).
  */
-export type CaseState = "checked-in" | "identity-verified" | "form-recorded" | "form-signed" | "submitted" | "returned-for-info" | "approved" | "rejected" | "unlocked" | "unlock-failed" | "closed" | "cancelled" | "refused-authority-freeze";
+export type CaseState = "checked-in" | "identity-verified" | "form-recorded" | "form-signed" | "submitted" | "returned-for-info" | "approved" | "rejected" | "unlocked" | "unlock-failed" | "closed" | "cancelled" | "refused-authority-freeze" | "refused-identity";

@@ -3,4 +3,4 @@
 /**
  * Why the wallet is locked (seed text, 数字钱包锁定的原因, plus bank practice).
  */
-export type LockCause = "wrong-password" | "abnormal-activity" | "payment-failures" | "self-locked" | "id-data-expired" | "authority-freeze";
+export type LockCause = "wrong-password" | "abnormal-activity" | "payment-failures" | "self-locked" | "id-data-expired" | "authority-freeze" | "anti-fraud-restriction";
