@@ -67,6 +67,32 @@ pub enum CaseCmd {
         /// e-ID verification reference, or the bank card's second factor.
         #[arg(long)]
         reference: Option<String>,
+        /// Validity end printed on the document: YYYY-MM-DD, or 长期 / long-term.
+        #[arg(long, value_name = "YYYY-MM-DD|long-term")]
+        valid_until: Option<String>,
+        /// Result of the online citizen-identity check (联网核查); required for a resident
+        /// ID card or residence permit when the branch says so (the default).
+        #[arg(long, value_name = "match|mismatch|not-found", requires = "online_ref")]
+        online_check: Option<String>,
+        /// The online check's serial number (联网核查流水号).
+        #[arg(long, value_name = "REF", requires = "online_check")]
+        online_ref: Option<String>,
+        /// Second factor on the no-ID-card path.
+        #[arg(
+            long,
+            value_name = "card-pin|sms-to-registered-phone|face-verification|security-questions|other",
+            requires = "second_factor_ref"
+        )]
+        second_factor: Option<String>,
+        /// The second factor's reference (e.g. the face-verification or SMS transaction id).
+        #[arg(long, value_name = "REF", requires = "second_factor")]
+        second_factor_ref: Option<String>,
+        /// Face-verification similarity score, 0-100.
+        #[arg(long, value_name = "0-100", requires = "second_factor")]
+        second_factor_score: Option<u8>,
+        /// The second factor did not verify (recorded, and the identity step refused).
+        #[arg(long, requires = "second_factor")]
+        second_factor_failed: bool,
     },
     /// The supervisor's co-check of a non-ID-card document (--as SUPERVISOR or --supervisor).
     Cocheck {
@@ -157,10 +183,14 @@ pub enum CaseCmd {
         #[arg(long, default_value = "")]
         ticket: String,
     },
-    /// Close an unlocked case.
+    /// Close an unlocked case: the receipt printed (`form print --form receipt`), or
+    /// --receipt-waiver saying why not.
     Close {
         #[command(flatten)]
         r: CaseRef,
+        /// Why no receipt was handed over, e.g. "customer declined the receipt".
+        #[arg(long, value_name = "REASON")]
+        receipt_waiver: Option<String>,
     },
     /// Cancel a case.
     Cancel {
@@ -362,20 +392,54 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             mrz_line2,
             name_on_document,
             reference,
-        } => step(ctx, out, &r, |svc, a, id, k| {
-            svc.verify_identity(
-                a,
-                id,
-                &service::IdentityInput {
-                    kind,
-                    number,
-                    mrz_line2: mrz_line2.unwrap_or_default(),
-                    name_on_document,
-                    reference: reference.unwrap_or_default(),
-                },
-                k,
-            )
-        }),
+            valid_until,
+            online_check,
+            online_ref,
+            second_factor,
+            second_factor_ref,
+            second_factor_score,
+            second_factor_failed,
+        } => {
+            let online_check = match online_check {
+                Some(result) => Some(OnlineCheck {
+                    result: result.parse().map_err(|e: CoreError| {
+                        Fail::Usage(format!("--online-check: {}", e.message))
+                    })?,
+                    reference: online_ref.unwrap_or_default(),
+                }),
+                None => None,
+            };
+            let second_factor = match second_factor {
+                Some(kind) => Some(SecondFactorCheck {
+                    kind: serde_json::from_value(json!(kind.trim())).map_err(|_| {
+                        Fail::Usage(format!(
+                            "--second-factor: '{kind}' is not one of: card-pin, sms-to-registered-phone, face-verification, security-questions, other"
+                        ))
+                    })?,
+                    passed: !second_factor_failed,
+                    score: second_factor_score,
+                    reference: second_factor_ref.unwrap_or_default(),
+                }),
+                None => None,
+            };
+            step(ctx, out, &r, |svc, a, id, k| {
+                svc.verify_identity(
+                    a,
+                    id,
+                    &service::IdentityInput {
+                        kind,
+                        number,
+                        mrz_line2: mrz_line2.unwrap_or_default(),
+                        name_on_document,
+                        reference: reference.unwrap_or_default(),
+                        valid_until: valid_until.unwrap_or_default(),
+                        online_check,
+                        second_factor,
+                    },
+                    k,
+                )
+            })
+        }
         CaseCmd::Cocheck { r, supervisor } => {
             let creds = ctx.supervisor(supervisor.as_deref())?;
             step(ctx, out, &r, |svc, a, id, k| {
@@ -506,7 +570,9 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                 )
             })
         }
-        CaseCmd::Close { r } => step(ctx, out, &r, |svc, a, id, k| svc.close_case(a, id, k)),
+        CaseCmd::Close { r, receipt_waiver } => step(ctx, out, &r, |svc, a, id, k| {
+            svc.close_case(a, id, receipt_waiver.as_deref(), k)
+        }),
         CaseCmd::Cancel { r, reason } => step(ctx, out, &r, |svc, a, id, k| {
             svc.cancel_case(a, id, &reason, k)
         }),

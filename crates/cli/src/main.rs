@@ -157,6 +157,28 @@ enum FormCmd {
         #[arg(long, value_name = "FILE.pdf")]
         out: PathBuf,
     },
+    /// Print a copy as the counter does: stored and audited on the case (a repeat is a
+    /// reprint). With --printer it goes to that CUPS queue and the job id and outcome are
+    /// recorded (waits up to $UNLOCKDESK_PRINT_WAIT_SECS, default 10, for the job to
+    /// complete; exit 1 when CUPS refuses it); without, the copy is recorded as handed out as
+    /// a file. --out also writes the PDF. Needs --as.
+    Print {
+        /// Case id (UUID) or case number.
+        #[arg(long = "case", value_name = "CASE")]
+        case: String,
+        /// Which document.
+        #[arg(long = "form", value_name = "application|receipt")]
+        form: String,
+        /// Which copy: the bank's archive copy or the customer's (masked).
+        #[arg(long, value_name = "bank|customer")]
+        copy: String,
+        /// Also write the printed PDF here.
+        #[arg(long, value_name = "FILE.pdf")]
+        out: Option<PathBuf>,
+        /// CUPS queue to print on (`lpstat -e` lists them).
+        #[arg(long, value_name = "NAME")]
+        printer: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -271,6 +293,137 @@ pub fn local_service(store: SqliteStore) -> Arc<Svc> {
         Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
             .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
     )
+}
+
+/// `form print`: store and audit the print, then deliver it (CUPS, or a file handed out) and
+/// record how.
+fn print_form(
+    ctx: &mut Ctx,
+    out: &Out,
+    case: &str,
+    form: &str,
+    copy: &str,
+    file: Option<PathBuf>,
+    printer: Option<String>,
+) -> Res<u8> {
+    use unlockdesk_core::dto::PrintDelivery;
+    let kind: print::DocumentKind = form.parse()?;
+    let copy: print::CopyKind = copy.parse()?;
+    let actor = ctx.actor()?;
+    let id = cases::resolve(ctx, &actor, case)?;
+    let svc = ctx.svc()?;
+    let doc = svc.print_document(&actor, id, kind, copy)?;
+    let bytes = svc.document_bytes(&actor, id, &doc.id)?;
+    if let Some(f) = &file {
+        std::fs::write(f, &bytes).map_err(|e| {
+            Fail::Core(CoreError::storage(format!(
+                "cannot write {}: {e}",
+                f.display()
+            )))
+        })?;
+    }
+    let number = svc.case_view(&actor, id)?.case.case_number;
+    let delivery = match printer.as_deref().map(str::trim) {
+        None => PrintDelivery {
+            channel: PrintChannel::File,
+            printer: None,
+            job_id: None,
+            outcome: PrintOutcome::Completed,
+            message: String::new(),
+        },
+        Some(p) => {
+            let title = format!("{number}-{kind}-{copy}");
+            match unlockdesk_cups::submit(p, &title, &bytes) {
+                Ok(job) => {
+                    let secs = std::env::var("UNLOCKDESK_PRINT_WAIT_SECS")
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(10u64);
+                    let state = unlockdesk_cups::wait(&job, std::time::Duration::from_secs(secs));
+                    PrintDelivery {
+                        channel: PrintChannel::Cups,
+                        printer: Some(job.printer.clone()),
+                        job_id: Some(job.id.clone()),
+                        outcome: match state {
+                            unlockdesk_cups::JobState::Completed => PrintOutcome::Completed,
+                            unlockdesk_cups::JobState::Queued => PrintOutcome::Sent,
+                        },
+                        message: String::new(),
+                    }
+                }
+                Err(e) => PrintDelivery {
+                    channel: PrintChannel::Cups,
+                    printer: Some(p.to_string()),
+                    job_id: None,
+                    outcome: PrintOutcome::Failed,
+                    message: e.to_string(),
+                },
+            }
+        }
+    };
+    let v = svc.record_delivery(&actor, id, &doc.id, &delivery)?;
+    let rec = v.case.prints.iter().find(|p| p.document_id == doc.id);
+    let value = serde_json::json!({
+        "case": number,
+        "document_id": doc.id,
+        "form": kind.as_str(),
+        "copy": copy.as_str(),
+        "form_revision": rec.map(|r| r.form_revision),
+        "reprint": rec.is_some_and(|r| r.reprint),
+        "channel": delivery.channel,
+        "printer": delivery.printer,
+        "job_id": delivery.job_id,
+        "outcome": delivery.outcome,
+        "message": delivery.message,
+        "out": file.as_ref().map(|f| f.display().to_string()),
+        "sha256": doc.sha256,
+    });
+    let what = format!(
+        "{}{} {} ({} copy{})",
+        number,
+        if rec.is_some_and(|r| r.reprint) {
+            ": reprinted"
+        } else {
+            ": printed"
+        },
+        kind,
+        copy,
+        rec.filter(|_| kind == print::DocumentKind::Application)
+            .map(|r| format!(", form revision {}", r.form_revision))
+            .unwrap_or_default()
+    );
+    let text = match (&delivery.channel, &delivery.outcome) {
+        (PrintChannel::Cups, PrintOutcome::Failed) => {
+            format!("{what}: not printed: {}", delivery.message)
+        }
+        (PrintChannel::Cups, o) => format!(
+            "{what} on {}: job {} {}",
+            delivery.printer.as_deref().unwrap_or(""),
+            delivery.job_id.as_deref().unwrap_or(""),
+            if *o == PrintOutcome::Completed {
+                "completed"
+            } else {
+                "sent, not yet completed"
+            }
+        ),
+        _ => match &file {
+            Some(f) => format!("{what}: handed out as the file {}", f.display()),
+            None => format!(
+                "{what}: recorded as handed out as a file (stored copy {})",
+                doc.id
+            ),
+        },
+    };
+    if delivery.outcome == PrintOutcome::Failed {
+        if out.json {
+            out.value(&value, &text);
+        } else {
+            eprintln!("{text}");
+        }
+        return Ok(1);
+    }
+    out.value(&value, &text);
+    Ok(0)
 }
 
 fn terminal_id() -> String {
@@ -424,6 +577,13 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             out.value(&serde_json::json!({"out": file.display().to_string(), "bytes": bytes.len(), "form": kind.as_str(), "copy": copy.as_str()}), &format!("wrote {} ({} bytes)", file.display(), bytes.len()));
             Ok(0)
         }
+        Cmd::Form(FormCmd::Print {
+            case,
+            form,
+            copy,
+            out: file,
+            printer,
+        }) => print_form(ctx, &out, &case, &form, &copy, file, printer),
         Cmd::Backup(a) => {
             let actor = ctx.actor()?;
             ctx.svc()?.backup(&actor, &a.out)?;

@@ -139,6 +139,10 @@ fn walk_in_to_closed_and_maker_refused() {
             "prc-id",
             "--number",
             ID,
+            "--online-check",
+            "match",
+            "--online-ref",
+            "LWHC-0001",
             "--name-on-document",
             "测试甲",
             "--as",
@@ -159,6 +163,23 @@ fn walk_in_to_closed_and_maker_refused() {
             &id,
             "--form",
             &form_path(),
+        ],
+        pw,
+    );
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "form",
+            "print",
+            "--case",
+            &id,
+            "--form",
+            "application",
+            "--copy",
+            "bank",
         ],
         pw,
     );
@@ -249,6 +270,39 @@ fn walk_in_to_closed_and_maker_refused() {
         ],
         pw,
     );
+    // Rule 1: no receipt, no reason: refused, naming the field.
+    let o = cli(
+        &db,
+        &["--json", "--as", "tel01", "case", "close", "--case", &id],
+        pw,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["fields"][0]["rule"], "receipt-not-printed");
+    let receipt = dir.path().join("receipt.pdf");
+    let v = ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "form",
+            "print",
+            "--case",
+            &id,
+            "--form",
+            "receipt",
+            "--copy",
+            "customer",
+            "--out",
+            receipt.to_str().unwrap(),
+        ],
+        pw,
+    );
+    assert_eq!(
+        (v["channel"].as_str(), v["outcome"].as_str()),
+        (Some("file"), Some("completed"))
+    );
+    assert!(std::fs::read(&receipt).unwrap().starts_with(b"%PDF"));
     let v = ok(
         &db,
         &["--json", "--as", "tel01", "case", "close", "--case", &id],
@@ -338,6 +392,10 @@ fn maker_supervisor_is_refused_four_eyes() {
             "prc-id",
             "--number",
             ID,
+            "--online-check",
+            "match",
+            "--online-ref",
+            "LWHC-0001",
             "--name-on-document",
             "测试甲",
         ],
@@ -355,6 +413,23 @@ fn maker_supervisor_is_refused_four_eyes() {
             &id,
             "--form",
             &form_path(),
+        ],
+        pw,
+    );
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "sup01",
+            "form",
+            "print",
+            "--case",
+            &id,
+            "--form",
+            "application",
+            "--copy",
+            "bank",
         ],
         pw,
     );
@@ -495,12 +570,19 @@ fn case_made_by_sup01(db: &Path, passport: bool, submit: bool) -> String {
             "prc-id",
             "--number",
             ID,
+            "--online-check",
+            "match",
+            "--online-ref",
+            "LWHC-0001",
             "--name-on-document",
             "测试甲",
         ]);
     }
     if submit {
         as_sup01(&["record-form", "--case", &id, "--form", &form_path()]);
+        let mut print = vec!["--json", "--as", "sup01", "form", "print", "--case", &id];
+        print.extend(["--form", "application", "--copy", "bank"]);
+        ok(db, &print, CHANGED);
         as_sup01(&["confirm-signed", "--case", &id]);
         as_sup01(&["submit", "--case", &id]);
     }
@@ -589,4 +671,386 @@ fn unlock_subcommand_refuses_a_maker() {
         &["unlock", "--case", &id, "--operator-ref", "OP-1"],
         "unlocked",
     );
+}
+
+/// Rules 1, 4, 5 and 7 through the CLI: sign only after `form print`, unlock only after the
+/// operator contact, the online identity check with its reference (a mismatch stops the case),
+/// agents off by default, an anti-fraud restriction refused at check-in.
+#[test]
+fn evidence_rules_on_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    setup(&db);
+    let pw = Some("Changed#2026");
+    let run = |who: &str, args: &[&str]| {
+        let mut all = vec!["--json", "--as", who];
+        all.extend_from_slice(args);
+        cli(&db, &all, pw)
+    };
+    let open = |name: &str, cause: &str| {
+        let o = run(
+            "tel01",
+            &["case", "open", "--name", name, "--lock-cause", cause],
+        );
+        assert_eq!(o.status.code(), Some(0));
+        json(&o)
+    };
+    let id = open("测试甲", "wrong-password")["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let verify = |case: &str, extra: &[&str]| {
+        let mut args = vec![
+            "case",
+            "verify-identity",
+            "--case",
+            case,
+            "--kind",
+            "prc-id",
+        ];
+        args.extend(["--number", ID, "--name-on-document", "测试甲"]);
+        args.extend_from_slice(extra);
+        run("tel01", &args)
+    };
+    // Rule 5: required by the branch, refused without; a reference without a result is usage.
+    let o = verify(&id, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["fields"][0]["field"], "online_check");
+    assert_eq!(
+        verify(&id, &["--online-ref", "LWHC-1"]).status.code(),
+        Some(2)
+    );
+    let o = verify(&id, &["--online-check", "maybe", "--online-ref", "LWHC-1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("match, mismatch, not-found"));
+    let o = verify(&id, &["--online-check", "match", "--online-ref", "LWHC-1"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v = json(&o);
+    assert_eq!(v["case"]["identity"]["online_check"]["reference"], "LWHC-1");
+    assert_eq!(v["case"]["identity"]["online_check"]["result"], "match");
+    // Rule 1: the signed paper needs the printed form.
+    let o = run(
+        "tel01",
+        &["case", "record-form", "--case", &id, "--form", &form_path()],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let o = run("tel01", &["case", "confirm-signed", "--case", &id]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(json(&o)["message"]
+        .as_str()
+        .unwrap()
+        .contains("print the bank copy"));
+    let o = run(
+        "tel01",
+        &[
+            "form",
+            "print",
+            "--case",
+            &id,
+            "--form",
+            "application",
+            "--copy",
+            "bank",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(
+        (v["channel"].as_str(), v["form_revision"].as_u64()),
+        (Some("file"), Some(1))
+    );
+    let o = run("tel01", &["case", "confirm-signed", "--case", &id]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        run("tel01", &["case", "submit", "--case", &id])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run("sup01", &["case", "approve", "--case", &id])
+            .status
+            .code(),
+        Some(0)
+    );
+    // Rule 4: the unlock needs the operator contact.
+    let unlock = [
+        "case",
+        "unlock",
+        "--case",
+        &id,
+        "--operator-ref",
+        "OP-9",
+        "--notified-via",
+        "sms",
+    ];
+    let o = run("sup01", &unlock);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(json(&o)["message"]
+        .as_str()
+        .unwrap()
+        .contains("log the contact"));
+    let contact = [
+        "case",
+        "contact",
+        "--case",
+        &id,
+        "--channel",
+        "phone",
+        "--ticket",
+        "OP-9",
+        "--result",
+        "unlocked",
+    ];
+    assert_eq!(run("tel01", &contact).status.code(), Some(0));
+    assert_eq!(run("sup01", &unlock).status.code(), Some(0));
+    let o = run(
+        "tel01",
+        &[
+            "case",
+            "close",
+            "--case",
+            &id,
+            "--receipt-waiver",
+            "customer declined the receipt",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        json(&o)["case"]["receipt_waiver"],
+        "customer declined the receipt"
+    );
+    // Rule 5: a mismatch stops the case with its reference.
+    let id2 = open("测试甲", "wrong-password")["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let o = verify(
+        &id2,
+        &["--online-check", "mismatch", "--online-ref", "LWHC-2"],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let v = json(&o);
+    assert_eq!(v["case"]["state"], "refused-identity");
+    assert!(v["case"]["last_reason"]
+        .as_str()
+        .unwrap()
+        .contains("LWHC-2"));
+    // Rule 7: an anti-fraud restriction is refused at check-in; agents are off by default.
+    let v = open("测试丙", "anti-fraud-restriction");
+    assert_eq!(v["case"]["state"], "refused-authority-freeze");
+    assert!(v["freeze_route"].as_str().unwrap().contains("anti-fraud"));
+    let id3 = open("测试甲", "wrong-password")["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    verify(&id3, &["--online-check", "match", "--online-ref", "LWHC-3"]);
+    let mut f: Value =
+        serde_json::from_str(&std::fs::read_to_string(form_path()).unwrap()).unwrap();
+    f["agent"] = serde_json::json!({"name": "测试乙", "id_type": "prc-id",
+        "id_number": ID, "phone": "13700001111", "relationship": "配偶"});
+    let agent_form = dir.path().join("agent.json");
+    std::fs::write(&agent_form, f.to_string()).unwrap();
+    let o = run(
+        "tel01",
+        &[
+            "case",
+            "record-form",
+            "--case",
+            &id3,
+            "--form",
+            agent_form.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["fields"][0]["rule"], "not-allowed-by-branch");
+}
+
+/// `form print --printer` sends the PDF to a real CUPS queue (the virtual PDF printer
+/// `scripts/cups-test.sh` sets up; `make test` exports UNLOCKDESK_TEST_PRINTER), records the job
+/// id and outcome, and the file CUPS printed is the form (its page rendered matches the stored
+/// copy far more closely than another document does). An unknown queue: exit 1, the job
+/// recorded as failed, the signature still refused.
+#[test]
+fn form_print_goes_through_cups_and_prints_the_form() {
+    let (Ok(printer), Ok(print_dir)) = (
+        std::env::var("UNLOCKDESK_TEST_PRINTER"),
+        std::env::var("UNLOCKDESK_TEST_PRINT_DIR"),
+    ) else {
+        eprintln!("SKIPPED: no CUPS test printer (run through `make test-rust`)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    setup(&db);
+    let pw = Some("Changed#2026");
+    let run = |args: &[&str]| {
+        let mut all = vec!["--json", "--as", "tel01"];
+        all.extend_from_slice(args);
+        cli(&db, &all, pw)
+    };
+    let o = run(&["case", "open", "--name", "测试甲"]);
+    let id = json(&o)["case"]["id"].as_str().unwrap().to_string();
+    let mut verify = vec!["case", "verify-identity", "--case", &id, "--kind", "prc-id"];
+    verify.extend(["--number", ID, "--name-on-document", "测试甲"]);
+    verify.extend(["--online-check", "match", "--online-ref", "LWHC-9"]);
+    assert_eq!(run(&verify).status.code(), Some(0));
+    assert_eq!(
+        run(&["case", "record-form", "--case", &id, "--form", &form_path()])
+            .status
+            .code(),
+        Some(0)
+    );
+    // A queue that does not exist: refused by CUPS, recorded as failed, exit 1.
+    let print = |p: &str, out: &Path| {
+        run(&[
+            "form",
+            "print",
+            "--case",
+            &id,
+            "--form",
+            "application",
+            "--copy",
+            "bank",
+            "--printer",
+            p,
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let o = print("NO-SUCH-QUEUE", &dir.path().join("x.pdf"));
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    assert_eq!(v["outcome"], "failed");
+    assert!(!v["message"].as_str().unwrap().is_empty());
+    assert_eq!(
+        run(&["case", "confirm-signed", "--case", &id])
+            .status
+            .code(),
+        Some(1)
+    );
+    // The real queue.
+    let stored = dir.path().join("stored.pdf");
+    let o = print(&printer, &stored);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    let job = v["job_id"].as_str().unwrap().to_string();
+    assert!(job.starts_with(&format!("{printer}-")), "{job}");
+    assert_eq!(v["outcome"], "completed");
+    assert_eq!(
+        v["reprint"], false,
+        "a failed job is recorded but the next is no reprint?"
+    );
+    let number = v["case"].as_str().unwrap().to_string();
+    // cups-pdf names the file after the job title and the job number.
+    let job_no = job.rsplit('-').next().unwrap().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let printed = loop {
+        let found = std::fs::read_dir(&print_dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                let n = p.file_name().unwrap().to_string_lossy().to_string();
+                n.starts_with(&number) && n.ends_with(&format!("job_{job_no}.pdf"))
+            });
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "cups-pdf wrote no file for {job}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let page = |pdf: &Path, stem: &str| {
+        let prefix = dir.path().join(stem);
+        let o = Command::new("pdftoppm")
+            .args(["-q", "-r", "40", "-gray", "-singlefile"])
+            .arg(pdf)
+            .arg(&prefix)
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        prefix.with_extension("pgm")
+    };
+    let differ = |a: &Path, b: &Path| -> u64 {
+        let o = Command::new("compare")
+            .args(["-metric", "AE", "-fuzz", "20%"])
+            .arg(a)
+            .arg(b)
+            .arg("null:")
+            .output()
+            .unwrap();
+        let s = String::from_utf8_lossy(&o.stderr);
+        s.split_whitespace().next().unwrap().parse::<f64>().unwrap() as u64
+    };
+    let receipt = dir.path().join("receipt-like.pdf");
+    // Another document of the same case for scale: the customer copy (masked numbers).
+    assert_eq!(
+        run(&[
+            "form",
+            "print",
+            "--case",
+            &id,
+            "--form",
+            "application",
+            "--copy",
+            "customer",
+            "--out",
+            receipt.to_str().unwrap(),
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let (p, s, other) = (
+        page(&printed, "printed"),
+        page(&stored, "stored"),
+        page(&receipt, "other"),
+    );
+    let same = differ(&p, &s);
+    let blank = {
+        let b = dir.path().join("blank.pgm");
+        Command::new("convert")
+            .arg(&s)
+            .args(["-fill", "white", "-colorize", "100"])
+            .arg(&b)
+            .status()
+            .unwrap();
+        b
+    };
+    let scale = differ(&p, &blank);
+    assert!(
+        same * 4 < scale,
+        "the printed page differs from the form ({same} px) nearly as much as from a blank page ({scale} px)"
+    );
+    let _ = other;
+    // The job is on the case and the signature is now allowed.
+    let o = cli(&db, &["--json", "case", "show", &id], None);
+    let v = json(&o);
+    let prints = v["case"]["prints"].as_array().unwrap();
+    assert!(prints
+        .iter()
+        .any(|p| p["job_id"] == job.as_str() && p["outcome"] == "completed"));
+    assert!(prints
+        .iter()
+        .any(|p| p["outcome"] == "failed" && p["printer"] == "NO-SUCH-QUEUE"));
+    assert_eq!(
+        run(&["case", "confirm-signed", "--case", &id])
+            .status
+            .code(),
+        Some(0)
+    );
+    let _ = std::fs::remove_file(&printed);
 }

@@ -200,6 +200,10 @@ fn whole_flow_logs_no_full_personal_numbers() {
             ID,
             "--name-on-document",
             "测试甲",
+            "--online-check",
+            "match",
+            "--online-ref",
+            "LWHC-0001",
         ],
         pw,
     );
@@ -214,6 +218,21 @@ fn whole_flow_logs_no_full_personal_numbers() {
             &id,
             "--form",
             &form,
+        ],
+        pw,
+    );
+    r.ok(
+        &[
+            "--as",
+            "tel01",
+            "form",
+            "print",
+            "--case",
+            &id,
+            "--form",
+            "application",
+            "--copy",
+            "bank",
         ],
         pw,
     );
@@ -266,7 +285,17 @@ fn whole_flow_logs_no_full_personal_numbers() {
         pw,
     );
     r.ok(
-        &["--json", "--as", "tel01", "case", "close", "--case", &id],
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "close",
+            "--case",
+            &id,
+            "--receipt-waiver",
+            "customer declined the receipt",
+        ],
         pw,
     );
     r.ok(&["case", "show", &id], pw);

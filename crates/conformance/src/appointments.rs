@@ -222,6 +222,10 @@ pub fn check_in_verifies_the_booked_document<F: Fixture>(fix: &F) {
             c,
             &IdentityInput {
                 kind: "prc-id".into(),
+                online_check: Some(OnlineCheck {
+                    result: OnlineCheckResult::Match,
+                    reference: "LWHC-T1".into(),
+                }),
                 number: number.into(),
                 name_on_document: name.into(),
                 ..Default::default()

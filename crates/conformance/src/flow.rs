@@ -28,7 +28,8 @@ pub fn walk_in_to_closed_with_history_and_masking<F: Fixture>(fix: &F) {
         None,
     )
     .unwrap();
-    let v = svc.close_case(&tel01, c, None).unwrap();
+    print_delivered(&svc, &tel01, c, print::DocumentKind::Receipt);
+    let v = svc.close_case(&tel01, c, None, None).unwrap();
     assert_eq!(v.case.state, CaseState::Closed);
     assert_eq!(v.case.case_number, "T1-20261129-0001");
     let actions: Vec<&str> = v.history.iter().map(|e| e.action.as_str()).collect();
@@ -38,11 +39,15 @@ pub fn walk_in_to_closed_with_history_and_masking<F: Fixture>(fix: &F) {
             "open-case",
             "verify-identity",
             "record-form",
+            "print",
+            "print-delivery",
             "confirm-signed",
             "submit",
             "approve",
             "log-contact",
             "confirm-unlock",
+            "print",
+            "print-delivery",
             "close"
         ]
     );
@@ -169,6 +174,10 @@ pub fn idempotency_key_makes_one_transition<F: Fixture>(fix: &F) {
     let c = a.case.id;
     let idn = IdentityInput {
         kind: "prc-id".into(),
+        online_check: Some(OnlineCheck {
+            result: OnlineCheckResult::Match,
+            reference: "LWHC-T1".into(),
+        }),
         number: ID.into(),
         name_on_document: "测试乙".into(),
         ..Default::default()
@@ -205,7 +214,7 @@ pub fn idempotency_key_reused_for_another_request_is_refused<F: Fixture>(fix: &F
     let c = walk_in(&svc, &tel01);
     svc.cancel_case(&tel01, c, "customer left", Some("k-2"))
         .unwrap();
-    let e = svc.close_case(&tel01, c, Some("k-2")).unwrap_err();
+    let e = svc.close_case(&tel01, c, None, Some("k-2")).unwrap_err();
     assert_eq!(e.code, ErrorCode::Conflict);
     // An open-case with a step's key.
     let input = OpenCaseInput {
@@ -276,7 +285,7 @@ pub fn case_search_columns_follow_each_step<F: Fixture>(fix: &F) {
         .len()
     };
     assert_eq!(by_state(CaseState::FormRecorded), 1);
-    svc.confirm_signed(&tel01, c, None).unwrap();
+    print_and_sign(&svc, &tel01, c);
     assert_eq!(by_state(CaseState::FormRecorded), 0);
     assert_eq!(by_state(CaseState::FormSigned), 1);
     assert_eq!(found("测试"), vec![c]);
@@ -384,7 +393,12 @@ pub fn amending_keeps_agent_numbers_only_for_the_same_agent<F: Fixture>(fix: &F)
         id_number: "11010519491231002X".into(),
         phone: "13700001111".into(),
         relationship: "配偶".into(),
+        online_check: Some(OnlineCheck {
+            result: OnlineCheckResult::Match,
+            reference: "LWHC-A1".into(),
+        }),
     });
+    allow_agents(&svc);
     let v = svc.record_form(&tel01, c, &f, None).unwrap();
     let mut amended = v.case.form.clone().unwrap();
     let agent = amended.agent.as_mut().unwrap();
@@ -486,7 +500,7 @@ pub fn audit_chain_verifies_after_every_step<F: Fixture>(fix: &F) {
     let c = identified_walk_in(&svc, &tel01);
     assert!(auditor_chain().ok);
     svc.record_form(&tel01, c, &form(), None).unwrap();
-    svc.confirm_signed(&tel01, c, None).unwrap();
+    print_and_sign(&svc, &tel01, c);
     svc.submit(&tel01, c, None).unwrap();
     svc.authorize(&tel01, c, &sup01, Decision::Approve, None, "", None)
         .unwrap();
@@ -640,6 +654,10 @@ pub fn bad_form_reports_every_field_and_changes_nothing<F: Fixture>(fix: &F) {
     let c = walk_in(&svc, &tel01);
     let idn = IdentityInput {
         kind: "prc-id".into(),
+        online_check: Some(OnlineCheck {
+            result: OnlineCheckResult::Match,
+            reference: "LWHC-T1".into(),
+        }),
         number: "110105194912310021".into(),
         name_on_document: "测试甲".into(),
         ..Default::default()
@@ -653,6 +671,10 @@ pub fn bad_form_reports_every_field_and_changes_nothing<F: Fixture>(fix: &F) {
     );
     let idn = IdentityInput {
         kind: "prc-id".into(),
+        online_check: Some(OnlineCheck {
+            result: OnlineCheckResult::Match,
+            reference: "LWHC-T1".into(),
+        }),
         number: "１１０１０５１９４９１２３１００２ｘ".into(),
         name_on_document: "测试甲".into(),
         ..Default::default()

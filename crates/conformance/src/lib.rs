@@ -89,14 +89,67 @@ pub const PW: &str = "Counter#2026";
 /// A synthetic resident ID (GB 11643-1999 specimen body with a valid check character).
 pub const ID: &str = "11010519491231002X";
 
+/// A renderer that writes the print view as text: the suite tests the store, not the PDF.
+pub struct TextRenderer;
+impl unlockdesk_core::print::Renderer for TextRenderer {
+    fn render(&self, doc: &unlockdesk_core::print::PrintDocument) -> CoreResult<Vec<u8>> {
+        Ok(format!("{doc:?}").into_bytes())
+    }
+}
+
 /// The local service on a fresh store of `fix`.
 pub fn svc<F: Fixture>(fix: &F, clock: Arc<FixedClock>) -> Service<F::S> {
-    Service::new(fix.fresh(), clock, Arc::new(OsEntropy))
+    Service::new(fix.fresh(), clock, Arc::new(OsEntropy)).with_renderer(Arc::new(TextRenderer))
 }
 
 /// The local service on another connection to the store `fix` made last.
 pub fn svc_again<F: Fixture>(fix: &F, clock: Arc<FixedClock>) -> Service<F::S> {
-    Service::new(fix.again(), clock, Arc::new(OsEntropy))
+    Service::new(fix.again(), clock, Arc::new(OsEntropy)).with_renderer(Arc::new(TextRenderer))
+}
+
+/// Print the bank copy of `kind` and record it handed out as a file (as the CLI does
+/// without `--printer`).
+pub fn print_delivered(
+    svc: &dyn Counter,
+    teller: &Actor,
+    c: CaseId,
+    kind: unlockdesk_core::print::DocumentKind,
+) -> CaseView {
+    let doc = svc
+        .print_document(teller, c, kind, unlockdesk_core::print::CopyKind::Bank)
+        .unwrap();
+    svc.record_delivery(
+        teller,
+        c,
+        &doc.id,
+        &PrintDelivery {
+            channel: PrintChannel::File,
+            printer: None,
+            job_id: None,
+            outcome: PrintOutcome::Completed,
+            message: String::new(),
+        },
+    )
+    .unwrap()
+}
+
+/// The branch accepts applications by an agent (off by default).
+pub fn allow_agents(svc: &dyn Counter) {
+    let admin = svc.authenticate("admin", PW, "test").unwrap();
+    let mut b = svc.branch().unwrap();
+    b.agents_allowed = true;
+    svc.update_branch(&admin, &b).unwrap();
+}
+
+/// The printed application form, then the signed paper confirmed.
+pub fn print_and_sign(svc: &dyn Counter, teller: &Actor, c: CaseId) {
+    print_delivered(
+        svc,
+        teller,
+        c,
+        unlockdesk_core::print::DocumentKind::Application,
+    );
+    svc.confirm_signed(teller, c, None).unwrap();
 }
 
 pub fn clock() -> Arc<FixedClock> {
@@ -212,6 +265,10 @@ pub fn walk_in(svc: &dyn Counter, teller: &Actor) -> CaseId {
 pub fn id_card() -> IdentityInput {
     IdentityInput {
         kind: "prc-id".into(),
+        online_check: Some(OnlineCheck {
+            result: OnlineCheckResult::Match,
+            reference: "LWHC-T1".into(),
+        }),
         number: ID.into(),
         name_on_document: "测试甲".into(),
         ..Default::default()
@@ -228,7 +285,7 @@ pub fn identified_walk_in(svc: &dyn Counter, teller: &Actor) -> CaseId {
 pub fn to_submitted(svc: &dyn Counter, teller: &Actor) -> CaseId {
     let c = identified_walk_in(svc, teller);
     svc.record_form(teller, c, &form(), None).unwrap();
-    svc.confirm_signed(teller, c, None).unwrap();
+    print_and_sign(svc, teller, c);
     svc.submit(teller, c, None).unwrap();
     c
 }

@@ -335,6 +335,17 @@ fn sex_label(s: Option<Sex>) -> String {
     .to_string()
 }
 
+/// `联网核查 一致 Online check: match (LWHC-…)`.
+pub fn online_check_label(oc: &crate::model::OnlineCheck) -> String {
+    use crate::model::OnlineCheckResult as R;
+    let result = match oc.result {
+        R::Match => "一致 match",
+        R::Mismatch => "不一致 mismatch",
+        R::NotFound => "库中无此号 not found",
+    };
+    format!("联网核查 online check: {result} ({})", oc.reference)
+}
+
 /// Bilingual lock cause (seed text, 数字钱包锁定的原因).
 pub fn lock_cause_label(c: Option<LockCause>) -> String {
     match c {
@@ -441,6 +452,33 @@ pub fn application_view(
                     " · 双人审核 co-checked: {}",
                     staff_label(co, staff_names)
                 ));
+            }
+            if let Some(oc) = &i.online_check {
+                s.push_str(&format!(" · {}", online_check_label(oc)));
+            }
+            if let Some(f) = &i.second_factor {
+                s.push_str(&format!(
+                    " · 辅助验证 second factor: {}{} {} ({})",
+                    serde_json::to_value(f.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    f.score.map(|s| format!(" {s}/100")).unwrap_or_default(),
+                    if f.passed {
+                        "通过 passed"
+                    } else {
+                        "未通过 failed"
+                    },
+                    f.reference
+                ));
+            }
+            if let Some(oc) = case
+                .form
+                .as_ref()
+                .and_then(|f| f.agent.as_ref())
+                .and_then(|a| a.online_check.as_ref())
+            {
+                s.push_str(&format!(" · 代理人 agent: {}", online_check_label(oc)));
             }
             s
         })

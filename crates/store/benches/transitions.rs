@@ -125,7 +125,8 @@ fn service(dir: &Path, name: &str) -> (Svc, Actor, Arc<SqliteStore>) {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let svc = Service::new(store.clone(), Arc::new(SystemClock), Arc::new(OsEntropy));
+    let svc = Service::new(store.clone(), Arc::new(SystemClock), Arc::new(OsEntropy))
+        .with_renderer(Arc::new(unlockdesk_conformance::TextRenderer));
     svc.setup(
         &SetupInput {
             branch_code: "B1".into(),
@@ -203,6 +204,10 @@ fn service_level(dir: &Path) -> impl FnMut() -> u64 {
     let f = form();
     let idn = IdentityInput {
         kind: "prc-id".into(),
+        online_check: Some(OnlineCheck {
+            result: OnlineCheckResult::Match,
+            reference: "LWHC-T1".into(),
+        }),
         number: ID.into(),
         name_on_document: "测试甲".into(),
         ..Default::default()
@@ -215,10 +220,12 @@ fn service_level(dir: &Path) -> impl FnMut() -> u64 {
         for _ in 0..3 {
             svc.record_form(&tel, c, &f, None).unwrap();
         }
+        unlockdesk_conformance::print_delivered(&svc, &tel, c, print::DocumentKind::Application);
         svc.confirm_signed(&tel, c, None).unwrap();
         svc.submit(&tel, c, None).unwrap();
         svc.cancel_case(&tel, c, "bench", None).unwrap();
-        8
+        // + the print and its delivery: 10 case writes.
+        10
     }
 }
 

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_appointment_lookup.sql"),
     include_str!("../migrations/0003_idempotency_and_case_day.sql"),
     include_str!("../migrations/0004_appointment_covering_tails.sql"),
+    include_str!("../migrations/0005_case_state_refused_identity.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -51,6 +52,17 @@ impl From<rusqlite::Error> for MigrateError {
 
 /// Bring `conn` to [`SCHEMA_VERSION`]. Returns the version found before migrating.
 pub fn migrate(conn: &mut Connection) -> Result<i64, MigrateError> {
+    // A migration that rebuilds a table (0005) drops the parent of foreign keys: SQLite's
+    // procedure is foreign keys off (a no-op inside a transaction, so set here), the rebuild,
+    // then `foreign_key_check` before commit. They are back on before anything else runs.
+    let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let result = migrate_in_tx(conn);
+    conn.pragma_update(None, "foreign_keys", if fk == 1 { "ON" } else { "OFF" })?;
+    result
+}
+
+fn migrate_in_tx(conn: &mut Connection) -> Result<i64, MigrateError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > SCHEMA_VERSION {
@@ -62,6 +74,15 @@ pub fn migrate(conn: &mut Connection) -> Result<i64, MigrateError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    let broken: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+        r.get(0)
+    })?;
+    if broken > 0 {
+        return Err(MigrateError::Sql(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+            Some(format!("{broken} rows break a foreign key after migrating")),
+        )));
     }
     tx.commit()?;
     Ok(found)

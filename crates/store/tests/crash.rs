@@ -37,6 +37,7 @@ fn svc(path: &Path) -> Service<SqliteStore> {
         Arc::new(SystemClock),
         Arc::new(OsEntropy),
     )
+    .with_renderer(Arc::new(unlockdesk_conformance::TextRenderer))
 }
 
 fn setup(path: &Path) {
@@ -153,6 +154,10 @@ fn writer_child() {
         let c = v.case.id;
         let idn = IdentityInput {
             kind: "prc-id".into(),
+            online_check: Some(OnlineCheck {
+                result: OnlineCheckResult::Match,
+                reference: "LWHC-T1".into(),
+            }),
             number: ID.into(),
             name_on_document: "测试甲".into(),
             ..Default::default()
@@ -167,6 +172,12 @@ fn writer_child() {
             ack(&s.cancel_case(&tel, c, "customer left", None).unwrap());
             continue;
         }
+        ack(&unlockdesk_conformance::print_delivered(
+            &s,
+            &tel,
+            c,
+            print::DocumentKind::Application,
+        ));
         ack(&s.confirm_signed(&tel, c, None).unwrap());
         ack(&s.submit(&tel, c, None).unwrap());
         ack(&s
@@ -183,7 +194,9 @@ fn writer_child() {
             notified_via: NotificationChannel::Sms,
         };
         ack(&s.confirm_unlock(&tel, c, &sup, &unlock, None).unwrap());
-        ack(&s.close_case(&tel, c, None).unwrap());
+        ack(&s
+            .close_case(&tel, c, Some("customer declined the receipt"), None)
+            .unwrap());
     }
 }
 

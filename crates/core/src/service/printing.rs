@@ -106,9 +106,11 @@ impl<S: Store> Service<S> {
                 ));
             }
             let revision = current.form_revision;
-            // A reprint: the same document and copy (of the same form revision) again.
+            // A reprint: the same document and copy (of the same form revision) again, after
+            // one reached paper (a failed job printed nothing).
             let reprint = current.prints.iter().any(|p| {
-                p.kind == kind
+                p.outcome != PrintOutcome::Failed
+                    && p.kind == kind
                     && p.copy == copy
                     && (kind != DocumentKind::Application || p.form_revision == revision)
             });

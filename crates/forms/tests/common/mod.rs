@@ -27,6 +27,8 @@ pub fn branch(max: bool) -> Branch {
             "示例银行北京分行".into()
         },
         time_zone: "Asia/Shanghai".into(),
+        online_check_required: true,
+        agents_allowed: max,
         idle_lock_minutes: 5,
         max_failed_logins: 5,
         extra_materials: vec![],
@@ -92,6 +94,7 @@ pub fn case(max: bool) -> Case {
             String::new()
         },
         agent: max.then(|| Agent {
+            online_check: None,
             name: rep("司马上官令狐独孤长孙宇文慕容欧阳诸葛东方皇甫", 50),
             id_type: "passport-mrz".parse().unwrap(),
             id_number: "E12345678".into(),
@@ -170,6 +173,24 @@ pub fn case(max: bool) -> Case {
             cochecked_by: max.then(|| sup.clone()),
             cochecked_at: max.then_some(t),
             minor: false,
+            online_check: Some(OnlineCheck {
+                result: OnlineCheckResult::Match,
+                reference: if max {
+                    "LWHC-2026-0302-000000000000000000000000000001".into()
+                } else {
+                    "LWHC-1".into()
+                },
+            }),
+            second_factor: max.then(|| SecondFactorCheck {
+                kind: unlockdesk_core::identity::policy::SecondFactor::FaceVerification,
+                passed: true,
+                score: Some(93),
+                reference: "FACE-2026-0302-000000000001".into(),
+            }),
+            sex: None,
+            nationality: "CHN".into(),
+            name_latin: String::new(),
+            long_term: false,
         }),
         form: Some(form),
         form_signed_at: Some(t),
@@ -197,6 +218,9 @@ pub fn case(max: bool) -> Case {
             at: t,
         }),
         unlock_failures: vec![],
+        form_revision: 1,
+        prints: vec![],
+        receipt_waiver: None,
         contacts: vec![],
         last_reason: String::new(),
     }
