@@ -199,11 +199,12 @@ pub async fn record_unlock_failure(
 pub async fn close_case(
     state: State<'_, AppState>,
     case_id: String,
+    receipt_waiver: Option<String>,
     idem: String,
 ) -> CoreResult<CaseView> {
     let id = CaseId::parse(&case_id)?;
     as_actor(&state, move |svc, actor| {
-        svc.close_case(actor, id, Some(&idem))
+        svc.close_case(actor, id, receipt_waiver.as_deref(), Some(&idem))
     })
     .await
 }

@@ -1,23 +1,16 @@
-//! Printing: render the application form or the receipt to a PDF in the data directory.
-//! The window opens it with the opener plugin (scoped to the app data directory).
+//! Printing: core renders and records the application form or the receipt; the shell sends it
+//! to this terminal's CUPS printer, or (no printer configured) opens it in the PDF viewer, and
+//! records how it was delivered on the case.
 
 use serde::Serialize;
 use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
+use unlockdesk_core::dto::PrintDelivery;
 use unlockdesk_core::ports::DocumentRecord;
 use unlockdesk_core::print::{CopyKind, DocumentKind};
-use unlockdesk_core::{CaseId, CoreResult};
+use unlockdesk_core::{CaseId, CoreError, CoreResult, PrintChannel, PrintOutcome};
 
 use crate::state::{as_actor, AppState};
-
-/// A rendered document and its absolute path for the viewer.
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct PrintedDocument {
-    pub record: DocumentRecord,
-    pub absolute_path: String,
-    pub viewer: Viewer,
-}
 
 /// What happened with the system PDF viewer after a print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -61,7 +54,92 @@ fn open_viewer<R: Runtime>(app: &AppHandle<R>, path: &str) -> Viewer {
     }
 }
 
-/// Print (or reprint) one copy; core audits it and records the file on the case.
+/// The terminal's printer: `UNLOCKDESK_PRINTER` when set (scripted installs, tests), else the
+/// queue chosen in the window, remembered in `printer.txt` in the data directory.
+pub fn terminal_printer(data_dir: &std::path::Path) -> Option<String> {
+    if let Ok(p) = std::env::var("UNLOCKDESK_PRINTER") {
+        let p = p.trim().to_string();
+        if !p.is_empty() {
+            return Some(p);
+        }
+    }
+    std::fs::read_to_string(data_dir.join("printer.txt"))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// The printers this terminal's CUPS offers and the one chosen.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct PrinterSettings {
+    /// CUPS queues (`lpstat -e`); empty when CUPS is not reachable.
+    pub printers: Vec<String>,
+    pub selected: Option<String>,
+    /// Set by `UNLOCKDESK_PRINTER`: the window cannot change it.
+    pub fixed: bool,
+}
+
+fn printer_settings(data_dir: &std::path::Path) -> PrinterSettings {
+    PrinterSettings {
+        printers: unlockdesk_cups::printers(),
+        selected: terminal_printer(data_dir),
+        fixed: std::env::var("UNLOCKDESK_PRINTER").is_ok_and(|p| !p.trim().is_empty()),
+    }
+}
+
+#[tauri::command]
+pub async fn printer_settings_get(state: State<'_, AppState>) -> CoreResult<PrinterSettings> {
+    let dir = state.data_dir.clone();
+    tauri::async_runtime::spawn_blocking(move || printer_settings(&dir))
+        .await
+        .map_err(|e| CoreError::storage(e.to_string()))
+}
+
+/// Choose this terminal's printer (`None`: no printer, the viewer is used). Errors: `invalid`
+/// field `printer` rule `format` (not a CUPS queue name).
+#[tauri::command]
+pub async fn printer_settings_set(
+    state: State<'_, AppState>,
+    printer: Option<String>,
+) -> CoreResult<PrinterSettings> {
+    let dir = state.data_dir.clone();
+    let p = printer
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty());
+    if let Some(name) = &p {
+        if !unlockdesk_cups::valid_printer_name(name) {
+            return Err(CoreError::field(
+                "printer",
+                "format",
+                format!("'{name}' is not a CUPS printer name"),
+            ));
+        }
+    }
+    tauri::async_runtime::spawn_blocking(move || {
+        std::fs::write(dir.join("printer.txt"), p.unwrap_or_default())
+            .map_err(|e| CoreError::storage(format!("cannot remember the printer: {e}")))?;
+        Ok(printer_settings(&dir))
+    })
+    .await
+    .map_err(|e| CoreError::storage(e.to_string()))?
+}
+
+/// A printed document: where it went and what the case now records.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct PrintedDocument {
+    pub record: DocumentRecord,
+    pub absolute_path: String,
+    /// What happened with the viewer (the fallback when no printer is configured).
+    pub viewer: Viewer,
+    /// How the print was delivered, as recorded on the case.
+    pub delivery: PrintDelivery,
+}
+
+/// Print (or reprint) one copy: core stores and audits it; the shell sends it to this
+/// terminal's CUPS printer (waiting up to `UNLOCKDESK_PRINT_WAIT_SECS`, default 5, for the job
+/// to complete) or, with no printer configured, opens the viewer; the delivery is recorded.
 #[tauri::command]
 pub async fn print_document<R: Runtime>(
     app: AppHandle<R>,
@@ -72,18 +150,87 @@ pub async fn print_document<R: Runtime>(
 ) -> CoreResult<PrintedDocument> {
     let id = CaseId::parse(&case_id)?;
     let data_dir = state.data_dir.clone();
-    as_actor(&state, move |svc, actor| {
+    let printer = terminal_printer(&data_dir);
+    let (record, absolute_path, cups) = as_actor(&state, move |svc, actor| {
         let record = svc.print_document(actor, id, kind, copy)?;
         let absolute_path = data_dir.join(&record.path).to_string_lossy().into_owned();
-        Ok((record, absolute_path))
+        let cups = match printer {
+            Some(p) => {
+                let bytes = svc.document_bytes(actor, id, &record.id)?;
+                let title = format!("{}-{}-{}", record.case_id, kind, copy);
+                let delivery = match unlockdesk_cups::submit(&p, &title, &bytes) {
+                    Ok(job) => {
+                        let secs = std::env::var("UNLOCKDESK_PRINT_WAIT_SECS")
+                            .ok()
+                            .and_then(|s| s.parse().ok())
+                            .unwrap_or(5u64);
+                        let done =
+                            unlockdesk_cups::wait(&job, std::time::Duration::from_secs(secs));
+                        PrintDelivery {
+                            channel: PrintChannel::Cups,
+                            printer: Some(job.printer),
+                            job_id: Some(job.id),
+                            outcome: if done == unlockdesk_cups::JobState::Completed {
+                                PrintOutcome::Completed
+                            } else {
+                                PrintOutcome::Sent
+                            },
+                            message: String::new(),
+                        }
+                    }
+                    Err(e) => PrintDelivery {
+                        channel: PrintChannel::Cups,
+                        printer: Some(p),
+                        job_id: None,
+                        outcome: PrintOutcome::Failed,
+                        message: e.to_string(),
+                    },
+                };
+                svc.record_delivery(actor, id, &record.id, &delivery)?;
+                Some(delivery)
+            }
+            None => None,
+        };
+        Ok((record, absolute_path, cups))
     })
-    .await
-    .map(|(record, absolute_path)| {
-        let viewer = open_viewer(&app, &absolute_path);
-        PrintedDocument {
+    .await?;
+    if let Some(delivery) = cups {
+        return Ok(PrintedDocument {
             record,
             absolute_path,
-            viewer,
-        }
+            viewer: Viewer::Disabled,
+            delivery,
+        });
+    }
+    // No printer configured: the viewer is the fallback, recorded as such.
+    let viewer = open_viewer(&app, &absolute_path);
+    let delivery = PrintDelivery {
+        channel: PrintChannel::Viewer,
+        printer: None,
+        job_id: None,
+        outcome: if viewer == Viewer::Opened {
+            PrintOutcome::Completed
+        } else {
+            PrintOutcome::Failed
+        },
+        message: match viewer {
+            Viewer::Opened => String::new(),
+            Viewer::Disabled => {
+                "no printer configured; viewer disabled (UNLOCKDESK_NO_VIEWER)".into()
+            }
+            Viewer::Missing => "no printer configured and no PDF viewer installed".into(),
+        },
+    };
+    let doc_id = record.id.clone();
+    let d = delivery.clone();
+    as_actor(&state, move |svc, actor| {
+        svc.record_delivery(actor, id, &doc_id, &d)
+    })
+    .await?;
+    Ok(PrintedDocument {
+        record,
+        absolute_path,
+        viewer,
+        delivery,
     })
 }

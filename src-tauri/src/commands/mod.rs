@@ -43,6 +43,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync 
         counter::cancel_case,
         counter::refuse_authority_freeze,
         documents::print_document,
+        documents::printer_settings_get,
+        documents::printer_settings_set,
         admin::update_branch,
         admin::list_staff,
         admin::add_staff,

@@ -6,6 +6,7 @@
  */
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { toApiError } from './errors';
+import type { PrinterSettings } from './bindings/PrinterSettings';
 import type { Appointment } from './bindings/Appointment';
 import type { ApplicationForm } from './bindings/ApplicationForm';
 import type { Branch } from './bindings/Branch';
@@ -88,7 +89,8 @@ export const confirmUnlock = (caseId: string, supervisor: Credentials, input: Un
   call<CaseView>('confirm_unlock', { caseId, supervisor, input, idem });
 export const recordUnlockFailure = (caseId: string, input: UnlockFailureInput, idem: string) =>
   call<CaseView>('record_unlock_failure', { caseId, input, idem });
-export const closeCase = (caseId: string, idem: string) => call<CaseView>('close_case', { caseId, idem });
+export const closeCase = (caseId: string, receiptWaiver: string | null, idem: string) =>
+  call<CaseView>('close_case', { caseId, receiptWaiver, idem });
 export const cancelCase = (caseId: string, reason: string, idem: string) =>
   call<CaseView>('cancel_case', { caseId, reason, idem });
 export const refuseFreeze = (caseId: string, reason: string, idem: string) =>
@@ -99,6 +101,8 @@ export const refuseFreeze = (caseId: string, reason: string, idem: string) =>
 /** Render a PDF (`application` or `receipt`; `customer` or `bank` copy) and return where it is. */
 export const printDocument = (caseId: string, kind: 'application' | 'receipt', copy: 'customer' | 'bank') =>
   call<PrintedDocument>('print_document', { caseId, kind, copy });
+export const printerSettings = () => call<PrinterSettings>('printer_settings_get');
+export const setPrinter = (printer: string | null) => call<PrinterSettings>('printer_settings_set', { printer });
 
 /** Report that the first screen is usable (start-up benchmark). */
 export const uiReady = () => call<void>('ui_ready');

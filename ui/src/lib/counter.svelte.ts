@@ -3,6 +3,7 @@
  * actions offered come from core's `allowed` list), and the drafts of what the teller typed,
  * kept per case for the whole session so a refused step never loses input.
  */
+import type { OnlineCheckResult } from './bindings/OnlineCheckResult';
 import type { ApplicationForm } from './bindings/ApplicationForm';
 import type { CaseState } from './bindings/CaseState';
 import type { CaseView } from './bindings/CaseView';
@@ -77,6 +78,10 @@ export function emptyForm(): ApplicationForm {
 
 export type Draft = {
   identity: IdentityInput;
+  /** The online identity check (联网核查) as typed: '' until a result is chosen. */
+  online: { result: '' | OnlineCheckResult; reference: string };
+  /** Why the receipt was not handed over (closing without a printed receipt). */
+  receiptWaiver: string;
   form: ApplicationForm;
   hasAgent: boolean;
   /** Idempotency keys per action, kept until that action succeeds (a retry reuses it). */
@@ -96,7 +101,7 @@ export function draftFor(caseId: string, view?: CaseView): Draft {
       if (view.form_document) form.id_type = view.form_document.kind;
       if (view.amendment_draft) Object.assign(form, structuredClone($state.snapshot(view.amendment_draft)));
     }
-    drafts[caseId] = { identity: { kind: 'prc-id', number: '', mrz_line2: '', name_on_document: '', reference: '' }, form, hasAgent: !!form.agent, keys: {} };
+    drafts[caseId] = { identity: { kind: 'prc-id', number: '', mrz_line2: '', name_on_document: '', reference: '', valid_until: '', online_check: null, second_factor: null }, online: { result: '', reference: '' }, receiptWaiver: '', form, hasAgent: !!form.agent, keys: {} };
     d = drafts[caseId]!;
   }
   return d;
