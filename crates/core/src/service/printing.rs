@@ -10,6 +10,19 @@ use crate::ports::*;
 use crate::print::{CopyKind, DocumentKind, PrintDocument};
 
 impl<S: Store> Service<S> {
+    /// The permission to print (or read) one copy: the bank copy holds full numbers.
+    fn permit_copy(&self, actor: &Actor, copy: CopyKind, case_id: CaseId) -> CoreResult<()> {
+        self.permit(
+            actor,
+            if copy == CopyKind::Bank {
+                Action::PrintBankCopy
+            } else {
+                Action::PrintCustomerCopy
+            },
+            Some(case_id),
+        )
+    }
+
     /// Build the print view of a case for one copy. Customer copies always mask; the bank
     /// copy follows the branch's archive setting.
     fn print_view(
@@ -19,15 +32,7 @@ impl<S: Store> Service<S> {
         kind: DocumentKind,
         copy: CopyKind,
     ) -> CoreResult<(Case, PrintDocument)> {
-        self.permit(
-            actor,
-            if copy == CopyKind::Bank {
-                Action::PrintBankCopy
-            } else {
-                Action::PrintCustomerCopy
-            },
-            Some(case_id),
-        )?;
+        self.permit_copy(actor, copy, case_id)?;
         let now = self.now();
         let (case, branch, staff) = self.store.read(|tx| {
             let c = tx
@@ -239,15 +244,7 @@ impl<S: Store> Service<S> {
                 .iter_mut()
                 .find(|p| p.document_id == document_id)
                 .ok_or_else(|| CoreError::not_found(format!("print {document_id}")))?;
-            self.permit(
-                actor,
-                if p.copy == CopyKind::Bank {
-                    Action::PrintBankCopy
-                } else {
-                    Action::PrintCustomerCopy
-                },
-                Some(case_id),
-            )?;
+            self.permit_copy(actor, p.copy, case_id)?;
             if matches!(p.outcome, PrintOutcome::Completed | PrintOutcome::Failed) {
                 return Err(CoreError::conflict(format!(
                     "this print is already recorded as {}",
@@ -344,15 +341,7 @@ impl<S: Store> Service<S> {
                 .find(|d| d.id == document_id)
                 .ok_or_else(|| CoreError::not_found(format!("document {document_id}")))
         })?;
-        self.permit(
-            actor,
-            if rec.copy == CopyKind::Bank {
-                Action::PrintBankCopy
-            } else {
-                Action::PrintCustomerCopy
-            },
-            Some(case_id),
-        )?;
+        self.permit_copy(actor, rec.copy, case_id)?;
         self.store.read(|tx| tx.document_bytes(&rec))
     }
 }
