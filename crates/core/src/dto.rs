@@ -257,9 +257,11 @@ pub enum RevealField {
 }
 
 /// The explanation given when the lock is an anti-fraud restriction designated by the police.
-pub const ANTI_FRAUD_ROUTE: &str = "This account is restricted under the anti-fraud rules (电信网络诈骗联合惩戒, designated by the public-security organ). \
-The counter cannot lift it. The customer may appeal to the public-security organ that designated the restriction (or through the bank's complaint channel, \
-which forwards it); the restriction is lifted only by that organ's decision.";
+pub const ANTI_FRAUD_ROUTE: &str = "This account is restricted under the anti-fraud rules \
+(电信网络诈骗联合惩戒, designated by the public-security organ). The counter cannot lift it. \
+The customer may appeal to the public-security organ that designated the restriction (or \
+through the bank's complaint channel, which forwards it); the restriction is lifted only by \
+that organ's decision.";
 
 /// The explanation given when a case is an authority-ordered freeze.
 pub const FREEZE_ROUTE: &str = "This wallet is frozen by order of a court or the police (不收不付 / 只收不付). \

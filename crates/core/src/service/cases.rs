@@ -359,7 +359,8 @@ impl<S: Store> Service<S> {
                         missing.push(m);
                     }
                 }
-                if !missing.is_empty() && !form.lock_cause.is_some_and(|c| c.counter_cannot_lift()) {
+                let cannot_lift = form.lock_cause.is_some_and(|c| c.counter_cannot_lift());
+                if !missing.is_empty() && !cannot_lift {
                     return Err(CoreError::field(
                         "materials",
                         "required",
