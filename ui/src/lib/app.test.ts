@@ -14,6 +14,8 @@ const branch = {
   bank_copy_unmasked: false,
   retention_years: 10,
   id_policy: { rules: [] },
+  online_check_required: true,
+  agents_allowed: false,
 };
 
 function session(over: Partial<SessionView['staff']> = {}, locked = false): SessionView {

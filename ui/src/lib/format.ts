@@ -35,6 +35,6 @@ export function label(prefix: string, value: string | null | undefined): string 
 export function stateTone(state: string): '' | 'ok' | 'warn' | 'bad' {
   if (state === 'closed' || state === 'unlocked' || state === 'approved') return 'ok';
   if (state === 'submitted' || state === 'returned-for-info' || state === 'unlock-failed') return 'warn';
-  if (state === 'rejected' || state === 'cancelled' || state === 'refused-authority-freeze') return 'bad';
+  if (state === 'rejected' || state === 'cancelled' || state === 'refused-authority-freeze' || state === 'refused-identity') return 'bad';
   return '';
 }

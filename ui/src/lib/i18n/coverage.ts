@@ -11,9 +11,13 @@ import type { DocumentKind } from '../bindings/DocumentKind';
 import type { DocumentType } from '../bindings/DocumentType';
 import type { ErrorCode } from '../bindings/ErrorCode';
 import type { LockCause } from '../bindings/LockCause';
+import type { OnlineCheckResult } from '../bindings/OnlineCheckResult';
+import type { PrintChannel } from '../bindings/PrintChannel';
+import type { PrintOutcome } from '../bindings/PrintOutcome';
 import type { ReasonCode } from '../bindings/ReasonCode';
 import type { RequestedAction } from '../bindings/RequestedAction';
 import type { Role } from '../bindings/Role';
+import type { SecondFactor } from '../bindings/SecondFactor';
 import type { MessageKey } from './zh-CN';
 
 /** `true` when every `prefix.value` is a message key; `never` (a type error below) otherwise. */
@@ -30,4 +34,8 @@ export const covered: [
   Covered<'contact', ContactChannel>,
   Covered<'printkind', DocumentKind>,
   Covered<'copy', CopyKind>,
-] = [true, true, true, true, true, true, true, true, true, true];
+  Covered<'online', OnlineCheckResult>,
+  Covered<'factor', SecondFactor>,
+  Covered<'printchannel', PrintChannel>,
+  Covered<'printoutcome', PrintOutcome>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
