@@ -9,6 +9,9 @@ import type { CaseState } from './bindings/CaseState';
 import type { CaseView } from './bindings/CaseView';
 import type { EventKind } from './bindings/EventKind';
 import type { IdentityInput } from './bindings/IdentityInput';
+import type { OnlineCheck } from './bindings/OnlineCheck';
+import type { SecondFactorCheck } from './bindings/SecondFactorCheck';
+import { applyPrefill } from './evidence';
 
 export type Panel = 'identity' | 'form' | 'review' | 'unlock' | 'freeze' | 'done';
 export const STEPS = ['checkin', 'identity', 'form', 'review', 'unlock'] as const;
@@ -76,10 +79,38 @@ export function emptyForm(): ApplicationForm {
   };
 }
 
+export type OnlineDraft = { result: '' | OnlineCheckResult; reference: string };
+
+/** The online check to send: `null` until a result is chosen. */
+export function onlineCheck(o: OnlineDraft): OnlineCheck | null {
+  return o.result ? { result: o.result, reference: o.reference.trim() } : null;
+}
+
+/**
+ * The second factor to send with a linked bank card: `null` until its kind is chosen. The
+ * score (0-100) goes only with face verification; a score that is not a whole number is sent
+ * as `null` (core then asks for it).
+ */
+export function secondFactor(kind: string, f: Draft['factor']): SecondFactorCheck | null {
+  if (!kind) return null;
+  const face = kind === 'face-verification';
+  const score = f.score.trim();
+  return {
+    kind: kind as SecondFactorCheck['kind'],
+    passed: f.passed,
+    score: face && /^\d{1,3}$/.test(score) ? Number(score) : null,
+    reference: f.reference.trim(),
+  };
+}
+
 export type Draft = {
   identity: IdentityInput;
   /** The online identity check (联网核查) as typed: '' until a result is chosen. */
-  online: { result: '' | OnlineCheckResult; reference: string };
+  online: OnlineDraft;
+  /** The agent's online identity check, as typed. */
+  agentOnline: OnlineDraft;
+  /** The second factor beside a linked bank card (its kind is `identity.reference`). */
+  factor: { passed: boolean; score: string; reference: string };
   /** Why the receipt was not handed over (closing without a printed receipt). */
   receiptWaiver: string;
   form: ApplicationForm;
@@ -90,7 +121,10 @@ export type Draft = {
 
 const drafts = $state<Record<string, Draft>>({});
 
-/** The draft of `caseId`, created on first use (prefilled from the case where it is clear text). */
+/**
+ * The draft of `caseId`, created on first use: prefilled from the case where it is clear text,
+ * and from the verified document (`view.prefill`, its locked fields).
+ */
 export function draftFor(caseId: string, view?: CaseView): Draft {
   let d = drafts[caseId];
   if (!d) {
@@ -100,8 +134,19 @@ export function draftFor(caseId: string, view?: CaseView): Draft {
       form.lock_cause = view.case.lock_cause;
       if (view.form_document) form.id_type = view.form_document.kind;
       if (view.amendment_draft) Object.assign(form, structuredClone($state.snapshot(view.amendment_draft)));
+      applyPrefill(form, view.prefill);
     }
-    drafts[caseId] = { identity: { kind: 'prc-id', number: '', mrz_line2: '', name_on_document: '', reference: '', valid_until: '', online_check: null, second_factor: null }, online: { result: '', reference: '' }, receiptWaiver: '', form, hasAgent: !!form.agent, keys: {} };
+    const agentCheck = form.agent?.online_check;
+    drafts[caseId] = {
+      identity: { kind: 'prc-id', number: '', mrz_line2: '', name_on_document: '', reference: '', valid_until: '', online_check: null, second_factor: null },
+      online: { result: '', reference: '' },
+      agentOnline: { result: agentCheck?.result ?? '', reference: agentCheck?.reference ?? '' },
+      factor: { passed: false, score: '', reference: '' },
+      receiptWaiver: '',
+      form,
+      hasAgent: !!form.agent,
+      keys: {},
+    };
     d = drafts[caseId]!;
   }
   return d;
