@@ -100,10 +100,18 @@ export const T = {
   idOnlineCheck: 'id-online-check',
   idOnlineRef: 'id-online-ref',
   idOnlineRecorded: 'id-online-recorded',
+  idFactorPassed: 'id-factor-passed',
+  idFactorScore: 'id-factor-score',
+  idFactorRef: 'id-factor-ref',
+  agentOnlineCheck: 'agent-online-check',
+  agentOnlineRef: 'agent-online-ref',
   receiptWaiver: 'receipt-waiver',
+  receiptPrinted: 'receipt-printed',
   blockedReason: 'blocked-reason',
-  printDelivery: 'print-delivery',
-  printerSelect: 'printer-select',
+  printOutcome: 'print-outcome',
+  formPrintStatus: 'form-print-status',
+  printFormCustomer: 'print-form-customer',
+  printReceiptBank: 'print-receipt-bank',
   cocheckButton: 'cocheck-button',
   formField: 'form-field',
   formSubmit: 'form-submit',
@@ -173,6 +181,13 @@ export const T = {
   staffReset: 'staff-reset',
   staffUnlock: 'staff-unlock',
   loadDemo: 'load-demo',
+  policyOnlineCheck: 'policy-online-check',
+  policyAgents: 'policy-agents',
+
+  // my settings
+  printerPanel: 'printer-panel',
+  printerSelect: 'printer-select',
+  printerSave: 'printer-save',
 } as const;
 
 export type TestId = (typeof T)[keyof typeof T];
