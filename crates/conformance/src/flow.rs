@@ -371,7 +371,7 @@ pub fn form_must_be_the_verified_person<F: Fixture>(fix: &F) {
     wrong_sex.sex = Some(Sex::Male);
     assert_eq!(
         rules(&wrong_sex),
-        [("sex".to_string(), "id-sex".to_string())]
+        [("sex".to_string(), "differs-from-document".to_string())]
     );
     let v = svc.case_view(&tel01, c).unwrap();
     assert_eq!(v.case.state, CaseState::IdentityVerified);
@@ -519,6 +519,8 @@ pub fn audit_chain_verifies_after_every_step<F: Fixture>(fix: &F) {
             "open-case",
             "verify-identity",
             "record-form",
+            "print",
+            "print-delivery",
             "confirm-signed",
             "submit",
             "approve"

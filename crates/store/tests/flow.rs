@@ -14,6 +14,7 @@ use unlockdesk_store::SqliteStore;
 
 fn svc_at(path: &Path, clock: Arc<unlockdesk_core::ports::FixedClock>) -> Service<SqliteStore> {
     Service::new(SqliteStore::open(path).unwrap(), clock, Arc::new(OsEntropy))
+        .with_renderer(Arc::new(unlockdesk_conformance::TextRenderer))
 }
 
 #[test]

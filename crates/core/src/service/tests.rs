@@ -717,8 +717,13 @@ fn evidence_rules_print_sign_contact_unlock_close() {
         ErrorCode::Conflict
     );
     assert!(svc.confirm_signed(&b.tel01, c, None).is_err());
+    // The print after a failed job is not a reprint: the failed one reached no paper.
     let v = print_delivered(svc, &b.tel01, c, DocumentKind::Application);
     assert!(v.form_printed);
+    assert_eq!(v.reprints, 0);
+    assert!(!v.history.iter().any(|e| e.action == "reprint"));
+    // The same copy again after one reached paper is a reprint, audited and counted.
+    let v = print_delivered(svc, &b.tel01, c, DocumentKind::Application);
     assert_eq!(v.reprints, 1);
     assert!(v.history.iter().any(|e| e.action == "reprint"));
     svc.confirm_signed(&b.tel01, c, None).unwrap();
