@@ -77,6 +77,8 @@ const NOT_CASE_DECISIONS: &[&str] = &[
     "load_demo",
     "ui_ready",
     "import_appointments",
+    "printer_settings_get",
+    "printer_settings_set",
 ];
 
 #[test]
@@ -169,6 +171,8 @@ impl Desk {
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         seed(dir.path());
+        // This terminal prints on the test run's CUPS queue (chosen as in the window).
+        std::fs::write(dir.path().join("printer.txt"), test_printer()).unwrap();
         let data_dir = dir.path().to_path_buf();
         let app = mock_builder()
             .invoke_handler(commands::handler())
@@ -224,7 +228,8 @@ impl Desk {
             json!({"kind": "passport-mrz", "number": MRZ1, "mrz_line2": MRZ2,
                    "name_on_document": "Zhang San"})
         } else {
-            json!({"kind": "prc-id", "number": ID, "name_on_document": "测试甲"})
+            json!({"kind": "prc-id", "number": ID, "name_on_document": "测试甲",
+                   "online_check": {"result": "match", "reference": "LWHC-IPC-1"}})
         };
         self.ok(
             "verify_identity",
@@ -237,10 +242,26 @@ impl Desk {
             "record_form",
             json!({"caseId": id, "form": form(), "idem": "f1"}),
         );
+        let printed = self.ok(
+            "print_document",
+            json!({"caseId": id, "kind": "application", "copy": "bank"}),
+        );
+        assert_eq!(printed["delivery"]["channel"], "cups", "{printed}");
         self.ok("confirm_signed", json!({"caseId": id, "idem": "s1"}));
         self.ok("submit_case", json!({"caseId": id, "idem": "sub1"}));
         id
     }
+}
+
+/// The CUPS queue of the test run: `scripts/cups-test.sh start` (run by `make test-rust`)
+/// starts a real cupsd with Debian's virtual PDF printer and exports its name.
+fn test_printer() -> String {
+    std::env::var("UNLOCKDESK_TEST_PRINTER").unwrap_or_else(|_| {
+        panic!(
+            "UNLOCKDESK_TEST_PRINTER is not set: these tests print through a real CUPS; run \
+             them with `make test-rust`, or `eval \"$(scripts/cups-test.sh start)\"` first"
+        )
+    })
 }
 
 /// The shared synthetic application form (the CLI walkthrough uses the same file).
@@ -330,4 +351,67 @@ fn confirm_unlock_refuses_a_maker() {
     assert_four_eyes(d.call("confirm_unlock", args(maker(), "u1")));
     let v = d.ok("confirm_unlock", args(checker(), "u2"));
     assert_eq!(v["case"]["state"], "unlocked");
+}
+
+/// Printing through the window's command: the bank copy goes to this terminal's CUPS queue,
+/// the job id and outcome are recorded on the case, and only then may the signed paper be
+/// confirmed; a queue CUPS does not know is recorded as a failed print that counts for
+/// nothing (docs/domain.md §7: print, then sign).
+#[test]
+fn print_document_goes_through_cups_and_gates_the_signature() {
+    let d = Desk::start();
+    let id = d.case_made_by_sup01(false, "verify_identity");
+    d.ok(
+        "record_form",
+        json!({"caseId": id, "form": form(), "idem": "f1"}),
+    );
+    let refused = d
+        .call("confirm_signed", json!({"caseId": id, "idem": "s0"}))
+        .expect_err("signing before the print");
+    assert!(
+        refused["message"].as_str().unwrap().contains("print"),
+        "{refused}"
+    );
+
+    d.ok("printer_settings_set", json!({"printer": "NO-SUCH-QUEUE"}));
+    let failed = d.ok(
+        "print_document",
+        json!({"caseId": id, "kind": "application", "copy": "bank"}),
+    );
+    assert_eq!(failed["delivery"]["outcome"], "failed", "{failed}");
+    assert!(
+        !failed["delivery"]["message"].as_str().unwrap().is_empty(),
+        "{failed}"
+    );
+    let view = d.ok("case_view", json!({"caseId": id}));
+    assert_eq!(view["form_printed"], false);
+    assert!(d
+        .call("confirm_signed", json!({"caseId": id, "idem": "s1"}))
+        .is_err());
+
+    let printer = test_printer();
+    let settings = d.ok("printer_settings_set", json!({"printer": printer}));
+    assert_eq!(settings["selected"], printer.as_str());
+    assert!(
+        settings["printers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == printer.as_str()),
+        "{settings}"
+    );
+    let printed = d.ok(
+        "print_document",
+        json!({"caseId": id, "kind": "application", "copy": "bank"}),
+    );
+    assert_eq!(printed["delivery"]["channel"], "cups");
+    assert_eq!(printed["delivery"]["printer"], printer.as_str());
+    let job = printed["delivery"]["job_id"].as_str().unwrap();
+    assert!(job.starts_with(&format!("{printer}-")), "{job}");
+    let view = d.ok("case_view", json!({"caseId": id}));
+    assert_eq!(view["form_printed"], true);
+    let prints = view["case"]["prints"].as_array().unwrap();
+    assert_eq!(prints.len(), 2);
+    assert_eq!(prints[1]["job_id"], job);
+    d.ok("confirm_signed", json!({"caseId": id, "idem": "s2"}));
 }

@@ -36,6 +36,8 @@ pub const COMMANDS: &[&str] = &[
     "refuse_authority_freeze",
     // documents
     "print_document",
+    "printer_settings_get",
+    "printer_settings_set",
     // admin
     "update_branch",
     "list_staff",
