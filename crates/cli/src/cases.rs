@@ -6,8 +6,11 @@ use unlockdesk_core::dto::{self as service, CaseView};
 use unlockdesk_core::ports::CaseQuery;
 use unlockdesk_core::*;
 
+use crate::choices::{self, one_of};
+use crate::columns::{self, LocalTime};
 use crate::out::Out;
 use crate::{Ctx, Fail, Res};
+use unlockdesk_core::identity::policy::SecondFactor;
 
 #[derive(Args, Debug)]
 pub struct CaseRef {
@@ -24,30 +27,38 @@ pub struct CaseRef {
 pub enum CaseCmd {
     /// List cases (masked). Default: all, newest first.
     List {
-        #[arg(long)]
-        state: Option<String>,
-        /// Branch-local day (YYYY-MM-DD or `today`).
-        #[arg(long)]
+        /// Only cases in this state.
+        #[arg(long, value_parser = one_of(CaseState::ALL, CaseState::as_str))]
+        state: Option<CaseState>,
+        /// Only cases opened on this branch-local day (YYYY-MM-DD or `today`).
+        #[arg(long, value_name = "YYYY-MM-DD|today")]
         day: Option<String>,
         /// Case number, name prefix, or last 4 of ID/phone.
-        #[arg(long)]
+        #[arg(long, value_name = "TEXT")]
         find: Option<String>,
     },
     /// One case with its history (masked).
     Show {
         /// Case id (UUID) or case number.
+        #[arg(value_name = "CASE")]
         id: String,
     },
     /// Open a case: from an appointment (--appointment REF) or as a walk-in (--name ...).
     Open {
+        /// The booked appointment's reference (the customer's details come from it).
         #[arg(long, value_name = "REF")]
         appointment: Option<String>,
+        /// A walk-in's name.
         #[arg(long)]
         name: Option<String>,
+        /// A walk-in's mainland mobile number.
         #[arg(long)]
         phone: Option<String>,
-        #[arg(long)]
-        lock_cause: Option<String>,
+        /// Why the wallet is locked; authority-freeze and anti-fraud-restriction are refused
+        /// at once (the counter cannot lift them).
+        #[arg(long, value_parser = one_of(LockCause::ALL, LockCause::as_str))]
+        lock_cause: Option<LockCause>,
+        /// Idempotency key: the same command repeated with the same key opens one case.
         #[arg(long, value_name = "KEY")]
         idempotency_key: Option<String>,
     },
@@ -55,14 +66,17 @@ pub enum CaseCmd {
     VerifyIdentity {
         #[command(flatten)]
         r: CaseRef,
-        #[arg(long)]
+        /// The document presented (e-id: the electronic ID, verified online with --reference).
+        #[arg(long, value_parser = choices::identity_kinds())]
         kind: String,
         /// Number; for passport-mrz the first MRZ line.
         #[arg(long, allow_hyphen_values = true)]
         number: String,
-        #[arg(long, allow_hyphen_values = true)]
+        /// A passport's second MRZ line.
+        #[arg(long, allow_hyphen_values = true, value_name = "LINE")]
         mrz_line2: Option<String>,
-        #[arg(long)]
+        /// The name as printed on the document (the Latin name for a passport).
+        #[arg(long, value_name = "NAME")]
         name_on_document: String,
         /// e-ID verification reference, or the bank card's second factor.
         #[arg(long)]
@@ -72,18 +86,24 @@ pub enum CaseCmd {
         valid_until: Option<String>,
         /// Result of the online citizen-identity check (联网核查); required for a resident
         /// ID card or residence permit when the branch says so (the default).
-        #[arg(long, value_name = "match|mismatch|not-found", requires = "online_ref")]
-        online_check: Option<String>,
+        #[arg(
+            long,
+            value_name = "RESULT",
+            requires = "online_ref",
+            value_parser = one_of(OnlineCheckResult::ALL, OnlineCheckResult::as_str)
+        )]
+        online_check: Option<OnlineCheckResult>,
         /// The online check's serial number (联网核查流水号).
         #[arg(long, value_name = "REF", requires = "online_check")]
         online_ref: Option<String>,
         /// Second factor on the no-ID-card path.
         #[arg(
             long,
-            value_name = "card-pin|sms-to-registered-phone|face-verification|security-questions|other",
-            requires = "second_factor_ref"
+            value_name = "KIND",
+            requires = "second_factor_ref",
+            value_parser = one_of(choices::SECOND_FACTORS, choices::second_factor_name)
         )]
-        second_factor: Option<String>,
+        second_factor: Option<SecondFactor>,
         /// The second factor's reference (e.g. the face-verification or SMS transaction id).
         #[arg(long, value_name = "REF", requires = "second_factor")]
         second_factor_ref: Option<String>,
@@ -98,13 +118,16 @@ pub enum CaseCmd {
     Cocheck {
         #[command(flatten)]
         r: CaseRef,
-        #[arg(long)]
+        /// The co-checking supervisor, when not --as (password from
+        /// $UNLOCKDESK_SUPERVISOR_PASSWORD or a prompt).
+        #[arg(long, value_name = "STAFF_ID")]
         supervisor: Option<String>,
     },
     /// Record or amend the application form from a JSON file (`-` for stdin).
     RecordForm {
         #[command(flatten)]
         r: CaseRef,
+        /// The form as JSON (tests/fixtures/form.json shows the shape), `-` for stdin.
         #[arg(long, value_name = "FILE")]
         form: String,
     },
@@ -123,8 +146,11 @@ pub enum CaseCmd {
     Approve {
         #[command(flatten)]
         r: CaseRef,
-        #[arg(long)]
+        /// The authorizing supervisor, when not --as (password from
+        /// $UNLOCKDESK_SUPERVISOR_PASSWORD or a prompt).
+        #[arg(long, value_name = "STAFF_ID")]
         supervisor: Option<String>,
+        /// The supervisor's remark (授权意见).
         #[arg(long, default_value = "")]
         reason: String,
     },
@@ -132,10 +158,14 @@ pub enum CaseCmd {
     Return {
         #[command(flatten)]
         r: CaseRef,
-        #[arg(long)]
+        /// The authorizing supervisor, when not --as (password from
+        /// $UNLOCKDESK_SUPERVISOR_PASSWORD or a prompt).
+        #[arg(long, value_name = "STAFF_ID")]
         supervisor: Option<String>,
-        #[arg(long)]
-        reason_code: String,
+        /// Why, as a code.
+        #[arg(long, value_parser = one_of(ReasonCode::ALL, ReasonCode::as_str))]
+        reason_code: ReasonCode,
+        /// Why, in words (beside the code).
         #[arg(long, default_value = "")]
         reason: String,
     },
@@ -143,10 +173,14 @@ pub enum CaseCmd {
     Reject {
         #[command(flatten)]
         r: CaseRef,
-        #[arg(long)]
+        /// The authorizing supervisor, when not --as (password from
+        /// $UNLOCKDESK_SUPERVISOR_PASSWORD or a prompt).
+        #[arg(long, value_name = "STAFF_ID")]
         supervisor: Option<String>,
-        #[arg(long)]
-        reason_code: String,
+        /// Why, as a code.
+        #[arg(long, value_parser = one_of(ReasonCode::ALL, ReasonCode::as_str))]
+        reason_code: ReasonCode,
+        /// Why, in words (beside the code).
         #[arg(long, default_value = "")]
         reason: String,
     },
@@ -154,10 +188,13 @@ pub enum CaseCmd {
     Contact {
         #[command(flatten)]
         r: CaseRef,
-        #[arg(long)]
-        channel: String,
+        /// How the operator was reached.
+        #[arg(long, value_parser = one_of(ContactChannel::ALL, ContactChannel::as_str))]
+        channel: ContactChannel,
+        /// The operator's ticket or reference for this contact.
         #[arg(long)]
         ticket: String,
+        /// What the operator answered, e.g. "unlocked".
         #[arg(long)]
         result: String,
     },
@@ -165,21 +202,32 @@ pub enum CaseCmd {
     Unlock {
         #[command(flatten)]
         r: CaseRef,
-        #[arg(long)]
+        /// The authorizing supervisor, when not --as (password from
+        /// $UNLOCKDESK_SUPERVISOR_PASSWORD or a prompt).
+        #[arg(long, value_name = "STAFF_ID")]
         supervisor: Option<String>,
-        #[arg(long)]
+        /// The operator's reference of the unlock (a contact with a result must be logged).
+        #[arg(long, value_name = "REF")]
         operator_ref: String,
-        #[arg(long, default_value = "in-person")]
-        notified_via: String,
+        /// How the customer was told.
+        #[arg(
+            long,
+            default_value = "in-person",
+            value_parser = one_of(NotificationChannel::ALL, NotificationChannel::as_str)
+        )]
+        notified_via: NotificationChannel,
     },
     /// Record a failed unlock: --next retry|escalate.
     UnlockFailed {
         #[command(flatten)]
         r: CaseRef,
+        /// What went wrong.
         #[arg(long)]
         reason: String,
-        #[arg(long)]
-        next: String,
+        /// What happens next.
+        #[arg(long, value_parser = one_of(UnlockFailureNext::ALL, UnlockFailureNext::as_str))]
+        next: UnlockFailureNext,
+        /// The operator's ticket for the failure, if any.
         #[arg(long, default_value = "")]
         ticket: String,
     },
@@ -196,6 +244,7 @@ pub enum CaseCmd {
     Cancel {
         #[command(flatten)]
         r: CaseRef,
+        /// Why the case is cancelled.
         #[arg(long)]
         reason: String,
     },
@@ -203,6 +252,7 @@ pub enum CaseCmd {
     RefuseFreeze {
         #[command(flatten)]
         r: CaseRef,
+        /// The freeze as recorded (e.g. the ordering authority's notice).
         #[arg(long, default_value = "authority-ordered freeze")]
         reason: String,
     },
@@ -210,9 +260,10 @@ pub enum CaseCmd {
     Reveal {
         #[command(flatten)]
         r: CaseRef,
-        /// id-number, phone, bank-card or wallet-id.
-        #[arg(long)]
-        field: String,
+        /// Which value.
+        #[arg(long, value_parser = one_of(choices::REVEAL_FIELDS, choices::reveal_field_name))]
+        field: service::RevealField,
+        /// Why it must be seen in full (recorded in the audit trail).
         #[arg(long)]
         reason: String,
     },
@@ -221,7 +272,10 @@ pub enum CaseCmd {
 #[derive(Subcommand, Debug)]
 pub enum AppointmentsCmd {
     /// Counter lookup: reference, phone or its last 4, ID number or its last 4, name.
-    Find { query: String },
+    Find {
+        /// What the customer gives: reference, phone, ID number (or their last 4), or name.
+        query: String,
+    },
     /// Today's appointments by slot.
     Today,
     /// Import the call centre's export (CSV in UTF-8 or GB18030, or JSON). Prints the report
@@ -235,7 +289,7 @@ pub enum AppointmentsCmd {
     /// End of day: mark every waiting appointment of the day as no-show (audited; needs --as).
     NoShows {
         /// Branch-local day YYYY-MM-DD (default: today).
-        #[arg(long)]
+        #[arg(long, value_name = "YYYY-MM-DD")]
         day: Option<String>,
     },
 }
@@ -257,12 +311,46 @@ pub fn resolve(ctx: &mut Ctx, actor: &Actor, s: &str) -> Res<CaseId> {
         .ok_or_else(|| Fail::Core(CoreError::not_found(format!("case '{s}'"))))
 }
 
-fn print_case(out: &Out, v: &CaseView) {
+/// A file the person named that cannot be read: an invalid input (exit 1) in one sentence
+/// naming it (`what` is e.g. "the file x.csv"), field `field`, rule `unreadable`.
+fn unreadable(field: &str, what: &str, e: &std::io::Error) -> Fail {
+    use std::io::ErrorKind;
+    let why = match e.kind() {
+        ErrorKind::NotFound => "does not exist".to_string(),
+        ErrorKind::PermissionDenied => "is not readable (permission denied)".to_string(),
+        ErrorKind::IsADirectory => "is a directory, not a file".to_string(),
+        _ => format!("cannot be read ({e})"),
+    };
+    let message = format!("{what} {why}");
+    Fail::Core(CoreError {
+        code: ErrorCode::Invalid,
+        message: message.clone(),
+        fields: vec![FieldError::new(field, "unreadable", message)],
+    })
+}
+
+/// The branch's clock for readable output; `None` with `--json` (JSON keeps RFC 3339 UTC).
+fn local_time(ctx: &mut Ctx, out: &Out) -> Res<Option<LocalTime>> {
+    if out.json {
+        return Ok(None);
+    }
+    Ok(Some(LocalTime::new(ctx.svc()?.branch()?)))
+}
+
+fn print_case(out: &Out, v: &CaseView, clock: Option<&LocalTime>) {
     let c = &v.case;
+    let (opened, zone) = match clock {
+        Some(t) => (t.minutes(c.opened_at), t.zone().to_string()),
+        None => (
+            c.opened_at.format("%Y-%m-%d %H:%M").to_string(),
+            "UTC".into(),
+        ),
+    };
     let mut text = format!(
-        "{}  {}  state: {}\n  id: {}\n  customer: {}  phone: {}  lock cause: {}\n  allowed next: {}",
+        "{}  opened {} ({})  state: {}\n  id: {}\n  customer: {}  phone: {}  lock cause: {}\n  allowed next: {}",
         c.case_number,
-        c.opened_at.format("%Y-%m-%d %H:%M UTC"),
+        opened,
+        zone,
         c.state,
         c.id,
         c.customer_name,
@@ -275,10 +363,14 @@ fn print_case(out: &Out, v: &CaseView) {
     }
     text.push_str("\n  history:");
     for e in &v.history {
+        let at = match clock {
+            Some(t) => t.seconds(e.at),
+            None => e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        };
         text.push_str(&format!(
             "\n    #{:<5} {}  {:<10} {:<24} {} -> {}  {}{}",
             e.seq,
-            e.at.format("%Y-%m-%d %H:%M:%S"),
+            at,
             e.staff_id,
             e.action,
             e.from_state.map(|s| s.as_str()).unwrap_or("-"),
@@ -295,7 +387,6 @@ fn print_case(out: &Out, v: &CaseView) {
 }
 
 pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
-    let parse = |e: CoreError| Fail::Core(e);
     match cmd {
         CaseCmd::List { state, day, find } => {
             let actor = ctx.reader()?;
@@ -309,10 +400,6 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                         |_| Fail::Core(CoreError::field("day", "date", "YYYY-MM-DD or today")),
                     )?),
                 };
-                let state = state
-                    .map(|s| s.parse::<CaseState>())
-                    .transpose()
-                    .map_err(parse)?;
                 ctx.svc()?.list_cases(
                     &actor,
                     &CaseQuery {
@@ -322,20 +409,24 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                     },
                 )?
             };
-            let text = list
+            let clock = local_time(ctx, out)?;
+            let rows: Vec<Vec<String>> = list
                 .iter()
                 .map(|c| {
-                    format!(
-                        "{}  {:<26} {:<10} {}  {}",
-                        c.case_number,
-                        c.state.as_str(),
-                        c.customer_name,
-                        c.phone_masked,
-                        c.id
-                    )
+                    vec![
+                        c.case_number.clone(),
+                        clock
+                            .as_ref()
+                            .map(|t| t.minutes(c.opened_at))
+                            .unwrap_or_default(),
+                        c.state.as_str().to_string(),
+                        c.customer_name.clone(),
+                        c.phone_masked.clone(),
+                        c.id.to_string(),
+                    ]
                 })
-                .collect::<Vec<_>>()
-                .join("\n");
+                .collect();
+            let text = columns::table(&rows);
             out.value(
                 &serde_json::to_value(&list).unwrap_or_default(),
                 if list.is_empty() { "no cases" } else { &text },
@@ -346,7 +437,8 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             let actor = ctx.reader()?;
             let id = resolve(ctx, &actor, &id)?;
             let v = ctx.svc()?.case_view(&actor, id)?;
-            print_case(out, &v);
+            let clock = local_time(ctx, out)?;
+            print_case(out, &v, clock.as_ref());
             Ok(0)
         }
         CaseCmd::Open {
@@ -374,15 +466,13 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                 appointment_id,
                 customer_name: name.unwrap_or_default(),
                 phone: phone.unwrap_or_default(),
-                lock_cause: lock_cause
-                    .map(|l| l.parse::<LockCause>())
-                    .transpose()
-                    .map_err(parse)?,
+                lock_cause,
             };
             let v = ctx
                 .svc()?
                 .open_case(&actor, &input, idempotency_key.as_deref())?;
-            print_case(out, &v);
+            let clock = local_time(ctx, out)?;
+            print_case(out, &v, clock.as_ref());
             Ok(0)
         }
         CaseCmd::VerifyIdentity {
@@ -400,28 +490,16 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             second_factor_score,
             second_factor_failed,
         } => {
-            let online_check = match online_check {
-                Some(result) => Some(OnlineCheck {
-                    result: result.parse().map_err(|e: CoreError| {
-                        Fail::Usage(format!("--online-check: {}", e.message))
-                    })?,
-                    reference: online_ref.unwrap_or_default(),
-                }),
-                None => None,
-            };
-            let second_factor = match second_factor {
-                Some(kind) => Some(SecondFactorCheck {
-                    kind: serde_json::from_value(json!(kind.trim())).map_err(|_| {
-                        Fail::Usage(format!(
-                            "--second-factor: '{kind}' is not one of: card-pin, sms-to-registered-phone, face-verification, security-questions, other"
-                        ))
-                    })?,
-                    passed: !second_factor_failed,
-                    score: second_factor_score,
-                    reference: second_factor_ref.unwrap_or_default(),
-                }),
-                None => None,
-            };
+            let online_check = online_check.map(|result| OnlineCheck {
+                result,
+                reference: online_ref.unwrap_or_default(),
+            });
+            let second_factor = second_factor.map(|kind| SecondFactorCheck {
+                kind,
+                passed: !second_factor_failed,
+                score: second_factor_score,
+                reference: second_factor_ref.unwrap_or_default(),
+            });
             step(ctx, out, &r, |svc, a, id, k| {
                 svc.verify_identity(
                     a,
@@ -449,10 +527,18 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
         CaseCmd::RecordForm { r, form } => {
             let text = if form == "-" {
                 std::io::read_to_string(std::io::stdin())
-                    .map_err(|e| Fail::Usage(format!("cannot read stdin: {e}")))?
+                    .map_err(|e| unreadable("form", "the form on stdin", &e))?
             } else {
-                std::fs::read_to_string(&form)
-                    .map_err(|e| Fail::Usage(format!("cannot read {form}: {e}")))?
+                let path = std::path::Path::new(&form);
+                let bytes = std::fs::read(path)
+                    .map_err(|e| unreadable("form", &format!("the form file {form}"), &e))?;
+                String::from_utf8(bytes).map_err(|_| {
+                    Fail::Core(CoreError::field(
+                        "form",
+                        "encoding",
+                        format!("the form file {form} is not UTF-8 text"),
+                    ))
+                })?
             };
             let f: ApplicationForm = serde_json::from_str(&text).map_err(|e| {
                 Fail::Core(CoreError::field(
@@ -483,7 +569,6 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             reason_code,
             reason,
         } => {
-            let code: ReasonCode = reason_code.parse()?;
             let creds = ctx.supervisor(supervisor.as_deref())?;
             step(ctx, out, &r, |svc, a, id, k| {
                 svc.authorize(
@@ -491,7 +576,7 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                     id,
                     &creds,
                     Decision::ReturnForInfo,
-                    Some(code),
+                    Some(reason_code),
                     &reason,
                     k,
                 )
@@ -503,10 +588,17 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             reason_code,
             reason,
         } => {
-            let code: ReasonCode = reason_code.parse()?;
             let creds = ctx.supervisor(supervisor.as_deref())?;
             step(ctx, out, &r, |svc, a, id, k| {
-                svc.authorize(a, id, &creds, Decision::Reject, Some(code), &reason, k)
+                svc.authorize(
+                    a,
+                    id,
+                    &creds,
+                    Decision::Reject,
+                    Some(reason_code),
+                    &reason,
+                    k,
+                )
             })
         }
         CaseCmd::Contact {
@@ -514,28 +606,24 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             channel,
             ticket,
             result,
-        } => {
-            let channel: ContactChannel = channel.parse().map_err(parse)?;
-            step(ctx, out, &r, |svc, a, id, k| {
-                svc.log_contact(
-                    a,
-                    id,
-                    &service::ContactInput {
-                        channel,
-                        ticket,
-                        result,
-                    },
-                    k,
-                )
-            })
-        }
+        } => step(ctx, out, &r, |svc, a, id, k| {
+            svc.log_contact(
+                a,
+                id,
+                &service::ContactInput {
+                    channel,
+                    ticket,
+                    result,
+                },
+                k,
+            )
+        }),
         CaseCmd::Unlock {
             r,
             supervisor,
             operator_ref,
             notified_via,
         } => {
-            let notified_via: NotificationChannel = notified_via.parse().map_err(parse)?;
             let creds = ctx.supervisor(supervisor.as_deref())?;
             step(ctx, out, &r, |svc, a, id, k| {
                 svc.confirm_unlock(
@@ -555,21 +643,18 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             reason,
             next,
             ticket,
-        } => {
-            let next: UnlockFailureNext = next.parse().map_err(parse)?;
-            step(ctx, out, &r, |svc, a, id, k| {
-                svc.record_unlock_failure(
-                    a,
-                    id,
-                    &service::UnlockFailureInput {
-                        reason,
-                        next,
-                        operator_ticket: ticket,
-                    },
-                    k,
-                )
-            })
-        }
+        } => step(ctx, out, &r, |svc, a, id, k| {
+            svc.record_unlock_failure(
+                a,
+                id,
+                &service::UnlockFailureInput {
+                    reason,
+                    next,
+                    operator_ticket: ticket,
+                },
+                k,
+            )
+        }),
         CaseCmd::Close { r, receipt_waiver } => step(ctx, out, &r, |svc, a, id, k| {
             svc.close_case(a, id, receipt_waiver.as_deref(), k)
         }),
@@ -580,14 +665,6 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             svc.refuse_authority_freeze(a, id, &reason, k)
         }),
         CaseCmd::Reveal { r, field, reason } => {
-            let field: service::RevealField =
-                serde_json::from_value(json!(field)).map_err(|_| {
-                    Fail::Core(CoreError::field(
-                        "field",
-                        "one-of",
-                        "id-number, phone, bank-card or wallet-id",
-                    ))
-                })?;
             let actor = ctx.actor()?;
             let id = resolve(ctx, &actor, &r.case)?;
             let v = ctx.svc()?.reveal(&actor, id, field, &reason)?;
@@ -607,7 +684,8 @@ fn step(
     let actor = ctx.actor()?;
     let id = resolve(ctx, &actor, &r.case)?;
     let v = f(ctx.svc()?, &actor, id, r.idempotency_key.as_deref())?;
-    print_case(out, &v);
+    let clock = local_time(ctx, out)?;
+    print_case(out, &v, clock.as_ref());
     Ok(0)
 }
 
@@ -638,23 +716,26 @@ pub fn appointments(cmd: AppointmentsCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             return Ok(0);
         }
     };
-    let text = list
+    // Slots are booked in the branch's local time already (naive, as the call centre gives them).
+    let rows: Vec<Vec<String>> = list
         .iter()
         .map(|a| {
-            format!(
-                "{}  {}-{}  {:<12} {:<8} {}  {}  {}",
-                a.reference,
-                a.slot_start.format("%Y-%m-%d %H:%M"),
-                a.slot_end.format("%H:%M"),
-                a.status.as_str(),
-                a.name,
-                a.phone,
-                a.id_number,
-                a.lock_cause
-            )
+            vec![
+                a.reference.clone(),
+                format!(
+                    "{}-{}",
+                    a.slot_start.format("%Y-%m-%d %H:%M"),
+                    a.slot_end.format("%H:%M")
+                ),
+                a.status.as_str().to_string(),
+                a.name.clone(),
+                a.phone.clone(),
+                a.id_number.clone(),
+                a.lock_cause.as_str().to_string(),
+            ]
         })
-        .collect::<Vec<_>>()
-        .join("\n");
+        .collect();
+    let text = columns::table(&rows);
     out.value(
         &serde_json::to_value(&list).unwrap_or_default(),
         if list.is_empty() {
@@ -669,7 +750,7 @@ pub fn appointments(cmd: AppointmentsCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
 /// `appointments import FILE`: read the bytes, run the use case, print the report.
 fn import_appointments(ctx: &mut Ctx, out: &Out, file: &std::path::Path) -> Res<u8> {
     let bytes = std::fs::read(file)
-        .map_err(|e| Fail::Usage(format!("cannot read {}: {e}", file.display())))?;
+        .map_err(|e| unreadable("file", &format!("the file {}", file.display()), &e))?;
     let actor = if ctx.as_staff.is_some() {
         ctx.actor()?
     } else {

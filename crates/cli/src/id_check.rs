@@ -7,24 +7,25 @@
 //! ```
 //!
 //! Output (with `--json`): exactly one JSON object
-//! `{"valid": bool, "kind": str, "normalized": str|null, "fields": {...}, "errors": [{"rule",
-//! "message", ...}]}`.
+//! `{"valid": bool, "kind": str|null, "normalized": str|null, "fields": {...}, "errors":
+//! [{"rule", "message", ...}]}`; `kind` is `null` when no `--kind` was given and the value is
+//! not recognised as any document number (then the one error has rule `kind`).
 //! Exit code: 0 valid, 1 invalid (an empty value is invalid), 2 usage error (bad `--kind`, bad
 //! `--today`, wrong number of values); a usage error prints
 //! `{"code": "invalid", "message": str, "fields": [{"field", "rule", "message"}]}`.
 
 use chrono::{FixedOffset, NaiveDate, Utc};
 use serde_json::{json, Value};
-use unlockdesk_core::identity::{check, check_mrz, DocCheck, DocKind};
+use unlockdesk_core::identity::{check, check_mrz, DocCheck, DocKind, RuleError};
 
 /// Arguments of `id check`. Values come last; `--` ends the options so a value may start
 /// with `-`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct IdCheckArgs {
-    /// Document kind: prc-id, prc-id-15, residence-permit, hk-macau-permit, taiwan-permit,
-    /// foreign-permanent-id, passport-mrz, driving-licence, bank-card, mobile. Without it the
-    /// kind is detected among the ID kinds (two values: passport MRZ).
-    #[arg(long, value_name = "KIND")]
+    /// Document kind. Without it the kind is detected among the ID kinds (two values: passport
+    /// MRZ); a wrong kind is reported like any usage error of this command (JSON with --json).
+    #[arg(long, value_name = "KIND",
+        value_parser = crate::choices::listed(DocKind::ALL.iter().map(|k| k.as_str())))]
     pub kind: Option<String>,
     /// The counter's date (YYYY-MM-DD) for birth-date and expiry rules; default today in China
     /// (UTC+8).
@@ -95,6 +96,7 @@ fn report_at(args: &IdCheckArgs, default_today: impl Fn() -> NaiveDate) -> (Valu
                 );
             }
         }
+        (None, [one]) if !looks_like_a_number(one) => not_recognised(one),
         (k, [one]) => check(k, one, today),
         (Some(k), _) => {
             return usage(
@@ -112,11 +114,39 @@ fn report_at(args: &IdCheckArgs, default_today: impl Fn() -> NaiveDate) -> (Valu
         }
     };
     let code = if c.valid { 0 } else { 1 };
-    (
-        serde_json::to_value(&c)
-            .unwrap_or_else(|e| json!({"code": "internal", "message": e.to_string()})),
-        code,
-    )
+    let mut v = serde_json::to_value(&c)
+        .unwrap_or_else(|e| json!({"code": "internal", "message": e.to_string()}));
+    if c.kind.is_none() {
+        // No kind given and none recognised: say so, never a placeholder kind.
+        v["kind"] = Value::Null;
+    }
+    (v, code)
+}
+
+/// Every document number the counter checks has digits (a passport's document number too,
+/// and the MRZ comes as two values): a value without a single one, `foo`, is not recognised as
+/// any document instead of being judged against the kind its letters happen to resemble.
+fn looks_like_a_number(value: &str) -> bool {
+    let folded = unlockdesk_core::normalize::fold_width(value);
+    folded.trim().is_empty() || folded.contains('\n') || folded.chars().any(|c| c.is_ascii_digit())
+}
+
+/// The report of a value that is no document number at all.
+fn not_recognised(value: &str) -> DocCheck {
+    let n = value.trim().chars().count();
+    DocCheck {
+        valid: false,
+        kind: None,
+        normalized: None,
+        fields: Default::default(),
+        errors: vec![RuleError::new(
+            "kind",
+            format!(
+                "not recognised as any identity document number ({n} characters, no digits); \
+                 name the document with --kind if it is one"
+            ),
+        )],
+    }
 }
 
 /// Run `id check`: print one JSON object (`json`) or a readable text, return the exit code.
@@ -136,13 +166,14 @@ pub fn run(args: &IdCheckArgs, json: bool) -> i32 {
 fn text(v: &Value) -> String {
     let mut out = String::new();
     let valid = v["valid"].as_bool().unwrap_or(false);
-    let kind = v["kind"].as_str().unwrap_or("unknown");
-    match v["normalized"].as_str() {
-        Some(n) if valid => out.push_str(&format!("valid {kind}: {n}\n")),
-        _ => out.push_str(&format!(
+    match (v["normalized"].as_str(), v["kind"].as_str()) {
+        (Some(n), Some(kind)) if valid => out.push_str(&format!("valid {kind}: {n}\n")),
+        (_, Some(kind)) => out.push_str(&format!(
             "{} {kind}\n",
             if valid { "valid" } else { "INVALID" }
         )),
+        // No kind: the errors below say why (not recognised, or empty).
+        (_, None) => out.push_str("INVALID\n"),
     }
     if let Some(fields) = v["fields"].as_object() {
         for (k, val) in fields {
@@ -209,7 +240,7 @@ mod tests {
         assert_eq!(v["normalized"], Value::Null);
         let (v, code) = rep(None, None, &[""]);
         assert_eq!(code, 1);
-        assert_eq!(v["kind"], "unknown");
+        assert_eq!(v["kind"], Value::Null);
         assert_eq!(v["errors"][0]["rule"], "required");
         let (_, code) = rep(Some("bank-card"), None, &["  "]);
         assert_eq!(code, 1);
@@ -241,6 +272,28 @@ mod tests {
         let (v, code) = rep(Some("prc-id"), Some("1949-12-30"), &["11010519491231002X"]);
         assert_eq!(code, 1);
         assert_eq!(v["errors"][0]["rule"], "future-date");
+    }
+
+    #[test]
+    fn a_word_is_no_document() {
+        for word in ["foo", "FOO", "ｆｏｏ", "H", "hello world"] {
+            let (v, code) = rep(None, None, &[word]);
+            assert_eq!(code, 1, "{word}");
+            assert_eq!(v["valid"], false);
+            assert_eq!(v["kind"], Value::Null, "{word}: {v}");
+            assert_eq!(v["errors"][0]["rule"], "kind");
+            let t = text(&v);
+            assert!(
+                t.starts_with("INVALID\n  error [kind]: not recognised as any identity document"),
+                "{t}"
+            );
+        }
+        // A named kind is judged against that kind.
+        let (v, _) = rep(Some("foreign-permanent-id"), None, &["foo"]);
+        assert_eq!(v["kind"], "foreign-permanent-id");
+        // Digits of an unknown shape: not recognised either, by core's shapes.
+        let (v, _) = rep(None, None, &["12"]);
+        assert_eq!(v["kind"], Value::Null, "{v}");
     }
 
     #[test]

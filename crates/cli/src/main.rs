@@ -5,6 +5,8 @@
 //! Personal numbers are masked in every output.
 
 mod cases;
+mod choices;
+mod columns;
 mod id_check;
 mod logging;
 mod out;
@@ -22,7 +24,9 @@ use unlockdesk_core::service::Service;
 use unlockdesk_core::*;
 use unlockdesk_store::SqliteStore;
 
+use choices::one_of;
 use out::Out;
+use unlockdesk_core::print::{CopyKind, DocumentKind};
 
 /// UnlockDesk: unlock a locked digital wallet at the bank counter (headless).
 #[derive(Parser, Debug)]
@@ -73,15 +77,21 @@ enum Cmd {
 
 #[derive(Args, Debug)]
 struct SetupArgs {
-    #[arg(long)]
+    /// Short branch code printed in case numbers, e.g. BJ001.
+    #[arg(long, value_name = "CODE")]
     branch_code: String,
-    #[arg(long)]
+    /// The branch's name as printed on forms.
+    #[arg(long, value_name = "NAME")]
     branch_name: String,
-    #[arg(long, default_value = "Asia/Shanghai")]
+    /// IANA time zone of the branch: "today" and every time shown are in it.
+    #[arg(long, value_name = "ZONE", default_value = "Asia/Shanghai")]
     time_zone: String,
-    #[arg(long)]
+    /// Staff id of the first administrator (2-32 of a-z, 0-9, '.', '_', '-'); the password
+    /// comes from $UNLOCKDESK_NEW_PASSWORD or a prompt.
+    #[arg(long, value_name = "STAFF_ID")]
     admin_id: String,
-    #[arg(long)]
+    /// The administrator's full name.
+    #[arg(long, value_name = "NAME")]
     admin_name: String,
 }
 
@@ -89,34 +99,42 @@ struct SetupArgs {
 enum StaffCmd {
     /// Add an account (admin); it must change its password at first sign-in.
     Add {
-        #[arg(long)]
+        /// The new account's staff id (2-32 of a-z, 0-9, '.', '_', '-'); its initial password
+        /// comes from $UNLOCKDESK_NEW_PASSWORD or a prompt.
+        #[arg(long, value_name = "STAFF_ID")]
         id: String,
-        #[arg(long)]
+        /// Full name.
+        #[arg(long, value_name = "NAME")]
         name: String,
-        #[arg(long)]
-        role: String,
+        /// What the account may do.
+        #[arg(long, value_parser = one_of(Role::ALL, Role::as_str))]
+        role: Role,
     },
     /// Change your own password (old: $UNLOCKDESK_PASSWORD, new: $UNLOCKDESK_NEW_PASSWORD),
     /// or with --id reset someone else's (admin).
     Passwd {
-        #[arg(long)]
+        /// Whose password to reset (admin); without it, your own is changed.
+        #[arg(long, value_name = "STAFF_ID")]
         id: Option<String>,
     },
     /// List accounts (admin).
     List,
     /// Disable an account (admin).
     Disable {
-        #[arg(long)]
+        /// The account's staff id.
+        #[arg(long, value_name = "STAFF_ID")]
         id: String,
     },
     /// Re-enable an account (admin).
     Enable {
-        #[arg(long)]
+        /// The account's staff id.
+        #[arg(long, value_name = "STAFF_ID")]
         id: String,
     },
     /// Unlock an account after a lockout (admin).
     Unlock {
-        #[arg(long)]
+        /// The account's staff id.
+        #[arg(long, value_name = "STAFF_ID")]
         id: String,
     },
 }
@@ -148,12 +166,16 @@ enum FormCmd {
         /// Case id (UUID) or case number.
         #[arg(long = "case", value_name = "CASE_ID")]
         case: String,
-        /// application or receipt.
-        #[arg(long = "form", value_name = "application|receipt")]
-        form: String,
-        /// customer or bank.
-        #[arg(long, value_name = "customer|bank")]
-        copy: String,
+        /// Which document.
+        #[arg(long = "form", value_name = "FORM",
+            value_parser = one_of(&[DocumentKind::Application, DocumentKind::Receipt],
+                DocumentKind::as_str))]
+        form: DocumentKind,
+        /// Which copy: the customer's (masked) or the bank's archive copy.
+        #[arg(long, value_name = "COPY",
+            value_parser = one_of(&[CopyKind::Customer, CopyKind::Bank], CopyKind::as_str))]
+        copy: CopyKind,
+        /// The PDF file to write.
         #[arg(long, value_name = "FILE.pdf")]
         out: PathBuf,
     },
@@ -167,11 +189,14 @@ enum FormCmd {
         #[arg(long = "case", value_name = "CASE")]
         case: String,
         /// Which document.
-        #[arg(long = "form", value_name = "application|receipt")]
-        form: String,
+        #[arg(long = "form", value_name = "FORM",
+            value_parser = one_of(&[DocumentKind::Application, DocumentKind::Receipt],
+                DocumentKind::as_str))]
+        form: DocumentKind,
         /// Which copy: the bank's archive copy or the customer's (masked).
-        #[arg(long, value_name = "bank|customer")]
-        copy: String,
+        #[arg(long, value_name = "COPY",
+            value_parser = one_of(&[CopyKind::Bank, CopyKind::Customer], CopyKind::as_str))]
+        copy: CopyKind,
         /// Also write the printed PDF here.
         #[arg(long, value_name = "FILE.pdf")]
         out: Option<PathBuf>,
@@ -183,12 +208,14 @@ enum FormCmd {
 
 #[derive(Args, Debug)]
 struct BackupArgs {
+    /// The backup file to write (a SQLite database).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
 }
 
 #[derive(Args, Debug)]
 struct RestoreArgs {
+    /// The backup file to restore from (made by `backup --out`).
     #[arg(long = "from", value_name = "FILE")]
     from: PathBuf,
 }
@@ -301,14 +328,12 @@ fn print_form(
     ctx: &mut Ctx,
     out: &Out,
     case: &str,
-    form: &str,
-    copy: &str,
+    kind: DocumentKind,
+    copy: CopyKind,
     file: Option<PathBuf>,
     printer: Option<String>,
 ) -> Res<u8> {
     use unlockdesk_core::dto::PrintDelivery;
-    let kind: print::DocumentKind = form.parse()?;
-    let copy: print::CopyKind = copy.parse()?;
     let actor = ctx.actor()?;
     let id = cases::resolve(ctx, &actor, case)?;
     let svc = ctx.svc()?;
@@ -388,7 +413,7 @@ fn print_form(
         },
         kind,
         copy,
-        rec.filter(|_| kind == print::DocumentKind::Application)
+        rec.filter(|_| kind == DocumentKind::Application)
             .map(|r| format!(", form revision {}", r.form_revision))
             .unwrap_or_default()
     );
@@ -559,9 +584,8 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             copy,
             out: file,
         }) => {
-            let kind: print::DocumentKind = form.parse()?;
-            let copy: print::CopyKind = copy.parse()?;
-            let actor = if copy == print::CopyKind::Bank {
+            let kind = form;
+            let actor = if copy == CopyKind::Bank {
                 ctx.actor()?
             } else {
                 ctx.reader()?
@@ -583,7 +607,7 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             copy,
             out: file,
             printer,
-        }) => print_form(ctx, &out, &case, &form, &copy, file, printer),
+        }) => print_form(ctx, out, &case, form, copy, file, printer),
         Cmd::Backup(a) => {
             let actor = ctx.actor()?;
             ctx.svc()?.backup(&actor, &a.out)?;
@@ -600,7 +624,6 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
 fn staff(cmd: StaffCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
     match cmd {
         StaffCmd::Add { id, name, role } => {
-            let role: Role = role.parse()?;
             let actor = ctx.actor()?;
             let pw = password(
                 "UNLOCKDESK_NEW_PASSWORD",
@@ -700,4 +723,39 @@ fn staff(cmd: StaffCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
         }
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand, option and positional value of the whole tree says what it is for;
+    /// enumerated ones list their values (a future option without help fails here).
+    #[test]
+    fn every_command_and_option_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            if cmd.get_about().is_none() && !path.is_empty() {
+                missing.push(format!("{path}: the subcommand has no help"));
+            }
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} --{}: no help", a.get_long().unwrap_or(id)));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_name() != "help" {
+                    walk(sub, &format!("{path} {}", sub.get_name()), missing);
+                }
+            }
+        }
+        let cmd = super::Cli::command();
+        cmd.clone().debug_assert();
+        let mut missing = Vec::new();
+        walk(&cmd, "", &mut missing);
+        assert!(missing.is_empty(), "{}", missing.join("\n"));
+    }
 }
