@@ -348,3 +348,123 @@ fn wrong_header_is_exit_1_and_gb18030_json_import() {
     assert!(String::from_utf8_lossy(&o.stdout)
         .starts_with("imported 0, updated 0, unchanged 1, rejected 0"));
 }
+
+/// Issue 12 item 8: a missing or unreadable import file is an invalid input (exit 1), not a
+/// usage error: one sentence naming the file; with --json `{code, message, fields}`.
+#[test]
+fn a_missing_import_file_is_invalid_in_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    setup(&db);
+    let o = cli(&db, &["appointments", "import", "NOFILE"], None);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim_end(), "invalid: the file NOFILE does not exist");
+    assert!(o.stdout.is_empty());
+    let o = cli(&db, &["--json", "appointments", "import", "NOFILE"], None);
+    assert_eq!(o.status.code(), Some(1));
+    let e = json_of(&o);
+    assert_eq!(e["code"], "invalid");
+    assert_eq!(e["message"], "the file NOFILE does not exist");
+    assert_eq!(
+        e["fields"],
+        json!([{"field": "file", "rule": "unreadable", "message": "the file NOFILE does not exist"}])
+    );
+    // A directory is no file either.
+    let d = dir.path().to_str().unwrap();
+    let o = cli(&db, &["--json", "appointments", "import", d], None);
+    assert_eq!(o.status.code(), Some(1));
+    let message = json_of(&o)["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains(d) && message.contains("directory"),
+        "{message}"
+    );
+    // The form file of record-form is the same kind of problem.
+    let o = cli(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "record-form",
+            "--case",
+            "T1-1",
+        ],
+        Some("Changed#2026"),
+    );
+    assert_eq!(o.status.code(), Some(2), "--form is required: usage");
+    let o = cli(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "record-form",
+            "--case",
+            "T1-1",
+            "--form",
+            "NOFORM.json",
+        ],
+        Some("Changed#2026"),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json_of(&o)["fields"][0]["field"], "form");
+}
+
+/// Terminal columns of a string: CJK ideographs (the names here) take two.
+fn columns(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// Issue 12 item 8: `appointments today` lines up its columns for names of any width.
+#[test]
+fn appointments_today_columns_align_with_cjk_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    setup(&db);
+    let t = today().to_string();
+    let rows = [
+        ("W-1", "欧阳娜娜", "13912345671", "wrong-password"),
+        ("W-2", "张伟", "13912345672", "self-locked"),
+        ("W-3", "Anna Li", "13912345673", "payment-failures"),
+        ("W-4", "李", "13912345674", "abnormal-activity"),
+    ];
+    let mut csv = format!("{HEADER}\n");
+    for (i, (r, name, phone, cause)) in rows.iter().enumerate() {
+        csv.push_str(&format!(
+            "{r},{name},{phone},prc-id,{:04},B,{cause},{t}T1{i}:00,{t}T1{i}:30,\n",
+            1000 + i
+        ));
+    }
+    let file = dir.path().join("w.csv");
+    std::fs::write(&file, csv).unwrap();
+    let r = ok(
+        &db,
+        &["--json", "appointments", "import", file.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(r["imported"], 4, "{r}");
+    let o = cli(&db, &["appointments", "today"], None);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    // The column after the name (the masked phone) starts at the same terminal column.
+    let starts: Vec<usize> = lines
+        .iter()
+        .map(|l| columns(&l[..l.find("139****").unwrap()]))
+        .collect();
+    assert!(starts.iter().all(|s| *s == starts[0]), "{starts:?}\n{text}");
+    // Slots are shown as booked, in the branch's local time.
+    assert!(lines[0].contains(&format!("{t} 10:00-10:30")), "{text}");
+}
