@@ -33,8 +33,12 @@ test: deps lint test-rust test-ui test-e2e
 
 # The ts-rs exports run as tests: write them to a temp dir (never over the committed files) and
 # diff, so a Rust type changed without regenerating ui/src/lib/bindings fails here.
+# Printing is tested on a real CUPS with Debian's virtual PDF printer (scripts/cups-test.sh
+# starts cupsd unless one runs, and stops only the one it started).
 test-rust:
-	@tmp=$$(mktemp -d); \
+	@eval "$$(scripts/cups-test.sh start)"; trap 'scripts/cups-test.sh stop' EXIT; \
+	export UNLOCKDESK_REQUIRE_CUPS=1; \
+	tmp=$$(mktemp -d); \
 	TS_RS_EXPORT_DIR=$$tmp $(CARGO) test --workspace --exclude unlockdesk-empty-window --no-fail-fast || { rm -rf $$tmp; exit 1; }; \
 	if ! diff -ru ui/src/lib/bindings $$tmp; then rm -rf $$tmp; \
 	  echo "ui/src/lib/bindings is out of date: run 'make bindings' and commit" >&2; exit 1; fi; \

@@ -42,6 +42,7 @@ cleanup() {
   local rc=$?
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [[ -n ${STOP_CUPS:-} ]] && scripts/cups-test.sh stop
   rm -rf "$WORK/bin"
   if [[ $rc -ne 0 ]]; then
     echo "e2e: logs kept in $WORK (driver.log, xvfb.log, data/)" >&2
@@ -51,6 +52,13 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT INT TERM
+
+# The app prints on a real CUPS queue (Debian's virtual PDF printer), as a counter does (set before
+# the driver starts: the app inherits the driver's environment); the
+# specs find the printed PDFs in UNLOCKDESK_TEST_PRINT_DIR.
+eval "$(scripts/cups-test.sh start)"
+STOP_CUPS=1
+export UNLOCKDESK_PRINTER=$UNLOCKDESK_TEST_PRINTER UNLOCKDESK_TEST_PRINTER UNLOCKDESK_TEST_PRINT_DIR
 
 # A free display number.
 DISP=${E2E_DISPLAY:-99}

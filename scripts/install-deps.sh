@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS="libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev pkg-config"
-RUN_PKGS="xvfb xauth webkit2gtk-driver xdg-utils imagemagick x11-utils xdotool poppler-utils qpdf sqlite3 fonts-noto-cjk fonts-dejavu-core cups cups-client cups-bsd printer-driver-cups-pdf"
+RUN_PKGS="xvfb xauth webkit2gtk-driver xdg-utils imagemagick x11-utils xdotool poppler-utils qpdf sqlite3 fonts-noto-cjk fonts-dejavu-core cups cups-client cups-bsd printer-driver-cups-pdf jq"
 
 missing=()
 for p in $BUILD_PKGS $RUN_PKGS; do

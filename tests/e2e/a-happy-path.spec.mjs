@@ -5,12 +5,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DATA_DIR, T, authorize, caseShow, cli, checkInByPhoneTail, errorBanner, fillForm, launch, openCaseFromToday, residentId,
-  shot, signIn, signOut, tid, verifyIdentity, waitState, waitUntil, sleep,
+  DATA_DIR, T, authorize, caseShow, cli, checkInByPhoneTail, errorBanner, fillForm, launch, logContact, openCaseFromToday,
+  printVia, residentId, shot, signIn, signOut, tid, verifyIdentity, waitState, waitUntil, sleep,
 } from './app.mjs';
+
+const PRINT_DIR = process.env.UNLOCKDESK_TEST_PRINT_DIR;
+if (!PRINT_DIR) throw new Error('UNLOCKDESK_TEST_PRINT_DIR is not set: run the specs through scripts/e2e.sh (it starts CUPS)');
 
 let s;
 before(async () => {
@@ -53,11 +56,24 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   await fillForm(s, { phone: '13123456789', idNumber, shotName: 'form' });
   await shot(s, 'form-recorded');
 
-  // Printing: the PDF exists in the run's data directory and is valid. Should print_document
-  // answer an error (printing not wired), the PDF checks are skipped with a note.
-  await s.click(tid(T.printForm));
+  // Print, then sign: the signed paper cannot be confirmed before the bank copy is printed.
+  assert.equal(await s.attr(tid(T.confirmSigned), 'disabled'), 'true', 'confirm-signed waits for the print');
+  const hint = await s.find(tid(T.blockedReason, '[data-rule="not-printed"]'));
+  assert.ok(hint, 'the reason is shown');
+  const p = await printVia(s, T.printForm);
+  assert.equal(p.channel, 'cups', 'printed on the terminal\'s CUPS printer');
+  assert.notEqual(p.outcome, 'failed');
   const printedForm = await printed(t, caseNumber, 'application');
-  if (printedForm) assert.match(pdfText(printedForm), new RegExp(caseNumber));
+  assert.match(pdfText(printedForm), new RegExp(caseNumber));
+  // CUPS-PDF wrote the job to its output folder: the paper the customer signs.
+  const caseId = caseShow(caseNumber).case.id;
+  const out = await waitUntil(
+    () => readdirSync(PRINT_DIR).find((f) => f.includes(caseId) && f.endsWith('.pdf')) ?? null,
+    { timeout: 20_000, message: `the printed form in ${PRINT_DIR}` },
+  );
+  assert.equal(readFileSync(join(PRINT_DIR, out)).subarray(0, 5).toString(), '%PDF-');
+  await s.waitAttr(tid(T.formPrintStatus), 'data-printed', 'true');
+  await shot(s, 'form-printed');
 
   await s.click(tid(T.confirmSigned));
   await waitState(s, 'form-signed');
@@ -72,6 +88,10 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   await waitState(s, 'approved');
   await s.waitGone(tid(T.authDialog));
 
+  // The unlock needs the operator contact on record first.
+  assert.equal(await s.attr(tid(T.unlockConfirm), 'disabled'), 'true', 'confirm-unlock waits for a contact');
+  await s.find(tid(T.blockedReason, '[data-rule="no-operator-contact"]'));
+  await logContact(s, 'OPS-E2E-0001');
   await s.type(tid(T.unlockReference), 'OPS-E2E-0001');
   await s.select(tid(T.unlockChannel), 'in-person');
   await shot(s, 'unlock');
@@ -80,6 +100,11 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   await waitState(s, 'unlocked');
   await s.find(tid(T.aftercare));
   await shot(s, 'unlocked');
+  // Receipt before close (or a reason): print the customer's receipt on the terminal printer.
+  await s.find(tid(T.blockedReason, '[data-rule="receipt-not-printed"]'));
+  const r = await printVia(s, T.printReceipt);
+  assert.notEqual(r.outcome, 'failed');
+  await s.find(tid(T.receiptPrinted));
   await s.click(tid(T.closeCase));
   await waitState(s, 'closed');
   await sleep(100);
@@ -94,19 +119,24 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   assert.equal(stored.case.identity.kind, 'prc-id');
   assert.equal(stored.case.identity.checked_by, 'tel01');
   assert.ok(stored.case.form_signed_at);
+  assert.equal(stored.case.identity.online_check.result, 'match');
+  assert.ok(stored.case.contacts.some((c) => c.ticket === 'OPS-E2E-0001'));
+  const prints = stored.case.prints.filter((x) => x.channel === 'cups');
+  assert.ok(prints.some((x) => x.kind === 'application' && x.copy === 'bank' && x.job_id), JSON.stringify(stored.case.prints));
+  assert.ok(prints.some((x) => x.kind === 'receipt' && x.copy === 'customer' && x.job_id));
 
 
   // The receipt, from the case view.
   await openCaseFromToday(s, caseNumber);
   await s.click(tid(T.reprintReceipt));
   const receipt = await printed(t, caseNumber, 'receipt');
-  if (receipt) assert.match(pdfText(receipt), /OPS-E2E-0001/);
+  assert.match(pdfText(receipt), /OPS-E2E-0001/);
   await shot(s, 'case');
 
   await signOut(s);
 });
 
-/** Waits for core to record a printed `kind` on the case; checks the file; null if printing errs. */
+/** Waits for core to record a printed `kind` on the case; checks the stored file's bytes. */
 async function printed(t, caseNumber, kind) {
   const outcome = await waitUntil(
     async () => {
@@ -116,10 +146,7 @@ async function printed(t, caseNumber, kind) {
     },
     { timeout: 15_000, message: `a printed ${kind}` },
   );
-  if (outcome.error) {
-    t.diagnostic(`printing answered ${outcome.error.code}: PDF assertions for ${kind} skipped`);
-    return null;
-  }
+  if (outcome.error) assert.fail(`printing the ${kind} answered ${outcome.error.code}: ${outcome.error.text}`);
   const file = join(DATA_DIR, outcome.doc.path);
   assert.ok(existsSync(file), `PDF at ${file}`);
   const bytes = readFileSync(file);

@@ -193,20 +193,65 @@ export async function makeSubmittedCase(s, { name, phone, idBody }) {
   await waitState(s, 'checked-in');
   await verifyIdentity(s, residentId(idBody), name);
   await fillForm(s, { phone, idNumber: residentId(idBody) });
-  await s.click(tid(T.confirmSigned));
-  await waitState(s, 'form-signed');
+  await printAndSign(s);
   await s.click(tid(T.submitCase));
   await waitState(s, 'submitted');
   return caseNumber;
 }
 
-export async function verifyIdentity(s, idNumber, name) {
+/**
+ * Identity step with a resident ID and the online citizen-identity check (联网核查), which the
+ * demo branch requires: `online` is its result, `ref` its serial number. A failed check stops
+ * the case (`refused-identity`); the caller waits for that state.
+ */
+export async function verifyIdentity(s, idNumber, name, { online = 'match', ref = 'LWHC-E2E-0001' } = {}) {
   await s.select(tid(T.idKind), 'prc-id');
   await s.type(tid(T.idName), name);
   await s.type(tid(T.idNumber), idNumber);
   await s.waitAttr(tid(T.idFeedback), 'data-status', 'valid');
+  await s.select(tid(T.idOnlineCheck), online);
+  await s.type(tid(T.idOnlineRef), ref);
   await s.click(tid(T.idSubmit));
-  await waitState(s, 'identity-verified');
+  if (online === 'match') await waitState(s, 'identity-verified');
+}
+
+/**
+ * Clicks a print button and waits for the shell's print notice: `{ outcome, channel }` of the
+ * delivery (the run prints on a real CUPS queue, so `sent` or `completed`).
+ */
+export async function printVia(s, buttonId) {
+  const before = await s.exec(`return document.querySelector(arguments[0])?.dataset.document ?? ''`, [tid(T.printOutcome)]);
+  await s.click(tid(buttonId));
+  const el = await waitUntil(
+    async () => {
+      const e = await s.exec(
+        `const e = document.querySelector(arguments[0]);
+         return e ? { outcome: e.dataset.outcome, channel: e.dataset.channel, document: e.dataset.document ?? '' } : null;`,
+        [tid(T.printOutcome)],
+      );
+      return e && e.document !== before ? e : null;
+    },
+    { timeout: 20_000, message: `the print notice after ${buttonId}` },
+  );
+  return el;
+}
+
+/** Prints the bank copy of the recorded form (the rule before signing), then confirms the signed paper. */
+export async function printAndSign(s) {
+  const p = await printVia(s, T.printForm);
+  if (p.outcome === 'failed') throw new Error(`printing the form failed: ${await s.text(tid(T.printOutcome))}`);
+  await s.waitAttr(tid(T.formPrintStatus), 'data-printed', 'true');
+  await s.click(tid(T.confirmSigned));
+  await waitState(s, 'form-signed');
+}
+
+/** Logs the teller's contact with the wallet operator (needed before the unlock is confirmed). */
+export async function logContact(s, ticket, result = '已解锁 unlocked') {
+  await s.select(tid(T.contactChannel), 'operator-portal');
+  await s.type(tid(T.contactTicket), ticket);
+  await s.type(tid(T.contactResult), result);
+  await s.click(tid(T.contactAdd));
+  await s.waitText(tid(T.contactLog), (t) => t.includes(ticket));
 }
 
 /** Fills the application form's required fields and saves it. */

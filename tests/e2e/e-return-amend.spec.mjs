@@ -3,7 +3,10 @@
 // id and card are kept, not retyped — and resubmits; a supervisor approves.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T, authorize, caseShow, launch, makeSubmittedCase, openAtCounter, openCaseFromToday, shot, signIn, signOut, tid, waitState } from './app.mjs';
+import {
+  T, authorize, caseShow, launch, makeSubmittedCase, openAtCounter, openCaseFromToday, printAndSign, shot, signIn, signOut, tid,
+  waitState,
+} from './app.mjs';
 
 let s;
 before(async () => {
@@ -37,8 +40,9 @@ test('returned for info, amended, approved', async () => {
   await s.type(address, '北京市东城区测试路1号3单元502室');
   await s.click(tid(T.formSubmit));
   await waitState(s, 'form-recorded');
-  await s.click(tid(T.confirmSigned));
-  await waitState(s, 'form-signed');
+  // An amended form is a new revision: printed and signed again.
+  await s.waitAttr(tid(T.formPrintStatus), 'data-printed', 'false');
+  await printAndSign(s);
   await s.click(tid(T.submitCase));
   await waitState(s, 'submitted');
 
@@ -51,4 +55,7 @@ test('returned for info, amended, approved', async () => {
   assert.equal(stored.authorization.supervisor, 'sup02');
   assert.match(stored.form.address, /502/);
   assert.match(stored.form.phone, /^139\*+0005$/, 'the recorded phone was kept (shown masked)');
+  assert.equal(stored.form_revision, 2);
+  const bank = stored.prints.filter((p) => p.kind === 'application' && p.copy === 'bank' && p.outcome !== 'failed');
+  assert.deepEqual(bank.map((p) => p.form_revision), [1, 2], 'each revision printed before its signature');
 });

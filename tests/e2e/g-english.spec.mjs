@@ -4,8 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  T, authorize, chineseLabels, customerData, fillForm, launch, openCaseFromToday, residentId, setLocale, shot, signIn,
-  signOut, tid, waitState, waitUntil, walkIn, wrongCheck, PASSWORD,
+  T, authorize, chineseLabels, customerData, fillForm, launch, logContact, openCaseFromToday, printAndSign, residentId,
+  setLocale, shot, signIn, signOut, tid, waitState, waitUntil, walkIn, wrongCheck, PASSWORD,
 } from './app.mjs';
 
 let s;
@@ -75,6 +75,8 @@ test('English everywhere: sign-in, today, counter steps, dialogs, case, lock, ac
   await s.waitAttr(tid(T.idFeedback), 'data-status', 'valid');
   // what core read from the number (birth date, sex, region), when the screen shows it
   if (T.idRead) await s.find(tid(T.idRead), 5_000).catch(() => null);
+  await s.select(tid(T.idOnlineCheck), 'match');
+  await s.type(tid(T.idOnlineRef), 'LWHC-E2E-EN');
   await check('identity');
   await s.click(tid(T.idSubmit));
   await waitState(s, 'identity-verified');
@@ -87,9 +89,10 @@ test('English everywhere: sign-in, today, counter steps, dialogs, case, lock, ac
   await fillForm(s, { phone: '13912340007', idNumber: id });
   await check('form recorded');
 
-  // review, the authorization dialog (with the return reasons), approve
-  await s.click(tid(T.confirmSigned));
-  await waitState(s, 'form-signed');
+  // print, sign; review, the authorization dialog (with the return reasons), approve
+  await s.find(tid(T.blockedReason, '[data-rule="not-printed"]'));
+  await check('form waiting for the print');
+  await printAndSign(s);
   await check('review');
   await s.click(tid(T.submitCase));
   await waitState(s, 'submitted');
@@ -103,7 +106,9 @@ test('English everywhere: sign-in, today, counter steps, dialogs, case, lock, ac
 
   // unlock, its dialog, after-care, close
   await s.find(tid(T.unlockReference));
+  await s.find(tid(T.blockedReason, '[data-rule="no-operator-contact"]'));
   await check('unlock');
+  await logContact(s, 'OPS-E2E-EN', 'unlocked by the operator');
   await s.type(tid(T.unlockReference), 'OPS-E2E-EN');
   await s.click(tid(T.unlockConfirm));
   await s.find(tid(T.authDialog));
@@ -114,6 +119,8 @@ test('English everywhere: sign-in, today, counter steps, dialogs, case, lock, ac
   await check('unlocked, after-care');
   await shot(s, 'unlocked-en');
   const caseNumber = await s.text(tid(T.caseNumber));
+  // no receipt printed: closing takes the reason, which is recorded
+  await s.type(tid(T.receiptWaiver), 'customer declined the receipt');
   await s.click(tid(T.closeCase));
   await waitState(s, 'closed');
   await check('closed');

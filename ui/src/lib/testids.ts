@@ -116,6 +116,8 @@ export const T = {
   formField: 'form-field',
   formSubmit: 'form-submit',
   material: 'material',
+  formHasAgent: 'form-has-agent',
+  agentsClosed: 'agents-closed',
   printForm: 'print-form',
   confirmSigned: 'confirm-signed',
   submitCase: 'submit-case',

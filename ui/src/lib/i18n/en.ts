@@ -518,6 +518,7 @@ export const en = {
   'state.refused-identity': 'Refused: identity check failed',
   'cause.anti-fraud-restriction': 'Anti-fraud restriction (police-designated)',
   'identity.validUntil': 'Valid until (YYYY-MM-DD or long-term)',
+  'identity.validUntilPlaceholder': 'YYYY-MM-DD / long-term',
   'identity.onlineCheck': 'Online identity check (NCIIC)',
   'identity.onlineRef': 'Online check serial number',
   'identity.onlineFails': 'A mismatch or not-found result stops the case: it is recorded with its reference and cannot continue.',

@@ -516,6 +516,7 @@ export const zhCN = {
   'state.refused-identity': '联网核查未通过，不予受理',
   'cause.anti-fraud-restriction': '涉诈管控（公安机关认定）',
   'identity.validUntil': '有效期至（YYYY-MM-DD 或 长期）',
+  'identity.validUntilPlaceholder': 'YYYY-MM-DD / 长期',
   'identity.onlineCheck': '联网核查',
   'identity.onlineRef': '联网核查流水号',
   'identity.onlineFails': '核查结果为不一致或库中无此号时，业务终止，并记录核查流水号。',
