@@ -16,7 +16,7 @@
 
 use chrono::{FixedOffset, NaiveDate, Utc};
 use serde_json::{json, Value};
-use unlockdesk_core::identity::{check, check_mrz, DocCheck, DocKind, RuleError};
+use unlockdesk_core::identity::{check, check_mrz, DocCheck, DocKind};
 
 /// Arguments of `id check`. Values come last; `--` ends the options so a value may start
 /// with `-`.
@@ -96,7 +96,6 @@ fn report_at(args: &IdCheckArgs, default_today: impl Fn() -> NaiveDate) -> (Valu
                 );
             }
         }
-        (None, [one]) if !looks_like_a_number(one) => not_recognised(one),
         (k, [one]) => check(k, one, today),
         (Some(k), _) => {
             return usage(
@@ -121,32 +120,6 @@ fn report_at(args: &IdCheckArgs, default_today: impl Fn() -> NaiveDate) -> (Valu
         v["kind"] = Value::Null;
     }
     (v, code)
-}
-
-/// Every document number the counter checks has digits (a passport's document number too,
-/// and the MRZ comes as two values): a value without a single one, `foo`, is not recognised as
-/// any document instead of being judged against the kind its letters happen to resemble.
-fn looks_like_a_number(value: &str) -> bool {
-    let folded = unlockdesk_core::normalize::fold_width(value);
-    folded.trim().is_empty() || folded.contains('\n') || folded.chars().any(|c| c.is_ascii_digit())
-}
-
-/// The report of a value that is no document number at all.
-fn not_recognised(value: &str) -> DocCheck {
-    let n = value.trim().chars().count();
-    DocCheck {
-        valid: false,
-        kind: None,
-        normalized: None,
-        fields: Default::default(),
-        errors: vec![RuleError::new(
-            "kind",
-            format!(
-                "not recognised as any identity document number ({n} characters, no digits); \
-                 name the document with --kind if it is one"
-            ),
-        )],
-    }
 }
 
 /// Run `id check`: print one JSON object (`json`) or a readable text, return the exit code.

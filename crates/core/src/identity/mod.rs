@@ -435,12 +435,15 @@ fn detect(s: &str) -> Result<DocKind, RuleError> {
     let n = s.chars().count();
     let all_digits = b.iter().all(u8::is_ascii_digit);
     let first = b[0];
-    if (first == b'H' || first == b'M') && b.get(1).is_none_or(u8::is_ascii_digit) {
+    // A letter prefix names a document only when digits follow it: every number the counter
+    // checks has digits, so a word such as `FOO` or `HELLO` is no document at all instead of
+    // being judged (and refused) as the kind its letters happen to resemble.
+    if (first == b'H' || first == b'M') && b.get(1).is_some_and(u8::is_ascii_digit) {
         return Ok(DocKind::HkMacauPermit);
     }
     if b.len() >= 3
         && b[..3].iter().all(u8::is_ascii_uppercase)
-        && b.get(3).is_none_or(u8::is_ascii_digit)
+        && b.get(3).is_some_and(u8::is_ascii_digit)
     {
         return Ok(DocKind::ForeignPermanentId);
     }
@@ -462,13 +465,13 @@ fn detect(s: &str) -> Result<DocKind, RuleError> {
     if all_digits && (n == 8 || n == 10) {
         return Ok(DocKind::TaiwanPermit);
     }
-    if (14..=22).contains(&n) {
+    if (14..=22).contains(&n) && b.iter().any(u8::is_ascii_digit) {
         return Ok(DocKind::PrcId);
     }
     Err(RuleError::new(
         "kind",
         format!(
-            "not recognised as an identity document number ({n} characters; known shapes: 18 \
+            "not recognised as any identity document number ({n} characters; known shapes: 18 \
              characters, 15 digits, H/M + 8 or 10 digits, 8 or 10 digits, 3 letters + 12 digits)"
         ),
     ))

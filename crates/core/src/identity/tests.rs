@@ -1193,3 +1193,25 @@ fn identity_step_records() {
         );
     }
 }
+
+/// A word is no document: a letter prefix names a kind (HK/Macau permit, 2017 foreign
+/// permanent-resident card) only when digits follow it, and an all-letter value of ID length is
+/// not judged as a resident ID.
+#[test]
+fn a_word_is_not_recognised_as_any_document() {
+    for word in ["FOO", "foo", "H", "M", "HELLO", "ABCDEFGHIJKLMNOPQR"] {
+        let c = check(None, word, today());
+        assert!(!c.valid, "{word}");
+        assert_eq!(c.kind, None, "{word}: {c:?}");
+        assert_eq!(rules(&c), ["kind"], "{word}");
+    }
+    // The shapes with digits are still detected.
+    assert_eq!(
+        check(None, "H12345678", today()).kind,
+        Some(DocKind::HkMacauPermit)
+    );
+    assert_eq!(
+        check(None, "ABC123456789012", today()).kind,
+        Some(DocKind::ForeignPermanentId)
+    );
+}
