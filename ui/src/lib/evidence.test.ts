@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import type { ApplicationForm } from './bindings/ApplicationForm';
 import type { BlockedStep } from './bindings/BlockedStep';
 import type { EventKind } from './bindings/EventKind';
 import type { FormPrefill } from './bindings/FormPrefill';
+import type { IdentityRecord } from './bindings/IdentityRecord';
+import type { OnlineCheck } from './bindings/OnlineCheck';
 import type { PrintDelivery } from './bindings/PrintDelivery';
 import { emptyForm } from './counter.svelte';
-import { applyPrefill, blockedKey, blockedSteps, canClose, isLocked, offered, printNotice, ready, validityText, waiverToSend } from './evidence';
+import {
+  applyPrefill, blockedDescribedBy, blockedHintId, blockedKey, blockedSteps, canClose, identityRefusal, isLocked, offered, printNotice, ready,
+  validityText, waiverToSend,
+} from './evidence';
 import { hasKey, setLocale, t } from './i18n/index.svelte';
 
 const step = (event: EventKind, rule: string): BlockedStep => ({ event, rule, message: `English text for ${rule}` });
@@ -126,24 +132,79 @@ describe('print notice', () => {
     channel: 'cups', printer: 'Counter_1', job_id: 'Counter_1-12', outcome: 'completed', message: '', ...over,
   });
 
-  it('names the printer, the job and the outcome of a CUPS print', () => {
+  it('a completed CUPS job is printed: ok, with the printer and the job', () => {
     setLocale('zh-CN');
     const n = printNotice(cups({}), 'disabled', '/data/a.pdf');
-    expect(n).toMatchObject({ tone: 'ok', key: 'case.printedCups', counted: true });
-    expect(n.params).toEqual({ printer: 'Counter_1', job: 'Counter_1-12', outcome: '已打印' });
-    expect(printNotice(cups({ outcome: 'sent' }), 'disabled', '').params['outcome']).toBe('已送打印机');
+    expect(n).toEqual({ tone: 'ok', key: 'case.printedCups', params: { printer: 'Counter_1', job: 'Counter_1-12' }, detail: '', counted: true });
+    expect(t(n.key, n.params)).toContain('Counter_1-12');
   });
 
-  it('warns when CUPS refused the job: not counted as printed', () => {
-    const n = printNotice(cups({ job_id: null, outcome: 'failed', message: 'lp: The printer or class does not exist.' }), 'disabled', '');
-    expect(n).toMatchObject({ tone: 'warn', key: 'case.printFailed', counted: false });
-    expect(n.params['message']).toContain('does not exist');
+  it('a job CUPS only accepted (sent) warns: not confirmed, not counted yet, check and print again', () => {
+    const n = printNotice(cups({ outcome: 'sent' }), 'disabled', '');
+    expect(n).toMatchObject({ tone: 'warn', key: 'case.printSent', params: { printer: 'Counter_1', job: 'Counter_1-12' }, counted: false });
+    setLocale('zh-CN');
+    expect(t(n.key, n.params)).toContain('Counter_1');
+    expect(t(n.key, n.params)).toContain('尚未确认');
+    expect(t(n.key, n.params)).toContain('不计为已打印');
+    expect(t(n.key, n.params)).toContain('重新打印');
+    setLocale('en');
+    expect(t(n.key, n.params)).toContain('has not confirmed');
+    expect(t(n.key, n.params)).toContain('job Counter_1-12');
   });
 
-  it('keeps the viewer texts; a viewer that did not open is not counted', () => {
-    const viewer = (outcome: PrintDelivery['outcome']): PrintDelivery => ({ channel: 'viewer', printer: null, job_id: null, outcome, message: '' });
-    expect(printNotice(viewer('completed'), 'opened', '/data/a.pdf')).toMatchObject({ tone: 'ok', key: 'case.printed', params: { path: '/data/a.pdf' }, counted: true });
-    expect(printNotice(viewer('failed'), 'missing', '/data/a.pdf')).toMatchObject({ tone: 'warn', key: 'case.printedNoViewer', counted: false });
-    expect(printNotice(viewer('failed'), 'disabled', '/data/a.pdf')).toMatchObject({ tone: 'warn', key: 'case.printedNotOpened', counted: false });
+  it('a job CUPS refused is bad: the sentence in the UI language, CUPS\'s English as the detail', () => {
+    setLocale('zh-CN');
+    const n = printNotice(cups({ job_id: null, outcome: 'failed', message: ' lp: The printer or class does not exist. ' }), 'disabled', '');
+    expect(n).toMatchObject({ tone: 'bad', key: 'case.printFailed', counted: false });
+    expect(n.detail).toBe('lp: The printer or class does not exist.');
+    expect(Object.values(n.params).join(' ')).not.toContain('does not exist');
+    expect(t(n.key, n.params)).not.toContain('does not exist');
+    expect(t(n.key, n.params)).toContain('不计为已打印');
+  });
+
+  it('without a printer: says none is configured for this terminal, the PDF opened in the viewer, and where to choose one', () => {
+    const viewer = (outcome: PrintDelivery['outcome']): PrintDelivery => ({ channel: 'viewer', printer: null, job_id: null, outcome, message: 'no printer configured' });
+    const opened = printNotice(viewer('completed'), 'opened', '/data/a.pdf');
+    expect(opened).toEqual({ tone: 'ok', key: 'case.printed', params: { path: '/data/a.pdf' }, detail: '', counted: true });
+    setLocale('zh-CN');
+    expect(t(opened.key, opened.params)).toContain('未配置打印机');
+    expect(t(opened.key, opened.params)).toContain('阅读器中打开');
+    expect(t(opened.key, opened.params)).toContain('个人设置');
+    setLocale('en');
+    expect(t(opened.key, opened.params)).toContain('No printer is configured for this terminal');
+    expect(t(opened.key, opened.params)).toContain('My settings');
+    expect(printNotice(viewer('failed'), 'missing', '/data/a.pdf')).toMatchObject({ tone: 'bad', key: 'case.printedNoViewer', detail: '', counted: false });
+    expect(printNotice(viewer('failed'), 'disabled', '/data/a.pdf')).toMatchObject({ tone: 'bad', key: 'case.printedNotOpened', detail: '', counted: false });
+  });
+});
+
+describe('blocked hints and the buttons they explain', () => {
+  const view = { blocked: [step('submit', 'cocheck-required'), step('submit', 'not-signed'), step('approve', 'four-eyes')] };
+
+  it('names each hint by its step and rule, and the button by its hints', () => {
+    expect(blockedHintId(step('submit', 'cocheck-required'))).toBe('blocked-submit-cocheck-required');
+    expect(blockedDescribedBy(view, ['submit'])).toBe('blocked-submit-cocheck-required blocked-submit-not-signed');
+    expect(blockedDescribedBy(view, ['approve'])).toBe('blocked-approve-four-eyes');
+    expect(blockedDescribedBy(view, ['close'])).toBeUndefined();
+  });
+});
+
+describe('identity refusal', () => {
+  const check = (result: OnlineCheck['result'], reference: string): OnlineCheck => ({ result, reference });
+  const identity = (online_check: OnlineCheck | null) => ({ online_check } as IdentityRecord);
+  const form = (online_check: OnlineCheck | null) => ({ ...emptyForm(), agent: { name: '李四', id_type: 'prc-id', id_number: '', phone: '', relationship: '父亲', online_check } } as ApplicationForm);
+
+  it('names the customer when the customer\'s online check failed', () => {
+    expect(identityRefusal({ identity: identity(check('mismatch', 'LWHC-1')), form: null })).toEqual({ who: 'customer', check: check('mismatch', 'LWHC-1') });
+  });
+
+  it('names the agent when the customer matched and the agent did not', () => {
+    expect(identityRefusal({ identity: identity(check('match', 'LWHC-1')), form: form(check('not-found', 'LWHC-2')) }))
+      .toEqual({ who: 'agent', check: check('not-found', 'LWHC-2') });
+  });
+
+  it('says nothing when no check failed', () => {
+    expect(identityRefusal({ identity: identity(check('match', 'LWHC-1')), form: form(check('match', 'LWHC-2')) })).toBeNull();
+    expect(identityRefusal({ identity: null, form: null })).toBeNull();
   });
 });

@@ -8,9 +8,11 @@
 import { hasKey, t, type MessageKey } from './i18n/index.svelte';
 import type { ApplicationForm } from './bindings/ApplicationForm';
 import type { BlockedStep } from './bindings/BlockedStep';
+import type { Case } from './bindings/Case';
 import type { CaseView } from './bindings/CaseView';
 import type { EventKind } from './bindings/EventKind';
 import type { FormPrefill } from './bindings/FormPrefill';
+import type { OnlineCheck } from './bindings/OnlineCheck';
 import type { PrintDelivery } from './bindings/PrintDelivery';
 import type { Viewer } from './bindings/Viewer';
 
@@ -92,27 +94,59 @@ export function validityText(value: string): string {
 
 /** What the screen says after a print, from the delivery the shell recorded. */
 export type PrintNotice = {
-  tone: 'ok' | 'warn';
-  /** The sentence; `notCounted` adds that the print does not count as printed. */
+  /** `ok` on paper (or opened in the viewer), `warn` sent but not confirmed, `bad` failed. */
+  tone: 'ok' | 'warn' | 'bad';
+  /** The sentence, in the UI language; a print that does not count says so in it. */
   key: MessageKey;
   params: Record<string, string>;
-  /** The paper is (or is being) in the teller's hand: sent to CUPS, completed, or opened in the viewer. */
+  /** What CUPS said about a failed job, shown as it is (English, from CUPS) below the sentence; '' when none. */
+  detail: string;
+  /** Counts as printed (core's rule): the CUPS job completed, or the PDF was opened in the viewer. */
   counted: boolean;
 };
 
-/** The notice for one print: the printer and job for CUPS, the file for the viewer; failures in warn. */
+/**
+ * The notice for one print. Core counts a print only when its outcome is `completed`: a CUPS
+ * job that was only accepted (`sent`) may be held on a stopped queue and never print, so it
+ * warns; a failed job is bad, with CUPS's message as a detail. Without a printer the PDF opens
+ * in the viewer, and the notice says so and where to choose one (My settings).
+ */
 export function printNotice(delivery: PrintDelivery, viewer: Viewer, path: string): PrintNotice {
-  const counted = delivery.outcome === 'sent' || delivery.outcome === 'completed';
+  const counted = delivery.outcome === 'completed';
   if (delivery.channel === 'cups') {
-    const printer = delivery.printer ?? '';
-    if (!counted) return { tone: 'warn', key: 'case.printFailed', params: { printer, message: delivery.message }, counted };
-    return {
-      tone: 'ok',
-      key: 'case.printedCups',
-      params: { printer, job: delivery.job_id ?? '', outcome: t(delivery.outcome === 'completed' ? 'printoutcome.completed' : 'printoutcome.sent') },
-      counted,
-    };
+    const params = { printer: delivery.printer ?? '', job: delivery.job_id ?? '' };
+    if (delivery.outcome === 'completed') return { tone: 'ok', key: 'case.printedCups', params, detail: '', counted };
+    if (delivery.outcome === 'sent') return { tone: 'warn', key: 'case.printSent', params, detail: '', counted };
+    return { tone: 'bad', key: 'case.printFailed', params, detail: delivery.message.trim(), counted };
   }
-  if (counted) return { tone: 'ok', key: 'case.printed', params: { path }, counted };
-  return { tone: 'warn', key: viewer === 'missing' ? 'case.printedNoViewer' : 'case.printedNotOpened', params: { path }, counted };
+  const params = { path };
+  if (counted) return { tone: 'ok', key: 'case.printed', params, detail: '', counted };
+  return { tone: 'bad', key: viewer === 'missing' ? 'case.printedNoViewer' : 'case.printedNotOpened', params, detail: '', counted };
+}
+
+/** The id of a blocked step's hint, for the `aria-describedby` of the button it explains. */
+export function blockedHintId(b: Pick<BlockedStep, 'event' | 'rule'>): string {
+  return `blocked-${b.event}-${b.rule}`;
+}
+
+/** The `aria-describedby` of a step's button: the ids of its hints, `undefined` when nothing blocks it. */
+export function blockedDescribedBy(view: Pick<CaseView, 'blocked'>, events: readonly EventKind[]): string | undefined {
+  const ids = blockedSteps(view, events).map(blockedHintId);
+  return ids.length > 0 ? ids.join(' ') : undefined;
+}
+
+/** Why a case was refused for its identity: whose online check (联网核查) failed, from the case data. */
+export type IdentityRefusal = { who: 'customer' | 'agent'; check: OnlineCheck };
+
+/**
+ * The failed online check that refused the case (state `refused-identity`): the customer's,
+ * checked at the identity step, else the agent's, recorded with the form; `null` when neither
+ * failed (nothing to say beyond the state).
+ */
+export function identityRefusal(c: Pick<Case, 'identity' | 'form'>): IdentityRefusal | null {
+  const customer = c.identity?.online_check;
+  if (customer && customer.result !== 'match') return { who: 'customer', check: customer };
+  const agent = c.form?.agent?.online_check;
+  if (agent && agent.result !== 'match') return { who: 'agent', check: agent };
+  return null;
 }
