@@ -360,6 +360,11 @@ fn confirm_unlock_refuses_a_maker() {
 #[test]
 fn print_document_goes_through_cups_and_gates_the_signature() {
     let d = Desk::start();
+    // Nobody signed in: the terminal's printer cannot be redirected.
+    let refused = d
+        .call("printer_settings_set", json!({"printer": "ELSEWHERE"}))
+        .expect_err("no session");
+    assert_eq!(refused["code"], "session-locked", "{refused}");
     let id = d.case_made_by_sup01(false, "verify_identity");
     d.ok(
         "record_form",

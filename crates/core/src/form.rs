@@ -136,8 +136,10 @@ pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<App
             }
         }
     }
-    if !f.id_valid_until.trim().is_empty() && f.id_valid_until.trim() != "long-term" {
-        match NaiveDate::parse_from_str(f.id_valid_until.trim(), "%Y-%m-%d") {
+    // 长期 / long-term (any case, full-width) is the long-term validity; anything else a date.
+    let validity = validity_key(&f.id_valid_until);
+    if !validity.is_empty() && validity != "long-term" {
+        match NaiveDate::parse_from_str(&validity, "%Y-%m-%d") {
             Ok(d) if d < today => errs.push(FieldError::new(
                 "id_valid_until",
                 "expired",
@@ -461,6 +463,11 @@ fn nationality_key(s: &str) -> String {
         "中国" | "中华人民共和国" | "CHINA" | "CN" | "中国 CHN" | "CHN" => "CHN".into(),
         _ => t,
     }
+}
+
+/// Whether a validity as entered means long-term (`长期`, `long-term` in any case or width).
+pub fn is_long_term(s: &str) -> bool {
+    validity_key(s) == "long-term"
 }
 
 fn validity_key(s: &str) -> String {

@@ -667,10 +667,11 @@ pub struct PrintRecord {
 }
 
 impl PrintRecord {
-    /// The paper is (or is being) in the teller's hand: sent to CUPS, completed, or handed
-    /// out as a file or through the viewer.
+    /// The paper is in the teller's hand: the CUPS job completed, or the copy was handed out
+    /// as a file or opened in the viewer (recorded `completed`). A job CUPS only accepted
+    /// (`sent`) does not count yet: it may sit held on a stopped queue and never print.
     pub fn delivered(&self) -> bool {
-        matches!(self.outcome, PrintOutcome::Sent | PrintOutcome::Completed)
+        self.outcome == PrintOutcome::Completed
     }
 }
 
@@ -871,11 +872,16 @@ impl Case {
                     && p.delivered()
             })
     }
-    /// A receipt (either copy) was printed and delivered.
+    /// A receipt (either copy) of the unlock was printed and delivered: printed at or after
+    /// the confirmed unlock (a receipt printed for an earlier failed attempt says "not
+    /// unlocked" and is no receipt of this unlock).
     pub fn receipt_printed(&self) -> bool {
-        self.prints
-            .iter()
-            .any(|p| p.kind == crate::print::DocumentKind::Receipt && p.delivered())
+        let Some(unlock) = &self.unlock else {
+            return false;
+        };
+        self.prints.iter().any(|p| {
+            p.kind == crate::print::DocumentKind::Receipt && p.delivered() && p.at >= unlock.at
+        })
     }
     /// How many prints were reprints.
     pub fn reprints(&self) -> usize {

@@ -521,10 +521,12 @@ pub fn application_view(
         phone: phone(&form.phone),
         id_type: id_kind_label(&form.id_type),
         id_number: id_no(&form.id_number),
-        id_valid_until: if form.id_valid_until.trim().is_empty() {
+        // Printed as entered: 长期 in both languages, a date as it is, and a validity nobody
+        // entered stays blank (the form states only what was recorded).
+        id_valid_until: if crate::form::is_long_term(&form.id_valid_until) {
             "长期 Long-term".to_string()
         } else {
-            form.id_valid_until.clone()
+            form.id_valid_until.trim().to_string()
         },
         bank_card: card(&form.bank_card),
         agent,

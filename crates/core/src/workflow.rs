@@ -393,12 +393,18 @@ pub fn guard(case: &Case, kind: EventKind) -> Result<(), WorkflowError> {
         EventKind::ConfirmUnlock => match &case.authorization {
             _ if frozen => Err(freeze),
             Some(a) if a.decision == Decision::Approve => {
-                // The contact that carried out (or requested) the unlock: logged since the
-                // approval, with what the operator answered.
+                // The contact that carried out (or requested) this unlock: logged since the
+                // approval and since the last failed attempt (a retry needs its own contact),
+                // with what the operator answered.
+                let since = case
+                    .unlock_failures
+                    .iter()
+                    .map(|f| f.at)
+                    .fold(a.at, |m, t| m.max(t));
                 if case
                     .contacts
                     .iter()
-                    .any(|c| c.at >= a.at && !c.result.trim().is_empty())
+                    .any(|c| c.at >= since && !c.result.trim().is_empty())
                 {
                     Ok(())
                 } else {

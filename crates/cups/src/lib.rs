@@ -130,22 +130,26 @@ pub fn parse_request_id(lp_stdout: &str) -> Option<String> {
     (!id.is_empty()).then(|| id.to_string())
 }
 
-/// Wait up to `timeout` for the job to leave the list of jobs not completed
-/// (`lpstat -o QUEUE`), polling every 200 ms. A job CUPS cancelled also leaves that list; a
-/// stopped queue keeps it `Queued`.
+/// Wait up to `timeout` for CUPS to report the job among the queue's finished jobs
+/// (`lpstat -W completed -o QUEUE`), polling every 200 ms. Completion is confirmed positively:
+/// an `lpstat` that fails (server down, queue gone) or a job still held on a stopped queue
+/// leaves it `Queued`, never `Completed`. CUPS lists jobs an operator cancelled or that aborted
+/// among the finished ones too; `lpstat` does not tell them apart, so a job cancelled at the
+/// printer's own panel within the wait is the one case reported `Completed` wrongly.
 pub fn wait(job: &Job, timeout: Duration) -> JobState {
     let start = Instant::now();
     loop {
-        let pending = Command::new("lpstat")
-            .args(["-o", &job.printer])
+        let finished = Command::new("lpstat")
+            .args(["-W", "completed", "-o", &job.printer])
             .output()
-            .map(|o| {
+            .ok()
+            .filter(|o| o.status.success())
+            .is_some_and(|o| {
                 String::from_utf8_lossy(&o.stdout)
                     .lines()
                     .any(|l| l.split_whitespace().next() == Some(job.id.as_str()))
-            })
-            .unwrap_or(true);
-        if !pending {
+            });
+        if finished {
             return JobState::Completed;
         }
         if start.elapsed() >= timeout {

@@ -97,7 +97,8 @@ pub async fn printer_settings_get(state: State<'_, AppState>) -> CoreResult<Prin
 }
 
 /// Choose this terminal's printer (`None`: no printer, the viewer is used). Errors: `invalid`
-/// field `printer` rule `format` (not a CUPS queue name).
+/// field `printer` rule `format` (not a CUPS queue name); `session-locked` when nobody is
+/// signed in or the session is locked.
 #[tauri::command]
 pub async fn printer_settings_set(
     state: State<'_, AppState>,
@@ -116,13 +117,19 @@ pub async fn printer_settings_set(
             ));
         }
     }
-    tauri::async_runtime::spawn_blocking(move || {
-        std::fs::write(dir.join("printer.txt"), p.unwrap_or_default())
+    // Only a signed-in, unlocked session may redirect this terminal's prints (bank copies
+    // carry full numbers): the session check is the one every case step passes.
+    as_actor(&state, move |_svc, actor| {
+        std::fs::write(dir.join("printer.txt"), p.as_deref().unwrap_or_default())
             .map_err(|e| CoreError::storage(format!("cannot remember the printer: {e}")))?;
+        tracing::info!(
+            staff = %actor.staff_id(),
+            printer = p.as_deref().unwrap_or("(none: viewer)"),
+            "terminal printer changed"
+        );
         Ok(printer_settings(&dir))
     })
     .await
-    .map_err(|e| CoreError::storage(e.to_string()))?
 }
 
 /// A printed document: where it went and what the case now records.
@@ -138,7 +145,7 @@ pub struct PrintedDocument {
 }
 
 /// Print (or reprint) one copy: core stores and audits it; the shell sends it to this
-/// terminal's CUPS printer (waiting up to `UNLOCKDESK_PRINT_WAIT_SECS`, default 5, for the job
+/// terminal's CUPS printer (waiting up to `UNLOCKDESK_PRINT_WAIT_SECS`, default 10, for the job
 /// to complete) or, with no printer configured, opens the viewer; the delivery is recorded.
 #[tauri::command]
 pub async fn print_document<R: Runtime>(
@@ -163,7 +170,7 @@ pub async fn print_document<R: Runtime>(
                         let secs = std::env::var("UNLOCKDESK_PRINT_WAIT_SECS")
                             .ok()
                             .and_then(|s| s.parse().ok())
-                            .unwrap_or(5u64);
+                            .unwrap_or(10u64);
                         let done =
                             unlockdesk_cups::wait(&job, std::time::Duration::from_secs(secs));
                         PrintDelivery {

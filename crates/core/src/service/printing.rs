@@ -114,7 +114,7 @@ impl<S: Store> Service<S> {
             // A reprint: the same document and copy (of the same form revision) again, after
             // one reached paper (a failed job printed nothing).
             let reprint = current.prints.iter().any(|p| {
-                p.outcome != PrintOutcome::Failed
+                p.delivered()
                     && p.kind == kind
                     && p.copy == copy
                     && (kind != DocumentKind::Application || p.form_revision == revision)
@@ -173,7 +173,27 @@ impl<S: Store> Service<S> {
         document_id: &str,
         delivery: &PrintDelivery,
     ) -> CoreResult<CaseView> {
+        if actor.system_kind().is_some() {
+            // A delivery is a person's paper; system actors print nothing.
+            return Err(CoreError::forbidden(
+                "printing is recorded on the case: sign in (--as STAFF_ID)",
+            ));
+        }
         self.permit(actor, Action::PrintCustomerCopy, Some(case_id))?;
+        // The copy decides the permission (the bank copy carries full numbers). Checked before
+        // the write transaction: a refusal is audited in a transaction of its own, which must
+        // not nest inside this one.
+        let copy = self.store.read(|tx| {
+            let case = tx
+                .case(case_id)?
+                .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            case.prints
+                .iter()
+                .find(|p| p.document_id == document_id)
+                .map(|p| p.copy)
+                .ok_or_else(|| CoreError::not_found(format!("print {document_id}")))
+        })?;
+        self.permit_copy(actor, copy, case_id)?;
         let mut errs = Vec::new();
         if delivery.outcome == PrintOutcome::Pending {
             errs.push(FieldError::new(
@@ -244,7 +264,6 @@ impl<S: Store> Service<S> {
                 .iter_mut()
                 .find(|p| p.document_id == document_id)
                 .ok_or_else(|| CoreError::not_found(format!("print {document_id}")))?;
-            self.permit_copy(actor, p.copy, case_id)?;
             if matches!(p.outcome, PrintOutcome::Completed | PrintOutcome::Failed) {
                 return Err(CoreError::conflict(format!(
                     "this print is already recorded as {}",

@@ -833,3 +833,93 @@ fn evidence_rules_print_sign_contact_unlock_close() {
     assert_eq!(v.case.lock_cause, Some(LockCause::AntiFraudRestriction));
     assert!(v.freeze_route.unwrap().contains("anti-fraud"));
 }
+
+/// After a failed unlock attempt, the retry needs a contact of its own (logged after the
+/// failure), and the receipt printed for the failed attempt is no receipt of the unlock; a CUPS
+/// job CUPS only accepted (`sent`) is not yet a print.
+#[test]
+fn a_retry_needs_its_own_contact_and_receipt() {
+    let b = branch();
+    let svc: &dyn Counter = &b.svc;
+    let c = svc
+        .open_case(
+            &b.tel01,
+            &OpenCaseInput {
+                customer_name: "测试甲".into(),
+                lock_cause: Some(LockCause::WrongPassword),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap()
+        .case
+        .id;
+    svc.verify_identity(&b.tel01, c, &id_card(), None).unwrap();
+    svc.record_form(&b.tel01, c, &form(), None).unwrap();
+    // Only accepted by CUPS: not printed yet.
+    let doc = svc
+        .print_document(&b.tel01, c, DocumentKind::Application, CopyKind::Bank)
+        .unwrap();
+    let sent = PrintDelivery {
+        channel: PrintChannel::Cups,
+        printer: Some("CUPS-PDF".into()),
+        job_id: Some("CUPS-PDF-7".into()),
+        outcome: PrintOutcome::Sent,
+        message: String::new(),
+    };
+    let v = svc.record_delivery(&b.tel01, c, &doc.id, &sent).unwrap();
+    assert!(!v.form_printed, "a job only sent does not count");
+    assert!(svc.confirm_signed(&b.tel01, c, None).is_err());
+    // CUPS then reports it completed: the same print counts, and is no reprint.
+    let done = PrintDelivery {
+        outcome: PrintOutcome::Completed,
+        ..sent
+    };
+    let v = svc.record_delivery(&b.tel01, c, &doc.id, &done).unwrap();
+    assert!(v.form_printed);
+    assert_eq!(v.reprints, 0);
+    svc.confirm_signed(&b.tel01, c, None).unwrap();
+    svc.submit(&b.tel01, c, None).unwrap();
+    svc.authorize(&b.tel01, c, &b.sup01, Decision::Approve, None, "", None)
+        .unwrap();
+    b.clock.advance(chrono::Duration::minutes(1));
+    contact(svc, &b.tel01, c);
+    b.clock.advance(chrono::Duration::minutes(1));
+    svc.record_unlock_failure(
+        &b.tel01,
+        c,
+        &UnlockFailureInput {
+            reason: "operator system down".into(),
+            next: UnlockFailureNext::Retry,
+            operator_ticket: "OP-2".into(),
+        },
+        None,
+    )
+    .unwrap();
+    // The failed attempt's receipt.
+    print_delivered(svc, &b.tel01, c, DocumentKind::Receipt);
+    b.clock.advance(chrono::Duration::minutes(1));
+    let unlock = UnlockInput {
+        operator_reference: "OPREF-2".into(),
+        notified_via: NotificationChannel::InPerson,
+    };
+    let e = svc
+        .confirm_unlock(&b.tel01, c, &creds("sup02"), &unlock, None)
+        .unwrap_err();
+    assert!(e.message.contains("log the contact"), "{}", e.message);
+    contact(svc, &b.tel01, c);
+    let v = svc
+        .confirm_unlock(&b.tel01, c, &creds("sup02"), &unlock, None)
+        .unwrap();
+    assert_eq!(v.case.state, CaseState::Unlocked);
+    assert!(
+        !v.receipt_printed,
+        "the failed attempt's receipt is not this one"
+    );
+    assert!(svc.close_case(&b.tel01, c, None, None).is_err());
+    b.clock.advance(chrono::Duration::minutes(1));
+    let v = print_delivered(svc, &b.tel01, c, DocumentKind::Receipt);
+    assert!(v.receipt_printed);
+    let v = svc.close_case(&b.tel01, c, None, None).unwrap();
+    assert_eq!(v.case.state, CaseState::Closed);
+}
