@@ -78,7 +78,8 @@ pub enum CaseCmd {
         /// The name as printed on the document (the Latin name for a passport).
         #[arg(long, value_name = "NAME")]
         name_on_document: String,
-        /// e-ID verification reference, or the bank card's second factor.
+        /// The e-ID's online verification reference (a bank card's second factor goes in
+        /// --second-factor and --second-factor-ref).
         #[arg(long)]
         reference: Option<String>,
         /// Validity end printed on the document: YYYY-MM-DD, or 长期 / long-term.

@@ -225,25 +225,20 @@ pub fn verify_for_case_with(
             ));
         }
         DocKind::BankCard => {
-            if reference.is_empty() && input.second_factor.is_none() {
+            // The card corroborates identity only with a second factor, and the bank files
+            // that factor's outcome and reference (a free-text name of the factor is no
+            // evidence that it was done).
+            if input.second_factor.is_none() {
                 errs.push(FieldError::new(
-                    "reference",
+                    "second_factor",
                     "required",
-                    "name the second factor used with the linked bank card (card-pin, sms-to-registered-phone, face-verification, security-questions)",
+                    "record the second factor used with the linked bank card: its kind \
+                     (card-pin, sms-to-registered-phone, face-verification, security-questions), \
+                     outcome and reference",
                 ));
             }
-            // A known factor by its kebab-case name; any other text counts as `other`, recorded as
-            // typed. A second factor recorded with its outcome names itself.
-            let factor = input.second_factor.as_ref().map(|f| f.kind).or_else(|| {
-                (!reference.is_empty()).then(|| {
-                    serde_json::from_value::<SecondFactor>(serde_json::Value::String(
-                        reference.to_string(),
-                    ))
-                    .unwrap_or(SecondFactor::Other)
-                })
-            });
             Evidence::LinkedBankCard {
-                second_factor: factor,
+                second_factor: input.second_factor.as_ref().map(|f| f.kind),
             }
         }
         _ => Evidence::Document { kind },

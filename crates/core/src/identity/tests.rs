@@ -1147,23 +1147,30 @@ fn identity_step_records() {
         field_rules(&e),
         [("number".to_string(), "date".to_string())]
     );
-    // Bank card + second factor; without one, the reference is required.
-    let r = verify_for_case(
-        &input("bank-card", "6200 0000 0000 0005", "", "张三", "card-pin"),
-        today(),
-    )
-    .unwrap();
+    // Bank card + a second factor recorded with its outcome and reference; a factor named
+    // only in free text is no evidence, and without a factor the step is refused.
+    let mut card = input("bank-card", "6200 0000 0000 0005", "", "张三", "");
+    card.second_factor = Some(crate::model::SecondFactorCheck {
+        kind: crate::identity::policy::SecondFactor::SmsToRegisteredPhone,
+        passed: true,
+        score: None,
+        reference: "SMS-0001".into(),
+    });
+    let r = verify_for_case(&card, today()).unwrap();
     assert!(r.needs_cocheck);
-    assert_eq!(r.reference.as_deref(), Some("card-pin"));
-    let e = verify_for_case(
-        &input("bank-card", "6200000000000005", "", "张三", ""),
-        today(),
-    )
-    .unwrap_err();
-    assert_eq!(
-        field_rules(&e),
-        [("reference".to_string(), "required".to_string())]
-    );
+    assert_eq!(r.second_factor.as_ref().unwrap().reference, "SMS-0001");
+    for reference in ["", "card-pin"] {
+        let e = verify_for_case(
+            &input("bank-card", "6200000000000005", "", "张三", reference),
+            today(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            field_rules(&e),
+            [("second_factor".to_string(), "required".to_string())],
+            "{reference}"
+        );
+    }
     // e-ID needs its reference; a driving licence alone is not enough; mobile is no document.
     assert!(
         verify_for_case(&input("e-id", "", "", "张三", "EID-0001"), today())
