@@ -229,6 +229,7 @@ impl Desk {
                    "name_on_document": "Zhang San"})
         } else {
             json!({"kind": "prc-id", "number": ID, "name_on_document": "测试甲",
+                   "valid_until": "long-term",
                    "online_check": {"result": "match", "reference": "LWHC-IPC-1"}})
         };
         self.ok(

@@ -209,6 +209,7 @@ export async function verifyIdentity(s, idNumber, name, { online = 'match', ref 
   await s.type(tid(T.idName), name);
   await s.type(tid(T.idNumber), idNumber);
   await s.waitAttr(tid(T.idFeedback), 'data-status', 'valid');
+  await s.type(tid(T.idValidUntil), '长期');
   await s.select(tid(T.idOnlineCheck), online);
   await s.type(tid(T.idOnlineRef), ref);
   await s.click(tid(T.idSubmit));

@@ -75,6 +75,7 @@ test('English everywhere: sign-in, today, counter steps, dialogs, case, lock, ac
   await s.waitAttr(tid(T.idFeedback), 'data-status', 'valid');
   // what core read from the number (birth date, sex, region), when the screen shows it
   if (T.idRead) await s.find(tid(T.idRead), 5_000).catch(() => null);
+  await s.type(tid(T.idValidUntil), 'long-term');
   await s.select(tid(T.idOnlineCheck), 'match');
   await s.type(tid(T.idOnlineRef), 'LWHC-E2E-EN');
   await check('identity');

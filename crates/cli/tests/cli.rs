@@ -134,6 +134,8 @@ fn walk_in_to_closed_and_maker_refused() {
             &id,
             "--kind",
             "prc-id",
+            "--valid-until",
+            "long-term",
             "--number",
             ID,
             "--online-check",
@@ -387,6 +389,8 @@ fn maker_supervisor_is_refused_four_eyes() {
             &id,
             "--kind",
             "prc-id",
+            "--valid-until",
+            "long-term",
             "--number",
             ID,
             "--online-check",
@@ -565,6 +569,8 @@ fn case_made_by_sup01(db: &Path, passport: bool, submit: bool) -> String {
             &id,
             "--kind",
             "prc-id",
+            "--valid-until",
+            "long-term",
             "--number",
             ID,
             "--online-check",
@@ -704,6 +710,8 @@ fn evidence_rules_on_the_cli() {
             case,
             "--kind",
             "prc-id",
+            "--valid-until",
+            "long-term",
         ];
         args.extend(["--number", ID, "--name-on-document", "测试甲"]);
         args.extend_from_slice(extra);
@@ -878,7 +886,16 @@ fn walk_in_to_form_recorded(db: &Path) -> String {
     };
     let v = run(&["case", "open", "--name", "测试甲", "--phone", "13123456789"]);
     let id = v["case"]["id"].as_str().unwrap().to_string();
-    let mut verify = vec!["case", "verify-identity", "--case", &id, "--kind", "prc-id"];
+    let mut verify = vec![
+        "case",
+        "verify-identity",
+        "--case",
+        &id,
+        "--kind",
+        "prc-id",
+        "--valid-until",
+        "long-term",
+    ];
     verify.extend(["--number", ID, "--name-on-document", "测试甲"]);
     verify.extend(["--online-check", "match", "--online-ref", "LWHC-9"]);
     run(&verify);

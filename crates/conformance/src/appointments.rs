@@ -228,6 +228,7 @@ pub fn check_in_verifies_the_booked_document<F: Fixture>(fix: &F) {
                 }),
                 number: number.into(),
                 name_on_document: name.into(),
+                valid_until: "long-term".into(),
                 ..Default::default()
             },
             None,

@@ -180,6 +180,7 @@ pub fn idempotency_key_makes_one_transition<F: Fixture>(fix: &F) {
         }),
         number: ID.into(),
         name_on_document: "测试乙".into(),
+        valid_until: "long-term".into(),
         ..Default::default()
     };
     svc.verify_identity(&tel01, c, &idn, Some("k-id")).unwrap();
@@ -662,6 +663,7 @@ pub fn bad_form_reports_every_field_and_changes_nothing<F: Fixture>(fix: &F) {
         }),
         number: "110105194912310021".into(),
         name_on_document: "测试甲".into(),
+        valid_until: "long-term".into(),
         ..Default::default()
     };
     let e = svc.verify_identity(&tel01, c, &idn, None).unwrap_err();
@@ -679,6 +681,7 @@ pub fn bad_form_reports_every_field_and_changes_nothing<F: Fixture>(fix: &F) {
         }),
         number: "１１０１０５１９４９１２３１００２ｘ".into(),
         name_on_document: "测试甲".into(),
+        valid_until: "long-term".into(),
         ..Default::default()
     };
     svc.verify_identity(&tel01, c, &idn, None).unwrap();

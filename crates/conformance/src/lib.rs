@@ -271,6 +271,7 @@ pub fn id_card() -> IdentityInput {
         }),
         number: ID.into(),
         name_on_document: "测试甲".into(),
+        valid_until: "long-term".into(),
         ..Default::default()
     }
 }

@@ -210,6 +210,7 @@ fn service_level(dir: &Path) -> impl FnMut() -> u64 {
         }),
         number: ID.into(),
         name_on_document: "测试甲".into(),
+        valid_until: "long-term".into(),
         ..Default::default()
     };
     move || {

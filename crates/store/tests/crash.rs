@@ -160,6 +160,7 @@ fn writer_child() {
             }),
             number: ID.into(),
             name_on_document: "测试甲".into(),
+            valid_until: "long-term".into(),
             ..Default::default()
         };
         ack(&s.verify_identity(&tel, c, &idn, None).unwrap());

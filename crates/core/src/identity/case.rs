@@ -243,6 +243,17 @@ pub fn verify_for_case_with(
         }
         _ => Evidence::Document { kind },
     };
+    // A card whose number carries no expiry (resident ID, permits, licences) is checked for
+    // expiry by the validity printed on it, so it must be entered: left blank, an expired
+    // card would pass. An MRZ carries its expiry; a bank card and an e-ID have none to judge.
+    let expiry_in_number = matches!(kind, DocKind::PassportMrz | DocKind::BankCard);
+    if !expiry_in_number && input.valid_until.trim().is_empty() {
+        errs.push(FieldError::new(
+            "valid_until",
+            "required",
+            "enter the validity end printed on the document: YYYY-MM-DD, or 长期 / long-term",
+        ));
+    }
 
     let chk = if kind == DocKind::PassportMrz {
         check_mrz(&input.number, &input.mrz_line2, today)

@@ -1064,6 +1064,12 @@ fn input(
         mrz_line2: line2.into(),
         name_on_document: name.into(),
         reference: reference.into(),
+        // The validity printed on the card (required where the number carries no expiry).
+        valid_until: if matches!(kind, "passport-mrz" | "bank-card") {
+            String::new()
+        } else {
+            "long-term".into()
+        },
         ..Default::default()
     }
 }
@@ -1221,4 +1227,30 @@ fn a_word_is_not_recognised_as_any_document() {
         check(None, "ABC123456789012", today()).kind,
         Some(DocKind::ForeignPermanentId)
     );
+}
+
+/// A card whose number carries no expiry needs its printed validity entered (else an expired
+/// card would pass); an expired one is refused; an MRZ and a bank card need none.
+#[test]
+fn validity_is_required_where_the_number_has_no_expiry() {
+    let id = with_check("11010519491231002");
+    let mut blank = input("prc-id", &id, "", "张三", "");
+    blank.valid_until = String::new();
+    let e = verify_for_case(&blank, today()).unwrap_err();
+    assert_eq!(
+        field_rules(&e),
+        [("valid_until".to_string(), "required".to_string())]
+    );
+    let mut expired = blank.clone();
+    expired.valid_until = "2020-01-01".into();
+    let e = verify_for_case(&expired, today()).unwrap_err();
+    assert_eq!(
+        field_rules(&e),
+        [("valid_until".to_string(), "expired".to_string())]
+    );
+    for ok in ["长期", "long-term", "２０３６-０１-０１"] {
+        let mut v = blank.clone();
+        v.valid_until = ok.into();
+        assert!(verify_for_case(&v, today()).is_ok(), "{ok}");
+    }
 }

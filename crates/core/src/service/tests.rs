@@ -132,6 +132,7 @@ fn id_card() -> IdentityInput {
         kind: "prc-id".into(),
         number: ID.into(),
         name_on_document: "测试甲".into(),
+        valid_until: "long-term".into(),
         online_check: Some(crate::model::OnlineCheck {
             result: OnlineCheckResult::Match,
             reference: "LWHC-0001".into(),
