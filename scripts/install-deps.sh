@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Install what UnlockDesk needs on Debian/Ubuntu, skipping whatever is already present, so a
 # second `make run` stays fast. System packages: Tauri's build deps, the run/test tools
-# (Xvfb, WebKitWebDriver, poppler, qpdf, sqlite3, CUPS with its virtual PDF printer) and a CJK
-# font. npm packages: `npm ci` in ui/.
+# (Xvfb, WebKitWebDriver, poppler, qpdf, sqlite3, CUPS with its virtual PDF printer, PostgreSQL
+# for scripts/with-postgres.sh) and a CJK font. npm packages: `npm ci` in ui/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS="libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev pkg-config"
-RUN_PKGS="xvfb xauth webkit2gtk-driver xdg-utils imagemagick x11-utils xdotool poppler-utils qpdf sqlite3 fonts-noto-cjk fonts-dejavu-core cups cups-client cups-bsd printer-driver-cups-pdf jq"
+RUN_PKGS="xvfb xauth webkit2gtk-driver xdg-utils imagemagick x11-utils xdotool poppler-utils qpdf sqlite3 fonts-noto-cjk fonts-dejavu-core cups cups-client cups-bsd printer-driver-cups-pdf jq postgresql"
 
 missing=()
 for p in $BUILD_PKGS $RUN_PKGS; do

@@ -1,0 +1,260 @@
+//! The tamper-evident audit chain (docs/domain.md §6) on PostgreSQL.
+//!
+//! Same chain as the embedded store: each event stores the previous event's hash and its own
+//! SHA-256 over all of its columns and that previous hash, computed by
+//! [`unlockdesk_store::audit::event_hash`] from values normalised the same way on both backends
+//! (timestamps to microseconds), so a chain copied from SQLite verifies here. Triggers refuse
+//! UPDATE, DELETE and TRUNCATE; the one-row `audit_head` records the chain's end (truncation
+//! is detected) and is the lock that serialises appends.
+
+use postgres::{Row, Transaction};
+use unlockdesk_core::ports::{
+    AuditDraft, AuditEvent, AuditRead, AuditVerification, AuditWrite, Outcome,
+};
+use unlockdesk_core::{CaseId, CaseState, CoreError, CoreResult, Role};
+use unlockdesk_store::audit::{event_hash, ts_text, GENESIS};
+
+use crate::tx::Tx;
+
+/// The head row, locked: the first statement of every write transaction.
+pub(crate) const HEAD_LOCK: &str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+const EVENT_COLS: &str = "seq, at, staff_id, role, terminal, case_id, action, from_state, \
+     to_state, reason, outcome, detail, prev_hash, hash";
+
+fn outcome_str(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Ok => "ok",
+        Outcome::Refused => "refused",
+    }
+}
+
+/// The raw text columns of a row, kept to check that they round-trip exactly.
+struct Raw {
+    role: Option<String>,
+    from_state: Option<String>,
+    to_state: Option<String>,
+    outcome: String,
+}
+
+/// Read one row. Unparseable values are kept as text that will not hash the same, so a
+/// tampered enum shows up as a broken link instead of an error.
+fn from_row(r: &Row) -> Result<(AuditEvent, Raw), postgres::Error> {
+    let raw = Raw {
+        role: r.try_get("role")?,
+        from_state: r.try_get("from_state")?,
+        to_state: r.try_get("to_state")?,
+        outcome: r.try_get("outcome")?,
+    };
+    let case_id: Option<uuid::Uuid> = r.try_get("case_id")?;
+    let e = AuditEvent {
+        seq: r.try_get("seq")?,
+        at: r.try_get("at")?,
+        staff_id: r.try_get("staff_id")?,
+        role: raw.role.as_deref().and_then(|s| s.parse::<Role>().ok()),
+        terminal: r.try_get("terminal")?,
+        case_id: case_id.map(CaseId),
+        action: r.try_get("action")?,
+        from_state: raw
+            .from_state
+            .as_deref()
+            .and_then(|s| s.parse::<CaseState>().ok()),
+        to_state: raw
+            .to_state
+            .as_deref()
+            .and_then(|s| s.parse::<CaseState>().ok()),
+        reason: r.try_get("reason")?,
+        outcome: if raw.outcome == "refused" {
+            Outcome::Refused
+        } else {
+            Outcome::Ok
+        },
+        detail: r.try_get("detail")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    };
+    Ok((e, raw))
+}
+
+/// Walk the chain in `seq` order and report the first broken link (the same checks, in the
+/// same order, as the embedded store's verifier). Run it in one snapshot.
+pub fn verify(tx: &mut Transaction<'_>) -> Result<AuditVerification, postgres::Error> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let broken = |seq: i64, expected: String, found: String, problem: &str| AuditVerification {
+        ok: false,
+        events: seq,
+        broken_at: Some(seq),
+        expected: Some(expected),
+        found: Some(found),
+        problem: Some(problem.to_string()),
+    };
+    let mut prev = GENESIS.to_string();
+    let mut expected_seq = 1i64;
+    let mut n = 0i64;
+    {
+        let sql = format!("SELECT {EVENT_COLS} FROM audit_events ORDER BY seq");
+        // Streamed: a long trail is never held in memory at once.
+        let mut rows = tx.query_raw(sql.as_str(), std::iter::empty::<i32>())?;
+        while let Some(row) = rows.next()? {
+            let (e, raw) = from_row(&row)?;
+            n += 1;
+            if e.seq != expected_seq {
+                return Ok(broken(
+                    e.seq,
+                    expected_seq.to_string(),
+                    e.seq.to_string(),
+                    "sequence gap: an event was removed or inserted",
+                ));
+            }
+            if e.prev_hash != prev {
+                return Ok(broken(
+                    e.seq,
+                    prev,
+                    e.prev_hash,
+                    "previous-hash link does not match the event before",
+                ));
+            }
+            let mut probe = e.clone();
+            probe.hash = String::new();
+            let h = event_hash(&probe);
+            // The stored text must round-trip exactly (catches edits the parser would hide);
+            // `at` and `case_id` are typed columns and round-trip by construction.
+            let exact = raw.role.as_deref() == e.role.map(|r| r.as_str())
+                && raw.from_state.as_deref() == e.from_state.map(|s| s.as_str())
+                && raw.to_state.as_deref() == e.to_state.map(|s| s.as_str())
+                && raw.outcome == outcome_str(e.outcome);
+            let recomputed = if exact {
+                h
+            } else {
+                format!("(columns do not round-trip) {h}")
+            };
+            if recomputed != e.hash {
+                return Ok(broken(
+                    e.seq,
+                    recomputed,
+                    e.hash,
+                    "event content does not match its hash",
+                ));
+            }
+            prev = e.hash;
+            expected_seq += 1;
+        }
+    }
+    let head = tx.query_opt("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
+    let head: Option<(i64, String)> = head.map(|r| (r.get(0), r.get(1)));
+    match head {
+        Some((seq, hash)) if seq != n || hash != prev => {
+            return Ok(AuditVerification {
+                ok: false,
+                events: n,
+                broken_at: Some(n + 1),
+                expected: Some(hash),
+                found: Some(prev),
+                problem: Some(format!(
+                    "the chain ends at event {n} but its head says {seq}: events were removed from the end"
+                )),
+            })
+        }
+        None if n > 0 => {
+            return Ok(AuditVerification {
+                ok: false,
+                events: n,
+                broken_at: Some(n),
+                expected: None,
+                found: Some(prev),
+                problem: Some("the chain head is missing".into()),
+            })
+        }
+        _ => {}
+    }
+    Ok(AuditVerification {
+        ok: true,
+        events: n,
+        broken_at: None,
+        expected: None,
+        found: None,
+        problem: None,
+    })
+}
+
+fn events(rows: Vec<Row>) -> CoreResult<Vec<AuditEvent>> {
+    rows.iter()
+        .map(|r| from_row(r).map(|(e, _)| e).map_err(crate::pg_err))
+        .collect()
+}
+
+impl AuditRead for Tx<'_, '_> {
+    fn case_history(&mut self, id: CaseId) -> CoreResult<Vec<AuditEvent>> {
+        let rows = self.query(
+            &format!("SELECT {EVENT_COLS} FROM audit_events WHERE case_id = $1 ORDER BY seq"),
+            &[&id.0],
+        )?;
+        events(rows)
+    }
+
+    fn audit_events(&mut self, from_seq: i64, limit: u32) -> CoreResult<Vec<AuditEvent>> {
+        let rows = self.query(
+            &format!("SELECT {EVENT_COLS} FROM audit_events WHERE seq >= $1 ORDER BY seq LIMIT $2"),
+            &[&from_seq, &i64::from(limit)],
+        )?;
+        events(rows)
+    }
+}
+
+impl AuditWrite for Tx<'_, '_> {
+    fn append_audit(&mut self, d: &AuditDraft) -> CoreResult<AuditEvent> {
+        // The head this transaction locked when it began (no other writer can have moved
+        // it since), advanced by this transaction's own appends.
+        let (head_seq, prev_hash) = self.head.clone().ok_or_else(|| {
+            CoreError::storage("the audit chain head is missing: the database was altered")
+        })?;
+        // At microsecond precision (PostgreSQL's), so the hash recomputes from the stored
+        // value; the same normalisation as the embedded store.
+        let at = chrono::DateTime::parse_from_rfc3339(&ts_text(&d.at))
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or(d.at);
+        let mut e = AuditEvent {
+            seq: head_seq + 1,
+            at,
+            staff_id: d.staff_id.clone(),
+            role: d.role,
+            terminal: d.terminal.clone(),
+            case_id: d.case_id,
+            action: d.action.clone(),
+            from_state: d.from_state,
+            to_state: d.to_state,
+            reason: d.reason.clone(),
+            outcome: d.outcome,
+            detail: d.detail.clone(),
+            prev_hash,
+            hash: String::new(),
+        };
+        e.hash = event_hash(&e);
+        self.execute(
+            &format!(
+                "INSERT INTO audit_events ({EVENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            ),
+            &[
+                &e.seq,
+                &e.at,
+                &e.staff_id,
+                &e.role.map(|r| r.as_str()),
+                &e.terminal,
+                &e.case_id.map(|c| c.0),
+                &e.action,
+                &e.from_state.map(|s| s.as_str()),
+                &e.to_state.map(|s| s.as_str()),
+                &e.reason,
+                &outcome_str(e.outcome),
+                &e.detail,
+                &e.prev_hash,
+                &e.hash,
+            ],
+        )?;
+        self.execute(
+            "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+            &[&e.seq, &e.hash],
+        )?;
+        self.head = Some((e.seq, e.hash.clone()));
+        Ok(e)
+    }
+}

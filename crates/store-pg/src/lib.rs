@@ -1,0 +1,261 @@
+//! # unlockdesk-store-pg
+//!
+//! The PostgreSQL adapter of the core's [`Store`] port, for a branch whose counters share one
+//! database (issue 13). The sync `postgres` driver (the ports are synchronous) with a small
+//! connection pool of its own ([`pool`]), transactional migrations with the same version
+//! fence as the embedded store ([`migrate`]), and the same hash-chained audit trail
+//! ([`audit`]), hashed by `unlockdesk_store::audit::event_hash` so a chain copied from SQLite
+//! verifies here.
+//!
+//! ## Transactions and locks
+//!
+//! [`Store::transact`] runs at READ COMMITTED and, before the closure runs, locks the audit
+//! chain's head row (`SELECT … FROM audit_head … FOR UPDATE`). Write transactions are thus
+//! serialised, as SQLite's `BEGIN IMMEDIATE` serialises them for the embedded store: the use
+//! cases read and then write inside one transaction (a sign-in's failed-login count, the
+//! importer's new/known split, an idempotency key checked then remembered) and were written for
+//! that. Every append then chains after the true head, so concurrent writers never fork the
+//! chain, and since every writer takes that lock before any other, writers never deadlock each
+//! other. `update_case` still checks the version (`UPDATE … WHERE id = $1 AND version = $2`; no
+//! row: `conflict`), for a case read in an earlier transaction. [`Store::read`] runs in a
+//! REPEATABLE READ, READ ONLY snapshot and takes no lock.
+//!
+//! ## Retries
+//!
+//! The port's closure is `FnOnce` and the service's closures are not safe to run twice (the
+//! importer counts into its report as it goes), so a transaction is never replayed. What is
+//! retried, a bounded number of times ([`MAX_ATTEMPTS`]), is what happens before the closure
+//! runs: taking a connection (a dropped one is replaced: the store reconnects by itself),
+//! `BEGIN` and the head lock, on a lost connection or SQLSTATE 40001/40P01. With the lock
+//! order above, 40001 (impossible at READ COMMITTED for these statements) and 40P01 can only
+//! come from outside the store (an administrator's session); inside the closure or at commit
+//! they are reported as `conflict` ("nothing was recorded; try again").
+//!
+//! ## Connections
+//!
+//! No TLS yet: the store refuses any host but a loopback address (localhost, 127.0.0.0/8,
+//! ::1) or a Unix socket ([`PgStore::open`]). TLS for other hosts comes with the branch server.
+
+mod appointments;
+pub mod audit;
+mod branch;
+mod cases;
+mod codec;
+mod documents;
+mod idempotency;
+pub mod migrate;
+mod pool;
+mod staff;
+mod tx;
+
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::IsolationLevel;
+use unlockdesk_core::ports::{AuditVerification, ReadTx, Store, WriteTx};
+use unlockdesk_core::{CoreError, CoreResult, ErrorCode};
+
+pub use migrate::SCHEMA_VERSION;
+
+/// How many times the start of a transaction (connection, `BEGIN`, head lock) is tried.
+pub const MAX_ATTEMPTS: u32 = 5;
+/// The connect timeout when the URL gives none: an unreachable server is one clear error,
+/// never a hang.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A PostgreSQL error as the core's error: 40001/40P01 are `conflict` (busy, nothing
+/// recorded), a unique violation is `conflict`, a lost connection and everything else
+/// `storage`.
+pub(crate) fn pg_err(e: postgres::Error) -> CoreError {
+    if is_retryable_code(&e) {
+        return CoreError::new(
+            ErrorCode::Conflict,
+            "the database was busy (a serialization failure or deadlock); nothing was recorded: try again",
+        );
+    }
+    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+        let detail = e
+            .as_db_error()
+            .and_then(|d| d.detail())
+            .unwrap_or("a key already exists");
+        return CoreError::conflict(detail.to_string());
+    }
+    if e.is_closed() {
+        return CoreError::storage(
+            "the connection to the database was lost; whether the step was recorded is unknown: reload the case to see",
+        );
+    }
+    CoreError::storage(format!("database error: {}", describe(&e)))
+}
+
+/// The server's own message and SQLSTATE when there is one (the driver's `Display` says only
+/// "db error"), else the driver's error and its cause.
+pub(crate) fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
+}
+
+fn is_retryable_code(e: &postgres::Error) -> bool {
+    let code = e.code();
+    code == Some(&SqlState::T_R_SERIALIZATION_FAILURE)
+        || code == Some(&SqlState::T_R_DEADLOCK_DETECTED)
+}
+
+/// Worth another try before the closure has run: busy, or the connection is gone (server
+/// restarted, network dropped); a fresh connection is taken for the next try.
+fn retry_before_closure(e: &postgres::Error) -> bool {
+    is_retryable_code(e)
+        || e.is_closed()
+        || e.as_db_error().is_none()
+        || matches!(
+            e.code(),
+            Some(c) if *c == SqlState::ADMIN_SHUTDOWN || *c == SqlState::CRASH_SHUTDOWN
+                || *c == SqlState::CANNOT_CONNECT_NOW
+        )
+}
+
+fn backoff(attempt: u32) {
+    std::thread::sleep(Duration::from_millis(20 * u64::from(attempt)));
+}
+
+/// The PostgreSQL store: a pool of connections to one database.
+pub struct PgStore {
+    pool: pool::Pool,
+}
+
+impl PgStore {
+    /// Connect to the database at `url` (`postgres://` or `postgresql://`, or a libpq
+    /// key=value string), migrate it, and keep the connection for the pool.
+    /// Errors: `storage` naming the cause in one sentence (bad URL, a host that is not loopback
+    /// while TLS is not supported, refused login, unreachable server, missing database, a
+    /// schema newer than this binary).
+    pub fn open(url: &str) -> CoreResult<Self> {
+        let config: postgres::Config = url
+            .parse()
+            .map_err(|e| CoreError::storage(format!("the database URL is not valid: {e}")))?;
+        Self::open_config(config)
+    }
+
+    /// [`open`](Self::open) with a parsed configuration (tests pick the database by name).
+    pub fn open_config(mut config: postgres::Config) -> CoreResult<Self> {
+        pool::check_plain_allowed(&config)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("unlockdesk");
+        }
+        let pool = pool::Pool::new(config);
+        {
+            let mut conn = pool.get()?;
+            migrate::migrate(&mut conn.client).map_err(|e| CoreError::storage(e.to_string()))?;
+        }
+        Ok(PgStore { pool })
+    }
+}
+
+impl Store for PgStore {
+    fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
+        let mut attempt = 1;
+        loop {
+            let mut conn = self.pool.get()?;
+            let c = &mut *conn;
+            let started = c
+                .client
+                .build_transaction()
+                .isolation_level(IsolationLevel::ReadCommitted)
+                .start();
+            let mut tx = match started {
+                Ok(tx) => tx,
+                Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
+                    // A dead connection is not given back to the pool (it checks); the next
+                    // try takes another or connects anew.
+                    tracing::warn!(attempt, error = %describe(&e), "BEGIN failed; retrying");
+                    backoff(attempt);
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(pg_err(e)),
+            };
+            let mut t = tx::Tx::new(&mut tx, &mut c.stmts);
+            match t.lock_head() {
+                Ok(()) => {}
+                Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
+                    tracing::warn!(attempt, error = %describe(&e), "locking the audit head failed; retrying");
+                    drop(tx);
+                    backoff(attempt);
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(pg_err(e)),
+            }
+            // Dropping `tx` on an error rolls back.
+            let out = f(&mut t)?;
+            tx.commit().map_err(pg_err)?;
+            return Ok(out);
+        }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
+        let mut attempt = 1;
+        loop {
+            let mut conn = self.pool.get()?;
+            let c = &mut *conn;
+            let started = c
+                .client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start();
+            let mut tx = match started {
+                Ok(tx) => tx,
+                Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
+                    backoff(attempt);
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(pg_err(e)),
+            };
+            let mut t = tx::Tx::new(&mut tx, &mut c.stmts);
+            let out = f(&mut t);
+            // A read snapshot wrote nothing: ending it either way is the same.
+            let _ = tx.rollback();
+            return out;
+        }
+    }
+
+    fn verify_audit(&self) -> CoreResult<AuditVerification> {
+        let mut conn = self.pool.get()?;
+        let c = &mut *conn;
+        let mut tx = c
+            .client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(pg_err)?;
+        let v = audit::verify(&mut tx).map_err(pg_err)?;
+        let _ = tx.rollback();
+        Ok(v)
+    }
+
+    /// Not supported on PostgreSQL yet (a snapshot as an embedded-store file comes with
+    /// `store copy`). Errors: `storage`, always.
+    fn backup_to(&self, _dest: &std::path::Path) -> CoreResult<()> {
+        Err(CoreError::storage(
+            "backup is not supported on PostgreSQL yet; use pg_dump for the database as a whole",
+        ))
+    }
+
+    /// Not supported on PostgreSQL yet. Errors: `storage`, always.
+    fn restore_from(&self, _src: &std::path::Path) -> CoreResult<()> {
+        Err(CoreError::storage(
+            "restore is not supported on PostgreSQL yet; restore the database with pg_restore",
+        ))
+    }
+}

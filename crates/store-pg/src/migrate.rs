@@ -1,0 +1,99 @@
+//! The transactional migration runner for PostgreSQL.
+//!
+//! All pending migrations and the bookkeeping (`unlockdesk_schema`, one row) commit in **one**
+//! transaction (PostgreSQL's DDL is transactional), so a crash leaves the old schema or the new
+//! one, never half. A database whose version is newer than this binary knows is refused and
+//! left unchanged (the version fence, as in the embedded store). Concurrent first opens are
+//! serialised by a transaction-scoped advisory lock. Released migrations are never edited: add
+//! a new file.
+
+use postgres::Client;
+
+/// The migrations, in order; index + 1 is the schema version they produce.
+pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The advisory lock key of the migration runner (per database): "UDMIGRATE" in ASCII.
+const MIGRATION_LOCK: i64 = 0x5544_4d49_4752_4154;
+
+/// Why migrating failed.
+#[derive(Debug)]
+pub enum MigrateError {
+    /// The database was migrated by a newer UnlockDesk.
+    TooNew {
+        found: i64,
+        known: i64,
+    },
+    Sql(postgres::Error),
+}
+
+impl std::fmt::Display for MigrateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MigrateError::TooNew { found, known } => write!(
+                f,
+                "the database has schema version {found}, newer than this UnlockDesk knows ({known}); use the newer version of UnlockDesk"
+            ),
+            MigrateError::Sql(e) => write!(f, "migration failed: {}", crate::describe(e)),
+        }
+    }
+}
+impl std::error::Error for MigrateError {}
+
+impl From<postgres::Error> for MigrateError {
+    fn from(e: postgres::Error) -> Self {
+        MigrateError::Sql(e)
+    }
+}
+
+/// The schema version of the database `client` is connected to (0: never migrated).
+pub fn schema_version(client: &mut Client) -> Result<i64, postgres::Error> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('unlockdesk_schema') IS NOT NULL", &[])?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    let v = client.query_opt("SELECT version FROM unlockdesk_schema WHERE id = 1", &[])?;
+    Ok(v.map(|r| i64::from(r.get::<_, i32>(0))).unwrap_or(0))
+}
+
+/// Bring the database to [`SCHEMA_VERSION`]. Returns the version found before migrating.
+pub fn migrate(client: &mut Client) -> Result<i64, MigrateError> {
+    // Most opens find the schema current: answer that without taking a lock.
+    let found = schema_version(client)?;
+    if found == SCHEMA_VERSION {
+        return Ok(found);
+    }
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS unlockdesk_schema (
+             id      integer PRIMARY KEY CHECK (id = 1),
+             version integer NOT NULL
+         )",
+    )?;
+    let found: i64 = tx
+        .query_opt("SELECT version FROM unlockdesk_schema WHERE id = 1", &[])?
+        .map(|r| i64::from(r.get::<_, i32>(0)))
+        .unwrap_or(0);
+    if found > SCHEMA_VERSION {
+        // Dropping `tx` rolls back: the database is left exactly as it was.
+        return Err(MigrateError::TooNew {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for sql in MIGRATIONS.iter().skip(found as usize) {
+        tx.batch_execute(sql)?;
+    }
+    tx.execute(
+        "INSERT INTO unlockdesk_schema (id, version) VALUES (1, $1)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+        &[&(SCHEMA_VERSION as i32)],
+    )?;
+    tx.commit()?;
+    Ok(found)
+}

@@ -1,0 +1,237 @@
+//! A small connection pool: at most [`MAX_CONNECTIONS`] connections per store, idle ones kept
+//! for reuse with their prepared statements. (r2d2 would add a scheduler thread pool and
+//! three crates for what is forty lines here.) A connection found closed (server restarted,
+//! network dropped) is thrown away and a new one made on the next checkout.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use postgres::config::Host;
+use postgres::{Client, NoTls, Statement};
+use unlockdesk_core::{CoreError, CoreResult};
+
+/// Connections one store opens at most; a caller beyond that waits for one to come back.
+pub const MAX_CONNECTIONS: usize = 16;
+/// How long a caller waits for a free connection before `storage`.
+const CHECKOUT_WAIT: Duration = Duration::from_secs(30);
+
+/// One connection and the statements prepared on it (by SQL text).
+pub(crate) struct Conn {
+    pub client: Client,
+    pub stmts: HashMap<String, Statement>,
+}
+
+struct State {
+    idle: Vec<Conn>,
+    open: usize,
+}
+
+pub(crate) struct Pool {
+    config: postgres::Config,
+    state: Mutex<State>,
+    freed: Condvar,
+}
+
+/// A checked-out connection; back to the pool when dropped (unless it was closed).
+pub(crate) struct Pooled<'p> {
+    pool: &'p Pool,
+    conn: Option<Conn>,
+}
+
+impl Pool {
+    pub fn new(config: postgres::Config) -> Self {
+        Pool {
+            config,
+            state: Mutex::new(State {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state is two plain fields, consistent after any panic.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An idle connection, or a new one. Errors: `storage` (cannot connect, or every
+    /// connection busy for [`CHECKOUT_WAIT`]).
+    pub fn get(&self) -> CoreResult<Pooled<'_>> {
+        let mut st = self.lock();
+        loop {
+            while let Some(conn) = st.idle.pop() {
+                if conn.client.is_closed() {
+                    st.open -= 1;
+                    continue;
+                }
+                return Ok(Pooled {
+                    pool: self,
+                    conn: Some(conn),
+                });
+            }
+            if st.open < MAX_CONNECTIONS {
+                st.open += 1;
+                drop(st);
+                return match self.connect() {
+                    Ok(conn) => Ok(Pooled {
+                        pool: self,
+                        conn: Some(conn),
+                    }),
+                    Err(e) => {
+                        self.lock().open -= 1;
+                        self.freed.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            let (next, timeout) = self
+                .freed
+                .wait_timeout(st, CHECKOUT_WAIT)
+                .unwrap_or_else(|p| p.into_inner());
+            st = next;
+            if timeout.timed_out() && st.idle.is_empty() && st.open >= MAX_CONNECTIONS {
+                return Err(CoreError::storage(format!(
+                    "all {MAX_CONNECTIONS} database connections stayed busy for {} s",
+                    CHECKOUT_WAIT.as_secs()
+                )));
+            }
+        }
+    }
+
+    fn connect(&self) -> CoreResult<Conn> {
+        let client = self
+            .config
+            .connect(NoTls)
+            .map_err(|e| connect_error(&self.config, e))?;
+        Ok(Conn {
+            client,
+            stmts: HashMap::new(),
+        })
+    }
+
+    fn give_back(&self, conn: Option<Conn>) {
+        let mut st = self.lock();
+        match conn {
+            Some(c) if !c.client.is_closed() => st.idle.push(c),
+            _ => st.open -= 1,
+        }
+        drop(st);
+        self.freed.notify_one();
+    }
+}
+
+impl std::ops::Deref for Pooled<'_> {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        self.conn
+            .as_ref()
+            .expect("a pooled connection is present until dropped")
+    }
+}
+impl std::ops::DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut Conn {
+        self.conn
+            .as_mut()
+            .expect("a pooled connection is present until dropped")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        self.pool.give_back(self.conn.take());
+    }
+}
+
+/// One sentence for a failed connection: refused login, missing database, unreachable server.
+fn connect_error(config: &postgres::Config, e: postgres::Error) -> CoreError {
+    let target = format!(
+        "database '{}' on {}",
+        config.get_dbname().unwrap_or("(default)"),
+        describe_hosts(config)
+    );
+    let msg = match e.as_db_error() {
+        Some(db) => format!("cannot open the {target}: {}", db.message()),
+        None => format!("cannot reach the {target}: {}", crate::describe(&e)),
+    };
+    CoreError::storage(msg)
+}
+
+fn describe_hosts(config: &postgres::Config) -> String {
+    let ports = config.get_ports();
+    config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            match h {
+                Host::Tcp(name) => format!("{name}:{port}"),
+                Host::Unix(path) => format!("{} (port {port})", path.display()),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Plain (unencrypted) connections only to a loopback host or a Unix socket: this build has
+/// no TLS (issue 13 item 5: any other host requires TLS). Errors: `storage`.
+pub(crate) fn check_plain_allowed(config: &postgres::Config) -> CoreResult<()> {
+    let loopback = |name: &str| {
+        name.eq_ignore_ascii_case("localhost")
+            || name
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .map(|ip| ip.is_loopback())
+                .unwrap_or(false)
+    };
+    for h in config.get_hosts() {
+        if let Host::Tcp(name) = h {
+            if !loopback(name) {
+                return Err(CoreError::storage(format!(
+                    "the database host {name} is not on this machine, and this build connects \
+                     without TLS: use localhost or a Unix socket"
+                )));
+            }
+        }
+    }
+    for addr in config.get_hostaddrs() {
+        if !addr.is_loopback() {
+            return Err(CoreError::storage(format!(
+                "the database address {addr} is not on this machine, and this build connects \
+                 without TLS: use localhost or a Unix socket"
+            )));
+        }
+    }
+    if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
+        return Err(CoreError::storage(
+            "the database URL names no host: give localhost or a Unix socket directory",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed(url: &str) -> bool {
+        check_plain_allowed(&url.parse().unwrap()).is_ok()
+    }
+
+    #[test]
+    fn plain_connections_only_to_this_machine() {
+        assert!(allowed("postgresql://u:p@localhost:5432/db"));
+        assert!(allowed("postgresql://u@127.0.0.9/db"));
+        assert!(allowed("postgresql://u@[::1]:5433/db"));
+        assert!(allowed("host=/var/run/postgresql user=u dbname=db"));
+        assert!(!allowed("postgresql://u@db.branch.example/db"));
+        assert!(!allowed("postgresql://u@10.1.2.3/db"));
+        assert!(!allowed("host=localhost hostaddr=10.1.2.3 user=u"));
+        let e = check_plain_allowed(&"postgres://u@10.1.2.3/db".parse().unwrap()).unwrap_err();
+        assert!(e.message.contains("without TLS"), "{}", e.message);
+    }
+}
