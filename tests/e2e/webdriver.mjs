@@ -36,6 +36,12 @@ export async function call(method, path, body, timeoutMs = CALL_TIMEOUT_MS) {
   }
 }
 
+/** WebDriver's codes of the keys that are not characters (W3C WebDriver §17.4.2). */
+export const KEY = {
+  Shift: '\uE008', Tab: '\uE004', Enter: '\uE007', Escape: '\uE00C', Space: '\uE00D', ArrowUp: '\uE013',
+  ArrowDown: '\uE015', F2: '\uE032', F8: '\uE038', F10: '\uE03A',
+};
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `fn` until it returns a truthy value (errors count as "not yet"). */
@@ -192,6 +198,40 @@ export class Session {
 
   async waitGone(css, timeout = 10_000) {
     return waitUntil(async () => !(await this.exists(css)), { timeout, message: `${css} to go` });
+  }
+
+  /**
+   * Presses keys on whatever has the focus, as a person at the keyboard does (W3C actions:
+   * each key down and up in turn). A string is typed character by character; `[KEY.Shift,
+   * KEY.Tab]` (an array) is a chord: all down, then all up in reverse.
+   */
+  async keys(...items) {
+    const actions = [];
+    for (const item of items) {
+      if (Array.isArray(item)) {
+        for (const k of item) actions.push({ type: 'keyDown', value: k });
+        for (const k of [...item].reverse()) actions.push({ type: 'keyUp', value: k });
+      } else {
+        for (const k of [...String(item)]) actions.push({ type: 'keyDown', value: k }, { type: 'keyUp', value: k });
+      }
+    }
+    await this.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] }, 30_000);
+    await this.cmd('DELETE', '/actions', undefined).catch(() => {});
+  }
+
+  /** True when the focused element matches `css`. */
+  focused(css) {
+    return this.exec('return !!document.activeElement && document.activeElement.matches(arguments[0]);', [css]);
+  }
+
+  /** Presses Tab (or Shift+Tab) until the element matching `css` has the focus. */
+  async tabTo(css, { back = false, max = 80 } = {}) {
+    for (let i = 0; i <= max; i++) {
+      if (await this.focused(css)) return;
+      await this.keys(back ? [KEY.Shift, KEY.Tab] : KEY.Tab);
+    }
+    const at = await this.exec('const a = document.activeElement; return a ? a.outerHTML.slice(0, 160) : null;');
+    throw new Error(`${back ? 'Shift+' : ''}Tab never reached ${css} (focus on ${at})`);
   }
 
   /** PNG bytes of the window (waits `settleMs` first: right after a change it can be stale). */

@@ -636,5 +636,11 @@ export const en = {
   'facts.notPrintedRevision': 'revision {revision} not printed yet',
   'refused.who.customer': 'customer',
   'refused.who.agent': 'agent',
+  'keys.bar': 'Function keys',
+  'keys.lookup': 'Look up / document number',
+  'keys.submit': 'Submit for authorization',
+  'keys.primary': 'This step’s main action (next)',
+  'keys.back': 'Back / close',
+  'cancel.warning': 'Cancelling ends this case for good; the reason goes into its history.',
   'refused.identity': 'The {who}’s online identity check answered “{result}” (serial number {reference}): the case stops here and is refused.',
 } as const satisfies Record<MessageKey, string>;

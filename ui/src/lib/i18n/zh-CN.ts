@@ -634,6 +634,12 @@ export const zhCN = {
   'facts.notPrintedRevision': '第 {revision} 版尚未打印',
   'refused.who.customer': '客户',
   'refused.who.agent': '代理人',
+  'keys.bar': '快捷键',
+  'keys.lookup': '查找 / 证件号码',
+  'keys.submit': '提交授权',
+  'keys.primary': '本步骤主要操作（下一步）',
+  'keys.back': '返回 / 关闭',
+  'cancel.warning': '取消后本笔业务即终止，不能恢复；取消原因记入操作记录。',
   'refused.identity': '{who}的联网核查结果为“{result}”（联网核查流水号：{reference}），业务终止，不予受理。',
 } as const;
 

@@ -1,0 +1,202 @@
+// (i) Keyboard-first: one whole case, sign-in to closed, by keyboard alone. Every key goes to
+// whatever has the focus (W3C key actions: Tab, typing, Space, arrows, Enter, F2 / F8 / F10 /
+// Esc); the spec only reads where the focus is and what the screen shows. Printing is a key
+// too (F10 on the form and after the unlock; the run prints on a real CUPS queue). Then the
+// hint bar, the sticky case header, and the cancel that is set apart and confirmed.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KEY } from './webdriver.mjs';
+import { PASSWORD, T, caseShow, launch, residentId, sexOf, shot, tid, waitState, waitUntil } from './app.mjs';
+
+let s;
+before(async () => {
+  s = await launch();
+});
+after(async () => {
+  await s?.delete();
+});
+
+const f = (name) => tid(T.formField, `[data-field="${name}"]`);
+
+/** Focus `css` with Tab (forwards, or backwards) and type `text` there. */
+async function typeAt(css, text, back = false) {
+  await s.tabTo(css, { back });
+  await s.keys(String(text));
+  await waitUntil(async () => (await s.value(css)) === String(text), { message: `${css} = ${text}` });
+}
+
+/** Focus a <select> with Tab and move to `value` with the arrow keys. */
+async function chooseAt(css, value) {
+  await s.tabTo(css);
+  for (let i = 0; i < 12 && (await s.value(css)) !== value; i++) await s.keys(KEY.ArrowDown);
+  assert.equal(await s.value(css), value, `${css} chosen by the arrow keys`);
+}
+
+/** Focus a checkbox with Tab and tick it with Space. */
+async function tickAt(css) {
+  await s.tabTo(css);
+  const el = await s.find(css);
+  if (!(await s.cmd('GET', `/element/${el}/property/checked`))) await s.keys(KEY.Space);
+  await waitUntil(() => s.cmd('GET', `/element/${el}/property/checked`), { message: `${css} ticked` });
+}
+
+/** The supervisor dialog by keyboard: the focus starts on the staff id; Enter authorizes. */
+async function supervisorByKeyboard() {
+  await s.find(tid(T.authDialog));
+  await waitUntil(() => s.focused(tid(T.authStaffId)), { message: 'the focus on the supervisor id' });
+  await s.keys('sup01', KEY.Tab, PASSWORD, KEY.Enter);
+  await s.waitGone(tid(T.authDialog), 15_000);
+}
+
+test('one whole case by keyboard alone, printing included', async () => {
+  // Sign-in: the staff id has the focus; Enter signs in.
+  await s.find(tid(T.signinStaffId));
+  await waitUntil(() => s.focused(tid(T.signinStaffId)), { message: 'the focus on the staff id' });
+  await s.keys('tel01', KEY.Tab, PASSWORD, KEY.Enter);
+  await s.find(tid(T.todayScreen), 15_000);
+
+  // F2 from Today: the counter, with the focus in the lookup.
+  await s.keys(KEY.F2);
+  await s.find(tid(T.counterScreen));
+  await waitUntil(() => s.focused(tid(T.apptQuery)), { message: 'F2 focuses the lookup' });
+  const hints = await s.text(tid(T.keyHints));
+  for (const k of ['F2', 'F8', 'F10', 'Esc']) assert.ok(hints.includes(k), `the hint bar shows ${k}: ${hints}`);
+
+  // A walk-in: Tab through the fields, arrows in the select, Enter on the button.
+  const name = 'JIAN PAN';
+  const phone = '13912340031';
+  await typeAt(tid(T.walkInName), name);
+  await s.keys(KEY.Tab, phone);
+  await chooseAt(tid(T.walkInLockCause), 'wrong-password');
+  await s.tabTo(tid(T.walkInSubmit));
+  await s.keys(KEY.Enter);
+  await waitState(s, 'checked-in');
+  const caseNumber = await s.text(tid(T.caseNumber));
+
+  // Identity: F2 focuses the document number; the name is one Shift+Tab back.
+  const id = residentId('11010519900707013');
+  await s.keys(KEY.F2);
+  await waitUntil(() => s.focused(tid(T.idNumber)), { message: 'F2 focuses the document number' });
+  await s.keys(id);
+  await s.waitAttr(tid(T.idFeedback), 'data-status', 'valid');
+  await typeAt(tid(T.idName), name, true);
+  await typeAt(tid(T.idValidUntil), 'long-term');
+  await chooseAt(tid(T.idOnlineCheck), 'match');
+  await s.keys(KEY.Tab, 'LWHC-E2E-KEYS');
+  await waitUntil(async () => (await s.value(tid(T.idOnlineRef))) === 'LWHC-E2E-KEYS', { message: 'online check reference' });
+  await shot(s, 'keyboard-identity');
+  await s.keys(KEY.F10);
+  await waitState(s, 'identity-verified');
+
+  // The form: F2 puts the focus in it (the document number), Tab and type the rest; F10 saves.
+  await s.find(f('customer_name'));
+  await s.keys(KEY.F2);
+  await waitUntil(() => s.focused(f('id_number')), { message: 'F2 focuses the form\'s document number' });
+  if ((await s.attr(f('sex'), 'data-locked')) !== 'true') {
+    await chooseAt(f('sex'), sexOf(id));
+  }
+  await typeAt(f('occupation'), 'clerk');
+  await typeAt(f('phone'), phone);
+  await typeAt(f('address'), 'No. 1 Test Road, Dongcheng, Beijing');
+  if ((await s.attr(f('id_valid_until'), 'data-locked')) !== 'true') await typeAt(f('id_valid_until'), 'long-term');
+  await typeAt(f('wallet_operator'), 'Operator A');
+  await typeAt(f('wallet_id'), '0099123456789031');
+  await chooseAt(f('wallet_class'), '2');
+  assert.equal(await s.value(f('requested_action')), 'unlock');
+  for (const el of await s.findAll(tid(T.material))) {
+    const m = await s.cmd('GET', `/element/${el}/attribute/data-material`);
+    await tickAt(tid(T.material, `[data-material="${m}"]`));
+  }
+  for (const d of ['declaration_true', 'consent_query', 'risk_acknowledged']) await tickAt(f(d));
+
+  // The case header stays in sight while the form scrolls.
+  const sticky = await s.exec(
+    `const h = document.querySelector(arguments[0]); const m = document.querySelector('main');
+     m.scrollTop = m.scrollHeight;
+     const hr = h.getBoundingClientRect(), mr = m.getBoundingClientRect();
+     return { position: getComputedStyle(h).position, scrolled: m.scrollTop, top: hr.top - mr.top, bottom: hr.bottom - mr.top,
+              number: h.textContent.includes(arguments[1]) };`,
+    [tid(T.caseHeader), caseNumber],
+  );
+  assert.equal(sticky.position, 'sticky');
+  assert.ok(sticky.number, 'the header names the case');
+  assert.ok(sticky.top >= -1 && sticky.bottom > 20, `the case header is in sight after scrolling: ${JSON.stringify(sticky)}`);
+  await shot(s, 'keyboard-form');
+  await s.keys(KEY.F10);
+  await waitState(s, 'form-recorded');
+
+  // Print the bank copy (F10), then the signed paper (F10 again).
+  await s.keys(KEY.F10);
+  const outcome = await waitUntil(
+    () => s.exec('const e = document.querySelector(arguments[0]); return e ? e.dataset.outcome : null;', [tid(T.printOutcome)]),
+    { timeout: 20_000, message: 'the print notice' },
+  );
+  assert.notEqual(outcome, 'failed');
+  await s.waitAttr(tid(T.formPrintStatus), 'data-printed', 'true', 20_000);
+  await s.keys(KEY.F10);
+  await waitState(s, 'form-signed');
+
+  // F8 submits for authorization; F10 opens the supervisor's dialog; Enter authorizes.
+  await s.keys(KEY.F8);
+  await waitState(s, 'submitted');
+  await s.keys(KEY.F10);
+  await supervisorByKeyboard();
+  await waitState(s, 'approved');
+
+  // The operator contact (F10 logs it while the unlock waits for it), the unlock (F10).
+  await typeAt(tid(T.contactTicket), 'OPS-E2E-KEYS');
+  await s.keys(KEY.Tab, 'unlocked by the operator');
+  await s.keys(KEY.F10);
+  await s.waitText(tid(T.contactLog), (t) => t.includes('OPS-E2E-KEYS'));
+  await typeAt(tid(T.unlockReference), 'OPS-E2E-KEYS');
+  await s.keys(KEY.F10);
+  await supervisorByKeyboard();
+  await waitState(s, 'unlocked');
+
+  // The receipt is printed (F10), then the case is closed (F10).
+  await s.keys(KEY.F10);
+  await s.find(tid(T.receiptPrinted), 20_000);
+  await s.keys(KEY.F10);
+  await waitState(s, 'closed');
+
+  // Esc: back to the next customer's check-in.
+  await s.keys(KEY.Escape);
+  await s.find(tid(T.walkIn));
+  await s.waitGone(tid(T.caseState));
+
+  const stored = caseShow(caseNumber);
+  assert.equal(stored.case.state, 'closed');
+  assert.equal(stored.case.identity.online_check.reference, 'LWHC-E2E-KEYS');
+  assert.ok(stored.case.prints.some((p) => p.kind === 'application' && p.copy === 'bank' && p.channel === 'cups'));
+  assert.ok(stored.case.prints.some((p) => p.kind === 'receipt' && p.channel === 'cups'));
+  assert.equal(stored.case.unlock.operator_reference, 'OPS-E2E-KEYS');
+});
+
+test('cancel is set apart, coloured, and confirmed (Esc keeps the case)', async () => {
+  await s.find(tid(T.walkIn));
+  await typeAt(tid(T.walkInName), 'QU XIAO');
+  await s.keys(KEY.Tab, '13912340032');
+  await chooseAt(tid(T.walkInLockCause), 'wrong-password');
+  await s.tabTo(tid(T.walkInSubmit));
+  await s.keys(KEY.Enter);
+  await waitState(s, 'checked-in');
+  const caseNumber = await s.text(tid(T.caseNumber));
+  assert.match(await s.attr(tid(T.cancelCase), 'class'), /\bdanger\b/);
+
+  // Enter on "cancel the case" asks first; Esc closes the question and keeps the case.
+  await s.tabTo(tid(T.cancelCase), { back: true });
+  await s.keys(KEY.Enter);
+  await s.find(tid(T.cancelDialog));
+  await s.keys(KEY.Escape);
+  await s.waitGone(tid(T.cancelDialog));
+  assert.equal(caseShow(caseNumber).case.state, 'checked-in');
+
+  // Confirmed with a reason: cancelled.
+  await s.tabTo(tid(T.cancelCase), { back: true });
+  await s.keys(KEY.Enter);
+  await s.find(tid(T.cancelDialog));
+  await waitUntil(() => s.focused(tid(T.cancelReason)), { message: 'the focus on the reason' });
+  await s.keys('customer left', KEY.Enter);
+  await waitState(s, 'cancelled');
+  assert.equal(caseShow(caseNumber).case.state, 'cancelled');
+});
