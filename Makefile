@@ -1,13 +1,14 @@
 # UnlockDesk: the one list of developer commands.
 #   make run    install what is missing, build, start the app (platform data dir or $UNLOCKDESK_DATA_DIR)
-#   make test   every test: lint (fmt, clippy, line width, svelte-check), Rust (unit, conformance,
-#               integration, CLI), UI (Vitest, bindings drift), e2e
+#   make test   every test: lint (fmt, clippy, line width, svelte-check), Rust (unit, conformance
+#               on SQLite and a throwaway PostgreSQL, integration, CLI, IPC on a real CUPS),
+#               UI (Vitest, bindings drift), e2e
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 APP := target/debug/unlockdesk
 
-.PHONY: help deps build build-app build-cli run run-release test test-rust test-ui test-e2e lint fmt bench bench-app bindings deb clean-e2e
+.PHONY: help deps build build-app build-cli run run-release test test-rust test-pg test-ui test-e2e lint fmt bench bench-app bindings deb clean-e2e
 
 help:
 	@echo "make run | test | test-rust | test-ui | test-e2e | lint | fmt | bench | bench-app | deb"
@@ -33,13 +34,15 @@ test: deps lint test-rust test-ui test-e2e
 
 # The ts-rs exports run as tests: write them to a temp dir (never over the committed files) and
 # diff, so a Rust type changed without regenerating ui/src/lib/bindings fails here.
+# The store conformance suite runs on SQLite files and on a throwaway PostgreSQL cluster
+# (scripts/with-postgres.sh: pg_virtualenv, works as root, dropped whatever the exit).
 # Printing is tested on a real CUPS with Debian's virtual PDF printer (scripts/cups-test.sh
 # starts cupsd unless one runs, and stops only the one it started).
 test-rust:
 	@eval "$$(scripts/cups-test.sh start)"; trap 'scripts/cups-test.sh stop' EXIT; \
 	export UNLOCKDESK_REQUIRE_CUPS=1; \
 	tmp=$$(mktemp -d); \
-	TS_RS_EXPORT_DIR=$$tmp $(CARGO) test --workspace --exclude unlockdesk-empty-window --no-fail-fast || { rm -rf $$tmp; exit 1; }; \
+	TS_RS_EXPORT_DIR=$$tmp scripts/with-postgres.sh $(CARGO) test --workspace --exclude unlockdesk-empty-window --no-fail-fast || { rm -rf $$tmp; exit 1; }; \
 	if ! diff -ru ui/src/lib/bindings $$tmp; then rm -rf $$tmp; \
 	  echo "ui/src/lib/bindings is out of date: run 'make bindings' and commit" >&2; exit 1; fi; \
 	rm -rf $$tmp; echo "bindings up to date"
@@ -58,6 +61,10 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+# The PostgreSQL adapter alone, on its own throwaway cluster.
+test-pg:
+	scripts/with-postgres.sh $(CARGO) test -p unlockdesk-store-pg
 
 bench:
 	$(CARGO) bench -p unlockdesk-core --bench identity
