@@ -12,7 +12,7 @@ use unlockdesk_core::ports::{
     AuditDraft, AuditEvent, AuditRead, AuditVerification, AuditWrite, Outcome,
 };
 use unlockdesk_core::{CaseId, CaseState, CoreError, CoreResult, Role};
-use unlockdesk_store::audit::{event_hash, ts_text, GENESIS};
+use unlockdesk_store::audit::{event_hash, ts_text, ChainWalk};
 
 use crate::tx::Tx;
 
@@ -75,105 +75,30 @@ fn from_row(r: &Row) -> Result<(AuditEvent, Raw), postgres::Error> {
     Ok((e, raw))
 }
 
-/// Walk the chain in `seq` order and report the first broken link (the same checks, in the
-/// same order, as the embedded store's verifier). Run it in one snapshot.
+/// Walk the chain in `seq` order and report the first broken link: the embedded store's
+/// [`ChainWalk`], so both backends judge a chain alike. Run it in one snapshot.
 pub fn verify(tx: &mut Transaction<'_>) -> Result<AuditVerification, postgres::Error> {
     use postgres::fallible_iterator::FallibleIterator;
-    let broken = |seq: i64, expected: String, found: String, problem: &str| AuditVerification {
-        ok: false,
-        events: seq,
-        broken_at: Some(seq),
-        expected: Some(expected),
-        found: Some(found),
-        problem: Some(problem.to_string()),
-    };
-    let mut prev = GENESIS.to_string();
-    let mut expected_seq = 1i64;
-    let mut n = 0i64;
+    let mut walk = ChainWalk::default();
     {
         let sql = format!("SELECT {EVENT_COLS} FROM audit_events ORDER BY seq");
         // Streamed: a long trail is never held in memory at once.
         let mut rows = tx.query_raw(sql.as_str(), std::iter::empty::<i32>())?;
         while let Some(row) = rows.next()? {
             let (e, raw) = from_row(&row)?;
-            n += 1;
-            if e.seq != expected_seq {
-                return Ok(broken(
-                    e.seq,
-                    expected_seq.to_string(),
-                    e.seq.to_string(),
-                    "sequence gap: an event was removed or inserted",
-                ));
-            }
-            if e.prev_hash != prev {
-                return Ok(broken(
-                    e.seq,
-                    prev,
-                    e.prev_hash,
-                    "previous-hash link does not match the event before",
-                ));
-            }
-            let mut probe = e.clone();
-            probe.hash = String::new();
-            let h = event_hash(&probe);
             // The stored text must round-trip exactly (catches edits the parser would hide);
             // `at` and `case_id` are typed columns and round-trip by construction.
             let exact = raw.role.as_deref() == e.role.map(|r| r.as_str())
                 && raw.from_state.as_deref() == e.from_state.map(|s| s.as_str())
                 && raw.to_state.as_deref() == e.to_state.map(|s| s.as_str())
                 && raw.outcome == outcome_str(e.outcome);
-            let recomputed = if exact {
-                h
-            } else {
-                format!("(columns do not round-trip) {h}")
-            };
-            if recomputed != e.hash {
-                return Ok(broken(
-                    e.seq,
-                    recomputed,
-                    e.hash,
-                    "event content does not match its hash",
-                ));
+            if let Some(v) = walk.step(e, exact) {
+                return Ok(v);
             }
-            prev = e.hash;
-            expected_seq += 1;
         }
     }
     let head = tx.query_opt("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
-    let head: Option<(i64, String)> = head.map(|r| (r.get(0), r.get(1)));
-    match head {
-        Some((seq, hash)) if seq != n || hash != prev => {
-            return Ok(AuditVerification {
-                ok: false,
-                events: n,
-                broken_at: Some(n + 1),
-                expected: Some(hash),
-                found: Some(prev),
-                problem: Some(format!(
-                    "the chain ends at event {n} but its head says {seq}: events were removed from the end"
-                )),
-            })
-        }
-        None if n > 0 => {
-            return Ok(AuditVerification {
-                ok: false,
-                events: n,
-                broken_at: Some(n),
-                expected: None,
-                found: Some(prev),
-                problem: Some("the chain head is missing".into()),
-            })
-        }
-        _ => {}
-    }
-    Ok(AuditVerification {
-        ok: true,
-        events: n,
-        broken_at: None,
-        expected: None,
-        found: None,
-        problem: None,
-    })
+    Ok(walk.finish(head.map(|r| (r.get(0), r.get(1)))))
 }
 
 fn events(rows: Vec<Row>) -> CoreResult<Vec<AuditEvent>> {
@@ -229,6 +154,14 @@ impl AuditWrite for Tx<'_, '_> {
             hash: String::new(),
         };
         e.hash = event_hash(&e);
+        self.insert_event(&e)?;
+        Ok(e)
+    }
+}
+
+impl Tx<'_, '_> {
+    /// Store `e` as it is and move the chain head (locked by this transaction) to it.
+    pub(crate) fn insert_event(&mut self, e: &AuditEvent) -> CoreResult<()> {
         self.execute(
             &format!(
                 "INSERT INTO audit_events ({EVENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
@@ -255,6 +188,6 @@ impl AuditWrite for Tx<'_, '_> {
             &[&e.seq, &e.hash],
         )?;
         self.head = Some((e.seq, e.hash.clone()));
-        Ok(e)
+        Ok(())
     }
 }

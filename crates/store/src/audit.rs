@@ -85,6 +85,12 @@ pub fn append(conn: &Connection, d: &AuditDraft) -> rusqlite::Result<AuditEvent>
         hash: String::new(),
     };
     e.hash = event_hash(&e);
+    insert_event(conn, &e)?;
+    Ok(e)
+}
+
+/// Store `e` as it is and move the chain head to it (an append, or `store copy`).
+pub(crate) fn insert_event(conn: &Connection, e: &AuditEvent) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO audit_events (seq, at, staff_id, role, terminal, case_id, action, from_state, to_state, reason, outcome, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -109,7 +115,7 @@ pub fn append(conn: &Connection, d: &AuditDraft) -> rusqlite::Result<AuditEvent>
         "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
     )?
     .execute(params![e.seq, e.hash])?;
-    Ok(e)
+    Ok(())
 }
 
 /// Read one row. Unparseable values are kept as text that will not hash the same, so a
@@ -145,111 +151,148 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<AuditEvent> {
     })
 }
 
-/// Walk the chain in `seq` order and report the first broken link.
-pub fn verify(conn: &Connection) -> rusqlite::Result<AuditVerification> {
-    let mut stmt = conn.prepare("SELECT * FROM audit_events ORDER BY seq")?;
-    let mut rows = stmt.query([])?;
-    let mut prev = GENESIS.to_string();
-    let mut expected_seq = 1i64;
-    let mut n = 0i64;
-    let broken = |seq: i64, expected: String, found: String, problem: &str| AuditVerification {
+/// The audit-chain check both store backends run (docs/domain.md §6): fed the stored events
+/// in `seq` order, it reports the first broken link — a sequence gap, a `prev_hash` that is not
+/// the hash before, or content that does not hash to the stored `hash` — and at the end a
+/// chain head (`audit_head`: last seq and hash) that disagrees with the last event (events
+/// removed from the end). One definition, so a chain verifies the same on SQLite and
+/// PostgreSQL.
+pub struct ChainWalk {
+    prev: String,
+    expected_seq: i64,
+    n: i64,
+}
+
+impl Default for ChainWalk {
+    fn default() -> Self {
+        ChainWalk {
+            prev: GENESIS.to_string(),
+            expected_seq: 1,
+            n: 0,
+        }
+    }
+}
+
+fn broken(seq: i64, expected: String, found: String, problem: &str) -> AuditVerification {
+    AuditVerification {
         ok: false,
         events: seq,
         broken_at: Some(seq),
         expected: Some(expected),
         found: Some(found),
         problem: Some(problem.to_string()),
-    };
-    while let Some(row) = rows.next()? {
-        let e = from_row(row)?;
-        n += 1;
-        if e.seq != expected_seq {
-            return Ok(broken(
+    }
+}
+
+impl ChainWalk {
+    /// The next stored event; `exact` says whether its stored columns round-trip to the
+    /// decoded values (an edit a lenient parser would hide breaks the link). Returns the
+    /// verdict at the first broken link, `None` while the chain holds.
+    pub fn step(&mut self, e: AuditEvent, exact: bool) -> Option<AuditVerification> {
+        self.n += 1;
+        if e.seq != self.expected_seq {
+            return Some(broken(
                 e.seq,
-                expected_seq.to_string(),
+                self.expected_seq.to_string(),
                 e.seq.to_string(),
                 "sequence gap: an event was removed or inserted",
             ));
         }
-        if e.prev_hash != prev {
-            return Ok(broken(
+        if e.prev_hash != self.prev {
+            return Some(broken(
                 e.seq,
-                prev,
+                std::mem::take(&mut self.prev),
                 e.prev_hash,
                 "previous-hash link does not match the event before",
             ));
         }
-        // Recompute from the stored text; a changed column changes the hash.
-        let raw_at: String = row.get("at")?;
-        let recomputed = {
-            let mut probe = e.clone();
-            probe.hash = String::new();
-            let h = event_hash(&probe);
-            // The stored text must round-trip exactly (catches edits the parser would hide).
-            let stored_role: Option<String> = row.get("role")?;
-            let stored_from: Option<String> = row.get("from_state")?;
-            let stored_to: Option<String> = row.get("to_state")?;
-            let stored_case: Option<String> = row.get("case_id")?;
-            let stored_outcome: String = row.get("outcome")?;
-            let exact = raw_at == ts_text(&e.at)
-                && stored_role.as_deref() == e.role.map(|r| r.as_str())
-                && stored_from.as_deref() == e.from_state.map(|s| s.as_str())
-                && stored_to.as_deref() == e.to_state.map(|s| s.as_str())
-                && stored_case == e.case_id.map(|c| c.to_string())
-                && stored_outcome == outcome_str(e.outcome);
-            if exact {
-                h
-            } else {
-                format!("(columns do not round-trip) {h}")
-            }
+        // Recompute from the stored values; a changed column changes the hash.
+        let mut probe = e.clone();
+        probe.hash = String::new();
+        let h = event_hash(&probe);
+        let recomputed = if exact {
+            h
+        } else {
+            format!("(columns do not round-trip) {h}")
         };
         if recomputed != e.hash {
-            return Ok(broken(
+            return Some(broken(
                 e.seq,
                 recomputed,
                 e.hash,
                 "event content does not match its hash",
             ));
         }
-        prev = e.hash;
-        expected_seq += 1;
+        self.prev = e.hash;
+        self.expected_seq += 1;
+        None
+    }
+
+    /// The verdict after the last event, given the stored chain head (`seq`, `hash`).
+    pub fn finish(self, head: Option<(i64, String)>) -> AuditVerification {
+        let n = self.n;
+        match head {
+            Some((seq, hash)) if seq != n || hash != self.prev => AuditVerification {
+                ok: false,
+                events: n,
+                broken_at: Some(n + 1),
+                expected: Some(hash),
+                found: Some(self.prev),
+                problem: Some(format!(
+                    "the chain ends at event {n} but its head says {seq}: events were removed \
+                     from the end"
+                )),
+            },
+            None if n > 0 => AuditVerification {
+                ok: false,
+                events: n,
+                broken_at: Some(n),
+                expected: None,
+                found: Some(self.prev),
+                problem: Some("the chain head is missing".into()),
+            },
+            _ => AuditVerification {
+                ok: true,
+                events: n,
+                broken_at: None,
+                expected: None,
+                found: None,
+                problem: None,
+            },
+        }
+    }
+}
+
+/// Walk the chain in `seq` order and report the first broken link ([`ChainWalk`]).
+pub fn verify(conn: &Connection) -> rusqlite::Result<AuditVerification> {
+    let mut stmt = conn.prepare("SELECT * FROM audit_events ORDER BY seq")?;
+    let mut rows = stmt.query([])?;
+    let mut walk = ChainWalk::default();
+    while let Some(row) = rows.next()? {
+        let e = from_row(row)?;
+        // The stored text must round-trip exactly (catches edits the parser would hide).
+        let raw_at: String = row.get("at")?;
+        let stored_role: Option<String> = row.get("role")?;
+        let stored_from: Option<String> = row.get("from_state")?;
+        let stored_to: Option<String> = row.get("to_state")?;
+        let stored_case: Option<String> = row.get("case_id")?;
+        let stored_outcome: String = row.get("outcome")?;
+        let exact = raw_at == ts_text(&e.at)
+            && stored_role.as_deref() == e.role.map(|r| r.as_str())
+            && stored_from.as_deref() == e.from_state.map(|s| s.as_str())
+            && stored_to.as_deref() == e.to_state.map(|s| s.as_str())
+            && stored_case == e.case_id.map(|c| c.to_string())
+            && stored_outcome == outcome_str(e.outcome);
+        if let Some(v) = walk.step(e, exact) {
+            return Ok(v);
+        }
     }
     let head: Option<(i64, String)> = conn
         .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .optional()?;
-    match head {
-        Some((seq, hash)) if seq != n || hash != prev => {
-            return Ok(AuditVerification {
-                ok: false,
-                events: n,
-                broken_at: Some(n + 1),
-                expected: Some(hash),
-                found: Some(prev),
-                problem: Some(format!("the chain ends at event {n} but its head says {seq}: events were removed from the end")),
-            })
-        }
-        None if n > 0 => {
-            return Ok(AuditVerification {
-                ok: false,
-                events: n,
-                broken_at: Some(n),
-                expected: None,
-                found: Some(prev),
-                problem: Some("the chain head is missing".into()),
-            })
-        }
-        _ => {}
-    }
-    Ok(AuditVerification {
-        ok: true,
-        events: n,
-        broken_at: None,
-        expected: None,
-        found: None,
-        problem: None,
-    })
+    Ok(walk.finish(head))
 }
 
 // ---------------------------------------------------------------- the ports
