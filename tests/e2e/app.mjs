@@ -267,7 +267,8 @@ export async function fillForm(s, { phone, idNumber, wallet = '0099123456789012'
   await s.type(f('occupation'), '职员');
   await s.type(f('phone'), phone);
   await s.type(f('address'), '北京市东城区测试路1号');
-  await s.type(f('id_valid_until'), 'long-term');
+  // The validity typed at the identity step fills (and locks) the form's: typed here only when open.
+  if ((await s.attr(f('id_valid_until'), 'data-locked')) !== 'true') await s.type(f('id_valid_until'), 'long-term');
   await s.type(f('wallet_operator'), '运营机构A');
   await s.type(f('wallet_id'), wallet);
   await s.select(f('wallet_class'), '2');
