@@ -6,9 +6,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KEY } from './webdriver.mjs';
-import { PASSWORD, T, caseShow, launch, residentId, sexOf, shot, tid, waitState, waitUntil } from './app.mjs';
+import { PASSWORD, T, caseShow, launch, openCaseFromToday, residentId, sexOf, shot, tid, waitState, waitUntil } from './app.mjs';
 
 let s;
+let closedCase = null;
 before(async () => {
   s = await launch();
 });
@@ -170,6 +171,7 @@ test('one whole case by keyboard alone, printing included', async () => {
   assert.ok(stored.case.prints.some((p) => p.kind === 'application' && p.copy === 'bank' && p.channel === 'cups'));
   assert.ok(stored.case.prints.some((p) => p.kind === 'receipt' && p.channel === 'cups'));
   assert.equal(stored.case.unlock.operator_reference, 'OPS-E2E-KEYS');
+  closedCase = { number: caseNumber, stored };
 });
 
 test('cancel is set apart, coloured, and confirmed (Esc keeps the case)', async () => {
@@ -199,4 +201,22 @@ test('cancel is set apart, coloured, and confirmed (Esc keeps the case)', async 
   await s.keys('customer left', KEY.Enter);
   await waitState(s, 'cancelled');
   assert.equal(caseShow(caseNumber).case.state, 'cancelled');
+});
+
+test('the history reads as a record: each print names document, copy and printer; no sequence numbers', async (t) => {
+  if (!closedCase) return t.skip('needs the case of the first test');
+  await openCaseFromToday(s, closedCase.number);
+  await s.find(tid(T.historyRow));
+  const history = await s.exec(
+    `const h = document.querySelector(arguments[0]);
+     return { heads: [...h.querySelectorAll('th')].map((th) => th.textContent.trim()),
+              prints: [...h.querySelectorAll(arguments[1])].map((p) => p.textContent.trim()), text: h.textContent };`,
+    [tid(T.history), tid(T.historyPrint)],
+  );
+  assert.ok(!history.heads.includes('#'), `no sequence column: ${history.heads}`);
+  const job = closedCase.stored.case.prints.find((p) => p.kind === 'application' && p.copy === 'bank' && p.job_id);
+  assert.ok(job, 'the bank copy went to CUPS with a job id');
+  assert.ok(history.prints.some((p) => p.includes(job.printer) && p.includes(job.job_id)), `the print names its printer and job: ${history.prints}`);
+  assert.ok(history.text.includes('tel01'), 'staff ids are shown');
+  await shot(s, 'keyboard-history');
 });

@@ -159,6 +159,7 @@ export const T = {
   caseOpen: 'case-open',
   history: 'history',
   historyRow: 'history-row',
+  historyPrint: 'history-print',
   revealButton: 'reveal-button',
   revealValue: 'reveal-value',
   revealCountdown: 'reveal-countdown',
