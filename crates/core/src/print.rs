@@ -346,6 +346,20 @@ pub fn online_check_label(oc: &crate::model::OnlineCheck) -> String {
     format!("联网核查 online check: {result} ({})", oc.reference)
 }
 
+/// Bilingual e-CNY wallet class: `1`..`4` print as 一类钱包 Class 1 … 四类钱包 Class 4 (the
+/// classes by how strongly identity was verified); anything else prints as entered.
+pub fn wallet_class_label(class: &str) -> String {
+    let t = class.trim();
+    let zh = match t {
+        "1" => "一类钱包",
+        "2" => "二类钱包",
+        "3" => "三类钱包",
+        "4" => "四类钱包",
+        _ => return t.to_string(),
+    };
+    format!("{zh} Class {t}")
+}
+
 /// Bilingual lock cause (seed text, 数字钱包锁定的原因).
 pub fn lock_cause_label(c: Option<LockCause>) -> String {
     match c {
@@ -532,7 +546,7 @@ pub fn application_view(
         agent,
         wallet_operator: form.wallet_operator.clone(),
         wallet_id: wallet(&form.wallet_id),
-        wallet_class: form.wallet_class.clone(),
+        wallet_class: wallet_class_label(&form.wallet_class),
         lock_cause: lock_cause_label(form.lock_cause.or(case.lock_cause)),
         requested_action: requested_action_label(form.requested_action),
         reason: form.reason.clone(),
@@ -660,6 +674,13 @@ mod tests {
     use crate::model::*;
     use chrono::TimeZone;
     use uuid::Uuid;
+
+    #[test]
+    fn wallet_class_prints_in_words() {
+        assert_eq!(wallet_class_label("2"), "二类钱包 Class 2");
+        assert_eq!(wallet_class_label(" 4 "), "四类钱包 Class 4");
+        assert_eq!(wallet_class_label("5"), "5");
+    }
 
     fn branch(unmasked: bool) -> Branch {
         Branch {
