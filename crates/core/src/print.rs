@@ -21,9 +21,9 @@ use crate::model::{
 };
 
 /// Version printed on every application form; bump it when the printed wording changes.
-pub const APPLICATION_FORM_VERSION: &str = "UD-APP-2026.2";
+pub const APPLICATION_FORM_VERSION: &str = "UD-APP-2026.3";
 /// Version printed on every unlock receipt.
-pub const RECEIPT_FORM_VERSION: &str = "UD-RCT-2026.2";
+pub const RECEIPT_FORM_VERSION: &str = "UD-RCT-2026.3";
 
 /// Which copy of a document is printed: the customer's (always masked) or the bank's archive copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]

@@ -195,7 +195,7 @@ impl<'f> Form<'f> {
 
         // Case number, print time and form version as the first table row.
         let cells = [
-            val("案件编号", "Case No.", &h.case_number, "case_number", 0.38),
+            val("业务编号", "Case No.", &h.case_number, "case_number", 0.38),
             val("打印时间", "Printed at", &h.printed_at, "printed_at", 0.37),
             val(
                 "表单版本",
@@ -450,7 +450,7 @@ impl<'f> Form<'f> {
         let n = self.c.pages.len();
         let foot = Style::new(6.5).grey(0.35);
         let left = format!(
-            "{} · 案件编号 Case No. {} · 版本 Form {} · {}",
+            "{} · 业务编号 Case No. {} · 版本 Form {} · {}",
             self.title_zh,
             self.header.case_number,
             self.header.form_version,
@@ -647,7 +647,7 @@ fn application(fonts: &FontSet, v: &ApplicationFormView) -> CoreResult<Vec<u8>> 
     f.section("三、申请事项", "Request", 24.0)?;
     f.row(&[
         val(
-            "钱包服务商",
+            "钱包运营机构",
             "Wallet operator",
             &v.wallet_operator,
             "wallet_operator",
@@ -700,7 +700,7 @@ fn application(fonts: &FontSet, v: &ApplicationFormView) -> CoreResult<Vec<u8>> 
         ),
         (
             v.consent_query,
-            "本人同意并授权银行查询本人数字钱包相关信息，并就本申请联系钱包服务商。",
+            "本人同意并授权银行查询本人数字钱包相关信息，并就本申请联系钱包运营机构。",
             "I consent to the bank querying my digital wallet information and contacting the wallet operator about this application.",
             "consent_query",
         ),
@@ -805,7 +805,7 @@ fn receipt(fonts: &FontSet, v: &ReceiptView) -> CoreResult<Vec<u8>> {
     ])?;
     f.row(&[
         val(
-            "钱包服务商",
+            "钱包运营机构",
             "Wallet operator",
             &v.wallet_operator,
             "wallet_operator",
@@ -822,7 +822,7 @@ fn receipt(fonts: &FontSet, v: &ReceiptView) -> CoreResult<Vec<u8>> {
             0.5,
         ),
         val(
-            "服务商受理编号",
+            "运营机构受理编号",
             "Operator reference",
             &v.operator_reference,
             "operator_reference",
@@ -858,7 +858,7 @@ fn receipt(fonts: &FontSet, v: &ReceiptView) -> CoreResult<Vec<u8>> {
                 "Only you set and keep the new password. Never tell anyone, bank staff included: the bank never asks for your password or SMS code.",
             ),
             (
-                "登录后请核对余额和近期交易，如有异常请立即联系银行或钱包服务商。",
+                "登录后请核对余额和近期交易，如有异常请立即联系银行或钱包运营机构。",
                 "After signing in, check your balance and recent transactions; report anything unusual to the bank or the wallet operator at once.",
             ),
         ],
@@ -885,13 +885,13 @@ fn receipt(fonts: &FontSet, v: &ReceiptView) -> CoreResult<Vec<u8>> {
     f.section("三、温馨提示", "After-care", 40.0)?;
     f.para(
         Marker::Text("•"),
-        "解锁后仍无法使用：可能处于系统维护时段，请稍后再试；检查余额或支付限额；检查钱包设置是否被更改；如再次被锁定，请联系钱包服务商或来行办理。",
+        "解锁后仍无法使用：可能处于系统维护时段，请稍后再试；检查余额或支付限额；检查钱包设置是否被更改；如再次被锁定，请联系钱包运营机构或来行办理。",
         "Still not working after the unlock: it may be a maintenance window, so try again later; check the balance or payment limits; check whether settings were changed; if it is locked again, contact the wallet operator or visit the branch.",
         "after_care",
     )?;
     f.para(
         Marker::Text("•"),
-        "解锁未成功：请备齐完整资料再次联系银行或钱包服务商，可要求升级处理；查阅服务商常见问题；仍未解决的，可通过投诉渠道反映或寻求法律帮助。",
+        "解锁未成功：请备齐完整资料再次联系银行或钱包运营机构，可要求升级处理；查阅钱包运营机构常见问题；仍未解决的，可通过投诉渠道反映或寻求法律帮助。",
         "If the unlock failed: contact the bank or the wallet operator again with complete information and ask for escalation; read the operator's FAQ; if it is still unresolved, use the complaint channels or seek legal help.",
         "after_care",
     )?;
@@ -903,7 +903,7 @@ fn receipt(fonts: &FontSet, v: &ReceiptView) -> CoreResult<Vec<u8>> {
     )?;
 
     // Anti-fraud warning in a heavy box.
-    let zh = "切勿向任何人透露密码或短信验证码。谨防冒充银行、钱包服务商或公检法工作人员的来电和信息；银行不会要求您转账到所谓“安全账户”。请开启双重验证（两步验证）。";
+    let zh = "切勿向任何人透露密码或短信验证码。谨防冒充银行、钱包运营机构或公检法工作人员的来电和信息；银行不会要求您转账到所谓“安全账户”。请开启双重验证（两步验证）。";
     let en = "Never share your password or SMS code with anyone. Beware of calls and messages from people posing as bank, wallet-operator or police staff; the bank never asks you to move money to a \"safe account\". Turn on two-factor authentication.";
     let w = CONTENT_W - 4.0 * PAD;
     let hst = Style::new(10.0).bold();
