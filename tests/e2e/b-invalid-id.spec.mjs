@@ -29,6 +29,8 @@ async function refused(number, shotName) {
   assert.ok(err);
   const text = await waitUntil(() => fieldError(s, tid(T.idNumber)), { message: 'field error beside the number' });
   if (shotName) await shot(s, shotName);
+  // said once, beside the field: not also in a banner
+  assert.equal(await s.exists(tid(T.formError)), false, 'no banner beside the field error');
   assert.equal(await s.attr(tid(T.caseState), 'data-state'), 'checked-in');
   return text;
 }
