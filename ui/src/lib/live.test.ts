@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { describeRule, liveFeedback, needsCocheck, provinceLabel, readFields, SECOND_FACTORS, toFeedback } from './live';
+import { describeRule, liveFeedback, mrzLine, mrzLinesInError, needsCocheck, provinceLabel, readFields, SECOND_FACTORS, toFeedback } from './live';
 import { setLocale } from './i18n/index.svelte';
 import type { DocCheck } from './bindings/DocCheck';
 
@@ -95,5 +95,22 @@ describe('provinceLabel', () => {
     setLocale('en');
     expect(provinceLabel('99 未知')).toBe('99 未知');
     setLocale('zh-CN');
+  });
+});
+
+describe('the MRZ line in error', () => {
+  const r = (rule: string, field?: string) => ({ rule, message: 'm', ...(field ? { field } : {}) });
+  it('is line 2 for TD3 check digits and dates, the named line for length and characters', () => {
+    expect(mrzLine(r('check-digit', 'birth-date'))).toBe(2);
+    expect(mrzLine(r('check-digit', 'composite'))).toBe(2);
+    expect(mrzLine(r('date'))).toBe(2);
+    expect(mrzLine(r('length', 'line1'))).toBe(1);
+    expect(mrzLine(r('character', 'line2'))).toBe(2);
+    expect(mrzLine(r('format'))).toBeNull();
+  });
+  it('outlines only the failing line; an unnamed failure leaves both in question', () => {
+    expect(mrzLinesInError([r('check-digit', 'expiry')])).toEqual({ line1: false, line2: true });
+    expect(mrzLinesInError([r('length', 'line1')])).toEqual({ line1: true, line2: false });
+    expect(mrzLinesInError([r('format')])).toEqual({ line1: true, line2: true });
   });
 });

@@ -94,3 +94,25 @@ export function readFields(check: DocCheck | undefined): { key: string; value: s
   if (f.expiry) out.push({ key: 'idfield.expiry', value: f.expiry });
   return out;
 }
+
+const MRZ_LINE2_CHECKS = new Set(['document-number', 'birth-date', 'expiry', 'personal-number', 'composite']);
+
+/**
+ * The passport MRZ line (ICAO 9303 TD3) a failed rule is on, so the screen outlines that line:
+ * core names the line of a length or character error (`line1`, `line2`); every check digit and
+ * date of TD3 is on line 2. `null`: core did not say (both lines stay in question).
+ */
+export function mrzLine(r: RuleError): 1 | 2 | null {
+  if (r.field === 'line1') return 1;
+  if (r.field === 'line2') return 2;
+  if (r.field && MRZ_LINE2_CHECKS.has(r.field)) return 2;
+  if (r.rule === 'date') return 2;
+  return null;
+}
+
+/** Which MRZ lines to outline for these failed rules. */
+export function mrzLinesInError(rules: readonly RuleError[]): { line1: boolean; line2: boolean } {
+  const lines = rules.map(mrzLine);
+  const unknown = lines.includes(null);
+  return { line1: unknown || lines.includes(1), line2: unknown || lines.includes(2) };
+}
