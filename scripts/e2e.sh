@@ -68,7 +68,13 @@ PIDS+=($!)
 export DISPLAY=:$DISP
 for _ in $(seq 50); do [[ -e /tmp/.X11-unix/X$DISP ]] && break; sleep 0.1; done
 
+# A free pair of ports for tauri-driver and WebKitWebDriver (two runs at once must not meet
+# on one driver): from 4444 up, skipping ports something already listens on.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 PORT=${E2E_PORT:-4444}
+if [[ -z ${E2E_PORT:-} ]]; then
+  while port_busy "$PORT" || port_busy "$((PORT + 1))"; do PORT=$((PORT + 2)); done
+fi
 tauri-driver --port "$PORT" --native-port "$((PORT + 1))" >"$WORK/driver.log" 2>&1 &
 PIDS+=($!)
 export E2E_DRIVER_PID=$! E2E_DRIVER_URL=http://127.0.0.1:$PORT
