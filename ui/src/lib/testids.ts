@@ -76,6 +76,7 @@ export const T = {
   caseRow: 'case-row',
   appointmentRow: 'appointment-row',
   todayWalkInRow: 'today-walk-in-row',
+  todayFilter: 'today-filter',
 
   // counter
   counterScreen: 'counter-screen',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Appointment } from './bindings/Appointment';
 import type { CaseSummary } from './bindings/CaseSummary';
-import { todayQueue } from './today';
+import { filterCases, filterChips, sameFilter, todayQueue } from './today';
 
 const appt = (id: string, slot: string): Appointment => ({
   id,
@@ -59,5 +59,28 @@ describe('todayQueue', () => {
     const cases = [kase('w1', '2026-11-28T17:00:00Z')];
     expect(todayQueue([], cases, 'Asia/Shanghai', '2026-11-29')).toHaveLength(1);
     expect(todayQueue([], cases, 'UTC', '2026-11-29')).toHaveLength(0);
+  });
+});
+
+describe('today as one table', () => {
+  const c = (id: string, state: CaseSummary['state'], by: string, at: string): CaseSummary => ({ ...kase(id, at), state, opened_by: by });
+  const cases = [
+    c('1', 'closed', 'tel01', '2026-11-29T01:00:00Z'),
+    c('2', 'submitted', 'tel02', '2026-11-29T02:00:00Z'),
+    c('3', 'checked-in', 'tel01', '2026-11-29T03:00:00Z'),
+    c('4', 'checked-in', 'tel02', '2026-11-29T00:30:00Z'),
+  ];
+  it('offers all, mine, waiting for authorization, then each state present', () => {
+    expect(filterChips(cases)).toEqual([
+      { kind: 'all' }, { kind: 'mine' }, { kind: 'state', state: 'submitted' },
+      { kind: 'state', state: 'checked-in' }, { kind: 'state', state: 'closed' },
+    ]);
+  });
+  it('filters and orders by process state, then opening time', () => {
+    expect(filterCases(cases, { kind: 'all' }, 'tel01').map((x) => x.id)).toEqual(['4', '3', '2', '1']);
+    expect(filterCases(cases, { kind: 'mine' }, 'tel01').map((x) => x.id)).toEqual(['3', '1']);
+    expect(filterCases(cases, { kind: 'state', state: 'submitted' }, 'tel01').map((x) => x.id)).toEqual(['2']);
+    expect(sameFilter({ kind: 'state', state: 'closed' }, { kind: 'state', state: 'closed' })).toBe(true);
+    expect(sameFilter({ kind: 'mine' }, { kind: 'all' })).toBe(false);
   });
 });

@@ -61,3 +61,28 @@ export function todayQueue(
     .sort((x, y) => (x.e.at < y.e.at ? -1 : x.e.at > y.e.at ? 1 : rank(x.e) - rank(y.e) || x.i - y.i))
     .map(({ e }) => e);
 }
+
+/** A filter chip of Today's case table: all, mine, waiting for authorization, or one state. */
+export type CaseFilter = { kind: 'all' } | { kind: 'mine' } | { kind: 'state'; state: CaseState };
+
+/** The chips to offer: all, mine, waiting for authorization, then each state present today. */
+export function filterChips(cases: readonly CaseSummary[]): CaseFilter[] {
+  const states = STATE_ORDER.filter((s) => s !== 'submitted' && cases.some((c) => c.state === s));
+  return [{ kind: 'all' }, { kind: 'mine' }, { kind: 'state', state: 'submitted' }, ...states.map((state) => ({ kind: 'state' as const, state }))];
+}
+
+/** Today's cases through a chip, in process order (state), then by opening time. */
+export function filterCases(cases: readonly CaseSummary[], filter: CaseFilter, me: string | undefined): CaseSummary[] {
+  const pick = cases.filter((c) =>
+    filter.kind === 'all' ? true : filter.kind === 'mine' ? c.opened_by === me : c.state === filter.state,
+  );
+  const rank = (s: CaseState) => {
+    const i = STATE_ORDER.indexOf(s);
+    return i < 0 ? STATE_ORDER.length : i;
+  };
+  return pick.sort((a, b) => rank(a.state) - rank(b.state) || (a.opened_at < b.opened_at ? -1 : a.opened_at > b.opened_at ? 1 : 0));
+}
+
+export function sameFilter(a: CaseFilter, b: CaseFilter): boolean {
+  return a.kind === b.kind && (a.kind !== 'state' || (b.kind === 'state' && a.state === b.state));
+}
