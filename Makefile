@@ -40,7 +40,7 @@ test: deps lint test-rust test-ui test-e2e
 # starts cupsd unless one runs, and stops only the one it started).
 test-rust:
 	@eval "$$(scripts/cups-test.sh start)"; trap 'scripts/cups-test.sh stop' EXIT; \
-	export UNLOCKDESK_REQUIRE_CUPS=1; \
+	export UNLOCKDESK_REQUIRE_CUPS=1 UNLOCKDESK_REQUIRE_PG=1; \
 	tmp=$$(mktemp -d); \
 	TS_RS_EXPORT_DIR=$$tmp scripts/with-postgres.sh $(CARGO) test --workspace --exclude unlockdesk-empty-window --no-fail-fast || { rm -rf $$tmp; exit 1; }; \
 	if ! diff -ru ui/src/lib/bindings $$tmp; then rm -rf $$tmp; \

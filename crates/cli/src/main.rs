@@ -11,6 +11,7 @@ mod id_check;
 mod logging;
 mod out;
 mod restore;
+mod store_copy;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ use unlockdesk_core::ports::{OsEntropy, SystemClock};
 use unlockdesk_core::service::Service;
 use unlockdesk_core::*;
 use unlockdesk_store::SqliteStore;
+use unlockdesk_store_pg::PgStore;
 
 use choices::one_of;
 use out::Out;
@@ -32,9 +34,11 @@ use unlockdesk_core::print::{CopyKind, DocumentKind};
 #[derive(Parser, Debug)]
 #[command(name = "unlockdesk-cli", version, about)]
 pub struct Cli {
-    /// Database file (default: the platform data directory, or $UNLOCKDESK_DATA_DIR).
-    #[arg(long, global = true, value_name = "PATH")]
-    db: Option<PathBuf>,
+    /// Database: a file of the embedded store, or a `postgres://` / `postgresql://` URL
+    /// (default: $UNLOCKDESK_DATABASE_URL, else the file in the platform data directory or
+    /// $UNLOCKDESK_DATA_DIR).
+    #[arg(long, global = true, value_name = "PATH|URL")]
+    db: Option<String>,
     /// Print exactly one JSON document on stdout.
     #[arg(long, global = true)]
     json: bool,
@@ -73,6 +77,22 @@ enum Cmd {
     Backup(BackupArgs),
     /// Replace the store with a backup (checked first).
     Restore(RestoreArgs),
+    /// The whole store: copy it to another (embedded file or PostgreSQL).
+    #[command(subcommand)]
+    Store(StoreCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum StoreCmd {
+    /// Copy the whole store (branch, staff, cases, appointments, documents, idempotency keys,
+    /// the audit chain as it is) into an EMPTY destination, then verify counts and the chain
+    /// there (admin of the source store).
+    Copy {
+        /// The destination: a new embedded-store file or a `postgres://` URL of an empty
+        /// database.
+        #[arg(long = "to", value_name = "PATH|URL")]
+        to: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -235,9 +255,70 @@ impl From<CoreError> for Fail {
 }
 pub type Res<T> = Result<T, Fail>;
 
+/// Where the store lives: an embedded-store file or a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// The embedded SQLite store in this file.
+    File(PathBuf),
+    /// A PostgreSQL database (`postgres://` or `postgresql://` URL).
+    Url(String),
+}
+
+impl Db {
+    /// A `--db` value: a URL when it starts with `postgres://` or `postgresql://`, else a path.
+    pub fn parse(s: &str) -> Db {
+        let lower = s.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Db::Url(s.to_string())
+        } else {
+            Db::File(PathBuf::from(s))
+        }
+    }
+
+    /// `--db`, else $UNLOCKDESK_DATABASE_URL, else the default embedded-store file.
+    pub fn choose(arg: Option<&str>) -> Db {
+        match arg {
+            Some(s) => Db::parse(s),
+            None => match std::env::var("UNLOCKDESK_DATABASE_URL") {
+                Ok(u) if !u.trim().is_empty() => Db::parse(u.trim()),
+                _ => Db::File(unlockdesk_store::default_db_path()),
+            },
+        }
+    }
+
+    /// For logs: the file, or the URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            Db::File(p) => p.display().to_string(),
+            Db::Url(u) => redact(u),
+        }
+    }
+}
+
+/// `u` with the password of its user info replaced by `***` (never logged or printed).
+pub fn redact(u: &str) -> String {
+    let Some(scheme_end) = u.find("://") else {
+        return u.to_string();
+    };
+    let rest = &u[scheme_end + 3..];
+    let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..auth_end].rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &u[..scheme_end + 3],
+                &rest[..colon],
+                &rest[at..]
+            ),
+            None => u.to_string(),
+        },
+        None => u.to_string(),
+    }
+}
+
 /// Shared context of one invocation.
 pub struct Ctx {
-    pub db: PathBuf,
+    pub db: Db,
     pub as_staff: Option<String>,
     pub terminal: String,
     svc: Option<Arc<Svc>>,
@@ -246,7 +327,10 @@ pub struct Ctx {
 impl Ctx {
     pub fn svc(&mut self) -> Res<&Svc> {
         if self.svc.is_none() {
-            self.svc = Some(local_service(SqliteStore::open(&self.db)?));
+            self.svc = Some(match &self.db {
+                Db::File(p) => local_service(SqliteStore::open(p)?),
+                Db::Url(u) => local_service(PgStore::open(u)?),
+            });
         }
         Ok(self.svc.as_deref().expect("just set"))
     }
@@ -314,8 +398,9 @@ pub fn password(var: &str, prompt: &str) -> Res<String> {
         .map_err(|e| Fail::Usage(format!("cannot read the password: {e}")))
 }
 
-/// The local use-case service over `store`, printing with the PDF renderer.
-pub fn local_service(store: SqliteStore) -> Arc<Svc> {
+/// The local use-case service over `store` (embedded or PostgreSQL), printing with the PDF
+/// renderer.
+pub fn local_service<S: unlockdesk_core::ports::Store + 'static>(store: S) -> Arc<Svc> {
     Arc::new(
         Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
             .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
@@ -473,15 +558,17 @@ fn main() -> ExitCode {
         logging::init(None);
         return ExitCode::from(id_check::run(args, cli.json) as u8);
     }
-    let db = cli
-        .db
-        .clone()
-        .unwrap_or_else(unlockdesk_store::default_db_path);
-    let data_dir = db
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    logging::init(Some(data_dir));
+    let db = Db::choose(cli.db.as_deref());
+    // Logs beside the database file; on PostgreSQL in the data directory of this machine.
+    let data_dir = match &db {
+        Db::File(p) => p
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .to_path_buf(),
+        Db::Url(_) => unlockdesk_store::data_dir(),
+    };
+    logging::init(Some(&data_dir));
     // The subcommand's names only (letters and hyphens): other arguments may hold personal numbers.
     let args: Vec<String> = std::env::args().skip(1).collect();
     let word = |a: &String| {
@@ -492,7 +579,15 @@ fn main() -> ExitCode {
     let command = match args.iter().position(|a| {
         matches!(
             a.as_str(),
-            "setup" | "staff" | "demo" | "case" | "appointments" | "audit" | "backup" | "restore"
+            "setup"
+                | "staff"
+                | "demo"
+                | "case"
+                | "appointments"
+                | "audit"
+                | "backup"
+                | "restore"
+                | "store"
         )
     }) {
         Some(i) => args[i..]
@@ -617,7 +712,13 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             );
             Ok(0)
         }
-        Cmd::Restore(a) => restore::run(&a.from, ctx, out),
+        Cmd::Restore(a) => match ctx.db.clone() {
+            Db::File(p) => restore::run(&a.from, &p, ctx, out),
+            Db::Url(_) => Err(Fail::Usage(
+                "restore is for an embedded store; use `store copy` into an empty database".into(),
+            )),
+        },
+        Cmd::Store(StoreCmd::Copy { to }) => store_copy::run(ctx, &Db::parse(&to), out),
     }
 }
 

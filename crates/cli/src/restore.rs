@@ -15,8 +15,9 @@ use unlockdesk_store::SqliteStore;
 use crate::out::Out;
 use crate::{local_service, password, Ctx, Fail, Res};
 
-pub fn run(from: &Path, ctx: &mut Ctx, out: &Out) -> Res<u8> {
-    match SqliteStore::open_checked(&ctx.db) {
+/// Restore the embedded store in the file `db` from `from`.
+pub fn run(from: &Path, db: &Path, ctx: &mut Ctx, out: &Out) -> Res<u8> {
+    match SqliteStore::open_checked(db) {
         Ok(store) => {
             ctx.svc = Some(local_service(store));
             let actor = ctx.actor()?;
@@ -35,7 +36,7 @@ pub fn run(from: &Path, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                     "this command changes data: pass --as STAFF_ID".into(),
                 ));
             };
-            let staged = SqliteStore::stage_restore(from, &ctx.db)?;
+            let staged = SqliteStore::stage_restore(from, db)?;
             {
                 let svc = local_service(SqliteStore::open(staged.path())?);
                 let pw = password("UNLOCKDESK_PASSWORD", &format!("Password for {id}: "))?;

@@ -22,7 +22,7 @@ struct Data {
     cases: BTreeMap<CaseId, Case>,
     appointments: BTreeMap<AppointmentId, Appointment>,
     audit: Vec<AuditEvent>,
-    idempotency: HashMap<String, IdempotentCall>,
+    idempotency: HashMap<String, (IdempotentCall, DateTime<Utc>)>,
     documents: Vec<(DocumentRecord, Vec<u8>)>,
     case_seq: HashMap<NaiveDate, u32>,
 }
@@ -348,7 +348,7 @@ impl AuditWrite for Tx<'_> {
 
 impl IdempotencyRead for Tx<'_> {
     fn idempotent(&mut self, key: &str) -> CoreResult<Option<IdempotentCall>> {
-        Ok(self.0.idempotency.get(key).cloned())
+        Ok(self.0.idempotency.get(key).map(|(c, _)| c.clone()))
     }
 }
 impl IdempotencyWrite for Tx<'_> {
@@ -357,7 +357,7 @@ impl IdempotencyWrite for Tx<'_> {
         key: &str,
         case_id: CaseId,
         use_case: &str,
-        _at: DateTime<Utc>,
+        at: DateTime<Utc>,
     ) -> CoreResult<()> {
         if self.0.idempotency.contains_key(key) {
             return Err(CoreError::conflict(format!(
@@ -366,10 +366,13 @@ impl IdempotencyWrite for Tx<'_> {
         }
         self.0.idempotency.insert(
             key.to_string(),
-            IdempotentCall {
-                case_id,
-                use_case: use_case.to_string(),
-            },
+            (
+                IdempotentCall {
+                    case_id,
+                    use_case: use_case.to_string(),
+                },
+                at,
+            ),
         );
         Ok(())
     }
@@ -402,5 +405,55 @@ impl DocumentWrite for Tx<'_> {
         out.sha256 = format!("len-{}", bytes.len());
         self.0.documents.push((out.clone(), bytes.to_vec()));
         Ok(out)
+    }
+}
+
+impl CopyRead for Tx<'_> {
+    fn all_cases(&mut self) -> CoreResult<Vec<Case>> {
+        Ok(self.0.cases.values().cloned().collect())
+    }
+    fn all_appointments(&mut self) -> CoreResult<Vec<Appointment>> {
+        Ok(self.0.appointments.values().cloned().collect())
+    }
+    fn all_idempotency(&mut self) -> CoreResult<Vec<IdempotencyRecord>> {
+        Ok(self
+            .0
+            .idempotency
+            .iter()
+            .map(|(k, (c, at))| IdempotencyRecord {
+                key: k.clone(),
+                call: c.clone(),
+                at: *at,
+            })
+            .collect())
+    }
+    fn all_documents(&mut self) -> CoreResult<Vec<DocumentRecord>> {
+        Ok(self.0.documents.iter().map(|(d, _)| d.clone()).collect())
+    }
+    fn case_seqs(&mut self) -> CoreResult<Vec<(NaiveDate, u32)>> {
+        Ok(self.0.case_seq.iter().map(|(d, n)| (*d, *n)).collect())
+    }
+}
+impl CopyWrite for Tx<'_> {
+    fn insert_audit_event(&mut self, e: &AuditEvent) -> CoreResult<()> {
+        if e.seq != self.0.audit.len() as i64 + 1 {
+            return Err(CoreError::conflict(format!(
+                "audit event {} is not the next in the chain",
+                e.seq
+            )));
+        }
+        self.0.audit.push(e.clone());
+        Ok(())
+    }
+    fn insert_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<()> {
+        if self.0.documents.iter().any(|(d, _)| d.id == rec.id) {
+            return Err(CoreError::conflict(format!("document {} exists", rec.id)));
+        }
+        self.0.documents.push((rec.clone(), bytes.to_vec()));
+        Ok(())
+    }
+    fn set_case_seq(&mut self, day: NaiveDate, last: u32) -> CoreResult<()> {
+        self.0.case_seq.insert(day, last);
+        Ok(())
     }
 }

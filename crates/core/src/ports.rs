@@ -345,9 +345,51 @@ pub trait DocumentWrite {
     fn save_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<DocumentRecord>;
 }
 
+/// An idempotency key as stored: the key, its call and when it was used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub key: String,
+    pub call: IdempotentCall,
+    pub at: DateTime<Utc>,
+}
+
+/// The whole store, read for `store copy` (one snapshot; everything a store holds that the
+/// other read ports do not list).
+pub trait CopyRead {
+    /// Every case, any order.
+    fn all_cases(&mut self) -> CoreResult<Vec<Case>>;
+    /// Every appointment, any order.
+    fn all_appointments(&mut self) -> CoreResult<Vec<Appointment>>;
+    /// Every idempotency key, any order.
+    fn all_idempotency(&mut self) -> CoreResult<Vec<IdempotencyRecord>>;
+    /// Every printed document's record, any order (bytes: [`DocumentRead::document_bytes`]).
+    fn all_documents(&mut self) -> CoreResult<Vec<DocumentRecord>>;
+    /// The last case number sequence given out per day: `(day, last)`, any order.
+    fn case_seqs(&mut self) -> CoreResult<Vec<(NaiveDate, u32)>>;
+}
+
+/// The whole store, written verbatim by `store copy` into an empty store.
+pub trait CopyWrite {
+    /// Append a stored event as it is (same seq, hashes and `prev_hash`; the chain head moves
+    /// to it). Errors: `conflict` when its seq is not the next one, `storage`.
+    fn insert_audit_event(&mut self, e: &AuditEvent) -> CoreResult<()>;
+    /// Store a printed document as recorded (its path and SHA-256 kept). Errors: `storage`
+    /// when the bytes do not match `rec.sha256`, `conflict` when the id exists.
+    fn insert_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<()>;
+    /// Set the last case number sequence of `day`.
+    fn set_case_seq(&mut self, day: NaiveDate, last: u32) -> CoreResult<()>;
+}
+
 /// Everything a read snapshot offers: the read half of every aggregate.
 pub trait ReadTx:
-    BranchRead + StaffRead + CaseRead + AppointmentRead + AuditRead + IdempotencyRead + DocumentRead
+    BranchRead
+    + StaffRead
+    + CaseRead
+    + AppointmentRead
+    + AuditRead
+    + IdempotencyRead
+    + DocumentRead
+    + CopyRead
 {
 }
 impl<T> ReadTx for T where
@@ -358,6 +400,7 @@ impl<T> ReadTx for T where
         + AuditRead
         + IdempotencyRead
         + DocumentRead
+        + CopyRead
 {
 }
 
@@ -371,6 +414,7 @@ pub trait WriteTx:
     + AuditWrite
     + IdempotencyWrite
     + DocumentWrite
+    + CopyWrite
 {
 }
 impl<T> WriteTx for T where
@@ -382,6 +426,7 @@ impl<T> WriteTx for T where
         + AuditWrite
         + IdempotencyWrite
         + DocumentWrite
+        + CopyWrite
 {
 }
 

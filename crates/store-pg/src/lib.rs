@@ -41,6 +41,7 @@ pub mod audit;
 mod branch;
 mod cases;
 mod codec;
+mod copy;
 mod documents;
 mod idempotency;
 pub mod migrate;
@@ -61,7 +62,7 @@ pub use migrate::SCHEMA_VERSION;
 pub const MAX_ATTEMPTS: u32 = 5;
 /// The connect timeout when the URL gives none: an unreachable server is one clear error,
 /// never a hang.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A PostgreSQL error as the core's error: 40001/40P01 are `conflict` (busy, nothing
 /// recorded), a unique violation is `conflict`, a lost connection and everything else

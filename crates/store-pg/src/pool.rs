@@ -192,8 +192,9 @@ pub(crate) fn check_plain_allowed(config: &postgres::Config) -> CoreResult<()> {
         if let Host::Tcp(name) = h {
             if !loopback(name) {
                 return Err(CoreError::storage(format!(
-                    "the database host {name} is not on this machine, and this build connects \
-                     without TLS: use localhost or a Unix socket"
+                    "the database host {name} is not on this machine: TLS is required for it \
+                     (sslmode=require), and this build has no TLS yet (it connects without TLS \
+                     only to localhost or a Unix socket)"
                 )));
             }
         }
@@ -201,8 +202,9 @@ pub(crate) fn check_plain_allowed(config: &postgres::Config) -> CoreResult<()> {
     for addr in config.get_hostaddrs() {
         if !addr.is_loopback() {
             return Err(CoreError::storage(format!(
-                "the database address {addr} is not on this machine, and this build connects \
-                 without TLS: use localhost or a Unix socket"
+                "the database address {addr} is not on this machine: TLS is required for it \
+                 (sslmode=require), and this build has no TLS yet (it connects without TLS \
+                 only to localhost or a Unix socket)"
             )));
         }
     }

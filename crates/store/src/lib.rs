@@ -12,6 +12,7 @@ pub mod audit;
 mod branch;
 mod cases;
 mod codec;
+mod copy;
 mod documents;
 mod idempotency;
 pub mod migrate;
