@@ -762,3 +762,101 @@ pub fn branch_id_policy_decides_which_evidence_suffices<F: Fixture>(fix: &F) {
     let e = svc.update_branch(&admin, &bad).unwrap_err();
     assert_eq!(e.fields[0].field, "id_policy");
 }
+
+/// The ports `store copy` uses: the whole store listed from one snapshot, and written verbatim
+/// into an empty store (the audit chain with its seq and hashes verifies there; an event out of
+/// order, a document whose bytes do not match its hash are refused; case number sequences go on
+/// where the source stopped).
+pub fn whole_store_lists_and_verbatim_writes<F: Fixture>(fix: &F) {
+    let svc = svc(fix, clock());
+    let (tel01, _, _, _) = setup(&svc);
+    let c = identified_walk_in(&svc, &tel01);
+    let src = fix.again();
+    let rec = unlockdesk_core::ports::DocumentRecord {
+        id: "doc-1".into(),
+        case_id: c,
+        kind: unlockdesk_core::print::DocumentKind::Application,
+        copy: unlockdesk_core::print::CopyKind::Bank,
+        path: String::new(),
+        sha256: String::new(),
+        bytes: 0,
+        at: unlockdesk_core::ports::Clock::now(&*clock()),
+        by: StaffId::parse("tel01").unwrap(),
+    };
+    let bytes = b"%PDF-1.7 synthetic".to_vec();
+    src.transact(|tx| {
+        tx.save_document(&rec, &bytes)?;
+        tx.remember_idempotent("key-1", c, "verify-identity", rec.at)
+    })
+    .unwrap();
+    let (cases, docs, keys, seqs, events, staff, branch) = src
+        .read(|r| {
+            Ok((
+                r.all_cases()?,
+                r.all_documents()?,
+                r.all_idempotency()?,
+                r.case_seqs()?,
+                r.audit_events(1, 100_000)?,
+                r.list_staff()?,
+                r.branch()?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].id, c);
+    assert_eq!(docs.len(), 1);
+    assert!(keys.iter().any(|k| k.key == "key-1" && k.call.case_id == c));
+    assert_eq!(seqs.len(), 1);
+    assert!(seqs[0].1 >= 1);
+    assert!(events.len() > 3);
+
+    let dst = fix.fresh();
+    dst.transact(|w| {
+        w.save_branch(branch.as_ref().unwrap())?;
+        for s in &staff {
+            w.insert_staff(s)?;
+        }
+        for c in &cases {
+            w.insert_case(c)?;
+        }
+        let out_of_order = w.insert_audit_event(&events[1]).unwrap_err();
+        assert_eq!(out_of_order.code, ErrorCode::Conflict, "{out_of_order:?}");
+        let mut altered = docs[0].clone();
+        altered.sha256 = "0".repeat(64);
+        assert_eq!(
+            w.insert_document(&altered, &bytes).unwrap_err().code,
+            ErrorCode::Storage
+        );
+        w.insert_document(&docs[0], &bytes)?;
+        for k in &keys {
+            w.remember_idempotent(&k.key, k.call.case_id, &k.call.use_case, k.at)?;
+        }
+        for (day, last) in &seqs {
+            w.set_case_seq(*day, *last)?;
+        }
+        for e in &events {
+            w.insert_audit_event(e)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let v = dst.verify_audit().unwrap();
+    assert!(v.ok, "{v:?}");
+    assert_eq!(v.events as usize, events.len());
+    let (copied, docs2, bytes2, next) = dst
+        .transact(|r| {
+            let d = r.all_documents()?;
+            let b = r.document_bytes(&d[0])?;
+            Ok((
+                r.audit_events(1, 100_000)?,
+                d,
+                b,
+                r.next_case_seq(seqs[0].0)?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(copied, events, "the chain is copied as it is");
+    assert_eq!(docs2, docs);
+    assert_eq!(bytes2, bytes);
+    assert_eq!(next, seqs[0].1 + 1);
+}

@@ -73,6 +73,7 @@ macro_rules! conformance_suite {
             file_errors_import_nothing_and_permissions,
             no_shows_at_end_of_day,
             check_in_verifies_the_booked_document,
+            whole_store_lists_and_verbatim_writes,
         );
     };
     (@each $fixture:expr; $($name:ident),* $(,)?) => {
