@@ -38,14 +38,20 @@ test: deps lint test-rust test-ui test-e2e
 # (scripts/with-postgres.sh: pg_virtualenv, works as root, dropped whatever the exit).
 # Printing is tested on a real CUPS with Debian's virtual PDF printer (scripts/cups-test.sh
 # starts cupsd unless one runs, and stops only the one it started).
+# Test data never touches real data: the run fails if the real data directory changed.
+REAL_DATA := $${XDG_DATA_HOME:-$$HOME/.local/share}/org.unlockdesk.desk
+SNAPSHOT_REAL = if [ -e "$(REAL_DATA)" ]; then find "$(REAL_DATA)" -printf '%p %s %T@\n' | sort; else echo absent; fi
 test-rust:
-	@eval "$$(scripts/cups-test.sh start)"; trap 'scripts/cups-test.sh stop' EXIT; \
+	@before=$$($(SNAPSHOT_REAL)); \
+	eval "$$(scripts/cups-test.sh start)"; trap 'scripts/cups-test.sh stop' EXIT; \
 	export UNLOCKDESK_REQUIRE_CUPS=1 UNLOCKDESK_REQUIRE_PG=1; \
 	tmp=$$(mktemp -d); \
 	TS_RS_EXPORT_DIR=$$tmp scripts/with-postgres.sh $(CARGO) test --workspace --exclude unlockdesk-empty-window --no-fail-fast || { rm -rf $$tmp; exit 1; }; \
 	if ! diff -ru ui/src/lib/bindings $$tmp; then rm -rf $$tmp; \
 	  echo "ui/src/lib/bindings is out of date: run 'make bindings' and commit" >&2; exit 1; fi; \
-	rm -rf $$tmp; echo "bindings up to date"
+	rm -rf $$tmp; echo "bindings up to date"; \
+	if [ "$$before" != "$$($(SNAPSHOT_REAL))" ]; then \
+	  echo "test-rust: the real data directory $(REAL_DATA) was created or changed by a test" >&2; exit 1; fi
 
 test-ui:
 	cd ui && npm run check && npm test

@@ -101,6 +101,11 @@ fn setup_branch<D: AsRef<OsStr> + ?Sized>(db: &D, code: &str, time_zone: Option<
             .arg("--db")
             .arg(db)
             .args(["--as", id, "staff", "passwd"])
+            // Logs of a run on PostgreSQL go to the data directory: never the user's.
+            .env(
+                "UNLOCKDESK_DATA_DIR",
+                std::env::temp_dir().join("unlockdesk-cli-test"),
+            )
             .env("UNLOCKDESK_PASSWORD", PW)
             .env("UNLOCKDESK_NEW_PASSWORD", "Changed#2026")
             .stdin(std::process::Stdio::null())
