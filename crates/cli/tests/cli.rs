@@ -1784,6 +1784,18 @@ fn store_copy_moves_the_demo_store_to_postgres_and_back() {
     let v = ok(back, &["--json", "audit", "verify"], None);
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(case_numbers(back), case_numbers(file));
+
+    // A backup of the branch database is an embedded-store file (a terminal's format): one
+    // snapshot, verified; an existing file is never overwritten.
+    let snap = dir.path().join("branch-backup.db");
+    let snap = snap.to_str().unwrap();
+    let o = cli(&pg, &["--as", "admin", "backup", "--out", snap], demo_pw);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = ok(snap, &["--json", "audit", "verify"], None);
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(case_numbers(snap), case_numbers(file));
+    let o = cli(&pg, &["--as", "admin", "backup", "--out", snap], demo_pw);
+    assert_eq!(o.status.code(), Some(1), "an existing file is refused");
 }
 
 /// A bad URL, a wrong password, an unreachable port, a missing database and a remote host

@@ -245,12 +245,34 @@ impl Store for PgStore {
         Ok(v)
     }
 
-    /// Not supported on PostgreSQL yet (a snapshot as an embedded-store file comes with
-    /// `store copy`). Errors: `storage`, always.
-    fn backup_to(&self, _dest: &std::path::Path) -> CoreResult<()> {
-        Err(CoreError::storage(
-            "backup is not supported on PostgreSQL yet; use pg_dump for the database as a whole",
-        ))
+    /// A consistent snapshot (one REPEATABLE READ transaction) written as an embedded-store
+    /// file at `dest` (must not exist), the format of a terminal's backup. Errors: `storage`
+    /// (the file exists, cannot be written, or the copy does not verify: the file is removed).
+    fn backup_to(&self, dest: &std::path::Path) -> CoreResult<()> {
+        // A terminal's backup format: an embedded-store file, written by copying this store's
+        // one REPEATABLE READ snapshot into a new file (which must not exist yet) and checking
+        // the copy (counts, audit head, an intact chain). A branch restores it with `store
+        // copy` into an empty database.
+        if dest.exists() {
+            return Err(CoreError::storage(format!(
+                "{} exists already: a backup is written to a new file",
+                dest.display()
+            )));
+        }
+        let file = unlockdesk_store::SqliteStore::open(dest)?;
+        match unlockdesk_core::copy::copy_store(self, &file) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                drop(file);
+                // No half-written backup is left behind to be mistaken for a good one.
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = dest.as_os_str().to_owned();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Not supported on PostgreSQL yet. Errors: `storage`, always.
