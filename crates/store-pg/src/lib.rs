@@ -151,11 +151,16 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("unlockdesk");
         }
-        let pool = pool::Pool::new(config);
+        let pool = pool::Pool::new(config, migrate::APP_ROLE);
         {
-            let mut conn = pool.get()?;
-            migrate::migrate(&mut conn.client).map_err(|e| CoreError::storage(e.to_string()))?;
+            // Migrations run as the URL's user (the schema owner, or a superuser); every pooled
+            // connection afterwards is the restricted application role.
+            let mut owner = pool.connect_owner()?;
+            migrate::migrate(&mut owner).map_err(|e| CoreError::storage(e.to_string()))?;
         }
+        // One connection now, so a user who cannot SET ROLE is told at open, not at the first
+        // step.
+        drop(pool.get()?);
         Ok(PgStore { pool })
     }
 }

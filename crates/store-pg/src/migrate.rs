@@ -10,7 +10,27 @@
 use postgres::Client;
 
 /// The migrations, in order; index + 1 is the schema version they produce.
-pub const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_application_role.sql"),
+];
+
+/// The restricted role every connection of the store `SET ROLE`s to after migrating: it may
+/// read and write the tables, but only read and append the audit trail (issue 13 item 2).
+/// Created by migration 0002; cluster-wide, so shared by every UnlockDesk database of a cluster.
+pub const APP_ROLE: &str = "unlockdesk_app";
+
+/// The application role's rights, granted again after every migration run (inside its
+/// transaction) so a table added by a later migration is covered; the audit trail is
+/// SELECT and INSERT only, the schema's bookkeeping read-only.
+const APP_GRANTS: &str = "
+    GRANT USAGE ON SCHEMA public TO unlockdesk_app;
+    GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO unlockdesk_app;
+    REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM unlockdesk_app;
+    REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON unlockdesk_schema FROM unlockdesk_app;
+    REVOKE DELETE, TRUNCATE ON audit_head FROM unlockdesk_app;
+    GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO unlockdesk_app;
+";
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -36,6 +56,18 @@ impl std::fmt::Display for MigrateError {
                 f,
                 "the database has schema version {found}, newer than this UnlockDesk knows ({known}); use the newer version of UnlockDesk"
             ),
+            MigrateError::Sql(e)
+                if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+                    && crate::describe(e).contains("role") =>
+            {
+                write!(
+                    f,
+                    "the database user may not create the application role {APP_ROLE} ({}): \
+                     as a superuser, run CREATE ROLE {APP_ROLE} NOLOGIN NOINHERIT; GRANT \
+                     {APP_ROLE} TO the user in the URL; then start again",
+                    crate::describe(e)
+                )
+            }
             MigrateError::Sql(e) => write!(f, "migration failed: {}", crate::describe(e)),
         }
     }
@@ -89,6 +121,7 @@ pub fn migrate(client: &mut Client) -> Result<i64, MigrateError> {
     for sql in MIGRATIONS.iter().skip(found as usize) {
         tx.batch_execute(sql)?;
     }
+    tx.batch_execute(APP_GRANTS)?;
     tx.execute(
         "INSERT INTO unlockdesk_schema (id, version) VALUES (1, $1)
          ON CONFLICT (id) DO UPDATE SET version = excluded.version",

@@ -30,6 +30,8 @@ struct State {
 
 pub(crate) struct Pool {
     config: postgres::Config,
+    /// The role every pooled connection `SET ROLE`s to right after connecting.
+    role: &'static str,
     state: Mutex<State>,
     freed: Condvar,
 }
@@ -41,9 +43,10 @@ pub(crate) struct Pooled<'p> {
 }
 
 impl Pool {
-    pub fn new(config: postgres::Config) -> Self {
+    pub fn new(config: postgres::Config, role: &'static str) -> Self {
         Pool {
             config,
+            role,
             state: Mutex::new(State {
                 idle: Vec::new(),
                 open: 0,
@@ -101,11 +104,28 @@ impl Pool {
         }
     }
 
-    fn connect(&self) -> CoreResult<Conn> {
-        let client = self
-            .config
+    /// A connection as the URL's user, without `SET ROLE` (for the migrations, which need the
+    /// schema owner's rights). Errors: `storage`, one sentence.
+    pub fn connect_owner(&self) -> CoreResult<Client> {
+        self.config
             .connect(NoTls)
-            .map_err(|e| connect_error(&self.config, e))?;
+            .map_err(|e| connect_error(&self.config, e))
+    }
+
+    fn connect(&self) -> CoreResult<Conn> {
+        let mut client = self.connect_owner()?;
+        // The identifier is a constant of this crate, never input: quoting it is enough.
+        client
+            .batch_execute(&format!("SET ROLE \"{}\"", self.role))
+            .map_err(|e| {
+                let user = self.config.get_user().unwrap_or("(default)");
+                CoreError::storage(format!(
+                    "the database user {user} cannot act as the application role {role} ({}): \
+                     as a superuser, run GRANT {role} TO \"{user}\"",
+                    crate::describe(&e),
+                    role = self.role,
+                ))
+            })?;
         Ok(Conn {
             client,
             stmts: HashMap::new(),
