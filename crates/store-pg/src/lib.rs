@@ -33,8 +33,10 @@
 //!
 //! ## Connections
 //!
-//! No TLS yet: the store refuses any host but a loopback address (localhost, 127.0.0.0/8,
-//! ::1) or a Unix socket ([`PgStore::open`]). TLS for other hosts comes with the branch server.
+//! Plain connections only to this machine (localhost, 127.0.0.0/8, ::1, a Unix socket); any
+//! other host needs `sslmode=require` or stricter, done with rustls ([`tls`], which also reads
+//! `sslrootcert` and libpq's `verify-ca` / `verify-full`). Every pooled connection acts as the
+//! restricted role [`migrate::APP_ROLE`] after the migrations.
 
 mod appointments;
 pub mod audit;
@@ -47,6 +49,7 @@ mod idempotency;
 pub mod migrate;
 mod pool;
 mod staff;
+pub mod tls;
 mod tx;
 
 use std::time::Duration;
@@ -132,26 +135,36 @@ pub struct PgStore {
 impl PgStore {
     /// Connect to the database at `url` (`postgres://` or `postgresql://`, or a libpq
     /// key=value string), migrate it, and keep the connection for the pool.
-    /// Errors: `storage` naming the cause in one sentence (bad URL, a host that is not loopback
-    /// while TLS is not supported, refused login, unreachable server, missing database, a
-    /// schema newer than this binary).
+    /// Errors: `storage` naming the cause in one sentence (bad URL, a host that is not this
+    /// machine without `sslmode=require` or stricter, an untrusted server certificate, refused
+    /// login, unreachable server, missing database, a schema newer than this binary).
     pub fn open(url: &str) -> CoreResult<Self> {
-        let config: postgres::Config = url
-            .parse()
-            .map_err(|e| CoreError::storage(format!("the database URL is not valid: {e}")))?;
-        Self::open_config(config)
+        Self::open_target(tls::parse(url)?)
     }
 
-    /// [`open`](Self::open) with a parsed configuration (tests pick the database by name).
-    pub fn open_config(mut config: postgres::Config) -> CoreResult<Self> {
-        pool::check_plain_allowed(&config)?;
+    /// [`open`](Self::open) with a parsed configuration and no TLS (tests pick the database by
+    /// name); the host must be this machine.
+    pub fn open_config(config: postgres::Config) -> CoreResult<Self> {
+        Self::open_target(tls::Target {
+            config,
+            mode: tls::TlsMode::Plain,
+            root_cert: None,
+            root_named: false,
+        })
+    }
+
+    /// [`open`](Self::open) with the URL taken apart ([`tls::parse`]).
+    pub fn open_target(target: tls::Target) -> CoreResult<Self> {
+        tls::check_transport(&target)?;
+        let connector = tls::connector(&target)?;
+        let mut config = target.config;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         if config.get_application_name().is_none() {
             config.application_name("unlockdesk");
         }
-        let pool = pool::Pool::new(config, migrate::APP_ROLE);
+        let pool = pool::Pool::new(config, connector, migrate::APP_ROLE);
         {
             // Migrations run as the URL's user (the schema owner, or a superuser); every pooled
             // connection afterwards is the restricted application role.

@@ -4,12 +4,12 @@
 //! network dropped) is thrown away and a new one made on the next checkout.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use postgres::config::Host;
 use postgres::{Client, NoTls, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 use unlockdesk_core::{CoreError, CoreResult};
 
 /// Connections one store opens at most; a caller beyond that waits for one to come back.
@@ -30,6 +30,8 @@ struct State {
 
 pub(crate) struct Pool {
     config: postgres::Config,
+    /// TLS for a server on another host (`None`: plain, this machine only).
+    tls: Option<MakeRustlsConnect>,
     /// The role every pooled connection `SET ROLE`s to right after connecting.
     role: &'static str,
     state: Mutex<State>,
@@ -43,9 +45,14 @@ pub(crate) struct Pooled<'p> {
 }
 
 impl Pool {
-    pub fn new(config: postgres::Config, role: &'static str) -> Self {
+    pub fn new(
+        config: postgres::Config,
+        tls: Option<MakeRustlsConnect>,
+        role: &'static str,
+    ) -> Self {
         Pool {
             config,
+            tls,
             role,
             state: Mutex::new(State {
                 idle: Vec::new(),
@@ -107,9 +114,11 @@ impl Pool {
     /// A connection as the URL's user, without `SET ROLE` (for the migrations, which need the
     /// schema owner's rights). Errors: `storage`, one sentence.
     pub fn connect_owner(&self) -> CoreResult<Client> {
-        self.config
-            .connect(NoTls)
-            .map_err(|e| connect_error(&self.config, e))
+        let connected = match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(NoTls),
+        };
+        connected.map_err(|e| connect_error(&self.config, e))
     }
 
     fn connect(&self) -> CoreResult<Conn> {
@@ -174,9 +183,65 @@ fn connect_error(config: &postgres::Config, e: postgres::Error) -> CoreError {
     );
     let msg = match e.as_db_error() {
         Some(db) => format!("cannot open the {target}: {}", db.message()),
-        None => format!("cannot reach the {target}: {}", crate::describe(&e)),
+        None => match tls_problem(&e, config) {
+            Some(why) => format!("cannot open the {target}: {why}"),
+            None => format!("cannot reach the {target}: {}", crate::describe(&e)),
+        },
     };
     CoreError::storage(msg)
+}
+
+/// A failed TLS handshake in one clause: which check failed and what to do.
+fn tls_problem(e: &postgres::Error, config: &postgres::Config) -> Option<String> {
+    use rustls::CertificateError as C;
+    let host = config
+        .get_hosts()
+        .iter()
+        .find_map(|h| match h {
+            Host::Tcp(name) => Some(name.clone()),
+            Host::Unix(_) => None,
+        })
+        .unwrap_or_default();
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(err) = src {
+        // An io::Error's `source` skips the error it wraps: look at that one too.
+        let wrapped = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        let rustls_err = err
+            .downcast_ref::<rustls::Error>()
+            .or_else(|| wrapped.and_then(|w| w.downcast_ref::<rustls::Error>()));
+        if let Some(r) = rustls_err {
+            return Some(match r {
+                rustls::Error::InvalidCertificate(C::NotValidForName)
+                | rustls::Error::InvalidCertificate(C::NotValidForNameContext { .. }) => format!(
+                    "the server's certificate does not name {host}: connect by a name its \
+                     certificate gives, or use sslmode=verify-ca"
+                ),
+                rustls::Error::InvalidCertificate(C::UnknownIssuer)
+                | rustls::Error::InvalidCertificate(C::BadSignature) => {
+                    "the server's certificate is not signed by a trusted root (sslrootcert \
+                     names the file of the CA that signed it)"
+                        .to_string()
+                }
+                rustls::Error::InvalidCertificate(C::Expired)
+                | rustls::Error::InvalidCertificate(C::ExpiredContext { .. }) => {
+                    "the server's certificate has expired".to_string()
+                }
+                rustls::Error::InvalidCertificate(C::NotValidYet)
+                | rustls::Error::InvalidCertificate(C::NotValidYetContext { .. }) => {
+                    "the server's certificate is not valid yet (check this machine's clock)"
+                        .to_string()
+                }
+                other => format!("the TLS handshake with the server failed ({other})"),
+            });
+        }
+        src = wrapped.or_else(|| err.source());
+    }
+    crate::describe(e)
+        .contains("server does not support TLS")
+        .then(|| "the server does not offer TLS, and the URL's sslmode requires it".to_string())
 }
 
 fn describe_hosts(config: &postgres::Config) -> String {
@@ -194,66 +259,4 @@ fn describe_hosts(config: &postgres::Config) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Plain (unencrypted) connections only to a loopback host or a Unix socket: this build has
-/// no TLS (issue 13 item 5: any other host requires TLS). Errors: `storage`.
-pub(crate) fn check_plain_allowed(config: &postgres::Config) -> CoreResult<()> {
-    let loopback = |name: &str| {
-        name.eq_ignore_ascii_case("localhost")
-            || name
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
-                .map(|ip| ip.is_loopback())
-                .unwrap_or(false)
-    };
-    for h in config.get_hosts() {
-        if let Host::Tcp(name) = h {
-            if !loopback(name) {
-                return Err(CoreError::storage(format!(
-                    "the database host {name} is not on this machine: TLS is required for it \
-                     (sslmode=require), and this build has no TLS yet (it connects without TLS \
-                     only to localhost or a Unix socket)"
-                )));
-            }
-        }
-    }
-    for addr in config.get_hostaddrs() {
-        if !addr.is_loopback() {
-            return Err(CoreError::storage(format!(
-                "the database address {addr} is not on this machine: TLS is required for it \
-                 (sslmode=require), and this build has no TLS yet (it connects without TLS \
-                 only to localhost or a Unix socket)"
-            )));
-        }
-    }
-    if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
-        return Err(CoreError::storage(
-            "the database URL names no host: give localhost or a Unix socket directory",
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn allowed(url: &str) -> bool {
-        check_plain_allowed(&url.parse().unwrap()).is_ok()
-    }
-
-    #[test]
-    fn plain_connections_only_to_this_machine() {
-        assert!(allowed("postgresql://u:p@localhost:5432/db"));
-        assert!(allowed("postgresql://u@127.0.0.9/db"));
-        assert!(allowed("postgresql://u@[::1]:5433/db"));
-        assert!(allowed("host=/var/run/postgresql user=u dbname=db"));
-        assert!(!allowed("postgresql://u@db.branch.example/db"));
-        assert!(!allowed("postgresql://u@10.1.2.3/db"));
-        assert!(!allowed("host=localhost hostaddr=10.1.2.3 user=u"));
-        let e = check_plain_allowed(&"postgres://u@10.1.2.3/db".parse().unwrap()).unwrap_err();
-        assert!(e.message.contains("without TLS"), "{}", e.message);
-    }
 }
