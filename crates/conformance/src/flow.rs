@@ -196,6 +196,47 @@ pub fn idempotency_key_makes_one_transition<F: Fixture>(fix: &F) {
     );
 }
 
+/// The same idempotency key sent at the same moment from two terminals (two stores on the one
+/// database, two threads) — a retry racing its lost original: one transition, both answers
+/// are the case after it, one audit event.
+pub fn one_key_from_two_terminals_at_once_is_one_transition<F: Fixture>(fix: &F) {
+    let first = svc(fix, clock());
+    let (tel01, _, sup01, _) = setup(&first);
+    let terminals = [
+        std::sync::Arc::new(svc_again(fix, clock())),
+        std::sync::Arc::new(svc_again(fix, clock())),
+    ];
+    for round in 0..20 {
+        let c = to_submitted(&first, &tel01);
+        let key = format!("k-approve-{round}");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let handles: Vec<_> = terminals
+            .iter()
+            .map(|t| {
+                let (t, barrier, tel01, sup01, key) = (
+                    t.clone(),
+                    barrier.clone(),
+                    tel01.clone(),
+                    sup01.clone(),
+                    key.clone(),
+                );
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    t.authorize(&tel01, c, &sup01, Decision::Approve, None, "", Some(&key))
+                })
+            })
+            .collect();
+        let answers: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        for a in &answers {
+            let v = a.as_ref().unwrap_or_else(|e| panic!("round {round}: {e}"));
+            assert_eq!(v.case.state, CaseState::Approved, "round {round}");
+        }
+        let v = first.case_view(&tel01, c).unwrap();
+        let approvals = v.history.iter().filter(|e| e.action == "approve").count();
+        assert_eq!(approvals, 1, "round {round}");
+    }
+}
+
 /// A key is one attempt of one request: sent again with another step, another case or as an
 /// open-case, it is refused (`conflict`) and nothing is applied — never a silent replay.
 pub fn idempotency_key_reused_for_another_request_is_refused<F: Fixture>(fix: &F) {

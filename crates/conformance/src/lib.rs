@@ -54,6 +54,7 @@ macro_rules! conformance_suite {
             walk_in_to_closed_with_history_and_masking,
             maker_cannot_authorize_on_any_path,
             idempotency_key_makes_one_transition,
+            one_key_from_two_terminals_at_once_is_one_transition,
             idempotency_key_reused_for_another_request_is_refused,
             case_search_columns_follow_each_step,
             amending_keeps_recorded_numbers_left_blank_or_masked,
