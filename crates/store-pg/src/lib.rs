@@ -178,6 +178,16 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// After a failed start of a transaction: when the connection was lost (not merely busy),
+    /// the pool's idle connections are dropped too.
+    fn lost(&self, e: &postgres::Error) {
+        if !is_retryable_code(e) {
+            self.pool.discard_idle();
+        }
+    }
+}
+
 impl Store for PgStore {
     fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
         let mut attempt = 1;
@@ -192,9 +202,11 @@ impl Store for PgStore {
             let mut tx = match started {
                 Ok(tx) => tx,
                 Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
-                    // A dead connection is not given back to the pool (it checks); the next
-                    // try takes another or connects anew.
+                    // A dead connection is not given back to the pool (it checks), and the
+                    // idle ones, opened before the same outage, go with it: the next try
+                    // connects anew.
                     tracing::warn!(attempt, error = %describe(&e), "BEGIN failed; retrying");
+                    self.lost(&e);
                     backoff(attempt);
                     attempt += 1;
                     continue;
@@ -207,6 +219,7 @@ impl Store for PgStore {
                 Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
                     tracing::warn!(attempt, error = %describe(&e), "locking the audit head failed; retrying");
                     drop(tx);
+                    self.lost(&e);
                     backoff(attempt);
                     attempt += 1;
                     continue;
@@ -234,6 +247,7 @@ impl Store for PgStore {
             let mut tx = match started {
                 Ok(tx) => tx,
                 Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
+                    self.lost(&e);
                     backoff(attempt);
                     attempt += 1;
                     continue;
@@ -249,18 +263,30 @@ impl Store for PgStore {
     }
 
     fn verify_audit(&self) -> CoreResult<AuditVerification> {
-        let mut conn = self.pool.get()?;
-        let c = &mut *conn;
-        let mut tx = c
-            .client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(pg_err)?;
-        let v = audit::verify(&mut tx).map_err(pg_err)?;
-        let _ = tx.rollback();
-        Ok(v)
+        let mut attempt = 1;
+        loop {
+            let mut conn = self.pool.get()?;
+            let c = &mut *conn;
+            let started = c
+                .client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start();
+            let mut tx = match started {
+                Ok(tx) => tx,
+                Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
+                    self.lost(&e);
+                    backoff(attempt);
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(pg_err(e)),
+            };
+            let v = audit::verify(&mut tx).map_err(pg_err)?;
+            let _ = tx.rollback();
+            return Ok(v);
+        }
     }
 
     /// A consistent snapshot (one REPEATABLE READ transaction) written as an embedded-store

@@ -141,6 +141,18 @@ impl Pool {
         })
     }
 
+    /// Drops every idle connection. Called when a connection was found lost: the others were
+    /// opened before the same outage (a server restart, a dropped network) and would each
+    /// fail one more attempt; the next checkout connects anew.
+    pub fn discard_idle(&self) {
+        let mut st = self.lock();
+        let dropped = st.idle.len();
+        st.idle.clear();
+        st.open -= dropped;
+        drop(st);
+        self.freed.notify_all();
+    }
+
     fn give_back(&self, conn: Option<Conn>) {
         let mut st = self.lock();
         match conn {

@@ -738,10 +738,9 @@ fn killed_postmaster_mid_run_loses_no_committed_step_and_the_store_reconnects() 
 /// the branch is quiet (a lunch break). The next teller's first step must succeed: the store
 /// reconnects by itself, the teller never sees the restart.
 ///
-/// STORE BUG (open, fails today; src/ is not this test's to fix): the pool hands out its dead
-/// idle connections one per attempt, and `read`/`transact` try [`MAX_ATTEMPTS`] (5) times, so
-/// with 5 or more idle connections at the restart the next call fails with `storage` ("the
-/// connection to the database was lost ...") and only a later call works.
+/// (Found by this test: the pool used to hand out its dead idle connections one per attempt,
+/// so with [`MAX_ATTEMPTS`] or more idle at the restart the next step failed. A lost
+/// connection now drops the idle ones with it.)
 ///
 /// [`MAX_ATTEMPTS`]: unlockdesk_store_pg::MAX_ATTEMPTS
 #[test]
@@ -780,7 +779,7 @@ fn a_restart_while_the_pool_is_idle_costs_the_next_step_nothing() {
     };
     assert!(
         first.is_ok(),
-        "STORE BUG: with {pooled} idle pooled connections when the server restarted, the \
+        "with {pooled} idle pooled connections when the server restarted, the \
          first step afterwards failed ({:?}); the store worked again {}",
         first.err(),
         eventually.unwrap_or_default()
