@@ -84,12 +84,35 @@ pub(crate) fn pg_err(e: postgres::Error) -> CoreError {
             .unwrap_or("a key already exists");
         return CoreError::conflict(detail.to_string());
     }
-    if e.is_closed() {
+    if is_lost(&e) {
         return CoreError::storage(
             "the connection to the database was lost; whether the step was recorded is unknown: reload the case to see",
         );
     }
     CoreError::storage(format!("database error: {}", describe(&e)))
+}
+
+/// The connection is gone: closed under us, or the server ended the session (shutdown,
+/// crash, `pg_terminate_backend`: SQLSTATE class 57P).
+fn is_lost(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || matches!(
+            e.code(),
+            Some(c) if *c == SqlState::ADMIN_SHUTDOWN || *c == SqlState::CRASH_SHUTDOWN
+                || *c == SqlState::CANNOT_CONNECT_NOW
+        )
+}
+
+/// [`pg_err`] for a transaction that never started (its `BEGIN` or the head lock failed after
+/// every try): nothing of the step reached the database, and the teller is told so.
+fn pg_err_before(e: postgres::Error) -> CoreError {
+    if is_lost(&e) || e.as_db_error().is_none() {
+        return CoreError::storage(format!(
+            "the database cannot be reached ({}); nothing was recorded: try again",
+            describe(&e)
+        ));
+    }
+    pg_err(e)
 }
 
 /// The server's own message and SQLSTATE when there is one (the driver's `Display` says only
@@ -211,7 +234,7 @@ impl Store for PgStore {
                     attempt += 1;
                     continue;
                 }
-                Err(e) => return Err(pg_err(e)),
+                Err(e) => return Err(pg_err_before(e)),
             };
             let mut t = tx::Tx::new(&mut tx, &mut c.stmts);
             match t.lock_head() {
@@ -224,7 +247,7 @@ impl Store for PgStore {
                     attempt += 1;
                     continue;
                 }
-                Err(e) => return Err(pg_err(e)),
+                Err(e) => return Err(pg_err_before(e)),
             }
             // Dropping `tx` on an error rolls back.
             let out = f(&mut t)?;
@@ -252,7 +275,7 @@ impl Store for PgStore {
                     attempt += 1;
                     continue;
                 }
-                Err(e) => return Err(pg_err(e)),
+                Err(e) => return Err(pg_err_before(e)),
             };
             let mut t = tx::Tx::new(&mut tx, &mut c.stmts);
             let out = f(&mut t);
@@ -281,7 +304,7 @@ impl Store for PgStore {
                     attempt += 1;
                     continue;
                 }
-                Err(e) => return Err(pg_err(e)),
+                Err(e) => return Err(pg_err_before(e)),
             };
             let v = audit::verify(&mut tx).map_err(pg_err)?;
             let _ = tx.rollback();
