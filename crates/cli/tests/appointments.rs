@@ -1,7 +1,9 @@
 //! `appointments import | find | today | no-shows` end to end on real files and a real SQLite
-//! database. Every person here is synthetic; ID numbers carry valid check characters.
+//! database, or with UNLOCKDESK_CLI_TEST_STORE=postgres (inside scripts/with-postgres.sh) a fresh
+//! PostgreSQL database each (see [`test_db`]). Every person here is synthetic; ID numbers carry
+//! valid check characters.
 
-use std::path::Path;
+use std::ffi::{OsStr, OsString};
 use std::process::{Command, Output};
 
 use chrono::{Duration, NaiveDate, Utc};
@@ -13,8 +15,109 @@ const PW: &str = "Counter#2026";
 const HEADER: &str =
     "reference,name,phone,id_type,id_number,wallet_operator,lock_cause,slot_start,slot_end,notes";
 
-fn cli(db: &Path, args: &[&str], pw: Option<&str>) -> Output {
+// The store selection of tests/cli.rs (each test file is its own crate): see there.
+
+/// UNLOCKDESK_CLI_TEST_STORE=postgres: the tests' stores are PostgreSQL databases. Unset, empty
+/// or `sqlite`: files; anything else fails rather than pass as a PostgreSQL run.
+fn stores_on_postgres() -> bool {
+    match std::env::var("UNLOCKDESK_CLI_TEST_STORE").as_deref() {
+        Ok("postgres") => true,
+        Ok("" | "sqlite") | Err(_) => false,
+        Ok(other) => panic!("UNLOCKDESK_CLI_TEST_STORE={other}: expected postgres or sqlite"),
+    }
+}
+
+/// One test's `--db`: a file, or a database on the throwaway cluster dropped with the value
+/// (`pg`: its cluster URL and name).
+struct TestDb {
+    arg: OsString,
+    pg: Option<(String, String)>,
+}
+
+impl AsRef<OsStr> for TestDb {
+    fn as_ref(&self) -> &OsStr {
+        &self.arg
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((cluster, name)) = &self.pg else {
+            return;
+        };
+        let Ok(cfg) = cluster.parse::<postgres::Config>() else {
+            return;
+        };
+        if let Ok(mut admin) = cfg.connect(postgres::NoTls) {
+            // FORCE: a CLI process just gone may still hold its session for a moment.
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            if let Err(e) = admin.batch_execute(&sql) {
+                eprintln!("could not drop the test database {name}: {e}");
+            }
+        }
+    }
+}
+
+/// `url` naming the database `name` instead (TCP or socket form of the URL).
+fn with_dbname(url: &str, name: &str) -> String {
+    let start = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let query = url[start..]
+        .find('?')
+        .map(|i| start + i)
+        .unwrap_or(url.len());
+    let slash = url[start..query]
+        .find('/')
+        .map(|i| start + i)
+        .unwrap_or(query);
+    format!("{}/{name}{}", &url[..slash], &url[query..])
+}
+
+/// `dir/u.db`, or with UNLOCKDESK_CLI_TEST_STORE=postgres a new, empty database on
+/// $UNLOCKDESK_DATABASE_URL's cluster (required then: never a fallback to a file).
+fn test_db(dir: &tempfile::TempDir) -> TestDb {
+    if !stores_on_postgres() {
+        let arg = dir.path().join("u.db").into_os_string();
+        return TestDb { arg, pg: None };
+    }
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let cluster = std::env::var("UNLOCKDESK_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .expect(
+            "UNLOCKDESK_CLI_TEST_STORE=postgres needs UNLOCKDESK_DATABASE_URL: run through \
+             scripts/with-postgres.sh",
+        )
+        .trim()
+        .to_string();
+    let name = format!(
+        "ud_cli_apt_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let cfg: postgres::Config = cluster.parse().expect("UNLOCKDESK_DATABASE_URL parses");
+    let mut admin = cfg
+        .connect(postgres::NoTls)
+        .expect("connect to the test cluster");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create a test database");
+    let arg = with_dbname(&cluster, &name).into();
+    TestDb {
+        arg,
+        pg: Some((cluster, name)),
+    }
+}
+
+/// `--db` is a file or a `postgres://` URL.
+fn cli<D: AsRef<OsStr> + ?Sized>(db: &D, args: &[&str], pw: Option<&str>) -> Output {
     let mut c = Command::new(BIN);
+    if db.as_ref().to_string_lossy().starts_with("postgres") {
+        // Logs of a run on PostgreSQL go to the data directory: not the user's.
+        c.env(
+            "UNLOCKDESK_DATA_DIR",
+            std::env::temp_dir().join("unlockdesk-cli-test"),
+        );
+    }
     c.arg("--db")
         .arg(db)
         .args(args)
@@ -37,7 +140,7 @@ fn json_of(o: &Output) -> Value {
     })
 }
 
-fn ok(db: &Path, args: &[&str], pw: Option<&str>) -> Value {
+fn ok<D: AsRef<OsStr> + ?Sized>(db: &D, args: &[&str], pw: Option<&str>) -> Value {
     let o = cli(db, args, pw);
     assert_eq!(
         o.status.code(),
@@ -59,7 +162,7 @@ fn today() -> NaiveDate {
     (Utc::now() + Duration::hours(8)).date_naive()
 }
 
-fn setup(db: &Path) {
+fn setup<D: AsRef<OsStr> + ?Sized>(db: &D) {
     ok(
         db,
         &[
@@ -85,14 +188,14 @@ fn setup(db: &Path) {
         Some(PW),
     );
     let o = Command::new(BIN)
-        .args([
-            "--db",
-            db.to_str().unwrap(),
-            "--as",
-            "tel01",
-            "staff",
-            "passwd",
-        ])
+        .arg("--db")
+        .arg(db)
+        .args(["--as", "tel01", "staff", "passwd"])
+        // Logs of a run on PostgreSQL go to the data directory: never the user's.
+        .env(
+            "UNLOCKDESK_DATA_DIR",
+            std::env::temp_dir().join("unlockdesk-cli-test"),
+        )
         .env("UNLOCKDESK_PASSWORD", PW)
         .env("UNLOCKDESK_NEW_PASSWORD", "Changed#2026")
         .stdin(std::process::Stdio::null())
@@ -160,7 +263,7 @@ fn refs(v: &Value) -> Vec<String> {
 #[test]
 fn import_report_reimport_and_lookups() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup(&db);
     let book = Book::new();
     let file = dir.path().join("book.csv");
@@ -290,7 +393,7 @@ fn import_report_reimport_and_lookups() {
 #[test]
 fn wrong_header_is_exit_1_and_gb18030_json_import() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup(&db);
     let t = today().to_string();
 
@@ -354,7 +457,7 @@ fn wrong_header_is_exit_1_and_gb18030_json_import() {
 #[test]
 fn a_missing_import_file_is_invalid_in_one_sentence() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup(&db);
     let o = cli(&db, &["appointments", "import", "NOFILE"], None);
     assert_eq!(o.status.code(), Some(1));
@@ -430,7 +533,7 @@ fn columns(s: &str) -> usize {
 #[test]
 fn appointments_today_columns_align_with_cjk_names() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup(&db);
     let t = today().to_string();
     let rows = [

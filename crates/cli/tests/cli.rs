@@ -1,7 +1,9 @@
 //! The CLI end to end on a real SQLite file: set-up, staff, the whole counter path from
 //! walk-in to closed with a teller and a supervisor, the maker refused, exit codes, JSON.
+//! With UNLOCKDESK_CLI_TEST_STORE=postgres (inside scripts/with-postgres.sh) the same tests run
+//! on a fresh PostgreSQL database each (see [`test_db`]).
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -16,6 +18,67 @@ fn form_path() -> String {
         "{}/../../tests/fixtures/form.json",
         env!("CARGO_MANIFEST_DIR")
     )
+}
+
+/// Whether this run puts the tests' stores on PostgreSQL: UNLOCKDESK_CLI_TEST_STORE=postgres
+/// (`make test-rust` runs the suite a second time so). Unset, empty or `sqlite`: files. Any
+/// other value fails, so a misspelt switch never passes as a PostgreSQL run.
+fn stores_on_postgres() -> bool {
+    match std::env::var("UNLOCKDESK_CLI_TEST_STORE").as_deref() {
+        Ok("postgres") => true,
+        Ok("" | "sqlite") | Err(_) => false,
+        Ok(other) => panic!("UNLOCKDESK_CLI_TEST_STORE={other}: expected postgres or sqlite"),
+    }
+}
+
+/// The store of one test: a new embedded-store file in `dir`, or with the switch a new
+/// database on the throwaway cluster (dropped with the value).
+enum TestDb {
+    File(OsString),
+    Pg(PgDb),
+}
+
+impl AsRef<OsStr> for TestDb {
+    fn as_ref(&self) -> &OsStr {
+        match self {
+            TestDb::File(p) => p,
+            TestDb::Pg(d) => OsStr::new(&d.url),
+        }
+    }
+}
+
+impl std::ops::Deref for TestDb {
+    type Target = OsStr;
+    fn deref(&self) -> &OsStr {
+        self.as_ref()
+    }
+}
+
+/// The `--db` of a test that works on any store: `dir/u.db`, or with
+/// UNLOCKDESK_CLI_TEST_STORE=postgres a fresh database on $UNLOCKDESK_DATABASE_URL's cluster
+/// (required then: the switch never falls back to a file).
+fn test_db(dir: &tempfile::TempDir) -> TestDb {
+    if !stores_on_postgres() {
+        return TestDb::File(dir.path().join("u.db").into_os_string());
+    }
+    let cluster = std::env::var("UNLOCKDESK_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .expect(
+            "UNLOCKDESK_CLI_TEST_STORE=postgres needs UNLOCKDESK_DATABASE_URL: run through \
+             scripts/with-postgres.sh",
+        );
+    TestDb::Pg(pg_fresh(cluster.trim(), "t"))
+}
+
+impl TestDb {
+    /// Nothing was made of the store: no file, or no table in the (created empty) database.
+    fn untouched(&self) -> bool {
+        match self {
+            TestDb::File(p) => !Path::new(p).exists(),
+            TestDb::Pg(d) => d.tables() == 0,
+        }
+    }
 }
 
 /// `--db` is a file or a `postgres://` URL.
@@ -118,8 +181,8 @@ fn setup_branch<D: AsRef<OsStr> + ?Sized>(db: &D, code: &str, time_zone: Option<
 #[test]
 fn walk_in_to_closed_and_maker_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
-    walk_in_to_closed(db.as_os_str(), dir.path());
+    let db = test_db(&dir);
+    walk_in_to_closed(&db, dir.path());
 }
 
 /// Set-up, then a walk-in from open to closed with a teller and a supervisor on the store
@@ -381,7 +444,7 @@ fn walk_in_to_closed(db: &OsStr, dir: &Path) {
 #[test]
 fn maker_supervisor_is_refused_four_eyes() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup(&db);
     let pw = Some("Changed#2026");
     // The supervisor does the teller steps, then tries to approve.
@@ -486,7 +549,7 @@ fn maker_supervisor_is_refused_four_eyes() {
 #[test]
 fn exit_codes_and_password_handling() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     // No password, no terminal: exit 2, not a hang.
     let o = cli(
         &db,
@@ -539,7 +602,7 @@ fn exit_codes_and_password_handling() {
 #[test]
 fn demo_fills_a_fresh_store() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     ok(&db, &["--json", "demo"], None);
     let v = ok(&db, &["--json", "case", "list"], None);
     let states: std::collections::BTreeSet<&str> = v
@@ -562,7 +625,7 @@ const MRZ2: &str = "E123456782CHN9005226M3404252<<<<<<<<<<<<<<08";
 
 /// sup01 does the teller steps through the CLI: open and verify identity (a passport when
 /// `passport`), then, when `submit`, form, signed paper and submit. Returns the case id.
-fn case_made_by_sup01(db: &Path, passport: bool, submit: bool) -> String {
+fn case_made_by_sup01(db: &OsStr, passport: bool, submit: bool) -> String {
     let as_sup01 = |args: &[&str]| {
         let mut all = vec!["--json", "--as", "sup01", "case"];
         all.extend_from_slice(args);
@@ -616,7 +679,7 @@ fn case_made_by_sup01(db: &Path, passport: bool, submit: bool) -> String {
 
 /// `args` run as the maker (typed `SUP01`: one person with `sup01`) is refused with
 /// `four-eyes` and exit 1; the same as sup02 succeeds and leaves the case in `state`.
-fn maker_refused_checker_allowed(db: &Path, args: &[&str], state: &str) {
+fn maker_refused_checker_allowed(db: &OsStr, args: &[&str], state: &str) {
     let with = |who: &str| {
         let mut all = vec!["--json", "--as", who, "case"];
         all.extend_from_slice(args);
@@ -636,7 +699,7 @@ fn maker_refused_checker_allowed(db: &Path, args: &[&str], state: &str) {
 #[test]
 fn cocheck_subcommand_refuses_a_maker() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup(&db);
     let id = case_made_by_sup01(&db, true, false);
     maker_refused_checker_allowed(&db, &["cocheck", "--case", &id], "identity-verified");
@@ -645,7 +708,7 @@ fn cocheck_subcommand_refuses_a_maker() {
 #[test]
 fn return_and_reject_subcommands_refuse_a_maker() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup(&db);
     let id = case_made_by_sup01(&db, false, true);
     maker_refused_checker_allowed(
@@ -664,7 +727,7 @@ fn return_and_reject_subcommands_refuse_a_maker() {
 #[test]
 fn unlock_subcommand_refuses_a_maker() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup(&db);
     let id = case_made_by_sup01(&db, false, true);
     ok(
@@ -704,7 +767,7 @@ fn unlock_subcommand_refuses_a_maker() {
 #[test]
 fn evidence_rules_on_the_cli() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup(&db);
     let pw = Some("Changed#2026");
     let run = |who: &str, args: &[&str]| {
@@ -900,7 +963,7 @@ fn evidence_rules_on_the_cli() {
 
 /// A walk-in as tel01 in a store set up by [`setup`], up to `form-recorded` (identity checked
 /// online with a reference, form recorded). Returns the case id.
-fn walk_in_to_form_recorded(db: &Path) -> String {
+fn walk_in_to_form_recorded(db: &OsStr) -> String {
     let run = |args: &[&str]| {
         let mut all = vec!["--json", "--as", "tel01"];
         all.extend_from_slice(args);
@@ -935,7 +998,7 @@ fn stderr(o: &Output) -> String {
 #[test]
 fn id_check_of_a_word_names_no_kind() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("never-created.db");
+    let db = test_db(&dir);
     let o = cli(&db, &["id", "check", "--json", "foo"], None);
     assert_eq!(o.status.code(), Some(1));
     let v = json(&o);
@@ -967,7 +1030,7 @@ fn id_check_of_a_word_names_no_kind() {
         help.contains(&format!("[possible values: {kinds}]")),
         "{help}"
     );
-    assert!(!db.exists(), "id check never opens a database");
+    assert!(db.untouched(), "id check never opens a database");
 }
 
 /// Issue 12 item 8: every enumerated option refuses a wrong value as a usage error (exit 2)
@@ -976,7 +1039,7 @@ fn id_check_of_a_word_names_no_kind() {
 #[test]
 fn enumerated_options_list_their_values() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     let lock = "wrong-password, abnormal-activity, payment-failures, self-locked, \
                 id-data-expired, authority-freeze, anti-fraud-restriction";
     let reason = "identity-doubt, form-incomplete, signature-missing, materials-missing, \
@@ -1105,7 +1168,7 @@ fn enumerated_options_list_their_values() {
             "{sub:?} --help: {help}"
         );
     }
-    assert!(!db.exists(), "a usage error opens no database");
+    assert!(db.untouched(), "a usage error opens no database");
 }
 
 /// Issue 12 item 8: every subcommand and every option or argument of every help page has a
@@ -1160,7 +1223,7 @@ fn every_help_page_describes_every_option() {
 #[test]
 fn a_refusal_is_printed_once() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup(&db);
     let id = walk_in_to_form_recorded(&db);
     let o = cli(
@@ -1192,7 +1255,7 @@ fn a_refusal_is_printed_once() {
 #[test]
 fn times_are_shown_in_the_branch_time_zone() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup_branch(&db, "K1", Some("Asia/Kolkata"));
     let v = ok(
         &db,
@@ -1235,7 +1298,7 @@ fn times_are_shown_in_the_branch_time_zone() {
 #[test]
 fn form_print_to_an_unknown_queue_fails_and_counts_for_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup(&db);
     let id = walk_in_to_form_recorded(&db);
     let print = |json: bool| {
@@ -1389,7 +1452,7 @@ fn form_print_goes_through_cups_and_prints_the_form() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("u.db");
+    let db = test_db(&dir);
     setup(&db);
     let id = walk_in_to_form_recorded(&db);
     let before: std::collections::BTreeSet<_> = std::fs::read_dir(&print_dir)
@@ -1562,7 +1625,16 @@ fn readme_walkthrough_runs_as_written() {
     }
     script.push_str("$cli --json case show $id\n");
     let tmp = tempfile::tempdir().unwrap();
-    let o = Command::new("bash")
+    let mut bash = Command::new("bash");
+    // Without --db the CLI takes $UNLOCKDESK_DATABASE_URL, which scripts/with-postgres.sh sets
+    // to the cluster's own database: the walkthrough runs on the file the README means, or
+    // with the switch on a fresh database (never on one that other runs have filled).
+    let pg = stores_on_postgres().then(|| test_db(&tmp));
+    match &pg {
+        Some(db) => bash.env("UNLOCKDESK_DATABASE_URL", &**db),
+        None => bash.env_remove("UNLOCKDESK_DATABASE_URL"),
+    };
+    let o = bash
         .arg("-c")
         .arg(&script)
         .current_dir(&root)
@@ -1640,8 +1712,48 @@ fn with_dbname(url: &str, name: &str) -> String {
     format!("{}/{name}{}", &url[..slash], &url[query..])
 }
 
-/// A new, empty database on the cluster `cluster` for one test; its URL.
-fn pg_fresh(cluster: &str, tag: &str) -> String {
+/// One test's database on the throwaway cluster, dropped when the test is done (passed or
+/// not): a whole run makes dozens, and the cluster's disk is small.
+struct PgDb {
+    cluster: String,
+    name: String,
+    url: String,
+}
+
+impl PgDb {
+    /// Tables in the database outside the system schemas.
+    fn tables(&self) -> i64 {
+        let cfg: postgres::Config = self.url.parse().unwrap();
+        let mut c = cfg
+            .connect(postgres::NoTls)
+            .expect("connect to the test database");
+        c.query_one(
+            "SELECT count(*) FROM information_schema.tables \
+             WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let Ok(cfg) = self.cluster.parse::<postgres::Config>() else {
+            return;
+        };
+        if let Ok(mut admin) = cfg.connect(postgres::NoTls) {
+            // FORCE: a CLI process just gone may still hold its session for a moment.
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            if let Err(e) = admin.batch_execute(&sql) {
+                eprintln!("could not drop the test database {}: {e}", self.name);
+            }
+        }
+    }
+}
+
+/// A new, empty database on the cluster `cluster` for one test.
+fn pg_fresh(cluster: &str, tag: &str) -> PgDb {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let name = format!(
         "ud_cli_{tag}_{}_{}",
@@ -1655,7 +1767,12 @@ fn pg_fresh(cluster: &str, tag: &str) -> String {
     admin
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .expect("create a test database");
-    with_dbname(cluster, &name)
+    let url = with_dbname(cluster, &name);
+    PgDb {
+        cluster: cluster.to_string(),
+        name,
+        url,
+    }
 }
 
 #[test]
@@ -1675,11 +1792,12 @@ fn with_dbname_replaces_only_the_database() {
 #[test]
 fn walk_in_to_closed_on_postgres() {
     let Some(cluster) = pg_cluster() else { return };
-    let url = pg_fresh(&cluster, "walk");
+    let db = pg_fresh(&cluster, "walk");
+    let url = db.url.as_str();
     let dir = tempfile::tempdir().unwrap();
-    walk_in_to_closed(OsStr::new(&url), dir.path());
+    walk_in_to_closed(OsStr::new(url), dir.path());
     // The embedded store's backup-file route is not the PostgreSQL one.
-    let o = cli(&url, &["restore", "--from", "x.db"], None);
+    let o = cli(url, &["restore", "--from", "x.db"], None);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("store copy"), "{}", stderr(&o));
 }
@@ -1711,12 +1829,13 @@ fn store_copy_moves_the_demo_store_to_postgres_and_back() {
     let file = dir.path().join("demo.db");
     let file = file.to_str().unwrap();
     ok(file, &["--json", "demo"], None);
-    let pg = pg_fresh(&cluster, "copy");
+    let pg_db = pg_fresh(&cluster, "copy");
+    let pg = pg_db.url.as_str();
 
     // Only an administrator of the source copies it.
     let o = cli(
         file,
-        &["--json", "--as", "sup01", "store", "copy", "--to", &pg],
+        &["--json", "--as", "sup01", "store", "copy", "--to", pg],
         demo_pw,
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -1724,25 +1843,25 @@ fn store_copy_moves_the_demo_store_to_postgres_and_back() {
     let started = std::time::Instant::now();
     let r = ok(
         file,
-        &["--json", "--as", "admin", "store", "copy", "--to", &pg],
+        &["--json", "--as", "admin", "store", "copy", "--to", pg],
         demo_pw,
     );
     eprintln!("demo store to PostgreSQL in {:?}: {r}", started.elapsed());
     assert!(r["cases"].as_u64().unwrap() >= 5, "{r}");
     assert!(r["documents"].as_u64().unwrap() >= 1, "{r}");
     assert!(r["audit_events"].as_u64().unwrap() > 10, "{r}");
-    let v = ok(&pg, &["--json", "audit", "verify"], None);
+    let v = ok(pg, &["--json", "audit", "verify"], None);
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(v["events"], r["audit_events"], "{v}");
-    assert_eq!(case_numbers(&pg), case_numbers(file));
+    assert_eq!(case_numbers(pg), case_numbers(file));
     // The staff came with their password hashes: the admin signs in on PostgreSQL.
-    ok(&pg, &["--json", "--as", "admin", "staff", "list"], demo_pw);
+    ok(pg, &["--json", "--as", "admin", "staff", "list"], demo_pw);
     // A printed document came with its bytes.
-    let list = ok(&pg, &["--json", "case", "list", "--state", "closed"], None);
+    let list = ok(pg, &["--json", "case", "list", "--state", "closed"], None);
     if let Some(closed) = list.as_array().and_then(|l| l.first()) {
         let out = dir.path().join("receipt.pdf");
         ok(
-            &pg,
+            pg,
             &[
                 "--json",
                 "form",
@@ -1763,7 +1882,7 @@ fn store_copy_moves_the_demo_store_to_postgres_and_back() {
     // A non-empty destination is refused: one sentence, exit 1, nothing written.
     let o = cli(
         file,
-        &["--as", "admin", "store", "copy", "--to", &pg],
+        &["--as", "admin", "store", "copy", "--to", pg],
         demo_pw,
     );
     assert_eq!(o.status.code(), Some(1));
@@ -1775,7 +1894,7 @@ fn store_copy_moves_the_demo_store_to_postgres_and_back() {
     let back = dir.path().join("back.db");
     let back = back.to_str().unwrap();
     let r2 = ok(
-        &pg,
+        pg,
         &["--json", "--as", "admin", "store", "copy", "--to", back],
         demo_pw,
     );
@@ -1789,12 +1908,12 @@ fn store_copy_moves_the_demo_store_to_postgres_and_back() {
     // snapshot, verified; an existing file is never overwritten.
     let snap = dir.path().join("branch-backup.db");
     let snap = snap.to_str().unwrap();
-    let o = cli(&pg, &["--as", "admin", "backup", "--out", snap], demo_pw);
+    let o = cli(pg, &["--as", "admin", "backup", "--out", snap], demo_pw);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v = ok(snap, &["--json", "audit", "verify"], None);
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(case_numbers(snap), case_numbers(file));
-    let o = cli(&pg, &["--as", "admin", "backup", "--out", snap], demo_pw);
+    let o = cli(pg, &["--as", "admin", "backup", "--out", snap], demo_pw);
     assert_eq!(o.status.code(), Some(1), "an existing file is refused");
 }
 
