@@ -11,8 +11,9 @@ use crate::codec::*;
 use crate::pg_err;
 use crate::tx::Tx;
 
-/// Name prefixes up to this many characters have their own expression index.
-const NAME_PREFIX_MAX: usize = 2;
+/// Name prefixes up to this many characters have their own expression index in slot order
+/// (migrations 0001 and 0003).
+const NAME_PREFIX_MAX: usize = 4;
 /// Rows per `INSERT … SELECT FROM unnest(…)` of an import: one round trip per batch.
 const IMPORT_BATCH: usize = 1_000;
 
@@ -42,7 +43,7 @@ impl Lookup {
             aux: None,
         }
     }
-    /// Names longer than a prefix of 3+ characters: a range on `(name, slot_start)`.
+    /// Names longer than a prefix of 5+ characters: a range on `(name, slot_start)`.
     fn name_longer(value: &str) -> Self {
         Lookup {
             cond: "name > $1 AND name < $2".into(),

@@ -309,8 +309,8 @@ fn every_appointment_lookup_reads_an_index() {
             }
             seen.take(&plans, generic, label);
         }
-        // A 3-character prefix of longer names (司马子 of 司马子涵) reads every matching name
-        // through the (name, slot_start) range and sorts them: shown for the record.
+        // A 3-character prefix of longer names (司马子 of 司马子涵): its own index in slot order
+        // since migration 0003 (before, a range on (name, slot_start) and a sort of every match).
         let longer = samples.iter().filter(|a| a.name.chars().count() > 3);
         for a in longer.take(RUNS) {
             let key = AppointmentKey::NamePrefix(a.name.chars().take(3).collect());
