@@ -84,6 +84,7 @@ bench:
 	$(CARGO) bench -p unlockdesk-core --bench identity
 	$(CARGO) bench -p unlockdesk-forms
 	$(CARGO) bench -p unlockdesk-store
+	scripts/with-postgres.sh $(CARGO) bench -p unlockdesk-store-pg --bench branch
 
 bench-app:
 	scripts/bench-app.sh
