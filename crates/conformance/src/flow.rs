@@ -57,6 +57,14 @@ pub fn walk_in_to_closed_with_history_and_masking<F: Fixture>(fix: &F) {
         assert!(!json.contains(full), "{full} leaked into the case view");
     }
     assert_eq!(v.case.form.as_ref().unwrap().phone, "131****6789");
+    // The staff it mentions (teller, authorizing supervisor), named from the store's accounts.
+    assert_eq!(
+        v.staff.iter().collect::<Vec<_>>(),
+        [
+            (&"sup01".to_string(), &"职员sup01".to_string()),
+            (&"tel01".to_string(), &"职员tel01".to_string())
+        ]
+    );
     // Reopen the file: everything is there and the chain verifies.
     drop(svc);
     let svc = svc_again(fix, clock());

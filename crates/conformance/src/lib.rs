@@ -185,7 +185,8 @@ pub fn setup(svc: &dyn Counter) -> (Actor, Actor, Credentials, Credentials) {
             &admin,
             &NewStaff {
                 id: id.into(),
-                name: id.into(),
+                // Unlike the id, so a name shown is a name looked up.
+                name: format!("职员{id}"),
                 role,
                 password: "Initial#2026".into(),
             },

@@ -2,6 +2,8 @@
 //! the branch server send in and get back. Every type here crosses IPC or the network, so
 //! each is exported to TypeScript (ts-rs) and keeps its JSON shape.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -187,6 +189,14 @@ pub struct CaseView {
     pub online_check_required: bool,
     /// Branch policy: agents may apply.
     pub agents_allowed: bool,
+    /// The names of the staff this view mentions, staff id → display name: the opener and
+    /// makers, the identity checker and co-checker, the authorizer, the unlock's confirmer,
+    /// whoever logged a contact, printed or failed an unlock, every history actor and the staff
+    /// an event's detail names (`operator`, `supervisor`, `authorized_by`, `cochecked_by`).
+    /// A disabled account keeps its name (the record says who acted then); an id without an
+    /// account (a system actor such as `import` or `cli`) is absent: screens show the bare id.
+    #[serde(default)]
+    pub staff: BTreeMap<String, String>,
 }
 
 /// How a printed document reached paper, as the terminal reports it.

@@ -2,7 +2,7 @@
  * The case history as the case view lists it: who acted and, for steps a supervisor
  * authorized on the teller's terminal, which supervisor (core records it in the event's
  * structured `detail`, not in its message); what each print printed, and where; staff by name
- * where the window knows it. The audit chain's sequence numbers are not shown: the chain also
+ * beside their id. The audit chain's sequence numbers are not shown: the chain also
  * holds audited reads (revealed numbers, exports) of other cases, so a case's own numbers have
  * gaps that would read as missing steps.
  */
@@ -90,9 +90,10 @@ export function printText(f: PrintFacts): string {
 }
 
 /**
- * A staff member as the history shows them: name beside the id where the window knows the name.
- * The case view carries staff ids only (CaseView/AuditEvent have no names); the window knows
- * the signed-in person's own name, so others show by id.
+ * A staff member as a case shows them: `柜员甲（tel01）` / `Teller One (tel01)`, the name from the
+ * case view's `staff` map (core fills it from the staff accounts for every id the view mentions).
+ * An id with no name there (a system actor such as `import`) shows as the bare id; the id is
+ * always shown, since two people may share a name.
  */
 export function staffLabel(id: string, names: Readonly<Record<string, string>>): string {
   const name = names[id];

@@ -161,6 +161,7 @@ export const T = {
   history: 'history',
   historyRow: 'history-row',
   historyPrint: 'history-print',
+  historyWho: 'history-who',
   revealButton: 'reveal-button',
   revealValue: 'reveal-value',
   revealCountdown: 'reveal-countdown',

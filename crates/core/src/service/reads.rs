@@ -1,6 +1,8 @@
 //! Reads: the case view with what core allows, lists, search, the audited reveal,
 //! the audit trail.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::{draft, Service};
 use crate::dto::*;
 use crate::error::{CoreError, CoreResult};
@@ -15,16 +17,15 @@ impl<S: Store> Service<S> {
     /// One case, masked, with allowed actions for the viewer's role and its history.
     pub(crate) fn case_view(&self, actor: &Actor, case_id: CaseId) -> CoreResult<CaseView> {
         self.permit(actor, Action::ViewCases, Some(case_id))?;
-        let (case, history, documents, branch) = self.store.read(|tx| {
+        let (case, history, documents, branch, staff) = self.store.read(|tx| {
             let c = tx
                 .case(case_id)?
                 .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
-            Ok((
-                c,
-                tx.case_history(case_id)?,
-                tx.documents(case_id)?,
-                tx.branch()?,
-            ))
+            let history = tx.case_history(case_id)?;
+            let documents = tx.documents(case_id)?;
+            // From the same snapshot as the history, so every name matches the record shown.
+            let staff = staff_names(&mentioned_staff(&c, &history, &documents), tx)?;
+            Ok((c, history, documents, tx.branch()?, staff))
         })?;
         let allowed = workflow::allowed_events(&case)
             .into_iter()
@@ -90,6 +91,7 @@ impl<S: Store> Service<S> {
             documents,
             freeze_route,
             required_materials,
+            staff,
         })
     }
 
@@ -208,4 +210,61 @@ impl<S: Store> Service<S> {
         self.permit(actor, Action::VerifyAudit, None)?;
         self.store.verify_audit()
     }
+}
+
+/// Keys of an audit event's JSON `detail` that name a staff member (the person at the terminal
+/// of an authorized step, the authorizing or co-checking supervisor).
+const DETAIL_STAFF_KEYS: [&str; 4] = ["operator", "supervisor", "authorized_by", "cochecked_by"];
+
+/// Every staff id a case view shows: on the case (opener, makers, identity checker and
+/// co-checker, authorizer, unlock confirmer and authorizer, failed unlocks, contacts, prints),
+/// on its documents, and in its history (each actor and the staff its detail names).
+pub(crate) fn mentioned_staff(
+    case: &Case,
+    history: &[AuditEvent],
+    documents: &[DocumentRecord],
+) -> BTreeSet<String> {
+    let mut ids: Vec<&str> = vec![case.opened_by.as_str()];
+    ids.extend(case.makers.iter().map(StaffId::as_str));
+    if let Some(i) = &case.identity {
+        ids.push(i.checked_by.as_str());
+        ids.extend(i.cochecked_by.as_ref().map(StaffId::as_str));
+    }
+    ids.extend(case.authorization.as_ref().map(|a| a.supervisor.as_str()));
+    if let Some(u) = &case.unlock {
+        ids.extend([u.confirmed_by.as_str(), u.authorized_by.as_str()]);
+    }
+    ids.extend(case.unlock_failures.iter().map(|f| f.by.as_str()));
+    ids.extend(case.contacts.iter().map(|c| c.by.as_str()));
+    ids.extend(case.prints.iter().map(|p| p.by.as_str()));
+    ids.extend(documents.iter().map(|d| d.by.as_str()));
+    let mut out: BTreeSet<String> = ids.into_iter().map(str::to_owned).collect();
+    for e in history {
+        out.insert(e.staff_id.clone());
+        // A detail that is not a JSON object names nobody.
+        if let Ok(serde_json::Value::Object(d)) = serde_json::from_str(&e.detail) {
+            out.extend(
+                DETAIL_STAFF_KEYS
+                    .iter()
+                    .filter_map(|k| d.get(*k).and_then(|v| v.as_str()))
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+    }
+    out
+}
+
+/// The display names of `ids` that have a staff account (disabled ones included): one read
+/// of the staff list, which a branch keeps short. Ids without an account are left out.
+fn staff_names(
+    ids: &BTreeSet<String>,
+    tx: &mut dyn ReadTx,
+) -> CoreResult<BTreeMap<String, String>> {
+    Ok(tx
+        .list_staff()?
+        .into_iter()
+        .filter(|s| ids.contains(s.id.as_str()))
+        .map(|s| (s.id.as_str().to_owned(), s.name))
+        .collect())
 }

@@ -53,7 +53,8 @@ fn creds(id: &str) -> Credentials {
     }
 }
 
-/// A branch with an admin, a teller, two supervisors and an auditor, all with `PW`.
+/// A branch with an admin, a teller, two supervisors and an auditor, all with `PW`; each
+/// named unlike their id, so a name shown is a name looked up.
 fn branch() -> Branch {
     let clock = clock();
     let svc = service(clock.clone());
@@ -70,17 +71,17 @@ fn branch() -> Branch {
     )
     .unwrap();
     let admin = Counter::authenticate(&svc, "admin", PW, "test").unwrap();
-    for (id, role) in [
-        ("tel01", Role::Teller),
-        ("sup01", Role::Supervisor),
-        ("sup02", Role::Supervisor),
-        ("aud01", Role::Auditor),
+    for (id, name, role) in [
+        ("tel01", "柜员甲", Role::Teller),
+        ("sup01", "主管甲", Role::Supervisor),
+        ("sup02", "主管乙", Role::Supervisor),
+        ("aud01", "稽核甲", Role::Auditor),
     ] {
         svc.add_staff(
             &admin,
             &NewStaff {
                 id: id.into(),
-                name: id.into(),
+                name: name.into(),
                 role,
                 password: "Initial#2026".into(),
             },
@@ -275,6 +276,113 @@ fn a_case_from_an_appointment_goes_to_closed_and_the_appointment_is_done() {
         ("sup01", Some(Role::Supervisor))
     );
     assert!(approve.detail.contains("\"operator\":\"tel01\""));
+}
+
+#[test]
+fn the_view_names_every_staff_member_it_mentions() {
+    let b = branch();
+    let svc: &dyn Counter = &b.svc;
+    let booking = Appointment {
+        id: AppointmentId(uuid::Uuid::from_u128(43)),
+        reference: "R-43".into(),
+        name: "测试甲".into(),
+        phone: "13123456789".into(),
+        id_type: DocumentType::PrcId,
+        id_number: "002X".into(),
+        wallet_operator: "运营机构A".into(),
+        lock_cause: LockCause::WrongPassword,
+        slot_start: chrono::NaiveDate::from_ymd_opt(2026, 11, 29)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap(),
+        slot_end: chrono::NaiveDate::from_ymd_opt(2026, 11, 29)
+            .unwrap()
+            .and_hms_opt(10, 30, 0)
+            .unwrap(),
+        notes: String::new(),
+        status: AppointmentStatus::Waiting,
+        case_id: None,
+    };
+    svc.add_appointment(&b.admin, &booking).unwrap();
+    let c = submitted(&b, Some(booking.id));
+    svc.authorize(&b.tel01, c, &b.sup01, Decision::Approve, None, "", None)
+        .unwrap();
+    contact(svc, &b.tel01, c);
+    svc.confirm_unlock(
+        &b.tel01,
+        c,
+        &creds("sup02"),
+        &UnlockInput {
+            operator_reference: "OP-1".into(),
+            notified_via: NotificationChannel::Sms,
+        },
+        None,
+    )
+    .unwrap();
+    // The call centre's feed moves the booked slot: an event of the case by the system actor.
+    let file = format!(
+        "{}\nR-43,测试甲,13123456789,prc-id,002X,运营机构A,wrong-password,\
+         2026-11-29T10:00,2026-11-29T11:00,\n",
+        crate::appointments::HEADER_EN.join(",")
+    );
+    let import = svc.system_actor(SystemActor::Import, "feed");
+    assert_eq!(
+        svc.import_appointments(&import, file.as_bytes(), "book.csv")
+            .unwrap()
+            .updated,
+        1
+    );
+    // A disabled account still names who acted then.
+    svc.set_staff_disabled(&b.admin, "sup02", true).unwrap();
+    let v = svc.case_view(&b.tel01, c).unwrap();
+    assert!(v.history.iter().any(|e| e.staff_id == "import"));
+    let names: Vec<(&str, &str)> = v
+        .staff
+        .iter()
+        .map(|(id, name)| (id.as_str(), name.as_str()))
+        .collect();
+    // Teller (maker, printer, contact), authorizer, unlock's supervisor; no system actor, and
+    // no one the case never mentions (admin, aud01).
+    assert_eq!(
+        names,
+        [
+            ("sup01", "主管甲"),
+            ("sup02", "主管乙"),
+            ("tel01", "柜员甲")
+        ]
+    );
+}
+
+#[test]
+fn every_staff_id_a_view_shows_is_looked_up() {
+    let b = branch();
+    let c = submitted(&b, None);
+    let (case, history, documents) = b
+        .svc
+        .store
+        .read(|tx| Ok((tx.case(c)?.unwrap(), tx.case_history(c)?, tx.documents(c)?)))
+        .unwrap();
+    let mut history = history;
+    let mut e = history[0].clone();
+    // Staff named only in an event's detail (an operator, a co-checker); a detail that is no
+    // JSON object names nobody.
+    e.detail = r#"{"operator":"tel07","cochecked_by":"sup09","note":"x"}"#.into();
+    history.push(e.clone());
+    e.detail = "not json".into();
+    history.push(e);
+    let mut case = case;
+    case.contacts.push(OperatorContact {
+        channel: ContactChannel::Phone,
+        at: case.opened_at,
+        ticket: "T".into(),
+        result: "r".into(),
+        by: StaffId::parse("tel05").unwrap(),
+    });
+    let ids = super::reads::mentioned_staff(&case, &history, &documents);
+    assert_eq!(
+        ids.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["sup09", "tel01", "tel05", "tel07"]
+    );
 }
 
 #[test]

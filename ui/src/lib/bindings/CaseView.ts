@@ -67,4 +67,13 @@ online_check_required: boolean,
 /**
  * Branch policy: agents may apply.
  */
-agents_allowed: boolean, };
+agents_allowed: boolean, 
+/**
+ * The names of the staff this view mentions, staff id → display name: the opener and
+ * makers, the identity checker and co-checker, the authorizer, the unlock's confirmer,
+ * whoever logged a contact, printed or failed an unlock, every history actor and the staff
+ * an event's detail names (`operator`, `supervisor`, `authorized_by`, `cochecked_by`).
+ * A disabled account keeps its name (the record says who acted then); an id without an
+ * account (a system actor such as `import` or `cli`) is absent: screens show the bare id.
+ */
+staff: { [key in string]: string }, };

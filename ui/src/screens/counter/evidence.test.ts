@@ -26,7 +26,7 @@ function view(over: Partial<Omit<CaseView, 'case'>> & { case?: Partial<Case> } =
   return {
     allowed: [], history: [], documents: [], freeze_route: null, required_materials: ['id-document'], form_document: null,
     cocheck_needed: false, amendment_draft: null, blocked: [], prefill: null, form_printed: false, receipt_printed: false,
-    reprints: 0, online_check_required: true, agents_allowed: false,
+    reprints: 0, online_check_required: true, agents_allowed: false, staff: {},
     ...rest,
     case: { ...kase, ...c },
   };

@@ -45,7 +45,7 @@ function view(over: Partial<Omit<CaseView, 'case'>> & { case?: Partial<Case> } =
   return {
     allowed: [], history: [], documents: [], freeze_route: null, required_materials: ['id-document'], form_document: null,
     cocheck_needed: false, amendment_draft: null, blocked: [], prefill: null, form_printed: true, receipt_printed: false,
-    reprints: 0, online_check_required: true, agents_allowed: true,
+    reprints: 0, online_check_required: true, agents_allowed: true, staff: {},
     ...rest,
     case: { ...kase, identity, form, ...c },
   };
@@ -109,6 +109,29 @@ describe('the review summary shows the evidence', () => {
     expect(q(root, T.factsAgentOnlineCheck)).toBeNull();
     expect(q(root, T.factsFormPrinted)!.getAttribute('data-printed')).toBe('false');
     expect(q(root, T.factsFormPrinted)!.textContent).toContain('revision 2 not printed');
+  });
+});
+
+describe('staff by name beside their id', () => {
+  it('the identity checker, co-checker and the authorizing supervisor; an id with no name stays bare', () => {
+    const v = view({
+      case: {
+        identity: { ...identity, cochecked_by: 's01' },
+        authorization: { decision: 'approve', supervisor: 's02', reason_code: null, reason: '', at: '2026-11-29T02:00:00Z' },
+      },
+      staff: { t01: '柜员甲', s01: '主管甲' },
+    });
+    const root = render(Review, { view: v, draft: draftFor('c1'), onchange: noop });
+    const facts = q(root, T.caseFacts)!.textContent ?? '';
+    expect(facts).toContain('柜员甲（t01） / 主管甲（s01）');
+    expect(facts).toMatch(/同意（授权通过）|approve/);
+    expect(facts).toContain(' · s02');
+    expect(facts).not.toContain('（s02）');
+    for (const m of mounted) void unmount(m);
+    mounted = [];
+    setLocale('en');
+    const en = q(render(Review, { view: v, draft: draftFor('c1'), onchange: noop }), T.caseFacts)!.textContent ?? '';
+    expect(en).toContain('柜员甲 (t01) / 主管甲 (s01)');
   });
 });
 
