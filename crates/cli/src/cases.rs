@@ -772,7 +772,11 @@ fn import_appointments(ctx: &mut Ctx, out: &Out, file: &std::path::Path) -> Res<
         r.rejected.len()
     );
     for x in &r.rejected {
-        text.push_str(&format!("\n  row {}: {}: {}", x.row, x.field, x.reason));
+        // The code beside the English reason: what a script or the screens match on.
+        text.push_str(&format!(
+            "\n  row {}: {}: [{}] {}",
+            x.row, x.field, x.code, x.reason
+        ));
     }
     out.value(&serde_json::to_value(&r).unwrap_or_default(), &text);
     Ok(0)

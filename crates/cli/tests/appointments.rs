@@ -277,14 +277,29 @@ fn import_report_reimport_and_lookups() {
         json!({
             "imported": 3, "updated": 0, "unchanged": 0,
             "rejected": [
-                {"row": 4, "field": "phone", "reason": report["rejected"][0]["reason"]},
-                {"row": 5, "field": "id_number", "reason": report["rejected"][1]["reason"]},
-                {"row": 6, "field": "lock_cause", "reason": report["rejected"][2]["reason"]},
-                {"row": 6, "field": "slot_end", "reason": "the slot must end after it starts"},
-                {"row": 7, "field": "reference", "reason": "reference is required"},
-                {"row": 8, "field": "row", "reason": "expected 10 fields, found 2"},
+                {"row": 4, "field": "phone", "code": "bad-phone",
+                 "reason": report["rejected"][0]["reason"]},
+                {"row": 5, "field": "id_number", "code": "bad-id-check-digit",
+                 "reason": report["rejected"][1]["reason"]},
+                {"row": 6, "field": "lock_cause", "code": "unknown-value", "arg": "forgot",
+                 "reason": report["rejected"][2]["reason"]},
+                {"row": 6, "field": "slot_end", "code": "slot-end-before-start",
+                 "reason": "the slot must end after it starts"},
+                {"row": 7, "field": "reference", "code": "missing-field",
+                 "reason": "reference is required"},
+                {"row": 8, "field": "row", "code": "field-count", "arg": "2",
+                 "reason": "expected 10 fields, found 2"},
             ]
         })
+    );
+    // The text output names each problem's code beside its English reason.
+    let o = cli(&db, &["appointments", "import", file_s], None);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(
+            "\n  row 6: slot_end: [slot-end-before-start] the slot must end after it starts\n"
+        ) && text.contains("\n  row 8: row: [field-count] expected 10 fields, found 2"),
+        "{text}"
     );
     assert!(
         report["rejected"][1]["reason"]

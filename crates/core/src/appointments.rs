@@ -12,13 +12,14 @@
 //!
 //! The header is exactly [`HEADER_EN`] or [`HEADER_ZH`], in that order. A wrong header, bad
 //! encoding or malformed JSON is a file-level error (`invalid`, field `file` or `header`);
-//! everything else is reported per row as [`RejectedRow`] (`row` 1 = first data row).
+//! everything else is reported per row as [`RejectedRow`] (`row` 1 = first data row), with a
+//! [`RejectionCode`] the screens translate and an English reason for the CLI and logs.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::error::{CoreError, CoreResult, FieldError};
+use crate::error::{CoreError, CoreResult};
 use crate::identity::check;
 use crate::masking;
 use crate::model::{Appointment, AppointmentId, AppointmentStatus, DocumentType, LockCause};
@@ -81,8 +82,142 @@ pub struct RejectedRow {
     pub row: u32,
     /// Header key in English (`reference`, `phone`, ...), or `row` for a malformed record.
     pub field: String,
-    /// English explanation; never carries a full ID or phone number.
+    /// The rule the field broke: what the screens translate.
+    pub code: RejectionCode,
+    /// The rule's one parameter, where it has one: the longest length allowed (`too-long`),
+    /// the number of fields found (`field-count`), the row that first had the reference
+    /// (`duplicate-reference`), the value or key not known (`unknown-value`, `unknown-key`; at
+    /// most 40 characters of it). Never a personal number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub arg: Option<String>,
+    /// English explanation, for the CLI and logs; never carries a full ID or phone number.
     pub reason: String,
+}
+
+impl RejectedRow {
+    fn new(row: u32, field: &str, code: RejectionCode, reason: impl Into<String>) -> Self {
+        RejectedRow {
+            row,
+            field: field.to_string(),
+            code,
+            arg: None,
+            reason: reason.into(),
+        }
+    }
+
+    fn with_arg(mut self, arg: impl std::fmt::Display) -> Self {
+        self.arg = Some(arg.to_string().chars().take(40).collect());
+        self
+    }
+}
+
+/// Why a row of the appointment file was refused: a stable kebab-case code (the screens
+/// translate it; the English [`RejectedRow::reason`] says the same for the CLI). Each variant
+/// names the rule it applies and the fields it applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum RejectionCode {
+    /// `row`: a quote inside an unquoted field or text after a closing quote (RFC 4180 §2
+    /// rules 5–7: a field with a quote is quoted whole and doubles its inner quotes).
+    MisplacedQuote,
+    /// `row`: a quoted field still open at the end of the file (RFC 4180 §2 rule 5).
+    UnclosedQuote,
+    /// `row`: a CSV record without the header's 10 fields (RFC 4180 §2 rule 4); `arg` = found.
+    FieldCount,
+    /// `row`: a JSON array element that is not an object (the file's JSON form).
+    NotAnObject,
+    /// `row`: a JSON key that is neither an English nor a Chinese header key; `arg` = the key.
+    UnknownKey,
+    /// Any field: a JSON value that is not a string, a number or `null`.
+    NotAString,
+    /// Any field but `wallet_operator` and `notes`: empty.
+    MissingField,
+    /// `reference` 40, `name` 50, `wallet_operator` 60, `notes` 500 characters at most (the
+    /// store's columns); `arg` = the limit.
+    TooLong,
+    /// `reference`: letters, digits and `- _ / .` only (the call centre's reference scheme).
+    BadReference,
+    /// `name`: a control character (a BEL or another C0/C1 code left in the export; tabs and
+    /// line breaks are taken as spaces).
+    ControlCharacter,
+    /// `id_type` (a [`crate::identity::DocKind`]) or `lock_cause` (a [`LockCause`]): not one of
+    /// the kebab-case values; `arg` = the value.
+    UnknownValue,
+    /// `phone`: not a mainland mobile number: 11 digits starting 13–19, after an optional +86
+    /// or 0086 ([`crate::form::normalize_phone`]; docs/domain.md §4).
+    BadPhone,
+    /// `id_number`: the check character does not match (GB 11643-1999 MOD 11-2 for resident
+    /// IDs and residence permits; the permits' own check digits).
+    BadIdCheckDigit,
+    /// `id_number`: the birth date the number encodes is no date or lies after today
+    /// (GB 11643-1999 positions 7–14).
+    BadIdBirthDate,
+    /// `id_number`: the number breaks its document's format: length, characters, province or
+    /// prefix ([`crate::identity::check`]); a passport number is 5–9 letters and digits.
+    BadIdNumber,
+    /// `slot_start`, `slot_end`: not a branch-local time `YYYY-MM-DDTHH:MM` ([`SLOT_FORMAT`]).
+    BadSlotTime,
+    /// `slot_end`: at or before `slot_start` (a slot must end after it starts).
+    SlotEndBeforeStart,
+    /// `reference`: the reference (normalised) is on an earlier row of the same file; `arg` =
+    /// that row. The earlier row is taken.
+    DuplicateReference,
+}
+
+impl RejectionCode {
+    /// Every code, in declaration order.
+    pub const ALL: &'static [RejectionCode] = &[
+        RejectionCode::MisplacedQuote,
+        RejectionCode::UnclosedQuote,
+        RejectionCode::FieldCount,
+        RejectionCode::NotAnObject,
+        RejectionCode::UnknownKey,
+        RejectionCode::NotAString,
+        RejectionCode::MissingField,
+        RejectionCode::TooLong,
+        RejectionCode::BadReference,
+        RejectionCode::ControlCharacter,
+        RejectionCode::UnknownValue,
+        RejectionCode::BadPhone,
+        RejectionCode::BadIdCheckDigit,
+        RejectionCode::BadIdBirthDate,
+        RejectionCode::BadIdNumber,
+        RejectionCode::BadSlotTime,
+        RejectionCode::SlotEndBeforeStart,
+        RejectionCode::DuplicateReference,
+    ];
+
+    /// The kebab-case spelling, as in JSON and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectionCode::MisplacedQuote => "misplaced-quote",
+            RejectionCode::UnclosedQuote => "unclosed-quote",
+            RejectionCode::FieldCount => "field-count",
+            RejectionCode::NotAnObject => "not-an-object",
+            RejectionCode::UnknownKey => "unknown-key",
+            RejectionCode::NotAString => "not-a-string",
+            RejectionCode::MissingField => "missing-field",
+            RejectionCode::TooLong => "too-long",
+            RejectionCode::BadReference => "bad-reference",
+            RejectionCode::ControlCharacter => "control-character",
+            RejectionCode::UnknownValue => "unknown-value",
+            RejectionCode::BadPhone => "bad-phone",
+            RejectionCode::BadIdCheckDigit => "bad-id-check-digit",
+            RejectionCode::BadIdBirthDate => "bad-id-birth-date",
+            RejectionCode::BadIdNumber => "bad-id-number",
+            RejectionCode::BadSlotTime => "bad-slot-time",
+            RejectionCode::SlotEndBeforeStart => "slot-end-before-start",
+            RejectionCode::DuplicateReference => "duplicate-reference",
+        }
+    }
+}
+
+impl std::fmt::Display for RejectionCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A validated, normalised row: the appointment as the call centre booked it.
@@ -204,7 +339,34 @@ pub struct CsvRecord {
     pub fields: Vec<String>,
     /// Set when a quote was misplaced (text after a closing quote, a quote inside an
     /// unquoted field) or a quoted field never closed.
-    pub malformed: Option<String>,
+    pub malformed: Option<Malformed>,
+}
+
+/// How a CSV record breaks RFC 4180's quoting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Malformed {
+    /// Text after a closing quote, or a quote inside an unquoted field.
+    MisplacedQuote,
+    /// A quoted field not closed before the end of the file.
+    UnclosedQuote,
+}
+
+impl Malformed {
+    pub fn code(self) -> RejectionCode {
+        match self {
+            Malformed::MisplacedQuote => RejectionCode::MisplacedQuote,
+            Malformed::UnclosedQuote => RejectionCode::UnclosedQuote,
+        }
+    }
+    /// In English, for the CLI and logs.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Malformed::MisplacedQuote => {
+                "a quote inside a field: quote the whole field and double inner quotes"
+            }
+            Malformed::UnclosedQuote => "a quoted field is not closed before the end of the file",
+        }
+    }
 }
 
 /// Split text into RFC 4180 records. Fields may be quoted (`"a, ""b"""`), quoted fields may
@@ -213,7 +375,7 @@ pub fn parse_csv(text: &str) -> Vec<CsvRecord> {
     let mut out = Vec::new();
     let mut fields: Vec<String> = Vec::new();
     let mut field = String::new();
-    let mut malformed: Option<String> = None;
+    let mut malformed: Option<Malformed> = None;
     // in_quotes: inside a quoted field; after_quote: a quoted field just closed.
     let mut in_quotes = false;
     let mut after_quote = false;
@@ -221,7 +383,7 @@ pub fn parse_csv(text: &str) -> Vec<CsvRecord> {
     let mut chars = text.chars().peekable();
     let mut end_record = |fields: &mut Vec<String>,
                           field: &mut String,
-                          malformed: &mut Option<String>,
+                          malformed: &mut Option<Malformed>,
                           quoted: bool| {
         let blank = fields.is_empty() && field.is_empty() && !quoted;
         fields.push(std::mem::take(field));
@@ -270,17 +432,14 @@ pub fn parse_csv(text: &str) -> Vec<CsvRecord> {
             }
             _ => {
                 if after_quote || c == '"' {
-                    malformed.get_or_insert_with(|| {
-                        "a quote inside a field: quote the whole field and double inner quotes"
-                            .to_string()
-                    });
+                    malformed.get_or_insert(Malformed::MisplacedQuote);
                 }
                 field.push(c);
             }
         }
     }
     if in_quotes {
-        malformed = Some("a quoted field is not closed before the end of the file".to_string());
+        malformed = Some(Malformed::UnclosedQuote);
     }
     if !fields.is_empty() || !field.is_empty() || quoted_field || malformed.is_some() {
         end_record(&mut fields, &mut field, &mut malformed, true);
@@ -328,29 +487,27 @@ pub fn parse_file(bytes: &[u8], today: NaiveDate) -> CoreResult<ParsedFile> {
                 continue;
             }
         };
-        match validate_row(&cells, today) {
+        match validate_row(row, &cells, today) {
             Ok(r) => {
                 if let Some(first) = seen.get(&r.reference) {
-                    parsed.rejected.push(RejectedRow {
-                        row,
-                        field: "reference".into(),
-                        reason: format!(
-                            "reference {} appears again (first on row {first})",
-                            r.reference
-                        ),
-                    });
+                    parsed.rejected.push(
+                        RejectedRow::new(
+                            row,
+                            "reference",
+                            RejectionCode::DuplicateReference,
+                            format!(
+                                "reference {} appears again (first on row {first})",
+                                r.reference
+                            ),
+                        )
+                        .with_arg(first),
+                    );
                 } else {
                     seen.insert(r.reference.clone(), row);
                     parsed.rows.push((row, r));
                 }
             }
-            Err(errs) => parsed
-                .rejected
-                .extend(errs.into_iter().map(|e| RejectedRow {
-                    row,
-                    field: e.field,
-                    reason: e.message,
-                })),
+            Err(errs) => parsed.rejected.extend(errs),
         }
     }
     Ok(parsed)
@@ -377,24 +534,19 @@ fn csv_records(text: &str) -> CoreResult<Records> {
         .map(|(i, r)| {
             let row = (i + 1) as u32;
             if let Some(m) = r.malformed {
-                return (
-                    row,
-                    Err(RejectedRow {
-                        row,
-                        field: "row".into(),
-                        reason: m,
-                    }),
-                );
+                return (row, Err(RejectedRow::new(row, "row", m.code(), m.reason())));
             }
             match <[String; 10]>::try_from(r.fields) {
                 Ok(cells) => (row, Ok(cells)),
                 Err(f) => (
                     row,
-                    Err(RejectedRow {
+                    Err(RejectedRow::new(
                         row,
-                        field: "row".into(),
-                        reason: format!("expected 10 fields, found {}", f.len()),
-                    }),
+                        "row",
+                        RejectionCode::FieldCount,
+                        format!("expected 10 fields, found {}", f.len()),
+                    )
+                    .with_arg(f.len())),
                 ),
             }
         })
@@ -417,11 +569,12 @@ fn json_records(text: &str) -> CoreResult<Records> {
         let Some(obj) = item.as_object() else {
             out.push((
                 row,
-                Err(RejectedRow {
+                Err(RejectedRow::new(
                     row,
-                    field: "row".into(),
-                    reason: "expected an object".into(),
-                }),
+                    "row",
+                    RejectionCode::NotAnObject,
+                    "expected an object",
+                )),
             ));
             continue;
         };
@@ -433,11 +586,15 @@ fn json_records(text: &str) -> CoreResult<Records> {
                 .position(|h| h == k)
                 .or_else(|| HEADER_ZH.iter().position(|h| h == k))
             else {
-                bad.get_or_insert(RejectedRow {
-                    row,
-                    field: "row".into(),
-                    reason: format!("unknown key '{}'", k.chars().take(40).collect::<String>()),
-                });
+                bad.get_or_insert(
+                    RejectedRow::new(
+                        row,
+                        "row",
+                        RejectionCode::UnknownKey,
+                        format!("unknown key '{}'", k.chars().take(40).collect::<String>()),
+                    )
+                    .with_arg(k),
+                );
                 continue;
             };
             cells[idx] = match val {
@@ -445,11 +602,12 @@ fn json_records(text: &str) -> CoreResult<Records> {
                 serde_json::Value::Number(n) => n.to_string(),
                 serde_json::Value::Null => String::new(),
                 _ => {
-                    bad.get_or_insert(RejectedRow {
+                    bad.get_or_insert(RejectedRow::new(
                         row,
-                        field: HEADER_EN[idx].into(),
-                        reason: "expected a string".into(),
-                    });
+                        HEADER_EN[idx],
+                        RejectionCode::NotAString,
+                        "expected a string",
+                    ));
                     String::new()
                 }
             };
@@ -465,12 +623,18 @@ fn is_tail4(s: &str) -> bool {
     b.len() == 4 && b[..3].iter().all(u8::is_ascii_digit) && (b[3].is_ascii_digit() || b[3] == b'X')
 }
 
-fn parse_slot(field: &str, raw: &str, errs: &mut Vec<FieldError>) -> Option<NaiveDateTime> {
+fn parse_slot(
+    row: u32,
+    field: &str,
+    raw: &str,
+    errs: &mut Vec<RejectedRow>,
+) -> Option<NaiveDateTime> {
     let t = normalize::fold_width(raw.trim());
     if t.is_empty() {
-        errs.push(FieldError::new(
+        errs.push(RejectedRow::new(
+            row,
             field,
-            "required",
+            RejectionCode::MissingField,
             format!("{field} is required (YYYY-MM-DDTHH:MM)"),
         ));
         return None;
@@ -479,9 +643,10 @@ fn parse_slot(field: &str, raw: &str, errs: &mut Vec<FieldError>) -> Option<Naiv
     match NaiveDateTime::parse_from_str(&t, SLOT_FORMAT) {
         Ok(d) if t.len() == 16 => Some(d),
         _ => {
-            errs.push(FieldError::new(
+            errs.push(RejectedRow::new(
+                row,
                 field,
-                "date",
+                RejectionCode::BadSlotTime,
                 "a local time YYYY-MM-DDTHH:MM",
             ));
             None
@@ -489,63 +654,88 @@ fn parse_slot(field: &str, raw: &str, errs: &mut Vec<FieldError>) -> Option<Naiv
     }
 }
 
-/// Validate one row's 10 cells (header order) and normalise them. Every failed field is
-/// reported, with English messages that never echo a full ID or phone number.
+/// The code of an identity number's first failed rule ([`crate::identity::RuleError::rule`]).
+fn id_number_code(rule: &str) -> RejectionCode {
+    match rule {
+        "check-digit" => RejectionCode::BadIdCheckDigit,
+        "date" | "future-date" => RejectionCode::BadIdBirthDate,
+        _ => RejectionCode::BadIdNumber,
+    }
+}
+
+/// Validate data row `row`'s 10 cells (header order) and normalise them. Every failed field
+/// is reported, each with its [`RejectionCode`] and an English reason that never echoes a full
+/// ID or phone number.
 pub fn validate_row(
+    row: u32,
     cells: &[String; 10],
     today: NaiveDate,
-) -> Result<AppointmentRow, Vec<FieldError>> {
-    let mut errs = Vec::new();
-    let len_check = |errs: &mut Vec<FieldError>, field: &str, v: &str, max: usize| {
+) -> Result<AppointmentRow, Vec<RejectedRow>> {
+    let mut errs: Vec<RejectedRow> = Vec::new();
+    let reject = |field: &str, code: RejectionCode, reason: String| {
+        RejectedRow::new(row, field, code, reason)
+    };
+    let missing = |field: &str, reason: &str| {
+        RejectedRow::new(row, field, RejectionCode::MissingField, reason)
+    };
+    let len_check = |errs: &mut Vec<RejectedRow>, field: &str, v: &str, max: usize| {
         if v.chars().count() > max {
-            errs.push(FieldError::new(
-                field,
-                "length",
-                format!("at most {max} characters"),
-            ));
+            errs.push(
+                reject(
+                    field,
+                    RejectionCode::TooLong,
+                    format!("at most {max} characters"),
+                )
+                .with_arg(max),
+            );
         }
+    };
+    let unknown = |field: &str, t: &str, all: &[&str]| {
+        let t: String = t.chars().take(30).collect();
+        reject(
+            field,
+            RejectionCode::UnknownValue,
+            format!("'{t}' is not one of: {}", all.join(", ")),
+        )
+        .with_arg(t)
     };
     let reference = normalize::compact(&cells[0]).to_ascii_uppercase();
     if reference.is_empty() {
-        errs.push(FieldError::new(
-            "reference",
-            "required",
-            "reference is required",
-        ));
+        errs.push(missing("reference", "reference is required"));
     } else if !reference
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'))
     {
-        errs.push(FieldError::new(
+        errs.push(reject(
             "reference",
-            "character",
-            "letters, digits and - _ / . only",
+            RejectionCode::BadReference,
+            "letters, digits and - _ / . only".into(),
         ));
     }
     len_check(&mut errs, "reference", &reference, MAX_REFERENCE);
 
     let name = normalize::name_key(&cells[1]);
     if name.is_empty() {
-        errs.push(FieldError::new("name", "required", "name is required"));
+        errs.push(missing("name", "name is required"));
     } else if name.chars().any(char::is_control) {
-        errs.push(FieldError::new(
+        errs.push(reject(
             "name",
-            "character",
-            "control characters are not allowed",
+            RejectionCode::ControlCharacter,
+            "control characters are not allowed".into(),
         ));
     }
     len_check(&mut errs, "name", &name, MAX_NAME);
 
     let phone = if cells[2].trim().is_empty() {
-        errs.push(FieldError::new("phone", "required", "phone is required"));
+        errs.push(missing("phone", "phone is required"));
         String::new()
     } else {
         match crate::form::normalize_phone(&cells[2]) {
             Ok(p) => p,
             Err(e) => {
-                errs.push(FieldError::new(
+                errs.push(reject(
                     "phone",
-                    e.rule,
+                    RejectionCode::BadPhone,
                     masking::scrub_digits(&e.message),
                 ));
                 String::new()
@@ -555,11 +745,7 @@ pub fn validate_row(
 
     let kind = match cells[3].trim() {
         "" => {
-            errs.push(FieldError::new(
-                "id_type",
-                "required",
-                "id_type is required",
-            ));
+            errs.push(missing("id_type", "id_type is required"));
             None
         }
         // The kinds the identity rules check (an e-ID booking has no number to take).
@@ -570,15 +756,7 @@ pub fn validate_row(
                     .iter()
                     .map(|k| k.as_str())
                     .collect();
-                errs.push(FieldError::new(
-                    "id_type",
-                    "one-of",
-                    format!(
-                        "'{}' is not one of: {}",
-                        t.chars().take(30).collect::<String>(),
-                        all.join(", ")
-                    ),
-                ));
+                errs.push(unknown("id_type", t, &all));
                 None
             }
         },
@@ -586,9 +764,8 @@ pub fn validate_row(
 
     let raw_id = normalize::compact(&cells[4]).to_ascii_uppercase();
     let id_number = if raw_id.is_empty() {
-        errs.push(FieldError::new(
+        errs.push(missing(
             "id_number",
-            "required",
             "id_number is required (the full number or its last 4)",
         ));
         String::new()
@@ -603,10 +780,10 @@ pub fn validate_row(
                 {
                     raw_id
                 } else {
-                    errs.push(FieldError::new(
+                    errs.push(reject(
                         "id_number",
-                        "format",
-                        "a passport number has 5-9 letters and digits (or give its last 4)",
+                        RejectionCode::BadIdNumber,
+                        "a passport number has 5-9 letters and digits (or give its last 4)".into(),
                     ));
                     String::new()
                 }
@@ -616,20 +793,19 @@ pub fn validate_row(
                 match (c.valid, c.normalized) {
                     (true, Some(n)) => n,
                     _ => {
-                        let rule = c
+                        let code = c
                             .errors
                             .first()
-                            .map(|e| e.rule.clone())
-                            .unwrap_or_else(|| "format".into());
+                            .map_or(RejectionCode::BadIdNumber, |e| id_number_code(&e.rule));
                         let msg = c
                             .errors
                             .iter()
                             .map(|e| e.message.clone())
                             .collect::<Vec<_>>()
                             .join("; ");
-                        errs.push(FieldError::new(
+                        errs.push(reject(
                             "id_number",
-                            rule,
+                            code,
                             format!(
                                 "not a valid {} number: {}",
                                 k.as_str(),
@@ -648,39 +824,27 @@ pub fn validate_row(
 
     let lock_cause = match cells[6].trim() {
         "" => {
-            errs.push(FieldError::new(
-                "lock_cause",
-                "required",
-                "lock_cause is required",
-            ));
+            errs.push(missing("lock_cause", "lock_cause is required"));
             None
         }
         t => match t.parse::<LockCause>() {
             Ok(l) => Some(l),
             Err(_) => {
                 let all: Vec<&str> = LockCause::ALL.iter().map(|l| l.as_str()).collect();
-                errs.push(FieldError::new(
-                    "lock_cause",
-                    "one-of",
-                    format!(
-                        "'{}' is not one of: {}",
-                        t.chars().take(30).collect::<String>(),
-                        all.join(", ")
-                    ),
-                ));
+                errs.push(unknown("lock_cause", t, &all));
                 None
             }
         },
     };
 
-    let start = parse_slot("slot_start", &cells[7], &mut errs);
-    let end = parse_slot("slot_end", &cells[8], &mut errs);
+    let start = parse_slot(row, "slot_start", &cells[7], &mut errs);
+    let end = parse_slot(row, "slot_end", &cells[8], &mut errs);
     if let (Some(s), Some(e)) = (start, end) {
         if e <= s {
-            errs.push(FieldError::new(
+            errs.push(reject(
                 "slot_end",
-                "order",
-                "the slot must end after it starts",
+                RejectionCode::SlotEndBeforeStart,
+                "the slot must end after it starts".into(),
             ));
         }
     }
@@ -832,6 +996,13 @@ mod tests {
             .collect()
     }
 
+    fn codes(p: &ParsedFile) -> Vec<(u32, RejectionCode, Option<&str>)> {
+        p.rejected
+            .iter()
+            .map(|r| (r.row, r.code, r.arg.as_deref()))
+            .collect()
+    }
+
     #[test]
     fn utf8_with_and_without_bom() {
         let text = format!("{}\n{}\n", header(), good("A1"));
@@ -968,6 +1139,76 @@ mod tests {
         }
         assert_eq!(p.rejected[4].field, "id_number");
         assert_eq!(p.rejected[7].reason, "the slot must end after it starts");
+        use RejectionCode::*;
+        assert_eq!(
+            codes(&p),
+            vec![
+                (1, MissingField, None),
+                (2, MissingField, None),
+                (3, BadPhone, None),
+                (4, UnknownValue, Some("id-card")),
+                (5, BadIdCheckDigit, None),
+                (6, UnknownValue, Some("forgot")),
+                (7, BadSlotTime, None),
+                (8, SlotEndBeforeStart, None),
+                (9, BadIdNumber, None),
+                (10, FieldCount, Some("2")),
+                (11, MissingField, None),
+                (11, MissingField, None),
+                (12, BadIdNumber, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn rejection_codes_are_spelled_as_in_json() {
+        for c in RejectionCode::ALL {
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                serde_json::json!(c.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn the_remaining_rejection_codes() {
+        let idn = id("11010519800101001");
+        // A birth date after today (2026-11-29), check character recomputed.
+        let unborn = id("11010520261231001");
+        let long_ref = "R".repeat(41);
+        let rows = [
+            format!("{long_ref},张三,13123456789,prc-id,{idn},B,wrong-password,2026-11-29T09:00,2026-11-29T09:30,"),
+            format!("R#2,张三,13123456789,prc-id,{idn},B,wrong-password,2026-11-29T09:00,2026-11-29T09:30,"),
+            format!("R3,张\u{7}三,13123456789,prc-id,{idn},B,wrong-password,2026-11-29T09:00,2026-11-29T09:30,"),
+            format!("R4,张三,13123456789,prc-id,{unborn},B,wrong-password,2026-11-29T09:00,2026-11-29T09:30,"),
+            format!("R5,张三,13123456789,prc-id,{idn},B,wrong-password,,2026-11-29T09:30,"),
+            "R6,a\"b,c,d,e,f,g,h,i,j".to_string(),
+            format!("R7,张三,13123456789,prc-id,{idn},B,wrong-password,2026-11-29T09:00,2026-11-29T09:30,\"open"),
+        ];
+        let p = parse(&format!("{}\n{}\n", header(), rows.join("\n")));
+        use RejectionCode::*;
+        assert_eq!(
+            codes(&p),
+            vec![
+                (1, TooLong, Some("40")),
+                (2, BadReference, None),
+                (3, ControlCharacter, None),
+                (4, BadIdBirthDate, None),
+                (5, MissingField, None),
+                (6, MisplacedQuote, None),
+                (7, UnclosedQuote, None),
+            ]
+        );
+        assert_eq!(
+            serde_json::to_value(&p.rejected[0]).unwrap(),
+            serde_json::json!({"row": 1, "field": "reference", "code": "too-long", "arg": "40",
+                "reason": "at most 40 characters"})
+        );
+        // No `arg` in the JSON of a rule without one.
+        assert!(serde_json::to_value(&p.rejected[1])
+            .unwrap()
+            .get("arg")
+            .is_none());
     }
 
     #[test]
@@ -1003,6 +1244,10 @@ mod tests {
         let p = parse(&format!("{}\n{}\n{}\n", header(), good("D1"), good("d1")));
         assert_eq!(p.rows.len(), 1);
         assert_eq!(rejected(&p), vec![(2, "reference")]);
+        assert_eq!(
+            codes(&p),
+            vec![(2, RejectionCode::DuplicateReference, Some("1"))]
+        );
     }
 
     #[test]
@@ -1018,6 +1263,18 @@ mod tests {
         assert_eq!(p.rows[0].1.phone, "13123456789");
         assert_eq!(p.rows[1].1.name, "王五");
         assert_eq!(rejected(&p), vec![(3, "row"), (4, "row")]);
+        assert_eq!(
+            codes(&p),
+            vec![
+                (3, RejectionCode::UnknownKey, Some("nmae")),
+                (4, RejectionCode::NotAnObject, None)
+            ]
+        );
+        let p = parse(r#"[{"reference":"J1","notes":["x"]}]"#);
+        assert_eq!(
+            (p.rejected[0].field.as_str(), p.rejected[0].code),
+            ("notes", RejectionCode::NotAString)
+        );
         assert_eq!(
             parse_file(b"[1,", today()).unwrap_err().fields[0].rule,
             "json"

@@ -1,6 +1,7 @@
 /**
  * The appointment import screen's logic: the report core returns, as the screen lists it.
- * Core validates every row; the UI only orders and labels what came back.
+ * Core validates every row; the UI only orders and labels what came back, and words each
+ * rejection from its code (the English `reason` is for the CLI and logs).
  */
 import { hasKey, t } from './i18n/index.svelte';
 import type { ImportReport } from './bindings/ImportReport';
@@ -15,6 +16,11 @@ export const IMPORT_FIELDS = [
 export function fieldLabel(field: string): string {
   const key = `importfield.${field}`;
   return hasKey(key) ? t(key) : field;
+}
+
+/** Why a row was refused, in the screen's language: its code's words with the field named. */
+export function rejectionText(r: RejectedRow): string {
+  return t(`rejection.${r.code}`, { field: fieldLabel(r.field), arg: r.arg ?? '' });
 }
 
 /** Rejected rows in file order (row, then the header order of the field). */

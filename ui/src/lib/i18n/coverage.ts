@@ -16,6 +16,7 @@ import type { PrintChannel } from '../bindings/PrintChannel';
 import type { PrintOutcome } from '../bindings/PrintOutcome';
 import type { ReasonCode } from '../bindings/ReasonCode';
 import type { RequestedAction } from '../bindings/RequestedAction';
+import type { RejectionCode } from '../bindings/RejectionCode';
 import type { Role } from '../bindings/Role';
 import type { SecondFactor } from '../bindings/SecondFactor';
 import type { MessageKey } from './zh-CN';
@@ -38,4 +39,5 @@ export const covered: [
   Covered<'factor', SecondFactor>,
   Covered<'printchannel', PrintChannel>,
   Covered<'printoutcome', PrintOutcome>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+  Covered<'rejection', RejectionCode>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
