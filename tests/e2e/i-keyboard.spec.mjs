@@ -255,5 +255,7 @@ test('the history reads as a record: each print names document, copy and printer
   assert.ok(job, 'the bank copy went to CUPS with a job id');
   assert.ok(history.prints.some((p) => p.includes(job.printer) && p.includes(job.job_id)), `the print names its printer and job: ${history.prints}`);
   assert.ok(history.text.includes('tel01'), 'staff ids are shown');
+  const who = await s.exec(`return [...document.querySelectorAll(arguments[0])].map((w) => w.textContent.trim());`, [tid(T.historyWho)]);
+  assert.ok(who.some((w) => /柜员一 Teller One(（| \()tel01/.test(w)), `staff by name beside their id: ${who}`);
   await shot(s, 'keyboard-history');
 });

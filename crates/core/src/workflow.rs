@@ -553,7 +553,9 @@ pub fn step(
                 _ if case.receipt_printed() => {}
                 Some(w) => {
                     next.receipt_waiver = Some(w.to_string());
-                    reason = format!("receipt not handed over: {w}");
+                    // `code: words`, as a decision's reason: the history words the code in
+                    // the screen's language and keeps the teller's own words.
+                    reason = format!("receipt-waived: {w}");
                 }
                 None => return Err(WorkflowError::ReceiptNotPrinted),
             }

@@ -23,7 +23,9 @@ describe('case history', () => {
     expect(reasonText('form-incomplete: add the wallet screenshot')).toBe('Form incomplete: add the wallet screenshot');
     expect(reasonText('no code here')).toBe('no code here');
     expect(reasonText('unknown-code: x')).toBe('unknown-code: x');
+    expect(reasonText('receipt-waived: customer declined it')).toBe('Receipt not handed over: customer declined it');
     setLocale('zh-CN');
+    expect(reasonText('receipt-waived: 客户不要回执')).toBe('未交付回执：客户不要回执');
   });
 
   it('names the document, copy, revision, printer and job of each print', () => {

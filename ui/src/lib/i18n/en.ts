@@ -162,6 +162,8 @@ export const en = {
   'reason.operator-refused': 'Operator refused',
   'reason.suspected-fraud': 'Suspected fraud',
   'reason.other': 'Other',
+  // Not a decision's reason: the close without a receipt (core's audit reason `receipt-waived: …`).
+  'reason.receipt-waived': 'Receipt not handed over',
   'contact.phone': 'Phone',
   'contact.operator-portal': 'Operator portal',
   'contact.email': 'Email',

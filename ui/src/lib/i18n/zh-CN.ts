@@ -160,6 +160,8 @@ export const zhCN = {
   'reason.operator-refused': '钱包运营机构拒绝',
   'reason.suspected-fraud': '疑似欺诈',
   'reason.other': '其他',
+  // Not a decision's reason: the close without a receipt (core's audit reason `receipt-waived: …`).
+  'reason.receipt-waived': '未交付回执',
   'contact.phone': '电话',
   'contact.operator-portal': '钱包运营机构平台',
   'contact.email': '电子邮件',
