@@ -64,6 +64,8 @@ const NOT_CASE_DECISIONS: &[&str] = &[
     "change_password",
     "today",
     "find_cases",
+    "list_cases",
+    "case_filters",
     "find_appointments",
     "case_view",
     "reveal_value",

@@ -25,14 +25,33 @@ pub struct CaseRef {
 
 #[derive(Subcommand, Debug)]
 pub enum CaseCmd {
-    /// List cases (masked). Default: all, newest first.
+    /// List cases (masked), newest first: one page (--limit, default 100; a note says when
+    /// more match). Default: every day and state.
     List {
-        /// Only cases in this state.
+        /// Only cases in this state (repeat for several).
         #[arg(long, value_parser = one_of(CaseState::ALL, CaseState::as_str))]
-        state: Option<CaseState>,
+        state: Vec<CaseState>,
         /// Only cases opened on this branch-local day (YYYY-MM-DD or `today`).
         #[arg(long, value_name = "YYYY-MM-DD|today")]
         day: Option<String>,
+        /// First branch-local opening day (a range spans at most 366 days).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: Option<String>,
+        /// Last branch-local opening day (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: Option<String>,
+        /// Only cases left open from an earlier day (opened before today, not finished).
+        #[arg(long)]
+        left_open: bool,
+        /// Only cases opened by this teller (staff id).
+        #[arg(long, value_name = "STAFF_ID")]
+        teller: Option<String>,
+        /// Only cases with this wallet operator (exactly as shown).
+        #[arg(long, value_name = "NAME")]
+        operator: Option<String>,
+        /// Rows to show (1 to 500).
+        #[arg(long, value_name = "N")]
+        limit: Option<u32>,
         /// Case number, name prefix, or last 4 of ID/phone.
         #[arg(long, value_name = "TEXT")]
         find: Option<String>,
@@ -295,6 +314,12 @@ pub enum AppointmentsCmd {
     },
 }
 
+/// A date option (`YYYY-MM-DD`): `invalid` with field `field`, rule `date`, otherwise.
+fn date_arg(field: &str, s: &str, expected: &str) -> Res<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| Fail::Core(CoreError::field(field, "date", expected)))
+}
+
 /// Resolve a case id or case number.
 pub fn resolve(ctx: &mut Ctx, actor: &Actor, s: &str) -> Res<CaseId> {
     if let Ok(id) = CaseId::parse(s) {
@@ -307,6 +332,7 @@ pub fn resolve(ctx: &mut Ctx, actor: &Actor, s: &str) -> Res<CaseId> {
     };
     ctx.svc()?
         .list_cases(actor, &q)?
+        .cases
         .first()
         .map(|c| c.id)
         .ok_or_else(|| Fail::Core(CoreError::not_found(format!("case '{s}'"))))
@@ -389,26 +415,45 @@ fn print_case(out: &Out, v: &CaseView, clock: Option<&LocalTime>) {
 
 pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
     match cmd {
-        CaseCmd::List { state, day, find } => {
+        CaseCmd::List {
+            state,
+            day,
+            from,
+            to,
+            left_open,
+            teller,
+            operator,
+            limit,
+            find,
+        } => {
             let actor = ctx.reader()?;
+            let mut more = false;
             let list = if let Some(f) = find {
                 ctx.svc()?.find_cases(&actor, &f)?
             } else {
                 let day = match day.as_deref() {
                     None => None,
                     Some("today") => Some(ctx.svc()?.today()?),
-                    Some(d) => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(
-                        |_| Fail::Core(CoreError::field("day", "date", "YYYY-MM-DD or today")),
-                    )?),
+                    Some(d) => Some(date_arg("day", d, "YYYY-MM-DD or today")?),
                 };
-                ctx.svc()?.list_cases(
+                let page = ctx.svc()?.list_cases(
                     &actor,
                     &CaseQuery {
                         day,
-                        state,
+                        from: from
+                            .map(|d| date_arg("from", &d, "YYYY-MM-DD"))
+                            .transpose()?,
+                        to: to.map(|d| date_arg("to", &d, "YYYY-MM-DD")).transpose()?,
+                        states: state,
+                        open_from_earlier_day: left_open,
+                        opened_by: teller,
+                        wallet_operator: operator,
+                        limit,
                         ..Default::default()
                     },
-                )?
+                )?;
+                more = page.more;
+                page.cases
             };
             let clock = local_time(ctx, out)?;
             let rows: Vec<Vec<String>> = list
@@ -427,7 +472,13 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                     ]
                 })
                 .collect();
-            let text = columns::table(&rows);
+            let mut text = columns::table(&rows);
+            if more {
+                text.push_str(&format!(
+                    "\nmore cases match than these {}: narrow the range or filters",
+                    list.len()
+                ));
+            }
             out.value(
                 &serde_json::to_value(&list).unwrap_or_default(),
                 if list.is_empty() { "no cases" } else { &text },

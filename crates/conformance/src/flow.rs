@@ -327,11 +327,12 @@ pub fn case_search_columns_follow_each_step<F: Fixture>(fix: &F) {
         svc.list_cases(
             &tel01,
             &CaseQuery {
-                state: Some(state),
+                states: vec![state],
                 ..Default::default()
             },
         )
         .unwrap()
+        .cases
         .len()
     };
     assert_eq!(by_state(CaseState::FormRecorded), 1);

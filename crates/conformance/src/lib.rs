@@ -25,9 +25,11 @@ use unlockdesk_core::service::Service;
 use unlockdesk_core::*;
 
 mod appointments;
+mod browse;
 mod flow;
 
 pub use appointments::*;
+pub use browse::*;
 pub use flow::*;
 
 /// SHA-256 of `bytes` as lower-case hex.
@@ -75,6 +77,7 @@ macro_rules! conformance_suite {
             no_shows_at_end_of_day,
             check_in_verifies_the_booked_document,
             whole_store_lists_and_verbatim_writes,
+            past_cases_by_range_state_teller_operator_in_pages,
         );
     };
     (@each $fixture:expr; $($name:ident),* $(,)?) => {

@@ -210,8 +210,14 @@ pub trait Counter: Send + Sync {
 
     /// One case, masked, with the actions core allows this viewer and its history.
     fn case_view(&self, actor: &Actor, case_id: CaseId) -> CoreResult<CaseView>;
-    /// Cases matching a query (masked summaries).
-    fn list_cases(&self, actor: &Actor, q: &CaseQuery) -> CoreResult<Vec<CaseSummary>>;
+    /// One page of cases matching a query (masked summaries), newest first, each flagged when
+    /// left open from an earlier day, with their openers' names; `q.after` = the previous
+    /// page's `next` reads on. Errors: `forbidden`; `invalid` with field `day`, `from`, `to`,
+    /// `opened_by`, `wallet_operator` or `limit` (see [`CaseQuery`]: a range of at most 366
+    /// days, `from` ≤ `to`; at most 500 rows a page).
+    fn list_cases(&self, actor: &Actor, q: &CaseQuery) -> CoreResult<CasePage>;
+    /// The choices of the case list's teller and operator filters. Errors: `forbidden`.
+    fn case_filters(&self, actor: &Actor) -> CoreResult<CaseFilters>;
     /// Cases from one search box: a case number, a name, or 4 trailing characters of the ID
     /// number or phone.
     fn find_cases(&self, actor: &Actor, text: &str) -> CoreResult<Vec<CaseSummary>>;

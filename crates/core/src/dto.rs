@@ -277,3 +277,46 @@ that organ's decision.";
 pub const FREEZE_ROUTE: &str = "This wallet is frozen by order of a court or the police (不收不付 / 只收不付). \
 The counter cannot lift it. The customer must ask the ordering authority for a release \
 document (解除冻结通知书); the release is then processed by the bank's legal department, not at the counter.";
+
+/// One page of cases ([`crate::api::Counter::list_cases`]), newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CasePage {
+    pub cases: Vec<crate::ports::CaseSummary>,
+    /// More cases match than this page holds: ask again with `after` = `next`.
+    pub more: bool,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<crate::ports::CaseCursor>,
+    /// The branch-local date the page was read on, the "today" of
+    /// [`crate::ports::CaseSummary::open_from_earlier_day`].
+    #[ts(type = "string")]
+    pub today: chrono::NaiveDate,
+    /// Display names of the staff who opened the cases on this page (staff id → name);
+    /// an id without an account is absent (screens show the bare id).
+    pub staff: std::collections::BTreeMap<String, String>,
+}
+
+/// The choices of a case query's teller and operator filters
+/// ([`crate::api::Counter::case_filters`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseFilters {
+    /// The branch-local date now.
+    #[ts(type = "string")]
+    pub today: chrono::NaiveDate,
+    /// Staff whose role may open cases, disabled accounts included (their cases stay on
+    /// record), by id.
+    pub tellers: Vec<CaseTeller>,
+    /// Every wallet operator a case shows, sorted.
+    pub operators: Vec<String>,
+}
+
+/// A teller as a filter choice: id and display name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseTeller {
+    pub id: StaffId,
+    pub name: String,
+    /// The account is disabled (shown so; its cases remain).
+    pub disabled: bool,
+}

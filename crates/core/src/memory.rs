@@ -118,6 +118,21 @@ impl StaffWrite for Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// The case's wallet operator as the databases keep it: the form's, else the booking's.
+    fn operator(&self, c: &Case) -> String {
+        c.form
+            .as_ref()
+            .map(|f| f.wallet_operator.clone())
+            .or_else(|| {
+                c.appointment_id
+                    .and_then(|a| self.0.appointments.get(&a))
+                    .map(|a| a.wallet_operator.clone())
+            })
+            .unwrap_or_default()
+    }
+}
+
 fn tail4(s: &str) -> String {
     let c: Vec<char> = s.chars().collect();
     c[c.len().saturating_sub(4)..].iter().collect()
@@ -129,15 +144,30 @@ impl CaseRead for Tx<'_> {
     }
     fn list_cases(&mut self, q: &CaseQuery, tz: &str) -> CoreResult<Vec<CaseSummary>> {
         let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+        let day_of = |c: &Case| c.opened_at.with_timezone(&tz).date_naive();
+        let key = |c: &Case| (day_of(c), c.opened_at, c.case_number.clone());
+        let after = q
+            .after
+            .as_ref()
+            .map(|a| (a.opened_day, a.opened_at, a.case_number.clone()));
         let mut out: Vec<&Case> = self
             .0
             .cases
             .values()
+            .filter(|c| q.day.is_none_or(|d| day_of(c) == d))
+            .filter(|c| q.from.is_none_or(|d| day_of(c) >= d))
+            .filter(|c| q.to.is_none_or(|d| day_of(c) <= d))
+            .filter(|c| q.states.is_empty() || q.states.contains(&c.state))
             .filter(|c| {
-                q.day
-                    .is_none_or(|d| c.opened_at.with_timezone(&tz).date_naive() == d)
+                q.opened_by
+                    .as_ref()
+                    .is_none_or(|t| c.opened_by.as_str() == t)
             })
-            .filter(|c| q.state.is_none_or(|s| c.state == s))
+            .filter(|c| {
+                q.wallet_operator
+                    .as_ref()
+                    .is_none_or(|o| &self.operator(c) == o)
+            })
             .filter(|c| q.case_number.as_ref().is_none_or(|n| &c.case_number == n))
             .filter(|c| {
                 q.name_prefix
@@ -150,8 +180,9 @@ impl CaseRead for Tx<'_> {
                     &tail4(id) == t || &tail4(&c.phone) == t
                 })
             })
+            .filter(|c| after.as_ref().is_none_or(|a| key(c) < *a))
             .collect();
-        out.sort_by_key(|c| std::cmp::Reverse(c.opened_at));
+        out.sort_by_key(|c| std::cmp::Reverse(key(c)));
         Ok(out
             .into_iter()
             .take(q.limit.unwrap_or(500) as usize)
@@ -163,11 +194,19 @@ impl CaseRead for Tx<'_> {
                 phone_masked: crate::masking::phone(&c.phone),
                 lock_cause: c.lock_cause,
                 opened_at: c.opened_at,
+                opened_day: day_of(c),
                 updated_at: c.updated_at,
                 opened_by: c.opened_by.clone(),
                 appointment_id: c.appointment_id,
+                wallet_operator: self.operator(c),
+                open_from_earlier_day: false,
             })
             .collect())
+    }
+    fn case_operators(&mut self) -> CoreResult<Vec<String>> {
+        let all: std::collections::BTreeSet<String> =
+            self.0.cases.values().map(|c| self.operator(c)).collect();
+        Ok(all.into_iter().filter(|o| !o.is_empty()).collect())
     }
     fn count_cases(&mut self) -> CoreResult<i64> {
         Ok(self.0.cases.len() as i64)

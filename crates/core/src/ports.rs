@@ -137,28 +137,111 @@ pub struct CaseSummary {
     pub lock_cause: Option<LockCause>,
     #[ts(type = "string")]
     pub opened_at: DateTime<Utc>,
+    /// The branch-local day the case was opened (`YYYY-MM-DD`), as the store keeps it for
+    /// "today's cases" and the date range of a query.
+    #[ts(type = "string")]
+    pub opened_day: NaiveDate,
     #[ts(type = "string")]
     pub updated_at: DateTime<Utc>,
     pub opened_by: StaffId,
     /// The appointment the case was opened from; `None` for a walk-in.
     pub appointment_id: Option<AppointmentId>,
+    /// The wallet operator (钱包运营机构): the one on the recorded form, before the form the
+    /// one the appointment was booked for; empty for a walk-in without a form.
+    pub wallet_operator: String,
+    /// Opened on a day before today (branch-local) and not in a terminal state: a case a
+    /// branch must not leave behind. Set by the use case from its clock; stores leave it
+    /// `false`.
+    pub open_from_earlier_day: bool,
 }
 
 /// Filters for listing and finding cases. Every field narrows; empty finds all.
+///
+/// Rows come newest first: by opening day, then opening time, then case number, all
+/// descending (so a page never splits a tie differently from the next one).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct CaseQuery {
-    /// Branch-local day the case was opened.
+    /// Branch-local day the case was opened: shorthand for `from` = `to` = `day`.
     #[ts(type = "string | null")]
     pub day: Option<NaiveDate>,
-    pub state: Option<CaseState>,
+    /// First branch-local opening day, inclusive (`YYYY-MM-DD`).
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    pub from: Option<NaiveDate>,
+    /// Last branch-local opening day, inclusive (`YYYY-MM-DD`); today when only `from` is set.
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    pub to: Option<NaiveDate>,
+    /// Any of these states; empty for every state.
+    #[serde(default)]
+    pub states: Vec<CaseState>,
+    /// Only cases left open from an earlier day (see [`CaseSummary::open_from_earlier_day`]).
+    #[serde(default)]
+    pub open_from_earlier_day: bool,
+    /// The teller who opened the case (staff id, any case or width).
+    #[serde(default)]
+    pub opened_by: Option<String>,
+    /// Exact wallet operator, as [`CaseSummary::wallet_operator`] shows it.
+    #[serde(default)]
+    pub wallet_operator: Option<String>,
     /// Exact case number.
     pub case_number: Option<String>,
     /// Customer name prefix.
     pub name_prefix: Option<String>,
     /// Last 4 characters of the ID number or phone.
     pub tail4: Option<String>,
+    /// Rows per page: 1 to 500, default 100.
     pub limit: Option<u32>,
+    /// The next page: the rows after this one (a previous page's `next`).
+    #[serde(default)]
+    pub after: Option<CaseCursor>,
+}
+
+impl CaseQuery {
+    /// A query as a caller sent it (JSON), read so that a bad value names its field: an
+    /// unknown state is `invalid` with field `states` (rule `one-of`), a malformed date, id or
+    /// number `invalid` with its own field (rule `format`), anything else field `query`.
+    pub fn from_json(v: serde_json::Value) -> CoreResult<CaseQuery> {
+        serde_json::from_value::<CaseQuery>(v.clone()).map_err(|e| {
+            // Every field may be left out, so a query of one key fails only for a bad value.
+            let bad = v.as_object().and_then(|m| {
+                m.iter().find(|(k, x)| {
+                    let one = serde_json::json!({ k.as_str(): x });
+                    serde_json::from_value::<CaseQuery>(one).is_err()
+                })
+            });
+            let (field, rule) = match bad {
+                Some((k, _)) if k == "states" => ("states", "one-of"),
+                Some((k, _)) => (k.as_str(), "format"),
+                None => ("query", "format"),
+            };
+            CoreError::field(field, rule, format!("the case query is malformed: {e}"))
+        })
+    }
+}
+
+/// Where a page of cases ended: the last row's sort key (opening day, opening time, case
+/// number). Opaque to callers: pass it back as [`CaseQuery::after`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseCursor {
+    #[ts(type = "string")]
+    pub opened_day: NaiveDate,
+    #[ts(type = "string")]
+    pub opened_at: DateTime<Utc>,
+    pub case_number: String,
+}
+
+impl CaseCursor {
+    /// The cursor after `s`.
+    pub fn after(s: &CaseSummary) -> Self {
+        CaseCursor {
+            opened_day: s.opened_day,
+            opened_at: s.opened_at,
+            case_number: s.case_number.clone(),
+        }
+    }
 }
 
 /// A printed document stored beside the database (`documents/`), recorded on the case.
@@ -252,8 +335,15 @@ pub trait StaffWrite {
 /// Cases and their search columns.
 pub trait CaseRead {
     fn case(&mut self, id: CaseId) -> CoreResult<Option<Case>>;
-    /// Cases matching `q`, newest first; `tz` is the branch's IANA zone for `q.day`.
+    /// At most `q.limit` cases matching `q` (the use case has checked it), newest first as
+    /// [`CaseQuery`] orders them; `tz` is the branch's IANA zone (the memory store derives
+    /// opening days from it, the databases keep the day). `q.day`, `q.from` / `q.to`,
+    /// `q.states`, `q.opened_by` (canonical id), `q.wallet_operator` and `q.after` narrow;
+    /// `q.open_from_earlier_day` is the use case's and ignored here.
     fn list_cases(&mut self, q: &CaseQuery, tz: &str) -> CoreResult<Vec<CaseSummary>>;
+    /// Every wallet operator some case shows ([`CaseSummary::wallet_operator`]), non-empty,
+    /// sorted, each once.
+    fn case_operators(&mut self) -> CoreResult<Vec<String>>;
     fn count_cases(&mut self) -> CoreResult<i64>;
 }
 pub trait CaseWrite {

@@ -35,6 +35,12 @@ pub(crate) fn case_tails(c: &Case) -> (String, String) {
     (tail4(id_number), tail4(&c.phone))
 }
 
+/// The wallet operator on the recorded form. Before the form (`None`) the `wallet_operator`
+/// column keeps what the case was opened with: the appointment's booking, or empty.
+pub(crate) fn form_operator(c: &Case) -> Option<&str> {
+    c.form.as_ref().map(|f| f.wallet_operator.as_str())
+}
+
 /// A slot to the minute, the precision the embedded store keeps (`YYYY-MM-DDTHH:MM`).
 pub(crate) fn slot(t: &NaiveDateTime) -> NaiveDateTime {
     t.with_second(0)

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_application_role.sql"),
     include_str!("../migrations/0003_name_prefix_indexes.sql"),
+    include_str!("../migrations/0004_case_browser.sql"),
 ];
 
 /// The restricted role every connection of the store `SET ROLE`s to after migrating: it may

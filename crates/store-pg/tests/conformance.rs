@@ -341,3 +341,76 @@ fn audit_events_refuse_update_delete_and_truncate() {
     }
     assert!(counter.verify_audit(&reader(&counter)).unwrap().ok);
 }
+
+/// Migration 4 (the past-case browser) on a database of version 3: each case gets its wallet
+/// operator (the form's; before the form the booking's; none for a walk-in without a form) and
+/// the day index its sort key, and lists read every case as before.
+#[test]
+fn migration_4_gives_every_case_its_wallet_operator() {
+    let fix = Pg::default();
+    let counter = svc(&fix, clock());
+    let (tel01, tel02, _, _) = setup(&counter);
+    let booked_line = format!(
+        "P-1,王测试,13900001111,prc-id,{},运营机构B,self-locked,2026-11-29T09:00,2026-11-29T09:30,",
+        id("11010519800101123")
+    );
+    counter
+        .import_appointments(&import_actor(&counter), &rows(&[booked_line]), "book.csv")
+        .unwrap();
+    let appt = counter.appointments_today(&tel01).unwrap()[0].id;
+    let open = unlockdesk_core::dto::OpenCaseInput {
+        appointment_id: Some(appt),
+        ..Default::default()
+    };
+    let booked = counter.open_case(&tel01, &open, None).unwrap().case.id;
+    let with_form = to_submitted(&counter, &tel02);
+    let walk_in = walk_in(&counter, &tel01);
+    let ids =
+        |l: &[unlockdesk_core::ports::CaseSummary]| l.iter().map(|c| c.id).collect::<Vec<_>>();
+    let before = ids(&counter
+        .list_cases(&tel01, &Default::default())
+        .unwrap()
+        .cases);
+    drop(counter);
+    // Back to version 3 as it was: the column and the indexes of 4 gone, 0001's day index back.
+    fix.client()
+        .batch_execute(
+            "DROP INDEX cases_operator; DROP INDEX cases_day_time;
+             ALTER TABLE cases DROP COLUMN wallet_operator;
+             CREATE INDEX cases_day ON cases (opened_day);
+             UPDATE unlockdesk_schema SET version = 3;",
+        )
+        .unwrap();
+
+    let counter = svc_again(&fix, clock());
+    let after = counter
+        .list_cases(&tel01, &Default::default())
+        .unwrap()
+        .cases;
+    let op = |id: CaseId| {
+        after
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.wallet_operator.as_str())
+    };
+    assert_eq!(op(booked), Some("运营机构B"), "the booking's");
+    assert_eq!(op(with_form), Some("运营机构A"), "the form's");
+    assert_eq!(op(walk_in), Some(""), "a walk-in without a form");
+    assert_eq!(ids(&after), before);
+    assert_eq!(
+        counter.case_filters(&tel01).unwrap().operators,
+        vec!["运营机构A", "运营机构B"]
+    );
+    let indexes: Vec<String> = fix
+        .client()
+        .query(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'cases'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(indexes.iter().any(|i| i == "cases_day_time"), "{indexes:?}");
+    assert!(!indexes.iter().any(|i| i == "cases_day"), "{indexes:?}");
+}

@@ -24,6 +24,12 @@ pub(crate) fn case_tails(c: &Case) -> (String, String) {
     (tail4(id_number), tail4(&c.phone))
 }
 
+/// The wallet operator on the recorded form. Before the form (`None`) the `wallet_operator`
+/// column keeps what the case was opened with: the appointment's booking, or empty.
+pub(crate) fn form_operator(c: &Case) -> Option<&str> {
+    c.form.as_ref().map(|f| f.wallet_operator.as_str())
+}
+
 pub(crate) fn json<T: serde::Serialize>(v: &T) -> CoreResult<String> {
     serde_json::to_string(v).map_err(|e| CoreError::new(ErrorCode::Internal, e.to_string()))
 }

@@ -199,3 +199,90 @@ fn backup_round_trips_content() {
     assert_eq!(before, dump(&other));
     let _ = store.verify_audit().unwrap();
 }
+
+/// The schema of the file at `db`: every table, index and trigger as SQLite keeps it.
+fn schema(db: &Path) -> Vec<(String, String)> {
+    let c = Connection::open(db).unwrap();
+    let mut st = c
+        .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+        .unwrap();
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+/// Migration 6 (the past-case browser) on a file of version 5: each case gets its wallet
+/// operator (the form's; before the form the booking's; none for a walk-in without a form) and
+/// the day index its sort key, and lists read every case as before.
+#[test]
+fn migration_6_gives_every_case_its_wallet_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db");
+    let svc = svc_at(&db, clock());
+    let (tel01, tel02, _, _) = setup(&svc);
+    let booked_line = format!(
+        "P-1,王测试,13900001111,prc-id,{},运营机构B,self-locked,2026-11-29T09:00,2026-11-29T09:30,",
+        unlockdesk_conformance::id("11010519800101123")
+    );
+    svc.import_appointments(
+        &unlockdesk_conformance::import_actor(&svc),
+        &unlockdesk_conformance::rows(&[booked_line]),
+        "book.csv",
+    )
+    .unwrap();
+    let appt = svc.appointments_today(&tel01).unwrap()[0].id;
+    let booked = svc
+        .open_case(
+            &tel01,
+            &dto::OpenCaseInput {
+                appointment_id: Some(appt),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap()
+        .case
+        .id;
+    let with_form = to_submitted(&svc, &tel02);
+    let walk_in = unlockdesk_conformance::walk_in(&svc, &tel01);
+    let before = svc.list_cases(&tel01, &Default::default()).unwrap().cases;
+    drop(svc);
+    // Back to version 5 as it was: the column and the indexes of 6 gone, 5's day index back.
+    let c = Connection::open(&db).unwrap();
+    c.execute_batch(
+        "DROP INDEX cases_operator; DROP INDEX cases_day_time;
+         ALTER TABLE cases DROP COLUMN wallet_operator;
+         CREATE INDEX cases_day ON cases (opened_day);
+         PRAGMA user_version = 5;",
+    )
+    .unwrap();
+    drop(c);
+    let v5 = dir.path().join("v5.db");
+    let fresh = Connection::open(&v5).unwrap();
+    for sql in &unlockdesk_store::migrate::MIGRATIONS[..5] {
+        fresh.execute_batch(sql).unwrap();
+    }
+    drop(fresh);
+    assert_eq!(schema(&db), schema(&v5), "the file is a version-5 file");
+
+    let svc = svc_at(&db, clock());
+    let after = svc.list_cases(&tel01, &Default::default()).unwrap().cases;
+    let op = |id: CaseId| {
+        after
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.wallet_operator.clone())
+    };
+    assert_eq!(op(booked).as_deref(), Some("运营机构B"), "the booking's");
+    assert_eq!(op(with_form).as_deref(), Some("运营机构A"), "the form's");
+    assert_eq!(op(walk_in).as_deref(), Some(""), "a walk-in without a form");
+    let ids =
+        |l: &[unlockdesk_core::ports::CaseSummary]| l.iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(&after), ids(&before));
+    assert_eq!(
+        svc.case_filters(&tel01).unwrap().operators,
+        vec!["运营机构A", "运营机构B"]
+    );
+    let names: Vec<String> = schema(&db).into_iter().map(|(n, _)| n).collect();
+    assert!(names.contains(&"cases_day_time".to_string()), "{names:?}");
+    assert!(!names.contains(&"cases_day".to_string()), "{names:?}");
+}

@@ -24,6 +24,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync 
         session::change_password,
         today::today,
         today::find_cases,
+        today::list_cases,
+        today::case_filters,
         today::find_appointments,
         today::import_appointments,
         counter::case_view,

@@ -15,6 +15,8 @@ pub const COMMANDS: &[&str] = &[
     // today
     "today",
     "find_cases",
+    "list_cases",
+    "case_filters",
     "find_appointments",
     "import_appointments",
     // counter

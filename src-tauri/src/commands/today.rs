@@ -1,9 +1,11 @@
-//! The Today screen: today's cases and appointments; search; the appointment import.
+//! The Today screen: today's cases and appointments; search; the appointment import. The
+//! past-case browser: cases by date range, state, teller and operator, a page at a time.
 
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
 use unlockdesk_core::appointments::ImportReport;
+use unlockdesk_core::dto::{CaseFilters, CasePage};
 use unlockdesk_core::ports::{CaseQuery, CaseSummary};
 use unlockdesk_core::{Appointment, CoreError, CoreResult};
 
@@ -24,14 +26,16 @@ pub struct TodayView {
 pub async fn today(state: State<'_, AppState>) -> CoreResult<TodayView> {
     as_actor(&state, |svc, actor| {
         let day = svc.today()?;
-        let cases = svc.list_cases(
-            actor,
-            &CaseQuery {
-                day: Some(day),
-                limit: Some(500),
-                ..Default::default()
-            },
-        )?;
+        let cases = svc
+            .list_cases(
+                actor,
+                &CaseQuery {
+                    day: Some(day),
+                    limit: Some(500),
+                    ..Default::default()
+                },
+            )?
+            .cases;
         let appointments = svc.appointments_today(actor)?;
         Ok(TodayView {
             day: day.to_string(),
@@ -46,6 +50,29 @@ pub async fn today(state: State<'_, AppState>) -> CoreResult<TodayView> {
 #[tauri::command]
 pub async fn find_cases(state: State<'_, AppState>, query: String) -> CoreResult<Vec<CaseSummary>> {
     as_actor(&state, move |svc, actor| svc.find_cases(actor, &query)).await
+}
+
+/// One page of cases: a range of opening days, states, teller, operator, "left open from an
+/// earlier day"; `query.after` = the previous page's `next` reads on. The query is read here
+/// from JSON so that a bad value comes back as core's `invalid` naming its field.
+///
+/// Errors: `invalid` (fields `states`, `from`, `to`, `day`, `opened_by`, `wallet_operator`,
+/// `limit`; see `Counter::list_cases`), `forbidden`.
+#[tauri::command]
+pub async fn list_cases(
+    state: State<'_, AppState>,
+    query: serde_json::Value,
+) -> CoreResult<CasePage> {
+    as_actor(&state, move |svc, actor| {
+        svc.list_cases(actor, &CaseQuery::from_json(query)?)
+    })
+    .await
+}
+
+/// The choices of the past-case browser's teller and operator filters, and today's date.
+#[tauri::command]
+pub async fn case_filters(state: State<'_, AppState>) -> CoreResult<CaseFilters> {
+    as_actor(&state, |svc, actor| svc.case_filters(actor)).await
 }
 
 /// Counter lookup of appointments (reference, phone, ID number or their last 4, name).

@@ -10,6 +10,9 @@ import type { PrinterSettings } from './bindings/PrinterSettings';
 import type { Appointment } from './bindings/Appointment';
 import type { ApplicationForm } from './bindings/ApplicationForm';
 import type { Branch } from './bindings/Branch';
+import type { CaseFilters } from './bindings/CaseFilters';
+import type { CasePage } from './bindings/CasePage';
+import type { CaseQuery } from './bindings/CaseQuery';
 import type { CaseSummary } from './bindings/CaseSummary';
 import type { CaseView } from './bindings/CaseView';
 import type { ContactInput } from './bindings/ContactInput';
@@ -55,6 +58,10 @@ export const changePassword = (current: string, next: string) =>
 
 export const today = () => call<TodayView>('today');
 export const findCases = (query: string) => call<CaseSummary[]>('find_cases', { query });
+/** One page of cases (past-case browser): core checks the query and flags cases left open. */
+export const listCases = (query: CaseQuery) => call<CasePage>('list_cases', { query });
+/** The past-case browser's teller and operator choices, and today's date. */
+export const caseFilters = () => call<CaseFilters>('case_filters');
 export const findAppointments = (query: string) => call<Appointment[]>('find_appointments', { query });
 /** Import the call centre's export (CSV or JSON) from a file path on this machine. */
 export const importAppointments = (path: string) => call<ImportReport>('import_appointments', { path });

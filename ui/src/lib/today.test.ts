@@ -27,9 +27,12 @@ const kase = (id: string, openedUtc: string, appointment_id: string | null = nul
   phone_masked: '131****6789',
   lock_cause: null,
   opened_at: openedUtc,
+  opened_day: '2026-11-29',
   updated_at: openedUtc,
   opened_by: 'tel01',
   appointment_id,
+  wallet_operator: '运营机构A',
+  open_from_earlier_day: false,
 });
 
 describe('todayQueue', () => {

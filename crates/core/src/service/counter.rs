@@ -245,8 +245,12 @@ impl<S: Store> Counter for Service<S> {
         Service::case_view(self, actor, case_id)
     }
 
-    fn list_cases(&self, actor: &Actor, q: &CaseQuery) -> CoreResult<Vec<CaseSummary>> {
+    fn list_cases(&self, actor: &Actor, q: &CaseQuery) -> CoreResult<CasePage> {
         Service::list_cases(self, actor, q)
+    }
+
+    fn case_filters(&self, actor: &Actor) -> CoreResult<CaseFilters> {
+        Service::case_filters(self, actor)
     }
 
     fn find_cases(&self, actor: &Actor, text: &str) -> CoreResult<Vec<CaseSummary>> {

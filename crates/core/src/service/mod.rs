@@ -13,7 +13,8 @@
 //! | `session.rs` | sign-in, authentication, session lock, password change, supervisors |
 //! | `staff.rs` | staff accounts (admin) |
 //! | `cases.rs` | the thirteen case steps |
-//! | `reads.rs` | case view, lists, search, reveal, audit |
+//! | `reads.rs` | case view, search, reveal, audit |
+//! | `browse.rs` | case lists one page at a time (today, past cases), their filter choices |
 //! | `printing.rs` | application form and receipt |
 //! | `appointments.rs` | appointment book: today, lookup, import, no-shows |
 //! | `backup.rs` | backup and restore |
@@ -34,6 +35,7 @@ use crate::workflow::{self, Effect, Event, WorkflowError};
 mod appointments;
 mod backup;
 mod branch;
+mod browse;
 mod cases;
 mod counter;
 mod printing;

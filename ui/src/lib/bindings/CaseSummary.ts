@@ -8,8 +8,24 @@ import type { StaffId } from "./StaffId";
 /**
  * One row of a case list (masked where it shows personal data).
  */
-export type CaseSummary = { id: CaseId, case_number: string, state: CaseState, customer_name: string, phone_masked: string, lock_cause: LockCause | null, opened_at: string, updated_at: string, opened_by: StaffId, 
+export type CaseSummary = { id: CaseId, case_number: string, state: CaseState, customer_name: string, phone_masked: string, lock_cause: LockCause | null, opened_at: string, 
+/**
+ * The branch-local day the case was opened (`YYYY-MM-DD`), as the store keeps it for
+ * "today's cases" and the date range of a query.
+ */
+opened_day: string, updated_at: string, opened_by: StaffId, 
 /**
  * The appointment the case was opened from; `None` for a walk-in.
  */
-appointment_id: AppointmentId | null, };
+appointment_id: AppointmentId | null, 
+/**
+ * The wallet operator (钱包运营机构): the one on the recorded form, before the form the
+ * one the appointment was booked for; empty for a walk-in without a form.
+ */
+wallet_operator: string, 
+/**
+ * Opened on a day before today (branch-local) and not in a terminal state: a case a
+ * branch must not leave behind. Set by the use case from its clock; stores leave it
+ * `false`.
+ */
+open_from_earlier_day: boolean, };
