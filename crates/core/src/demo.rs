@@ -7,7 +7,10 @@ use crate::identity::mod11_2_check_char;
 use crate::ports::Store;
 use crate::print::{CopyKind, DocumentKind};
 use crate::*;
-use chrono::{Duration, NaiveDate, NaiveTime};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use std::sync::Arc;
+
+use crate::ports::FixedClock;
 use serde_json::{json, Value};
 
 use crate::error::CoreResult;
@@ -105,7 +108,13 @@ pub(crate) fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreR
         ));
     }
     let terminal = "demo";
-    svc.setup(
+    // The branch opened three days ago: its earlier days are recorded through the real steps
+    // at a demo clock set to those days (the trail stays in time order), today's at the real
+    // clock. The branch's zone is the demo's own.
+    let today = svc.now().with_timezone(&DEMO_TZ).date_naive();
+    let clock = Arc::new(FixedClock::new(local(today - Duration::days(3), 8, 30)));
+    let early = svc.at_clock(clock.clone());
+    early.setup(
         &service::SetupInput {
             branch_code: "DEMO".into(),
             branch_name: "演示支行 Demo Branch".into(),
@@ -116,7 +125,7 @@ pub(crate) fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreR
         },
         terminal,
     )?;
-    let admin = svc.authenticate_actor("admin", DEMO_PASSWORD, terminal)?;
+    let admin = early.authenticate_actor("admin", DEMO_PASSWORD, terminal)?;
     let staff = [
         ("tel01", "柜员一 Teller One", Role::Teller),
         ("tel02", "柜员二 Teller Two", Role::Teller),
@@ -125,7 +134,7 @@ pub(crate) fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreR
         ("aud01", "审计一 Auditor One", Role::Auditor),
     ];
     for (id, name, role) in staff {
-        svc.add_staff(
+        early.add_staff(
             &admin,
             &service::NewStaff {
                 id: id.into(),
@@ -134,17 +143,17 @@ pub(crate) fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreR
                 password: "Demo#Temp2026".into(),
             },
         )?;
-        svc.change_password(id, "Demo#Temp2026", DEMO_PASSWORD, terminal)?;
+        early.change_password(id, "Demo#Temp2026", DEMO_PASSWORD, terminal)?;
     }
-    let tel01 = svc.authenticate_actor("tel01", DEMO_PASSWORD, terminal)?;
-    let tel02 = svc.authenticate_actor("tel02", DEMO_PASSWORD, terminal)?;
+    let tel01 = early.authenticate_actor("tel01", DEMO_PASSWORD, terminal)?;
+    let tel02 = early.authenticate_actor("tel02", DEMO_PASSWORD, terminal)?;
     let sup01 = Credentials {
         staff_id: "sup01".into(),
         password: DEMO_PASSWORD.into(),
     };
+    let earlier = earlier_days(&early, &clock, today, &admin, &tel01, &tel02, &sup01)?;
 
     // Today's appointments.
-    let today = svc.today()?;
     let mut rng = Rng(20_261_129);
     let mut todays = Vec::new();
     for i in 0..8u32 {
@@ -304,8 +313,251 @@ pub(crate) fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreR
         "password": "see README (demo accounts)",
         "appointments_today": todays.len(),
         "appointments_generated": generated,
-        "cases": 5,
+        "cases": 5 + earlier,
+        "cases_earlier_days": earlier,
     }))
+}
+
+/// The demo branch's zone (its set-up names it).
+const DEMO_TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+/// `day` at `hour:minute` in the demo branch's zone, as an instant.
+fn local(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
+    let t = day.and_time(NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or_default());
+    DEMO_TZ
+        .from_local_datetime(&t)
+        .earliest()
+        .map_or_else(|| Utc.from_utc_datetime(&t), |l| l.with_timezone(&Utc))
+}
+
+/// The branch's three earlier days, each step at its own minute of the demo clock: finished
+/// cases (closed, cancelled, rejected) and three left open (identity verified, returned for
+/// information, unlocked without its receipt), for the past-case browser. Returns how many.
+fn earlier_days<S: Store>(
+    svc: &Service<S>,
+    clock: &FixedClock,
+    today: NaiveDate,
+    admin: &Actor,
+    tel01: &Actor,
+    tel02: &Actor,
+    sup01: &Credentials,
+) -> CoreResult<usize> {
+    // Its own generator: today's appointments stay the ones the e2e specs know.
+    let mut rng = Rng(20_261_126);
+    let day = |n: i64| today - Duration::days(n);
+    // The clock at `hour:minute` of the day `n` days ago; each step then one minute later.
+    let at = |n: i64, hour: u32, minute: u32| clock.set(local(day(n), hour, minute));
+    let tick = || clock.advance(Duration::minutes(2));
+    let person = |rng: &mut Rng| {
+        let birth = NaiveDate::from_ymd_opt(
+            1955 + rng.below(50) as i32,
+            1 + rng.below(12) as u32,
+            1 + rng.below(28) as u32,
+        )
+        .unwrap_or(NaiveDate::MIN);
+        (
+            synthetic_name(rng),
+            synthetic_phone(rng),
+            synthetic_id(rng, birth),
+        )
+    };
+    let walk_in = |teller: &Actor, (name, phone, _): &(String, String, String)| {
+        tick();
+        svc.open_case(
+            teller,
+            &service::OpenCaseInput {
+                customer_name: name.clone(),
+                phone: phone.clone(),
+                lock_cause: Some(LockCause::WrongPassword),
+                ..Default::default()
+            },
+            None,
+        )
+        .map(|v| v.case.id)
+    };
+    let identity = |teller: &Actor, c: CaseId, (name, _, idn): &(String, String, String)| {
+        tick();
+        svc.verify_identity(
+            teller,
+            c,
+            &service::IdentityInput {
+                kind: "prc-id".into(),
+                number: idn.clone(),
+                name_on_document: name.clone(),
+                valid_until: "long-term".into(),
+                online_check: Some(OnlineCheck {
+                    result: OnlineCheckResult::Match,
+                    reference: format!("LWHC-{}", &idn[idn.len() - 6..]),
+                }),
+                ..Default::default()
+            },
+            None,
+        )
+    };
+    let print = |teller: &Actor, c: CaseId, kind: DocumentKind| -> CoreResult<()> {
+        tick();
+        let doc = svc.print_document(teller, c, kind, CopyKind::Bank)?;
+        svc.record_delivery(
+            teller,
+            c,
+            &doc.id,
+            &service::PrintDelivery {
+                channel: PrintChannel::File,
+                printer: None,
+                job_id: None,
+                outcome: PrintOutcome::Completed,
+                message: String::new(),
+            },
+        )?;
+        Ok(())
+    };
+    // Identity, form (operator `operator`), the printed form signed, submitted.
+    let submitted = |teller: &Actor, p: &(String, String, String), operator: &str| {
+        let c = walk_in(teller, p)?;
+        identity(teller, c, p)?;
+        tick();
+        svc.record_form(
+            teller,
+            c,
+            &ApplicationForm {
+                customer_name: p.0.clone(),
+                sex: Some(if p.2.as_bytes()[16] % 2 == 1 {
+                    Sex::Male
+                } else {
+                    Sex::Female
+                }),
+                nationality: "中国 CHN".into(),
+                occupation: "职员".into(),
+                address: "北京市东城区演示路2号".into(),
+                phone: p.1.clone(),
+                id_type: DocumentType::PrcId,
+                id_number: p.2.clone(),
+                id_valid_until: "long-term".into(),
+                wallet_operator: operator.into(),
+                wallet_id: format!("0099{}", &p.1[3..]),
+                wallet_class: "2".into(),
+                lock_cause: Some(LockCause::WrongPassword),
+                requested_action: Some(RequestedAction::Unlock),
+                reason: "多次输入错误密码被锁定 / locked after wrong passwords".into(),
+                declaration_true: true,
+                consent_query: true,
+                risk_acknowledged: true,
+                materials: vec![
+                    "id-document".into(),
+                    "bank-account".into(),
+                    "wallet-details".into(),
+                ],
+                ..Default::default()
+            },
+            None,
+        )?;
+        print(teller, c, DocumentKind::Application)?;
+        tick();
+        svc.confirm_signed(teller, c, None)?;
+        tick();
+        svc.submit(teller, c, None)?;
+        Ok::<CaseId, CoreError>(c)
+    };
+    let decide = |teller: &Actor, c: CaseId, d: Decision, code: Option<ReasonCode>, why: &str| {
+        tick();
+        svc.authorize(teller, c, sup01, d, code, why, None)
+    };
+    let unlocked = |teller: &Actor, c: CaseId, ticket: &str| -> CoreResult<()> {
+        decide(teller, c, Decision::Approve, None, "")?;
+        tick();
+        svc.log_contact(
+            teller,
+            c,
+            &service::ContactInput {
+                channel: ContactChannel::OperatorPortal,
+                ticket: ticket.into(),
+                result: "unlock done".into(),
+            },
+            None,
+        )?;
+        tick();
+        svc.confirm_unlock(
+            teller,
+            c,
+            sup01,
+            &service::UnlockInput {
+                operator_reference: ticket.into(),
+                notified_via: NotificationChannel::InPerson,
+            },
+            None,
+        )?;
+        Ok(())
+    };
+
+    // Three days ago: one closed, one cancelled.
+    at(3, 9, 10);
+    let p = person(&mut rng);
+    let c = submitted(tel01, &p, OPERATORS[0])?;
+    unlocked(tel01, c, &format!("OPS-{}-01", day(3).format("%Y%m%d")))?;
+    print(tel01, c, DocumentKind::Receipt)?;
+    tick();
+    svc.close_case(tel01, c, None, None)?;
+    at(3, 14, 40);
+    let c = walk_in(tel02, &person(&mut rng))?;
+    tick();
+    svc.cancel_case(
+        tel02,
+        c,
+        "客户未带身份证件 / no ID document with them",
+        None,
+    )?;
+
+    // Two days ago: a booked customer left after the identity check; one rejected.
+    at(2, 8, 45);
+    let (name, phone, idn) = person(&mut rng);
+    let booking = appointment(
+        svc.uuid(),
+        format!("APT{}{:03}", day(2).format("%Y%m%d"), 1),
+        name.clone(),
+        phone.clone(),
+        idn.clone(),
+        OPERATORS[1],
+        LockCause::SelfLocked,
+        day(2).and_time(NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default()),
+    );
+    svc.add_appointment(admin, &booking)?;
+    at(2, 10, 5);
+    let c = svc
+        .open_case(
+            tel02,
+            &service::OpenCaseInput {
+                appointment_id: Some(booking.id),
+                ..Default::default()
+            },
+            None,
+        )?
+        .case
+        .id;
+    identity(tel02, c, &(name, phone, idn))?;
+    at(2, 15, 20);
+    let c = submitted(tel01, &person(&mut rng), OPERATORS[2])?;
+    decide(
+        tel01,
+        c,
+        Decision::Reject,
+        Some(ReasonCode::SuspectedFraud),
+        "疑似冒名 / suspected impersonation",
+    )?;
+
+    // Yesterday: one returned for information, one unlocked whose receipt was never printed.
+    at(1, 11, 30);
+    let c = submitted(tel01, &person(&mut rng), OPERATORS[0])?;
+    decide(
+        tel01,
+        c,
+        Decision::ReturnForInfo,
+        Some(ReasonCode::MaterialsMissing),
+        "缺钱包绑定手机截图 / wallet details missing",
+    )?;
+    at(1, 16, 10);
+    let c = submitted(tel02, &person(&mut rng), OPERATORS[1])?;
+    unlocked(tel02, c, &format!("OPS-{}-02", day(1).format("%Y%m%d")))?;
+    Ok(6)
 }
 
 /// N synthetic appointments spread over three years before today and a month after, in one
@@ -361,4 +613,68 @@ fn bulk_appointments<S: Store>(svc: &Service<S>, n: u64, today: NaiveDate) -> Co
         Ok(())
     })?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryStore;
+    use crate::ports::{CaseQuery, OsEntropy};
+    use crate::print::{PrintDocument, Renderer};
+
+    struct TextRenderer;
+    impl Renderer for TextRenderer {
+        fn render(&self, doc: &PrintDocument) -> CoreResult<Vec<u8>> {
+            Ok(format!("{doc:?}").into_bytes())
+        }
+    }
+
+    /// The demo's three earlier days: six cases through the real steps, three left open
+    /// (identity verified, returned for information, unlocked without its receipt), and the
+    /// whole trail in time order although the earlier days were recorded first.
+    #[test]
+    fn earlier_days_hold_six_cases_three_left_open_and_the_trail_is_in_time_order() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 2, 0, 0).unwrap();
+        let svc = Service::new(
+            MemoryStore::default(),
+            Arc::new(FixedClock::new(now)),
+            Arc::new(OsEntropy),
+        )
+        .with_renderer(Arc::new(TextRenderer));
+        let first = crate::Counter::first_run_actor(&svc, "t").unwrap();
+        let report = svc.load_demo(&first, 0).unwrap();
+        assert_eq!(report["cases_earlier_days"], 6);
+        let aud = crate::Counter::authenticate(&svc, "aud01", DEMO_PASSWORD, "t").unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        let page = svc
+            .list_cases(
+                &aud,
+                &CaseQuery {
+                    from: Some(today - Duration::days(30)),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let earlier: Vec<_> = page.cases.iter().filter(|c| c.opened_day < today).collect();
+        assert_eq!(earlier.len(), 6);
+        let days: std::collections::BTreeSet<_> = earlier.iter().map(|c| c.opened_day).collect();
+        assert_eq!(days.len(), 3, "{days:?}");
+        let mut open: Vec<CaseState> = earlier
+            .iter()
+            .filter(|c| c.open_from_earlier_day)
+            .map(|c| c.state)
+            .collect();
+        open.sort();
+        assert_eq!(
+            open,
+            vec![
+                CaseState::IdentityVerified,
+                CaseState::ReturnedForInfo,
+                CaseState::Unlocked
+            ]
+        );
+        let trail = svc.store.read(|tx| tx.audit_events(1, 100_000)).unwrap();
+        assert!(trail.windows(2).all(|w| w[0].at <= w[1].at));
+        assert!(svc.store.verify_audit().unwrap().ok);
+    }
 }

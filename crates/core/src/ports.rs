@@ -313,6 +313,26 @@ impl<S: Store> Store for std::sync::Arc<S> {
     }
 }
 
+/// A borrowed store is a store (the same store seen by a second service, e.g. at another
+/// clock: [`crate::service::Service`]'s demo data).
+impl<S: Store> Store for &S {
+    fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
+        (**self).transact(f)
+    }
+    fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
+        (**self).read(f)
+    }
+    fn verify_audit(&self) -> CoreResult<AuditVerification> {
+        (**self).verify_audit()
+    }
+    fn backup_to(&self, dest: &std::path::Path) -> CoreResult<()> {
+        (**self).backup_to(dest)
+    }
+    fn restore_from(&self, src: &std::path::Path) -> CoreResult<()> {
+        (**self).restore_from(src)
+    }
+}
+
 /// The branch profile (one row).
 pub trait BranchRead {
     fn branch(&mut self) -> CoreResult<Option<Branch>>;

@@ -72,6 +72,17 @@ impl<S: Store> Service<S> {
         self
     }
 
+    /// The same use cases on the same store at another clock. Only the demo data uses it, to
+    /// record its synthetic earlier days through the real steps; a branch's clock is never set.
+    pub(crate) fn at_clock(&self, clock: Arc<dyn Clock>) -> Service<&S> {
+        Service {
+            store: &self.store,
+            clock,
+            entropy: self.entropy.clone(),
+            renderer: self.renderer.clone(),
+        }
+    }
+
     pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
