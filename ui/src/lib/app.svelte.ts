@@ -10,6 +10,7 @@ export type Phase = 'loading' | 'setup' | 'signin' | 'change-password' | 'locked
 
 export type Route =
   | { name: 'today' }
+  | { name: 'past' }
   | { name: 'counter'; caseId?: string | undefined }
   | { name: 'case'; caseId: string }
   | { name: 'admin' }

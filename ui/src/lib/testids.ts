@@ -10,6 +10,7 @@ export const T = {
   navAdmin: 'nav-admin',
   navAccount: 'nav-account',
   navImport: 'nav-import',
+  navPast: 'nav-past',
   caseFacts: 'case-facts',
   factsOnlineCheck: 'facts-online-check',
   factsSecondFactor: 'facts-second-factor',
@@ -77,6 +78,23 @@ export const T = {
   appointmentRow: 'appointment-row',
   todayWalkInRow: 'today-walk-in-row',
   todayFilter: 'today-filter',
+
+  // past cases
+  pastScreen: 'past-screen',
+  pastFrom: 'past-from',
+  pastTo: 'past-to',
+  pastRange: 'past-range',
+  pastState: 'past-state',
+  pastTeller: 'past-teller',
+  pastOperator: 'past-operator',
+  pastSearch: 'past-search',
+  pastReset: 'past-reset',
+  pastLeftOpenOnly: 'past-left-open-only',
+  pastCount: 'past-count',
+  pastRow: 'past-row',
+  pastLeftOpenFlag: 'past-left-open-flag',
+  pastMore: 'past-more',
+  pastLoadMore: 'past-load-more',
 
   // counter
   counterScreen: 'counter-screen',

@@ -19,6 +19,7 @@ export const STATE_ORDER: CaseState[] = [
   'rejected',
   'cancelled',
   'refused-authority-freeze',
+  'refused-identity',
 ];
 
 export function groupByState(cases: CaseSummary[]): { state: CaseState; cases: CaseSummary[] }[] {
