@@ -307,6 +307,32 @@ mod tests {
     }
 
     #[test]
+    fn a_query_from_json_names_the_field_of_a_bad_value() {
+        let ok = CaseQuery::from_json(serde_json::json!({
+            "from": "2026-11-01", "states": ["submitted", "returned-for-info"], "limit": 50
+        }))
+        .unwrap();
+        assert_eq!(ok.from, Some(d("2026-11-01")));
+        assert_eq!(
+            ok.states,
+            vec![CaseState::Submitted, CaseState::ReturnedForInfo]
+        );
+        let rule = |v: serde_json::Value| {
+            let e = CaseQuery::from_json(v).unwrap_err();
+            assert_eq!(e.code, crate::ErrorCode::Invalid, "{e:?}");
+            (e.fields[0].field.clone(), e.fields[0].rule.clone())
+        };
+        let q = serde_json::json!({ "from": "2026-11-01", "states": ["submitted", "lost"] });
+        assert_eq!(rule(q), ("states".into(), "one-of".into()));
+        let q = serde_json::json!({ "from": "2026-02-30", "states": [] });
+        assert_eq!(rule(q), ("from".into(), "format".into()));
+        assert_eq!(
+            rule(serde_json::json!([1])),
+            ("query".into(), "format".into())
+        );
+    }
+
+    #[test]
     fn left_open_is_a_range_before_today_and_the_open_states() {
         let today = d("2026-11-29");
         let q = CaseQuery {
