@@ -26,7 +26,7 @@ after(async () => {
 /** The call centre's export for today (CSV, the importer's header), one synthetic customer. */
 function importAppointment(idNumber) {
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
-  const reference = `E2E-A-${Date.now() % 100000}`;
+  const reference = `APT2026${String(Date.now() % 100000000).padStart(8, '0')}`;
   const phone = '13912347319';
   const csv = [
     'reference,name,phone,id_type,id_number,wallet_operator,lock_cause,slot_start,slot_end,notes',
@@ -91,8 +91,8 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   // The unlock needs the operator contact on record first.
   assert.equal(await s.attr(tid(T.unlockConfirm), 'disabled'), 'true', 'confirm-unlock waits for a contact');
   await s.find(tid(T.blockedReason, '[data-rule="no-operator-contact"]'));
-  await logContact(s, 'OPS-E2E-0001');
-  await s.type(tid(T.unlockReference), 'OPS-E2E-0001');
+  await logContact(s, 'WO-20261206-0417');
+  await s.type(tid(T.unlockReference), 'WO-20261206-0417');
   await s.select(tid(T.unlockChannel), 'in-person');
   await shot(s, 'unlock');
   await s.click(tid(T.unlockConfirm));
@@ -114,13 +114,13 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   assert.equal(stored.case.opened_by, 'tel01');
   assert.equal(stored.case.authorization.decision, 'approve');
   assert.equal(stored.case.authorization.supervisor, 'sup01');
-  assert.equal(stored.case.unlock.operator_reference, 'OPS-E2E-0001');
+  assert.equal(stored.case.unlock.operator_reference, 'WO-20261206-0417');
   assert.equal(stored.case.unlock.authorized_by, 'sup01');
   assert.equal(stored.case.identity.kind, 'prc-id');
   assert.equal(stored.case.identity.checked_by, 'tel01');
   assert.ok(stored.case.form_signed_at);
   assert.equal(stored.case.identity.online_check.result, 'match');
-  assert.ok(stored.case.contacts.some((c) => c.ticket === 'OPS-E2E-0001'));
+  assert.ok(stored.case.contacts.some((c) => c.ticket === 'WO-20261206-0417'));
   const prints = stored.case.prints.filter((x) => x.channel === 'cups');
   assert.ok(prints.some((x) => x.kind === 'application' && x.copy === 'bank' && x.job_id), JSON.stringify(stored.case.prints));
   assert.ok(prints.some((x) => x.kind === 'receipt' && x.copy === 'customer' && x.job_id));
@@ -130,7 +130,7 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   await openCaseFromToday(s, caseNumber);
   await s.click(tid(T.reprintReceipt));
   const receipt = await printed(t, caseNumber, 'receipt');
-  assert.match(pdfText(receipt), /OPS-E2E-0001/);
+  assert.match(pdfText(receipt), /WO-20261206-0417/);
   await shot(s, 'case');
 
   await signOut(s);

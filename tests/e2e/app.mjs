@@ -204,7 +204,7 @@ export async function makeSubmittedCase(s, { name, phone, idBody }) {
  * demo branch requires: `online` is its result, `ref` its serial number. A failed check stops
  * the case (`refused-identity`); the caller waits for that state.
  */
-export async function verifyIdentity(s, idNumber, name, { online = 'match', ref = 'LWHC-E2E-0001' } = {}) {
+export async function verifyIdentity(s, idNumber, name, { online = 'match', ref = 'LWHC-20261206-000317' } = {}) {
   await s.select(tid(T.idKind), 'prc-id');
   await s.type(tid(T.idName), name);
   await s.type(tid(T.idNumber), idNumber);

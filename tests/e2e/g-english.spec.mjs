@@ -79,7 +79,7 @@ test('English everywhere: sign-in, today, counter steps, dialogs, case, lock, ac
   if (T.idRead) await s.find(tid(T.idRead), 5_000).catch(() => null);
   await s.type(tid(T.idValidUntil), 'long-term');
   await s.select(tid(T.idOnlineCheck), 'match');
-  await s.type(tid(T.idOnlineRef), 'LWHC-E2E-EN');
+  await s.type(tid(T.idOnlineRef), 'LWHC-20261206-000320');
   await check('identity');
   await s.click(tid(T.idSubmit));
   await waitState(s, 'identity-verified');
@@ -112,8 +112,8 @@ test('English everywhere: sign-in, today, counter steps, dialogs, case, lock, ac
   await s.find(tid(T.unlockReference));
   await s.find(tid(T.blockedReason, '[data-rule="no-operator-contact"]'));
   await check('unlock');
-  await logContact(s, 'OPS-E2E-EN', 'unlocked by the operator');
-  await s.type(tid(T.unlockReference), 'OPS-E2E-EN');
+  await logContact(s, 'WO-20261206-0419', 'unlocked by the operator');
+  await s.type(tid(T.unlockReference), 'WO-20261206-0419');
   await s.click(tid(T.unlockConfirm));
   await s.find(tid(T.authDialog));
   await check('unlock dialog');
@@ -132,7 +132,7 @@ test('English everywhere: sign-in, today, counter steps, dialogs, case, lock, ac
   // the case view with its history
   await openCaseFromToday(s, caseNumber);
   await s.find(tid(T.historyRow));
-  await check('case view', ['OPS-E2E-EN']);
+  await check('case view', ['WO-20261206-0419']);
   await shot(s, 'case-en');
 
   // the freeze refusal

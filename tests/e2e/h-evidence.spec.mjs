@@ -20,13 +20,13 @@ test('an online check that does not match stops the case with its reference', as
   await signIn(s, 'tel01');
   const caseNumber = await walkIn(s, { name: '测试庚', phone: '13912340011' });
   await waitState(s, 'checked-in');
-  await verifyIdentity(s, residentId('11010519850303009'), '测试庚', { online: 'mismatch', ref: 'LWHC-E2E-MISMATCH' });
+  await verifyIdentity(s, residentId('11010519850303009'), '测试庚', { online: 'mismatch', ref: 'LWHC-20261206-000319' });
   await waitState(s, 'refused-identity');
   await s.find(tid(T.caseOutcome));
   await shot(s, 'refused-identity');
   const stored = caseShow(caseNumber);
   assert.equal(stored.case.state, 'refused-identity');
-  assert.ok(JSON.stringify(stored).includes('LWHC-E2E-MISMATCH'), 'the serial number is on the record');
+  assert.ok(JSON.stringify(stored).includes('LWHC-20261206-000319'), 'the serial number is on the record');
   assert.deepEqual(stored.allowed.filter((e) => e !== 'cancel'), [], 'nothing continues a refused identity');
 });
 

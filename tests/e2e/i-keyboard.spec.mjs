@@ -114,8 +114,8 @@ test('one whole case by keyboard alone, printing included', async () => {
   await typeAt(tid(T.idName), name, true);
   await typeAt(tid(T.idValidUntil), 'long-term');
   await chooseAt(tid(T.idOnlineCheck), 'match');
-  await s.keys(KEY.Tab, 'LWHC-E2E-KEYS');
-  await waitUntil(async () => (await s.value(tid(T.idOnlineRef))) === 'LWHC-E2E-KEYS', { message: 'online check reference' });
+  await s.keys(KEY.Tab, 'LWHC-20261206-000318');
+  await waitUntil(async () => (await s.value(tid(T.idOnlineRef))) === 'LWHC-20261206-000318', { message: 'online check reference' });
   await shot(s, 'keyboard-identity');
   await s.keys(KEY.F10);
   await waitState(s, 'identity-verified');
@@ -176,11 +176,11 @@ test('one whole case by keyboard alone, printing included', async () => {
   await waitState(s, 'approved');
 
   // The operator contact (F10 logs it while the unlock waits for it), the unlock (F10).
-  await typeAt(tid(T.contactTicket), 'OPS-E2E-KEYS');
+  await typeAt(tid(T.contactTicket), 'WO-20261206-0418');
   await s.keys(KEY.Tab, 'unlocked by the operator');
   await s.keys(KEY.F10);
-  await s.waitText(tid(T.contactLog), (t) => t.includes('OPS-E2E-KEYS'));
-  await typeAt(tid(T.unlockReference), 'OPS-E2E-KEYS');
+  await s.waitText(tid(T.contactLog), (t) => t.includes('WO-20261206-0418'));
+  await typeAt(tid(T.unlockReference), 'WO-20261206-0418');
   await s.keys(KEY.F10);
   await supervisorByKeyboard();
   await waitState(s, 'unlocked');
@@ -198,10 +198,10 @@ test('one whole case by keyboard alone, printing included', async () => {
 
   const stored = caseShow(caseNumber);
   assert.equal(stored.case.state, 'closed');
-  assert.equal(stored.case.identity.online_check.reference, 'LWHC-E2E-KEYS');
+  assert.equal(stored.case.identity.online_check.reference, 'LWHC-20261206-000318');
   assert.ok(stored.case.prints.some((p) => p.kind === 'application' && p.copy === 'bank' && p.channel === 'cups'));
   assert.ok(stored.case.prints.some((p) => p.kind === 'receipt' && p.channel === 'cups'));
-  assert.equal(stored.case.unlock.operator_reference, 'OPS-E2E-KEYS');
+  assert.equal(stored.case.unlock.operator_reference, 'WO-20261206-0418');
   closedCase = { number: caseNumber, stored };
 });
 
