@@ -146,10 +146,11 @@ impl Pool {
     /// fail one more attempt; the next checkout connects anew.
     pub fn discard_idle(&self) {
         let mut st = self.lock();
-        let dropped = st.idle.len();
-        st.idle.clear();
-        st.open -= dropped;
+        let dead = std::mem::take(&mut st.idle);
+        st.open -= dead.len();
         drop(st);
+        // Closing a client may block on its socket: never under the pool's lock.
+        drop(dead);
         self.freed.notify_all();
     }
 

@@ -13,9 +13,11 @@
 //! | `verify-full` | yes       | chain, and the host name (or IP address) in the certificate   |
 //!
 //! `sslrootcert` names a PEM file of root certificates; `system` (or no value with
-//! `verify-ca`/`verify-full`) takes the system's bundle (`SSL_CERT_FILE`, else
-//! `/etc/ssl/certs/ca-certificates.crt`). `prefer` and `allow` never encrypt here: a plain
-//! connection is either allowed (this machine) or refused, never chosen by the server.
+//! `verify-full`) takes the system's bundle (`SSL_CERT_FILE`, else
+//! `/etc/ssl/certs/ca-certificates.crt`), allowed only with `verify-full` (a public chain alone
+//! does not say which server answered; libpq 16 rules the same for `sslrootcert=system`).
+//! `prefer` and `allow` never encrypt here: a plain connection is either allowed (this
+//! machine) or refused, never chosen by the server.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -275,6 +277,16 @@ pub fn connector(target: &Target) -> CoreResult<Option<MakeRustlsConnect>> {
         TlsMode::Require => target.root_named,
         TlsMode::VerifyCa | TlsMode::VerifyFull => true,
     };
+    // Against the system's public roots a chain alone proves nothing about *which* server
+    // answered (anyone can get a public certificate for their own name), so only verify-full
+    // may use them, as libpq 16 rules for sslrootcert=system.
+    if verify_chain && target.root_cert.is_none() && target.mode != TlsMode::VerifyFull {
+        return Err(CoreError::storage(
+            "with the system's root certificates only sslmode=verify-full is safe (a public \
+             certificate of any other name would pass): use verify-full, or name the bank's CA \
+             file in sslrootcert",
+        ));
+    }
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| CoreError::storage(format!("TLS set-up failed: {e}")))?;
@@ -514,5 +526,21 @@ mod tests {
             .unwrap();
         let e = connector(&t).err().unwrap();
         assert!(e.message.contains("/nope.pem"), "{}", e.message);
+    }
+
+    #[test]
+    fn the_system_roots_only_with_verify_full() {
+        for url in [
+            "postgresql://u@db.example/db?sslmode=verify-ca",
+            "postgresql://u@db.example/db?sslmode=verify-ca&sslrootcert=system",
+            "postgresql://u@db.example/db?sslmode=require&sslrootcert=system",
+        ] {
+            let e = connector(&parse(url).unwrap()).err().expect(url);
+            assert!(
+                e.message.contains("only sslmode=verify-full"),
+                "{url}: {}",
+                e.message
+            );
+        }
     }
 }

@@ -763,6 +763,11 @@ fn a_restart_while_the_pool_is_idle_costs_the_next_step_nothing() {
         .collect();
     let cases: Vec<CaseId> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     let pooled = idle_store_connections(&fix);
+    // Fewer idle connections than the store's tries would pass even without the fix.
+    assert!(
+        pooled >= i64::from(unlockdesk_store_pg::MAX_ATTEMPTS),
+        "only {pooled} idle connections: the scenario needs at least MAX_ATTEMPTS"
+    );
     fix.cluster.stop_immediate();
     fix.cluster.start();
     let first = branch
