@@ -691,7 +691,9 @@ pub fn validate_row(
         }
     };
     let unknown = |field: &str, t: &str, all: &[&str]| {
-        let t: String = t.chars().take(30).collect();
+        // Shifted columns can put an ID or phone number here: mask digit runs before the
+        // value is echoed, and before cutting it so a cut cannot leave a clear stretch.
+        let t: String = masking::scrub_digits(t).chars().take(30).collect();
         reject(
             field,
             RejectionCode::UnknownValue,
@@ -1158,6 +1160,31 @@ mod tests {
                 (12, BadIdNumber, None),
             ]
         );
+    }
+
+    #[test]
+    fn unknown_value_never_echoes_a_number_from_a_shifted_column() {
+        let idn = id("11010519900307123");
+        let row = format!(
+            "S1,张三,13123456789,{idn},{idn},B,13123456789,2026-11-29T09:00,2026-11-29T09:30,"
+        );
+        let p = parse(&format!("{}\n{row}\n", header()));
+        assert!(p.rows.is_empty(), "{:?}", p.rows);
+        let unknown: Vec<&RejectedRow> = p
+            .rejected
+            .iter()
+            .filter(|r| r.code == RejectionCode::UnknownValue)
+            .collect();
+        let fields: Vec<&str> = unknown.iter().map(|r| r.field.as_str()).collect();
+        assert_eq!(fields, ["id_type", "lock_cause"]);
+        for r in unknown {
+            let arg = r.arg.as_deref().unwrap();
+            for text in [arg, r.reason.as_str()] {
+                assert!(!text.contains(&idn), "{text}");
+                assert!(!text.contains("13123456789"), "{text}");
+            }
+            assert!(arg.ends_with(&idn[14..]) || arg.ends_with("6789"), "{arg}");
+        }
     }
 
     #[test]
