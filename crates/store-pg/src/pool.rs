@@ -14,6 +14,8 @@ use unlockdesk_core::{CoreError, CoreResult};
 
 /// Connections one store opens at most; a caller beyond that waits for one to come back.
 pub const MAX_CONNECTIONS: usize = 16;
+/// Connection tries while the server says it is starting up (250 ms apart).
+const STARTUP_TRIES: u32 = 12;
 /// How long a caller waits for a free connection before `storage`.
 const CHECKOUT_WAIT: Duration = Duration::from_secs(30);
 
@@ -114,11 +116,25 @@ impl Pool {
     /// A connection as the URL's user, without `SET ROLE` (for the migrations, which need the
     /// schema owner's rights). Errors: `storage`, one sentence.
     pub fn connect_owner(&self) -> CoreResult<Client> {
-        let connected = match &self.tls {
-            Some(tls) => self.config.connect(tls.clone()),
-            None => self.config.connect(NoTls),
-        };
-        connected.map_err(|e| connect_error(&self.config, e))
+        let mut attempt = 1;
+        loop {
+            let connected = match &self.tls {
+                Some(tls) => self.config.connect(tls.clone()),
+                None => self.config.connect(NoTls),
+            };
+            match connected {
+                // "The database system is starting up" (57P03): a server restarting answers
+                // within a second or two; a teller's step waits for it rather than failing.
+                Err(e)
+                    if attempt < STARTUP_TRIES
+                        && e.code() == Some(&postgres::error::SqlState::CANNOT_CONNECT_NOW) =>
+                {
+                    std::thread::sleep(Duration::from_millis(250));
+                    attempt += 1;
+                }
+                other => return other.map_err(|e| connect_error(&self.config, e)),
+            }
+        }
     }
 
     fn connect(&self) -> CoreResult<Conn> {
