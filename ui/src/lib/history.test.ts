@@ -26,6 +26,12 @@ describe('case history', () => {
     expect(reasonText('receipt-waived: customer declined it')).toBe('Receipt not handed over: customer declined it');
     setLocale('zh-CN');
     expect(reasonText('receipt-waived: 客户不要回执')).toBe('未交付回执：客户不要回执');
+    // Rows audited before the code: the English words core wrote then, read as the code.
+    expect(reasonText('receipt not handed over: 客户不要回执')).toBe('未交付回执：客户不要回执');
+    expect(reasonText('Receipt not handed over:printer jammed')).toBe('未交付回执：printer jammed');
+    setLocale('en');
+    expect(reasonText('receipt not handed over: customer declined it')).toBe('Receipt not handed over: customer declined it');
+    setLocale('zh-CN');
   });
 
   it('names the document, copy, revision, printer and job of each print', () => {

@@ -26,8 +26,18 @@ export function authorizerOf(e: AuditEvent): string | null {
   return null;
 }
 
+// Reasons core wrote before it wrote codes, read as the code that replaced them: audit rows are
+// never rewritten, so a close without a receipt recorded before `receipt-waived` still reads so.
+const LEGACY_REASONS: readonly [RegExp, string][] = [[/^receipt not handed over: ?/i, 'receipt-waived: ']];
+
 /** A reason `code: text` with its code in words (`form-incomplete: …` → `申请表不完整：…`). */
 export function reasonText(reason: string): string {
+  for (const [legacy, code] of LEGACY_REASONS) {
+    if (legacy.test(reason)) {
+      reason = reason.replace(legacy, code);
+      break;
+    }
+  }
   const m = /^([a-z]+(?:-[a-z]+)*): ?(.*)$/s.exec(reason);
   if (!m) return reason;
   const key = `reason.${m[1]}`;

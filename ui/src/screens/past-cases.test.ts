@@ -98,10 +98,14 @@ describe('past cases', () => {
     expect(r.map((e) => e.dataset.caseNumber)).toEqual(['T1-20261128-0001', 'T1-20261127-0002']);
     expect(r[0]!.querySelector(`[data-testid="${T.pastLeftOpenFlag}"]`)?.textContent).toBe('隔日未办结');
     expect(r[1]!.querySelector(`[data-testid="${T.pastLeftOpenFlag}"]`)).toBeNull();
-    expect(r[0]!.textContent).toContain('tel01 柜员甲');
+    expect(r[0]!.textContent).toContain('柜员甲（tel01）');
     expect(r[0]!.textContent).toContain('退回补正');
     const tellers = [...q(root, T.pastTeller).querySelectorAll('option')].map((o) => o.textContent);
-    expect(tellers).toEqual(['全部柜员', '柜员甲 · tel01', '柜员旧 · tel09 (已停用)']);
+    expect(tellers).toEqual(['全部柜员', '柜员甲 · tel01', '柜员旧 · tel09（已停用）']);
+    setLocale('en');
+    await settle();
+    expect(q(root, T.pastTeller).querySelectorAll('option')[2]!.textContent).toBe('柜员旧 · tel09 (disabled)');
+    setLocale('zh-CN');
     expect(q(root, T.pastCount).dataset.more).toBe('true');
   });
 
@@ -154,5 +158,51 @@ describe('past cases', () => {
     app.route = { name: 'past' };
     rows(root)[0]!.click();
     expect(app.route).toEqual({ name: 'case', caseId: 'c1' });
+  });
+
+  it('reads on with the last search, not with a date typed since without pressing Search', async () => {
+    const root = await render();
+    const from = q(root, T.pastFrom) as HTMLInputElement;
+    from.value = '2026-11-01';
+    from.dispatchEvent(new Event('input'));
+    await settle();
+    q(root, T.pastLoadMore).click();
+    await settle();
+    expect(queries.at(-1)).toEqual({ ...queries[0], after: page1.next });
+    expect(queries[0]!.from).not.toBe('2026-11-01');
+  });
+
+  it('runs a filter changed while a search is pending once it ends, and drops the stale answer', async () => {
+    const root = await render();
+    // Hold the answers back: each list_cases resolves only when the test says so.
+    const held: { query: CaseQuery; answer: (p: CasePage) => void }[] = [];
+    invoke.mockImplementation((command: string, args?: { query: CaseQuery }) => {
+      if (command !== 'list_cases') throw { code: 'invalid', message: `unexpected ${command}` };
+      queries.push(args!.query);
+      return new Promise<CasePage>((answer) => held.push({ query: args!.query, answer }));
+    });
+    const asked = queries.length;
+    // The screen keeps the filters of the last search (module state shared by these tests).
+    const leftOpen = q(root, T.pastLeftOpenOnly).getAttribute('aria-pressed') === 'true';
+    const state = q(root, T.pastState) as HTMLSelectElement;
+    state.value = 'closed';
+    state.dispatchEvent(new Event('change', { bubbles: true }));
+    await settle();
+    q(root, T.pastLeftOpenOnly).click(); // while the first is pending
+    await settle();
+    expect(queries.length).toBe(asked + 1);
+    expect(q(root, T.pastLeftOpenOnly).getAttribute('aria-pressed')).toBe(String(!leftOpen));
+
+    held[0]!.answer({ ...page1, cases: [row(2, 'closed', '2026-11-27', false)], more: false, next: null });
+    await settle();
+    // The stale answer is not shown; the newest filters are asked for.
+    expect(queries.length).toBe(asked + 2);
+    expect(queries.at(-1)).toMatchObject({ states: ['closed'], open_from_earlier_day: !leftOpen, after: null });
+    expect(rows(root).map((e) => e.dataset.caseNumber)).toEqual(['T1-20261128-0001', 'T1-20261127-0002']);
+
+    held[1]!.answer({ ...page1, cases: [], more: false, next: null });
+    await settle();
+    expect(rows(root)).toEqual([]);
+    expect(q(root, T.pastCount).dataset.count).toBe('0');
   });
 });

@@ -33,6 +33,13 @@ describe('zh-CN words of the trade', () => {
     expect(en['walletclass.2']).toBe('Class 2 wallet');
   });
 
+  it('words the past-case dates as 受理 (开立 is an account\'s), the disabled mark in full-width brackets', () => {
+    expect(zhCN['past.from']).toBe('受理日期（起）');
+    expect(zhCN['past.to']).toBe('受理日期（止）');
+    expect(zhCN['past.leftOpenHint']).not.toContain('未不予受理');
+    expect(zhCN['past.tellerOptionDisabled']).toContain('（已停用）');
+  });
+
   it('calls the operator 钱包运营机构 and long-term 长期', () => {
     expect(zhCN['form.wallet_operator']).toBe('钱包运营机构');
     expect(zhCN['form.longTerm']).toBe('长期');
