@@ -214,6 +214,24 @@ pub fn past_cases_by_range_state_teller_operator_in_pages<F: Fixture>(fix: &F) {
     };
     assert_eq!(op("B"), vec![booked.id]);
     assert_eq!(op("运营机构A"), vec![rejected, submitted]);
+    // A re-import moves the booking to operator B2 before any form: the case follows it (the
+    // memory store reads the booking; the databases keep a copy that must be kept in step).
+    let report = svc
+        .import_appointments(
+            &import_actor(&svc),
+            &rows(&[format!(
+                "P-1,王测试,13900001111,prc-id,{},B2,self-locked,2026-11-25T09:00,2026-11-25T09:30,",
+                id("11010519800101123")
+            )]),
+            "book.csv",
+        )
+        .unwrap();
+    assert_eq!(report.updated, 1, "{report:?}");
+    assert!(op("B").is_empty(), "the old operator no longer finds it");
+    assert_eq!(op("B2"), vec![booked.id]);
+    let after_reimport = list(range("2026-11-01", "2026-11-29"));
+    let reimported = after_reimport.cases.iter().find(|c| c.id == booked.id);
+    assert_eq!(reimported.unwrap().wallet_operator, "B2");
     // The booked case's form names another operator: the form's replaces the booking's.
     svc.verify_identity(
         &tel01,

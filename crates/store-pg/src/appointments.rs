@@ -244,6 +244,17 @@ impl AppointmentWrite for Tx<'_, '_> {
         if n == 0 {
             return Err(CoreError::not_found(format!("appointment {}", a.reference)));
         }
+        // A booked case keeps a copy of the booking's operator until its form names one
+        // (0004_case_browser.sql): a re-import that changes the operator must follow it there,
+        // or the operator filter finds the case under the old name. `->>` gives NULL for a
+        // form that is absent or JSON null alike.
+        if let Some(case_id) = a.case_id {
+            self.execute(
+                "UPDATE cases SET wallet_operator = $3 WHERE id = $1 AND appointment_id = $2 \
+                 AND wallet_operator <> $3 AND data ->> 'form' IS NULL",
+                &[&case_id.0, &a.id.0, &a.wallet_operator],
+            )?;
+        }
         Ok(())
     }
 

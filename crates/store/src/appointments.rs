@@ -190,6 +190,18 @@ impl AppointmentWrite for Tx<'_> {
         if n == 0 {
             return Err(CoreError::not_found(format!("appointment {}", a.reference)));
         }
+        // A booked case keeps a copy of the booking's operator until its form names one
+        // (0006_case_browser.sql): a re-import that changes the operator must follow it there,
+        // or the operator filter finds the case under the old name. Only a changed value is
+        // written (SQLite rewrites the cases_operator entry whenever the column is set).
+        if let Some(case_id) = a.case_id {
+            self.exec(
+                "UPDATE cases SET wallet_operator = ?3 WHERE id = ?1 AND appointment_id = ?2
+                 AND wallet_operator <> ?3 AND json_extract(data, '$.form') IS NULL",
+                params![case_id.to_string(), a.id.to_string(), a.wallet_operator],
+            )
+            .map_err(sql_err)?;
+        }
         Ok(())
     }
 
