@@ -119,7 +119,7 @@ test('past cases: range, flag of cases left open, filters, no wrapped rows, Ente
   await s.select(tid(T.pastTeller), 'tel02');
   shown = await waitRows(list(['--from', from, '--teller', 'tel02']), 'tel02\'s cases');
   assert.ok(shown.length >= 1 && shown.every((r) => r.by === 'tel02'));
-  assert.ok(shown.every((r) => r.text.includes('tel02 柜员二 Teller Two')), 'the teller by name beside the id');
+  assert.ok(shown.every((r) => r.text.includes('柜员二 Teller Two（tel02）')), 'the teller by name beside the id');
   await s.select(tid(T.pastTeller), '');
   const operator = earlier.find((c) => c.wallet_operator)?.wallet_operator;
   assert.ok(operator, 'an earlier case with a wallet operator');

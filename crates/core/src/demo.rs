@@ -199,7 +199,7 @@ pub(crate) fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreR
         wallet_class: "2".into(),
         lock_cause: Some(a.lock_cause),
         requested_action: Some(RequestedAction::Unlock),
-        reason: "多次输入错误密码被锁定 / locked after wrong passwords".into(),
+        reason: "多次输入错误密码被锁定".into(),
         declaration_true: true,
         consent_query: true,
         risk_acknowledged: true,
@@ -265,8 +265,8 @@ pub(crate) fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreR
         c,
         &service::ContactInput {
             channel: ContactChannel::OperatorPortal,
-            ticket: "OPS-20261129-01".into(),
-            result: "unlock done".into(),
+            ticket: format!("OPS-{}-01", today.format("%Y%m%d")),
+            result: "运营机构已解锁".into(),
         },
         None,
     )?;
@@ -275,7 +275,7 @@ pub(crate) fn load<S: Store>(svc: &Service<S>, extra_appointments: u64) -> CoreR
         c,
         &sup01,
         &service::UnlockInput {
-            operator_reference: "OPS-20261129-01".into(),
+            operator_reference: format!("OPS-{}-01", today.format("%Y%m%d")),
             notified_via: NotificationChannel::InPerson,
         },
         None,
@@ -438,7 +438,7 @@ fn earlier_days<S: Store>(
                 wallet_class: "2".into(),
                 lock_cause: Some(LockCause::WrongPassword),
                 requested_action: Some(RequestedAction::Unlock),
-                reason: "多次输入错误密码被锁定 / locked after wrong passwords".into(),
+                reason: "多次输入错误密码被锁定".into(),
                 declaration_true: true,
                 consent_query: true,
                 risk_acknowledged: true,
@@ -471,7 +471,7 @@ fn earlier_days<S: Store>(
             &service::ContactInput {
                 channel: ContactChannel::OperatorPortal,
                 ticket: ticket.into(),
-                result: "unlock done".into(),
+                result: "运营机构已解锁".into(),
             },
             None,
         )?;

@@ -207,7 +207,7 @@ export const zhCN = {
   'col.phone': '手机号',
   'col.state': '状态',
   'col.cause': '锁定原因',
-  'col.opened': '开立时间',
+  'col.opened': '受理时间',
   'col.openedBy': '经办',
   'col.slot': '时段',
   'col.reference': '预约号',
