@@ -226,6 +226,8 @@ pub fn validate_form(form: &ApplicationForm, today: NaiveDate) -> CoreResult<App
     }
     f.address = f.address.trim().to_string();
     f.reason = f.reason.trim().to_string();
+    // The past-case browser matches the operator filter, trimmed, against this exact value.
+    f.wallet_operator = f.wallet_operator.trim().to_string();
     if errs.is_empty() {
         Ok(f)
     } else {
