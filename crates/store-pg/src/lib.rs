@@ -52,6 +52,7 @@ mod staff;
 pub mod tls;
 mod tx;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use postgres::error::SqlState;
@@ -209,6 +210,42 @@ impl PgStore {
             self.pool.discard_idle();
         }
     }
+
+    /// Runs `f` in a REPEATABLE READ, READ ONLY snapshot, its start retried like
+    /// [`Store::transact`]'s; the snapshot is rolled back after (it wrote nothing).
+    fn snapshot<T>(
+        &self,
+        f: impl FnOnce(
+            &mut postgres::Transaction<'_>,
+            &mut HashMap<String, postgres::Statement>,
+        ) -> CoreResult<T>,
+    ) -> CoreResult<T> {
+        let mut attempt = 1;
+        loop {
+            let mut conn = self.pool.get()?;
+            let c = &mut *conn;
+            let started = c
+                .client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start();
+            let mut tx = match started {
+                Ok(tx) => tx,
+                Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
+                    self.lost(&e);
+                    backoff(attempt);
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(pg_err_before(e)),
+            };
+            let out = f(&mut tx, &mut c.stmts);
+            // A read snapshot wrote nothing: ending it either way is the same.
+            let _ = tx.rollback();
+            return out;
+        }
+    }
 }
 
 impl Store for PgStore {
@@ -257,59 +294,11 @@ impl Store for PgStore {
     }
 
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
-        let mut attempt = 1;
-        loop {
-            let mut conn = self.pool.get()?;
-            let c = &mut *conn;
-            let started = c
-                .client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start();
-            let mut tx = match started {
-                Ok(tx) => tx,
-                Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
-                    self.lost(&e);
-                    backoff(attempt);
-                    attempt += 1;
-                    continue;
-                }
-                Err(e) => return Err(pg_err_before(e)),
-            };
-            let mut t = tx::Tx::new(&mut tx, &mut c.stmts);
-            let out = f(&mut t);
-            // A read snapshot wrote nothing: ending it either way is the same.
-            let _ = tx.rollback();
-            return out;
-        }
+        self.snapshot(|tx, stmts| f(&mut tx::Tx::new(tx, stmts)))
     }
 
     fn verify_audit(&self) -> CoreResult<AuditVerification> {
-        let mut attempt = 1;
-        loop {
-            let mut conn = self.pool.get()?;
-            let c = &mut *conn;
-            let started = c
-                .client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start();
-            let mut tx = match started {
-                Ok(tx) => tx,
-                Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
-                    self.lost(&e);
-                    backoff(attempt);
-                    attempt += 1;
-                    continue;
-                }
-                Err(e) => return Err(pg_err_before(e)),
-            };
-            let v = audit::verify(&mut tx).map_err(pg_err)?;
-            let _ = tx.rollback();
-            return Ok(v);
-        }
+        self.snapshot(|tx, _| audit::verify(tx).map_err(pg_err))
     }
 
     /// A consistent snapshot (one REPEATABLE READ transaction) written as an embedded-store
