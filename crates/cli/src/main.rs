@@ -10,6 +10,7 @@ mod columns;
 mod id_check;
 mod logging;
 mod out;
+mod remote;
 mod restore;
 mod store_copy;
 
@@ -39,6 +40,10 @@ pub struct Cli {
     /// $UNLOCKDESK_DATA_DIR).
     #[arg(long, global = true, value_name = "PATH|URL")]
     db: Option<String>,
+    /// Work through a branch server instead of a store (default: $UNLOCKDESK_SERVER), e.g.
+    /// https://branch-server:8443; every subcommand then needs --as. Not with --db.
+    #[arg(long, global = true, value_name = "URL")]
+    server: Option<String>,
     /// Print exactly one JSON document on stdout.
     #[arg(long, global = true)]
     json: bool,
@@ -80,6 +85,12 @@ enum Cmd {
     /// The whole store: copy it to another (embedded file or PostgreSQL).
     #[command(subcommand)]
     Store(StoreCmd),
+    /// Enrol this host as a terminal of the branch server (--server) with a one-time code
+    /// from an administrator; the server certificate's fingerprint is shown and pinned.
+    Enrol(remote::EnrolArgs),
+    /// Terminals of the branch server (admin, through --server).
+    #[command(subcommand)]
+    Terminal(remote::TerminalCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -319,6 +330,9 @@ pub fn redact(u: &str) -> String {
 /// Shared context of one invocation.
 pub struct Ctx {
     pub db: Db,
+    /// `--server` / $UNLOCKDESK_SERVER: work through this branch server.
+    pub server: Option<String>,
+    remote: Option<Arc<unlockdesk_client::Remote>>,
     pub as_staff: Option<String>,
     pub terminal: String,
     svc: Option<Arc<Svc>>,
@@ -327,6 +341,12 @@ pub struct Ctx {
 impl Ctx {
     pub fn svc(&mut self) -> Res<&Svc> {
         if self.svc.is_none() {
+            if let Some(url) = self.server.clone() {
+                let r = Arc::new(remote::connect(&url, &self.terminal)?);
+                self.remote = Some(r.clone());
+                self.svc = Some(r);
+                return Ok(self.svc.as_deref().expect("just set"));
+            }
             self.svc = Some(match &self.db {
                 Db::File(p) => local_service(SqliteStore::open(p)?),
                 Db::Url(u) => local_service(PgStore::open(u)?),
@@ -352,6 +372,11 @@ impl Ctx {
     pub fn reader(&mut self) -> Res<Actor> {
         if self.as_staff.is_some() {
             return self.actor();
+        }
+        if self.server.is_some() {
+            return Err(Fail::Usage(
+                "through a branch server every command acts as a signed-in staff member: pass --as STAFF_ID".into(),
+            ));
         }
         let terminal = self.terminal.clone();
         Ok(self.svc()?.system_actor(SystemActor::CliReader, &terminal))
@@ -558,6 +583,28 @@ fn main() -> ExitCode {
         logging::init(None);
         return ExitCode::from(id_check::run(args, cli.json) as u8);
     }
+    let server = cli
+        .server
+        .clone()
+        .or_else(|| std::env::var("UNLOCKDESK_SERVER").ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if server.is_some() {
+        let env_db = std::env::var("UNLOCKDESK_DATABASE_URL").is_ok_and(|u| !u.trim().is_empty());
+        if cli.db.is_some() || env_db {
+            eprintln!(
+                "error: --server works through the branch server, --db (or UNLOCKDESK_DATABASE_URL) on a store: use one of them"
+            );
+            return ExitCode::from(2);
+        }
+        if let Some(why) = remote::local_only(&cli.cmd) {
+            eprintln!("error: {why}");
+            return ExitCode::from(2);
+        }
+    } else if matches!(cli.cmd, Cmd::Enrol(_) | Cmd::Terminal(_)) {
+        eprintln!("error: this command works through a branch server: pass --server URL");
+        return ExitCode::from(2);
+    }
     let db = Db::choose(cli.db.as_deref());
     // Logs beside the database file; on PostgreSQL in the data directory of this machine.
     let data_dir = match &db {
@@ -588,6 +635,8 @@ fn main() -> ExitCode {
                 | "backup"
                 | "restore"
                 | "store"
+                | "enrol"
+                | "terminal"
         )
     }) {
         Some(i) => args[i..]
@@ -599,9 +648,18 @@ fn main() -> ExitCode {
             .join(" "),
         None => String::new(),
     };
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), command, db = %db.display(), "unlockdesk-cli");
+    match &server {
+        Some(url) => {
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), command, server = %url, "unlockdesk-cli")
+        }
+        None => {
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), command, db = %db.display(), "unlockdesk-cli")
+        }
+    }
     let mut ctx = Ctx {
         db,
+        server,
+        remote: None,
         as_staff: cli.as_staff.clone(),
         terminal: terminal_id(),
         svc: None,
@@ -719,6 +777,8 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             )),
         },
         Cmd::Store(StoreCmd::Copy { to }) => store_copy::run(ctx, &Db::parse(&to), out),
+        Cmd::Enrol(a) => remote::enrol(ctx, &a, out),
+        Cmd::Terminal(t) => remote::terminal(ctx, t, out),
     }
 }
 

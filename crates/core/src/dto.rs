@@ -88,6 +88,32 @@ impl Session {
     pub(crate) fn actor(&self) -> &Actor {
         &self.actor
     }
+    /// A session held on a branch server, as the remote client keeps it: the staff member the
+    /// server signed in and the remote actor carrying the server's token. The local service
+    /// refuses its actor (see [`Actor::remote`]).
+    pub fn remote(staff: StaffView, actor: Actor, now: DateTime<Utc>) -> Self {
+        Session {
+            staff,
+            actor,
+            signed_in_at: now,
+            last_activity: now,
+            locked: false,
+        }
+    }
+    /// The remote actor of a branch server session; `None` for a local session.
+    pub fn remote_actor(&self) -> Option<&Actor> {
+        self.actor.remote_token().map(|_| &self.actor)
+    }
+    /// The remote client's bookkeeping after the server answered: last activity now, unlocked
+    /// (the server keeps the real idle clock).
+    pub fn mark_active(&mut self, now: DateTime<Utc>) {
+        self.last_activity = now;
+        self.locked = false;
+    }
+    /// The remote client's bookkeeping after the server refused the token.
+    pub fn mark_locked(&mut self) {
+        self.locked = true;
+    }
 }
 
 /// First-run set-up: the branch and its first administrator.

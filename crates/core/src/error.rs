@@ -43,6 +43,23 @@ pub enum ErrorCode {
     Storage,
     /// Rendering a document failed.
     Render,
+    /// The store (or, for a terminal, the branch server) cannot be reached now; nothing was
+    /// recorded, or the step's outcome is learnt by retrying it with the same idempotency key.
+    /// HTTP 503.
+    Unavailable,
+    /// No session token, or one that is unknown, revoked or idle past the branch's idle
+    /// minutes: sign in again. HTTP 401.
+    SessionExpired,
+    /// Too many failed sign-ins from one client in a short time: wait and try again. HTTP 429.
+    TooManyRequests,
+    /// The request came from a host that is not an enrolled terminal of the branch server (or
+    /// from a revoked one). HTTP 403.
+    TerminalNotEnrolled,
+    /// The branch server and this client differ in their major version. HTTP 400 / refused by
+    /// the client.
+    VersionMismatch,
+    /// The request body is larger than the route accepts. HTTP 413.
+    TooLarge,
     /// Anything else; a bug.
     Internal,
 }

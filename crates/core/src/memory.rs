@@ -25,6 +25,9 @@ struct Data {
     idempotency: HashMap<String, (IdempotentCall, DateTime<Utc>)>,
     documents: Vec<(DocumentRecord, Vec<u8>)>,
     case_seq: HashMap<NaiveDate, u32>,
+    sessions: HashMap<String, ServerSession>,
+    terminals: BTreeMap<String, TerminalRecord>,
+    codes: HashMap<String, EnrolmentCode>,
 }
 
 /// The in-memory store.
@@ -494,5 +497,94 @@ impl CopyWrite for Tx<'_> {
     fn set_case_seq(&mut self, day: NaiveDate, last: u32) -> CoreResult<()> {
         self.0.case_seq.insert(day, last);
         Ok(())
+    }
+}
+
+impl SessionRead for Tx<'_> {
+    fn server_session(&mut self, token_hash: &str) -> CoreResult<Option<ServerSession>> {
+        Ok(self.0.sessions.get(token_hash).cloned())
+    }
+    fn terminal(&mut self, id: &str) -> CoreResult<Option<TerminalRecord>> {
+        Ok(self.0.terminals.get(id).cloned())
+    }
+    fn list_terminals(&mut self) -> CoreResult<Vec<TerminalRecord>> {
+        let mut v: Vec<_> = self.0.terminals.values().cloned().collect();
+        v.sort_by_key(|t| t.enrolled_at);
+        Ok(v)
+    }
+    fn enrolment_code(&mut self, code_hash: &str) -> CoreResult<Option<EnrolmentCode>> {
+        Ok(self.0.codes.get(code_hash).cloned())
+    }
+}
+impl SessionWrite for Tx<'_> {
+    fn insert_server_session(&mut self, s: &ServerSession) -> CoreResult<()> {
+        if self.0.sessions.contains_key(&s.token_hash) {
+            return Err(CoreError::conflict("session exists"));
+        }
+        self.0.sessions.insert(s.token_hash.clone(), s.clone());
+        Ok(())
+    }
+    fn update_server_session(&mut self, s: &ServerSession) -> CoreResult<()> {
+        match self.0.sessions.get_mut(&s.token_hash) {
+            Some(old) => {
+                old.last_seen = s.last_seen;
+                old.revoked_at = s.revoked_at;
+                Ok(())
+            }
+            None => Err(CoreError::not_found("session")),
+        }
+    }
+    fn revoke_terminal_sessions(&mut self, terminal: &str, at: DateTime<Utc>) -> CoreResult<u32> {
+        let mut n = 0;
+        for s in self.0.sessions.values_mut() {
+            if s.terminal == terminal && s.revoked_at.is_none() {
+                s.revoked_at = Some(at);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+    fn revoke_staff_sessions(&mut self, staff: &StaffId, at: DateTime<Utc>) -> CoreResult<u32> {
+        let mut n = 0;
+        for s in self.0.sessions.values_mut() {
+            if &s.staff_id == staff && s.revoked_at.is_none() {
+                s.revoked_at = Some(at);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+    fn insert_enrolment_code(&mut self, c: &EnrolmentCode) -> CoreResult<()> {
+        if self.0.codes.contains_key(&c.code_hash) {
+            return Err(CoreError::conflict("code exists"));
+        }
+        self.0.codes.insert(c.code_hash.clone(), c.clone());
+        Ok(())
+    }
+    fn update_enrolment_code(&mut self, c: &EnrolmentCode) -> CoreResult<()> {
+        match self.0.codes.get_mut(&c.code_hash) {
+            Some(old) => {
+                old.used_at = c.used_at;
+                old.terminal_id = c.terminal_id.clone();
+                Ok(())
+            }
+            None => Err(CoreError::not_found("enrolment code")),
+        }
+    }
+    fn insert_terminal(&mut self, t: &TerminalRecord) -> CoreResult<()> {
+        if self.0.terminals.contains_key(&t.id) {
+            return Err(CoreError::conflict("terminal exists"));
+        }
+        self.0.terminals.insert(t.id.clone(), t.clone());
+        Ok(())
+    }
+    fn update_terminal(&mut self, t: &TerminalRecord) -> CoreResult<()> {
+        match self.0.terminals.get_mut(&t.id) {
+            Some(old) => {
+                old.revoked_at = t.revoked_at;
+                Ok(())
+            }
+            None => Err(CoreError::not_found("terminal")),
+        }
     }
 }

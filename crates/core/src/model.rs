@@ -510,6 +510,10 @@ pub struct Actor {
     role: Option<Role>,
     terminal: String,
     system: Option<SystemActor>,
+    /// The session token of a branch server, carried by the remote client's actor only.
+    /// Never serialised; the local service refuses an actor that has one.
+    #[serde(skip)]
+    remote_token: Option<std::sync::Arc<str>>,
 }
 
 impl Actor {
@@ -520,15 +524,36 @@ impl Actor {
             role: Some(role),
             terminal: terminal.to_string(),
             system: None,
+            remote_token: None,
         }
     }
-    /// A named system actor (no staff account behind it).
-    pub(crate) fn system(kind: SystemActor, terminal: &str) -> Self {
+    /// The actor of a session on a branch server, as the remote client holds it: what the
+    /// server said at sign-in plus the session token that every request carries. Only the
+    /// server can act on it: the local service refuses it (`forbidden`), so a made-up remote
+    /// actor gains nothing locally, and the server trusts only the token.
+    pub fn remote(staff_id: StaffId, role: Role, terminal: &str, token: &str) -> Self {
+        Actor {
+            staff_id,
+            role: Some(role),
+            terminal: terminal.to_string(),
+            system: None,
+            remote_token: Some(token.into()),
+        }
+    }
+    /// The branch server's session token of a remote actor; `None` for every local actor.
+    pub fn remote_token(&self) -> Option<&str> {
+        self.remote_token.as_deref()
+    }
+    /// A named system actor (no staff account behind it). Public because
+    /// [`crate::Counter::system_actor`] hands it to anyone already; each may do only what
+    /// [`crate::permissions::allows_system`] lists.
+    pub fn system(kind: SystemActor, terminal: &str) -> Self {
         Actor {
             staff_id: StaffId::system(kind.as_str()),
             role: None,
             terminal: terminal.to_string(),
             system: Some(kind),
+            remote_token: None,
         }
     }
     /// The staff id recorded for this actor (`import`, `cli`, `first-run` for system actors).

@@ -189,6 +189,11 @@ pub fn allows_actor(actor: &Actor, action: Action) -> bool {
 
 /// `Ok` when `actor` may perform `action`, else `forbidden` naming who and what.
 pub fn require_actor(actor: &Actor, action: Action) -> CoreResult<()> {
+    if actor.remote_token().is_some() {
+        return Err(CoreError::forbidden(
+            "this actor belongs to a branch server session; only that server can act on it",
+        ));
+    }
     match (actor.role(), actor.system_kind()) {
         (Some(role), _) => require(role, action),
         (None, Some(kind)) if allows_system(kind, action) => Ok(()),

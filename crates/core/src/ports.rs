@@ -490,6 +490,81 @@ pub trait CopyWrite {
     fn set_case_seq(&mut self, day: NaiveDate, last: u32) -> CoreResult<()>;
 }
 
+/// A session of the branch server: one signed-in staff member at one terminal. The token
+/// itself is never stored, only its SHA-256 (hex), so a copy of the store signs nobody in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSession {
+    /// SHA-256 of the opaque token, 64 lowercase hex characters.
+    pub token_hash: String,
+    pub staff_id: StaffId,
+    /// The terminal the session is bound to: an enrolled terminal's id, or `local:<name>` for
+    /// a client on the server's own loopback address.
+    pub terminal: String,
+    pub created_at: DateTime<Utc>,
+    /// The last request served; the session expires `idle_lock_minutes` after it.
+    pub last_seen: DateTime<Utc>,
+    /// Set at sign-out, or when the terminal or the account was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A terminal enrolled on the branch server with a one-time code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TerminalRecord {
+    /// `term-` and 12 hex characters.
+    pub id: String,
+    /// The name the terminal gave at enrolment (host name or counter label).
+    pub name: String,
+    /// SHA-256 (hex) of the terminal's secret; never sent to anyone.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub secret_hash: String,
+    pub enrolled_at: DateTime<Utc>,
+    /// The admin who issued the enrolment code.
+    pub enrolled_by: StaffId,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A one-time enrolment code an admin issued; stored as its SHA-256 (hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolmentCode {
+    pub code_hash: String,
+    pub issued_by: StaffId,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// When it was used, and the terminal it enrolled: a code works once.
+    pub used_at: Option<DateTime<Utc>>,
+    pub terminal_id: Option<String>,
+}
+
+/// Sessions, terminals and enrolment codes of the branch server: in the store, so several
+/// servers on one database agree on them.
+pub trait SessionRead {
+    fn server_session(&mut self, token_hash: &str) -> CoreResult<Option<ServerSession>>;
+    fn terminal(&mut self, id: &str) -> CoreResult<Option<TerminalRecord>>;
+    /// Every enrolled terminal, revoked ones included, by enrolment time.
+    fn list_terminals(&mut self) -> CoreResult<Vec<TerminalRecord>>;
+    fn enrolment_code(&mut self, code_hash: &str) -> CoreResult<Option<EnrolmentCode>>;
+}
+pub trait SessionWrite {
+    /// Errors: `conflict` when the token hash exists.
+    fn insert_server_session(&mut self, s: &ServerSession) -> CoreResult<()>;
+    /// Store `last_seen` and `revoked_at` of an existing session.
+    fn update_server_session(&mut self, s: &ServerSession) -> CoreResult<()>;
+    /// Revoke every open session at `terminal` (revoked terminal); returns how many.
+    fn revoke_terminal_sessions(&mut self, terminal: &str, at: DateTime<Utc>) -> CoreResult<u32>;
+    /// Revoke every open session of `staff` (account disabled or password reset).
+    fn revoke_staff_sessions(&mut self, staff: &StaffId, at: DateTime<Utc>) -> CoreResult<u32>;
+    /// Errors: `conflict` when the code hash exists.
+    fn insert_enrolment_code(&mut self, c: &EnrolmentCode) -> CoreResult<()>;
+    /// Store `used_at` and `terminal_id` of an existing code.
+    fn update_enrolment_code(&mut self, c: &EnrolmentCode) -> CoreResult<()>;
+    /// Errors: `conflict` when the id exists.
+    fn insert_terminal(&mut self, t: &TerminalRecord) -> CoreResult<()>;
+    /// Store `revoked_at` of an existing terminal.
+    fn update_terminal(&mut self, t: &TerminalRecord) -> CoreResult<()>;
+}
+
 /// Everything a read snapshot offers: the read half of every aggregate.
 pub trait ReadTx:
     BranchRead
@@ -500,6 +575,7 @@ pub trait ReadTx:
     + IdempotencyRead
     + DocumentRead
     + CopyRead
+    + SessionRead
 {
 }
 impl<T> ReadTx for T where
@@ -511,6 +587,7 @@ impl<T> ReadTx for T where
         + IdempotencyRead
         + DocumentRead
         + CopyRead
+        + SessionRead
 {
 }
 
@@ -525,6 +602,7 @@ pub trait WriteTx:
     + IdempotencyWrite
     + DocumentWrite
     + CopyWrite
+    + SessionWrite
 {
 }
 impl<T> WriteTx for T where
@@ -537,6 +615,7 @@ impl<T> WriteTx for T where
         + IdempotencyWrite
         + DocumentWrite
         + CopyWrite
+        + SessionWrite
 {
 }
 

@@ -35,6 +35,7 @@ use crate::workflow::{self, Effect, Event, WorkflowError};
 mod appointments;
 mod backup;
 mod branch;
+pub mod branch_server;
 mod browse;
 mod cases;
 mod counter;
@@ -162,6 +163,11 @@ impl<S: Store> Service<S> {
     /// its forced password change, and has the role the actor claims. System actors have no
     /// account; their rights are checked by [`Service::permit`].
     pub(crate) fn check_actor(&self, tx: &mut dyn ReadTx, actor: &Actor) -> CoreResult<()> {
+        if actor.remote_token().is_some() {
+            return Err(CoreError::forbidden(
+                "this actor belongs to a branch server session; only that server can act on it",
+            ));
+        }
         if actor.system_kind().is_some() {
             return Ok(());
         }

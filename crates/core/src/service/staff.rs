@@ -133,6 +133,11 @@ impl<S: Store> Service<S> {
                 .ok_or_else(|| CoreError::not_found(format!("staff '{id}'")))?;
             f(&mut s);
             tx.update_staff(&s)?;
+            if s.disabled || s.must_change_password {
+                // A branch server's sessions of a disabled account, or of one whose password
+                // was reset, end now (on every server: they live in the store).
+                tx.revoke_staff_sessions(&s.id, now)?;
+            }
             tx.append_audit(&draft(
                 now,
                 actor.staff_id(),

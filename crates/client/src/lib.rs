@@ -1,0 +1,1129 @@
+//! # unlockdesk-client
+//!
+//! The use-case trait ([`Counter`]) over HTTP to a branch server (`unlockdesk-server`): the
+//! remote twin of the local `Service`, so a front end holds `Arc<dyn Counter>` and never knows
+//! which one it has.
+//!
+//! * **Sessions.** [`Counter::sign_in`] and [`Counter::authenticate`] open a session on the
+//!   server; the returned actor carries its token ([`Actor::remote`]) and every call made with
+//!   it sends `Authorization: Bearer <token>`. Sessions this client opened with
+//!   `authenticate` (the CLI's `--as`) are signed out when the client is dropped.
+//! * **Terminal.** An enrolled terminal sends `x-unlockdesk-terminal: <id>:<secret>`; on the
+//!   server's own host a client needs no enrolment and names itself in
+//!   `x-unlockdesk-terminal-name`.
+//! * **TLS** with the server certificate pinned by fingerprint ([`tls::Pinned`]).
+//! * **Retries.** A request that never reached the server (connection refused, DNS) or got
+//!   503 is retried up to [`ATTEMPTS`] times with a jittered backoff; a case step always
+//!   carries an idempotency key (a fresh one when the caller gave none), so a retry after a
+//!   lost answer applies nothing twice and returns the step's outcome. Other writes are
+//!   retried only when they were never sent.
+//! * **Versions.** Every answer names the server's version; a different major version is
+//!   refused with one sentence ([`ErrorCode::VersionMismatch`]).
+
+pub mod tls;
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use unlockdesk_core::dto::*;
+use unlockdesk_core::ports::{
+    AuditEvent, AuditVerification, CaseQuery, CaseSummary, DocumentRecord, TerminalRecord,
+};
+use unlockdesk_core::print::{CopyKind, DocumentKind};
+use unlockdesk_core::*;
+
+/// This client's version, sent on every request.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Tries of one request that never reached the server or got 503.
+pub const ATTEMPTS: u32 = 4;
+/// The largest answer read (a backup or a PDF), bytes.
+const MAX_BODY: u64 = 512 << 20;
+
+/// How to reach the branch server.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    /// `https://host:port` or, on the server's host, `http://127.0.0.1:port`.
+    pub url: String,
+    /// The pinned certificate fingerprint (required for `https`, except to enrol).
+    pub fingerprint: Option<String>,
+    /// An enrolled terminal's id and secret.
+    pub terminal: Option<(String, String)>,
+    /// A loopback client's name (`cli:<user>`).
+    pub terminal_name: String,
+    /// Connect timeout; the whole request may take 10 times as long (a backup).
+    pub connect_timeout: Duration,
+}
+
+/// What enrolment returns: keep it (mode 0600) and pass it in [`Connection`].
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub terminal_id: String,
+    pub secret: String,
+    /// The fingerprint seen during enrolment (`None` over plain HTTP on loopback).
+    pub fingerprint: Option<String>,
+}
+
+/// The remote implementation of [`Counter`].
+pub struct Remote {
+    conn: Connection,
+    agent: ureq::Agent,
+    seen: Arc<Mutex<Option<String>>>,
+    /// Tokens opened by `authenticate`, signed out on drop.
+    opened: Mutex<Vec<String>>,
+    /// The latest session token, for calls that carry no actor (`branch`, `today`).
+    current: Mutex<Option<String>>,
+}
+
+fn unavailable(msg: String) -> CoreError {
+    CoreError::new(ErrorCode::Unavailable, msg)
+}
+
+fn base(url: &str) -> CoreResult<String> {
+    let u = url.trim().trim_end_matches('/');
+    let lower = u.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        return Err(CoreError::field(
+            "server",
+            "url",
+            format!("'{url}' is not a branch server URL (https://host:port)"),
+        ));
+    }
+    Ok(u.to_string())
+}
+
+impl Remote {
+    /// A client of the server at `conn.url`. Errors: `invalid` (field `server`: not an
+    /// http(s) URL; https without a pinned fingerprint).
+    pub fn new(conn: Connection) -> CoreResult<Self> {
+        Self::build(conn, false)
+    }
+
+    fn build(mut conn: Connection, enrolling: bool) -> CoreResult<Self> {
+        conn.url = base(&conn.url)?;
+        if conn.connect_timeout.is_zero() {
+            conn.connect_timeout = Duration::from_secs(5);
+        }
+        let https = conn.url.to_ascii_lowercase().starts_with("https://");
+        if https && conn.fingerprint.is_none() && !enrolling {
+            return Err(CoreError::field(
+                "server",
+                "fingerprint",
+                "no pinned certificate fingerprint for this branch server: enrol this terminal first (`enrol --code CODE`) or set UNLOCKDESK_SERVER_FINGERPRINT",
+            ));
+        }
+        let pinned = Arc::new(tls::Pinned::new(conn.fingerprint.as_deref()));
+        let seen = pinned.seen.clone();
+        let tls = pinned
+            .client_config()
+            .map_err(|e| CoreError::new(ErrorCode::Internal, format!("TLS set-up: {e}")))?;
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(conn.connect_timeout)
+            .timeout(conn.connect_timeout * 12)
+            .tls_config(Arc::new(tls))
+            .build();
+        Ok(Remote {
+            conn,
+            agent,
+            seen,
+            opened: Mutex::new(Vec::new()),
+            current: Mutex::new(None),
+        })
+    }
+
+    /// The server's URL as given.
+    pub fn url(&self) -> &str {
+        &self.conn.url
+    }
+
+    /// Enrol this terminal with a one-time code from an administrator. Over https the server's
+    /// certificate is accepted on first use and its fingerprint returned for the administrator
+    /// to confirm (and the terminal to pin). Errors: `invalid` (`code`), `unavailable`.
+    pub fn enrol(conn: Connection, code: &str, name: &str) -> CoreResult<Enrolment> {
+        let r = Self::build(conn, true)?;
+        let v: Value = r.call(
+            "POST",
+            "/api/v1/terminals/enrol",
+            None,
+            None,
+            Some(&json!({"code": code, "name": name})),
+            false,
+        )?;
+        let id = v["terminal"]["id"].as_str().unwrap_or_default().to_string();
+        let secret = v["secret"].as_str().unwrap_or_default().to_string();
+        if id.is_empty() || secret.is_empty() {
+            return Err(CoreError::new(
+                ErrorCode::Internal,
+                "the branch server's enrolment answer has no terminal id",
+            ));
+        }
+        let fingerprint = r.seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Ok(Enrolment {
+            terminal_id: id,
+            secret,
+            fingerprint,
+        })
+    }
+
+    /// `GET /api/v1/health` as JSON.
+    pub fn health(&self) -> CoreResult<Value> {
+        self.call("GET", "/api/v1/health", None, None, None, true)
+    }
+
+    /// Issue a one-time enrolment code (admin): `(code, expires_at)`.
+    pub fn issue_enrolment_code(&self, actor: &Actor) -> CoreResult<(String, String)> {
+        let v: Value = self.call(
+            "POST",
+            "/api/v1/terminals/codes",
+            Some(actor),
+            None,
+            Some(&json!({})),
+            false,
+        )?;
+        Ok((
+            v["code"].as_str().unwrap_or_default().to_string(),
+            v["expires_at"].as_str().unwrap_or_default().to_string(),
+        ))
+    }
+
+    /// Every enrolled terminal (admin).
+    pub fn list_terminals(&self, actor: &Actor) -> CoreResult<Vec<TerminalRecord>> {
+        self.call("GET", "/api/v1/terminals", Some(actor), None, None, true)
+    }
+
+    /// Revoke a terminal (admin): its sessions end at once.
+    pub fn revoke_terminal(&self, actor: &Actor, id: &str) -> CoreResult<TerminalRecord> {
+        self.call(
+            "POST",
+            &format!("/api/v1/terminals/{}/revoke", seg(id)),
+            Some(actor),
+            None,
+            Some(&json!({})),
+            false,
+        )
+    }
+
+    /// End the session of `actor` on the server.
+    pub fn sign_out(&self, actor: &Actor) -> CoreResult<()> {
+        if let Some(t) = actor.remote_token() {
+            self.sign_out_token(t)?;
+        }
+        Ok(())
+    }
+
+    fn sign_out_token(&self, token: &str) -> CoreResult<()> {
+        let req = self.request("DELETE", "/api/v1/sessions/current", Some(token));
+        match req.call() {
+            Ok(_) => Ok(()),
+            Err(ureq::Error::Status(401, _)) => Ok(()),
+            Err(e) => Err(self.transport(e, false)),
+        }
+    }
+
+    fn request(&self, method: &str, path: &str, token: Option<&str>) -> ureq::Request {
+        let mut r = self
+            .agent
+            .request(method, &format!("{}{path}", self.conn.url))
+            .set("x-unlockdesk-version", VERSION)
+            .set("accept", "application/json");
+        if let Some((id, secret)) = &self.conn.terminal {
+            r = r.set("x-unlockdesk-terminal", &format!("{id}:{secret}"));
+        } else if !self.conn.terminal_name.is_empty() {
+            r = r.set("x-unlockdesk-terminal-name", &self.conn.terminal_name);
+        }
+        if let Some(t) = token {
+            r = r.set("authorization", &format!("Bearer {t}"));
+        }
+        r
+    }
+
+    fn token_of(actor: Option<&Actor>) -> CoreResult<Option<String>> {
+        match actor {
+            None => Ok(None),
+            Some(a) => match a.remote_token() {
+                Some(t) => Ok(Some(t.to_string())),
+                None => Err(CoreError::new(
+                    ErrorCode::SessionExpired,
+                    "sign in on the branch server first (this actor has no server session)",
+                )),
+            },
+        }
+    }
+
+    /// One JSON call with retries (see the crate docs); `safe` = may be repeated after the
+    /// request was sent (reads, and steps carrying an idempotency key).
+    fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        actor: Option<&Actor>,
+        idem: Option<&str>,
+        body: Option<&Value>,
+        safe: bool,
+    ) -> CoreResult<T> {
+        let bytes = self.call_bytes(
+            method,
+            path,
+            actor,
+            idem,
+            body.map(|b| b.to_string().into_bytes()),
+            safe,
+        )?;
+        let bytes = if bytes.is_empty() {
+            b"null".to_vec()
+        } else {
+            bytes
+        };
+        serde_json::from_slice(&bytes).map_err(|e| {
+            CoreError::new(
+                ErrorCode::Internal,
+                format!("the branch server's answer to {method} {path} is not understood: {e}"),
+            )
+        })
+    }
+
+    fn call_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        actor: Option<&Actor>,
+        idem: Option<&str>,
+        body: Option<Vec<u8>>,
+        safe: bool,
+    ) -> CoreResult<Vec<u8>> {
+        let token = Self::token_of(actor)?;
+        let mut last = None;
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt);
+            }
+            let mut req = self.request(method, path, token.as_deref());
+            if let Some(k) = idem {
+                req = req.set("idempotency-key", k);
+            }
+            let result = match &body {
+                Some(b) => req.set("content-type", "application/json").send_bytes(b),
+                None if method == "POST" || method == "PUT" => req.send_bytes(&[]),
+                None => req.call(),
+            };
+            match result {
+                Ok(resp) => {
+                    self.check_version(&resp)?;
+                    return read_all(resp);
+                }
+                Err(ureq::Error::Status(status, resp)) => {
+                    self.check_version(&resp)?;
+                    let e = error_body(status, resp);
+                    if status == 503 && safe && attempt + 1 < ATTEMPTS {
+                        last = Some(e);
+                        continue;
+                    }
+                    return Err(e);
+                }
+                Err(e) => {
+                    let never_sent = matches!(
+                        e.kind(),
+                        ureq::ErrorKind::ConnectionFailed | ureq::ErrorKind::Dns
+                    );
+                    let err = self.transport(e, !never_sent);
+                    if err.code == ErrorCode::VersionMismatch || err.code == ErrorCode::Forbidden {
+                        return Err(err);
+                    }
+                    if (never_sent || safe) && attempt + 1 < ATTEMPTS {
+                        last = Some(err);
+                        continue;
+                    }
+                    return Err(err);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| unavailable("the branch server did not answer".into())))
+    }
+
+    fn check_version(&self, resp: &ureq::Response) -> CoreResult<()> {
+        let theirs = resp.header("x-unlockdesk-version").unwrap_or("");
+        if theirs.is_empty() {
+            return Err(CoreError::new(
+                ErrorCode::VersionMismatch,
+                format!(
+                    "{} does not answer as an UnlockDesk branch server (no version header)",
+                    self.conn.url
+                ),
+            ));
+        }
+        if major(theirs) != major(VERSION) {
+            return Err(CoreError::new(
+                ErrorCode::VersionMismatch,
+                format!(
+                    "the branch server at {} is version {theirs} and this terminal {VERSION}: they must have the same major version; update this terminal (or wait for the server's upgrade) before working",
+                    self.conn.url
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn transport(&self, e: ureq::Error, sent: bool) -> CoreError {
+        let text = e.to_string();
+        if text.contains("pinned fingerprint") {
+            let seen = self
+                .seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .unwrap_or_default();
+            return CoreError::forbidden(format!(
+                "STOP: the branch server at {} shows a certificate ({seen}) that does not match the pinned fingerprint ({}): this may not be your branch server; call the administrator and do not continue",
+                self.conn.url,
+                self.conn.fingerprint.clone().unwrap_or_default()
+            ));
+        }
+        if sent {
+            unavailable(format!(
+                "the connection to the branch server at {} was lost ({text}); whether the step was recorded is unknown: retry it (it is applied at most once)",
+                self.conn.url
+            ))
+        } else {
+            unavailable(format!(
+                "the branch server at {} cannot be reached ({text}); nothing was recorded: try again",
+                self.conn.url
+            ))
+        }
+    }
+
+    fn remember(&self, token: &str, signed_out_on_drop: bool) {
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.to_string());
+        if signed_out_on_drop {
+            self.opened
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(token.to_string());
+        }
+    }
+
+    fn current_actor(&self) -> CoreResult<Actor> {
+        let t = self
+            .current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match t {
+            Some(t) => Ok(Actor::remote(
+                StaffId::system("remote"),
+                Role::Auditor,
+                &self.conn.terminal_name,
+                &t,
+            )),
+            None => Err(CoreError::new(
+                ErrorCode::SessionExpired,
+                "sign in on the branch server first",
+            )),
+        }
+    }
+
+    fn open_session(
+        &self,
+        staff_id: &str,
+        password: &str,
+    ) -> CoreResult<(String, StaffView, String)> {
+        #[derive(Deserialize)]
+        struct Opened {
+            token: String,
+            staff: StaffView,
+            terminal: String,
+        }
+        let o: Opened = self.call(
+            "POST",
+            "/api/v1/sessions",
+            None,
+            None,
+            Some(&json!({"staff_id": staff_id, "password": password})),
+            false,
+        )?;
+        Ok((o.token, o.staff, o.terminal))
+    }
+
+    fn step<T: DeserializeOwned>(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        what: &str,
+        idem: Option<&str>,
+        body: Value,
+    ) -> CoreResult<T> {
+        // A step always carries a key, so a retry after a lost answer is safe.
+        let own;
+        let key = match idem {
+            Some(k) => k,
+            None => {
+                own = uuid::Uuid::new_v4().to_string();
+                own.as_str()
+            }
+        };
+        self.call(
+            "POST",
+            &format!("/api/v1/cases/{case_id}/{what}"),
+            Some(actor),
+            Some(key),
+            Some(&body),
+            true,
+        )
+    }
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        let opened = std::mem::take(&mut *self.opened.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in opened {
+            let _ = self.sign_out_token(&t);
+        }
+    }
+}
+
+fn major(v: &str) -> &str {
+    v.split('.').next().unwrap_or("")
+}
+
+/// A path segment: ids are `[A-Za-z0-9._-]`; anything else is percent-encoded.
+fn seg(s: &str) -> String {
+    let mut o = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
+        }
+    }
+    o
+}
+
+fn query(s: &str) -> String {
+    seg(s)
+}
+
+fn backoff(attempt: u32) {
+    let base = 150u64 << attempt.min(5);
+    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * base / 255;
+    std::thread::sleep(Duration::from_millis(base / 2 + jitter));
+}
+
+fn read_all(resp: ureq::Response) -> CoreResult<Vec<u8>> {
+    let mut v = Vec::new();
+    resp.into_reader()
+        .take(MAX_BODY)
+        .read_to_end(&mut v)
+        .map_err(|e| unavailable(format!("the branch server's answer was cut off: {e}")))?;
+    Ok(v)
+}
+
+fn error_body(status: u16, resp: ureq::Response) -> CoreError {
+    let bytes = read_all(resp).unwrap_or_default();
+    serde_json::from_slice::<CoreError>(&bytes).unwrap_or_else(|_| {
+        let code = match status {
+            401 => ErrorCode::SessionExpired,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            409 => ErrorCode::Conflict,
+            413 => ErrorCode::TooLarge,
+            429 => ErrorCode::TooManyRequests,
+            400..=499 => ErrorCode::Invalid,
+            _ => ErrorCode::Unavailable,
+        };
+        CoreError::new(code, format!("the branch server answered {status}"))
+    })
+}
+
+fn not_here(what: &str) -> CoreError {
+    CoreError::forbidden(format!(
+        "{what} is done on the store itself (unlockdesk-cli --db URL), not through the branch server"
+    ))
+}
+
+impl Counter for Remote {
+    fn is_set_up(&self) -> CoreResult<bool> {
+        let v = self.health()?;
+        Ok(v["store"] != "not-set-up")
+    }
+    fn branch(&self) -> CoreResult<Branch> {
+        let a = self.current_actor()?;
+        self.call("GET", "/api/v1/branch", Some(&a), None, None, true)
+    }
+    fn today(&self) -> CoreResult<NaiveDate> {
+        let a = self.current_actor()?;
+        let v: Value = self.call("GET", "/api/v1/today", Some(&a), None, None, true)?;
+        serde_json::from_value(v["today"].clone())
+            .map_err(|e| CoreError::new(ErrorCode::Internal, format!("today: {e}")))
+    }
+    fn setup(&self, _input: &SetupInput, _terminal: &str) -> CoreResult<()> {
+        Err(not_here("branch set-up"))
+    }
+    fn update_branch(&self, actor: &Actor, branch: &Branch) -> CoreResult<Branch> {
+        self.call(
+            "PUT",
+            "/api/v1/branch",
+            Some(actor),
+            None,
+            Some(&json!(branch)),
+            false,
+        )
+    }
+    fn load_demo(&self, _actor: &Actor, _extra: u64) -> CoreResult<Value> {
+        Err(not_here("loading demo data"))
+    }
+
+    fn sign_in(&self, staff_id: &str, password: &str, _terminal: &str) -> CoreResult<Session> {
+        let (token, staff, terminal) = self.open_session(staff_id, password)?;
+        self.remember(&token, false);
+        let actor = Actor::remote(staff.id.clone(), staff.role, &terminal, &token);
+        Ok(Session::remote(staff, actor, Utc::now()))
+    }
+    fn authenticate(&self, staff_id: &str, password: &str, _terminal: &str) -> CoreResult<Actor> {
+        let (token, staff, terminal) = self.open_session(staff_id, password)?;
+        if staff.must_change_password {
+            let _ = self.sign_out_token(&token);
+            return Err(CoreError::new(
+                ErrorCode::PasswordChangeRequired,
+                "change the password first",
+            ));
+        }
+        self.remember(&token, true);
+        Ok(Actor::remote(
+            staff.id.clone(),
+            staff.role,
+            &terminal,
+            &token,
+        ))
+    }
+    fn session_actor(&self, session: &mut Session) -> CoreResult<Actor> {
+        let Some(actor) = session.remote_actor().cloned() else {
+            return Err(CoreError::new(
+                ErrorCode::SessionLocked,
+                "not a branch server session",
+            ));
+        };
+        if session.is_locked() {
+            return Err(CoreError::new(
+                ErrorCode::SessionLocked,
+                "the session is locked",
+            ));
+        }
+        if session.staff().must_change_password {
+            return Err(CoreError::new(
+                ErrorCode::PasswordChangeRequired,
+                "change the password first",
+            ));
+        }
+        match self.call::<Value>(
+            "GET",
+            "/api/v1/sessions/current",
+            Some(&actor),
+            None,
+            None,
+            true,
+        ) {
+            Ok(_) => {
+                session.mark_active(Utc::now());
+                Ok(actor)
+            }
+            Err(e) if e.code == ErrorCode::SessionExpired => {
+                session.mark_locked();
+                Err(CoreError::new(ErrorCode::SessionLocked, e.message))
+            }
+            Err(e) => Err(e),
+        }
+    }
+    fn unlock_session(&self, session: &mut Session, password: &str) -> CoreResult<()> {
+        let id = session.staff().id.to_string();
+        let fresh = self.sign_in(&id, password, "")?;
+        *session = fresh;
+        Ok(())
+    }
+    fn change_password(
+        &self,
+        staff_id: &str,
+        old: &str,
+        new: &str,
+        _t: &str,
+    ) -> CoreResult<StaffView> {
+        let (token, staff, terminal) = self.open_session(staff_id, old)?;
+        let actor = Actor::remote(staff.id.clone(), staff.role, &terminal, &token);
+        let r = self.call(
+            "POST",
+            "/api/v1/sessions/current/password",
+            Some(&actor),
+            None,
+            Some(&json!({"old_password": old, "new_password": new})),
+            false,
+        );
+        let _ = self.sign_out_token(&token);
+        r
+    }
+    fn change_own_password(&self, session: &mut Session, old: &str, new: &str) -> CoreResult<()> {
+        let Some(actor) = session.remote_actor().cloned() else {
+            return Err(CoreError::new(
+                ErrorCode::SessionLocked,
+                "not a branch server session",
+            ));
+        };
+        let _: StaffView = self.call(
+            "POST",
+            "/api/v1/sessions/current/password",
+            Some(&actor),
+            None,
+            Some(&json!({"old_password": old, "new_password": new})),
+            false,
+        )?;
+        // The server keeps the session; sign in afresh so the session shows the change.
+        let id = session.staff().id.to_string();
+        let _ = self.sign_out_token(actor.remote_token().unwrap_or_default());
+        *session = self.sign_in(&id, new, "")?;
+        Ok(())
+    }
+    fn system_actor(&self, kind: SystemActor, terminal: &str) -> Actor {
+        // No server session behind it: every call made with it is refused (`session-expired`).
+        Actor::system(kind, terminal)
+    }
+    fn first_run_actor(&self, _terminal: &str) -> CoreResult<Actor> {
+        Err(not_here("loading demo data"))
+    }
+
+    fn add_staff(&self, actor: &Actor, input: &NewStaff) -> CoreResult<StaffView> {
+        self.call(
+            "POST",
+            "/api/v1/staff",
+            Some(actor),
+            None,
+            Some(&json!(input)),
+            false,
+        )
+    }
+    fn reset_password(
+        &self,
+        actor: &Actor,
+        staff_id: &str,
+        new_password: &str,
+    ) -> CoreResult<StaffView> {
+        self.call(
+            "POST",
+            &format!("/api/v1/staff/{}/password", seg(staff_id)),
+            Some(actor),
+            None,
+            Some(&json!({"new_password": new_password})),
+            false,
+        )
+    }
+    fn set_staff_disabled(
+        &self,
+        actor: &Actor,
+        staff_id: &str,
+        disabled: bool,
+    ) -> CoreResult<StaffView> {
+        self.call(
+            "POST",
+            &format!("/api/v1/staff/{}/disabled", seg(staff_id)),
+            Some(actor),
+            None,
+            Some(&json!({"disabled": disabled})),
+            true,
+        )
+    }
+    fn unlock_staff(&self, actor: &Actor, staff_id: &str) -> CoreResult<StaffView> {
+        self.call(
+            "POST",
+            &format!("/api/v1/staff/{}/unlock", seg(staff_id)),
+            Some(actor),
+            None,
+            Some(&json!({})),
+            true,
+        )
+    }
+    fn list_staff(&self, actor: &Actor) -> CoreResult<Vec<StaffView>> {
+        self.call("GET", "/api/v1/staff", Some(actor), None, None, true)
+    }
+
+    fn open_case(
+        &self,
+        actor: &Actor,
+        input: &OpenCaseInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        let own;
+        let key = match idem {
+            Some(k) => k,
+            None => {
+                own = uuid::Uuid::new_v4().to_string();
+                own.as_str()
+            }
+        };
+        self.call(
+            "POST",
+            "/api/v1/cases",
+            Some(actor),
+            Some(key),
+            Some(&json!(input)),
+            true,
+        )
+    }
+    fn verify_identity(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        input: &IdentityInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(actor, case_id, "identity", idem, json!(input))
+    }
+    fn cocheck_identity(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        supervisor: &Credentials,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(
+            actor,
+            case_id,
+            "cocheck",
+            idem,
+            json!({"supervisor": supervisor}),
+        )
+    }
+    fn record_form(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        form: &ApplicationForm,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(actor, case_id, "form", idem, json!(form))
+    }
+    fn confirm_signed(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(actor, case_id, "signed", idem, json!({}))
+    }
+    fn submit(&self, actor: &Actor, case_id: CaseId, idem: Option<&str>) -> CoreResult<CaseView> {
+        self.step(actor, case_id, "submit", idem, json!({}))
+    }
+    fn authorize(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        supervisor: &Credentials,
+        decision: Decision,
+        reason_code: Option<ReasonCode>,
+        reason: &str,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(
+            actor,
+            case_id,
+            "authorize",
+            idem,
+            json!({"supervisor": supervisor, "decision": decision, "reason_code": reason_code, "reason": reason}),
+        )
+    }
+    fn log_contact(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        input: &ContactInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(actor, case_id, "contacts", idem, json!(input))
+    }
+    fn confirm_unlock(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        supervisor: &Credentials,
+        input: &UnlockInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(
+            actor,
+            case_id,
+            "unlock",
+            idem,
+            json!({"supervisor": supervisor, "unlock": input}),
+        )
+    }
+    fn record_unlock_failure(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        input: &UnlockFailureInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(actor, case_id, "unlock-failure", idem, json!(input))
+    }
+    fn close_case(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        receipt_waiver: Option<&str>,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(
+            actor,
+            case_id,
+            "close",
+            idem,
+            json!({"receipt_waiver": receipt_waiver}),
+        )
+    }
+    fn cancel_case(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        reason: &str,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(actor, case_id, "cancel", idem, json!({"reason": reason}))
+    }
+    fn refuse_authority_freeze(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        reason: &str,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(
+            actor,
+            case_id,
+            "refuse-freeze",
+            idem,
+            json!({"reason": reason}),
+        )
+    }
+
+    fn case_view(&self, actor: &Actor, case_id: CaseId) -> CoreResult<CaseView> {
+        self.call(
+            "GET",
+            &format!("/api/v1/cases/{case_id}"),
+            Some(actor),
+            None,
+            None,
+            true,
+        )
+    }
+    fn list_cases(&self, actor: &Actor, q: &CaseQuery) -> CoreResult<CasePage> {
+        self.call(
+            "POST",
+            "/api/v1/cases/query",
+            Some(actor),
+            None,
+            Some(&json!(q)),
+            true,
+        )
+    }
+    fn case_filters(&self, actor: &Actor) -> CoreResult<CaseFilters> {
+        self.call(
+            "GET",
+            "/api/v1/cases/filters",
+            Some(actor),
+            None,
+            None,
+            true,
+        )
+    }
+    fn find_cases(&self, actor: &Actor, text: &str) -> CoreResult<Vec<CaseSummary>> {
+        self.call(
+            "GET",
+            &format!("/api/v1/cases/search?q={}", query(text)),
+            Some(actor),
+            None,
+            None,
+            true,
+        )
+    }
+    fn reveal(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        field: RevealField,
+        reason: &str,
+    ) -> CoreResult<String> {
+        let v: Value = self.call(
+            "POST",
+            &format!("/api/v1/cases/{case_id}/reveal"),
+            Some(actor),
+            None,
+            Some(&json!({"field": field, "reason": reason})),
+            false,
+        )?;
+        Ok(v["value"].as_str().unwrap_or_default().to_string())
+    }
+    fn audit_events(&self, actor: &Actor, case_id: CaseId) -> CoreResult<Vec<AuditEvent>> {
+        self.call(
+            "GET",
+            &format!("/api/v1/cases/{case_id}/audit"),
+            Some(actor),
+            None,
+            None,
+            true,
+        )
+    }
+    fn verify_audit(&self, actor: &Actor) -> CoreResult<AuditVerification> {
+        self.call("GET", "/api/v1/audit/verify", Some(actor), None, None, true)
+    }
+
+    fn print_document(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        kind: DocumentKind,
+        copy: CopyKind,
+    ) -> CoreResult<DocumentRecord> {
+        self.call(
+            "POST",
+            &format!("/api/v1/cases/{case_id}/prints"),
+            Some(actor),
+            None,
+            Some(&json!({"kind": kind, "copy": copy})),
+            false,
+        )
+    }
+    fn record_delivery(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        document_id: &str,
+        delivery: &PrintDelivery,
+    ) -> CoreResult<CaseView> {
+        self.call(
+            "POST",
+            &format!(
+                "/api/v1/cases/{case_id}/prints/{}/delivery",
+                seg(document_id)
+            ),
+            Some(actor),
+            None,
+            Some(&json!(delivery)),
+            false,
+        )
+    }
+    fn document_bytes(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        document_id: &str,
+    ) -> CoreResult<Vec<u8>> {
+        self.call_bytes(
+            "GET",
+            &format!("/api/v1/cases/{case_id}/documents/{}", seg(document_id)),
+            Some(actor),
+            None,
+            None,
+            true,
+        )
+    }
+    fn render_document(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        kind: DocumentKind,
+        copy: CopyKind,
+    ) -> CoreResult<Vec<u8>> {
+        let body = json!({"kind": kind, "copy": copy}).to_string().into_bytes();
+        self.call_bytes(
+            "POST",
+            &format!("/api/v1/cases/{case_id}/render"),
+            Some(actor),
+            None,
+            Some(body),
+            false,
+        )
+    }
+
+    fn appointments_today(&self, actor: &Actor) -> CoreResult<Vec<Appointment>> {
+        self.call(
+            "GET",
+            "/api/v1/appointments/today",
+            Some(actor),
+            None,
+            None,
+            true,
+        )
+    }
+    fn find_appointments(&self, actor: &Actor, text: &str) -> CoreResult<Vec<Appointment>> {
+        self.call(
+            "GET",
+            &format!("/api/v1/appointments/search?q={}", query(text)),
+            Some(actor),
+            None,
+            None,
+            true,
+        )
+    }
+    fn add_appointment(&self, actor: &Actor, a: &Appointment) -> CoreResult<()> {
+        let _ = self.call_bytes(
+            "POST",
+            "/api/v1/appointments",
+            Some(actor),
+            None,
+            Some(json!(a).to_string().into_bytes()),
+            false,
+        )?;
+        Ok(())
+    }
+    fn import_appointments(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        file_name: &str,
+    ) -> CoreResult<ImportReport> {
+        let token = Self::token_of(Some(actor))?;
+        let req = self
+            .request(
+                "POST",
+                &format!("/api/v1/appointments/import?file_name={}", query(file_name)),
+                token.as_deref(),
+            )
+            .set("content-type", "application/octet-stream");
+        match req.send_bytes(bytes) {
+            Ok(resp) => {
+                self.check_version(&resp)?;
+                let b = read_all(resp)?;
+                serde_json::from_slice(&b)
+                    .map_err(|e| CoreError::new(ErrorCode::Internal, format!("import answer: {e}")))
+            }
+            Err(ureq::Error::Status(s, resp)) => {
+                self.check_version(&resp)?;
+                Err(error_body(s, resp))
+            }
+            Err(e) => Err(self.transport(e, true)),
+        }
+    }
+    fn mark_no_shows(&self, actor: &Actor, day: NaiveDate) -> CoreResult<u32> {
+        let v: Value = self.call(
+            "POST",
+            "/api/v1/appointments/no-shows",
+            Some(actor),
+            None,
+            Some(&json!({"day": day})),
+            true,
+        )?;
+        Ok(v["no_shows"].as_u64().unwrap_or(0) as u32)
+    }
+
+    fn backup(&self, actor: &Actor, dest: &Path) -> CoreResult<()> {
+        let bytes = self.call_bytes("POST", "/api/v1/backup", Some(actor), None, None, false)?;
+        std::fs::write(dest, bytes)
+            .map_err(|e| CoreError::storage(format!("cannot write {}: {e}", dest.display())))
+    }
+    fn restore(&self, _actor: &Actor, _src: &Path) -> CoreResult<()> {
+        Err(not_here("restore"))
+    }
+    fn record_restore(&self, _actor: &Actor, _src: &Path, _replaced: bool) -> CoreResult<()> {
+        Err(not_here("restore"))
+    }
+}

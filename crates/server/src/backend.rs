@@ -1,0 +1,57 @@
+//! What the server needs of the local service: the use-case trait and the branch server's
+//! sessions and terminals (kept in the store, see `unlockdesk_core::service::branch_server`).
+
+use chrono::{DateTime, Utc};
+use unlockdesk_core::ports::{Store, TerminalRecord};
+use unlockdesk_core::service::branch_server::{Enrolled, ServerSignIn};
+use unlockdesk_core::service::Service;
+use unlockdesk_core::{Actor, CoreResult, Counter};
+
+/// The local service over either store, as the server holds it (`Arc<dyn Backend>`).
+pub trait Backend: Counter {
+    fn server_sign_in(
+        &self,
+        staff: &str,
+        password: &str,
+        terminal: &str,
+    ) -> CoreResult<ServerSignIn>;
+    fn server_actor(&self, token: &str, terminal: &str) -> CoreResult<Actor>;
+    fn server_sign_out(&self, token: &str) -> CoreResult<()>;
+    fn issue_enrolment_code(&self, actor: &Actor) -> CoreResult<(String, DateTime<Utc>)>;
+    fn enrol_terminal(&self, code: &str, name: &str) -> CoreResult<Enrolled>;
+    fn enrolled_terminal(&self, id: &str, secret: &str) -> CoreResult<TerminalRecord>;
+    fn list_terminals(&self, actor: &Actor) -> CoreResult<Vec<TerminalRecord>>;
+    fn revoke_terminal(&self, actor: &Actor, id: &str) -> CoreResult<TerminalRecord>;
+}
+
+impl<S: Store + 'static> Backend for Service<S> {
+    fn server_sign_in(
+        &self,
+        staff: &str,
+        password: &str,
+        terminal: &str,
+    ) -> CoreResult<ServerSignIn> {
+        Service::server_sign_in(self, staff, password, terminal)
+    }
+    fn server_actor(&self, token: &str, terminal: &str) -> CoreResult<Actor> {
+        Service::server_actor(self, token, terminal)
+    }
+    fn server_sign_out(&self, token: &str) -> CoreResult<()> {
+        Service::server_sign_out(self, token)
+    }
+    fn issue_enrolment_code(&self, actor: &Actor) -> CoreResult<(String, DateTime<Utc>)> {
+        Service::issue_enrolment_code(self, actor)
+    }
+    fn enrol_terminal(&self, code: &str, name: &str) -> CoreResult<Enrolled> {
+        Service::enrol_terminal(self, code, name)
+    }
+    fn enrolled_terminal(&self, id: &str, secret: &str) -> CoreResult<TerminalRecord> {
+        Service::enrolled_terminal(self, id, secret)
+    }
+    fn list_terminals(&self, actor: &Actor) -> CoreResult<Vec<TerminalRecord>> {
+        Service::list_terminals(self, actor)
+    }
+    fn revoke_terminal(&self, actor: &Actor, id: &str) -> CoreResult<TerminalRecord> {
+        Service::revoke_terminal(self, actor, id)
+    }
+}

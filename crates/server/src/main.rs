@@ -1,0 +1,241 @@
+//! `unlockdesk-server`: the branch server. Every counter of a branch works through it on one
+//! store (PostgreSQL, or an embedded-store file); terminals never hold database credentials.
+//!
+//! ```text
+//! unlockdesk-server --db URL_OR_PATH --listen ADDR:PORT
+//!                   [--tls-cert FILE --tls-key FILE | --tls-self-signed] [--data-dir DIR]
+//! ```
+//!
+//! * Without TLS it binds only to a loopback address (and says so on stderr); any other
+//!   address without TLS is refused (exit 2).
+//! * `--tls-self-signed` makes (once) and keeps a branch certificate in the data directory and
+//!   prints its SHA-256 fingerprint, which terminals pin at enrolment.
+//! * When it accepts requests it prints exactly one line `UNLOCKDESK_SERVER_READY <base URL>`
+//!   on stdout (`scheme://host:port`, no path).
+//! * SIGTERM or SIGINT: stops accepting, lets requests in flight finish (up to 30 s), exits 0.
+//!
+//! Exit codes: 0 stopped cleanly, 1 the store or the certificate could not be opened, 2 usage.
+
+mod app;
+mod backend;
+mod error;
+mod openapi;
+mod tls;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use unlockdesk_core::ports::{OsEntropy, Store, SystemClock};
+use unlockdesk_core::service::Service;
+
+/// UnlockDesk branch server: the use cases over HTTP/JSON for every counter of a branch.
+#[derive(Parser, Debug)]
+#[command(name = "unlockdesk-server", version, about)]
+struct Args {
+    /// The store: a `postgres://` / `postgresql://` URL, or an embedded-store file (default:
+    /// $UNLOCKDESK_DATABASE_URL).
+    #[arg(long, value_name = "URL_OR_PATH", env = "UNLOCKDESK_DATABASE_URL")]
+    db: String,
+    /// Address and port to listen on, e.g. 127.0.0.1:8443 (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: SocketAddr,
+    /// PEM certificate chain for TLS (with --tls-key).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "tls_self_signed"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS (with --tls-cert).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Make (once) and keep a branch certificate in the data directory.
+    #[arg(long)]
+    tls_self_signed: bool,
+    /// Where the self-signed certificate and the logs live (default: $UNLOCKDESK_DATA_DIR or
+    /// the platform data directory).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = e.print();
+            return ExitCode::from(if code == 0 { 0 } else { 2 });
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("UNLOCKDESK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    // ring, not aws-lc-rs: no C build on every cold CI run (the store's TLS does the same).
+    #[allow(deprecated)]
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tls = args.tls_cert.is_some() || args.tls_self_signed;
+    if !tls && !args.listen.ip().is_loopback() {
+        eprintln!(
+            "error: {} is not a loopback address: the branch server serves other hosts only over TLS (--tls-cert/--tls-key or --tls-self-signed)",
+            args.listen.ip()
+        );
+        return ExitCode::from(2);
+    }
+    if !tls {
+        eprintln!(
+            "note: no TLS: listening on the loopback address {} only (clients on this host)",
+            args.listen
+        );
+    }
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(unlockdesk_store::data_dir);
+    let svc: Arc<dyn backend::Backend> = match open_store(&args.db) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot open the store: {}", e.message);
+            return ExitCode::from(1);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(64)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    rt.block_on(serve(args, svc, data_dir))
+}
+
+fn open_store(db: &str) -> unlockdesk_core::CoreResult<Arc<dyn backend::Backend>> {
+    let lower = db.to_ascii_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        Ok(service(unlockdesk_store_pg::PgStore::open(db)?))
+    } else {
+        Ok(service(unlockdesk_store::SqliteStore::open(
+            std::path::Path::new(db),
+        )?))
+    }
+}
+
+fn service<S: Store + 'static>(store: S) -> Arc<dyn backend::Backend> {
+    Arc::new(
+        Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
+            .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
+    )
+}
+
+async fn serve(args: Args, svc: Arc<dyn backend::Backend>, data_dir: PathBuf) -> ExitCode {
+    let state = app::AppState::new(svc);
+    let router = app::router(state);
+    let make = router.into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping: finishing the requests in flight");
+        shutdown.graceful_shutdown(Some(Duration::from_secs(30)));
+    });
+    let ready = handle.clone();
+    let scheme = if args.tls_cert.is_some() || args.tls_self_signed {
+        "https"
+    } else {
+        "http"
+    };
+    let listen = args.listen;
+    tokio::spawn(async move {
+        if let Some(addr) = ready.listening().await {
+            let host = match addr.ip() {
+                std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                ip => ip.to_string(),
+            };
+            println!("UNLOCKDESK_SERVER_READY {scheme}://{host}:{}", addr.port());
+            tracing::info!(%addr, version = app::VERSION, "accepting requests");
+        }
+    });
+    let result = if scheme == "https" {
+        let (cert, key) = match (&args.tls_cert, &args.tls_key) {
+            (Some(c), Some(k)) => (c.clone(), k.clone()),
+            _ => match tls::self_signed(&data_dir, listen.ip()) {
+                Ok(pair) => pair,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(1);
+                }
+            },
+        };
+        let fingerprint = match tls::fingerprint_of_pem(&cert) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        println!("certificate SHA-256 fingerprint: {fingerprint}");
+        let config = match axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key).await {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!(
+                    "error: cannot use the certificate {} and key {}: {e}",
+                    cert.display(),
+                    key.display()
+                );
+                return ExitCode::from(1);
+            }
+        };
+        axum_server::bind_rustls(listen, config)
+            .handle(handle)
+            .serve(make)
+            .await
+    } else {
+        axum_server::bind(listen).handle(handle).serve(make).await
+    };
+    match result {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot listen on {listen}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
