@@ -1,6 +1,7 @@
 //! The store conformance suite: one set of tests written against the ports and the use
 //! cases (every step, four-eyes, the audit trail, idempotency, concurrency, appointment
-//! lookups and import), run unchanged against every adapter of [`Store`].
+//! lookups and import, the branch server's sessions and terminals), run unchanged against
+//! every adapter of [`Store`].
 //!
 //! A crate of its own, depending on core only, so every adapter (SQLite in
 //! `unlockdesk-store`, PostgreSQL next) takes it as a dev-dependency. An adapter's test crate
@@ -27,10 +28,12 @@ use unlockdesk_core::*;
 mod appointments;
 mod browse;
 mod flow;
+mod sessions;
 
 pub use appointments::*;
 pub use browse::*;
 pub use flow::*;
+pub use sessions::*;
 
 /// SHA-256 of `bytes` as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -78,6 +81,10 @@ macro_rules! conformance_suite {
             check_in_verifies_the_booked_document,
             whole_store_lists_and_verbatim_writes,
             past_cases_by_range_state_teller_operator_in_pages,
+            server_sessions_are_stored_updated_and_revoked_by_terminal_and_staff,
+            enrolment_codes_and_terminals_are_stored_listed_and_revoked,
+            an_error_inside_transact_leaves_no_session_code_or_terminal,
+            branch_server_enrols_terminals_and_keeps_sessions_in_the_store,
         );
     };
     (@each $fixture:expr; $($name:ident),* $(,)?) => {

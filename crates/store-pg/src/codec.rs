@@ -1,7 +1,9 @@
-//! Decoding rows into domain types: JSON documents, last-4 tails, the appointment row.
+//! Decoding rows into domain types: JSON documents, last-4 tails, the appointment row, the
+//! branch server's session, terminal and enrolment-code rows.
 
 use chrono::{NaiveDateTime, Timelike};
 use postgres::Row;
+use unlockdesk_core::ports::{EnrolmentCode, ServerSession, TerminalRecord};
 use unlockdesk_core::*;
 
 /// A `jsonb` document as `T`; an unreadable one is a `storage` error naming `what`.
@@ -73,6 +75,51 @@ pub(crate) fn to_appt(r: &Row) -> CoreResult<Appointment> {
             .try_get::<_, Option<uuid::Uuid>>(12)
             .map_err(get)?
             .map(CaseId),
+    })
+}
+
+pub(crate) const SESSION_COLS: &str =
+    "token_hash, staff_id, terminal, created_at, last_seen, revoked_at";
+
+/// A `server_sessions` row (`SESSION_COLS`) as a session.
+pub(crate) fn to_session(r: &Row) -> CoreResult<ServerSession> {
+    Ok(ServerSession {
+        token_hash: col(r, "token_hash")?,
+        staff_id: StaffId::parse(&col::<String>(r, "staff_id")?)?,
+        terminal: col(r, "terminal")?,
+        created_at: col(r, "created_at")?,
+        last_seen: col(r, "last_seen")?,
+        revoked_at: col(r, "revoked_at")?,
+    })
+}
+
+pub(crate) const TERMINAL_COLS: &str =
+    "id, name, secret_hash, enrolled_at, enrolled_by, revoked_at";
+
+/// A `terminals` row (`TERMINAL_COLS`) as a terminal.
+pub(crate) fn to_terminal(r: &Row) -> CoreResult<TerminalRecord> {
+    Ok(TerminalRecord {
+        id: col(r, "id")?,
+        name: col(r, "name")?,
+        secret_hash: col(r, "secret_hash")?,
+        enrolled_at: col(r, "enrolled_at")?,
+        enrolled_by: StaffId::parse(&col::<String>(r, "enrolled_by")?)?,
+        revoked_at: col(r, "revoked_at")?,
+    })
+}
+
+pub(crate) const CODE_COLS: &str =
+    "code_hash, issued_by, issued_at, expires_at, used_at, terminal_id";
+
+/// An `enrolment_codes` row (`CODE_COLS`) as a code.
+pub(crate) fn to_code(r: &Row) -> CoreResult<EnrolmentCode> {
+    Ok(EnrolmentCode {
+        code_hash: col(r, "code_hash")?,
+        issued_by: StaffId::parse(&col::<String>(r, "issued_by")?)?,
+        issued_at: col(r, "issued_at")?,
+        expires_at: col(r, "expires_at")?,
+        used_at: col(r, "used_at")?,
+        terminal_id: col(r, "terminal_id")?,
     })
 }
 

@@ -48,6 +48,7 @@ mod documents;
 mod idempotency;
 pub mod migrate;
 mod pool;
+mod sessions;
 mod staff;
 pub mod tls;
 mod tx;

@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_application_role.sql"),
     include_str!("../migrations/0003_name_prefix_indexes.sql"),
     include_str!("../migrations/0004_case_browser.sql"),
+    include_str!("../migrations/0005_server_sessions.sql"),
 ];
 
 /// The restricted role every connection of the store `SET ROLE`s to after migrating: it may
@@ -24,13 +25,16 @@ pub const APP_ROLE: &str = "unlockdesk_app";
 
 /// The application role's rights, granted again after every migration run (inside its
 /// transaction) so a table added by a later migration is covered; the audit trail is
-/// SELECT and INSERT only, the schema's bookkeeping read-only.
+/// SELECT and INSERT only, the schema's bookkeeping read-only, and the branch server's
+/// sessions, terminals and enrolment codes (0005) SELECT, INSERT and UPDATE: they end by a
+/// time set on the row, never by deleting it.
 const APP_GRANTS: &str = "
     GRANT USAGE ON SCHEMA public TO unlockdesk_app;
     GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO unlockdesk_app;
     REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM unlockdesk_app;
     REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON unlockdesk_schema FROM unlockdesk_app;
     REVOKE DELETE, TRUNCATE ON audit_head FROM unlockdesk_app;
+    REVOKE DELETE, TRUNCATE ON server_sessions, terminals, enrolment_codes FROM unlockdesk_app;
     GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO unlockdesk_app;
 ";
 

@@ -1,7 +1,8 @@
 //! [`Tx`]: one PostgreSQL transaction (`postgres::Transaction`) and the connection's statement
 //! cache, the handle every port of the store is implemented on (one module per aggregate:
-//! `branch`, `staff`, `cases`, `appointments`, `audit`, `idempotency`, `documents`). A read
-//! snapshot hands it out as `&mut dyn ReadTx`, so reads cannot reach the write methods.
+//! `branch`, `staff`, `cases`, `appointments`, `audit`, `idempotency`, `documents`,
+//! `sessions`). A read snapshot hands it out as `&mut dyn ReadTx`, so reads cannot reach the
+//! write methods.
 
 use std::collections::HashMap;
 

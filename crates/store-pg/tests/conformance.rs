@@ -372,10 +372,12 @@ fn migration_4_gives_every_case_its_wallet_operator() {
         .unwrap()
         .cases);
     drop(counter);
-    // Back to version 3 as it was: the column and the indexes of 4 gone, 0001's day index back.
+    // Back to version 3 as it was: the tables of 5, the column and the indexes of 4 gone,
+    // 0001's day index back.
     fix.client()
         .batch_execute(
-            "DROP INDEX cases_operator; DROP INDEX cases_day_time;
+            "DROP TABLE server_sessions, terminals, enrolment_codes;
+             DROP INDEX cases_operator; DROP INDEX cases_day_time;
              ALTER TABLE cases DROP COLUMN wallet_operator;
              CREATE INDEX cases_day ON cases (opened_day);
              UPDATE unlockdesk_schema SET version = 3;",
@@ -413,4 +415,40 @@ fn migration_4_gives_every_case_its_wallet_operator() {
         .collect();
     assert!(indexes.iter().any(|i| i == "cases_day_time"), "{indexes:?}");
     assert!(!indexes.iter().any(|i| i == "cases_day"), "{indexes:?}");
+}
+
+/// Migration 5 (the branch server's sessions, terminals and enrolment codes) on a database of
+/// version 4: the tables appear, and the application role the store's connections act as may
+/// write them at once (the runner's grants cover a table added by an upgrade, not only a new
+/// database), while the cases and the audit trail are untouched.
+#[test]
+fn migration_5_adds_the_branch_server_tables_with_the_role_s_rights() {
+    let fix = Pg::default();
+    let counter = svc(&fix, clock());
+    let (tel01, _, _, _) = setup(&counter);
+    let c = to_submitted(&counter, &tel01);
+    drop(counter);
+    fix.client()
+        .batch_execute(
+            "DROP TABLE server_sessions, terminals, enrolment_codes;
+             UPDATE unlockdesk_schema SET version = 4;",
+        )
+        .unwrap();
+
+    let counter = svc_again(&fix, clock());
+    let v: i32 = fix
+        .client()
+        .query_one("SELECT version FROM unlockdesk_schema", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(i64::from(v), unlockdesk_store_pg::SCHEMA_VERSION);
+    let admin = counter.authenticate("admin", PW, "test").unwrap();
+    let (code, _) = counter.issue_enrolment_code(&admin).unwrap();
+    let t = counter.enrol_terminal(&code, "counter 2").unwrap().terminal;
+    let s = counter.server_sign_in("tel01", PW, &t.id).unwrap();
+    counter.server_actor(&s.token, &t.id).unwrap();
+    counter.revoke_terminal(&admin, &t.id).unwrap();
+    let state = counter.case_view(&tel01, c).unwrap().case.state;
+    assert_eq!(state, unlockdesk_core::CaseState::Submitted);
+    assert!(fix.again().verify_audit().unwrap().ok);
 }

@@ -95,6 +95,11 @@ fn the_application_role_may_append_the_trail_but_never_change_it() {
         "UPDATE unlockdesk_schema SET version = 1",
         "CREATE TABLE smuggled (x int)",
         "DROP TRIGGER audit_events_no_update ON audit_events",
+        // The branch server's rows end by a time set on them, never by deleting them.
+        "DELETE FROM server_sessions",
+        "DELETE FROM terminals",
+        "DELETE FROM enrolment_codes",
+        "TRUNCATE server_sessions",
     ] {
         let e = c.batch_execute(sql).unwrap_err();
         assert_eq!(
@@ -110,6 +115,12 @@ fn the_application_role_may_append_the_trail_but_never_change_it() {
         "UPDATE audit_head SET seq = seq WHERE false",
         "UPDATE cases SET version = version WHERE false",
         "DELETE FROM documents WHERE false",
+        "INSERT INTO server_sessions SELECT * FROM server_sessions WHERE false",
+        "UPDATE server_sessions SET last_seen = last_seen WHERE false",
+        "INSERT INTO terminals SELECT * FROM terminals WHERE false",
+        "UPDATE terminals SET revoked_at = revoked_at WHERE false",
+        "INSERT INTO enrolment_codes SELECT * FROM enrolment_codes WHERE false",
+        "UPDATE enrolment_codes SET used_at = used_at WHERE false",
     ] {
         c.batch_execute(sql)
             .unwrap_or_else(|e| panic!("{sql}: {e:?}"));

@@ -1,7 +1,9 @@
 //! Encoding and decoding between the domain types and SQLite rows: timestamps, JSON
-//! documents, last-4 tails, the appointment row and its lookup statements.
+//! documents, last-4 tails, the appointment row and its lookup statements, the branch
+//! server's session, terminal and enrolment-code rows.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use unlockdesk_core::ports::{EnrolmentCode, ServerSession, TerminalRecord};
 use unlockdesk_core::*;
 
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
@@ -12,6 +14,10 @@ pub(crate) fn parse_ts(s: &str) -> CoreResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| CoreError::storage(format!("stored timestamp '{s}' is unreadable: {e}")))
+}
+/// A stored instant that may be unset (`NULL`: not yet); a malformed one is a `storage` error.
+pub(crate) fn parse_opt_ts(s: Option<String>) -> CoreResult<Option<DateTime<Utc>>> {
+    s.as_deref().map(parse_ts).transpose()
 }
 /// The case's indexed last-4 columns: (ID number, phone).
 pub(crate) fn case_tails(c: &Case) -> (String, String) {
@@ -80,6 +86,97 @@ pub(crate) fn to_staff(t: StaffRow) -> CoreResult<Staff> {
         locked: t.6,
         disabled: t.7,
         created_at: parse_ts(&t.8)?,
+    })
+}
+
+pub(crate) const SESSION_COLS: &str =
+    "token_hash, staff_id, terminal, created_at, last_seen, revoked_at";
+
+/// A server session row as read (`SESSION_COLS`): token hash, staff id, terminal, created,
+/// last seen, revoked.
+pub(crate) type SessionRow = (String, String, String, String, String, Option<String>);
+
+pub(crate) fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok((
+        r.get("token_hash")?,
+        r.get("staff_id")?,
+        r.get("terminal")?,
+        r.get("created_at")?,
+        r.get("last_seen")?,
+        r.get("revoked_at")?,
+    ))
+}
+pub(crate) fn to_session(t: SessionRow) -> CoreResult<ServerSession> {
+    Ok(ServerSession {
+        token_hash: t.0,
+        staff_id: StaffId::parse(&t.1)?,
+        terminal: t.2,
+        created_at: parse_ts(&t.3)?,
+        last_seen: parse_ts(&t.4)?,
+        revoked_at: parse_opt_ts(t.5)?,
+    })
+}
+
+pub(crate) const TERMINAL_COLS: &str =
+    "id, name, secret_hash, enrolled_at, enrolled_by, revoked_at";
+
+/// A terminal row as read (`TERMINAL_COLS`): id, name, secret hash, enrolled, enrolled by,
+/// revoked.
+pub(crate) type TerminalRow = (String, String, String, String, String, Option<String>);
+
+pub(crate) fn terminal_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TerminalRow> {
+    Ok((
+        r.get("id")?,
+        r.get("name")?,
+        r.get("secret_hash")?,
+        r.get("enrolled_at")?,
+        r.get("enrolled_by")?,
+        r.get("revoked_at")?,
+    ))
+}
+pub(crate) fn to_terminal(t: TerminalRow) -> CoreResult<TerminalRecord> {
+    Ok(TerminalRecord {
+        id: t.0,
+        name: t.1,
+        secret_hash: t.2,
+        enrolled_at: parse_ts(&t.3)?,
+        enrolled_by: StaffId::parse(&t.4)?,
+        revoked_at: parse_opt_ts(t.5)?,
+    })
+}
+
+pub(crate) const CODE_COLS: &str =
+    "code_hash, issued_by, issued_at, expires_at, used_at, terminal_id";
+
+/// An enrolment code row as read (`CODE_COLS`): code hash, issued by, issued, expires, used,
+/// terminal.
+pub(crate) type CodeRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+pub(crate) fn code_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CodeRow> {
+    Ok((
+        r.get("code_hash")?,
+        r.get("issued_by")?,
+        r.get("issued_at")?,
+        r.get("expires_at")?,
+        r.get("used_at")?,
+        r.get("terminal_id")?,
+    ))
+}
+pub(crate) fn to_code(t: CodeRow) -> CoreResult<EnrolmentCode> {
+    Ok(EnrolmentCode {
+        code_hash: t.0,
+        issued_by: StaffId::parse(&t.1)?,
+        issued_at: parse_ts(&t.2)?,
+        expires_at: parse_ts(&t.3)?,
+        used_at: parse_opt_ts(t.4)?,
+        terminal_id: t.5,
     })
 }
 

@@ -16,6 +16,7 @@ mod copy;
 mod documents;
 mod idempotency;
 pub mod migrate;
+mod sessions;
 mod staff;
 mod tx;
 

@@ -1,7 +1,7 @@
 //! [`Tx`]: one rusqlite transaction, the handle every port of the store is implemented on
 //! (one module per aggregate: `branch`, `staff`, `cases`, `appointments`, `audit`,
-//! `idempotency`, `documents`). A read snapshot hands it out as `&mut dyn ReadTx`, so reads
-//! cannot reach the write methods.
+//! `idempotency`, `documents`, `sessions`). A read snapshot hands it out as `&mut dyn ReadTx`,
+//! so reads cannot reach the write methods.
 
 use std::path::Path;
 

@@ -246,10 +246,12 @@ fn migration_6_gives_every_case_its_wallet_operator() {
     let walk_in = unlockdesk_conformance::walk_in(&svc, &tel01);
     let before = svc.list_cases(&tel01, &Default::default()).unwrap().cases;
     drop(svc);
-    // Back to version 5 as it was: the column and the indexes of 6 gone, 5's day index back.
+    // Back to version 5 as it was: the tables of 7, the column and the indexes of 6 gone,
+    // 5's day index back.
     let c = Connection::open(&db).unwrap();
     c.execute_batch(
-        "DROP INDEX cases_operator; DROP INDEX cases_day_time;
+        "DROP TABLE server_sessions; DROP TABLE terminals; DROP TABLE enrolment_codes;
+         DROP INDEX cases_operator; DROP INDEX cases_day_time;
          ALTER TABLE cases DROP COLUMN wallet_operator;
          CREATE INDEX cases_day ON cases (opened_day);
          PRAGMA user_version = 5;",
@@ -285,4 +287,49 @@ fn migration_6_gives_every_case_its_wallet_operator() {
     let names: Vec<String> = schema(&db).into_iter().map(|(n, _)| n).collect();
     assert!(names.contains(&"cases_day_time".to_string()), "{names:?}");
     assert!(!names.contains(&"cases_day".to_string()), "{names:?}");
+}
+
+/// Migration 7 (the branch server's sessions, terminals and enrolment codes) on a file of
+/// version 6: the three tables and the session indexes appear, the cases and the audit trail
+/// are untouched, and sessions can be written at once.
+#[test]
+fn migration_7_adds_the_branch_server_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = populated(dir.path());
+    let c = Connection::open(&db).unwrap();
+    c.execute_batch(
+        "DROP TABLE server_sessions; DROP TABLE terminals; DROP TABLE enrolment_codes;
+         PRAGMA user_version = 6;",
+    )
+    .unwrap();
+    drop(c);
+    let v6 = dir.path().join("v6.db");
+    let fresh = Connection::open(&v6).unwrap();
+    for sql in &unlockdesk_store::migrate::MIGRATIONS[..6] {
+        fresh.execute_batch(sql).unwrap();
+    }
+    drop(fresh);
+    assert_eq!(schema(&db), schema(&v6), "the file is a version-6 file");
+
+    let svc = svc_at(&db, clock());
+    let names: Vec<String> = schema(&db).into_iter().map(|(n, _)| n).collect();
+    for t in [
+        "server_sessions",
+        "server_sessions_terminal",
+        "server_sessions_staff",
+        "terminals",
+        "enrolment_codes",
+    ] {
+        assert!(names.contains(&t.to_string()), "{t}: {names:?}");
+    }
+    let cases: i64 = Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM cases", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(cases, 1);
+    assert!(verify(&db).ok, "the trail still verifies");
+    let s = svc
+        .server_sign_in("tel01", unlockdesk_conformance::PW, "local:c1")
+        .unwrap();
+    svc.server_actor(&s.token, "local:c1").unwrap();
 }
