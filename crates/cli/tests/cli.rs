@@ -25,10 +25,117 @@ fn form_path() -> String {
 /// other value fails, so a misspelt switch never passes as a PostgreSQL run.
 fn stores_on_postgres() -> bool {
     match std::env::var("UNLOCKDESK_CLI_TEST_STORE").as_deref() {
-        Ok("postgres") => true,
+        Ok("postgres" | "server") => true,
         Ok("" | "sqlite") | Err(_) => false,
-        Ok(other) => panic!("UNLOCKDESK_CLI_TEST_STORE={other}: expected postgres or sqlite"),
+        Ok(other) => {
+            panic!("UNLOCKDESK_CLI_TEST_STORE={other}: expected postgres, server or sqlite")
+        }
     }
+}
+
+/// UNLOCKDESK_CLI_TEST_STORE=server: each test's PostgreSQL database gets its own
+/// `unlockdesk-server`, and every command but the store's own (`setup`, `demo`, `restore`,
+/// `store copy`, `backup`'s file checks aside) runs through it with `--server` (issue 14: the CLI
+/// suite once through a server). A read without `--as` acts as `sup01` there: through a server
+/// every command is a signed-in staff member's.
+fn through_server() -> bool {
+    std::env::var("UNLOCKDESK_CLI_TEST_STORE").as_deref() == Ok("server")
+}
+
+
+
+/// Databases filled by `demo` (their accounts' password is the demo one).
+static DEMO_DBS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// The servers of this run, by database URL (stopped when the database is dropped).
+static SERVERS: std::sync::Mutex<Vec<(String, String, std::process::Child)>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn server_bin() -> std::path::PathBuf {
+    // target/<profile>/unlockdesk-server beside the CLI under test (built by the same
+    // `cargo test` of the workspace, or `cargo build -p unlockdesk-server` first).
+    Path::new(BIN).with_file_name("unlockdesk-server")
+}
+
+/// Start a server on `db_url`; returns its base URL.
+fn start_server(db_url: &str) -> String {
+    use std::io::BufRead;
+    let bin = server_bin();
+    assert!(
+        bin.exists(),
+        "{} is missing: cargo build -p unlockdesk-server first",
+        bin.display()
+    );
+    let mut child = Command::new(bin)
+        .args(["--db", db_url, "--listen", "127.0.0.1:0"])
+        .env("UNLOCKDESK_DATA_DIR", std::env::temp_dir().join("unlockdesk-cli-test"))
+        .env("UNLOCKDESK_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("start unlockdesk-server");
+    let stdout = child.stdout.take().unwrap();
+    let mut url = String::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(u) = line.strip_prefix("UNLOCKDESK_SERVER_READY ") {
+            url = u.trim().to_string();
+            break;
+        }
+    }
+    assert!(!url.is_empty(), "the server never said it was ready");
+    SERVERS
+        .lock()
+        .unwrap()
+        .push((db_url.to_string(), url.clone(), child));
+    url
+}
+
+fn server_of(db: &str) -> Option<String> {
+    SERVERS
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(d, _, _)| d == db)
+        .map(|(_, u, _)| u.clone())
+}
+
+fn stop_server(db: &str) {
+    let mut all = SERVERS.lock().unwrap();
+    if let Some(i) = all.iter().position(|(d, _, _)| d == db) {
+        let (_, _, mut child) = all.remove(i);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// The command for `args` on the store `db`: `--db db`, or through its server.
+/// The flag is true when a read was made to act as `sup01`: the caller then gives sup01's
+/// password (after clearing the test's own).
+fn command_for(db: &OsStr, args: &[&str]) -> (Command, bool) {
+    let mut reader = false;
+    let mut c = Command::new(BIN);
+    let local_only = args.iter().any(|a| {
+        matches!(*a, "setup" | "demo" | "restore" | "store" | "check")
+    });
+    match server_of(&db.to_string_lossy()) {
+        Some(url) if !local_only => {
+            c.arg("--server").arg(url).env_remove("UNLOCKDESK_DATABASE_URL");
+            let has = |w: &str| args.contains(&w);
+            let read = (has("case") && (has("list") || has("show")))
+                || (has("appointments") && (has("find") || has("today")))
+                || (has("audit") && has("verify"))
+                || (has("render") && has("customer"));
+            if read && !has("--as") && !has("-h") && !has("--help") {
+                c.args(["--as", "sup01"]);
+                reader = true;
+            }
+        }
+        _ => {
+            c.arg("--db").arg(db);
+        }
+    }
+    (c, reader)
 }
 
 /// The store of one test: a new embedded-store file in `dir`, or with the switch a new
@@ -68,7 +175,11 @@ fn test_db(dir: &tempfile::TempDir) -> TestDb {
             "UNLOCKDESK_CLI_TEST_STORE=postgres needs UNLOCKDESK_DATABASE_URL: run through \
              scripts/with-postgres.sh",
         );
-    TestDb::Pg(pg_fresh(cluster.trim(), "t"))
+    let db = pg_fresh(cluster.trim(), "t");
+    if through_server() {
+        start_server(&db.url);
+    }
+    TestDb::Pg(db)
 }
 
 impl TestDb {
@@ -76,6 +187,9 @@ impl TestDb {
     fn untouched(&self) -> bool {
         match self {
             TestDb::File(p) => !Path::new(p).exists(),
+            // Through a server the database was migrated when its server started: nothing
+            // reached it when no audit event was written (a sign-in would have been).
+            TestDb::Pg(d) if through_server() => d.audit_events() == 0,
             TestDb::Pg(d) => d.tables() == 0,
         }
     }
@@ -83,7 +197,7 @@ impl TestDb {
 
 /// `--db` is a file or a `postgres://` URL.
 fn cli<D: AsRef<OsStr> + ?Sized>(db: &D, args: &[&str], pw: Option<&str>) -> Output {
-    let mut c = Command::new(BIN);
+    let (mut c, reader) = command_for(db.as_ref(), args);
     if db.as_ref().to_string_lossy().starts_with("postgres") {
         // Logs of a run on PostgreSQL go to the data directory: not the user's.
         c.env(
@@ -91,15 +205,29 @@ fn cli<D: AsRef<OsStr> + ?Sized>(db: &D, args: &[&str], pw: Option<&str>) -> Out
             std::env::temp_dir().join("unlockdesk-cli-test"),
         );
     }
-    c.arg("--db")
-        .arg(db)
-        .args(args)
+    c.args(args)
         .env_remove("UNLOCKDESK_PASSWORD")
         .env_remove("UNLOCKDESK_NEW_PASSWORD")
         .env_remove("UNLOCKDESK_SUPERVISOR_PASSWORD");
     if let Some(p) = pw {
         c.env("UNLOCKDESK_PASSWORD", p)
             .env("UNLOCKDESK_NEW_PASSWORD", p);
+    }
+    if reader {
+        let demo = DEMO_DBS
+            .lock()
+            .unwrap()
+            .contains(&db.as_ref().to_string_lossy().to_string());
+        c.env(
+            "UNLOCKDESK_PASSWORD",
+            if demo { "Demo#Pass2026" } else { "Changed#2026" },
+        );
+    }
+    if args.contains(&"demo") {
+        DEMO_DBS
+            .lock()
+            .unwrap()
+            .push(db.as_ref().to_string_lossy().to_string());
     }
     c.stdin(std::process::Stdio::null()).output().unwrap()
 }
@@ -159,10 +287,8 @@ fn setup_branch<D: AsRef<OsStr> + ?Sized>(db: &D, code: &str, time_zone: Option<
         );
         assert_eq!(o.status.code(), Some(1));
         assert_eq!(json(&o)["code"], "password-change-required");
-        let mut c = Command::new(BIN);
+        let (mut c, _) = command_for(db.as_ref(), &["--as", id, "staff", "passwd"]);
         let o = c
-            .arg("--db")
-            .arg(db)
             .args(["--as", id, "staff", "passwd"])
             // Logs of a run on PostgreSQL go to the data directory: never the user's.
             .env(
@@ -1721,6 +1847,16 @@ struct PgDb {
 }
 
 impl PgDb {
+    /// Events in the audit trail.
+    fn audit_events(&self) -> i64 {
+        let cfg: postgres::Config = self.url.parse().unwrap();
+        let mut c = cfg
+            .connect(postgres::NoTls)
+            .expect("connect to the test database");
+        c.query_one("SELECT count(*) FROM audit_events", &[])
+            .unwrap()
+            .get(0)
+    }
     /// Tables in the database outside the system schemas.
     fn tables(&self) -> i64 {
         let cfg: postgres::Config = self.url.parse().unwrap();
@@ -1739,6 +1875,7 @@ impl PgDb {
 
 impl Drop for PgDb {
     fn drop(&mut self) {
+        stop_server(&self.url);
         let Ok(cfg) = self.cluster.parse::<postgres::Config>() else {
             return;
         };

@@ -108,7 +108,7 @@ impl<S: Store> Service<S> {
             };
             Ok((s, staff, idle))
         })?;
-        let Some(mut session) = session else {
+        let Some(session) = session else {
             return Err(expired("no such session: sign in again"));
         };
         if session.revoked_at.is_some() {
@@ -124,9 +124,13 @@ impl<S: Store> Service<S> {
         };
         let idle_out = idle > 0 && now - session.last_seen >= Duration::minutes(i64::from(idle));
         if idle_out || staff.disabled || staff.locked {
-            session.revoked_at = Some(now);
-            self.store
-                .transact(|tx| tx.update_server_session(&session))?;
+            self.store.transact(|tx| match tx.server_session(&hash)? {
+                Some(mut s) if s.revoked_at.is_none() => {
+                    s.revoked_at = Some(now);
+                    tx.update_server_session(&s)
+                }
+                _ => Ok(()),
+            })?;
             if staff.disabled {
                 return Err(CoreError::new(
                     ErrorCode::AccountDisabled,
@@ -144,9 +148,19 @@ impl<S: Store> Service<S> {
             )));
         }
         if now - session.last_seen >= Duration::seconds(TOUCH_EVERY_SECS) {
-            session.last_seen = now;
-            self.store
-                .transact(|tx| tx.update_server_session(&session))?;
+            // Re-read inside the write: a sign-out or revocation that landed since the read
+            // above must not be undone by writing the older row back.
+            let still_open = self.store.transact(|tx| match tx.server_session(&hash)? {
+                Some(mut s) if s.revoked_at.is_none() => {
+                    s.last_seen = now;
+                    tx.update_server_session(&s)?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            })?;
+            if !still_open {
+                return Err(expired("this session has ended: sign in again"));
+            }
         }
         Ok(Actor::staff(staff.id.clone(), staff.role, terminal))
     }
