@@ -40,7 +40,8 @@ test: deps lint test-rust test-ui test-e2e
 # starts cupsd unless one runs, and stops only the one it started).
 # The CLI suite (tests/cli.rs, tests/appointments.rs) then runs once more with every test's
 # store a fresh database on a throwaway cluster (UNLOCKDESK_CLI_TEST_STORE=postgres): about 20 s,
-# 3 of them the cluster's own start and removal.
+# 3 of them the cluster's own start and removal. Then tests/cli.rs once more through a branch
+# server per test database (UNLOCKDESK_CLI_TEST_STORE=server, issue 14), about 20 s.
 # The decision race on PostgreSQL runs 5,000 rounds (10,000 racing attempts, issue 13; about
 # 4 minutes on two cores, the tail of the conformance binary); a plain `cargo test` runs 200.
 # Test data never touches real data: the run fails if the real data directory changed.
@@ -58,6 +59,8 @@ test-rust:
 	rm -rf $$tmp; echo "bindings up to date"; \
 	UNLOCKDESK_CLI_TEST_STORE=postgres scripts/with-postgres.sh \
 	  $(CARGO) test -p unlockdesk-cli --test cli --test appointments || exit 1; \
+	UNLOCKDESK_CLI_TEST_STORE=server scripts/with-postgres.sh \
+	  $(CARGO) test -p unlockdesk-cli --test cli || exit 1; \
 	if [ "$$before" != "$$($(SNAPSHOT_REAL))" ]; then \
 	  echo "test-rust: the real data directory $(REAL_DATA) was created or changed by a test" >&2; exit 1; fi
 
