@@ -42,8 +42,6 @@ fn through_server() -> bool {
     std::env::var("UNLOCKDESK_CLI_TEST_STORE").as_deref() == Ok("server")
 }
 
-
-
 /// Databases filled by `demo` (their accounts' password is the demo one).
 static DEMO_DBS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
@@ -68,7 +66,10 @@ fn start_server(db_url: &str) -> String {
     );
     let mut child = Command::new(bin)
         .args(["--db", db_url, "--listen", "127.0.0.1:0"])
-        .env("UNLOCKDESK_DATA_DIR", std::env::temp_dir().join("unlockdesk-cli-test"))
+        .env(
+            "UNLOCKDESK_DATA_DIR",
+            std::env::temp_dir().join("unlockdesk-cli-test"),
+        )
         .env("UNLOCKDESK_LOG", "warn")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
@@ -115,12 +116,14 @@ fn stop_server(db: &str) {
 fn command_for(db: &OsStr, args: &[&str]) -> (Command, bool) {
     let mut reader = false;
     let mut c = Command::new(BIN);
-    let local_only = args.iter().any(|a| {
-        matches!(*a, "setup" | "demo" | "restore" | "store" | "check")
-    });
+    let local_only = args
+        .iter()
+        .any(|a| matches!(*a, "setup" | "demo" | "restore" | "store" | "check"));
     match server_of(&db.to_string_lossy()) {
         Some(url) if !local_only => {
-            c.arg("--server").arg(url).env_remove("UNLOCKDESK_DATABASE_URL");
+            c.arg("--server")
+                .arg(url)
+                .env_remove("UNLOCKDESK_DATABASE_URL");
             let has = |w: &str| args.contains(&w);
             let read = (has("case") && (has("list") || has("show")))
                 || (has("appointments") && (has("find") || has("today")))
@@ -220,7 +223,11 @@ fn cli<D: AsRef<OsStr> + ?Sized>(db: &D, args: &[&str], pw: Option<&str>) -> Out
             .contains(&db.as_ref().to_string_lossy().to_string());
         c.env(
             "UNLOCKDESK_PASSWORD",
-            if demo { "Demo#Pass2026" } else { "Changed#2026" },
+            if demo {
+                "Demo#Pass2026"
+            } else {
+                "Changed#2026"
+            },
         );
     }
     if args.contains(&"demo") {
@@ -2095,4 +2102,214 @@ fn bad_database_urls_give_one_sentence_and_exit_1() {
         let v = json(&o);
         assert!(v["code"].is_string() && v["message"].is_string(), "{v}");
     }
+}
+
+/// Issue 14 item 3: the rules of `--server` that hold before any server is asked (exit 2,
+/// nothing opened), then enrolment, a pinned server and the admin's terminal subcommands
+/// through a real server on a file store.
+#[test]
+fn server_flag_rules_enrolment_and_terminals() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env("UNLOCKDESK_DATA_DIR", &data)
+            .env_remove("UNLOCKDESK_DATABASE_URL")
+            .env_remove("UNLOCKDESK_SERVER")
+            .env_remove("UNLOCKDESK_PASSWORD")
+            .stdin(std::process::Stdio::null());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let nowhere = "http://127.0.0.1:9";
+    for args in [
+        vec![
+            "--server", nowhere, "--db", "x.db", "--as", "tel01", "case", "list",
+        ],
+        vec!["--server", nowhere, "case", "list"],
+        vec!["--server", nowhere, "audit", "verify"],
+        vec!["--server", nowhere, "demo"],
+        vec!["--server", nowhere, "restore", "--from", "x.db"],
+        vec!["--server", nowhere, "store", "copy", "--to", "y.db"],
+        vec![
+            "--server",
+            nowhere,
+            "setup",
+            "--branch-code",
+            "X",
+            "--branch-name",
+            "x",
+            "--admin-id",
+            "admin",
+            "--admin-name",
+            "x",
+        ],
+        vec!["enrol", "--code", "ABC"],
+        vec!["terminal", "list"],
+    ] {
+        let o = run(&args, &[]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            !String::from_utf8_lossy(&o.stderr).trim().is_empty(),
+            "{args:?}: says why"
+        );
+    }
+    // UNLOCKDESK_DATABASE_URL with --server is the same usage error.
+    let o = run(
+        &["--server", nowhere, "--as", "tel01", "case", "list"],
+        &[("UNLOCKDESK_DATABASE_URL", "postgres://x@localhost/y")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    // A server that is not there: exit 1 and one sentence naming it.
+    let o = run(
+        &[
+            "--json", "--server", nowhere, "--as", "tel01", "case", "list",
+        ],
+        &[("UNLOCKDESK_PASSWORD", "x")],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let e = json(&o);
+    assert_eq!(e["code"], "unavailable", "{e}");
+    assert!(e["message"].as_str().unwrap().contains(nowhere), "{e}");
+
+    // A real server on a file store (set up with --db, served with TLS on loopback).
+    let db = dir.path().join("u.db");
+    setup(db.as_os_str());
+    let server = Path::new(BIN).with_file_name("unlockdesk-server");
+    /// Stops the server however the test ends.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Command::new(&server)
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-self-signed",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path().join("server"))
+        .env("UNLOCKDESK_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start unlockdesk-server (cargo build -p unlockdesk-server)");
+    let stdout = child.stdout.take().unwrap();
+    let _server = Kill(child);
+    let mut url = String::new();
+    let mut fp = String::new();
+    {
+        use std::io::BufRead;
+        let out = std::io::BufReader::new(stdout);
+        for line in out.lines() {
+            let line = line.unwrap();
+            if let Some(f) = line.strip_prefix("certificate SHA-256 fingerprint: ") {
+                fp = f.to_string();
+            }
+            if let Some(u) = line.strip_prefix("UNLOCKDESK_SERVER_READY ") {
+                url = u.to_string();
+                break;
+            }
+        }
+    }
+    let pw = [("UNLOCKDESK_PASSWORD", "Changed#2026")];
+    // https without a pinned fingerprint: refused before connecting.
+    let o = run(
+        &["--json", "--server", &url, "--as", "tel01", "case", "list"],
+        &pw,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["fields"][0]["rule"], "fingerprint");
+    // The admin issues a code (fingerprint given once by hand); the terminal enrols with it and
+    // from then on works with the pinned certificate.
+    // The administrator of `setup` keeps the first password.
+    let admin = [("UNLOCKDESK_PASSWORD", PW)];
+    let with_fp = [
+        ("UNLOCKDESK_PASSWORD", PW),
+        ("UNLOCKDESK_SERVER_FINGERPRINT", fp.as_str()),
+    ];
+    let o = run(
+        &[
+            "--json", "--server", &url, "--as", "admin", "terminal", "code",
+        ],
+        &with_fp,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let code = json(&o)["code"].as_str().expect("a code").to_string();
+    let v = json(&run(
+        &[
+            "--json",
+            "--server",
+            &url,
+            "enrol",
+            "--code",
+            &code,
+            "--name",
+            "counter 9",
+        ],
+        &[],
+    ));
+    assert_eq!(v["fingerprint"], fp.as_str(), "{v}");
+    let terminal = v["terminal_id"].as_str().unwrap().to_string();
+    let kept = data.join("server-terminals.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the terminal secret is kept private");
+    }
+    let v = json(&run(
+        &[
+            "--json",
+            "--server",
+            &url,
+            "--as",
+            "tel01",
+            "case",
+            "open",
+            "--name",
+            "测试乙",
+        ],
+        &pw,
+    ));
+    assert_eq!(v["case"]["state"], "checked-in", "{v}");
+    assert_eq!(v["history"][0]["terminal"], terminal.as_str(), "{v}");
+    let v = json(&run(
+        &[
+            "--json", "--server", &url, "--as", "admin", "terminal", "list",
+        ],
+        &admin,
+    ));
+    assert_eq!(v[0]["id"], terminal.as_str());
+    assert_eq!(v[0]["name"], "counter 9");
+    let o = run(
+        &[
+            "--json", "--server", &url, "--as", "admin", "terminal", "revoke", "--id", &terminal,
+        ],
+        &admin,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let o = run(
+        &["--json", "--server", &url, "--as", "tel01", "case", "list"],
+        &pw,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["code"], "terminal-not-enrolled");
 }

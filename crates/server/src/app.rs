@@ -127,6 +127,34 @@ async fn run_pw<T: Send + 'static>(
     run(st, f).await
 }
 
+/// [`run_pw`] for a use case that checks someone's password given in the request (a
+/// supervisor's authorization, a co-check, an own password change): its failures count
+/// toward the same per-address flood limit as failed sign-ins, so a terminal cannot try
+/// passwords faster through a case step than through sign-in. Lockout after the branch's
+/// failed attempts is the store's, exactly as on a single terminal.
+async fn run_credential<T: Send + 'static>(
+    st: &St,
+    ip: IpAddr,
+    f: impl FnOnce(&dyn Backend) -> CoreResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    if st.flooded(ip) {
+        return Err(ApiError::new(
+            ErrorCode::TooManyRequests,
+            "too many failed password checks from this address: wait a minute and try again",
+        ));
+    }
+    let r = run_pw(st, f).await;
+    if let Err(e) = &r {
+        if matches!(
+            e.error.code,
+            ErrorCode::AuthFailed | ErrorCode::AccountLocked
+        ) {
+            st.failed(ip);
+        }
+    }
+    r
+}
+
 // ------------------------------------------------------------------ extractors
 
 /// A JSON body: a malformed one is 400 naming the field (serde's path), an oversized one 413.
@@ -135,6 +163,10 @@ pub struct JsonBody<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // Refused from the announced length at once, before a byte of the body is read.
+        if announced(req.headers()).is_some_and(|n| n > BODY_LIMIT as u64) {
+            return Err(too_large());
+        }
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(body_rejection)?;
@@ -165,12 +197,26 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     })
 }
 
+/// The body length a request announces (`Content-Length`), if any.
+fn announced(h: &HeaderMap) -> Option<u64> {
+    h.get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        ErrorCode::TooLarge,
+        "the request body is larger than this route accepts",
+    )
+}
+
 fn body_rejection(e: axum::extract::rejection::BytesRejection) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            ErrorCode::TooLarge,
-            "the request body is larger than this route accepts",
-        )
+        too_large()
     } else {
         ApiError::field("body", "read", "the request body could not be read")
     }
@@ -196,6 +242,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Idem {
                     Ok(Idem(Some(s.to_string())))
                 }
             }
+        }
+    }
+}
+
+/// A path parameter: one that is not valid UTF-8 (or missing) is 400 with the field named,
+/// in the error shape of every other refusal.
+pub struct P<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for P<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(P(v)),
+            Err(e) => Err(ApiError::field(
+                "path",
+                "format",
+                format!("a path parameter is not valid: {}", e.body_text()),
+            )),
         }
     }
 }
@@ -540,10 +604,11 @@ struct OwnPassword {
 
 async fn change_own_password(
     State(st): State<St>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(c): Extension<Caller>,
     JsonBody(b): JsonBody<OwnPassword>,
 ) -> ApiResult<Json<StaffView>> {
-    let v = run_pw(&st, move |svc| {
+    let v = run_credential(&st, peer.ip(), move |svc| {
         svc.change_password(
             c.actor.staff_id().as_str(),
             &b.old_password,
@@ -576,7 +641,7 @@ async fn list_terminals(
 async fn revoke_terminal(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
 ) -> ApiResult<Json<unlockdesk_core::ports::TerminalRecord>> {
     Ok(Json(
         run(&st, move |svc| svc.revoke_terminal(&c.actor, &id)).await?,
@@ -629,7 +694,7 @@ struct NewPassword {
 async fn reset_password(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     JsonBody(b): JsonBody<NewPassword>,
 ) -> ApiResult<Json<StaffView>> {
     Ok(Json(
@@ -649,7 +714,7 @@ struct Disabled {
 async fn set_disabled(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     JsonBody(b): JsonBody<Disabled>,
 ) -> ApiResult<Json<StaffView>> {
     Ok(Json(
@@ -663,7 +728,7 @@ async fn set_disabled(
 async fn unlock_staff(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
 ) -> ApiResult<Json<StaffView>> {
     Ok(Json(
         run(&st, move |svc| svc.unlock_staff(&c.actor, &id)).await?,
@@ -687,7 +752,7 @@ async fn open_case(
 async fn verify_identity(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     Idem(k): Idem,
     JsonBody(b): JsonBody<IdentityInput>,
 ) -> CaseResult {
@@ -708,14 +773,15 @@ struct Cocheck {
 
 async fn cocheck(
     State(st): State<St>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     Idem(k): Idem,
     JsonBody(b): JsonBody<Cocheck>,
 ) -> CaseResult {
     let id = case_id(&id)?;
     Ok(Json(
-        run_pw(&st, move |svc| {
+        run_credential(&st, peer.ip(), move |svc| {
             svc.cocheck_identity(&c.actor, id, &b.supervisor, k.as_deref())
         })
         .await?,
@@ -725,7 +791,7 @@ async fn cocheck(
 async fn record_form(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     Idem(k): Idem,
     JsonBody(b): JsonBody<ApplicationForm>,
 ) -> CaseResult {
@@ -741,7 +807,7 @@ async fn record_form(
 async fn confirm_signed(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     Idem(k): Idem,
 ) -> CaseResult {
     let id = case_id(&id)?;
@@ -756,7 +822,7 @@ async fn confirm_signed(
 async fn submit(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     Idem(k): Idem,
 ) -> CaseResult {
     let id = case_id(&id)?;
@@ -778,14 +844,15 @@ struct Authorize {
 
 async fn authorize(
     State(st): State<St>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     Idem(k): Idem,
     JsonBody(b): JsonBody<Authorize>,
 ) -> CaseResult {
     let id = case_id(&id)?;
     Ok(Json(
-        run_pw(&st, move |svc| {
+        run_credential(&st, peer.ip(), move |svc| {
             svc.authorize(
                 &c.actor,
                 id,
@@ -803,7 +870,7 @@ async fn authorize(
 async fn log_contact(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     Idem(k): Idem,
     JsonBody(b): JsonBody<ContactInput>,
 ) -> CaseResult {
@@ -825,14 +892,15 @@ struct ConfirmUnlock {
 
 async fn confirm_unlock(
     State(st): State<St>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     Idem(k): Idem,
     JsonBody(b): JsonBody<ConfirmUnlock>,
 ) -> CaseResult {
     let id = case_id(&id)?;
     Ok(Json(
-        run_pw(&st, move |svc| {
+        run_credential(&st, peer.ip(), move |svc| {
             svc.confirm_unlock(&c.actor, id, &b.supervisor, &b.unlock, k.as_deref())
         })
         .await?,
@@ -842,7 +910,7 @@ async fn confirm_unlock(
 async fn unlock_failure(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     Idem(k): Idem,
     JsonBody(b): JsonBody<UnlockFailureInput>,
 ) -> CaseResult {
@@ -865,7 +933,7 @@ struct Close {
 async fn close_case(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     Idem(k): Idem,
     JsonBody(b): JsonBody<Close>,
 ) -> CaseResult {
@@ -887,7 +955,7 @@ struct Reason {
 async fn cancel_case(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     Idem(k): Idem,
     JsonBody(b): JsonBody<Reason>,
 ) -> CaseResult {
@@ -903,7 +971,7 @@ async fn cancel_case(
 async fn refuse_freeze(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     Idem(k): Idem,
     JsonBody(b): JsonBody<Reason>,
 ) -> CaseResult {
@@ -921,7 +989,7 @@ async fn refuse_freeze(
 async fn case_view(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
 ) -> CaseResult {
     let id = case_id(&id)?;
     Ok(Json(
@@ -967,7 +1035,7 @@ struct Reveal {
 async fn reveal(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     JsonBody(b): JsonBody<Reveal>,
 ) -> ApiResult<Json<Value>> {
     let id = case_id(&id)?;
@@ -978,7 +1046,7 @@ async fn reveal(
 async fn case_audit(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
 ) -> ApiResult<Json<Vec<unlockdesk_core::ports::AuditEvent>>> {
     let id = case_id(&id)?;
     Ok(Json(
@@ -1005,7 +1073,7 @@ struct DocChoice {
 async fn print_document(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     JsonBody(b): JsonBody<DocChoice>,
 ) -> ApiResult<Response> {
     let id = case_id(&id)?;
@@ -1019,7 +1087,7 @@ async fn print_document(
 async fn record_delivery(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path((id, doc)): Path<(String, String)>,
+    P((id, doc)): P<(String, String)>,
     JsonBody(b): JsonBody<PrintDelivery>,
 ) -> CaseResult {
     let id = case_id(&id)?;
@@ -1035,7 +1103,7 @@ fn pdf(bytes: Vec<u8>) -> Response {
 async fn document_bytes(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path((id, doc)): Path<(String, String)>,
+    P((id, doc)): P<(String, String)>,
 ) -> ApiResult<Response> {
     let id = case_id(&id)?;
     Ok(pdf(run(&st, move |svc| {
@@ -1047,7 +1115,7 @@ async fn document_bytes(
 async fn render_document(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
-    Path(id): Path<String>,
+    P(id): P<String>,
     JsonBody(b): JsonBody<DocChoice>,
 ) -> ApiResult<Response> {
     let id = case_id(&id)?;
@@ -1092,8 +1160,12 @@ async fn import_appointments(
     State(st): State<St>,
     Extension(c): Extension<Caller>,
     Query(p): Query<HashMap<String, String>>,
+    headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Json<ImportReport>> {
+    if announced(&headers).is_some_and(|n| n > IMPORT_LIMIT as u64) {
+        return Err(too_large());
+    }
     let name = q(&p, "file_name")?;
     let bytes = body.map_err(body_rejection)?;
     Ok(Json(

@@ -70,7 +70,8 @@ pub const MAX_ATTEMPTS: u32 = 5;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A PostgreSQL error as the core's error: 40001/40P01 are `conflict` (busy, nothing
-/// recorded), a unique violation is `conflict`, a lost connection and everything else
+/// recorded), a unique violation is `conflict`, a lost connection `unavailable` (the branch
+/// server answers 503 and the client retries with the same idempotency key), everything else
 /// `storage`.
 pub(crate) fn pg_err(e: postgres::Error) -> CoreError {
     if is_retryable_code(&e) {
@@ -87,17 +88,20 @@ pub(crate) fn pg_err(e: postgres::Error) -> CoreError {
         return CoreError::conflict(detail.to_string());
     }
     if is_lost(&e) {
-        return CoreError::storage(
+        return CoreError::new(
+            ErrorCode::Unavailable,
             "the connection to the database was lost; whether the step was recorded is unknown: reload the case to see",
         );
     }
     CoreError::storage(format!("database error: {}", describe(&e)))
 }
 
-/// The connection is gone: closed under us, or the server ended the session (shutdown,
-/// crash, `pg_terminate_backend`: SQLSTATE class 57P).
+/// The connection is gone: closed under us, its socket failed, or the server ended the
+/// session (shutdown, crash, `pg_terminate_backend`: SQLSTATE class 57P).
 fn is_lost(e: &postgres::Error) -> bool {
     e.is_closed()
+        // Reset by the peer, broken pipe, timed out: the socket itself failed.
+        || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
         || matches!(
             e.code(),
             Some(c) if *c == SqlState::ADMIN_SHUTDOWN || *c == SqlState::CRASH_SHUTDOWN
@@ -109,10 +113,13 @@ fn is_lost(e: &postgres::Error) -> bool {
 /// every try): nothing of the step reached the database, and the teller is told so.
 fn pg_err_before(e: postgres::Error) -> CoreError {
     if is_lost(&e) || e.as_db_error().is_none() {
-        return CoreError::storage(format!(
-            "the database cannot be reached ({}); nothing was recorded: try again",
-            describe(&e)
-        ));
+        return CoreError::new(
+            ErrorCode::Unavailable,
+            format!(
+                "the database cannot be reached ({}); nothing was recorded: try again",
+                describe(&e)
+            ),
+        );
     }
     pg_err(e)
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use postgres::config::Host;
 use postgres::{Client, NoTls, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
-use unlockdesk_core::{CoreError, CoreResult};
+use unlockdesk_core::{CoreError, CoreResult, ErrorCode};
 
 /// Connections one store opens at most; a caller beyond that waits for one to come back.
 pub const MAX_CONNECTIONS: usize = 16;
@@ -105,10 +105,13 @@ impl Pool {
                 .unwrap_or_else(|p| p.into_inner());
             st = next;
             if timeout.timed_out() && st.idle.is_empty() && st.open >= MAX_CONNECTIONS {
-                return Err(CoreError::storage(format!(
-                    "all {MAX_CONNECTIONS} database connections stayed busy for {} s",
-                    CHECKOUT_WAIT.as_secs()
-                )));
+                return Err(CoreError::new(
+                    ErrorCode::Unavailable,
+                    format!(
+                        "all {MAX_CONNECTIONS} database connections stayed busy for {} s",
+                        CHECKOUT_WAIT.as_secs()
+                    ),
+                ));
             }
         }
     }
@@ -210,14 +213,23 @@ fn connect_error(config: &postgres::Config, e: postgres::Error) -> CoreError {
         config.get_dbname().unwrap_or("(default)"),
         describe_hosts(config)
     );
-    let msg = match e.as_db_error() {
-        Some(db) => format!("cannot open the {target}: {}", db.message()),
+    // A server that is down, starting or shutting down is `unavailable` (a branch server
+    // answers 503 and clients retry); a refused login or a TLS mismatch is `storage`, for an
+    // administrator to fix.
+    match e.as_db_error() {
+        Some(db) if db.code().code().starts_with("57P") => CoreError::new(
+            ErrorCode::Unavailable,
+            format!("cannot open the {target}: {}", db.message()),
+        ),
+        Some(db) => CoreError::storage(format!("cannot open the {target}: {}", db.message())),
         None => match tls_problem(&e, config) {
-            Some(why) => format!("cannot open the {target}: {why}"),
-            None => format!("cannot reach the {target}: {}", crate::describe(&e)),
+            Some(why) => CoreError::storage(format!("cannot open the {target}: {why}")),
+            None => CoreError::new(
+                ErrorCode::Unavailable,
+                format!("cannot reach the {target}: {}", crate::describe(&e)),
+            ),
         },
-    };
-    CoreError::storage(msg)
+    }
 }
 
 /// A failed TLS handshake in one clause: which check failed and what to do.

@@ -377,8 +377,8 @@ fn until_ok<T>(
             Err(e) => {
                 assert_eq!(
                     e.code,
-                    ErrorCode::Storage,
-                    "{action}: an outage must give a storage error: {e:?}"
+                    ErrorCode::Unavailable,
+                    "{action}: an outage must give an unavailable error: {e:?}"
                 );
                 let since = *failing_since.get_or_insert_with(Instant::now);
                 assert!(
@@ -899,7 +899,7 @@ fn a_connection_dropped_mid_step_leaves_no_half_written_case() {
     hold.batch_execute("ROLLBACK").unwrap();
     let res = step.join().expect("the step must fail, not panic");
     let e = res.expect_err("a step whose connection was terminated cannot have committed");
-    assert_eq!(e.code, ErrorCode::Storage, "{e:?}");
+    assert_eq!(e.code, ErrorCode::Unavailable, "{e:?}");
     eprintln!("dropped mid-step: the teller saw: {}", e.message);
     assert_eq!(
         snapshot(&mut admin, c),
@@ -980,7 +980,7 @@ fn a_connection_dropped_inside_a_transaction_rolls_it_back() {
         .join()
         .expect("the transaction must fail, not panic")
         .expect_err("a transaction whose connection was terminated cannot commit");
-    assert_eq!(e.code, ErrorCode::Storage, "{e:?}");
+    assert_eq!(e.code, ErrorCode::Unavailable, "{e:?}");
     eprintln!(
         "dropped inside a transaction: the closure saw: {}",
         e.message
