@@ -41,7 +41,8 @@ test: deps lint test-rust test-ui test-e2e
 # The CLI suite (tests/cli.rs, tests/appointments.rs) then runs once more with every test's
 # store a fresh database on a throwaway cluster (UNLOCKDESK_CLI_TEST_STORE=postgres): about 20 s,
 # 3 of them the cluster's own start and removal. Then tests/cli.rs once more through a branch
-# server per test database (UNLOCKDESK_CLI_TEST_STORE=server, issue 14), about 20 s.
+# server per test database (UNLOCKDESK_CLI_TEST_STORE=server, issue 14), about 20 s, and
+# schemathesis over the server's OpenAPI document (scripts/fuzz-server.sh), about 2 minutes.
 # The decision race on PostgreSQL runs 5,000 rounds (10,000 racing attempts, issue 13; about
 # 4 minutes on two cores, the tail of the conformance binary); a plain `cargo test` runs 200.
 # Test data never touches real data: the run fails if the real data directory changed.
@@ -61,6 +62,7 @@ test-rust:
 	  $(CARGO) test -p unlockdesk-cli --test cli --test appointments || exit 1; \
 	UNLOCKDESK_CLI_TEST_STORE=server scripts/with-postgres.sh \
 	  $(CARGO) test -p unlockdesk-cli --test cli || exit 1; \
+	scripts/fuzz-server.sh || exit 1; \
 	if [ "$$before" != "$$($(SNAPSHOT_REAL))" ]; then \
 	  echo "test-rust: the real data directory $(REAL_DATA) was created or changed by a test" >&2; exit 1; fi
 
@@ -88,6 +90,9 @@ bench:
 	$(CARGO) bench -p unlockdesk-forms
 	$(CARGO) bench -p unlockdesk-store
 	scripts/with-postgres.sh $(CARGO) bench -p unlockdesk-store-pg --bench branch
+	# 32 terminals through the release branch server (cargo bench builds it first), about 3
+	# minutes: docs/server-benchmarks.md.
+	scripts/with-postgres.sh $(CARGO) bench -p unlockdesk-server --bench load
 
 bench-app:
 	scripts/bench-app.sh
