@@ -23,6 +23,12 @@ pub struct EnrolArgs {
     /// This terminal's name as the admin's list shows it (default: the host name).
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
+    /// The server certificate's fingerprint as the administrator read it off the server
+    /// (`SHA256:AB:CD:…`; default $UNLOCKDESK_SERVER_FINGERPRINT): the code is sent only to a
+    /// server showing exactly this certificate. Without it the certificate is trusted on first
+    /// use and its fingerprint shown for the administrator to confirm.
+    #[arg(long, value_name = "SHA256")]
+    fingerprint: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -143,10 +149,15 @@ pub fn enrol(ctx: &mut Ctx, a: &EnrolArgs, out: &Out) -> Res<u8> {
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| ctx.terminal.clone())
     });
+    let expected = a.fingerprint.clone().or_else(|| {
+        std::env::var("UNLOCKDESK_SERVER_FINGERPRINT")
+            .ok()
+            .filter(|f| !f.trim().is_empty())
+    });
     let e = Remote::enrol(
         Connection {
             url: url.clone(),
-            fingerprint: None,
+            fingerprint: expected,
             terminal: None,
             terminal_name: ctx.terminal.clone(),
             connect_timeout: timeout(),

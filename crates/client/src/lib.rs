@@ -94,7 +94,30 @@ fn base(url: &str) -> CoreResult<String> {
             format!("'{url}' is not a branch server URL (https://host:port)"),
         ));
     }
+    if lower.starts_with("http://") && !loopback_host(&lower["http://".len()..]) {
+        return Err(CoreError::field(
+            "server",
+            "tls",
+            format!(
+                "'{url}': a branch server on another host is reached only over https (plain http would send passwords in clear)"
+            ),
+        ));
+    }
     Ok(u.to_string())
+}
+
+/// The authority of a URL (after `scheme://`) names this host: `localhost`, 127.0.0.0/8 or
+/// `[::1]`.
+fn loopback_host(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Remote {
@@ -385,7 +408,7 @@ impl Remote {
         }
         if sent {
             unavailable(format!(
-                "the connection to the branch server at {} was lost ({text}); whether the step was recorded is unknown: retry it (it is applied at most once)",
+                "the connection to the branch server at {} was lost ({text}); whether the step was recorded is unknown",
                 self.conn.url
             ))
         } else {
@@ -456,23 +479,37 @@ impl Remote {
         idem: Option<&str>,
         body: Value,
     ) -> CoreResult<T> {
-        // A step always carries a key, so a retry after a lost answer is safe.
-        let own;
-        let key = match idem {
-            Some(k) => k,
-            None => {
-                own = uuid::Uuid::new_v4().to_string();
-                own.as_str()
-            }
-        };
-        self.call(
-            "POST",
+        self.keyed(
             &format!("/api/v1/cases/{case_id}/{what}"),
-            Some(actor),
-            Some(key),
-            Some(&body),
-            true,
+            actor,
+            idem,
+            &body,
         )
+    }
+
+    /// A case step: always with an idempotency key (a fresh one when the caller gave none), so
+    /// the retries here are safe; when the answer is lost for good, the error names the key
+    /// the step must be sent again with (the CLI's `--idempotency-key`) to learn its outcome
+    /// without applying it twice.
+    fn keyed<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        actor: &Actor,
+        idem: Option<&str>,
+        body: &Value,
+    ) -> CoreResult<T> {
+        let own = uuid::Uuid::new_v4().to_string();
+        let key = idem.unwrap_or(&own);
+        self.call("POST", path, Some(actor), Some(key), Some(body), true)
+            .map_err(|mut e| {
+                if e.code == ErrorCode::Unavailable && idem.is_none() {
+                    e.message = format!(
+                        "{} (to learn whether it was applied, send the same step again with idempotency key {key}: it is applied at most once)",
+                        e.message
+                    );
+                }
+                e
+            })
     }
 }
 
@@ -485,8 +522,16 @@ impl Drop for Remote {
     }
 }
 
-fn major(v: &str) -> &str {
-    v.split('.').next().unwrap_or("")
+/// The part of a version that must match: the major version, or major.minor below 1.0
+/// (semver: 0.x releases may break compatibility).
+pub fn major(v: &str) -> String {
+    let mut it = v.split('.');
+    let major = it.next().unwrap_or("");
+    if major == "0" {
+        format!("0.{}", it.next().unwrap_or(""))
+    } else {
+        major.to_string()
+    }
 }
 
 /// A path segment: ids are `[A-Za-z0-9._-]`; anything else is percent-encoded.
@@ -752,22 +797,7 @@ impl Counter for Remote {
         input: &OpenCaseInput,
         idem: Option<&str>,
     ) -> CoreResult<CaseView> {
-        let own;
-        let key = match idem {
-            Some(k) => k,
-            None => {
-                own = uuid::Uuid::new_v4().to_string();
-                own.as_str()
-            }
-        };
-        self.call(
-            "POST",
-            "/api/v1/cases",
-            Some(actor),
-            Some(key),
-            Some(&json!(input)),
-            true,
-        )
+        self.keyed("/api/v1/cases", actor, idem, &json!(input))
     }
     fn verify_identity(
         &self,

@@ -44,13 +44,15 @@ pub const IMPORT_LIMIT: usize = 16 << 20;
 /// Failed sign-ins from one client address within [`FLOOD_WINDOW`] before 429.
 pub const FLOOD_FAILURES: usize = 20;
 pub const FLOOD_WINDOW: Duration = Duration::from_secs(60);
+/// How long a request waits for the password gate before 503.
+pub const GATE_WAIT: Duration = Duration::from_secs(10);
 
 /// Shared by every request.
 pub struct AppState {
     pub svc: Arc<dyn Backend>,
     /// Password hashing (argon2, tens of ms of one core) at most this many at once, so a burst
     /// of sign-ins never starves the steps of the other counters.
-    pub password_gate: Semaphore,
+    pub password_gate: Arc<Semaphore>,
     /// Failed sign-ins per client address (this process only: a flood is answered by the
     /// server it hits; lockout itself is in the store).
     failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
@@ -61,14 +63,26 @@ impl AppState {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Arc::new(AppState {
             svc,
-            password_gate: Semaphore::new(cores.max(1)),
+            password_gate: Arc::new(Semaphore::new(cores.max(1))),
             failures: Mutex::new(HashMap::new()),
         })
     }
 
-    fn flooded(&self, ip: IpAddr) -> bool {
+    /// Reserve one attempt for `ip`, counted as a failure until [`AppState::succeeded`] takes
+    /// it back; `false` (nothing reserved) when the address already has [`FLOOD_FAILURES`]
+    /// within the window. Reserving before the password check makes concurrent attempts count
+    /// too; a correct password never stays counted, so a normal rate of successful sign-ins
+    /// never meets 429.
+    fn reserve(&self, ip: IpAddr) -> Option<Instant> {
         let mut m = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
+        if m.len() > 10_000 {
+            // Bounded memory under a spray of addresses: forget the quiet ones.
+            m.retain(|_, q| {
+                q.back()
+                    .is_some_and(|t| now.duration_since(*t) <= FLOOD_WINDOW)
+            });
+        }
         let q = m.entry(ip).or_default();
         while q
             .front()
@@ -76,20 +90,22 @@ impl AppState {
         {
             q.pop_front();
         }
-        q.len() >= FLOOD_FAILURES
+        if q.len() >= FLOOD_FAILURES {
+            return None;
+        }
+        q.push_back(now);
+        Some(now)
     }
 
-    fn failed(&self, ip: IpAddr) {
+    /// The attempt reserved at `at` succeeded (or failed for another reason than a wrong
+    /// password): it no longer counts.
+    fn succeeded(&self, ip: IpAddr, at: Instant) {
         let mut m = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if m.len() > 10_000 {
-            // Bounded memory under a spray of addresses: forget the quiet ones.
-            let now = Instant::now();
-            m.retain(|_, q| {
-                q.back()
-                    .is_some_and(|t| now.duration_since(*t) <= FLOOD_WINDOW)
-            });
+        if let Some(q) = m.get_mut(&ip) {
+            if let Some(i) = q.iter().position(|t| *t == at) {
+                q.remove(i);
+            }
         }
-        m.entry(ip).or_default().push_back(Instant::now());
     }
 }
 
@@ -114,17 +130,31 @@ async fn run<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
-/// [`run`] for a use case that checks a password: waits for the password gate first.
+/// [`run`] for a use case that checks a password: waits for the password gate first (at most
+/// [`GATE_WAIT`]; then 503), and holds it until the hash is done even if the client has gone.
 async fn run_pw<T: Send + 'static>(
     st: &St,
     f: impl FnOnce(&dyn Backend) -> CoreResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    let _permit = st
-        .password_gate
-        .acquire()
+    let busy = || {
+        ApiError::new(
+            ErrorCode::Unavailable,
+            "the branch server is busy checking passwords: try again in a moment",
+        )
+    };
+    let permit = tokio::time::timeout(GATE_WAIT, st.password_gate.clone().acquire_owned())
         .await
-        .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the server is shutting down"))?;
-    run(st, f).await
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
+    let svc = st.svc.clone();
+    tokio::task::spawn_blocking(move || {
+        let r = f(svc.as_ref());
+        drop(permit);
+        r
+    })
+    .await
+    .map_err(|_| ApiError::new(ErrorCode::Internal, "the request was interrupted"))?
+    .map_err(ApiError::from)
 }
 
 /// [`run_pw`] for a use case that checks someone's password given in the request (a
@@ -137,20 +167,17 @@ async fn run_credential<T: Send + 'static>(
     ip: IpAddr,
     f: impl FnOnce(&dyn Backend) -> CoreResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    if st.flooded(ip) {
+    let Some(slot) = st.reserve(ip) else {
         return Err(ApiError::new(
             ErrorCode::TooManyRequests,
             "too many failed password checks from this address: wait a minute and try again",
         ));
-    }
+    };
     let r = run_pw(st, f).await;
-    if let Err(e) = &r {
-        if matches!(
-            e.error.code,
-            ErrorCode::AuthFailed | ErrorCode::AccountLocked
-        ) {
-            st.failed(ip);
-        }
+    let wrong = matches!(&r, Err(e) if matches!(e.error.code,
+        ErrorCode::AuthFailed | ErrorCode::AccountLocked | ErrorCode::AccountDisabled));
+    if !wrong {
+        st.succeeded(ip, slot);
     }
     r
 }
@@ -369,8 +396,16 @@ fn mask_path(p: &str) -> String {
     p.chars().take(200).collect()
 }
 
-pub fn major(v: &str) -> &str {
-    v.split('.').next().unwrap_or("")
+/// The part of a version that must match between client and server: the major version, or
+/// major.minor below 1.0 (semver: 0.x releases may break compatibility).
+pub fn major(v: &str) -> String {
+    let mut it = v.split('.');
+    let major = it.next().unwrap_or("");
+    if major == "0" {
+        format!("0.{}", it.next().unwrap_or(""))
+    } else {
+        major.to_string()
+    }
 }
 
 /// The session check: every route but the open ones answers 401 without a valid token
@@ -404,7 +439,22 @@ pub async fn require_session(
         Err(e) => return e.into_response(),
     };
     let t = token.clone();
-    match run(&st, move |svc| svc.server_actor(&t, &terminal)).await {
+    // An account that must change its password may only see its session, sign out and
+    // change the password.
+    let own = matches!(
+        (req.method().as_str(), req.uri().path()),
+        ("GET" | "DELETE", "/api/v1/sessions/current")
+            | ("POST", "/api/v1/sessions/current/password")
+    );
+    let found = run(&st, move |svc| {
+        if own {
+            svc.server_actor_before_password_change(&t, &terminal)
+        } else {
+            svc.server_actor(&t, &terminal)
+        }
+    })
+    .await;
+    match found {
         Ok(actor) => {
             req.extensions_mut().insert(Caller { actor, token });
             next.run(req).await
@@ -528,15 +578,9 @@ async fn sign_in(
     JsonBody(b): JsonBody<SignIn>,
 ) -> ApiResult<Response> {
     let ip = peer.ip();
-    if st.flooded(ip) {
-        return Err(ApiError::new(
-            ErrorCode::TooManyRequests,
-            "too many failed sign-ins from this address: wait a minute and try again",
-        ));
-    }
     let terminal = terminal_of(&st, ip, &headers).await?;
     let t = terminal.clone();
-    let r = run_pw(&st, move |svc| {
+    let r = run_credential(&st, ip, move |svc| {
         svc.server_sign_in(&b.staff_id, &b.password, &t)
     })
     .await;
@@ -551,16 +595,15 @@ async fn sign_in(
             })),
         )
             .into_response()),
-        Err(e) => {
+        Err(e)
             if matches!(
                 e.error.code,
                 ErrorCode::AuthFailed | ErrorCode::AccountLocked | ErrorCode::AccountDisabled
-            ) {
-                st.failed(ip);
-                return Err(e.with_status(StatusCode::UNAUTHORIZED));
-            }
-            Err(e)
+            ) =>
+        {
+            Err(e.with_status(StatusCode::UNAUTHORIZED))
         }
+        Err(e) => Err(e),
     }
 }
 
@@ -571,8 +614,24 @@ struct EnrolBody {
     name: String,
 }
 
-async fn enrol(State(st): State<St>, JsonBody(b): JsonBody<EnrolBody>) -> ApiResult<Response> {
-    let e = run(&st, move |svc| svc.enrol_terminal(&b.code, &b.name)).await?;
+async fn enrol(
+    State(st): State<St>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JsonBody(b): JsonBody<EnrolBody>,
+) -> ApiResult<Response> {
+    // Guessing codes counts toward the same flood limit as wrong passwords.
+    let ip = peer.ip();
+    let Some(slot) = st.reserve(ip) else {
+        return Err(ApiError::new(
+            ErrorCode::TooManyRequests,
+            "too many failed attempts from this address: wait a minute and try again",
+        ));
+    };
+    let r = run(&st, move |svc| svc.enrol_terminal(&b.code, &b.name)).await;
+    if !matches!(&r, Err(e) if e.error.fields.iter().any(|f| f.field == "code")) {
+        st.succeeded(ip, slot);
+    }
+    let e = r?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"terminal": e.terminal, "secret": e.secret})),

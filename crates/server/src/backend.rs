@@ -16,6 +16,8 @@ pub trait Backend: Counter {
         terminal: &str,
     ) -> CoreResult<ServerSignIn>;
     fn server_actor(&self, token: &str, terminal: &str) -> CoreResult<Actor>;
+    fn server_actor_before_password_change(&self, token: &str, terminal: &str)
+        -> CoreResult<Actor>;
     fn server_sign_out(&self, token: &str) -> CoreResult<()>;
     fn issue_enrolment_code(&self, actor: &Actor) -> CoreResult<(String, DateTime<Utc>)>;
     fn enrol_terminal(&self, code: &str, name: &str) -> CoreResult<Enrolled>;
@@ -35,6 +37,13 @@ impl<S: Store + 'static> Backend for Service<S> {
     }
     fn server_actor(&self, token: &str, terminal: &str) -> CoreResult<Actor> {
         Service::server_actor(self, token, terminal)
+    }
+    fn server_actor_before_password_change(
+        &self,
+        token: &str,
+        terminal: &str,
+    ) -> CoreResult<Actor> {
+        Service::server_actor_before_password_change(self, token, terminal)
     }
     fn server_sign_out(&self, token: &str) -> CoreResult<()> {
         Service::server_sign_out(self, token)

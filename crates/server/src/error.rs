@@ -65,8 +65,21 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 }
 
 impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
         let status = self.status.unwrap_or_else(|| status_of(self.error.code));
+        use ErrorCode::*;
+        if matches!(self.error.code, Unavailable | Storage | Render | Internal) {
+            // The detail (database host, port, name, driver text) is for the server's log, not
+            // for every client.
+            tracing::warn!(code = ?self.error.code, detail = %self.error.message, "answered 503");
+            if !self.error.message.starts_with("the branch server is busy") {
+                self.error.message = match self.error.code {
+                    Unavailable => "the branch server cannot reach its database now; nothing was recorded, or a step sent again with the same idempotency key is applied at most once: try again".into(),
+                    Render => "the branch server could not render the document; see its log".into(),
+                    _ => "the branch server could not complete the request; see its log".into(),
+                };
+            }
+        }
         (status, axum::Json(self.error)).into_response()
     }
 }

@@ -119,7 +119,13 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    rt.block_on(serve(args, svc, data_dir))
+    // The store's PostgreSQL connections block on a runtime of their own when dropped: the
+    // last reference must go after this runtime has stopped, never inside it.
+    let keep = svc.clone();
+    let code = rt.block_on(serve(args, svc, data_dir));
+    drop(rt);
+    drop(keep);
+    code
 }
 
 fn open_store(db: &str) -> unlockdesk_core::CoreResult<Arc<dyn backend::Backend>> {

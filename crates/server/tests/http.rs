@@ -535,6 +535,60 @@ fn ended_sessions_are_401_sign_out_disable_and_reset() {
 }
 
 #[test]
+fn an_account_that_must_change_its_password_may_only_change_it() {
+    let s = branch_server();
+    let url = &s.url;
+    let admin = token(url, "admin");
+    let (st, v) = raw(
+        "POST",
+        &format!("{url}/api/v1/staff"),
+        Some(&admin),
+        &[],
+        Some(br#"{"id":"tel09","name":"x","role":"teller","password":"Initial#2026"}"#),
+    );
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = sign_in(url, "tel09", "Initial#2026");
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(v["staff"]["must_change_password"], true);
+    let t = v["token"].as_str().unwrap().to_string();
+    let (st, v) = raw(
+        "POST",
+        &format!("{url}/api/v1/cases/query"),
+        Some(&t),
+        &[],
+        Some(b"{}"),
+    );
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (403, Some("password-change-required"))
+    );
+    let (st, _) = raw(
+        "GET",
+        &format!("{url}/api/v1/sessions/current"),
+        Some(&t),
+        &[],
+        None,
+    );
+    assert_eq!(st, 200);
+    let (st, v) = raw(
+        "POST",
+        &format!("{url}/api/v1/sessions/current/password"),
+        Some(&t),
+        &[],
+        Some(br#"{"old_password":"Initial#2026","new_password":"Changed#2026x"}"#),
+    );
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = raw(
+        "POST",
+        &format!("{url}/api/v1/cases/query"),
+        Some(&t),
+        &[],
+        Some(b"{}"),
+    );
+    assert_eq!(st, 200, "{v}");
+}
+
+#[test]
 fn a_flood_of_failed_sign_ins_gets_429_and_successful_ones_never_do() {
     let s = branch_server();
     for _ in 0..25 {
@@ -884,6 +938,25 @@ fn two_servers_on_one_database_move_a_case_between_them() {
         ca.case_view(&tel01, c).unwrap_err().code,
         ErrorCode::SessionExpired
     );
+    // SIGTERM on PostgreSQL too: drains and exits 0 (its connections close outside the
+    // runtime).
+    let mut a = a;
+    let pid = a.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let mut waited = 0;
+    let status = loop {
+        if let Some(st) = a.child.try_wait().unwrap() {
+            break st;
+        }
+        waited += 1;
+        assert!(waited < 200, "still running 20 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(0), "SIGTERM with a PostgreSQL store");
     drop((ca, cb, a, b));
     let cfg: postgres::Config = cluster.parse().unwrap();
     let mut admin = cfg.connect(postgres::NoTls).unwrap();

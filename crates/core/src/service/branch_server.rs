@@ -97,6 +97,27 @@ impl<S: Store> Service<S> {
     /// (unknown, revoked, bound to another terminal, or idle past the branch's minutes: the
     /// idle one is revoked now), `account-disabled`, `account-locked`.
     pub fn server_actor(&self, token: &str, terminal: &str) -> CoreResult<Actor> {
+        self.session_actor_at(token, terminal, false)
+    }
+
+    /// [`Service::server_actor`] for the routes an account that must change its password may
+    /// use (its own session, sign-out, the password change itself); every other route refuses
+    /// such an account with `password-change-required`, reads included, as sign-in on a single
+    /// terminal does.
+    pub fn server_actor_before_password_change(
+        &self,
+        token: &str,
+        terminal: &str,
+    ) -> CoreResult<Actor> {
+        self.session_actor_at(token, terminal, true)
+    }
+
+    fn session_actor_at(
+        &self,
+        token: &str,
+        terminal: &str,
+        pending_change_ok: bool,
+    ) -> CoreResult<Actor> {
         let hash = secret_hash(token);
         let now = self.now();
         let (session, staff, idle) = self.store.read(|tx| {
@@ -161,6 +182,12 @@ impl<S: Store> Service<S> {
             if !still_open {
                 return Err(expired("this session has ended: sign in again"));
             }
+        }
+        if staff.must_change_password && !pending_change_ok {
+            return Err(CoreError::new(
+                ErrorCode::PasswordChangeRequired,
+                "change the password first",
+            ));
         }
         Ok(Actor::staff(staff.id.clone(), staff.role, terminal))
     }
