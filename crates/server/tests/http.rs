@@ -815,22 +815,25 @@ fn sigterm_drains_and_exits_0() {
         None,
     );
     assert_eq!(st, 200);
-    let pid = s.child.id().to_string();
+    let status = exit_after_sigterm(&mut s.child);
+    assert_eq!(status.code(), Some(0));
+}
+
+/// Send SIGTERM to the server and wait (at most 20 s) for it to exit.
+fn exit_after_sigterm(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap()
         .success());
-    let mut waited = 0;
-    let status = loop {
-        if let Some(st) = s.child.try_wait().unwrap() {
-            break st;
+    for _ in 0..200 {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
         }
-        waited += 1;
-        assert!(waited < 200, "still running 20 s after SIGTERM");
         std::thread::sleep(Duration::from_millis(100));
-    };
-    assert_eq!(status.code(), Some(0));
+    }
+    panic!("still running 20 s after SIGTERM");
 }
 
 /// The cluster of `scripts/with-postgres.sh`, or `None` (said on stderr) without it.
@@ -941,21 +944,7 @@ fn two_servers_on_one_database_move_a_case_between_them() {
     // SIGTERM on PostgreSQL too: drains and exits 0 (its connections close outside the
     // runtime).
     let mut a = a;
-    let pid = a.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let mut waited = 0;
-    let status = loop {
-        if let Some(st) = a.child.try_wait().unwrap() {
-            break st;
-        }
-        waited += 1;
-        assert!(waited < 200, "still running 20 s after SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = exit_after_sigterm(&mut a.child);
     assert_eq!(status.code(), Some(0), "SIGTERM with a PostgreSQL store");
     drop((ca, cb, a, b));
     let cfg: postgres::Config = cluster.parse().unwrap();
