@@ -80,11 +80,24 @@ fn key(url: &str) -> String {
     url.trim().trim_end_matches('/').to_ascii_lowercase()
 }
 
-fn load_kept() -> BTreeMap<String, Kept> {
-    std::fs::read(kept_path())
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
+/// The kept enrolments; none when the file does not exist. A file that cannot be read or
+/// parsed is an error (never treated as empty: the next enrolment would overwrite every other
+/// server's entry).
+fn load_kept() -> Res<BTreeMap<String, Kept>> {
+    let path = kept_path();
+    match std::fs::read(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) => Err(Fail::Core(CoreError::storage(format!(
+            "cannot read {}: {e}",
+            path.display()
+        )))),
+        Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+            Fail::Core(CoreError::storage(format!(
+                "{} is damaged ({e}): move it away and enrol this terminal again",
+                path.display()
+            )))
+        }),
+    }
 }
 
 fn save_kept(all: &BTreeMap<String, Kept>) -> Res<()> {
@@ -126,7 +139,7 @@ fn timeout() -> Duration {
 /// The client of `url` with this host's enrolment (if any) and pinned fingerprint
 /// ($UNLOCKDESK_SERVER_FINGERPRINT overrides the kept one).
 pub fn connect(url: &str, terminal: &str) -> Res<Remote> {
-    let kept = load_kept().remove(&key(url));
+    let kept = load_kept()?.remove(&key(url));
     let fingerprint = std::env::var("UNLOCKDESK_SERVER_FINGERPRINT")
         .ok()
         .filter(|f| !f.trim().is_empty())
@@ -165,7 +178,7 @@ pub fn enrol(ctx: &mut Ctx, a: &EnrolArgs, out: &Out) -> Res<u8> {
         &a.code,
         &name,
     )?;
-    let mut all = load_kept();
+    let mut all = load_kept()?;
     all.insert(
         key(&url),
         Kept {

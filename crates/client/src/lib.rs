@@ -1146,9 +1146,34 @@ impl Counter for Remote {
     }
 
     fn backup(&self, actor: &Actor, dest: &Path) -> CoreResult<()> {
-        let bytes = self.call_bytes("POST", "/api/v1/backup", Some(actor), None, None, false)?;
-        std::fs::write(dest, bytes)
-            .map_err(|e| CoreError::storage(format!("cannot write {}: {e}", dest.display())))
+        // Streamed to a file beside `dest`, then renamed: never held in memory, never a
+        // half-written backup under the final name.
+        let token = Self::token_of(Some(actor))?;
+        let resp = match self
+            .request("POST", "/api/v1/backup", token.as_deref())
+            .send_bytes(&[])
+        {
+            Ok(r) => r,
+            Err(ureq::Error::Status(s, r)) => {
+                self.check_version(&r)?;
+                return Err(error_body(s, r));
+            }
+            Err(e) => return Err(self.transport(e, false)),
+        };
+        self.check_version(&resp)?;
+        let write_err =
+            |e: std::io::Error| CoreError::storage(format!("cannot write {}: {e}", dest.display()));
+        let part = dest.with_extension("part");
+        let mut f = std::fs::File::create(&part).map_err(write_err)?;
+        let copied = std::io::copy(&mut resp.into_reader(), &mut f).and_then(|_| f.sync_all());
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&part);
+            return Err(unavailable(format!(
+                "the backup from the branch server was cut off ({e}); nothing was written to {}",
+                dest.display()
+            )));
+        }
+        std::fs::rename(&part, dest).map_err(write_err)
     }
     fn restore(&self, _actor: &Actor, _src: &Path) -> CoreResult<()> {
         Err(not_here("restore"))

@@ -56,7 +56,13 @@ pub struct AppState {
     /// Failed sign-ins per client address (this process only: a flood is answered by the
     /// server it hits; lockout itself is in the store).
     failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    /// The last store probe of `/health` and when: one probe at a time, reused for
+    /// [`HEALTH_CACHE`], so a flood of health checks never ties up the blocking pool.
+    health: tokio::sync::Mutex<Option<(Instant, &'static str)>>,
 }
+
+/// How long one store probe answers `/health`.
+pub const HEALTH_CACHE: Duration = Duration::from_secs(2);
 
 impl AppState {
     pub fn new(svc: Arc<dyn Backend>) -> Arc<Self> {
@@ -65,6 +71,7 @@ impl AppState {
             svc,
             password_gate: Arc::new(Semaphore::new(cores.max(1))),
             failures: Mutex::new(HashMap::new()),
+            health: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -547,11 +554,19 @@ async fn method_not_allowed() -> ApiError {
 // ------------------------------------------------------------------ open routes
 
 async fn health(State(st): State<St>) -> Json<Value> {
-    let probe = run(&st, |svc| svc.is_set_up());
-    let store = match tokio::time::timeout(Duration::from_secs(5), probe).await {
-        Ok(Ok(true)) => "ok",
-        Ok(Ok(false)) => "not-set-up",
-        _ => "unreachable",
+    let mut last = st.health.lock().await;
+    let store = match *last {
+        Some((at, store)) if at.elapsed() < HEALTH_CACHE => store,
+        _ => {
+            let probe = run(&st, |svc| svc.is_set_up());
+            let store = match tokio::time::timeout(Duration::from_secs(5), probe).await {
+                Ok(Ok(true)) => "ok",
+                Ok(Ok(false)) => "not-set-up",
+                _ => "unreachable",
+            };
+            *last = Some((Instant::now(), store));
+            store
+        }
     };
     Json(json!({"status": "ok", "store": store, "version": VERSION}))
 }
@@ -1254,17 +1269,26 @@ async fn mark_no_shows(
 
 /// A consistent snapshot of the store as the backup file's bytes (the client writes it).
 async fn backup(State(st): State<St>, Extension(c): Extension<Caller>) -> ApiResult<Response> {
-    let bytes = run(&st, move |svc| {
+    // Written to a temporary file, unlinked at once (the open handle keeps it readable), and
+    // streamed: a store of any size never sits in the server's memory.
+    let (file, len) = run(&st, move |svc| {
         let dir = tempfile::tempdir()
             .map_err(|e| CoreError::storage(format!("no temporary directory: {e}")))?;
         let path = dir.path().join("backup.db");
         svc.backup(&c.actor, &path)?;
-        std::fs::read(&path).map_err(|e| CoreError::storage(format!("cannot read the backup: {e}")))
+        let f = std::fs::File::open(&path)
+            .map_err(|e| CoreError::storage(format!("cannot read the backup: {e}")))?;
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok((f, len))
     })
     .await?;
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
     Ok((
-        [(header::CONTENT_TYPE, "application/octet-stream")],
-        Body::from(bytes),
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, len.to_string()),
+        ],
+        Body::from_stream(stream),
     )
         .into_response())
 }

@@ -36,6 +36,12 @@ pub fn self_signed(dir: &Path, listen: IpAddr) -> Result<(PathBuf, PathBuf), Str
     if cert.exists() && key.exists() {
         return Ok((cert, key));
     }
+    if cert.exists() || key.exists() {
+        // Half a pair (a crash between the two writes, or a file removed by hand): a new
+        // certificate is needed, and terminals must pin its new fingerprint.
+        let _ = std::fs::remove_file(&cert);
+        let _ = std::fs::remove_file(&key);
+    }
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
     if let Ok(h) = std::fs::read_to_string("/etc/hostname") {

@@ -951,3 +951,24 @@ fn two_servers_on_one_database_move_a_case_between_them() {
     let mut admin = cfg.connect(postgres::NoTls).unwrap();
     let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
 }
+
+#[test]
+fn a_backup_streams_to_the_client_as_an_embedded_store_file() {
+    let s = branch_server();
+    let remote = client(&s);
+    let admin = remote.authenticate("admin", PW, "").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("branch-backup.db");
+    remote.backup(&admin, &dest).unwrap();
+    let bytes = std::fs::read(&dest).unwrap();
+    assert!(
+        bytes.starts_with(b"SQLite format 3\0"),
+        "an embedded-store file"
+    );
+    assert!(!dir.path().join("branch-backup.part").exists());
+    // A teller may not take one.
+    let tel01 = remote.authenticate("tel01", PW, "").unwrap();
+    let e = remote.backup(&tel01, &dir.path().join("x.db")).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    assert!(!dir.path().join("x.db").exists());
+}
