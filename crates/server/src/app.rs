@@ -75,12 +75,11 @@ impl AppState {
         })
     }
 
-    /// Reserve one attempt for `ip`, counted as a failure until [`AppState::succeeded`] takes
-    /// it back; `false` (nothing reserved) when the address already has [`FLOOD_FAILURES`]
-    /// within the window. Reserving before the password check makes concurrent attempts count
-    /// too; a correct password never stays counted, so a normal rate of successful sign-ins
-    /// never meets 429.
-    fn reserve(&self, ip: IpAddr) -> Option<Instant> {
+    /// True when `ip` may try a password now: fewer than [`FLOOD_FAILURES`] failed checks
+    /// within [`FLOOD_WINDOW`]. Only completed failures count, so many terminals behind one
+    /// address signing in correctly at once never meet 429; attempts in flight are bounded by
+    /// the password gate instead.
+    fn admit(&self, ip: IpAddr) -> bool {
         let mut m = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if m.len() > 10_000 {
@@ -97,22 +96,13 @@ impl AppState {
         {
             q.pop_front();
         }
-        if q.len() >= FLOOD_FAILURES {
-            return None;
-        }
-        q.push_back(now);
-        Some(now)
+        q.len() < FLOOD_FAILURES
     }
 
-    /// The attempt reserved at `at` succeeded (or failed for another reason than a wrong
-    /// password): it no longer counts.
-    fn succeeded(&self, ip: IpAddr, at: Instant) {
+    /// A password check (or an enrolment code) from `ip` failed.
+    fn failed(&self, ip: IpAddr) {
         let mut m = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(q) = m.get_mut(&ip) {
-            if let Some(i) = q.iter().position(|t| *t == at) {
-                q.remove(i);
-            }
-        }
+        m.entry(ip).or_default().push_back(Instant::now());
     }
 }
 
@@ -174,17 +164,17 @@ async fn run_credential<T: Send + 'static>(
     ip: IpAddr,
     f: impl FnOnce(&dyn Backend) -> CoreResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    let Some(slot) = st.reserve(ip) else {
+    if !st.admit(ip) {
         return Err(ApiError::new(
             ErrorCode::TooManyRequests,
             "too many failed password checks from this address: wait a minute and try again",
         ));
-    };
+    }
     let r = run_pw(st, f).await;
     let wrong = matches!(&r, Err(e) if matches!(e.error.code,
         ErrorCode::AuthFailed | ErrorCode::AccountLocked | ErrorCode::AccountDisabled));
-    if !wrong {
-        st.succeeded(ip, slot);
+    if wrong {
+        st.failed(ip);
     }
     r
 }
@@ -636,15 +626,15 @@ async fn enrol(
 ) -> ApiResult<Response> {
     // Guessing codes counts toward the same flood limit as wrong passwords.
     let ip = peer.ip();
-    let Some(slot) = st.reserve(ip) else {
+    if !st.admit(ip) {
         return Err(ApiError::new(
             ErrorCode::TooManyRequests,
             "too many failed attempts from this address: wait a minute and try again",
         ));
-    };
+    }
     let r = run(&st, move |svc| svc.enrol_terminal(&b.code, &b.name)).await;
-    if !matches!(&r, Err(e) if e.error.fields.iter().any(|f| f.field == "code")) {
-        st.succeeded(ip, slot);
+    if matches!(&r, Err(e) if e.error.fields.iter().any(|f| f.field == "code")) {
+        st.failed(ip);
     }
     let e = r?;
     Ok((
