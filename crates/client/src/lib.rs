@@ -321,6 +321,9 @@ impl Remote {
     ) -> CoreResult<Vec<u8>> {
         let token = Self::token_of(actor)?;
         let mut last = None;
+        // Once any attempt may have reached the server, a later "connection refused" must not
+        // say that nothing was recorded.
+        let mut sent_any = false;
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
                 backoff(attempt);
@@ -353,7 +356,8 @@ impl Remote {
                         e.kind(),
                         ureq::ErrorKind::ConnectionFailed | ureq::ErrorKind::Dns
                     );
-                    let err = self.transport(e, !never_sent);
+                    sent_any |= !never_sent;
+                    let err = self.transport(e, sent_any);
                     if err.code == ErrorCode::VersionMismatch || err.code == ErrorCode::Forbidden {
                         return Err(err);
                     }
