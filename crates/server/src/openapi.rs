@@ -1193,7 +1193,7 @@ const ERRORS: &[(u16, &str, &str)] = &[
     (
         429,
         "TooManyRequests",
-        "`too-many-requests`: too many failed sign-ins from this address in a minute",
+        "`too-many-requests`: too many failed password checks or enrolment codes from this address in a minute",
     ),
     (
         503,
@@ -1429,7 +1429,7 @@ fn session_ops() -> Vec<Op> {
         )
         .json("OwnPassword")
         .ok(200, staff_ok())
-        .errs(&[404, 409]),
+        .errs(&[404, 409, 429]),
         op(
             "POST",
             "/api/v1/terminals/enrol",
@@ -1439,7 +1439,7 @@ fn session_ops() -> Vec<Op> {
         )
         .json("Enrol")
         .ok(201, json_ok("Enrolled: keep the secret", r("Enrolled")))
-        .errs(&[409, 503]),
+        .errs(&[409, 429, 503]),
         op(
             "POST",
             "/api/v1/terminals/codes",
@@ -1573,7 +1573,8 @@ fn case_ops() -> Vec<Op> {
             "cocheck",
             "A supervisor co-checks the identity",
         )
-        .json("Cocheck"),
+        .json("Cocheck")
+        .errs(&[429]),
         step(
             "/api/v1/cases/{id}/form",
             "recordForm",
@@ -1595,7 +1596,8 @@ fn case_ops() -> Vec<Op> {
             "authorize",
             "A supervisor decides",
         )
-        .json("Authorize"),
+        .json("Authorize")
+        .errs(&[429]),
         step(
             "/api/v1/cases/{id}/contacts",
             "logContact",
@@ -1607,7 +1609,8 @@ fn case_ops() -> Vec<Op> {
             "confirmUnlock",
             "Confirm the unlock",
         )
-        .json("ConfirmUnlock"),
+        .json("ConfirmUnlock")
+        .errs(&[429]),
         step(
             "/api/v1/cases/{id}/unlock-failure",
             "unlockFailure",
