@@ -526,16 +526,9 @@ impl Drop for Remote {
     }
 }
 
-/// The part of a version that must match: the major version, or major.minor below 1.0
-/// (semver: 0.x releases may break compatibility).
+/// See [`unlockdesk_core::service::branch_server::compatible_part`].
 pub fn major(v: &str) -> String {
-    let mut it = v.split('.');
-    let major = it.next().unwrap_or("");
-    if major == "0" {
-        format!("0.{}", it.next().unwrap_or(""))
-    } else {
-        major.to_string()
-    }
+    unlockdesk_core::service::branch_server::compatible_part(v)
 }
 
 /// A path segment: ids are `[A-Za-z0-9._-]`; anything else is percent-encoded.

@@ -8,16 +8,11 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use sha2::{Digest, Sha256};
 
 /// `SHA256:` and 32 colon-separated upper-case hex bytes of the DER certificate's SHA-256
 /// (the form `unlockdesk-server` prints).
 pub fn fingerprint(der: &[u8]) -> String {
-    let hex: Vec<String> = Sha256::digest(der)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect();
-    format!("SHA256:{}", hex.join(":"))
+    unlockdesk_core::service::branch_server::certificate_fingerprint(der)
 }
 
 /// A fingerprint as typed or stored, compared without case, colons or the `SHA256:` prefix.

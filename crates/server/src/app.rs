@@ -403,16 +403,9 @@ fn mask_path(p: &str) -> String {
     p.chars().take(200).collect()
 }
 
-/// The part of a version that must match between client and server: the major version, or
-/// major.minor below 1.0 (semver: 0.x releases may break compatibility).
+/// See [`unlockdesk_core::service::branch_server::compatible_part`].
 pub fn major(v: &str) -> String {
-    let mut it = v.split('.');
-    let major = it.next().unwrap_or("");
-    if major == "0" {
-        format!("0.{}", it.next().unwrap_or(""))
-    } else {
-        major.to_string()
-    }
+    unlockdesk_core::service::branch_server::compatible_part(v)
 }
 
 /// The session check: every route but the open ones answers 401 without a valid token

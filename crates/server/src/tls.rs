@@ -4,16 +4,10 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 /// The fingerprint as terminals show and pin it: `SHA256:` and 32 colon-separated upper-case
 /// hex bytes of the DER certificate's SHA-256.
 pub fn fingerprint(der: &[u8]) -> String {
-    let hex: Vec<String> = Sha256::digest(der)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect();
-    format!("SHA256:{}", hex.join(":"))
+    unlockdesk_core::service::branch_server::certificate_fingerprint(der)
 }
 
 /// The fingerprint of the first certificate of a PEM file. Errors: a sentence naming the file.

@@ -33,6 +33,28 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// A certificate's fingerprint as the server prints it and terminals pin it: `SHA256:` and 32
+/// colon-separated upper-case hex bytes of the DER certificate's SHA-256.
+pub fn certificate_fingerprint(der: &[u8]) -> String {
+    let hex: Vec<String> = Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    format!("SHA256:{}", hex.join(":"))
+}
+
+/// The part of a version that must match between a terminal and its branch server: the major
+/// version, or major.minor below 1.0 (semver: 0.x releases may break compatibility).
+pub fn compatible_part(version: &str) -> String {
+    let mut it = version.split('.');
+    let major = it.next().unwrap_or("");
+    if major == "0" {
+        format!("0.{}", it.next().unwrap_or(""))
+    } else {
+        major.to_string()
+    }
+}
+
 /// What sign-in on the branch server returns.
 #[derive(Debug, Clone)]
 pub struct ServerSignIn {
