@@ -4,8 +4,10 @@
 //! Only staff passwords live here. A customer's password or SMS code is C3 data
 //! (JR/T 0171-2020) and is never typed, stored or logged anywhere in UnlockDesk.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use std::sync::Mutex;
+
+use argon2::password_hash::{self, Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::error::{CoreError, CoreResult, FieldError};
 
@@ -55,30 +57,105 @@ pub fn check_rules(field: &str, password: &str, staff_id: &str) -> CoreResult<()
     }
 }
 
-/// Hash with argon2id and a caller-provided 16-byte salt (randomness is passed in).
-/// Returns PHC string text (`$argon2id$v=19$...`).
+/// Hash with argon2id (the crate's default parameters) and a caller-provided 16-byte salt
+/// (randomness is passed in). Returns PHC string text (`$argon2id$v=19$m=19456,t=2,p=1$...`).
+/// Errors: code `internal` when the hasher refuses its inputs (it does not for a 16-byte salt).
 pub fn hash(password: &str, salt: [u8; 16]) -> CoreResult<String> {
-    let salt = SaltString::encode_b64(&salt)
-        .map_err(|e| CoreError::new(crate::ErrorCode::Internal, e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| {
-            CoreError::new(
-                crate::ErrorCode::Internal,
-                format!("password hashing failed: {e}"),
-            )
-        })
+    let failed = |e: String| {
+        CoreError::new(
+            crate::ErrorCode::Internal,
+            format!("password hashing failed: {e}"),
+        )
+    };
+    let salt_text = SaltString::encode_b64(&salt).map_err(|e| failed(e.to_string()))?;
+    let params = Params::default();
+    let mut out = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    with_blocks(&params, |blocks| {
+        Argon2::default().hash_password_into_with_memory(
+            password.as_bytes(),
+            &salt,
+            &mut out,
+            blocks,
+        )
+    })
+    .map_err(|e| failed(e.to_string()))?;
+    let output = Output::new(&out).map_err(|e| failed(e.to_string()))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: params
+            .try_into()
+            .map_err(|e: password_hash::Error| failed(e.to_string()))?,
+        salt: Some(salt_text.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
 }
 
-/// Verify `password` against a PHC hash. A malformed hash verifies as false.
+/// Verify `password` against a PHC hash (argon2id, argon2i or argon2d, with the parameters
+/// the hash names). A malformed hash verifies as false. The comparison of outputs is in
+/// constant time (`password_hash::Output`'s equality).
 pub fn verify(password: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(h) => Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok(),
-        Err(_) => false,
+    let Ok(h) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(alg), Ok(params), Some(salt), Some(expected)) = (
+        Algorithm::try_from(h.algorithm),
+        Params::try_from(&h),
+        h.salt,
+        h.hash,
+    ) else {
+        return false;
+    };
+    let version = match h.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let argon = Argon2::new(alg, version, params.clone());
+    let done = with_blocks(&params, |blocks| {
+        argon.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, blocks)
+    });
+    match (done, Output::new(&out)) {
+        (Ok(()), Ok(got)) => got == expected,
+        _ => false,
     }
+}
+
+/// Work memory for the default parameters (19,456 blocks of 1 KiB), kept between checks.
+///
+/// Why: the crate's own entry points allocate and free 19 MiB per check. On a server that
+/// checks passwords on many threads, glibc keeps those freed blocks in its per-thread arenas
+/// (its mmap threshold rises to 19 MiB after the first free), so resident memory grew to about
+/// 1 GiB under load while the live heap was ~120 MiB. Reusing a few buffers keeps it at
+/// `IDLE_BUFFERS` × 19 MiB. Other parameters (older or test hashes) get a buffer of their own.
+static POOL: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+/// Buffers kept when idle: one per core (checks beyond that wait for a core anyway).
+fn idle_buffers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+fn with_blocks<T>(params: &Params, f: impl FnOnce(&mut [Block]) -> T) -> T {
+    let wanted = params.block_count();
+    if wanted != Params::default().block_count() {
+        return f(&mut vec![Block::new(); wanted]);
+    }
+    let taken = POOL.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let mut blocks = taken.unwrap_or_else(|| vec![Block::new(); wanted]);
+    let r = f(&mut blocks);
+    let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
+    if pool.len() < idle_buffers() {
+        pool.push(blocks);
+    }
+    r
 }
 
 #[cfg(test)]
@@ -92,6 +169,38 @@ mod tests {
         assert!(verify("Counter#2026", &h));
         assert!(!verify("counter#2026", &h));
         assert!(!verify("x", "not a hash"));
+    }
+
+    /// The pooled path gives the crate's own PHC text, and hashes with other parameters (made
+    /// by the crate itself) still verify.
+    #[test]
+    fn same_as_the_crate_and_other_parameters_verify() {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let salt = [9u8; 16];
+        let ours = hash("Counter#2026", salt).unwrap();
+        let theirs = Argon2::default()
+            .hash_password(b"Counter#2026", &SaltString::encode_b64(&salt).unwrap())
+            .unwrap()
+            .to_string();
+        assert_eq!(ours, theirs);
+        let cheap = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(64, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"Counter#2026", &SaltString::encode_b64(&salt).unwrap())
+        .unwrap()
+        .to_string();
+        assert!(verify("Counter#2026", &cheap));
+        assert!(!verify("Counter#2027", &cheap));
+        // Many checks reuse the pool's buffers and stay correct.
+        for _ in 0..3 {
+            assert!(verify("Counter#2026", &ours));
+            assert!(!verify("Counter#2020", &ours));
+        }
+        // A truncated hash or one naming an unknown algorithm is false, not a panic.
+        assert!(!verify("Counter#2026", &ours[..ours.len() - 4]));
+        assert!(!verify("Counter#2026", &ours.replace("argon2id", "argon9")));
     }
 
     #[test]
