@@ -1,7 +1,12 @@
 //! The faces used on printed forms, parsed once per process.
 //!
 //! Primary: Noto Sans SC static TTF Regular and Bold, compiled into the binary from
-//! `assets/fonts/` (SIL OFL 1.1), so printing never depends on what the system has.
+//! `assets/fonts/` (SIL OFL 1.1), so printing never depends on what the system has, in two
+//! forms: reduced to the common set ([`common_chars`], `assets/fonts/reduced/`, made from the
+//! complete faces by [`reduce`] and checked against it by a test) and complete.
+//! Only the reduced faces are parsed at start: the complete ones (10 MiB each) are read and
+//! parsed on the first character outside the common set, so a process that never prints one
+//! neither holds them parsed (~36 MiB) nor has their pages of the binary resident.
 //! Fallback: Noto Sans CJK (Debian `fonts-noto-cjk`), found through fontconfig and parsed
 //! only when a character is missing from Noto Sans SC (Extension B characters such as 𠮷).
 
@@ -15,6 +20,14 @@ use unlockdesk_core::{CoreError, CoreResult, ErrorCode, FieldError};
 
 static REGULAR_TTF: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC_400Regular.ttf");
 static BOLD_TTF: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC_700Bold.ttf");
+static REGULAR_COMMON_TTF: &[u8] =
+    include_bytes!("../../../assets/fonts/reduced/NotoSansSC_400Regular.common.ttf");
+static BOLD_COMMON_TTF: &[u8] =
+    include_bytes!("../../../assets/fonts/reduced/NotoSansSC_700Bold.common.ttf");
+/// PostScript names for /BaseFont: the subset drops the `name` table (a test checks these
+/// against the complete faces).
+const REGULAR_NAME: &str = "NotoSansSC-Regular";
+const BOLD_NAME: &str = "NotoSansSC-Bold";
 
 /// Which face draws a character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,13 +50,20 @@ pub(crate) struct FontSet {
     /// ~30,000-glyph one is what keeps a render within a few milliseconds.
     pub regular: ParsedFont,
     pub bold: ParsedFont,
-    pub regular_full: ParsedFont,
-    pub bold_full: ParsedFont,
+    /// The complete faces, parsed on the first character outside the common set and kept
+    /// from then on. Why lazily: parsed, the two complete faces take ~36 MiB, four fifths of
+    /// all font memory, and most branches never print a character outside GB 2312.
+    regular_full: OnceLock<Option<ParsedFont>>,
+    bold_full: OnceLock<Option<ParsedFont>>,
     fallback: OnceLock<Option<ParsedFont>>,
     /// Pre-resolved glyphs of the common set, regular and bold: cmap lookups in the reduced
     /// faces are slow (format-4 scans), and every character is looked up twice per render.
     common_regular: HashMap<char, Glyph>,
     common_bold: HashMap<char, Glyph>,
+    /// Characters outside the reduced faces resolved so far (with their weight): the chain's
+    /// lookups are slow, and a branch's rarer characters (a symbol on every form, a name
+    /// printed twice) recur.
+    resolved: std::sync::Mutex<HashMap<(char, bool), Option<Glyph>>>,
 }
 
 /// A resolved character: the face that draws it, its glyph id there, its advance in em.
@@ -61,30 +81,29 @@ static FONTS: OnceLock<Result<FontSet, String>> = OnceLock::new();
 pub(crate) fn fonts() -> CoreResult<&'static FontSet> {
     FONTS
         .get_or_init(|| {
-            let mut warnings = Vec::new();
-            let regular = ParsedFont::from_bytes(REGULAR_TTF, 0, &mut warnings)
-                .ok_or_else(|| format!("cannot parse NotoSansSC_400Regular.ttf: {warnings:?}"))?;
-            let bold = ParsedFont::from_bytes(BOLD_TTF, 0, &mut warnings)
-                .ok_or_else(|| format!("cannot parse NotoSansSC_700Bold.ttf: {warnings:?}"))?;
-            let regular_small = reduce(&regular)?;
-            let bold_small = reduce(&bold)?;
+            let regular_small = parse_reduced(REGULAR_COMMON_TTF, REGULAR_NAME)?;
+            let bold_small = parse_reduced(BOLD_COMMON_TTF, BOLD_NAME)?;
             let mut set = FontSet {
                 regular: regular_small,
                 bold: bold_small,
-                regular_full: regular,
-                bold_full: bold,
+                regular_full: OnceLock::new(),
+                bold_full: OnceLock::new(),
                 fallback: OnceLock::new(),
                 common_regular: HashMap::new(),
                 common_bold: HashMap::new(),
+                resolved: std::sync::Mutex::new(HashMap::new()),
             };
             let chars = common_chars();
             let mut common_regular = HashMap::with_capacity(chars.len());
             let mut common_bold = HashMap::with_capacity(chars.len());
+            // Only what the reduced faces draw: resolving the rest here would parse the
+            // complete faces and load the system fallback (~60 MiB) in every process, for
+            // characters (a few symbols of the common ranges) that most branches never print.
             for &c in &chars {
-                if let Some(g) = set.resolve(c, false) {
+                if let Some(g) = in_face(&set.regular, Face::Regular, c) {
                     common_regular.insert(c, g);
                 }
-                if let Some(g) = set.resolve(c, true) {
+                if let Some(g) = in_face(&set.bold, Face::Bold, c) {
                     common_bold.insert(c, g);
                 }
             }
@@ -101,8 +120,8 @@ impl FontSet {
         match face {
             Face::Regular => &self.regular,
             Face::Bold => &self.bold,
-            Face::RegularFull => &self.regular_full,
-            Face::BoldFull => &self.bold_full,
+            Face::RegularFull => full(&self.regular_full, REGULAR_TTF, &self.regular),
+            Face::BoldFull => full(&self.bold_full, BOLD_TTF, &self.bold),
             // Only reached after `face_for` returned Fallback, which implies it loaded.
             Face::Fallback => self
                 .fallback
@@ -129,7 +148,24 @@ impl FontSet {
         if let Some(g) = common.get(&c) {
             return Ok(*g);
         }
-        self.resolve(c, bold).ok_or_else(|| unprintable(c, field))
+        let cached = self
+            .resolved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(c, bold))
+            .copied();
+        let g = match cached {
+            Some(g) => g,
+            None => {
+                let g = self.resolve(c, bold);
+                self.resolved
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert((c, bold), g);
+                g
+            }
+        };
+        g.ok_or_else(|| unprintable(c, field))
     }
 
     fn resolve(&self, c: char, bold: bool) -> Option<Glyph> {
@@ -149,18 +185,38 @@ impl FontSet {
             } else {
                 self.font(face)
             };
-            if let Some(gid) = font.lookup_glyph_index(c as u32).filter(|g| *g != 0) {
-                let upm = font.font_metrics.units_per_em as f32;
-                let upm = if upm > 0.0 { upm } else { 1000.0 };
-                return Some(Glyph {
-                    face,
-                    gid,
-                    advance_em: font.get_horizontal_advance(gid) as f32 / upm,
-                });
+            if let Some(g) = in_face(font, face, c) {
+                return Some(g);
             }
         }
         None
     }
+}
+
+/// `c` in one face: its glyph id and advance, or `None` when the face has no glyph for it.
+fn in_face(font: &ParsedFont, face: Face, c: char) -> Option<Glyph> {
+    let gid = font.lookup_glyph_index(c as u32).filter(|g| *g != 0)?;
+    let upm = font.font_metrics.units_per_em as f32;
+    let upm = if upm > 0.0 { upm } else { 1000.0 };
+    Some(Glyph {
+        face,
+        gid,
+        advance_em: font.get_horizontal_advance(gid) as f32 / upm,
+    })
+}
+
+/// A complete shipped face, parsed on first use. The same bytes were parsed at start (to
+/// build the reduced faces), so this does not fail; if it did, the reduced face stands in and
+/// its lookups of the missing character find nothing, so the caller reports the character as
+/// unprintable (code `render`) instead of panicking.
+fn full<'a>(
+    cell: &'a OnceLock<Option<ParsedFont>>,
+    ttf: &'static [u8],
+    reduced: &'a ParsedFont,
+) -> &'a ParsedFont {
+    cell.get_or_init(|| ParsedFont::from_bytes(ttf, 0, &mut Vec::new()))
+        .as_ref()
+        .unwrap_or(reduced)
 }
 
 /// The characters of the reduced faces: ASCII, Latin-1, general punctuation, CJK symbols,
@@ -194,21 +250,28 @@ fn common_chars() -> Vec<char> {
     out
 }
 
-/// Subset `full` to [`common_chars`] once per process and parse the result.
-fn reduce(full: &ParsedFont) -> Result<ParsedFont, String> {
+/// A shipped reduced face, parsed, with its PostScript name put back.
+fn parse_reduced(ttf: &[u8], name: &str) -> Result<ParsedFont, String> {
+    let mut warnings = Vec::new();
+    let mut small = ParsedFont::from_bytes(ttf, 0, &mut warnings)
+        .ok_or_else(|| format!("cannot parse the reduced face {name}: {warnings:?}"))?;
+    small.font_name = Some(name.to_string());
+    Ok(small)
+}
+
+/// The reduced face's bytes: `full` subset to [`common_chars`] (deterministic: same input,
+/// same bytes). What `assets/fonts/reduced/` holds; the test `reduced_faces_are_current`
+/// compares, and `UNLOCKDESK_WRITE_REDUCED_FONTS=1 cargo test -p unlockdesk-forms --lib
+/// reduced_faces_are_current` rewrites them after a change of the faces or of the set.
+#[cfg(test)]
+fn reduce(full: &ParsedFont) -> Result<Vec<u8>, String> {
     let mut glyphs = std::collections::BTreeMap::new();
     for c in common_chars() {
         if let Some(gid) = full.lookup_glyph_index(c as u32).filter(|g| *g != 0) {
             glyphs.entry(gid).or_insert_with(|| c.to_string());
         }
     }
-    let subset = printpdf::font::subset_font(full, &glyphs)?;
-    let mut warnings = Vec::new();
-    let mut small = ParsedFont::from_bytes(&subset.bytes, 0, &mut warnings)
-        .ok_or_else(|| format!("cannot parse the reduced font: {warnings:?}"))?;
-    // The subset drops the `name` table; keep the PostScript name for /BaseFont.
-    small.font_name = full.font_name.clone();
-    Ok(small)
+    Ok(printpdf::font::subset_font(full, &glyphs)?.bytes)
 }
 
 fn unprintable(c: char, field: &str) -> CoreError {
@@ -272,4 +335,62 @@ fn load_fallback() -> Option<ParsedFont> {
     let bytes = std::fs::read(&path).ok()?;
     let mut warnings = Vec::new();
     ParsedFont::from_bytes(&bytes, index, &mut warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped reduced faces are exactly the complete faces subset to the common set,
+    /// and carry the complete faces' PostScript names.
+    #[test]
+    fn reduced_faces_are_current() {
+        let write = std::env::var("UNLOCKDESK_WRITE_REDUCED_FONTS").as_deref() == Ok("1");
+        for (full_ttf, shipped, file, name) in [
+            (
+                REGULAR_TTF,
+                REGULAR_COMMON_TTF,
+                "NotoSansSC_400Regular.common.ttf",
+                REGULAR_NAME,
+            ),
+            (
+                BOLD_TTF,
+                BOLD_COMMON_TTF,
+                "NotoSansSC_700Bold.common.ttf",
+                BOLD_NAME,
+            ),
+        ] {
+            let full = ParsedFont::from_bytes(full_ttf, 0, &mut Vec::new()).unwrap();
+            assert_eq!(full.font_name.as_deref(), Some(name));
+            let made = reduce(&full).unwrap();
+            if write {
+                let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/fonts/reduced");
+                std::fs::create_dir_all(dir).unwrap();
+                std::fs::write(format!("{dir}/{file}"), &made).unwrap();
+            } else {
+                assert!(
+                    made == shipped,
+                    "assets/fonts/reduced/{file} is out of date: run \
+                     UNLOCKDESK_WRITE_REDUCED_FONTS=1 cargo test -p unlockdesk-forms --lib \
+                     reduced_faces_are_current"
+                );
+            }
+        }
+    }
+
+    /// Every common character the complete face draws is in the reduced face, with the same
+    /// advance (so a line measures the same whichever face drew it).
+    #[test]
+    fn the_reduced_faces_hold_the_common_set() {
+        let set = fonts().unwrap();
+        let full = set.font(Face::RegularFull);
+        for c in common_chars() {
+            let Some(whole) = in_face(full, Face::RegularFull, c) else {
+                continue;
+            };
+            let small = in_face(&set.regular, Face::Regular, c)
+                .unwrap_or_else(|| panic!("{c:?} missing from the reduced face"));
+            assert!((small.advance_em - whole.advance_em).abs() < 1e-6, "{c:?}");
+        }
+    }
 }

@@ -321,6 +321,41 @@ fn failed_unlock_receipt() {
     );
 }
 
+/// 喆 and 堃 are in GBK but not GB 2312: they come from the complete Noto Sans SC face, which
+/// is parsed only on first need (the reduced faces hold the common set), in the same PDF as
+/// the common characters beside them.
+#[test]
+fn characters_outside_the_common_set_come_from_the_complete_face() {
+    if !tools_available() {
+        return;
+    }
+    let r = PdfRenderer::new();
+    let mut case = common::case(false);
+    if let Some(f) = case.form.as_mut() {
+        f.customer_name = "王喆堃".into();
+    }
+    let v = unlockdesk_core::print::application_view(
+        &case,
+        &common::branch(false),
+        CopyKind::Customer,
+        common::printed_at(),
+        &common::names,
+    )
+    .unwrap();
+    let pdf = r.render(&PrintDocument::Application(v)).unwrap();
+    let text = check_pdf("application-full-face", &pdf);
+    assert!(text.contains("王喆堃"), "rare characters not extractable");
+    let fonts = run(
+        "pdffonts",
+        &[write("application-full-face", &pdf).to_str().unwrap()],
+    );
+    // The reduced and the complete Regular face are embedded as two subsets.
+    assert!(
+        fonts.matches("NotoSansSC-Regular").count() == 2,
+        "complete face not embedded:\n{fonts}"
+    );
+}
+
 #[test]
 fn extension_b_characters_fall_back_to_noto_sans_cjk() {
     if !tools_available() {
