@@ -318,7 +318,10 @@ impl Server {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let log = dir.path().join("server.log");
         let level = std::env::var("UNLOCKDESK_LOG").unwrap_or_else(|_| "info".into());
-        let mut child = Command::new(SERVER)
+        // `UD_BENCH_SERVER=PATH` runs another build of the server (an A/B against an older
+        // commit's binary, on the same machine in the same hour).
+        let bin = std::env::var("UD_BENCH_SERVER").unwrap_or_else(|_| SERVER.to_string());
+        let mut child = Command::new(&bin)
             .args(["--db", db_url, "--listen", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(dir.path())
@@ -326,7 +329,7 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("the server's log file"))
             .spawn()
-            .unwrap_or_else(|e| panic!("start {SERVER}: {e}"));
+            .unwrap_or_else(|e| panic!("start {bin}: {e}"));
         let mut out = BufReader::new(child.stdout.take().expect("stdout"));
         let mut url = String::new();
         let mut line = String::new();

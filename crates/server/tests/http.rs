@@ -803,9 +803,18 @@ fn tls_with_a_pinned_fingerprint_and_enrolment_from_another_address() {
     assert_eq!(e.code, ErrorCode::TerminalNotEnrolled, "{e:?}");
 }
 
+/// Also: the server re-executed itself (same process id) with glibc's arenas bounded, and
+/// SIGTERM to that id still drains it.
 #[test]
 fn sigterm_drains_and_exits_0() {
     let mut s = branch_server();
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        let env = std::fs::read(format!("/proc/{}/environ", s.child.id())).unwrap();
+        assert!(
+            env.split(|b| *b == 0).any(|v| v == b"MALLOC_ARENA_MAX=2"),
+            "the server did not bound its malloc arenas"
+        );
+    }
     let t = token(&s.url, "tel01");
     let (st, _) = raw(
         "GET",
