@@ -44,7 +44,7 @@ test: deps lint test-rust test-ui test-e2e
 # server per test database (UNLOCKDESK_CLI_TEST_STORE=server, issue 14), about 20 s, and
 # schemathesis over the server's OpenAPI document (scripts/fuzz-server.sh), about 2 minutes.
 # The decision race on PostgreSQL runs 5,000 rounds (10,000 racing attempts, issue 13; about
-# 4 minutes on two cores, the tail of the conformance binary); a plain `cargo test` runs 200.
+# 90 s on two cores, a minute of it preparing the cases); a plain `cargo test` runs 200.
 # Test data never touches real data: the run fails if the real data directory changed.
 REAL_DATA := $${XDG_DATA_HOME:-$$HOME/.local/share}/org.unlockdesk.desk
 SNAPSHOT_REAL = if [ -e "$(REAL_DATA)" ]; then find "$(REAL_DATA)" -printf '%p %s %T@\n' | sort; else echo absent; fi
