@@ -321,18 +321,11 @@ fn failed_unlock_receipt() {
     );
 }
 
-/// 喆 and 堃 are in GBK but not GB 2312: they come from the complete Noto Sans SC face, which
-/// is parsed only on first need (the reduced faces hold the common set), in the same PDF as
-/// the common characters beside them.
-#[test]
-fn characters_outside_the_common_set_come_from_the_complete_face() {
-    if !tools_available() {
-        return;
-    }
-    let r = PdfRenderer::new();
+/// The customer's copy of the application form for a customer named `name`.
+fn customer_copy_for(r: &PdfRenderer, name: &str) -> Vec<u8> {
     let mut case = common::case(false);
     if let Some(f) = case.form.as_mut() {
-        f.customer_name = "王喆堃".into();
+        f.customer_name = name.into();
     }
     let v = unlockdesk_core::print::application_view(
         &case,
@@ -342,7 +335,18 @@ fn characters_outside_the_common_set_come_from_the_complete_face() {
         &common::names,
     )
     .unwrap();
-    let pdf = r.render(&PrintDocument::Application(v)).unwrap();
+    r.render(&PrintDocument::Application(v)).unwrap()
+}
+
+/// 喆 and 堃 are in GBK but not GB 2312: they come from the complete Noto Sans SC face, which
+/// is parsed only on first need (the reduced faces hold the common set), in the same PDF as
+/// the common characters beside them.
+#[test]
+fn characters_outside_the_common_set_come_from_the_complete_face() {
+    if !tools_available() {
+        return;
+    }
+    let pdf = customer_copy_for(&PdfRenderer::new(), "王喆堃");
     let text = check_pdf("application-full-face", &pdf);
     assert!(text.contains("王喆堃"), "rare characters not extractable");
     let fonts = run(
@@ -366,19 +370,7 @@ fn extension_b_characters_fall_back_to_noto_sans_cjk() {
         eprintln!("SKIP: no Noto Sans CJK on this system (install fonts-noto-cjk)");
         return;
     }
-    let mut case = common::case(false);
-    if let Some(f) = case.form.as_mut() {
-        f.customer_name = "𠮷田花子".into();
-    }
-    let v = unlockdesk_core::print::application_view(
-        &case,
-        &common::branch(false),
-        CopyKind::Customer,
-        common::printed_at(),
-        &common::names,
-    )
-    .unwrap();
-    let pdf = r.render(&PrintDocument::Application(v)).unwrap();
+    let pdf = customer_copy_for(&r, "𠮷田花子");
     let text = check_pdf("application-fallback", &pdf);
     assert!(
         text.contains("𠮷田花子"),
