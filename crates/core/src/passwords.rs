@@ -4,7 +4,7 @@
 //! Only staff passwords live here. A customer's password or SMS code is C3 data
 //! (JR/T 0171-2020) and is never typed, stored or logged anywhere in UnlockDesk.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use argon2::password_hash::{self, Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -132,15 +132,23 @@ pub fn verify(password: &str, phc: &str) -> bool {
 /// Why: the crate's own entry points allocate and free 19 MiB per check. On a server that
 /// checks passwords on many threads, glibc keeps those freed blocks in its per-thread arenas
 /// (its mmap threshold rises to 19 MiB after the first free), so resident memory grew to about
-/// 1 GiB under load while the live heap was ~120 MiB. Reusing a few buffers keeps it at
-/// `IDLE_BUFFERS` × 19 MiB. Other parameters (older or test hashes) get a buffer of their own.
+/// 1 GiB under load while the live heap was ~120 MiB. Idle, at most [`idle_buffers`] buffers
+/// are kept; at a peak there is one per check running at once (the branch server lets one per
+/// core run), and the extra ones are freed after use. Other parameters (older or test hashes)
+/// get a buffer of their own. The buffers are not wiped between checks (a wipe would cost a
+/// tenth of a check): they hold argon2's internal state, from which the password can only be
+/// brute-forced as from the stored hash, and whoever can read this process's memory reads the
+/// passwords in the requests in flight anyway.
 static POOL: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
 
-/// Buffers kept when idle: one per core (checks beyond that wait for a core anyway).
+/// Buffers kept when idle: one per core (read once).
 fn idle_buffers() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
+    static N: OnceLock<usize> = OnceLock::new();
+    *N.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    })
 }
 
 fn with_blocks<T>(params: &Params, f: impl FnOnce(&mut [Block]) -> T) -> T {

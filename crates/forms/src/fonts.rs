@@ -63,7 +63,7 @@ pub(crate) struct FontSet {
     /// Characters outside the reduced faces resolved so far (with their weight): the chain's
     /// lookups are slow, and a branch's rarer characters (a symbol on every form, a name
     /// printed twice) recur.
-    resolved: std::sync::Mutex<HashMap<(char, bool), Option<Glyph>>>,
+    resolved: std::sync::Mutex<HashMap<(char, bool), Glyph>>,
 }
 
 /// A resolved character: the face that draws it, its glyph id there, its advance in em.
@@ -76,8 +76,9 @@ pub(crate) struct Glyph {
 
 static FONTS: OnceLock<Result<FontSet, String>> = OnceLock::new();
 
-/// The process-wide font set; the first call parses the two shipped faces and
-/// builds their reduced forms (a few hundred ms, once).
+/// The process-wide font set; the first call parses the two shipped reduced faces and looks
+/// up the common set in them (tens of ms, once). The complete faces and the fallback are
+/// parsed later, on the first character that needs them.
 pub(crate) fn fonts() -> CoreResult<&'static FontSet> {
     FONTS
         .get_or_init(|| {
@@ -122,7 +123,7 @@ impl FontSet {
             Face::Bold => &self.bold,
             Face::RegularFull => full(&self.regular_full, REGULAR_TTF, &self.regular),
             Face::BoldFull => full(&self.bold_full, BOLD_TTF, &self.bold),
-            // Only reached after `face_for` returned Fallback, which implies it loaded.
+            // Only reached for a glyph `resolve` found in the fallback, so it is loaded.
             Face::Fallback => self
                 .fallback
                 .get()
@@ -154,18 +155,17 @@ impl FontSet {
             .unwrap_or_else(|p| p.into_inner())
             .get(&(c, bold))
             .copied();
-        let g = match cached {
-            Some(g) => g,
-            None => {
-                let g = self.resolve(c, bold);
-                self.resolved
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert((c, bold), g);
-                g
-            }
-        };
-        g.ok_or_else(|| unprintable(c, field))
+        if let Some(g) = cached {
+            return Ok(g);
+        }
+        // Only characters found are kept: what is kept stays bounded by the fonts' coverage,
+        // not by what tellers may type.
+        let g = self.resolve(c, bold).ok_or_else(|| unprintable(c, field))?;
+        self.resolved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((c, bold), g);
+        Ok(g)
     }
 
     fn resolve(&self, c: char, bold: bool) -> Option<Glyph> {
@@ -205,10 +205,11 @@ fn in_face(font: &ParsedFont, face: Face, c: char) -> Option<Glyph> {
     })
 }
 
-/// A complete shipped face, parsed on first use. The same bytes were parsed at start (to
-/// build the reduced faces), so this does not fail; if it did, the reduced face stands in and
-/// its lookups of the missing character find nothing, so the caller reports the character as
-/// unprintable (code `render`) instead of panicking.
+/// A complete shipped face, parsed on first use and kept. The bytes are compiled in and the
+/// test `the_reduced_faces_hold_the_common_set` parses them, so this does not fail in a build
+/// whose tests passed; if it did, the reduced face stands in and its lookups of the missing
+/// character find nothing, so the caller reports the character as unprintable (code `render`)
+/// instead of panicking.
 fn full<'a>(
     cell: &'a OnceLock<Option<ParsedFont>>,
     ttf: &'static [u8],
@@ -378,19 +379,33 @@ mod tests {
         }
     }
 
-    /// Every common character the complete face draws is in the reduced face, with the same
-    /// advance (so a line measures the same whichever face drew it).
+    /// The complete faces parse, and every common character they draw is in the reduced face
+    /// of the same weight, with the same advance (so a line measures the same whichever face
+    /// drew it).
     #[test]
     fn the_reduced_faces_hold_the_common_set() {
         let set = fonts().unwrap();
-        let full = set.font(Face::RegularFull);
-        for c in common_chars() {
-            let Some(whole) = in_face(full, Face::RegularFull, c) else {
-                continue;
+        for (full_face, small_face, small) in [
+            (Face::RegularFull, Face::Regular, &set.regular),
+            (Face::BoldFull, Face::Bold, &set.bold),
+        ] {
+            let full = set.font(full_face);
+            let parsed = match full_face {
+                Face::RegularFull => set.regular_full.get(),
+                _ => set.bold_full.get(),
             };
-            let small = in_face(&set.regular, Face::Regular, c)
-                .unwrap_or_else(|| panic!("{c:?} missing from the reduced face"));
-            assert!((small.advance_em - whole.advance_em).abs() < 1e-6, "{c:?}");
+            assert!(
+                matches!(parsed, Some(Some(_))),
+                "{full_face:?} did not parse"
+            );
+            for c in common_chars() {
+                let Some(whole) = in_face(full, full_face, c) else {
+                    continue;
+                };
+                let part = in_face(small, small_face, c)
+                    .unwrap_or_else(|| panic!("{c:?} missing from the reduced {small_face:?}"));
+                assert!((part.advance_em - whole.advance_em).abs() < 1e-6, "{c:?}");
+            }
         }
     }
 }

@@ -38,7 +38,10 @@ impl PdfRenderer {
         PdfRenderer
     }
 
-    /// Parse the shipped fonts now (≈ 100 ms once per process) so the first print is fast.
+    /// Parse the shipped reduced faces now (tens of ms, once per process) so the first print
+    /// is fast. The complete faces are still parsed on the first character outside the common
+    /// set (GB 2312 and the usual symbols), the system fallback on the first that Noto Sans SC
+    /// lacks.
     /// Errors: code `render` if a shipped font cannot be parsed.
     pub fn preload(&self) -> CoreResult<()> {
         fonts::fonts().map(|_| ())
@@ -62,11 +65,12 @@ impl Renderer for PdfRenderer {
     }
 }
 
-/// Renders at once in one process. Why: each render subsets its faces, which holds ~26 MiB
-/// for its ~10 ms (the subsetter boxes the face's tables and parses the subset); a branch
-/// server answering many counters at once would otherwise hold that per request in flight,
-/// and the allocator keeps the peak. At a branch's peak (about 25 prints/s) one render at a
-/// time is busy a quarter of the time, so the wait is short (the server bench's figures).
+/// Renders at once in one process; more wait their turn. Why: each render subsets the faces
+/// it uses (the subsetter boxes their tables and parses the subset: a few MiB for its ~10 ms),
+/// and a branch server answering many counters at once would otherwise hold that for every
+/// print in flight, and the allocator keeps the peak. Two keep both cores of a small server
+/// busy (the server bench: peak RSS 87 MiB with two). The branch server takes its own permit
+/// for a print before it uses a blocking thread, so waiting prints do not hold its threads.
 pub const MAX_CONCURRENT_RENDERS: usize = 2;
 
 static RENDERING: std::sync::Mutex<usize> = std::sync::Mutex::new(0);

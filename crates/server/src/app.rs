@@ -56,6 +56,9 @@ pub struct AppState {
     /// Password hashing (argon2, tens of ms of one core) at most this many at once, so a burst
     /// of sign-ins never starves the steps of the other counters.
     pub password_gate: Arc<Semaphore>,
+    /// PDF renders (prints and exports): as many at once as the renderer runs, taken before a
+    /// blocking thread is, so waiting prints never hold the blocking pool the other steps need.
+    pub render_gate: Arc<Semaphore>,
     /// Failed sign-ins per client address (this process only: a flood is answered by the
     /// server it hits; lockout itself is in the store).
     failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
@@ -75,6 +78,7 @@ impl AppState {
         Arc::new(AppState {
             svc,
             password_gate: Arc::new(Semaphore::new(cores.max(1))),
+            render_gate: Arc::new(Semaphore::new(unlockdesk_forms::MAX_CONCURRENT_RENDERS)),
             failures: Mutex::new(HashMap::new()),
             health: tokio::sync::Mutex::new(None),
             flood_failures: std::env::var(FLOOD_ENV)
@@ -143,13 +147,31 @@ async fn run_pw<T: Send + 'static>(
     st: &St,
     f: impl FnOnce(&dyn Backend) -> CoreResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    let busy = || {
-        ApiError::new(
-            ErrorCode::Unavailable,
-            "the branch server is busy checking passwords: try again in a moment",
-        )
-    };
-    let permit = tokio::time::timeout(GATE_WAIT, st.password_gate.clone().acquire_owned())
+    let busy = "the branch server is busy checking passwords: try again in a moment";
+    run_gated(st, &st.password_gate, busy, f).await
+}
+
+/// [`run`] for a use case that renders a PDF: waits for the render gate first (at most
+/// [`GATE_WAIT`]; then 503), on the async side, so prints queued behind a slow render (the
+/// first rare character parses a complete font face) never occupy the blocking threads.
+async fn run_render<T: Send + 'static>(
+    st: &St,
+    f: impl FnOnce(&dyn Backend) -> CoreResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let busy = "the branch server is busy printing: try again in a moment";
+    run_gated(st, &st.render_gate, busy, f).await
+}
+
+/// Take a permit of `gate` (at most [`GATE_WAIT`], else 503 with `busy`), then run `f` on the
+/// blocking pool holding it until `f` returns, even if the client has gone.
+async fn run_gated<T: Send + 'static>(
+    st: &St,
+    gate: &Arc<Semaphore>,
+    busy: &'static str,
+    f: impl FnOnce(&dyn Backend) -> CoreResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let busy = || ApiError::new(ErrorCode::Unavailable, busy);
+    let permit = tokio::time::timeout(GATE_WAIT, gate.clone().acquire_owned())
         .await
         .map_err(|_| busy())?
         .map_err(|_| busy())?;
@@ -1143,7 +1165,7 @@ async fn print_document(
     JsonBody(b): JsonBody<DocChoice>,
 ) -> ApiResult<Response> {
     let id = case_id(&id)?;
-    let r = run(&st, move |svc| {
+    let r = run_render(&st, move |svc| {
         svc.print_document(&c.actor, id, b.kind, b.copy)
     })
     .await?;
@@ -1185,7 +1207,7 @@ async fn render_document(
     JsonBody(b): JsonBody<DocChoice>,
 ) -> ApiResult<Response> {
     let id = case_id(&id)?;
-    Ok(pdf(run(&st, move |svc| {
+    Ok(pdf(run_render(&st, move |svc| {
         svc.render_document(&c.actor, id, b.kind, b.copy)
     })
     .await?))

@@ -35,28 +35,37 @@ use unlockdesk_core::service::Service;
 /// glibc's malloc arenas for this process, set through `MALLOC_ARENA_MAX`.
 const MALLOC_ARENAS: &str = "2";
 
-/// Start again (same process id, same arguments, `exec`) with `MALLOC_ARENA_MAX` set, unless
-/// it is set already (an operator's own value is kept).
+/// Set (to `1`) in the re-executed process: a second start never re-executes again, even if
+/// the loader dropped `MALLOC_ARENA_MAX` from the environment (glibc may, in secure-execution
+/// mode: set-uid binaries, or a binary given file capabilities to bind port 443), which would
+/// otherwise loop.
+const REEXEC_MARK: &str = "UNLOCKDESK_SERVER_REEXECUTED";
+
+/// Start again (same process id, same arguments and argv[0], `exec` of `/proc/self/exe`, the
+/// same file even if the binary was replaced on disk since) with `MALLOC_ARENA_MAX` set,
+/// unless it is set already (an operator's own value is kept) or this is the second start.
 ///
 /// Why: glibc gives threads up to eight arenas per core and each keeps its high-water mark;
 /// under a branch's load (32 terminals) that held ~25 MiB of freed memory beyond the live heap
 /// (the load bench: peak RSS 104 MiB with the default, 79 MiB with one arena, no change in
 /// latency or CPU). The variable is read only when the process starts, and setting it from
 /// inside would need `mallopt` (unsafe code, which the workspace forbids). If `exec` fails
-/// (the binary was replaced on disk) the server carries on with glibc's default.
+/// the server carries on with glibc's default and says so.
 fn bound_malloc_arenas() {
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         use std::os::unix::process::CommandExt;
-        if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        if std::env::var_os("MALLOC_ARENA_MAX").is_some() || std::env::var_os(REEXEC_MARK).is_some()
+        {
             return;
         }
-        let Ok(exe) = std::env::current_exe() else {
-            return;
-        };
-        let err = std::process::Command::new(exe)
-            .args(std::env::args_os().skip(1))
+        let mut args = std::env::args_os();
+        let arg0 = args.next().unwrap_or_else(|| "unlockdesk-server".into());
+        let err = std::process::Command::new("/proc/self/exe")
+            .arg0(arg0)
+            .args(args)
             .env("MALLOC_ARENA_MAX", MALLOC_ARENAS)
+            .env(REEXEC_MARK, "1")
             .exec();
         eprintln!(
             "note: could not restart with MALLOC_ARENA_MAX={MALLOC_ARENAS} ({err}); \
@@ -145,9 +154,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    // Blocking threads: the store's pool has 16 PostgreSQL connections, so more threads than
-    // that would only wait for one; and every thread that allocates may take a malloc arena of
-    // its own, which keeps its high-water mark (resident memory grew with the thread count).
+    // Blocking threads: the use cases run here, each mostly a store transaction; the store's
+    // pool has 16 PostgreSQL connections, so more threads would only wait for one (password
+    // checks and renders take their gate's permit before a thread). And every thread that
+    // allocates may take a malloc arena of its own, which keeps its high-water mark.
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(BLOCKING_THREADS)
