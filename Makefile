@@ -8,7 +8,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 APP := target/debug/unlockdesk
 
-.PHONY: help deps build build-app build-cli run run-release test test-rust test-pg test-ui test-e2e lint fmt bench bench-app bindings deb clean-e2e
+.PHONY: help deps build build-app build-cli cli-for-tests run run-release test test-rust test-pg test-ui test-e2e lint fmt bench bench-app bindings deb clean-e2e
 
 help:
 	@echo "make run | test | test-rust | test-ui | test-e2e | lint | fmt | bench | bench-app | deb"
@@ -46,6 +46,12 @@ test: deps lint test-rust test-ui test-e2e
 # The decision race on PostgreSQL runs 5,000 rounds (10,000 racing attempts, issue 13; about
 # 90 s on two cores, a minute of it preparing the cases); a plain `cargo test` runs 200.
 # Test data never touches real data: the run fails if the real data directory changed.
+# Every cargo test here selects the whole workspace, so cargo resolves one feature set and
+# builds each crate once: `-p unlockdesk-cli` alone resolved another and rebuilt ~185 crates
+# (5 minutes on CI's two cores), as did the fuzzer's and the e2e's own `cargo build` of the
+# server and the CLI. The later runs pick their tests with `--test`, the fuzzer and the e2e
+# use the binaries the test build made (target/debug/unlockdesk-server, -cli).
+WORKSPACE := --workspace --exclude unlockdesk-empty-window
 REAL_DATA := $${XDG_DATA_HOME:-$$HOME/.local/share}/org.unlockdesk.desk
 SNAPSHOT_REAL = if [ -e "$(REAL_DATA)" ]; then find "$(REAL_DATA)" -printf '%p %s %T@\n' | sort; else echo absent; fi
 test-rust:
@@ -54,22 +60,27 @@ test-rust:
 	export UNLOCKDESK_REQUIRE_CUPS=1 UNLOCKDESK_REQUIRE_PG=1; \
 	export UNLOCKDESK_RACE_ROUNDS=$${UNLOCKDESK_RACE_ROUNDS:-5000}; \
 	tmp=$$(mktemp -d); \
-	TS_RS_EXPORT_DIR=$$tmp scripts/with-postgres.sh $(CARGO) test --workspace --exclude unlockdesk-empty-window --no-fail-fast || { rm -rf $$tmp; exit 1; }; \
+	TS_RS_EXPORT_DIR=$$tmp scripts/with-postgres.sh $(CARGO) test $(WORKSPACE) --no-fail-fast || { rm -rf $$tmp; exit 1; }; \
 	if ! diff -ru ui/src/lib/bindings $$tmp; then rm -rf $$tmp; \
 	  echo "ui/src/lib/bindings is out of date: run 'make bindings' and commit" >&2; exit 1; fi; \
 	rm -rf $$tmp; echo "bindings up to date"; \
 	UNLOCKDESK_CLI_TEST_STORE=postgres scripts/with-postgres.sh \
-	  $(CARGO) test -p unlockdesk-cli --test cli --test appointments || exit 1; \
+	  $(CARGO) test $(WORKSPACE) --test cli --test appointments || exit 1; \
 	UNLOCKDESK_CLI_TEST_STORE=server scripts/with-postgres.sh \
-	  $(CARGO) test -p unlockdesk-cli --test cli || exit 1; \
-	scripts/fuzz-server.sh || exit 1; \
+	  $(CARGO) test $(WORKSPACE) --test cli || exit 1; \
+	FUZZ_NO_BUILD=1 scripts/fuzz-server.sh || exit 1; \
 	if [ "$$before" != "$$($(SNAPSHOT_REAL))" ]; then \
 	  echo "test-rust: the real data directory $(REAL_DATA) was created or changed by a test" >&2; exit 1; fi
 
 test-ui:
 	cd ui && npm run check && npm test
 
-test-e2e: build
+# The CLI (the e2e seeds its stores with it) as the test build makes it: after test-rust a
+# no-op, where `cargo build -p unlockdesk-cli` would rebuild for another feature set.
+cli-for-tests:
+	$(CARGO) test $(WORKSPACE) --no-run -q
+
+test-e2e: cli-for-tests build-app
 	scripts/e2e.sh
 
 lint:
