@@ -86,7 +86,7 @@ test-e2e: cli-for-tests build-app
 lint:
 	$(CARGO) fmt --all -- --check
 	python3 scripts/check-line-width.py
-	$(CARGO) clippy --workspace --exclude unlockdesk-empty-window --all-targets -- -D warnings
+	$(CARGO) clippy $(WORKSPACE) --all-targets -- -D warnings
 	cd ui && npm run check
 
 fmt:

@@ -175,15 +175,12 @@ async fn run_gated<T: Send + 'static>(
         .await
         .map_err(|_| busy())?
         .map_err(|_| busy())?;
-    let svc = st.svc.clone();
-    tokio::task::spawn_blocking(move || {
-        let r = f(svc.as_ref());
+    run(st, move |svc| {
+        let r = f(svc);
         drop(permit);
         r
     })
     .await
-    .map_err(|_| ApiError::new(ErrorCode::Internal, "the request was interrupted"))?
-    .map_err(ApiError::from)
 }
 
 /// [`run_pw`] for a use case that checks someone's password given in the request (a
