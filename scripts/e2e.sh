@@ -8,13 +8,28 @@
 #
 # Each run gets its own UNLOCKDESK_DATA_DIR; the run fails if the real app data directory
 # (~/.local/share/org.unlockdesk.desk) was created or changed meanwhile.
+#
+#   E2E_MODE=branch scripts/e2e.sh     the same specs with the app as a branch terminal: a
+#     throwaway PostgreSQL (scripts/with-postgres.sh), the demo loaded into it, an
+#     unlockdesk-server on it (loopback, self-signed TLS), and the app and the specs' CLI
+#     working through that server (UNLOCKDESK_SERVER, UNLOCKDESK_SERVER_FINGERPRINT)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+MODE=${E2E_MODE:-alone}
+case $MODE in
+  alone) ;;
+  branch)
+    if [[ -z ${UNLOCKDESK_DATABASE_URL:-} ]]; then exec scripts/with-postgres.sh "$0" "$@"; fi ;;
+  *) echo "e2e: E2E_MODE is alone or branch, not '$MODE'" >&2; exit 2 ;;
+esac
+export E2E_MODE=$MODE
 
 APP=${E2E_APP:-$ROOT/target/debug/unlockdesk}
 CLI=${E2E_CLI:-$ROOT/target/debug/unlockdesk-cli}
-for bin in "$APP" "$CLI"; do
+SERVER=${E2E_SERVER:-$ROOT/target/debug/unlockdesk-server}
+BINS=("$APP" "$CLI" "$SERVER")
+for bin in "${BINS[@]}"; do
   [[ -x $bin ]] || { echo "e2e: $bin missing: build it (cd ui && npm run app:build; cargo build -p unlockdesk-cli)" >&2; exit 2; }
 done
 for tool in Xvfb WebKitWebDriver node; do
@@ -33,8 +48,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/unlockdesk-e2e.XXXXXX")
 export UNLOCKDESK_DATA_DIR=$WORK/data UNLOCKDESK_NO_VIEWER=1 TAURI_WEBVIEW_AUTOMATION=true
 mkdir -p "$UNLOCKDESK_DATA_DIR" "$WORK/bin"
 # Pin the binaries for the whole run: another build in the shared target dir may replace them.
-for bin in "$APP" "$CLI"; do ln "$bin" "$WORK/bin/" 2>/dev/null || cp "$bin" "$WORK/bin/"; done
-export E2E_APP=$WORK/bin/$(basename "$APP") E2E_CLI=$WORK/bin/$(basename "$CLI")
+for bin in "${BINS[@]}"; do ln "$bin" "$WORK/bin/" 2>/dev/null || cp "$bin" "$WORK/bin/"; done
+export E2E_APP=$WORK/bin/$(basename "$APP") E2E_CLI=$WORK/bin/$(basename "$CLI") E2E_SERVER=$WORK/bin/$(basename "$SERVER")
 CLI=$E2E_CLI
 
 PIDS=()
@@ -59,6 +74,26 @@ trap cleanup EXIT INT TERM
 eval "$(scripts/cups-test.sh start)"
 STOP_CUPS=1
 export UNLOCKDESK_PRINTER=$UNLOCKDESK_TEST_PRINTER UNLOCKDESK_TEST_PRINTER UNLOCKDESK_TEST_PRINT_DIR
+
+# Branch mode: the demo goes into the PostgreSQL store, and a branch server serves it. The app
+# and the specs' CLI inherit UNLOCKDESK_SERVER (set before the driver starts).
+if [[ $MODE == branch ]]; then
+  "$CLI" --db "$UNLOCKDESK_DATABASE_URL" demo >"$WORK/demo.log" 2>&1
+  mkdir -p "$WORK/server"
+  "$E2E_SERVER" --db "$UNLOCKDESK_DATABASE_URL" --listen 127.0.0.1:0 --tls-self-signed \
+    --data-dir "$WORK/server" >"$WORK/server.out" 2>"$WORK/server.log" &
+  PIDS+=($!)
+  for _ in $(seq 300); do grep -q '^UNLOCKDESK_SERVER_READY ' "$WORK/server.out" 2>/dev/null && break; sleep 0.1; done
+  URL=$(sed -n 's/^UNLOCKDESK_SERVER_READY //p' "$WORK/server.out")
+  FP=$(sed -n 's/^certificate SHA-256 fingerprint: //p' "$WORK/server.out")
+  [[ -n $URL && -n $FP ]] || { echo "e2e: the branch server did not start:" >&2; cat "$WORK/server.log" >&2; exit 1; }
+  export UNLOCKDESK_SERVER=$URL UNLOCKDESK_SERVER_FINGERPRINT=$FP
+  # Terminals hold no database credentials: only the server (and a spec that starts another
+  # server on the same store, E2E_DATABASE_URL) knows the store.
+  export E2E_DATABASE_URL=$UNLOCKDESK_DATABASE_URL
+  unset UNLOCKDESK_DATABASE_URL
+  echo "e2e: branch mode: server $URL on a throwaway PostgreSQL"
+fi
 
 # A free display number.
 DISP=${E2E_DISPLAY:-99}
@@ -85,8 +120,9 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-# The demo branch, staff and today's appointments, through the real use cases.
-"$CLI" demo >"$WORK/demo.log" 2>&1
+# The demo branch, staff and today's appointments, through the real use cases (branch mode:
+# loaded into PostgreSQL above).
+[[ $MODE == branch ]] || "$CLI" demo >"$WORK/demo.log" 2>&1
 
 START=$(date +%s)
 set +e
@@ -94,7 +130,7 @@ if [[ $# -gt 0 ]]; then SPECS=("$@"); else SPECS=(tests/e2e/*.spec.mjs); fi
 node --test --test-concurrency=1 --test-timeout=240000 "${SPECS[@]}"
 RC=$?
 set -e
-echo "e2e: specs finished in $(($(date +%s) - START)) s (rc=$RC)"
+echo "e2e: specs ($MODE) finished in $(($(date +%s) - START)) s (rc=$RC)"
 
 AFTER=$(snapshot)
 if [[ $BEFORE != "$AFTER" ]]; then

@@ -81,6 +81,14 @@ const NOT_CASE_DECISIONS: &[&str] = &[
     "import_appointments",
     "printer_settings_get",
     "printer_settings_set",
+    "terminal_mode",
+    "server_status",
+    "enrol_terminal",
+    "confirm_enrolment",
+    "work_alone",
+    "issue_enrolment_code",
+    "list_terminals",
+    "revoke_terminal",
 ];
 
 #[test]
@@ -107,6 +115,7 @@ fn authorizing_commands_are_those_taking_supervisor_credentials() {
         include_str!("commands/counter.rs"),
         include_str!("commands/documents.rs"),
         include_str!("commands/session.rs"),
+        include_str!("commands/terminal.rs"),
         include_str!("commands/today.rs"),
     ];
     let mut taking: Vec<&str> = Vec::new();

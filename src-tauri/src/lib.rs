@@ -8,6 +8,7 @@ mod commands;
 mod ipc_tests;
 mod logging;
 mod state;
+mod terminal;
 
 use tauri::utils::config::AppDirectoriesOverride;
 use tauri::Manager;
@@ -18,7 +19,11 @@ pub fn run() {
     // With UNLOCKDESK_DATA_DIR (tests, demos) every app directory follows it, so `$APPDATA`
     // in the opener's scope is the directory that holds the database and the printed PDFs,
     // and test runs never touch real data.
-    if let Some(dir) = std::env::var_os("UNLOCKDESK_DATA_DIR").filter(|d| !d.is_empty()) {
+    // The `--data-dir DIR` argument does the same (a test starts a second window on its own).
+    let dir = terminal::arg("data-dir")
+        .map(std::ffi::OsString::from)
+        .or_else(|| std::env::var_os("UNLOCKDESK_DATA_DIR").filter(|d| !d.is_empty()));
+    if let Some(dir) = dir {
         let dir = std::path::absolute(&dir).unwrap_or_else(|_| dir.into());
         context.config_mut().app.app_directories_override = Some(AppDirectoriesOverride::Root(dir));
     }

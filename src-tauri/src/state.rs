@@ -1,18 +1,22 @@
-//! Managed state shared by the commands: the service over the SQLite store, and the one
-//! desktop session of this terminal. All store work runs on a blocking thread.
+//! Managed state shared by the commands: the use cases (the local service over the SQLite
+//! store, or the branch server's client), and the one desktop session of this terminal. All
+//! store and network work runs on a blocking thread.
 
 use serde::Serialize;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use ts_rs::TS;
+use unlockdesk_client::Remote;
 use unlockdesk_core::dto::Session;
 use unlockdesk_core::ports::{OsEntropy, SystemClock};
 use unlockdesk_core::service::Service;
 use unlockdesk_core::{Actor, Branch, CoreError, CoreResult, Counter, ErrorCode, StaffView};
 use unlockdesk_store::SqliteStore;
 
-/// The use-case surface the commands call: the local service on the embedded store. No
-/// command knows which implementation it holds.
+use crate::terminal::{BranchLink, LinkSource, TerminalMode};
+
+/// The use-case surface the commands call: the local service on the embedded store, or the
+/// branch server's client. No command knows which implementation it holds.
 pub type Svc = dyn Counter;
 
 /// What the window knows about who is at the terminal.
@@ -25,56 +29,172 @@ pub struct SessionView {
     pub locked: bool,
 }
 
-/// The app's state. `service` holds the error when the database could not be opened (e.g. a
-/// newer schema than this binary knows): every command then reports it.
+/// The app's state. `service` holds the error when the store could not be opened (e.g. a
+/// newer schema than this binary knows, a damaged terminal settings file): every command then
+/// reports it. In branch mode `remote` is the same client as `service`, for the few commands
+/// that exist only there (the admin's terminal list).
 pub struct AppState {
-    service: Result<Arc<Svc>, CoreError>,
+    inner: RwLock<Backend>,
     session: Arc<Mutex<Option<Session>>>,
+    /// An enrolment made on this terminal, waiting for the administrator to confirm the
+    /// server's fingerprint (see `commands::terminal`).
+    pub pending_enrolment: Mutex<Option<BranchLink>>,
     /// This workstation, as recorded in the audit trail.
     pub terminal: String,
-    /// The directory holding `unlockdesk.db` and `documents/`.
+    /// The directory holding `unlockdesk.db` (alone), `terminal.json`, logs and `documents/`.
     pub data_dir: PathBuf,
 }
 
+/// The use cases this run works on.
+#[derive(Clone)]
+struct Backend {
+    service: Result<Arc<Svc>, CoreError>,
+    remote: Option<Arc<Remote>>,
+    link: Option<BranchLink>,
+    source: LinkSource,
+}
+
 impl AppState {
-    /// Opens the store at `unlockdesk_store`'s data path (`UNLOCKDESK_DATA_DIR` overrides it).
-    /// Opening creates the directory, runs pending migrations in one transaction, then checks
-    /// the file (`PRAGMA integrity_check`, foreign keys): on a damaged database every command
-    /// refuses with a `storage` error naming the backup route (`unlockdesk-cli restore --from
-    /// FILE`), so the app never works on a corrupt file.
+    /// Opens the store at `unlockdesk_store`'s data path (`UNLOCKDESK_DATA_DIR`, or the app's
+    /// `--data-dir DIR` argument, overrides it), or connects to the branch server (see
+    /// [`crate::terminal`]). Opening the embedded store creates the directory, runs pending
+    /// migrations in one transaction, then checks the file (`PRAGMA integrity_check`, foreign
+    /// keys): on a damaged database every command refuses with a `storage` error naming the
+    /// backup route (`unlockdesk-cli restore --from FILE`), so the app never works on a corrupt
+    /// file. Connecting makes no network call: start-up never waits for the server.
     pub fn open() -> Self {
-        Self::open_at(unlockdesk_store::data_dir())
+        Self::open_at(data_dir())
     }
 
-    /// As [`AppState::open`], on `data_dir/unlockdesk.db` (tests give each app its own).
+    /// As [`AppState::open`], in `data_dir` (tests give each app its own).
     pub fn open_at(data_dir: PathBuf) -> Self {
-        let path = data_dir.join(unlockdesk_store::DB_FILE);
-        tracing::info!(path = %path.display(), "opening the store");
-        let service = SqliteStore::open_checked(&path).map(|store| {
-            Arc::new(
-                Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
-                    .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
-            ) as Arc<Svc>
-        });
-        if let Err(e) = &service {
+        let terminal = terminal_name();
+        // PDFs fetched from a branch server for the viewer last one run.
+        let _ = std::fs::remove_dir_all(crate::commands::documents::received_dir(&data_dir));
+        let backend = match crate::terminal::resolve(&data_dir) {
+            Ok((link, source)) => backend(&data_dir, link, source, &terminal),
+            Err(e) => Backend {
+                service: Err(e),
+                remote: None,
+                link: None,
+                source: LinkSource::Alone,
+            },
+        };
+        if let Err(e) = &backend.service {
             tracing::error!(error = %e, "the store could not be opened");
             // Also on the console, for whoever started the app from a terminal.
             eprintln!("UnlockDesk cannot start: {}", e.message);
         }
         AppState {
-            service,
+            inner: RwLock::new(backend),
             session: Arc::new(Mutex::new(None)),
-            terminal: terminal_name(),
+            pending_enrolment: Mutex::new(None),
+            terminal,
             data_dir,
         }
     }
 
     pub fn service(&self) -> CoreResult<Arc<Svc>> {
-        self.service.clone()
+        self.read().service.clone()
+    }
+
+    /// The branch server's client (branch mode), else `forbidden` with why.
+    pub fn remote(&self) -> CoreResult<Arc<Remote>> {
+        self.read().remote.clone().ok_or_else(|| {
+            CoreError::forbidden(
+                "this terminal works alone on its own store: terminals are enrolled on a branch server",
+            )
+        })
+    }
+
+    /// The mode as the window shows it.
+    pub fn mode(&self) -> TerminalMode {
+        let b = self.read();
+        TerminalMode::of(b.link.as_ref(), b.source, &self.terminal)
+    }
+
+    /// The link this run uses, and whether it was set from outside (environment, argument).
+    pub fn link(&self) -> (Option<BranchLink>, LinkSource) {
+        let b = self.read();
+        (b.link.clone(), b.source)
+    }
+
+    /// Switch to another link (`None`: alone): keep it in `terminal.json`, then work on it. The
+    /// signed-in session belonged to the other store and ends.
+    pub fn switch(&self, link: Option<BranchLink>) -> CoreResult<TerminalMode> {
+        crate::terminal::save(&self.data_dir, link.as_ref())?;
+        let source = if link.is_some() {
+            LinkSource::Settings
+        } else {
+            LinkSource::Alone
+        };
+        let next = backend(&self.data_dir, link, source, &self.terminal);
+        next.service.clone()?;
+        *lock_slot(&self.session) = None;
+        *self.inner.write().unwrap_or_else(|p| p.into_inner()) = next;
+        Ok(self.mode())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Backend> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn session_slot(&self) -> Arc<Mutex<Option<Session>>> {
         self.session.clone()
+    }
+}
+
+/// The data directory: the app's `--data-dir` argument, else `unlockdesk_store::data_dir()`.
+fn data_dir() -> PathBuf {
+    match crate::terminal::arg("data-dir") {
+        Some(d) => std::path::absolute(&d).unwrap_or_else(|_| d.into()),
+        None => unlockdesk_store::data_dir(),
+    }
+}
+
+fn backend(
+    data_dir: &std::path::Path,
+    link: Option<BranchLink>,
+    source: LinkSource,
+    terminal: &str,
+) -> Backend {
+    match link {
+        Some(link) => {
+            tracing::info!(server = %link.url, ?source, "branch terminal");
+            match crate::terminal::connect(&link, terminal) {
+                Ok(r) => {
+                    let r = Arc::new(r);
+                    Backend {
+                        service: Ok(r.clone() as Arc<Svc>),
+                        remote: Some(r),
+                        link: Some(link),
+                        source,
+                    }
+                }
+                Err(e) => Backend {
+                    service: Err(e),
+                    remote: None,
+                    link: Some(link),
+                    source,
+                },
+            }
+        }
+        None => {
+            let path = data_dir.join(unlockdesk_store::DB_FILE);
+            tracing::info!(path = %path.display(), "opening the store");
+            let service = SqliteStore::open_checked(&path).map(|store| {
+                Arc::new(
+                    Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
+                        .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
+                ) as Arc<Svc>
+            });
+            Backend {
+                service,
+                remote: None,
+                link: None,
+                source: LinkSource::Alone,
+            }
+        }
     }
 }
 
@@ -119,16 +239,48 @@ pub async fn as_actor<T: Send + 'static>(
                 .ok_or_else(|| CoreError::new(ErrorCode::SessionLocked, "nobody is signed in"))?;
             svc.session_actor(session)?
         };
-        f(&*svc, &actor)
+        match f(&*svc, &actor) {
+            // The branch server ended the session (idle minutes, revoked, password reset): the
+            // window locks, the same person signs in again, and the step is sent again.
+            Err(e) if e.code == ErrorCode::SessionExpired => {
+                if let Some(s) = lock_slot(&slot).as_mut() {
+                    if s.remote_actor().and_then(|a| a.remote_token()) == actor.remote_token() {
+                        s.mark_locked();
+                    }
+                }
+                Err(CoreError::new(ErrorCode::SessionLocked, e.message))
+            }
+            r => r,
+        }
     })
     .await
 }
 
-/// The session as the window sees it, with the current branch profile.
+/// The branch profile last read, for a branch terminal that must lock its screen or show the
+/// lock screen while the server is away (a lock never waits for the network).
+static LAST_BRANCH: Mutex<Option<Branch>> = Mutex::new(None);
+
+/// The session as the window sees it, with the current branch profile (the last one read when
+/// the branch server does not answer or has ended the session). Errors: those of
+/// [`Counter::branch`] when no profile was read yet.
 pub fn session_view(svc: &Svc, session: &Session) -> CoreResult<SessionView> {
+    let branch = match svc.branch() {
+        Ok(b) => {
+            *LAST_BRANCH.lock().unwrap_or_else(|p| p.into_inner()) = Some(b.clone());
+            b
+        }
+        Err(e) => match LAST_BRANCH
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            Some(b) if session.remote_actor().is_some() => b,
+            _ => return Err(e),
+        },
+    };
     Ok(SessionView {
         staff: session.staff().clone(),
-        branch: svc.branch()?,
+        branch,
         locked: session.is_locked(),
     })
 }

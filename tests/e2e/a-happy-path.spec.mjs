@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DATA_DIR, T, authorize, caseShow, cli, checkInByPhoneTail, errorBanner, fillForm, launch, logContact, openCaseFromToday,
+  DATA_DIR, T, authorize, printedFile, caseShow, cli, checkInByPhoneTail, errorBanner, fillForm, launch, logContact, openCaseFromToday,
   printVia, residentId, shot, signIn, signOut, tid, verifyIdentity, waitState, waitUntil, sleep,
 } from './app.mjs';
 
@@ -147,7 +147,7 @@ async function printed(t, caseNumber, kind) {
     { timeout: 15_000, message: `a printed ${kind}` },
   );
   if (outcome.error) assert.fail(`printing the ${kind} answered ${outcome.error.code}: ${outcome.error.text}`);
-  const file = join(DATA_DIR, outcome.doc.path);
+  const file = printedFile(outcome.doc);
   assert.ok(existsSync(file), `PDF at ${file}`);
   const bytes = readFileSync(file);
   assert.equal(bytes.subarray(0, 5).toString(), '%PDF-');

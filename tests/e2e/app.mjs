@@ -11,6 +11,17 @@ export const APP = process.env.E2E_APP ?? join(ROOT, 'target/debug/unlockdesk');
 export const CLI = process.env.E2E_CLI ?? join(ROOT, 'target/debug/unlockdesk-cli');
 export const DATA_DIR = process.env.UNLOCKDESK_DATA_DIR;
 export const PASSWORD = 'Demo#Pass2026';
+/** `alone` (the embedded store) or `branch` (the app and the CLI through a branch server). */
+export const MODE = process.env.E2E_MODE ?? 'alone';
+export const BRANCH = MODE === 'branch';
+
+/**
+ * Where the app left a printed PDF on this terminal: alone, the store's own file; a branch
+ * terminal fetches it from the server into `received/` (the store keeps it in PostgreSQL).
+ */
+export function printedFile(doc) {
+  return BRANCH ? join(DATA_DIR, 'received', doc.path.split('/').pop()) : join(DATA_DIR, doc.path);
+}
 if (!DATA_DIR) throw new Error('UNLOCKDESK_DATA_DIR is not set: run the specs through scripts/e2e.sh');
 
 /**

@@ -193,6 +193,28 @@ impl Remote {
         })
     }
 
+    /// `GET /api/v1/health` once, without retries (an offline banner polls it). Errors:
+    /// `unavailable`, `certificate-mismatch`, `version-mismatch`.
+    pub fn probe(&self) -> CoreResult<Value> {
+        match self.request("GET", "/api/v1/health", None).call() {
+            Ok(resp) => {
+                self.check_version(&resp)?;
+                let bytes = read_all(resp)?;
+                serde_json::from_slice(&bytes).map_err(|e| {
+                    CoreError::new(
+                        ErrorCode::Internal,
+                        format!("the branch server's health answer is not understood: {e}"),
+                    )
+                })
+            }
+            Err(ureq::Error::Status(status, resp)) => {
+                self.check_version(&resp)?;
+                Err(error_body(status, resp))
+            }
+            Err(e) => Err(self.transport(e, false)),
+        }
+    }
+
     /// `GET /api/v1/health` as JSON.
     pub fn health(&self) -> CoreResult<Value> {
         self.call("GET", "/api/v1/health", None, None, None, true)
@@ -358,7 +380,9 @@ impl Remote {
                     );
                     sent_any |= !never_sent;
                     let err = self.transport(e, sent_any);
-                    if err.code == ErrorCode::VersionMismatch || err.code == ErrorCode::Forbidden {
+                    if err.code == ErrorCode::VersionMismatch
+                        || err.code == ErrorCode::CertificateMismatch
+                    {
                         return Err(err);
                     }
                     if (never_sent || safe) && attempt + 1 < ATTEMPTS {
@@ -404,7 +428,7 @@ impl Remote {
                 .unwrap_or_else(|p| p.into_inner())
                 .clone()
                 .unwrap_or_default();
-            return CoreError::forbidden(format!(
+            return CoreError::new(ErrorCode::CertificateMismatch, format!(
                 "STOP: the branch server at {} shows a certificate ({seen}) that does not match the pinned fingerprint ({}): this may not be your branch server; call the administrator and do not continue",
                 self.conn.url,
                 self.conn.fingerprint.clone().unwrap_or_default()
@@ -641,6 +665,9 @@ impl Counter for Remote {
             &token,
         ))
     }
+    /// The session's actor without a round trip: the server checks the token on the call
+    /// itself (idle minutes, revocation) and answers `session-expired`, which the caller turns
+    /// into a locked session ([`Session::mark_locked`]) so the same person signs in again.
     fn session_actor(&self, session: &mut Session) -> CoreResult<Actor> {
         let Some(actor) = session.remote_actor().cloned() else {
             return Err(CoreError::new(
@@ -660,29 +687,22 @@ impl Counter for Remote {
                 "change the password first",
             ));
         }
-        match self.call::<Value>(
-            "GET",
-            "/api/v1/sessions/current",
-            Some(&actor),
-            None,
-            None,
-            true,
-        ) {
-            Ok(_) => {
-                session.mark_active(Utc::now());
-                Ok(actor)
-            }
-            Err(e) if e.code == ErrorCode::SessionExpired => {
-                session.mark_locked();
-                Err(CoreError::new(ErrorCode::SessionLocked, e.message))
-            }
-            Err(e) => Err(e),
-        }
+        session.mark_active(Utc::now());
+        Ok(actor)
     }
+    /// A new server session for the same person (the locked one may have expired on the
+    /// server meanwhile); the old token is signed out, best effort.
     fn unlock_session(&self, session: &mut Session, password: &str) -> CoreResult<()> {
         let id = session.staff().id.to_string();
+        let old = session
+            .remote_actor()
+            .and_then(|a| a.remote_token())
+            .map(str::to_string);
         let fresh = self.sign_in(&id, password, "")?;
         *session = fresh;
+        if let Some(t) = old {
+            let _ = self.sign_out_token(&t);
+        }
         Ok(())
     }
     fn change_password(

@@ -60,6 +60,10 @@ pub enum ErrorCode {
     VersionMismatch,
     /// The request body is larger than the route accepts. HTTP 413.
     TooLarge,
+    /// The branch server showed a TLS certificate whose SHA-256 fingerprint is not the one this
+    /// terminal pinned at enrolment: it may not be the branch's server. Raised by the client
+    /// only (never an HTTP answer); the terminal stops until an administrator settles it.
+    CertificateMismatch,
     /// Anything else; a bug.
     Internal,
 }

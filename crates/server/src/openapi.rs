@@ -313,7 +313,7 @@ fn enums() -> Vec<(&'static str, Value)> {
                     AuthFailed, AccountLocked, AccountDisabled, PasswordChangeRequired,
                     SessionLocked, NotFound, Conflict, AuthorityFreeze, NotSetUp, AlreadySetUp,
                     Storage, Render, Unavailable, SessionExpired, TooManyRequests,
-                    TerminalNotEnrolled, VersionMismatch, TooLarge, Internal),
+                    TerminalNotEnrolled, VersionMismatch, TooLarge, CertificateMismatch, Internal),
                 "The error's code (the UI translates it).",
             ),
         ),

@@ -754,7 +754,7 @@ fn tls_with_a_pinned_fingerprint_and_enrolment_from_another_address() {
         .unwrap()
         .health()
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::Forbidden);
+    assert_eq!(e.code, ErrorCode::CertificateMismatch);
     assert!(e.message.starts_with("STOP"), "{}", e.message);
     assert!(Remote::new(conn(&local, None, None)).is_err());
     // The certificate is kept: a restart shows the same fingerprint.

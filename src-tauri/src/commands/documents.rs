@@ -132,6 +132,50 @@ pub async fn printer_settings_set(
     .await
 }
 
+/// Where the printed PDF is on this terminal. Alone, the store's own file. A branch terminal
+/// renders on the server, where the data is: the PDF is fetched (sha256-checked by core) into
+/// `received/` in the data directory (mode 0700; bank copies carry full numbers), emptied at
+/// each start, for the viewer; its bytes are returned too (the printer gets the same ones).
+fn local_copy(
+    svc: &crate::state::Svc,
+    actor: &unlockdesk_core::Actor,
+    id: CaseId,
+    record: &DocumentRecord,
+    data_dir: &std::path::Path,
+) -> CoreResult<(String, Option<Vec<u8>>)> {
+    let own = data_dir.join(&record.path);
+    if own.is_file() {
+        return Ok((own.to_string_lossy().into_owned(), None));
+    }
+    let bytes = svc.document_bytes(actor, id, &record.id)?;
+    let dir = received_dir(data_dir);
+    let name = std::path::Path::new(&record.path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| format!("{}.pdf", record.id));
+    let path = dir.join(name);
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(&dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        let tmp = path.with_extension("pdf.tmp");
+        std::fs::write(&tmp, &bytes)?;
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| {
+        CoreError::storage(format!("cannot keep the printed PDF for the viewer: {e}"))
+    })?;
+    Ok((path.to_string_lossy().into_owned(), Some(bytes)))
+}
+
+/// The directory of PDFs fetched from the branch server for the viewer.
+pub fn received_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("received")
+}
+
 /// A printed document: where it went and what the case now records.
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
@@ -160,10 +204,13 @@ pub async fn print_document<R: Runtime>(
     let printer = terminal_printer(&data_dir);
     let (record, absolute_path, cups) = as_actor(&state, move |svc, actor| {
         let record = svc.print_document(actor, id, kind, copy)?;
-        let absolute_path = data_dir.join(&record.path).to_string_lossy().into_owned();
+        let (absolute_path, fetched) = local_copy(svc, actor, id, &record, &data_dir)?;
         let cups = match printer {
             Some(p) => {
-                let bytes = svc.document_bytes(actor, id, &record.id)?;
+                let bytes = match fetched {
+                    Some(b) => b,
+                    None => svc.document_bytes(actor, id, &record.id)?,
+                };
                 let title = format!("{}-{}-{}", record.case_id, kind, copy);
                 let delivery = match unlockdesk_cups::submit(&p, &title, &bytes) {
                     Ok(job) => {

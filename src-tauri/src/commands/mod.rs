@@ -7,6 +7,7 @@ pub mod documents;
 #[cfg(test)]
 pub(crate) mod names;
 pub mod session;
+pub mod terminal;
 pub mod today;
 
 use tauri::ipc::Invoke;
@@ -54,6 +55,14 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync 
         admin::reset_staff_password,
         admin::unlock_staff,
         admin::load_demo,
+        terminal::terminal_mode,
+        terminal::server_status,
+        terminal::enrol_terminal,
+        terminal::confirm_enrolment,
+        terminal::work_alone,
+        terminal::issue_enrolment_code,
+        terminal::list_terminals,
+        terminal::revoke_terminal,
         session::ui_ready,
     ]
 }

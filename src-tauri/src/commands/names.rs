@@ -48,6 +48,15 @@ pub const COMMANDS: &[&str] = &[
     "reset_staff_password",
     "unlock_staff",
     "load_demo",
+    // terminal mode and enrolment
+    "terminal_mode",
+    "server_status",
+    "enrol_terminal",
+    "confirm_enrolment",
+    "work_alone",
+    "issue_enrolment_code",
+    "list_terminals",
+    "revoke_terminal",
     // start-up measurement
     "ui_ready",
 ];

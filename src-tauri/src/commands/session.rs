@@ -22,6 +22,11 @@ fn nobody() -> CoreError {
 #[tauri::command]
 pub async fn setup_status(state: State<'_, AppState>) -> CoreResult<SetupStatus> {
     let svc = state.service()?;
+    // A branch terminal never sets up a store: the branch server's administrator did. It
+    // starts on the sign-in screen at once, whether or not the server answers yet.
+    if state.remote().is_ok() {
+        return Ok(SetupStatus { set_up: true });
+    }
     blocking(move || {
         Ok(SetupStatus {
             set_up: svc.is_set_up()?,
@@ -69,8 +74,14 @@ pub async fn sign_in(
 
 #[tauri::command]
 pub async fn sign_out(state: State<'_, AppState>) -> CoreResult<()> {
-    if let Some(s) = lock_slot(&state.session_slot()).take() {
+    let taken = lock_slot(&state.session_slot()).take();
+    if let Some(s) = taken {
         tracing::info!(staff = %s.staff().id, "signed out");
+        // A branch terminal also ends the session on the server (best effort: an unreachable
+        // server ends it anyway after the branch's idle minutes).
+        if let (Ok(remote), Some(actor)) = (state.remote(), s.remote_actor().cloned()) {
+            let _ = blocking(move || remote.sign_out(&actor)).await;
+        }
     }
     Ok(())
 }
@@ -124,8 +135,11 @@ pub async fn unlock_session(
     let slot = state.session_slot();
     blocking(move || {
         let mut session = lock_slot(&slot).clone().ok_or_else(nobody)?;
+        // The sign-in being unlocked (a branch server's unlock opens a new server session, with
+        // its own sign-in time).
+        let signed_in_at = session.signed_in_at();
         svc.unlock_session(&mut session, &password)?;
-        write_back(&slot, session.signed_in_at(), &session)?;
+        write_back(&slot, signed_in_at, &session)?;
         session_view(&*svc, &session)
     })
     .await
@@ -142,8 +156,9 @@ pub async fn change_password(
     let slot = state.session_slot();
     blocking(move || {
         let mut session = lock_slot(&slot).clone().ok_or_else(nobody)?;
+        let signed_in_at = session.signed_in_at();
         svc.change_own_password(&mut session, &current, &next)?;
-        write_back(&slot, session.signed_in_at(), &session)?;
+        write_back(&slot, signed_in_at, &session)?;
         session_view(&*svc, &session)
     })
     .await

@@ -5,11 +5,22 @@
  */
 import { ApiError, toApiError } from './errors';
 import type { FieldError } from './bindings/FieldError';
+import { connection, forget, isWaiting, wait, waitForUnlock, type Waiting } from './connection.svelte';
 
-export class Action<A extends unknown[], R> {
+/** Called when a step sent again finds the session ended: the window locks (set by the app). */
+let onSessionEnded: () => void = () => {};
+export function whenSessionEnds(f: () => void): void {
+  onSessionEnded = f;
+}
+
+export class Action<A extends unknown[], R> implements Waiting {
+  /** True from the press until the outcome, including while waiting for the branch server. */
   pending = $state(false);
+  /** Waiting for the branch server (or for the unlock) to send the same call again. */
+  waiting = $state(false);
   error = $state<ApiError | null>(null);
   #fn: (...args: A) => Promise<R>;
+  #args: A | null = null;
 
   constructor(fn: (...args: A) => Promise<R>) {
     this.#fn = fn;
@@ -19,23 +30,74 @@ export class Action<A extends unknown[], R> {
     return this.error?.fieldMap() ?? {};
   }
 
-  /** Runs the action unless one is already pending; resolves to the result or `undefined`. */
+  /**
+   * Runs the action unless one is already pending; resolves to the result or `undefined`.
+   * On a branch terminal a call that finds the server away does not fail: it waits (still
+   * pending, the error says why) and is sent again, with the same arguments and so the same
+   * idempotency key, when the server answers (see `connection.svelte.ts`).
+   */
   async run(...args: A): Promise<R | undefined> {
     if (this.pending) return undefined;
+    this.#args = args;
     this.pending = true;
+    this.waiting = false;
     this.error = null;
     try {
-      return await this.#fn(...args);
+      return this.#succeeded(await this.#fn(...args));
     } catch (e) {
-      this.error = toApiError(e);
-      return undefined;
-    } finally {
-      this.pending = false;
+      return this.#failed(e);
     }
   }
 
+  /** Send the waiting call again, with the same arguments (the connection's queue calls this). */
+  async resume(): Promise<void> {
+    const args = this.#args;
+    if (!args || !this.waiting) return;
+    this.waiting = false;
+    try {
+      this.#succeeded(await this.#fn(...args));
+    } catch (e) {
+      this.#failed(e);
+    }
+  }
+
+  #succeeded(r: R): R {
+    this.error = null;
+    this.pending = false;
+    this.#args = null;
+    return r;
+  }
+
+  #failed(e: unknown): undefined {
+    const err = toApiError(e);
+    this.error = err;
+    if (connection.branch && err.code === 'unavailable') {
+      this.waiting = true;
+      wait(this);
+      return undefined;
+    }
+    if (connection.branch && err.code === 'session-locked') {
+      // The server ended the session (idle while it was away, or revoked): the window locks
+      // and the same step continues once the same person has signed in again.
+      this.waiting = true;
+      waitForUnlock(this);
+      onSessionEnded();
+      return undefined;
+    }
+    this.pending = false;
+    this.#args = null;
+    return undefined;
+  }
+
+  /** Clears the error; a waiting call is dropped (the teller chose to do something else). */
   reset(): void {
     this.error = null;
+    if (isWaiting(this)) {
+      forget(this);
+      this.waiting = false;
+      this.pending = false;
+      this.#args = null;
+    }
   }
 }
 

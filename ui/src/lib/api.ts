@@ -6,6 +6,7 @@
  */
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { toApiError } from './errors';
+import { reportCertificateMismatch, reportOffline, reportOnline } from './connection.svelte';
 import type { PrinterSettings } from './bindings/PrinterSettings';
 import type { Appointment } from './bindings/Appointment';
 import type { ApplicationForm } from './bindings/ApplicationForm';
@@ -19,26 +20,40 @@ import type { ContactInput } from './bindings/ContactInput';
 import type { Credentials } from './bindings/Credentials';
 import type { Decision } from './bindings/Decision';
 import type { DocKind } from './bindings/DocKind';
+import type { EnrolmentCode } from './bindings/EnrolmentCode';
 import type { IdentityInput } from './bindings/IdentityInput';
 import type { ImportReport } from './bindings/ImportReport';
 import type { LiveStatus } from './bindings/LiveStatus';
 import type { NewStaff } from './bindings/NewStaff';
 import type { OpenCaseInput } from './bindings/OpenCaseInput';
+import type { PendingEnrolment } from './bindings/PendingEnrolment';
 import type { PrintedDocument } from './bindings/PrintedDocument';
 import type { RevealField } from './bindings/RevealField';
+import type { ServerStatus } from './bindings/ServerStatus';
 import type { SessionView } from './bindings/SessionView';
 import type { SetupInput } from './bindings/SetupInput';
 import type { SetupStatus } from './bindings/SetupStatus';
 import type { StaffView } from './bindings/StaffView';
+import type { TerminalMode } from './bindings/TerminalMode';
+import type { TerminalRecord } from './bindings/TerminalRecord';
 import type { TodayView } from './bindings/TodayView';
 import type { UnlockFailureInput } from './bindings/UnlockFailureInput';
 import type { UnlockInput } from './bindings/UnlockInput';
 
+/** Commands answered by the shell itself: their success says nothing of the branch server. */
+const LOCAL = new Set(['server_status', 'terminal_mode', 'ui_ready', 'sign_out', 'printer_settings_get']);
+
 async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    const r = await invoke<T>(command, args);
+    if (!LOCAL.has(command)) reportOnline();
+    return r;
   } catch (e) {
-    throw toApiError(e);
+    const err = toApiError(e);
+    if (err.code === 'unavailable') reportOffline();
+    else if (err.code === 'certificate-mismatch') reportCertificateMismatch(err.message);
+    else if (!LOCAL.has(command) && err.code !== 'unknown') reportOnline();
+    throw err;
   }
 }
 
@@ -125,3 +140,19 @@ export const resetStaffPassword = (staffId: string, password: string) =>
   call<StaffView>('reset_staff_password', { staffId, password });
 export const unlockStaff = (staffId: string) => call<StaffView>('unlock_staff', { staffId });
 export const loadDemo = () => call<null>('load_demo');
+
+// ---- terminal mode and enrolment ---------------------------------------------------------
+
+/** Alone or branch terminal, with the server and this terminal's id (the header shows them). */
+export const terminalMode = () => call<TerminalMode>('terminal_mode');
+/** Whether the branch server answers now (the offline banner polls it). */
+export const serverStatus = () => call<ServerStatus>('server_status');
+/** Enrol with an administrator's one-time code; the fingerprint is confirmed next. */
+export const enrolTerminal = (server: string, code: string) => call<PendingEnrolment>('enrol_terminal', { server, code });
+/** Pin the fingerprint and work through the server (`accept`), or drop the enrolment. */
+export const confirmEnrolment = (accept: boolean) => call<TerminalMode>('confirm_enrolment', { accept });
+/** Back to working alone on the embedded store (administrator). */
+export const workAlone = () => call<TerminalMode>('work_alone');
+export const issueEnrolmentCode = () => call<EnrolmentCode>('issue_enrolment_code');
+export const listTerminals = () => call<TerminalRecord[]>('list_terminals');
+export const revokeTerminal = (terminalId: string) => call<TerminalRecord>('revoke_terminal', { terminalId });

@@ -5,6 +5,8 @@
 import * as api from './api';
 import type { SessionView } from './bindings/SessionView';
 import { forgetDrafts } from './counter.svelte';
+import { whenSessionEnds } from './action.svelte';
+import { configure, forgetAll, useProbe } from './connection.svelte';
 
 export type Phase = 'loading' | 'setup' | 'signin' | 'change-password' | 'locked' | 'ready' | 'failed';
 
@@ -48,6 +50,10 @@ export function defaultRoute(session: SessionView): Route {
 /** First thing at start-up: an empty store opens set-up, otherwise sign-in (or the session). */
 export async function boot(): Promise<void> {
   try {
+    // Alone or branch terminal: the header, the offline banner and the retries follow it.
+    configure(await api.terminalMode());
+    useProbe(api.serverStatus);
+    whenSessionEnds(sessionEnded);
     const status = await api.setupStatus();
     if (!status.set_up) {
       app.phase = 'setup';
@@ -57,6 +63,18 @@ export async function boot(): Promise<void> {
   } catch (e) {
     app.failure = (e as { message?: string } | null)?.message ?? '';
     app.phase = 'failed';
+  }
+}
+
+/**
+ * The branch server ended the session (idle minutes, revoked): lock the window without asking
+ * the server (it may be away); the same person's password opens a new session and the
+ * interrupted step continues (`Lock.svelte`).
+ */
+function sessionEnded(): void {
+  if (app.session && !app.session.locked) {
+    app.session = { ...app.session, locked: true };
+    app.phase = 'locked';
   }
 }
 
@@ -75,6 +93,8 @@ export async function signOut(): Promise<void> {
     // What this person typed (full phone, wallet and card numbers) must not prefill the next
     // person's screens at this terminal, even when the shell did not answer.
     forgetDrafts();
+    // Steps waiting for the server were this person's: nobody else's session sends them.
+    forgetAll();
   }
   app.session = null;
   app.phase = 'signin';

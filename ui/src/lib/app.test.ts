@@ -26,17 +26,19 @@ function session(over: Partial<SessionView['staff']> = {}, locked = false): Sess
   };
 }
 
+const ALONE = { branch: false, source: 'alone', server: null, terminal_id: null, fingerprint: null };
+
 afterEach(() => clearMocks());
 
 describe('start-up gates', () => {
   it('an empty store opens set-up', async () => {
-    mockIPC((cmd) => (cmd === 'setup_status' ? { set_up: false } : null));
+    mockIPC((cmd) => (cmd === 'setup_status' ? { set_up: false } : cmd === 'terminal_mode' ? ALONE : null));
     await boot();
     expect(app.phase).toBe('setup');
   });
 
   it('a set-up store without a session opens sign-in', async () => {
-    mockIPC((cmd) => (cmd === 'setup_status' ? { set_up: true } : null));
+    mockIPC((cmd) => (cmd === 'setup_status' ? { set_up: true } : cmd === 'terminal_mode' ? ALONE : null));
     await boot();
     expect(app.phase).toBe('signin');
   });

@@ -217,6 +217,27 @@ export const T = {
   policyOnlineCheck: 'policy-online-check',
   policyAgents: 'policy-agents',
 
+  // branch terminal
+  setupModeAlone: 'setup-mode-alone',
+  setupModeBranch: 'setup-mode-branch',
+  enrolServer: 'enrol-server',
+  enrolCode: 'enrol-code',
+  enrolSubmit: 'enrol-submit',
+  enrolFingerprint: 'enrol-fingerprint',
+  enrolTerminalId: 'enrol-terminal-id',
+  enrolAccept: 'enrol-accept',
+  enrolRefuse: 'enrol-refuse',
+  headerServer: 'header-server',
+  headerTerminal: 'header-terminal',
+  offlineBanner: 'offline-banner',
+  certificateStop: 'certificate-stop',
+  terminalsPanel: 'terminals-panel',
+  terminalsIssue: 'terminals-issue',
+  terminalsCode: 'terminals-code',
+  terminalRow: 'terminal-row',
+  terminalRevoke: 'terminal-revoke',
+  workAlone: 'work-alone',
+
   // my settings
   printerPanel: 'printer-panel',
   printerSelect: 'printer-select',
