@@ -75,13 +75,17 @@ test-rust:
 test-ui:
 	cd ui && npm run check && npm test
 
-# The CLI (the e2e seeds its stores with it) as the test build makes it: after test-rust a
-# no-op, where `cargo build -p unlockdesk-cli` would rebuild for another feature set.
+# The CLI (the e2e seeds its stores with it) and the branch server as the test build makes
+# them: after test-rust a no-op, where `cargo build -p unlockdesk-cli` would rebuild for
+# another feature set.
 cli-for-tests:
 	$(CARGO) test $(WORKSPACE) --no-run -q
 
+# The specs twice: the app alone on its embedded store, then as a branch terminal through a
+# branch server on a throwaway PostgreSQL (scripts/e2e.sh starts and stops both).
 test-e2e: cli-for-tests build-app
 	scripts/e2e.sh
+	E2E_MODE=branch scripts/e2e.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

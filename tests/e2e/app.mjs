@@ -86,9 +86,9 @@ export async function shot(s, name) {
   writeFileSync(join(SHOTS, `${name}.png`), await s.screenshot(200));
 }
 
-/** Starts the app and waits for the first screen (set-up, sign-in or shell). */
-export async function launch() {
-  const s = await Session.start(APP);
+/** Starts the app (with `args` on its command line) and waits for the first screen (set-up, sign-in or shell). */
+export async function launch(args = []) {
+  const s = await Session.start(APP, 60_000, args);
   try {
     await waitUntil(async () => (await s.exec('return document.readyState')) === 'complete', { timeout: 30_000, message: 'page load' });
     const url = await s.cmd('GET', '/url');

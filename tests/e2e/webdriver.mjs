@@ -68,12 +68,15 @@ export class Session {
     this.id = id;
   }
 
-  /** Launches the app binary through tauri-driver (the window loads before this resolves). */
-  static async start(application, timeoutMs = 60_000) {
+  /**
+   * Launches the app binary through tauri-driver (the window loads before this resolves), with
+   * `args` on its command line (e.g. `--data-dir DIR --server URL` for a window of its own).
+   */
+  static async start(application, timeoutMs = 60_000, args = []) {
     const value = await call(
       'POST',
       '/session',
-      { capabilities: { alwaysMatch: { 'tauri:options': { application } } } },
+      { capabilities: { alwaysMatch: { 'tauri:options': { application, args } } } },
       timeoutMs,
     );
     const s = new Session(value.sessionId);

@@ -3,6 +3,7 @@
  * click never submits twice, with the error and per-field errors of the last failure.
  * What the teller typed lives in the screen's own state and is never cleared by a failure.
  */
+import { untrack } from 'svelte';
 import { ApiError, toApiError } from './errors';
 import type { FieldError } from './bindings/FieldError';
 import { connection, forget, isWaiting, wait, waitForUnlock, type Waiting } from './connection.svelte';
@@ -37,7 +38,10 @@ export class Action<A extends unknown[], R> implements Waiting {
    * idempotency key, when the server answers (see `connection.svelte.ts`).
    */
   async run(...args: A): Promise<R | undefined> {
-    if (this.pending) return undefined;
+    // Untracked: a screen that runs an action from an effect (load the case when its id
+    // changes) must not depend on `pending`, or the action's own end would run it again, in a
+    // loop (it did: hundreds of reads a second of the case on screen).
+    if (untrack(() => this.pending)) return undefined;
     this.#args = args;
     this.pending = true;
     this.waiting = false;

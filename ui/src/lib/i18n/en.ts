@@ -745,4 +745,5 @@ export const en = {
   'branch.admin.none': "No terminal enrolled yet (terminals on the server's own computer need none).",
   'branch.admin.workAlone': "Work alone on this computer's store",
   'branch.admin.fixed': "Set by UNLOCKDESK_SERVER for this run: it cannot be changed here.",
+  'branch.waitingStep': "The branch server does not answer: this step waits and is sent again by itself when the server is back (at most once). No need to press again.",
 } as const satisfies Record<MessageKey, string>;

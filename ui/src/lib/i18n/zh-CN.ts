@@ -743,6 +743,7 @@ export const zhCN = {
   'branch.admin.none': "尚无已注册终端（服务器本机上的终端无需注册）。",
   'branch.admin.workAlone': "改为单机使用本机数据库",
   'branch.admin.fixed': "本次运行由 UNLOCKDESK_SERVER 指定，不能在此修改。",
+  'branch.waitingStep': "网点服务器无响应：本步骤将在服务器恢复后自动重新提交（只会生效一次），无需重复操作。",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
