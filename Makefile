@@ -8,10 +8,10 @@ SHELL := /bin/bash
 CARGO ?= cargo
 APP := target/debug/unlockdesk
 
-.PHONY: help deps build build-app build-cli cli-for-tests run run-release test test-rust test-pg test-ui test-e2e lint fmt bench bench-app bindings deb clean-e2e
+.PHONY: help deps build build-app build-cli cli-for-tests run run-branch run-release test test-rust test-pg test-ui test-e2e lint fmt bench bench-app bench-branch bindings deb clean-e2e
 
 help:
-	@echo "make run | test | test-rust | test-ui | test-e2e | lint | fmt | bench | bench-app | deb"
+	@echo "make run | run-branch | test | test-rust | test-ui | test-e2e | lint | fmt | bench | bench-app | bench-branch | deb"
 
 deps:
 	scripts/install-deps.sh
@@ -29,6 +29,11 @@ run: build
 	@echo "Starting UnlockDesk (data: $${UNLOCKDESK_DATA_DIR:-~/.local/share/org.unlockdesk.desk})"
 	@if [ -n "$$DISPLAY" ] || [ -n "$$WAYLAND_DISPLAY" ]; then $(APP); \
 	else echo "no display: running under Xvfb"; xvfb-run -a -s "-screen 0 1280x800x24" $(APP); fi
+
+# A branch on this machine: PostgreSQL, the server and two windows (a teller's, a supervisor's).
+run-branch: build
+	$(CARGO) build -p unlockdesk-server
+	scripts/branch-demo.sh
 
 test: deps lint test-rust test-ui test-e2e
 
@@ -111,6 +116,10 @@ bench:
 
 bench-app:
 	scripts/bench-app.sh
+
+# Branch terminal: start-up against alone, and a counter step's round trip through the server.
+bench-branch:
+	scripts/bench-branch.sh
 
 bindings:
 	$(CARGO) test --workspace export_bindings

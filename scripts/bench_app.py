@@ -1,5 +1,11 @@
 #!/usr/bin/env python3
-"""Start-up and memory of the release app vs an empty Tauri 2 window (issue 8 item 5).
+"""Start-up and memory of the release app vs an empty Tauri 2 window (issue 8 item 5), and the
+app as a branch terminal against the app alone on its embedded store (issue 15 item 5).
+
+Branch mode: when target/release/unlockdesk-server exists, a server is started on the demo
+store ($UNLOCKDESK_DATABASE_URL with the demo loaded, else the same embedded demo file) on a
+loopback port, and the app is launched with UNLOCKDESK_SERVER pointing at it. Its first
+screen is the sign-in screen, as alone; nothing is asked of the server before it.
 
 Launches each binary N times under Xvfb and reports the median time from launch to the UI's
 ready line (`UNLOCKDESK_READY` on stdout, printed when the first screen is usable), and the
@@ -109,17 +115,41 @@ def main():
         env = dict(os.environ, DISPLAY=display, UNLOCKDESK_DATA_DIR=data, UNLOCKDESK_REPORT_READY="1", UNLOCKDESK_NO_VIEWER="1")
         env.pop("WAYLAND_DISPLAY", None)
         res = {"empty window": bench("empty", empty, env), "UnlockDesk": bench("app", app, env)}
+        server_bin = os.path.join(target, "release/unlockdesk-server")
+        server = None
+        if os.path.exists(server_bin) and os.environ.get("BENCH_BRANCH", "1") != "0":
+            db = os.environ.get("UNLOCKDESK_DATABASE_URL") or os.path.join(data, "unlockdesk.db")
+            server = subprocess.Popen(
+                [server_bin, "--db", db, "--listen", "127.0.0.1:0", "--data-dir", os.path.join(data, "server")],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            url = None
+            for line in server.stdout:
+                if line.startswith("UNLOCKDESK_SERVER_READY "):
+                    url = line.split()[1]
+                    break
+            if url:
+                benv = dict(env, UNLOCKDESK_SERVER=url, UNLOCKDESK_DATA_DIR=os.path.join(data, "terminal"))
+                benv.pop("UNLOCKDESK_DATABASE_URL", None)
+                # Same run, interleaved with the embedded app again, so both see the same machine.
+                res["UnlockDesk (branch)"] = bench("branch", app, benv)
+                res["UnlockDesk (again)"] = bench("app", app, env)
     finally:
+        if 'server' in locals() and server:
+            server.kill()
         xvfb.kill()
         shutil.rmtree(data, ignore_errors=True)
     e, a = res["empty window"], res["UnlockDesk"]
     print(f"runs: {N} each, memory after {IDLE:.0f} s idle (median of 3), Xvfb 1280x800")
-    print(f"{'':14} {'start median':>13} {'first run':>10} {'RSS MiB':>9} {'PSS MiB':>9}")
+    print(f"{'':20} {'start median':>13} {'first run':>10} {'RSS MiB':>9} {'PSS MiB':>9}")
     for name, r in res.items():
         if r:
-            print(f"{name:14} {r['start_ms']:>10.0f} ms {r['first_ms']:>7.0f} ms {r['rss']:>9.0f} {r['pss']:>9.0f}")
+            print(f"{name:20} {r['start_ms']:>10.0f} ms {r['first_ms']:>7.0f} ms {r['rss']:>9.0f} {r['pss']:>9.0f}")
     if e and a:
         print(f"ratio app/empty: start {a['start_ms'] / e['start_ms']:.2f}x, PSS {a['pss'] / e['pss']:.2f}x, RSS {a['rss'] / e['rss']:.2f}x (goals: start <= 1.1x, PSS <= 1.1x)")
+    b, a2 = res.get("UnlockDesk (branch)"), res.get("UnlockDesk (again)")
+    if b and a and a2:
+        alone = statistics.median([a["start_ms"], a2["start_ms"]])
+        print(f"ratio branch/alone: start {b['start_ms'] / alone:.2f}x (alone {alone:.0f} ms, the median of both alone series; goal <= 1.2x)")
     size = os.path.getsize(app) / 2**20
     print(f"release binary: {size:.1f} MiB")
     deb_dir = os.path.join(target, "release/bundle/deb")

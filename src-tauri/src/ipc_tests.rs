@@ -432,3 +432,37 @@ fn print_document_goes_through_cups_and_gates_the_signature() {
     assert_eq!(prints[1]["job_id"], job);
     d.ok("confirm_signed", json!({"caseId": id, "idem": "s2"}));
 }
+
+/// How a set-up terminal works is an administrator's choice: nobody signed in, or a teller, is
+/// refused before anything is sent; an administrator's enrolment reaches the network (here an
+/// address where nothing listens: `unavailable`) and keeps nothing; the admin's terminal list
+/// exists only in branch mode.
+#[test]
+fn only_an_administrator_changes_the_terminal_mode() {
+    let desk = Desk::start();
+    let mode = desk.ok("terminal_mode", json!({}));
+    assert_eq!(mode["branch"], false);
+    assert_eq!(mode["source"], "alone");
+    let enrol = json!({"server": "http://127.0.0.1:9", "code": "ABCDEFGHJKLM"});
+    let e = desk.call("enrol_terminal", enrol.clone()).unwrap_err();
+    assert_eq!(e["code"], "session-locked", "{e}");
+    desk.sign_in("tel01");
+    for (cmd, args) in [("enrol_terminal", enrol.clone()), ("work_alone", json!({}))] {
+        let e = desk.call(cmd, args).unwrap_err();
+        assert_eq!(e["code"], "forbidden", "{cmd}: {e}");
+    }
+    let e = desk.call("list_terminals", json!({})).unwrap_err();
+    assert_eq!(e["code"], "forbidden", "{e}");
+    desk.ok("sign_out", json!({}));
+    desk.sign_in("admin");
+    let e = desk.call("enrol_terminal", enrol).unwrap_err();
+    assert_eq!(e["code"], "unavailable", "{e}");
+    let e = desk
+        .call("confirm_enrolment", json!({"accept": true}))
+        .unwrap_err();
+    assert_eq!(e["code"], "not-found", "{e}");
+    assert!(!desk._dir.path().join(crate::terminal::FILE).exists());
+    assert_eq!(desk.ok("terminal_mode", json!({}))["branch"], false);
+    // Alone, the server is always "reachable": the window never shows the offline banner.
+    assert_eq!(desk.ok("server_status", json!({}))["reachable"], true);
+}

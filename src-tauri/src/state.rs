@@ -36,9 +36,10 @@ pub struct SessionView {
 pub struct AppState {
     inner: RwLock<Backend>,
     session: Arc<Mutex<Option<Session>>>,
-    /// An enrolment made on this terminal, waiting for the administrator to confirm the
-    /// server's fingerprint (see `commands::terminal`).
-    pub pending_enrolment: Mutex<Option<BranchLink>>,
+    /// An enrolment begun on this terminal: the server (with the fingerprint it showed) and
+    /// the code, waiting for the administrator to compare the fingerprint (see
+    /// `commands::terminal`).
+    pub pending_enrolment: Mutex<Option<(BranchLink, String)>>,
     /// This workstation, as recorded in the audit trail.
     pub terminal: String,
     /// The directory holding `unlockdesk.db` (alone), `terminal.json`, logs and `documents/`.

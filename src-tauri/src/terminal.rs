@@ -199,7 +199,9 @@ pub fn connect_timeout() -> Duration {
 /// The client of a link. Errors: `invalid` field `server` (not a branch server URL; https
 /// without a pinned fingerprint).
 pub fn connect(link: &BranchLink, terminal: &str) -> CoreResult<Remote> {
-    Remote::new(connection(link, terminal))
+    // Two tries: a blip is covered here, an outage by the window's queue of waiting steps,
+    // which needs to hear of it within seconds to show the banner.
+    Ok(Remote::new(connection(link, terminal))?.with_attempts(2))
 }
 
 pub fn connection(link: &BranchLink, terminal: &str) -> Connection {

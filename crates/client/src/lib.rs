@@ -78,6 +78,8 @@ pub struct Remote {
     opened: Mutex<Vec<String>>,
     /// The latest session token, for calls that carry no actor (`branch`, `today`).
     current: Mutex<Option<String>>,
+    /// Tries of one request (see [`ATTEMPTS`]).
+    attempts: u32,
 }
 
 fn unavailable(msg: String) -> CoreError {
@@ -156,7 +158,17 @@ impl Remote {
             seen,
             opened: Mutex::new(Vec::new()),
             current: Mutex::new(None),
+            attempts: ATTEMPTS,
         })
+    }
+
+    /// Try each request at most `n` times (at least once) instead of [`ATTEMPTS`]. A desktop
+    /// terminal uses fewer: its window keeps a failed step and sends it again when the server
+    /// answers, and should say at once that the server is away (an unroutable server costs a
+    /// connect timeout per try).
+    pub fn with_attempts(mut self, n: u32) -> Self {
+        self.attempts = n.max(1);
+        self
     }
 
     /// The server's URL as given.
@@ -191,6 +203,17 @@ impl Remote {
             secret,
             fingerprint,
         })
+    }
+
+    /// The fingerprint of the certificate the server at `conn.url` shows (`SHA256:AB:…`),
+    /// learnt from one health request and nothing else: an administrator compares it with the
+    /// one the server printed before an enrolment code is sent to it. `None` over plain http
+    /// (loopback only). Errors: `invalid` (field `server`), `unavailable`, `version-mismatch`.
+    pub fn peek_fingerprint(conn: Connection) -> CoreResult<Option<String>> {
+        let r = Self::build(conn, true)?;
+        r.probe()?;
+        let seen = r.seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Ok(seen)
     }
 
     /// `GET /api/v1/health` once, without retries (an offline banner polls it). Errors:
@@ -346,7 +369,7 @@ impl Remote {
         // Once any attempt may have reached the server, a later "connection refused" must not
         // say that nothing was recorded.
         let mut sent_any = false;
-        for attempt in 0..ATTEMPTS {
+        for attempt in 0..self.attempts {
             if attempt > 0 {
                 backoff(attempt);
             }
@@ -367,7 +390,7 @@ impl Remote {
                 Err(ureq::Error::Status(status, resp)) => {
                     self.check_version(&resp)?;
                     let e = error_body(status, resp);
-                    if status == 503 && safe && attempt + 1 < ATTEMPTS {
+                    if status == 503 && safe && attempt + 1 < self.attempts {
                         last = Some(e);
                         continue;
                     }
@@ -385,7 +408,7 @@ impl Remote {
                     {
                         return Err(err);
                     }
-                    if (never_sent || safe) && attempt + 1 < ATTEMPTS {
+                    if (never_sent || safe) && attempt + 1 < self.attempts {
                         last = Some(err);
                         continue;
                     }

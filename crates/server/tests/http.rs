@@ -746,6 +746,14 @@ fn tls_with_a_pinned_fingerprint_and_enrolment_from_another_address() {
         terminal_name: "tls-test".into(),
         connect_timeout: Duration::from_secs(5),
     };
+    // Before an enrolment code is sent: the certificate's fingerprint, from one health
+    // request, is the one the server printed.
+    assert_eq!(
+        Remote::peek_fingerprint(conn(&local, None, None))
+            .unwrap()
+            .as_deref(),
+        Some(fp.as_str())
+    );
     // Pinned: works. Another pin: stops with a warning. No pin: refused before connecting.
     let ok = Remote::new(conn(&local, Some(&fp), None)).unwrap();
     assert_eq!(ok.health().unwrap()["status"], "ok");

@@ -77,10 +77,13 @@ pub async fn sign_out(state: State<'_, AppState>) -> CoreResult<()> {
     let taken = lock_slot(&state.session_slot()).take();
     if let Some(s) = taken {
         tracing::info!(staff = %s.staff().id, "signed out");
-        // A branch terminal also ends the session on the server (best effort: an unreachable
-        // server ends it anyway after the branch's idle minutes).
+        // A branch terminal also ends the session on the server, in the background (best
+        // effort: an unreachable server ends it anyway after the branch's idle minutes; the
+        // next person must not wait for it).
         if let (Ok(remote), Some(actor)) = (state.remote(), s.remote_actor().cloned()) {
-            let _ = blocking(move || remote.sign_out(&actor)).await;
+            drop(tauri::async_runtime::spawn_blocking(move || {
+                let _ = remote.sign_out(&actor);
+            }));
         }
     }
     Ok(())

@@ -73,12 +73,12 @@ pub async fn server_status(state: State<'_, AppState>) -> CoreResult<ServerStatu
     .await
 }
 
-/// An enrolment made, waiting for the administrator to compare the fingerprint.
+/// An enrolment waiting for the administrator to compare the server's fingerprint; the code
+/// has not been sent yet.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct PendingEnrolment {
     pub server: String,
-    pub terminal_id: String,
     /// The certificate the server showed (`SHA256:AB:…`); `None` over plain http on the
     /// server's own host.
     pub fingerprint: Option<String>,
@@ -109,12 +109,11 @@ async fn may_change_mode(state: &State<'_, AppState>) -> CoreResult<()> {
     Ok(())
 }
 
-/// Enrol this terminal on a branch server with a one-time code an administrator issued. Over
-/// https the certificate is accepted for this one request and its fingerprint returned for the
-/// administrator to compare with the one the server printed; nothing is kept until
-/// [`confirm_enrolment`]. Errors: `invalid` (field `server`: not an http(s) URL, plain http to
-/// another host; field `code`: unknown or used code), `unavailable`, `forbidden` (see
-/// [`may_change_mode`]), `too-many-requests`.
+/// First half of an enrolment: learn the certificate the branch server shows (one health
+/// request; the code is **not** sent) for the administrator to compare with the fingerprint
+/// the server printed at its start. The code is kept for [`confirm_enrolment`]. Errors:
+/// `invalid` (field `server`: not an http(s) URL, plain http to another host; field `code`:
+/// empty), `unavailable`, `forbidden` (see [`may_change_mode`]).
 #[tauri::command]
 pub async fn enrol_terminal(
     state: State<'_, AppState>,
@@ -122,7 +121,7 @@ pub async fn enrol_terminal(
     code: String,
 ) -> CoreResult<PendingEnrolment> {
     may_change_mode(&state).await?;
-    let server = server.trim().to_string();
+    let server = server.trim().trim_end_matches('/').to_string();
     let code = code.trim().to_string();
     if code.is_empty() {
         return Err(CoreError::field(
@@ -131,55 +130,62 @@ pub async fn enrol_terminal(
             "type the enrolment code the administrator issued",
         ));
     }
-    let terminal = state.terminal.clone();
     let link = BranchLink {
         url: server.clone(),
         fingerprint: None,
         terminal_id: None,
         secret: None,
     };
-    let conn = terminal::connection(&link, &terminal);
-    let e = blocking(move || unlockdesk_client::Remote::enrol(conn, &code, &terminal)).await?;
-    let pending = BranchLink {
-        url: server.trim_end_matches('/').to_string(),
-        fingerprint: e.fingerprint.clone(),
-        terminal_id: Some(e.terminal_id.clone()),
-        secret: Some(e.secret),
-    };
+    let conn = terminal::connection(&link, &state.terminal);
+    let fingerprint = blocking(move || unlockdesk_client::Remote::peek_fingerprint(conn)).await?;
     *state
         .pending_enrolment
         .lock()
-        .unwrap_or_else(|p| p.into_inner()) = Some(pending.clone());
-    tracing::info!(server = %pending.url, terminal = %e.terminal_id, "enrolled; waiting for the fingerprint to be confirmed");
+        .unwrap_or_else(|p| p.into_inner()) = Some((
+        BranchLink {
+            fingerprint: fingerprint.clone(),
+            ..link
+        },
+        code,
+    ));
     Ok(PendingEnrolment {
-        server: pending.url,
-        terminal_id: e.terminal_id,
-        fingerprint: e.fingerprint,
+        server,
+        fingerprint,
     })
 }
 
-/// The administrator compared the fingerprint: `accept` pins it and makes this a branch
-/// terminal (whoever was signed in is signed out: the session belonged to the other store);
-/// otherwise the enrolment is dropped. Errors: `not-found` (nothing pending), `storage` (the
-/// settings could not be kept), `forbidden`.
+/// Second half: the administrator compared the fingerprint. `accept` sends the code to the
+/// server, pinned to that very certificate (so a server that changed meanwhile never sees
+/// it), keeps the terminal's id, secret and pin in `terminal.json`, and makes this a branch
+/// terminal (whoever was signed in is signed out: the session belonged to the other store).
+/// Refused, nothing was sent and nothing is kept. Errors: `not-found` (nothing pending),
+/// `invalid` field `code` (unknown, used or expired code: type a new one), `unavailable`,
+/// `certificate-mismatch`, `too-many-requests`, `storage`, `forbidden`.
 #[tauri::command]
 pub async fn confirm_enrolment(
     state: State<'_, AppState>,
     accept: bool,
 ) -> CoreResult<TerminalMode> {
     may_change_mode(&state).await?;
-    let pending = state
+    let (link, code) = state
         .pending_enrolment
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .take()
         .ok_or_else(|| CoreError::not_found("a pending enrolment"))?;
     if !accept {
-        tracing::warn!(server = %pending.url, "enrolment refused: the fingerprint did not match");
+        tracing::warn!(server = %link.url, "enrolment refused: the fingerprint did not match; the code was not sent");
         return Ok(state.mode());
     }
-    let mode = state.switch(Some(pending))?;
-    tracing::info!(server = ?mode.server, "this terminal now works through the branch server");
+    let terminal = state.terminal.clone();
+    let conn = terminal::connection(&link, &terminal);
+    let e = blocking(move || unlockdesk_client::Remote::enrol(conn, &code, &terminal)).await?;
+    let mode = state.switch(Some(BranchLink {
+        terminal_id: Some(e.terminal_id.clone()),
+        secret: Some(e.secret),
+        ..link
+    }))?;
+    tracing::info!(server = ?mode.server, terminal = %e.terminal_id, "enrolled: this terminal now works through the branch server");
     Ok(mode)
 }
 

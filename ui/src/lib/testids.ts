@@ -224,7 +224,6 @@ export const T = {
   enrolCode: 'enrol-code',
   enrolSubmit: 'enrol-submit',
   enrolFingerprint: 'enrol-fingerprint',
-  enrolTerminalId: 'enrol-terminal-id',
   enrolAccept: 'enrol-accept',
   enrolRefuse: 'enrol-refuse',
   headerServer: 'header-server',

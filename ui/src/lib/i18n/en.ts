@@ -721,7 +721,7 @@ export const en = {
   'branch.codeHint': "One-time, 12 characters, valid 30 minutes",
   'branch.enrol': "Enrol this terminal",
   'branch.fingerprintTitle': "Compare the server certificate",
-  'branch.fingerprintIntro': "The administrator reads out the fingerprint the branch server printed at its start. Accept only if every character matches: this terminal will trust only this certificate from now on.",
+  'branch.fingerprintIntro': "The administrator reads out the fingerprint the branch server printed at its start. Accept only if every character matches: only then is the code sent, to this certificate alone, and this terminal trusts no other from now on.",
   'branch.fingerprintNone': "Plain HTTP on this computer: there is no certificate to compare.",
   'branch.terminalId': "Terminal id",
   'branch.accept': "The fingerprints match: trust this server",

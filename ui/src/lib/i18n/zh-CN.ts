@@ -719,7 +719,7 @@ export const zhCN = {
   'branch.codeHint': "一次性，12 位，30 分钟内有效",
   'branch.enrol': "注册本终端",
   'branch.fingerprintTitle': "核对服务器证书指纹",
-  'branch.fingerprintIntro': "请系统管理员宣读网点服务器启动时显示的证书指纹，逐位一致方可确认：确认后本终端只信任该证书。",
+  'branch.fingerprintIntro': "请系统管理员宣读网点服务器启动时显示的证书指纹，逐位一致方可确认：确认后才发送注册码，且只发给该证书对应的服务器，此后本终端只信任该证书。",
   'branch.fingerprintNone': "本机明文 HTTP 连接，无证书可核对。",
   'branch.terminalId': "终端号",
   'branch.accept': "指纹一致，信任该服务器",
