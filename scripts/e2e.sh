@@ -30,7 +30,7 @@ CLI=${E2E_CLI:-$ROOT/target/debug/unlockdesk-cli}
 SERVER=${E2E_SERVER:-$ROOT/target/debug/unlockdesk-server}
 BINS=("$APP" "$CLI" "$SERVER")
 for bin in "${BINS[@]}"; do
-  [[ -x $bin ]] || { echo "e2e: $bin missing: build it (cd ui && npm run app:build; cargo build -p unlockdesk-cli)" >&2; exit 2; }
+  [[ -x $bin ]] || { echo "e2e: $bin missing: build it (cd ui && npm run app:build; make cli-for-tests builds the CLI and the server)" >&2; exit 2; }
 done
 for tool in Xvfb WebKitWebDriver node; do
   command -v "$tool" >/dev/null || { echo "e2e: $tool missing (apt-get install xvfb webkit2gtk-driver; node 20)" >&2; exit 2; }

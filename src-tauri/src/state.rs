@@ -123,14 +123,16 @@ impl AppState {
     /// Switch to another link (`None`: alone): keep it in `terminal.json`, then work on it. The
     /// signed-in session belonged to the other store and ends.
     pub fn switch(&self, link: Option<BranchLink>) -> CoreResult<TerminalMode> {
-        crate::terminal::save(&self.data_dir, link.as_ref())?;
         let source = if link.is_some() {
             LinkSource::Settings
         } else {
             LinkSource::Alone
         };
-        let next = backend(&self.data_dir, link, source, &self.terminal);
+        // Opened (and checked) first: a store that does not open leaves the mode as it was,
+        // in this run and in the settings.
+        let next = backend(&self.data_dir, link.clone(), source, &self.terminal);
         next.service.clone()?;
+        crate::terminal::save(&self.data_dir, link.as_ref())?;
         *lock_slot(&self.session) = None;
         *self.inner.write().unwrap_or_else(|p| p.into_inner()) = next;
         Ok(self.mode())
@@ -260,6 +262,25 @@ pub async fn as_actor<T: Send + 'static>(
 /// The branch profile last read, for a branch terminal that must lock its screen or show the
 /// lock screen while the server is away (a lock never waits for the network).
 static LAST_BRANCH: Mutex<Option<Branch>> = Mutex::new(None);
+
+/// The session as the window sees it without asking anyone: a branch terminal's lock must
+/// not wait for the network (the profile last read; the store's own when alone).
+pub fn session_view_now(svc: &Svc, session: &Session) -> CoreResult<SessionView> {
+    if session.remote_actor().is_some() {
+        if let Some(branch) = LAST_BRANCH
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Ok(SessionView {
+                staff: session.staff().clone(),
+                branch,
+                locked: session.is_locked(),
+            });
+        }
+    }
+    session_view(svc, session)
+}
 
 /// The session as the window sees it, with the current branch profile (the last one read when
 /// the branch server does not answer or has ended the session). Errors: those of

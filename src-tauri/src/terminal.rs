@@ -145,6 +145,8 @@ pub fn save(data_dir: &Path, link: Option<&BranchLink>) -> CoreResult<()> {
     }
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(data_dir)?;
+        // A leftover temporary file would keep its own mode: the 0600 applies on creation.
+        let _ = std::fs::remove_file(&tmp);
         let mut f = o.open(&tmp)?;
         f.write_all(&serde_json::to_vec_pretty(&link).unwrap_or_default())?;
         f.sync_all()?;
@@ -160,8 +162,22 @@ pub fn save(data_dir: &Path, link: Option<&BranchLink>) -> CoreResult<()> {
 
 /// The link this run uses and where it came from (see the module docs for the order).
 pub fn resolve(data_dir: &Path) -> CoreResult<(Option<BranchLink>, LinkSource)> {
-    let kept = load(data_dir)?;
-    let Some(url) = arg("server").or_else(|| env_nonempty("UNLOCKDESK_SERVER")) else {
+    resolve_from(
+        load(data_dir)?,
+        arg("server").or_else(|| env_nonempty("UNLOCKDESK_SERVER")),
+        env_nonempty("UNLOCKDESK_SERVER_FINGERPRINT"),
+    )
+}
+
+/// [`resolve`] on its inputs: the kept link, the server named from outside, the fingerprint
+/// given from outside. Errors: `certificate-mismatch` when the given fingerprint is not the
+/// one pinned for the same server.
+fn resolve_from(
+    kept: Option<BranchLink>,
+    named: Option<String>,
+    given_fingerprint: Option<String>,
+) -> CoreResult<(Option<BranchLink>, LinkSource)> {
+    let Some(url) = named else {
         let source = if kept.is_some() {
             LinkSource::Settings
         } else {
@@ -176,8 +192,21 @@ pub fn resolve(data_dir: &Path) -> CoreResult<(Option<BranchLink>, LinkSource)> 
         terminal_id: None,
         secret: None,
     });
-    if let Some(fp) = env_nonempty("UNLOCKDESK_SERVER_FINGERPRINT") {
-        link.fingerprint = Some(fp);
+    if let Some(fp) = given_fingerprint {
+        // The pin kept at enrolment is never replaced from outside: the terminal's secret and
+        // the staff's passwords would go to another certificate without a word.
+        match &link.fingerprint {
+            Some(pinned) if !pinned.eq_ignore_ascii_case(&fp) => {
+                return Err(CoreError::new(
+                    unlockdesk_core::ErrorCode::CertificateMismatch,
+                    format!(
+                        "UNLOCKDESK_SERVER_FINGERPRINT ({fp}) is not the fingerprint this terminal pinned for {} at enrolment ({pinned}): not started; an administrator enrols the terminal again if the server's certificate really changed",
+                        link.url
+                    ),
+                ));
+            }
+            _ => link.fingerprint = Some(fp),
+        }
     }
     Ok((Some(link), LinkSource::Environment))
 }
@@ -250,6 +279,44 @@ mod tests {
         let e = load(dir.path()).unwrap_err();
         assert_eq!(e.code, unlockdesk_core::ErrorCode::Storage);
         assert!(e.message.contains(FILE), "{}", e.message);
+    }
+
+    #[test]
+    fn a_kept_pin_is_never_replaced_from_outside() {
+        let kept = BranchLink {
+            url: "https://branch.example:8443".into(),
+            fingerprint: Some("SHA256:AA".into()),
+            terminal_id: Some("term-1".into()),
+            secret: Some("s".into()),
+        };
+        let url = Some("https://branch.example:8443/".to_string());
+        // The same pin (any case), or none given: the kept enrolment with its pin.
+        for fp in [None, Some("sha256:aa".to_string())] {
+            let (link, source) = resolve_from(Some(kept.clone()), url.clone(), fp).unwrap();
+            let link = link.unwrap();
+            assert_eq!(source, LinkSource::Environment);
+            assert_eq!(link.terminal_id.as_deref(), Some("term-1"));
+        }
+        // Another pin for the same server: refused, not started.
+        let e = resolve_from(Some(kept.clone()), url, Some("SHA256:BB".into())).unwrap_err();
+        assert_eq!(e.code, unlockdesk_core::ErrorCode::CertificateMismatch);
+        // Another server: its own link, without the kept enrolment.
+        let (link, _) = resolve_from(
+            Some(kept.clone()),
+            Some("https://other.example:8443".into()),
+            Some("SHA256:CC".into()),
+        )
+        .unwrap();
+        let link = link.unwrap();
+        assert_eq!(link.terminal_id, None);
+        assert_eq!(link.fingerprint.as_deref(), Some("SHA256:CC"));
+        // Nothing named: the kept link, from the settings.
+        let (link, source) = resolve_from(Some(kept.clone()), None, None).unwrap();
+        assert_eq!((link, source), (Some(kept), LinkSource::Settings));
+        assert_eq!(
+            resolve_from(None, None, None).unwrap(),
+            (None, LinkSource::Alone)
+        );
     }
 
     #[test]

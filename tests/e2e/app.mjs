@@ -17,10 +17,11 @@ export const BRANCH = MODE === 'branch';
 
 /**
  * Where the app left a printed PDF on this terminal: alone, the store's own file; a branch
- * terminal fetches it from the server into `received/` (the store keeps it in PostgreSQL).
+ * terminal fetches it from the server into `received/`, named by case and file (the store keeps
+ * it in PostgreSQL).
  */
 export function printedFile(doc) {
-  return BRANCH ? join(DATA_DIR, 'received', doc.path.split('/').pop()) : join(DATA_DIR, doc.path);
+  return BRANCH ? join(DATA_DIR, 'received', `${doc.case_id}-${doc.path.split('/').pop()}`) : join(DATA_DIR, doc.path);
 }
 if (!DATA_DIR) throw new Error('UNLOCKDESK_DATA_DIR is not set: run the specs through scripts/e2e.sh');
 

@@ -1,7 +1,7 @@
 // A branch server of a spec's own (to stop and start it in the middle of a step, or to enrol a
 // fresh terminal on it), its store, and the CLI run on that store or through that server.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, PASSWORD } from './app.mjs';
@@ -9,6 +9,18 @@ import { sleep } from './webdriver.mjs';
 
 export const SERVER = process.env.E2E_SERVER;
 if (!SERVER) throw new Error('E2E_SERVER is not set: run the specs through scripts/e2e.sh');
+
+/** Temporary directories of this spec file's stores, servers and terminals: removed at exit. */
+const made = [];
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+/** A temporary directory removed when the spec file ends. */
+export function tempDir(prefix) {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
 
 /** The environment of a CLI run without the run's own server or store (the spec names them). */
 function cleanEnv(extra) {
@@ -38,7 +50,7 @@ export function cliAt(where, args, { as = null, env = {} } = {}) {
  */
 export function specStore() {
   if (process.env.E2E_DATABASE_URL) return process.env.E2E_DATABASE_URL;
-  const dir = mkdtempSync(join(tmpdir(), 'unlockdesk-spec-store-'));
+  const dir = tempDir('unlockdesk-spec-store-');
   const db = join(dir, 'unlockdesk.db');
   execFileSync(CLI, ['--db', db, 'demo'], { env: cleanEnv({}), stdio: 'ignore', timeout: 60_000 });
   return db;
@@ -49,7 +61,7 @@ export function specStore() {
  * to a free loopback port; pass the same `listen` to start it again on the same address.
  */
 export async function startServer({ db, listen = '127.0.0.1:0', tls = false, dataDir = null }) {
-  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'unlockdesk-spec-server-'));
+  const dir = dataDir ?? tempDir('unlockdesk-spec-server-');
   const args = ['--db', db, '--listen', listen, '--data-dir', dir, ...(tls ? ['--tls-self-signed'] : [])];
   const proc = spawn(SERVER, args, { env: cleanEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

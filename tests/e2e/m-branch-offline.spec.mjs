@@ -8,11 +8,8 @@
 // of its own otherwise) and a window started with `--server` on it, so it can stop that server.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PASSWORD, T, launch, residentId, shot, signIn, tid, waitState, waitUntil, walkIn } from './app.mjs';
-import { cliAt, specStore, startServer } from './branch.mjs';
+import { cliAt, specStore, startServer, tempDir } from './branch.mjs';
 
 let s;
 let server;
@@ -24,7 +21,7 @@ after(async () => {
 test('the server stops in the middle of a step: banner, nothing typed is lost, the step is applied once when it is back', async () => {
   const db = specStore();
   server = await startServer({ db });
-  const dataDir = mkdtempSync(join(tmpdir(), 'unlockdesk-spec-terminal-'));
+  const dataDir = tempDir('unlockdesk-spec-terminal-');
   s = await launch(['--data-dir', dataDir, '--server', server.url]);
   await signIn(s, 'tel02');
   assert.equal(await s.attr(tid(T.headerServer), 'data-url'), server.url);

@@ -9,11 +9,10 @@
 // branch run, has nothing to choose).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BRANCH, T, launch, shot, signIn, signOut, tid, waitUntil } from './app.mjs';
-import { cliAt, specStore, startServer } from './branch.mjs';
+import { cliAt, specStore, startServer, tempDir } from './branch.mjs';
 
 let s;
 let server;
@@ -30,7 +29,7 @@ test('enrol a terminal with a code, compare the fingerprint, work through the se
   const env = { UNLOCKDESK_SERVER_FINGERPRINT: server.fingerprint };
   const code = () => cliAt(at, ['terminal', 'code'], { as: 'admin', env }).code;
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'unlockdesk-spec-terminal-'));
+  const dataDir = tempDir('unlockdesk-spec-terminal-');
   s = await launch(['--data-dir', dataDir]);
   await s.find(tid(T.setupScreen));
   // Alone is the default; the branch choice shows the enrolment form.

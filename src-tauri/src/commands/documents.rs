@@ -149,11 +149,13 @@ fn local_copy(
     }
     let bytes = svc.document_bytes(actor, id, &record.id)?;
     let dir = received_dir(data_dir);
+    // Named by the case as well: every case's first bank copy has the same file name, and the
+    // viewer must never show another customer's form.
     let name = std::path::Path::new(&record.path)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| format!("{}.pdf", record.id));
-    let path = dir.join(name);
+    let path = dir.join(format!("{}-{name}", record.case_id));
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(&dir)?;
         #[cfg(unix)]
@@ -161,7 +163,7 @@ fn local_copy(
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
         }
-        let tmp = path.with_extension("pdf.tmp");
+        let tmp = dir.join(format!("{}.tmp", record.id));
         std::fs::write(&tmp, &bytes)?;
         std::fs::rename(&tmp, &path)
     };

@@ -6,7 +6,7 @@ use ts_rs::TS;
 use unlockdesk_core::dto::SetupInput;
 use unlockdesk_core::{CoreError, CoreResult, ErrorCode};
 
-use crate::state::{blocking, lock_slot, session_view, AppState, SessionView};
+use crate::state::{blocking, lock_slot, session_view, session_view_now, AppState, SessionView};
 
 /// Whether the store has a branch yet (an empty store opens set-up).
 #[derive(Debug, Serialize, TS)]
@@ -48,7 +48,7 @@ pub async fn current_session(state: State<'_, AppState>) -> CoreResult<Option<Se
     let slot = state.session_slot();
     blocking(move || {
         let session = lock_slot(&slot).clone();
-        session.map(|s| session_view(&*svc, &s)).transpose()
+        session.map(|s| session_view_now(&*svc, &s)).transpose()
     })
     .await
 }
@@ -99,7 +99,7 @@ pub async fn lock_session(state: State<'_, AppState>) -> CoreResult<Option<Sessi
         match guard.as_mut() {
             Some(s) => {
                 s.lock();
-                Ok(Some(session_view(&*svc, s)?))
+                Ok(Some(session_view_now(&*svc, s)?))
             }
             None => Ok(None),
         }

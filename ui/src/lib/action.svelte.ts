@@ -6,7 +6,7 @@
 import { untrack } from 'svelte';
 import { ApiError, toApiError } from './errors';
 import type { FieldError } from './bindings/FieldError';
-import { connection, forget, isWaiting, wait, waitForUnlock, type Waiting } from './connection.svelte';
+import { connection, currentEpoch, forget, isWaiting, wait, waitForUnlock, type Waiting } from './connection.svelte';
 
 /** Called when a step sent again finds the session ended: the window locks (set by the app). */
 let onSessionEnded: () => void = () => {};
@@ -22,9 +22,18 @@ export class Action<A extends unknown[], R> implements Waiting {
   error = $state<ApiError | null>(null);
   #fn: (...args: A) => Promise<R>;
   #args: A | null = null;
+  #resumable: boolean;
+  /** The connection's epoch when this run began (see `currentEpoch`). */
+  #epoch = 0;
 
-  constructor(fn: (...args: A) => Promise<R>) {
+  /**
+   * `resumable: false` for what must never be sent again by itself: sign-in, unlock and
+   * password changes (their password field is cleared at the press; a resend would count a
+   * failed password), and prints (not idempotent: a resend prints another copy).
+   */
+  constructor(fn: (...args: A) => Promise<R>, opts: { resumable?: boolean } = {}) {
     this.#fn = fn;
+    this.#resumable = opts.resumable ?? true;
   }
 
   get fields(): Record<string, FieldError> {
@@ -43,6 +52,7 @@ export class Action<A extends unknown[], R> implements Waiting {
     // loop (it did: hundreds of reads a second of the case on screen).
     if (untrack(() => this.pending)) return undefined;
     this.#args = args;
+    this.#epoch = currentEpoch();
     this.pending = true;
     this.waiting = false;
     this.error = null;
@@ -57,6 +67,11 @@ export class Action<A extends unknown[], R> implements Waiting {
   async resume(): Promise<void> {
     const args = this.#args;
     if (!args || !this.waiting) return;
+    if (this.#epoch !== currentEpoch()) {
+      // Its teller signed out meanwhile: dropped, never sent as someone else.
+      this.#settle();
+      return;
+    }
     this.waiting = false;
     try {
       this.#succeeded(await this.#fn(...args));
@@ -72,15 +87,22 @@ export class Action<A extends unknown[], R> implements Waiting {
     return r;
   }
 
+  #settle(): void {
+    this.waiting = false;
+    this.pending = false;
+    this.#args = null;
+  }
+
   #failed(e: unknown): undefined {
     const err = toApiError(e);
     this.error = err;
-    if (connection.branch && err.code === 'unavailable') {
+    const mayWait = connection.branch && this.#resumable && this.#epoch === currentEpoch();
+    if (mayWait && err.code === 'unavailable') {
       this.waiting = true;
       wait(this);
       return undefined;
     }
-    if (connection.branch && err.code === 'session-locked') {
+    if (mayWait && err.code === 'session-locked') {
       // The server ended the session (idle while it was away, or revoked): the window locks
       // and the same step continues once the same person has signed in again.
       this.waiting = true;
@@ -88,8 +110,7 @@ export class Action<A extends unknown[], R> implements Waiting {
       onSessionEnded();
       return undefined;
     }
-    this.pending = false;
-    this.#args = null;
+    this.#settle();
     return undefined;
   }
 
@@ -98,9 +119,7 @@ export class Action<A extends unknown[], R> implements Waiting {
     this.error = null;
     if (isWaiting(this)) {
       forget(this);
-      this.waiting = false;
-      this.pending = false;
-      this.#args = null;
+      this.#settle();
     }
   }
 }

@@ -40,19 +40,51 @@ import type { TodayView } from './bindings/TodayView';
 import type { UnlockFailureInput } from './bindings/UnlockFailureInput';
 import type { UnlockInput } from './bindings/UnlockInput';
 
-/** Commands answered by the shell itself: their success says nothing of the branch server. */
-const LOCAL = new Set(['server_status', 'terminal_mode', 'ui_ready', 'sign_out', 'printer_settings_get']);
+/**
+ * Commands the shell may answer without the branch server (or from what it last read): their
+ * success says nothing of the server.
+ */
+const LOCAL = new Set([
+  'server_status',
+  'terminal_mode',
+  'ui_ready',
+  'sign_out',
+  'printer_settings_get',
+  'printer_settings_set',
+  'lock_session',
+  'current_session',
+]);
+
+/**
+ * What a case step sent, by idempotency key, while its outcome is unknown (the call failed with
+ * `unavailable`): a step sent again with that key sends exactly this again, even when the
+ * screen's fields were edited meanwhile. The server applies a key once and answers a resend
+ * with the first outcome, so a different body under the same key would be silently dropped.
+ * Forgotten once the key has an answer (success, or a refusal: the teller corrects and sends).
+ */
+const unsettled = new Map<string, InvokeArgs>();
+
+/** Sign-out: the next person's steps are their own. */
+export function forgetUnsettled(): void {
+  unsettled.clear();
+}
 
 async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  const idem = args && typeof (args as Record<string, unknown>)['idem'] === 'string' ? ((args as Record<string, unknown>)['idem'] as string) : null;
+  const sent = (idem && unsettled.get(`${command} ${idem}`)) || args;
   try {
-    const r = await invoke<T>(command, args);
+    const r = await invoke<T>(command, sent);
+    if (idem) unsettled.delete(`${command} ${idem}`);
     if (!LOCAL.has(command)) reportOnline();
     return r;
   } catch (e) {
     const err = toApiError(e);
+    if (idem) {
+      if (err.code === 'unavailable') unsettled.set(`${command} ${idem}`, sent as InvokeArgs);
+      else unsettled.delete(`${command} ${idem}`);
+    }
     if (err.code === 'unavailable') reportOffline();
     else if (err.code === 'certificate-mismatch') reportCertificateMismatch(err.message);
-    else if (!LOCAL.has(command) && err.code !== 'unknown') reportOnline();
     throw err;
   }
 }

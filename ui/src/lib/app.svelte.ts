@@ -72,7 +72,7 @@ export async function boot(): Promise<void> {
  * interrupted step continues (`Lock.svelte`).
  */
 function sessionEnded(): void {
-  if (app.session && !app.session.locked) {
+  if (app.session && app.phase !== 'locked') {
     app.session = { ...app.session, locked: true };
     app.phase = 'locked';
   }
@@ -95,6 +95,7 @@ export async function signOut(): Promise<void> {
     forgetDrafts();
     // Steps waiting for the server were this person's: nobody else's session sends them.
     forgetAll();
+    api.forgetUnsettled();
   }
   app.session = null;
   app.phase = 'signin';

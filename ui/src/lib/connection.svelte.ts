@@ -23,25 +23,38 @@ export interface Waiting {
   resume(): Promise<void>;
 }
 
-export const connection = $state({
-  /** This terminal works through a branch server. */
-  branch: false,
-  server: '',
-  terminalId: '',
-  /** The server did not answer the last call. */
-  offline: false,
-  /** When it stopped answering (ms since the epoch), for "since 10:32". */
-  since: 0,
-  /** How many actions wait to be sent again. */
-  waiting: 0,
-  /** The server showed a certificate other than the pinned one: the terminal stops. */
-  certificateMismatch: false,
-  /** The shell's sentence for the mismatch (which server, which fingerprints). */
-  mismatchMessage: '',
-});
+function fresh() {
+  return {
+    /** This terminal works through a branch server. */
+    branch: false,
+    server: '',
+    terminalId: '',
+    /** The server did not answer the last call. */
+    offline: false,
+    /** When it stopped answering (ms since the epoch), for "since 10:32". */
+    since: 0,
+    /** How many actions wait to be sent again. */
+    waiting: 0,
+    /** The server showed a certificate other than the pinned one: the terminal stops. */
+    certificateMismatch: false,
+    /** The shell's sentence for the mismatch (which server, which fingerprints). */
+    mismatchMessage: '',
+  };
+}
+
+export const connection = $state(fresh());
 
 const queue = new Set<Waiting>();
 const afterUnlock = new Set<Waiting>();
+/**
+ * Which person's steps may wait: raised at every sign-out ({@link forgetAll}). An action that
+ * started under an older epoch is never queued or sent again: a step still in flight when its
+ * teller signed out must not be applied as the next person.
+ */
+let epoch = 0;
+export function currentEpoch(): number {
+  return epoch;
+}
 
 /** Set from the shell's `terminal_mode` at start (and after a change of mode). */
 export function configure(mode: TerminalMode): void {
@@ -115,6 +128,7 @@ export function forget(w: Waiting): void {
 
 /** Everything waiting is dropped (sign-out: the next person's steps are their own). */
 export function forgetAll(): void {
+  epoch += 1;
   queue.clear();
   afterUnlock.clear();
   connection.waiting = 0;
@@ -172,14 +186,5 @@ export function resetConnection(): void {
   probe = null;
   sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   intervalMs = 2000;
-  Object.assign(connection, {
-    branch: false,
-    server: '',
-    terminalId: '',
-    offline: false,
-    since: 0,
-    waiting: 0,
-    certificateMismatch: false,
-    mismatchMessage: '',
-  });
+  Object.assign(connection, fresh());
 }

@@ -223,4 +223,85 @@ describe('the offline queue', () => {
     expect(connection.mismatchMessage).toContain('STOP');
     expect(sign.pending).toBe(false);
   });
+
+  it('a step sent again sends what it sent first, even when the fields were edited while it waited', async () => {
+    const sent: string[] = [];
+    let up = false;
+    mockIPC((cmd, args) => {
+      if (cmd === 'server_status') return { reachable: up, server: BRANCH.server, store: null, message: null, certificate_mismatch: false };
+      const a = args as { input: { ticket: string } };
+      sent.push(a.input.ticket);
+      if (!up) throw down;
+      return { case: { state: 'checked-in' } };
+    });
+    const draft = { ticket: 'T-1' };
+    const add = new Action(() => api.logContact('c1', { channel: 'phone', ticket: draft.ticket, result: 'ok' }, 'key-7'));
+    await add.run();
+    draft.ticket = 'T-2 (typed while waiting)';
+    up = true;
+    await settle();
+    expect(sent).toEqual(['T-1', 'T-1']);
+    expect(add.pending).toBe(false);
+    // Answered: the next press with a new key sends what is on screen now.
+    const next = new Action(() => api.logContact('c1', { channel: 'phone', ticket: draft.ticket, result: 'ok' }, 'key-8'));
+    await next.run();
+    expect(sent.at(-1)).toBe('T-2 (typed while waiting)');
+  });
+
+  it('a refusal forgets what was sent: the corrected step goes with the same key', async () => {
+    const sent: string[] = [];
+    let calls = 0;
+    mockIPC((_cmd, args) => {
+      const a = args as { input: { ticket: string } };
+      sent.push(a.input.ticket);
+      calls += 1;
+      if (calls === 1) throw down;
+      if (calls === 2) throw { code: 'invalid', message: 'ticket', fields: [{ field: 'ticket', rule: 'format', message: 'x' }] };
+      return { case: {} };
+    });
+    const draft = { ticket: 'bad' };
+    const add = new Action(() => api.logContact('c1', { channel: 'phone', ticket: draft.ticket, result: 'ok' }, 'key-9'));
+    await add.run();
+    await add.resume();
+    expect(add.error?.code).toBe('invalid');
+    draft.ticket = 'good';
+    await add.run();
+    expect(sent).toEqual(['bad', 'bad', 'good']);
+  });
+
+  it('a step in flight when its teller signs out is never queued nor sent as the next person', async () => {
+    let release: () => void = () => {};
+    let calls = 0;
+    mockIPC(async (cmd) => {
+      if (cmd === 'server_status') return { reachable: true, server: BRANCH.server, store: 'ok', message: null, certificate_mismatch: false };
+      calls += 1;
+      await new Promise<void>((r) => (release = r));
+      throw down;
+    });
+    const submit = new Action(() => api.submitCase('case-1', 'key-10'));
+    const running = submit.run();
+    await settle(2);
+    forgetAll(); // the teller signs out while the call hangs
+    release();
+    await running;
+    expect(submit.pending).toBe(false);
+    expect(submit.waiting).toBe(false);
+    expect(connection.waiting).toBe(0);
+    await flush();
+    await resumeAfterUnlock();
+    expect(calls).toBe(1);
+  });
+
+  it('sign-in and prints never wait to be sent again by themselves', async () => {
+    const server = fakeServer();
+    server.up = false;
+    const sign = new Action(() => api.signIn('tel01', 'pw'), { resumable: false });
+    await sign.run();
+    expect(sign.pending).toBe(false);
+    expect(sign.error?.code).toBe('unavailable');
+    expect(connection.waiting).toBe(0);
+    forgetAll();
+    connection.offline = false;
+  });
 });
+
