@@ -163,5 +163,22 @@ export function settled(d: Draft, action: string): void {
 
 export function forgetDrafts(): void {
   for (const k of Object.keys(drafts)) delete drafts[k];
+  for (const k of Object.keys(checkInKeys)) delete checkInKeys[k];
+}
+
+/**
+ * Idempotency keys of check-in attempts (a walk-in, or an appointment by its id), kept across
+ * visits to the check-in screen: an attempt still waiting for the branch server, pressed again
+ * after the teller left the screen and came back, opens the same case, never a second one.
+ * New after a success; dropped at sign-out.
+ */
+const checkInKeys: Record<string, string> = {};
+
+export function checkInKey(attempt: string): string {
+  return (checkInKeys[attempt] ??= globalThis.crypto.randomUUID());
+}
+
+export function checkInSettled(attempt: string): void {
+  delete checkInKeys[attempt];
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CaseView } from './bindings/CaseView';
-import { draftFor, forgetDrafts, onlineCheck, secondFactor } from './counter.svelte';
+import { checkInKey, checkInSettled, draftFor, forgetDrafts, onlineCheck, secondFactor } from './counter.svelte';
 
 describe('identity inputs', () => {
   it('sends the online check once a result is chosen, with its reference trimmed', () => {
@@ -33,5 +33,18 @@ describe('drafts', () => {
     expect(d.form.id_valid_until).toBe('2036-01-01');
     expect(d.agentOnline).toEqual({ result: '', reference: '' });
     forgetDrafts();
+  });
+});
+
+describe('check-in keys', () => {
+  it('stay the same for one attempt across visits to the screen, new after a success or a sign-out', () => {
+    const first = checkInKey('walk-in');
+    expect(checkInKey('walk-in')).toBe(first);
+    expect(checkInKey('appointment a1')).not.toBe(first);
+    checkInSettled('walk-in');
+    const second = checkInKey('walk-in');
+    expect(second).not.toBe(first);
+    forgetDrafts();
+    expect(checkInKey('walk-in')).not.toBe(second);
   });
 });
