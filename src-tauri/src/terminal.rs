@@ -15,7 +15,7 @@
 //! reached over `https` only, with its certificate pinned by SHA-256 fingerprint.
 
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use ts_rs::TS;
 use unlockdesk_client::{Connection, Remote};
@@ -133,26 +133,9 @@ pub fn load(data_dir: &Path) -> CoreResult<Option<BranchLink>> {
 
 /// Writes `terminal.json` atomically with mode 0600 (`None`: this terminal works alone).
 pub fn save(data_dir: &Path, link: Option<&BranchLink>) -> CoreResult<()> {
-    use std::io::Write;
     let path = data_dir.join(FILE);
-    let tmp: PathBuf = data_dir.join(format!("{FILE}.tmp"));
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(data_dir)?;
-        // A leftover temporary file would keep its own mode: the 0600 applies on creation.
-        let _ = std::fs::remove_file(&tmp);
-        let mut f = o.open(&tmp)?;
-        f.write_all(&serde_json::to_vec_pretty(&link).unwrap_or_default())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    };
-    write().map_err(|e| {
+    let bytes = serde_json::to_vec_pretty(&link).unwrap_or_default();
+    unlockdesk_client::keep_private(&path, &bytes).map_err(|e| {
         CoreError::storage(format!(
             "cannot keep the terminal settings in {}: {e}",
             path.display()

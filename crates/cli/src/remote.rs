@@ -101,26 +101,9 @@ fn load_kept() -> Res<BTreeMap<String, Kept>> {
 }
 
 fn save_kept(all: &BTreeMap<String, Kept>) -> Res<()> {
-    use std::io::Write;
     let path = kept_path();
-    if let Some(d) = path.parent() {
-        let _ = std::fs::create_dir_all(d);
-    }
-    let tmp = path.with_extension("json.tmp");
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let write = || -> std::io::Result<()> {
-        let mut f = o.open(&tmp)?;
-        f.write_all(&serde_json::to_vec_pretty(all).unwrap_or_default())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    };
-    write().map_err(|e| {
+    let bytes = serde_json::to_vec_pretty(all).unwrap_or_default();
+    unlockdesk_client::keep_private(&path, &bytes).map_err(|e| {
         Fail::Core(CoreError::storage(format!(
             "cannot keep the enrolment in {}: {e}",
             path.display()

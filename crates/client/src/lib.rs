@@ -573,6 +573,32 @@ impl Drop for Remote {
     }
 }
 
+/// Writes what a terminal keeps of its enrolment (its secret and the pinned fingerprint) to
+/// `path`: through a temporary file beside it, created mode 0600 (a stale one is removed first,
+/// as an existing file keeps its own mode), synced, then renamed over `path`, so a crash leaves
+/// the old file or the new one, never half of one. Creates the parent directory.
+pub fn keep_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let _ = std::fs::remove_file(&tmp);
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
 /// See [`unlockdesk_core::service::branch_server::compatible_part`].
 pub fn major(v: &str) -> String {
     unlockdesk_core::service::branch_server::compatible_part(v)
