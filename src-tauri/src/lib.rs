@@ -6,6 +6,7 @@
 mod commands;
 #[cfg(test)]
 mod ipc_tests;
+mod live;
 mod logging;
 mod state;
 mod terminal;
@@ -34,6 +35,8 @@ pub fn run() {
             app.manage(logging::init(&log_dir));
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "UnlockDesk started");
             app.manage(state::AppState::open());
+            app.manage(live::Live::default());
+            live::start(app.handle().clone());
             Ok(())
         })
         .invoke_handler(commands::handler())

@@ -237,6 +237,22 @@ pub enum CaseCmd {
         )]
         notified_via: NotificationChannel,
     },
+    /// Ask a supervisor to confirm the unlock at their own desk: the request waits in the
+    /// authorization queue (`authorizations list`) until confirmed (`case unlock --as SUPERVISOR`).
+    RequestUnlock {
+        #[command(flatten)]
+        r: CaseRef,
+        /// The operator's reference of the unlock (a contact with a result must be logged).
+        #[arg(long, value_name = "REF")]
+        operator_ref: String,
+        /// How the customer was told.
+        #[arg(
+            long,
+            default_value = "in-person",
+            value_parser = one_of(NotificationChannel::ALL, NotificationChannel::as_str)
+        )]
+        notified_via: NotificationChannel,
+    },
     /// Record a failed unlock: --next retry|escalate.
     UnlockFailed {
         #[command(flatten)]
@@ -690,6 +706,21 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                 )
             })
         }
+        CaseCmd::RequestUnlock {
+            r,
+            operator_ref,
+            notified_via,
+        } => step(ctx, out, &r, |svc, a, id, k| {
+            svc.request_confirm_unlock(
+                a,
+                id,
+                &service::UnlockInput {
+                    operator_reference: operator_ref,
+                    notified_via,
+                },
+                k,
+            )
+        }),
         CaseCmd::UnlockFailed {
             r,
             reason,

@@ -7,6 +7,7 @@
 mod cases;
 mod choices;
 mod columns;
+mod desk;
 mod id_check;
 mod logging;
 mod out;
@@ -69,6 +70,9 @@ enum Cmd {
     /// Appointment book.
     #[command(subcommand)]
     Appointments(cases::AppointmentsCmd),
+    /// The supervisors' authorization queue (待授权): list, open, watch live.
+    #[command(subcommand)]
+    Authorizations(desk::AuthorizationsCmd),
     /// Audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -356,6 +360,12 @@ impl Ctx {
     }
 
     /// The acting staff member, authenticated now. Needs `--as`.
+    /// The branch server's client, when working through one (`--server`).
+    pub fn remote(&mut self) -> Option<Arc<unlockdesk_client::Remote>> {
+        self.svc().ok()?;
+        self.remote.clone()
+    }
+
     pub fn actor(&mut self) -> Res<Actor> {
         let Some(id) = self.as_staff.clone() else {
             return Err(Fail::Usage(
@@ -779,6 +789,7 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
         Cmd::Store(StoreCmd::Copy { to }) => store_copy::run(ctx, &Db::parse(&to), out),
         Cmd::Enrol(a) => remote::enrol(ctx, &a, out),
         Cmd::Terminal(t) => remote::terminal(ctx, t, out),
+        Cmd::Authorizations(c) => desk::run(c, ctx, out),
     }
 }
 

@@ -128,6 +128,7 @@ fn command_for(db: &OsStr, args: &[&str]) -> (Command, bool) {
             let read = (has("case") && (has("list") || has("show")))
                 || (has("appointments") && (has("find") || has("today")))
                 || (has("audit") && has("verify"))
+                || (has("authorizations") && (has("list") || has("watch")))
                 || (has("render") && has("customer"));
             if read && !has("--as") && !has("-h") && !has("--help") {
                 c.args(["--as", "sup01"]);
@@ -827,6 +828,113 @@ fn maker_refused_checker_allowed(db: &OsStr, args: &[&str], state: &str) {
     let refs: Vec<&str> = checker.iter().map(String::as_str).collect();
     let v = ok(db, &refs, CHANGED);
     assert_eq!(v["case"]["state"], state, "{args:?}");
+}
+
+/// The supervisors' queue on the CLI: `authorizations list --json` (the maker's own request
+/// listed, never actionable for them), `open` refused to the maker and recorded for another
+/// supervisor, and `watch` printing the decision as one JSON line as it happens.
+#[test]
+fn authorizations_list_open_and_watch() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = test_db(&dir);
+    setup(&db);
+    let id = case_made_by_sup01(&db, false, true);
+    let list = ok(&db, &["--json", "authorizations", "list"], None);
+    let rows = list.as_array().expect("a JSON array");
+    assert_eq!(rows.len(), 1, "{list}");
+    let row = &rows[0];
+    assert_eq!(row["case_id"], id.as_str());
+    assert_eq!(row["kind"], "authorize");
+    assert_eq!(row["makers"], serde_json::json!(["sup01"]));
+    assert!(row["opened_by"].is_null());
+    assert!(row["case_number"].as_str().unwrap().starts_with("T1-"));
+    assert!(row["terminal"].as_str().is_some());
+    let name = row["customer_name"].as_str().unwrap();
+    assert!(!name.is_empty() && name != "测试甲", "masked: {name}");
+    chrono::DateTime::parse_from_rfc3339(row["waiting_since"].as_str().unwrap()).unwrap();
+
+    let o = cli(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "sup01",
+            "authorizations",
+            "open",
+            "--case",
+            &id,
+        ],
+        CHANGED,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["code"], "four-eyes");
+    let opened = ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "sup02",
+            "authorizations",
+            "open",
+            "--case",
+            &id,
+        ],
+        CHANGED,
+    );
+    assert_eq!(opened["opened_by"], "sup02");
+    let list = ok(&db, &["--json", "authorizations", "list"], None);
+    assert_eq!(list[0]["opened_by"], "sup02");
+
+    // watch: started, then the decision lands as one JSON line.
+    let (mut c, reader) = command_for(db.as_ref(), &["authorizations", "watch"]);
+    c.args(["authorizations", "watch"])
+        .env_remove("UNLOCKDESK_PASSWORD")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if reader {
+        c.env("UNLOCKDESK_PASSWORD", "Changed#2026");
+    }
+    if db.to_string_lossy().starts_with("postgres") {
+        c.env(
+            "UNLOCKDESK_DATA_DIR",
+            std::env::temp_dir().join("unlockdesk-cli-test"),
+        );
+    }
+    let mut child = c.spawn().unwrap();
+    // It says on stderr when it follows.
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    assert!(first.contains("following"), "{first}");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    ok(
+        &db,
+        &["--json", "--as", "sup02", "case", "approve", "--case", &id],
+        CHANGED,
+    );
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(15))
+        .expect("watch printed the decision");
+    let _ = child.kill();
+    let _ = child.wait();
+    let e: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(e["event"], "decided");
+    assert_eq!(e["case_id"], id.as_str());
+    assert_eq!(e["kind"], "authorize");
+    chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).unwrap();
+    let empty = ok(&db, &["--json", "authorizations", "list"], None);
+    assert_eq!(empty, serde_json::json!([]));
 }
 
 #[test]

@@ -31,6 +31,7 @@ use chrono::{NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use unlockdesk_core::authorizations::{AuthorizationEvent, AuthorizationEvents, AuthorizationItem};
 use unlockdesk_core::dto::*;
 use unlockdesk_core::ports::{
     AuditEvent, AuditVerification, CaseQuery, CaseSummary, DocumentRecord, TerminalRecord,
@@ -73,6 +74,8 @@ pub struct Enrolment {
 pub struct Remote {
     conn: Connection,
     agent: ureq::Agent,
+    /// For the long-lived event stream: no total timeout, a read timeout instead.
+    stream_agent: ureq::Agent,
     seen: Arc<Mutex<Option<String>>>,
     /// Tokens opened by `authenticate`, signed out on drop.
     opened: Mutex<Vec<String>>,
@@ -81,6 +84,10 @@ pub struct Remote {
     /// Tries of one request (see [`ATTEMPTS`]).
     attempts: u32,
 }
+
+/// The event stream is given up (and followed again by the caller) after this long without a
+/// byte: the server sends a comment every 15 s.
+pub const STREAM_READ_TIMEOUT: Duration = Duration::from_secs(40);
 
 fn unavailable(msg: String) -> CoreError {
     CoreError::new(ErrorCode::Unavailable, msg)
@@ -147,14 +154,21 @@ impl Remote {
         let tls = pinned
             .client_config()
             .map_err(|e| CoreError::new(ErrorCode::Internal, format!("TLS set-up: {e}")))?;
+        let tls = Arc::new(tls);
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(conn.connect_timeout)
             .timeout(conn.connect_timeout * 12)
-            .tls_config(Arc::new(tls))
+            .tls_config(tls.clone())
+            .build();
+        let stream_agent = ureq::AgentBuilder::new()
+            .timeout_connect(conn.connect_timeout)
+            .timeout_read(STREAM_READ_TIMEOUT)
+            .tls_config(tls)
             .build();
         Ok(Remote {
             conn,
             agent,
+            stream_agent,
             seen,
             opened: Mutex::new(Vec::new()),
             current: Mutex::new(None),
@@ -1246,5 +1260,149 @@ impl Counter for Remote {
     }
     fn record_restore(&self, _actor: &Actor, _src: &Path, _replaced: bool) -> CoreResult<()> {
         Err(not_here("restore"))
+    }
+
+    fn authorization_queue(&self, actor: &Actor) -> CoreResult<Vec<AuthorizationItem>> {
+        self.call(
+            "GET",
+            "/api/v1/authorizations",
+            Some(actor),
+            None,
+            None,
+            true,
+        )
+    }
+    fn open_authorization(&self, actor: &Actor, case_id: CaseId) -> CoreResult<AuthorizationItem> {
+        // Opening twice only records a second opening: safe to send again.
+        self.call(
+            "POST",
+            &format!("/api/v1/authorizations/{case_id}/open"),
+            Some(actor),
+            None,
+            None,
+            true,
+        )
+    }
+    fn request_confirm_unlock(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        input: &UnlockInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(
+            actor,
+            case_id,
+            "unlock-request",
+            idem,
+            json!({"unlock": input}),
+        )
+    }
+    fn authorization_events(
+        &self,
+        actor: &Actor,
+        after: Option<i64>,
+        limit: u32,
+    ) -> CoreResult<AuthorizationEvents> {
+        let path = match after {
+            Some(a) => format!("/api/v1/authorizations/events?after={a}&limit={limit}"),
+            None => format!("/api/v1/authorizations/events?limit={limit}"),
+        };
+        self.call("GET", &path, Some(actor), None, None, true)
+    }
+}
+
+/// What [`Remote::follow_events`] hands to its callback.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Followed {
+    /// The stream is open: everything after the asked position comes next (a client that
+    /// reconnected re-reads the queue now, so nothing in between is missed).
+    Connected,
+    /// One event of the queue, in audit order.
+    Event(AuthorizationEvent),
+    /// The server's keep-alive comment (every 15 s): a chance to stop a quiet stream.
+    Alive,
+}
+
+impl Remote {
+    /// Follow the queue's live events (`GET /api/v1/events`, Server-Sent Events) after audit
+    /// position `after` (`None`: from now), calling `on` with [`Followed::Connected`] once the
+    /// stream is open and then each event; `on` returns `false` to stop. Returns the last seq
+    /// seen when the stream ends (the server stopped, the network failed, no byte for
+    /// [`STREAM_READ_TIMEOUT`], or `on` said stop): call again with it to resume without a
+    /// gap. Errors: as any call (`session-expired` when the session ended, `unavailable`).
+    pub fn follow_events(
+        &self,
+        actor: &Actor,
+        after: Option<i64>,
+        mut on: impl FnMut(Followed) -> bool,
+    ) -> CoreResult<Option<i64>> {
+        let token = Self::token_of(Some(actor))?;
+        let mut req = self
+            .stream_agent
+            .get(&format!("{}/api/v1/events", self.conn.url))
+            .set("x-unlockdesk-version", VERSION)
+            .set("accept", "text/event-stream");
+        if let Some((id, secret)) = &self.conn.terminal {
+            req = req.set("x-unlockdesk-terminal", &format!("{id}:{secret}"));
+        } else if !self.conn.terminal_name.is_empty() {
+            req = req.set("x-unlockdesk-terminal-name", &self.conn.terminal_name);
+        }
+        if let Some(t) = &token {
+            req = req.set("authorization", &format!("Bearer {t}"));
+        }
+        if let Some(a) = after {
+            req = req.set("last-event-id", &a.to_string());
+        }
+        let resp = match req.call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(s, r)) => {
+                self.check_version(&r)?;
+                return Err(error_body(s, r));
+            }
+            Err(e) => return Err(self.transport(e, false)),
+        };
+        self.check_version(&resp)?;
+        let mut last = after;
+        if !on(Followed::Connected) {
+            return Ok(last);
+        }
+        let reader = std::io::BufReader::new(resp.into_reader());
+        let mut event = String::new();
+        let mut data = String::new();
+        for line in std::io::BufRead::lines(reader) {
+            // A read error (timeout, reset) ends this stream; the caller resumes from `last`.
+            let Ok(line) = line else { break };
+            if line.is_empty() {
+                if event == "session-ended" {
+                    return Err(CoreError::new(
+                        ErrorCode::SessionExpired,
+                        "the session ended on the branch server: sign in again",
+                    ));
+                }
+                if event == "authorization" && !data.is_empty() {
+                    if let Ok(e) = serde_json::from_str::<AuthorizationEvent>(&data) {
+                        last = Some(e.seq);
+                        if !on(Followed::Event(e)) {
+                            return Ok(last);
+                        }
+                    }
+                }
+                event.clear();
+                data.clear();
+            } else if line.starts_with(':') {
+                if !on(Followed::Alive) {
+                    return Ok(last);
+                }
+            } else if let Some(v) = line.strip_prefix("event:") {
+                event = v.trim().to_string();
+            } else if let Some(v) = line.strip_prefix("data:") {
+                if !data.is_empty() {
+                    data.push('\n');
+                }
+                data.push_str(v.strip_prefix(' ').unwrap_or(v));
+            }
+        }
+        Ok(last)
     }
 }

@@ -751,8 +751,8 @@ pub fn bad_form_reports_every_field_and_changes_nothing<F: Fixture>(fix: &F) {
 }
 
 /// A synthetic, unexpired passport MRZ (ICAO 9303 TD3; check digits computed).
-const PASSPORT_L1: &str = "P<CHNZHANG<<SAN<<<<<<<<<<<<<<<<<<<<<<<<<<<<<";
-const PASSPORT_L2: &str = "E123456782CHN9005226M3404252<<<<<<<<<<<<<<08";
+pub(crate) const PASSPORT_L1: &str = "P<CHNZHANG<<SAN<<<<<<<<<<<<<<<<<<<<<<<<<<<<<";
+pub(crate) const PASSPORT_L2: &str = "E123456782CHN9005226M3404252<<<<<<<<<<<<<<08";
 
 pub fn branch_id_policy_decides_which_evidence_suffices<F: Fixture>(fix: &F) {
     let svc = svc(fix, clock());

@@ -27,11 +27,13 @@ use unlockdesk_core::*;
 
 mod appointments;
 mod browse;
+mod desk;
 mod flow;
 mod sessions;
 
 pub use appointments::*;
 pub use browse::*;
+pub use desk::*;
 pub use flow::*;
 pub use sessions::*;
 
@@ -85,6 +87,8 @@ macro_rules! conformance_suite {
             enrolment_codes_and_terminals_are_stored_listed_and_revoked,
             an_error_inside_transact_leaves_no_session_code_or_terminal,
             branch_server_enrols_terminals_and_keeps_sessions_in_the_store,
+            authorization_queue_kinds_four_eyes_and_events,
+            unlock_confirmation_is_never_given_by_its_asker,
         );
     };
     (@each $fixture:expr; $($name:ident),* $(,)?) => {

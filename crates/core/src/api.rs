@@ -18,6 +18,7 @@
 use chrono::NaiveDate;
 use std::path::Path;
 
+use crate::authorizations::{AuthorizationEvents, AuthorizationItem};
 use crate::dto::*;
 use crate::error::CoreResult;
 use crate::model::*;
@@ -302,4 +303,33 @@ pub trait Counter: Send + Sync {
     /// Record, in this store's chain, that it was put in place from `src` by a restore that
     /// replaced a damaged database file (the CLI's route when the store could not be opened).
     fn record_restore(&self, actor: &Actor, src: &Path, replaced_damaged: bool) -> CoreResult<()>;
+
+    // ------------------------------------------------------------ the authorization desk
+
+    /// The supervisors' queue (待授权): every request of the branch waiting for a supervisor
+    /// (`authorize`, `co-check`, `confirm-unlock`), oldest first, masked; a maker's own request
+    /// is listed but never actionable for them. Errors: `forbidden`.
+    fn authorization_queue(&self, actor: &Actor) -> CoreResult<Vec<AuthorizationItem>>;
+    /// A supervisor opens the request waiting on a case (audited; the others see who has it).
+    /// Errors: `forbidden`, `four-eyes` (a maker or the asker), `not-found`,
+    /// `illegal-transition` (nothing waits).
+    fn open_authorization(&self, actor: &Actor, case_id: CaseId) -> CoreResult<AuthorizationItem>;
+    /// The teller asks a supervisor to confirm the unlock the operator carried out (the request
+    /// waits in the queue until confirmed or a failure is recorded). Errors: `invalid` field
+    /// `operator_reference`, `illegal-transition`, `no-operator-contact`.
+    fn request_confirm_unlock(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        input: &UnlockInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView>;
+    /// The queue's events after audit position `after` (`None`: none, and the head's position
+    /// to read on from), at most `limit` (1-1000) audit events scanned. Errors: `forbidden`.
+    fn authorization_events(
+        &self,
+        actor: &Actor,
+        after: Option<i64>,
+        limit: u32,
+    ) -> CoreResult<AuthorizationEvents>;
 }

@@ -223,6 +223,10 @@ pub struct CaseView {
     /// account (a system actor such as `import` or `cli`) is absent: screens show the bare id.
     #[serde(default)]
     pub staff: BTreeMap<String, String>,
+    /// What waits for a supervisor on this case (waiting since, who has it opened, whether this
+    /// viewer may decide it), when something does.
+    #[serde(default)]
+    pub pending_authorization: Option<crate::authorizations::AuthorizationItem>,
 }
 
 /// How a printed document reached paper, as the terminal reports it.

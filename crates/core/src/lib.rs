@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod appointments;
+pub mod authorizations;
 pub mod copy;
 pub mod demo;
 pub mod dto;

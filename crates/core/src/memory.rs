@@ -356,6 +356,9 @@ impl AuditRead for Tx<'_> {
             .cloned()
             .collect())
     }
+    fn audit_head(&mut self) -> CoreResult<i64> {
+        Ok(self.0.audit.last().map_or(0, |e| e.seq))
+    }
 }
 impl AuditWrite for Tx<'_> {
     fn append_audit(&mut self, d: &AuditDraft) -> CoreResult<AuditEvent> {

@@ -103,6 +103,18 @@ impl CaseState {
 }
 
 kebab_enum!(
+    /// What a request in the supervisors' queue (待授权) asks for (see `crate::authorizations`).
+    AuthorizationKind {
+        /// Decide a submitted case: approve, return for more information, or reject.
+        Authorize = "authorize",
+        /// Co-check an identity document other than the resident ID card (双人审核).
+        CoCheck = "co-check",
+        /// Confirm the unlock the operator carried out (manual path).
+        ConfirmUnlock = "confirm-unlock",
+    }
+);
+
+kebab_enum!(
     /// Status of a booked appointment. `no-show` belongs to appointments only.
     AppointmentStatus {
         Waiting = "waiting",
@@ -830,6 +842,20 @@ pub struct UnlockRecord {
     pub at: DateTime<Utc>,
 }
 
+/// A teller's request that a supervisor confirm the unlock carried out with the operator (the
+/// manual path, 远程授权): what the operator answered, waiting in the supervisors' queue
+/// (待授权) until a supervisor confirms it, a failure is recorded, or the case ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct UnlockRequest {
+    /// The operator's reference of the unlock (1-64 printable characters).
+    pub operator_reference: String,
+    pub notified_via: NotificationChannel,
+    /// The teller who asked; never the one who confirms (four-eyes).
+    pub by: StaffId,
+    pub at: DateTime<Utc>,
+}
+
 /// A failed unlock attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -881,6 +907,10 @@ pub struct Case {
     /// Why the case closed without a printed receipt (e.g. the customer declined it).
     #[serde(default)]
     pub receipt_waiver: Option<String>,
+    /// The teller's request, waiting for a supervisor, to confirm the unlock; cleared when the
+    /// unlock is confirmed or fails.
+    #[serde(default)]
+    pub unlock_request: Option<UnlockRequest>,
 }
 
 impl Case {

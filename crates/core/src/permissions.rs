@@ -88,7 +88,8 @@ impl Action {
             EventKind::Submit => Action::Submit,
             EventKind::Approve | EventKind::ReturnForInfo | EventKind::Reject => Action::Authorize,
             EventKind::LogContact => Action::LogContact,
-            EventKind::ConfirmUnlock => Action::ConfirmUnlock,
+            // Asking for the confirmation is the teller's part of confirming the unlock.
+            EventKind::RequestConfirmUnlock | EventKind::ConfirmUnlock => Action::ConfirmUnlock,
             EventKind::RecordUnlockFailure => Action::RecordUnlockFailure,
             EventKind::Close => Action::CloseCase,
             EventKind::Cancel => Action::CancelCase,

@@ -292,6 +292,20 @@ pub trait Store: Send + Sync {
     /// Replace the store's whole content with the snapshot in `src` (a file written by
     /// [`Store::backup_to`]), checked before anything changes. Errors: `storage`.
     fn restore_from(&self, src: &std::path::Path) -> CoreResult<()>;
+    /// A wake-up for followers of the audit trail (the supervisors' queue events): `None` when
+    /// the store has none and followers poll (the embedded store); the PostgreSQL store
+    /// LISTENs for the trail's NOTIFY, so every branch server wakes on any server's commit.
+    fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
+        Ok(None)
+    }
+}
+
+/// Waits for the audit trail to grow (see [`Store::audit_wake`]).
+pub trait AuditWake: Send {
+    /// Block up to `timeout`: `Ok(true)` when an event was appended (by any process) since
+    /// the last call, `Ok(false)` on timeout. Errors: `storage` (the connection was lost;
+    /// open a new one).
+    fn wait(&mut self, timeout: std::time::Duration) -> CoreResult<bool>;
 }
 
 /// A shared store is a store (a test or a tool keeps a handle beside the service's).
@@ -310,6 +324,9 @@ impl<S: Store> Store for std::sync::Arc<S> {
     }
     fn restore_from(&self, src: &std::path::Path) -> CoreResult<()> {
         (**self).restore_from(src)
+    }
+    fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
+        (**self).audit_wake()
     }
 }
 
@@ -330,6 +347,9 @@ impl<S: Store> Store for &S {
     }
     fn restore_from(&self, src: &std::path::Path) -> CoreResult<()> {
         (**self).restore_from(src)
+    }
+    fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
+        (**self).audit_wake()
     }
 }
 
@@ -421,6 +441,8 @@ pub trait AuditRead {
     /// At most `limit` events of the whole trail from position `from_seq` (1-based) on, in
     /// chain order.
     fn audit_events(&mut self, from_seq: i64, limit: u32) -> CoreResult<Vec<AuditEvent>>;
+    /// The seq of the last audit event (0 for an empty trail).
+    fn audit_head(&mut self) -> CoreResult<i64>;
 }
 pub trait AuditWrite {
     /// Chain `e` after the current head (serialised with every other append).

@@ -741,6 +741,7 @@ mod tests {
             form_revision: 1,
             prints: vec![],
             receipt_waiver: None,
+            unlock_request: None,
         }
     }
 

@@ -54,6 +54,9 @@ pub enum Event {
     },
     /// A contact with the wallet operator; no state change.
     LogContact(OperatorContact),
+    /// The teller asks a supervisor (at their own desk) to confirm the unlock the operator
+    /// carried out: the request waits in the supervisors' queue (待授权).
+    RequestConfirmUnlock(UnlockRequest),
     /// The operator carried out the unlock; the customer was notified.
     ConfirmUnlock(UnlockRecord),
     /// The operator could not unlock; retry or escalate.
@@ -80,6 +83,7 @@ pub enum EventKind {
     ReturnForInfo,
     Reject,
     LogContact,
+    RequestConfirmUnlock,
     ConfirmUnlock,
     RecordUnlockFailure,
     Close,
@@ -98,6 +102,7 @@ impl EventKind {
         EventKind::ReturnForInfo,
         EventKind::Reject,
         EventKind::LogContact,
+        EventKind::RequestConfirmUnlock,
         EventKind::ConfirmUnlock,
         EventKind::RecordUnlockFailure,
         EventKind::Close,
@@ -115,6 +120,7 @@ impl EventKind {
             EventKind::ReturnForInfo => "return-for-info",
             EventKind::Reject => "reject",
             EventKind::LogContact => "log-contact",
+            EventKind::RequestConfirmUnlock => "request-confirm-unlock",
             EventKind::ConfirmUnlock => "confirm-unlock",
             EventKind::RecordUnlockFailure => "record-unlock-failure",
             EventKind::Close => "close",
@@ -172,6 +178,7 @@ impl Event {
                 ..
             } => EventKind::Reject,
             Event::LogContact(_) => EventKind::LogContact,
+            Event::RequestConfirmUnlock(_) => EventKind::RequestConfirmUnlock,
             Event::ConfirmUnlock(_) => EventKind::ConfirmUnlock,
             Event::RecordUnlockFailure(_) => EventKind::RecordUnlockFailure,
             Event::Close { .. } => EventKind::Close,
@@ -309,6 +316,7 @@ pub fn next_state(state: CaseState, event: EventKind) -> Option<CaseState> {
         (S::Submitted, E::ReturnForInfo) => Some(S::ReturnedForInfo),
         (S::Submitted, E::Reject) => Some(S::Rejected),
         (s, E::LogContact) if !s.is_terminal() => Some(s),
+        (S::Approved | S::UnlockFailed, E::RequestConfirmUnlock) => Some(state),
         (S::Approved | S::UnlockFailed, E::ConfirmUnlock) => Some(S::Unlocked),
         (S::Approved | S::UnlockFailed, E::RecordUnlockFailure) => Some(S::UnlockFailed),
         (S::Unlocked, E::Close) => Some(S::Closed),
@@ -390,7 +398,7 @@ pub fn guard(case: &Case, kind: EventKind) -> Result<(), WorkflowError> {
             }
         }
         EventKind::Approve if frozen => Err(freeze),
-        EventKind::ConfirmUnlock => match &case.authorization {
+        EventKind::ConfirmUnlock | EventKind::RequestConfirmUnlock => match &case.authorization {
             _ if frozen => Err(freeze),
             Some(a) if a.decision == Decision::Approve => {
                 // The contact that carried out (or requested) this unlock: logged since the
@@ -444,9 +452,12 @@ pub fn step(
         event: kind,
     })?;
 
-    // Four-eyes, on every authorizing path.
+    // Four-eyes, on every authorizing path: never a maker, and never the one who asked for
+    // the unlock's confirmation.
     if let Some(sup) = event.authorizer() {
-        if case.is_maker(sup) {
+        let requested_it = kind == EventKind::ConfirmUnlock
+            && case.unlock_request.as_ref().is_some_and(|r| &r.by == sup);
+        if case.is_maker(sup) || requested_it {
             return Err(WorkflowError::FourEyes {
                 who: sup.clone(),
                 event: kind,
@@ -533,13 +544,19 @@ pub fn step(
             .join(": ");
         }
         Event::LogContact(contact) => next.contacts.push(contact.clone()),
+        Event::RequestConfirmUnlock(request) => {
+            // Asked again (another reference): the newer request replaces the older one.
+            next.unlock_request = Some(request.clone());
+        }
         Event::ConfirmUnlock(record) => {
             next.unlock = Some(record.clone());
+            next.unlock_request = None;
         }
         Event::RecordUnlockFailure(f) => {
             if f.reason.trim().is_empty() {
                 return Err(WorkflowError::ReasonRequired { event: kind });
             }
+            next.unlock_request = None;
             next.unlock_failures.push(f.clone());
             next.last_reason = f.reason.clone();
             reason = f.reason.clone();

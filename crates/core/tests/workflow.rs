@@ -91,6 +91,7 @@ fn new_case() -> Case {
         form_revision: 0,
         prints: vec![],
         receipt_waiver: None,
+        unlock_request: None,
     }
 }
 
@@ -120,13 +121,15 @@ fn with_evidence(mut c: Case, next: EventKind) -> Case {
             let p = printed(&c, print::DocumentKind::Application);
             c.prints.push(p);
         }
-        EventKind::ConfirmUnlock if c.contacts.is_empty() => c.contacts.push(OperatorContact {
-            channel: ContactChannel::Phone,
-            at: t0(),
-            ticket: "OP-1".into(),
-            result: "unlocked".into(),
-            by: sid("tel01"),
-        }),
+        EventKind::ConfirmUnlock | EventKind::RequestConfirmUnlock if c.contacts.is_empty() => {
+            c.contacts.push(OperatorContact {
+                channel: ContactChannel::Phone,
+                at: t0(),
+                ticket: "OP-1".into(),
+                result: "unlocked".into(),
+                by: sid("tel01"),
+            })
+        }
         EventKind::Close if !c.receipt_printed() => {
             let p = printed(&c, print::DocumentKind::Receipt);
             c.prints.push(p);
@@ -169,6 +172,12 @@ fn event_of(kind: EventKind, sup: &str) -> Event {
             ticket: "OP-1".into(),
             result: "queried".into(),
             by: sid("tel01"),
+        }),
+        EventKind::RequestConfirmUnlock => Event::RequestConfirmUnlock(UnlockRequest {
+            operator_reference: "OPREF-9".into(),
+            notified_via: NotificationChannel::InPerson,
+            by: sid("tel02"),
+            at: t0(),
         }),
         EventKind::ConfirmUnlock => Event::ConfirmUnlock(UnlockRecord {
             operator_reference: "OPREF-9".into(),
@@ -315,6 +324,7 @@ fn expected(state: CaseState, event: EventKind) -> Option<CaseState> {
         E::ReturnForInfo => (state == S::Submitted).then_some(S::ReturnedForInfo),
         E::Reject => (state == S::Submitted).then_some(S::Rejected),
         E::LogContact => Some(state),
+        E::RequestConfirmUnlock => matches!(state, S::Approved | S::UnlockFailed).then_some(state),
         E::ConfirmUnlock => matches!(state, S::Approved | S::UnlockFailed).then_some(S::Unlocked),
         E::RecordUnlockFailure => {
             matches!(state, S::Approved | S::UnlockFailed).then_some(S::UnlockFailed)

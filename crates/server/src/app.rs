@@ -67,6 +67,10 @@ pub struct AppState {
     health: tokio::sync::Mutex<Option<(Instant, &'static str)>>,
     /// Failed checks per address per [`FLOOD_WINDOW`] before 429.
     flood_failures: usize,
+    /// The follower of the audit trail feeding the live event streams.
+    pub hub: Arc<crate::events::Hub>,
+    /// Set when the server drains (SIGTERM): the event streams end.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// How long one store probe answers `/health`.
@@ -75,7 +79,11 @@ pub const HEALTH_CACHE: Duration = Duration::from_secs(2);
 impl AppState {
     pub fn new(svc: Arc<dyn Backend>) -> Arc<Self> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (stopping, stop_rx) = tokio::sync::watch::channel(false);
+        let hub = crate::events::Hub::start(&svc, stop_rx);
         Arc::new(AppState {
+            hub,
+            stopping,
             svc,
             password_gate: Arc::new(Semaphore::new(cores.max(1))),
             render_gate: Arc::new(Semaphore::new(unlockdesk_forms::MAX_CONCURRENT_RENDERS)),
@@ -87,6 +95,11 @@ impl AppState {
                 .filter(|n| *n > 0)
                 .unwrap_or(FLOOD_FAILURES),
         })
+    }
+
+    /// The server drains: end every event stream (they would hold the graceful shutdown).
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
     }
 
     /// True when `ip` may try a password now: fewer than [`FLOOD_FAILURES`] failed checks
@@ -534,6 +547,11 @@ pub fn router(st: St) -> Router {
         .route("/cases/{id}/documents/{doc}", get(document_bytes))
         .route("/cases/{id}/render", post(render_document))
         .route("/audit/verify", get(verify_audit))
+        .route("/authorizations", get(authorization_queue))
+        .route("/authorizations/events", get(authorization_events))
+        .route("/authorizations/{id}/open", post(open_authorization))
+        .route("/cases/{id}/unlock-request", post(request_confirm_unlock))
+        .route("/events", get(crate::events::stream))
         .route("/appointments", post(add_appointment))
         .route("/appointments/today", get(appointments_today))
         .route("/appointments/search", get(find_appointments))
@@ -987,6 +1005,89 @@ async fn confirm_unlock(
     Ok(Json(
         run_credential(&st, peer.ip(), move |svc| {
             svc.confirm_unlock(&c.actor, id, &b.supervisor, &b.unlock, k.as_deref())
+        })
+        .await?,
+    ))
+}
+
+async fn request_confirm_unlock(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    P(id): P<String>,
+    Idem(k): Idem,
+    JsonBody(b): JsonBody<UnlockRequestBody>,
+) -> CaseResult {
+    let id = case_id(&id)?;
+    Ok(Json(
+        run(&st, move |svc| {
+            svc.request_confirm_unlock(&c.actor, id, &b.unlock, k.as_deref())
+        })
+        .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnlockRequestBody {
+    unlock: UnlockInput,
+}
+
+async fn authorization_queue(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<Json<Vec<authorizations::AuthorizationItem>>> {
+    Ok(Json(
+        run(&st, move |svc| svc.authorization_queue(&c.actor)).await?,
+    ))
+}
+
+async fn open_authorization(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    P(id): P<String>,
+) -> ApiResult<Json<authorizations::AuthorizationItem>> {
+    let id = case_id(&id)?;
+    Ok(Json(
+        run(&st, move |svc| svc.open_authorization(&c.actor, id)).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsPage {
+    #[serde(default)]
+    after: Option<i64>,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+async fn authorization_events(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    q: Result<Query<EventsPage>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<authorizations::AuthorizationEvents>> {
+    let Query(q) = q.map_err(|e| ApiError::field("query", "format", e.body_text()))?;
+    if q.after.is_some_and(|a| a < 0) {
+        return Err(ApiError::field(
+            "after",
+            "format",
+            "after is the seq of the last event seen (a whole number ≥ 0)",
+        ));
+    }
+    let limit = q.limit.unwrap_or(unlockdesk_core::service::MAX_EVENTS_PAGE);
+    if !(1..=unlockdesk_core::service::MAX_EVENTS_PAGE).contains(&limit) {
+        return Err(ApiError::field(
+            "limit",
+            "range",
+            format!(
+                "limit is 1 to {}",
+                unlockdesk_core::service::MAX_EVENTS_PAGE
+            ),
+        ));
+    }
+    Ok(Json(
+        run(&st, move |svc| {
+            svc.authorization_events(&c.actor, q.after, limit)
         })
         .await?,
     ))

@@ -2,7 +2,7 @@
 //! sessions and terminals (kept in the store, see `unlockdesk_core::service::branch_server`).
 
 use chrono::{DateTime, Utc};
-use unlockdesk_core::ports::{Store, TerminalRecord};
+use unlockdesk_core::ports::{AuditWake, Store, TerminalRecord};
 use unlockdesk_core::service::branch_server::{Enrolled, ServerSignIn};
 use unlockdesk_core::service::Service;
 use unlockdesk_core::{Actor, CoreResult, Counter};
@@ -24,6 +24,8 @@ pub trait Backend: Counter {
     fn enrolled_terminal(&self, id: &str, secret: &str) -> CoreResult<TerminalRecord>;
     fn list_terminals(&self, actor: &Actor) -> CoreResult<Vec<TerminalRecord>>;
     fn revoke_terminal(&self, actor: &Actor, id: &str) -> CoreResult<TerminalRecord>;
+    /// The store's wake-up for followers of the audit trail (PostgreSQL LISTEN), if it has one.
+    fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>>;
 }
 
 impl<S: Store + 'static> Backend for Service<S> {
@@ -62,5 +64,8 @@ impl<S: Store + 'static> Backend for Service<S> {
     }
     fn revoke_terminal(&self, actor: &Actor, id: &str) -> CoreResult<TerminalRecord> {
         Service::revoke_terminal(self, actor, id)
+    }
+    fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
+        Service::audit_wake(self)
     }
 }

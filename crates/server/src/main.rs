@@ -19,6 +19,7 @@
 mod app;
 mod backend;
 mod error;
+mod events;
 mod openapi;
 mod tls;
 
@@ -198,6 +199,7 @@ fn service<S: Store + 'static>(store: S) -> Arc<dyn backend::Backend> {
 
 async fn serve(args: Args, svc: Arc<dyn backend::Backend>, data_dir: PathBuf) -> ExitCode {
     let state = app::AppState::new(svc);
+    let draining = state.clone();
     let router = app::router(state);
     let make = router.into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
@@ -205,6 +207,7 @@ async fn serve(args: Args, svc: Arc<dyn backend::Backend>, data_dir: PathBuf) ->
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("stopping: finishing the requests in flight");
+        draining.stop();
         shutdown.graceful_shutdown(Some(Duration::from_secs(30)));
     });
     let ready = handle.clone();

@@ -17,6 +17,7 @@
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use unlockdesk_core::appointments::RejectionCode;
+use unlockdesk_core::authorizations::AuthorizationKind;
 use unlockdesk_core::dto::RevealField;
 use unlockdesk_core::identity::policy::{EvidenceKind, SecondFactor};
 use unlockdesk_core::ports::Outcome;
@@ -69,6 +70,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/cases/{id}/documents/{doc}"),
     ("POST", "/api/v1/cases/{id}/render"),
     ("GET", "/api/v1/audit/verify"),
+    ("GET", "/api/v1/authorizations"),
+    ("GET", "/api/v1/authorizations/events"),
+    ("POST", "/api/v1/authorizations/{id}/open"),
+    ("POST", "/api/v1/cases/{id}/unlock-request"),
+    ("GET", "/api/v1/events"),
     ("POST", "/api/v1/appointments"),
     ("GET", "/api/v1/appointments/today"),
     ("GET", "/api/v1/appointments/search"),
@@ -163,6 +169,10 @@ fn tags() -> Value {
         t("cases", "Cases: opening, every step, reads"),
         t("printing", "The application form and the receipt"),
         t("audit", "The audit trail"),
+        t(
+            "authorizations",
+            "The supervisors' queue (待授权) and its live events"
+        ),
         t("appointments", "Appointments from the call centre"),
         t("backup", "A snapshot of the store"),
     ])
@@ -318,6 +328,13 @@ fn enums() -> Vec<(&'static str, Value)> {
             ),
         ),
         ("CaseState", enum_of(CaseState::ALL, "Where a case stands.")),
+        (
+            "AuthorizationKind",
+            enum_of(
+                AuthorizationKind::ALL,
+                "What a request in the supervisors' queue asks for.",
+            ),
+        ),
         (
             "AppointmentStatus",
             enum_of(AppointmentStatus::ALL, "An appointment's status."),
@@ -581,6 +598,10 @@ fn bodies() -> Vec<(&'static str, Value)> {
             ),
         ),
         (
+            "UnlockRequestBody",
+            strict(&[("unlock", r("UnlockInput"))], &[]),
+        ),
+        (
             "Close",
             strict(&[], &[("receipt_waiver", nullable(string()))]),
         ),
@@ -834,6 +855,7 @@ fn case_reads() -> Vec<(&'static str, Value)> {
         ("form_revision", u32_()),
         ("prints", array(r("PrintRecord"))),
         ("receipt_waiver", nullable(string())),
+        ("unlock_request", nullable(r("UnlockRequest"))),
     ]);
     let identity = record(&[
         ("kind", r("DocumentType")),
@@ -874,8 +896,62 @@ fn case_reads() -> Vec<(&'static str, Value)> {
         ("online_check_required", boolean()),
         ("agents_allowed", boolean()),
         ("staff", map_of(string())),
+        ("pending_authorization", nullable(r("AuthorizationItem"))),
     ]);
     let mut v = vec![
+        (
+            "UnlockRequest",
+            record(&[
+                ("operator_reference", string()),
+                ("notified_via", r("NotificationChannel")),
+                ("by", string()),
+                ("at", date_time()),
+            ]),
+        ),
+        (
+            "AuthorizationItem",
+            record(&[
+                ("case_id", uuid()),
+                ("case_number", string()),
+                ("kind", r("AuthorizationKind")),
+                ("state", r("CaseState")),
+                (
+                    "customer_name",
+                    described(string(), "Masked, as on screens"),
+                ),
+                ("lock_cause", nullable(r("LockCause"))),
+                ("makers", array(string())),
+                ("requested_by", string()),
+                ("terminal", string()),
+                ("waiting_since", date_time()),
+                ("opened_by", nullable(string())),
+                ("opened_at", nullable(date_time())),
+                ("actionable", boolean()),
+                ("not_actionable", nullable(string())),
+            ]),
+        ),
+        (
+            "AuthorizationEvent",
+            record(&[
+                ("seq", i64_()),
+                (
+                    "event",
+                    described(string(), "`requested`, `decided`, `opened` or `withdrawn`"),
+                ),
+                ("case_id", uuid()),
+                ("kind", nullable(r("AuthorizationKind"))),
+                ("action", string()),
+                ("by", string()),
+                ("at", date_time()),
+            ]),
+        ),
+        (
+            "AuthorizationEvents",
+            record(&[
+                ("events", array(r("AuthorizationEvent"))),
+                ("last_seq", i64_()),
+            ]),
+        ),
         ("CaseView", view),
         ("Case", case),
         ("IdentityRecord", identity),
@@ -1131,6 +1207,29 @@ fn parameters() -> Value {
         "DocumentId": path_param("doc", string(), "The stored document's id"),
         "Q": query_param("q", "What to look for (the teller's text)"),
         "FileName": query_param("file_name", "The imported file's name (`.csv` or `.json`)"),
+        "After": {
+            "name": "after",
+            "in": "query",
+            "required": false,
+            "description": "The audit seq of the last event seen; left out: from now (the \
+                answer's `last_seq` is the position to read on from)",
+            "schema": { "type": "integer", "format": "int64", "minimum": 0 },
+        },
+        "Limit": {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Audit events scanned, 1-1000 (default 1000)",
+            "schema": { "type": "integer", "minimum": 1, "maximum": 1000 },
+        },
+        "LastEventId": {
+            "name": "Last-Event-ID",
+            "in": "header",
+            "required": false,
+            "description": "The `id` (audit seq) of the last event seen: the stream resumes \
+                after it, from the store, then live (wins over `after`)",
+            "schema": { "type": "string", "pattern": "^[0-9]+$" },
+        },
     })
 }
 
@@ -1612,6 +1711,12 @@ fn case_ops() -> Vec<Op> {
         .json("ConfirmUnlock")
         .errs(&[429]),
         step(
+            "/api/v1/cases/{id}/unlock-request",
+            "requestConfirmUnlock",
+            "Ask a supervisor to confirm the unlock (queued)",
+        )
+        .json("UnlockRequestBody"),
+        step(
             "/api/v1/cases/{id}/unlock-failure",
             "unlockFailure",
             "Record a failed unlock",
@@ -1736,6 +1841,65 @@ fn read_ops() -> Vec<Op> {
             "Walk the audit chain",
         )
         .ok(200, json_ok("The chain's state", r("AuditVerification"))),
+        op(
+            "GET",
+            "/api/v1/authorizations",
+            "authorizationQueue",
+            "authorizations",
+            "The supervisors' queue (待授权), oldest first",
+        )
+        .ok(
+            200,
+            json_ok(
+                "Every request waiting for a supervisor, masked; `actionable` for the caller",
+                array(r("AuthorizationItem")),
+            ),
+        ),
+        op(
+            "GET",
+            "/api/v1/authorizations/events",
+            "authorizationEvents",
+            "authorizations",
+            "The queue's events after a position (polling)",
+        )
+        .params(&["After", "Limit"])
+        .ok(
+            200,
+            json_ok(
+                "The events and the position read up to",
+                r("AuthorizationEvents"),
+            ),
+        ),
+        op(
+            "POST",
+            "/api/v1/authorizations/{id}/open",
+            "openAuthorization",
+            "authorizations",
+            "A supervisor opens the request waiting on a case (audited)",
+        )
+        .params(&["CaseId"])
+        .ok(
+            200,
+            json_ok("The request, opened by the caller", r("AuthorizationItem")),
+        )
+        .errs(&[409]),
+        op(
+            "GET",
+            "/api/v1/events",
+            "events",
+            "authorizations",
+            "The queue's live events (Server-Sent Events)",
+        )
+        .params(&["After", "LastEventId"])
+        .ok(
+            200,
+            bytes_ok(
+                "`text/event-stream`: `id` = audit seq, `event: authorization`, `data` = one \
+                 AuthorizationEvent; `: ping` every 15 s; `event: session-ended` when the \
+                 session ends",
+                "text/event-stream",
+            ),
+        ),
     ]
 }
 

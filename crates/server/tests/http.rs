@@ -865,8 +865,8 @@ fn pg_cluster() -> Option<String> {
 }
 
 /// A new database on the cluster: (name, URL).
-fn fresh_pg(cluster: &str) -> (String, String) {
-    let name = format!("ud_srv_{}", std::process::id());
+fn fresh_pg(cluster: &str, tag: &str) -> (String, String) {
+    let name = format!("ud_srv_{tag}_{}", std::process::id());
     let cfg: postgres::Config = cluster.parse().unwrap();
     let mut admin = cfg.connect(postgres::NoTls).unwrap();
     admin
@@ -890,7 +890,7 @@ fn fresh_pg(cluster: &str) -> (String, String) {
 #[test]
 fn two_servers_on_one_database_move_a_case_between_them() {
     let Some(cluster) = pg_cluster() else { return };
-    let (name, url) = fresh_pg(&cluster);
+    let (name, url) = fresh_pg(&cluster, "move");
     {
         let svc = Service::new(
             unlockdesk_store_pg::PgStore::open(&url).unwrap(),
@@ -988,4 +988,189 @@ fn a_backup_streams_to_the_client_as_an_embedded_store_file() {
     let e = remote.backup(&tel01, &dir.path().join("x.db")).unwrap_err();
     assert_eq!(e.code, ErrorCode::Forbidden);
     assert!(!dir.path().join("x.db").exists());
+}
+
+/// Follow the queue's events on a thread: each event (and `None` once connected) on the
+/// channel, until `stop` is set and the next event or keep-alive arrives.
+fn follow(
+    remote: Arc<Remote>,
+    actor: Actor,
+    after: Option<i64>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> (
+    std::sync::mpsc::Receiver<Option<unlockdesk_core::authorizations::AuthorizationEvent>>,
+    std::thread::JoinHandle<CoreResult<Option<i64>>>,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let h = std::thread::spawn(move || {
+        remote.follow_events(&actor, after, |f| {
+            let sent = match f {
+                unlockdesk_client::Followed::Connected => tx.send(None),
+                unlockdesk_client::Followed::Event(e) => tx.send(Some(e)),
+                unlockdesk_client::Followed::Alive => Ok(()),
+            };
+            sent.is_ok() && !stop.load(std::sync::atomic::Ordering::SeqCst)
+        })
+    });
+    (rx, h)
+}
+
+/// The next event within 10 s, as (event, case, kind).
+fn next_event(
+    rx: &std::sync::mpsc::Receiver<Option<unlockdesk_core::authorizations::AuthorizationEvent>>,
+) -> unlockdesk_core::authorizations::AuthorizationEvent {
+    loop {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(Some(e)) => return e,
+            Ok(None) => continue,
+            Err(e) => panic!("no event within 10 s: {e}"),
+        }
+    }
+}
+
+#[test]
+fn queue_events_stream_live_in_order_and_resume_after_a_drop() {
+    use unlockdesk_core::authorizations::AuthorizationKind as K;
+    let s = branch_server();
+    let remote = Arc::new(client(&s));
+    let sup01 = remote.authenticate("sup01", PW, "").unwrap();
+    let tel01 = remote.authenticate("tel01", PW, "").unwrap();
+    let creds = Credentials {
+        staff_id: "sup01".into(),
+        password: PW.into(),
+    };
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let head = remote
+        .authorization_events(&sup01, None, 1)
+        .unwrap()
+        .last_seq;
+    let (rx, h) = follow(remote.clone(), sup01.clone(), Some(head), stop.clone());
+    assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), None);
+
+    // The teller submits: the supervisor's stream says so; the queue has it.
+    let c = to_submitted(remote.as_ref(), &tel01);
+    let e = next_event(&rx);
+    assert_eq!(
+        (e.event.as_str(), e.case_id, e.kind),
+        ("requested", c, Some(K::Authorize))
+    );
+    let q = remote.authorization_queue(&sup01).unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].case_id, c);
+    // Opened, then decided at the supervisor's desk: in that order.
+    remote.open_authorization(&sup01, c).unwrap();
+    remote
+        .authorize(
+            &sup01,
+            c,
+            &creds,
+            Decision::ReturnForInfo,
+            Some(ReasonCode::MaterialsMissing),
+            "",
+            None,
+        )
+        .unwrap();
+    let opened = next_event(&rx);
+    let decided = next_event(&rx);
+    assert_eq!(
+        (opened.event.as_str(), decided.event.as_str()),
+        ("opened", "decided")
+    );
+    assert_eq!(decided.action, "return-for-info");
+    assert!(e.seq < opened.seq && opened.seq < decided.seq);
+
+    // The stream is dropped; a step lands meanwhile; following again from the last seq seen
+    // delivers it first, exactly once.
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let c2 = to_submitted(remote.as_ref(), &tel01);
+    let last = h.join().unwrap().unwrap();
+    assert!(last.unwrap() >= decided.seq);
+    stop.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (rx, _h) = follow(
+        remote.clone(),
+        sup01.clone(),
+        Some(decided.seq),
+        stop.clone(),
+    );
+    let missed = next_event(&rx);
+    assert_eq!((missed.event.as_str(), missed.case_id), ("requested", c2));
+    assert!(
+        rx.recv_timeout(Duration::from_millis(500)).is_err(),
+        "nothing twice"
+    );
+
+    // Bad positions are 400 naming the field; no token is 401.
+    let t = token(&s.url, "sup01");
+    let url = format!("{}/api/v1/events", s.url);
+    let (st, v) = raw("GET", &url, Some(&t), &[("last-event-id", "x")], None);
+    assert_eq!(
+        (st, v["fields"][0]["field"].as_str()),
+        (400, Some("last-event-id"))
+    );
+    let (st, v) = raw("GET", &format!("{url}?after=-1"), Some(&t), &[], None);
+    assert_eq!((st, v["fields"][0]["field"].as_str()), (400, Some("after")));
+    let (st, _) = raw("GET", &url, None, &[], None);
+    assert_eq!(st, 401);
+    let (st, v) = raw(
+        "GET",
+        &format!("{}/api/v1/authorizations/events?limit=0", s.url),
+        Some(&t),
+        &[],
+        None,
+    );
+    assert_eq!((st, v["fields"][0]["field"].as_str()), (400, Some("limit")));
+}
+
+/// An open event stream never holds the drain: SIGTERM still exits 0 promptly.
+#[test]
+fn sigterm_ends_open_event_streams() {
+    let mut s = branch_server();
+    let remote = Arc::new(client(&s));
+    let sup01 = remote.authenticate("sup01", PW, "").unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (rx, h) = follow(remote.clone(), sup01, None, stop);
+    assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), None);
+    let t0 = std::time::Instant::now();
+    let status = exit_after_sigterm(&mut s.child);
+    assert_eq!(status.code(), Some(0));
+    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    assert!(h.join().unwrap().is_ok(), "the stream ended, not failed");
+}
+
+/// A step committed through one server reaches the streams of another (PostgreSQL
+/// LISTEN/NOTIFY), in order.
+#[test]
+fn two_servers_share_the_queue_events_through_postgres() {
+    use unlockdesk_core::authorizations::AuthorizationKind as K;
+    let Some(cluster) = pg_cluster() else { return };
+    let (name, url) = fresh_pg(&cluster, "events");
+    {
+        let svc = Service::new(
+            unlockdesk_store_pg::PgStore::open(&url).unwrap(),
+            Arc::new(SystemClock),
+            Arc::new(OsEntropy),
+        );
+        setup(&svc);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a = start(&url, &["--listen", "127.0.0.1:0"], dir.path());
+    let b = start(&url, &["--listen", "127.0.0.1:0"], dir.path());
+    let (ca, cb) = (Arc::new(client(&a)), Arc::new(client(&b)));
+    let sup01 = cb.authenticate("sup01", PW, "").unwrap();
+    let tel01 = ca.authenticate("tel01", PW, "").unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (rx, _h) = follow(cb.clone(), sup01.clone(), None, stop.clone());
+    assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), None);
+    let c1 = to_submitted(ca.as_ref(), &tel01);
+    let c2 = to_submitted(ca.as_ref(), &tel01);
+    let e1 = next_event(&rx);
+    let e2 = next_event(&rx);
+    assert_eq!((e1.case_id, e1.kind), (c1, Some(K::Authorize)));
+    assert_eq!((e2.case_id, e2.event.as_str()), (c2, "requested"));
+    assert!(e1.seq < e2.seq);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    drop((ca, cb, a, b));
+    let cfg: postgres::Config = cluster.parse().unwrap();
+    let mut admin = cfg.connect(postgres::NoTls).unwrap();
+    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
 }

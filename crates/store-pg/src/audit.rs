@@ -123,6 +123,14 @@ impl AuditRead for Tx<'_, '_> {
         )?;
         events(rows)
     }
+
+    fn audit_head(&mut self) -> CoreResult<i64> {
+        let row = self.query(
+            "SELECT COALESCE(MAX(seq), 0)::bigint FROM audit_events",
+            &[],
+        )?;
+        Ok(row.first().map_or(0, |r| r.get(0)))
+    }
 }
 
 impl AuditWrite for Tx<'_, '_> {

@@ -58,7 +58,7 @@ use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::IsolationLevel;
-use unlockdesk_core::ports::{AuditVerification, ReadTx, Store, WriteTx};
+use unlockdesk_core::ports::{AuditVerification, AuditWake, ReadTx, Store, WriteTx};
 use unlockdesk_core::{CoreError, CoreResult, ErrorCode};
 
 pub use migrate::SCHEMA_VERSION;
@@ -344,5 +344,43 @@ impl Store for PgStore {
         Err(CoreError::storage(
             "restore is not supported on PostgreSQL yet; restore the database with pg_restore",
         ))
+    }
+
+    fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
+        let mut client = self.pool.connect_owner()?;
+        client
+            .batch_execute("LISTEN unlockdesk_audit")
+            .map_err(|e| CoreError::storage(format!("LISTEN failed: {}", describe(&e))))?;
+        Ok(Some(Box::new(AuditListener { client })))
+    }
+}
+
+/// A connection of its own that LISTENs on `unlockdesk_audit` (NOTIFYed by a trigger on every
+/// appended audit event, migration 0006): delivered at commit, in commit order, from every
+/// server of the branch.
+struct AuditListener {
+    client: postgres::Client,
+}
+
+impl AuditWake for AuditListener {
+    fn wait(&mut self, timeout: Duration) -> CoreResult<bool> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let lost = |e: postgres::Error| {
+            CoreError::storage(format!(
+                "the audit listener lost its connection: {}",
+                describe(&e)
+            ))
+        };
+        let woke = {
+            let mut n = self.client.notifications();
+            let woke = n.timeout_iter(timeout).next().map_err(lost)?.is_some();
+            // The rest already here: one wake-up reads them all.
+            while n.iter().next().map_err(lost)?.is_some() {}
+            woke
+        };
+        if !woke && self.client.is_closed() {
+            return Err(CoreError::storage("the audit listener lost its connection"));
+        }
+        Ok(woke)
     }
 }

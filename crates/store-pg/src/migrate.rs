@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_name_prefix_indexes.sql"),
     include_str!("../migrations/0004_case_browser.sql"),
     include_str!("../migrations/0005_server_sessions.sql"),
+    include_str!("../migrations/0006_audit_notify.sql"),
 ];
 
 /// The restricted role every connection of the store `SET ROLE`s to after migrating: it may

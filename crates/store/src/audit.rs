@@ -319,6 +319,13 @@ impl AuditRead for crate::tx::Tx<'_> {
             .map_err(crate::sql_err)?;
         rows.map(|r| r.map_err(crate::sql_err)).collect()
     }
+
+    fn audit_head(&mut self) -> CoreResult<i64> {
+        self.tx
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM audit_events")
+            .and_then(|mut st| st.query_row([], |r| r.get(0)))
+            .map_err(crate::sql_err)
+    }
 }
 
 impl AuditWrite for crate::tx::Tx<'_> {

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod counter;
+pub mod desk;
 pub mod documents;
 #[cfg(test)]
 pub(crate) mod names;
@@ -38,6 +39,10 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync 
         counter::record_form,
         counter::confirm_signed,
         counter::submit_case,
+        desk::authorization_queue,
+        desk::open_authorization,
+        desk::request_confirm_unlock,
+        desk::follow_authorizations,
         counter::authorize_case,
         counter::log_contact,
         counter::confirm_unlock,

@@ -29,6 +29,11 @@ pub const COMMANDS: &[&str] = &[
     "record_form",
     "confirm_signed",
     "submit_case",
+    // the authorization desk
+    "authorization_queue",
+    "open_authorization",
+    "request_confirm_unlock",
+    "follow_authorizations",
     "authorize_case",
     "log_contact",
     "confirm_unlock",

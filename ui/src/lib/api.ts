@@ -4,11 +4,13 @@
  * `ApiError` with core's code and field errors. State-changing case commands take an
  * idempotency key: a retried call after a lost answer never applies twice.
  */
-import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { Channel, invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { toApiError } from './errors';
 import { reportCertificateMismatch, reportOffline, reportOnline } from './connection.svelte';
 import type { PrinterSettings } from './bindings/PrinterSettings';
 import type { Appointment } from './bindings/Appointment';
+import type { AuthorizationEvent } from './bindings/AuthorizationEvent';
+import type { AuthorizationItem } from './bindings/AuthorizationItem';
 import type { ApplicationForm } from './bindings/ApplicationForm';
 import type { Branch } from './bindings/Branch';
 import type { CaseFilters } from './bindings/CaseFilters';
@@ -53,6 +55,7 @@ const LOCAL = new Set([
   'printer_settings_set',
   'lock_session',
   'current_session',
+  'follow_authorizations',
 ]);
 
 /**
@@ -141,6 +144,28 @@ export const logContact = (caseId: string, input: ContactInput, idem: string) =>
   call<CaseView>('log_contact', { caseId, input, idem });
 export const confirmUnlock = (caseId: string, supervisor: Credentials, input: UnlockInput, idem: string) =>
   call<CaseView>('confirm_unlock', { caseId, supervisor, input, idem });
+
+// ---- the authorization desk (待授权) -------------------------------------------------------
+
+/** Every request waiting for a supervisor, oldest first, masked; `actionable` for this person. */
+export const authorizationQueue = () => call<AuthorizationItem[]>('authorization_queue');
+/** A supervisor opens a request (audited; the other supervisors see who has it). */
+export const openAuthorization = (caseId: string) => call<AuthorizationItem>('open_authorization', { caseId });
+/** The teller asks a supervisor to confirm the unlock at their own desk. */
+export const requestConfirmUnlock = (caseId: string, input: UnlockInput, idem: string) =>
+  call<CaseView>('request_confirm_unlock', { caseId, input, idem });
+/** A message of the live updates: one event of the queue, or `resync` (re-read what is shown). */
+export type LiveMessage = { kind: 'event'; event: AuthorizationEvent } | { kind: 'resync' };
+/**
+ * Follow the queue's live events: `onMessage` gets `resync` at once and whenever the shell
+ * (re)connects, then every event. One call per page load.
+ */
+export function followAuthorizations(onMessage: (m: LiveMessage) => void): Promise<null> {
+  const onEvent = new Channel<LiveMessage>();
+  onEvent.onmessage = onMessage;
+  return call<null>('follow_authorizations', { onEvent });
+}
+
 export const recordUnlockFailure = (caseId: string, input: UnlockFailureInput, idem: string) =>
   call<CaseView>('record_unlock_failure', { caseId, input, idem });
 export const closeCase = (caseId: string, receiptWaiver: string | null, idem: string) =>

@@ -88,6 +88,7 @@ impl<S: Store> Service<S> {
                 form_revision: 0,
                 prints: vec![],
                 receipt_waiver: None,
+                unlock_request: None,
             };
             if let Some(aid) = input.appointment_id {
                 let mut a = tx
@@ -561,20 +562,30 @@ impl<S: Store> Service<S> {
         }
         let sup = self.supervisor(supervisor, actor.terminal(), case_id, Action::Authorize)?;
         let now = self.now();
-        let rec = UnlockRecord {
-            operator_reference: input.operator_reference.trim().to_string(),
-            notified_via: input.notified_via,
-            notified_at: now,
-            confirmed_by: actor.staff_id().clone(),
-            authorized_by: sup,
-            at: now,
-        };
+        let reference = input.operator_reference.trim().to_string();
+        let notified_via = input.notified_via;
+        let at_desk = actor.staff_id() == &sup;
         self.transition(
             actor,
             case_id,
             idem,
             "confirm-unlock",
-            move |_, _| Ok(Event::ConfirmUnlock(rec)),
+            move |case, _| {
+                // At the supervisor's own desk the confirmation answers the teller's request:
+                // the teller who asked carried out the unlock with the operator.
+                let confirmed_by = match &case.unlock_request {
+                    Some(r) if at_desk => r.by.clone(),
+                    _ => actor.staff_id().clone(),
+                };
+                Ok(Event::ConfirmUnlock(UnlockRecord {
+                    operator_reference: reference,
+                    notified_via,
+                    notified_at: now,
+                    confirmed_by,
+                    authorized_by: sup,
+                    at: now,
+                }))
+            },
             |c| {
                 format!(
                     "{{\"authorized_by\":\"{}\"}}",

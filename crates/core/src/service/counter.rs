@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::Service;
 use crate::api::Counter;
+use crate::authorizations::{AuthorizationEvents, AuthorizationItem};
 use crate::dto::*;
 use crate::error::CoreResult;
 use crate::model::*;
@@ -349,5 +350,32 @@ impl<S: Store> Counter for Service<S> {
 
     fn record_restore(&self, actor: &Actor, src: &Path, replaced_damaged: bool) -> CoreResult<()> {
         Service::record_restore(self, actor, src, replaced_damaged)
+    }
+
+    fn authorization_queue(&self, actor: &Actor) -> CoreResult<Vec<AuthorizationItem>> {
+        Service::authorization_queue(self, actor)
+    }
+
+    fn open_authorization(&self, actor: &Actor, case_id: CaseId) -> CoreResult<AuthorizationItem> {
+        Service::open_authorization(self, actor, case_id)
+    }
+
+    fn request_confirm_unlock(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        input: &UnlockInput,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        Service::request_confirm_unlock(self, actor, case_id, input, idem)
+    }
+
+    fn authorization_events(
+        &self,
+        actor: &Actor,
+        after: Option<i64>,
+        limit: u32,
+    ) -> CoreResult<AuthorizationEvents> {
+        Service::authorization_events(self, actor, after, limit)
     }
 }

@@ -18,6 +18,7 @@
 //! | `printing.rs` | application form and receipt |
 //! | `appointments.rs` | appointment book: today, lookup, import, no-shows |
 //! | `backup.rs` | backup and restore |
+//! | `desk.rs` | the supervisors' authorization desk: queue, opening a request, its events |
 //! | `counter.rs` | `impl Counter for Service` (one line per operation) |
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -39,6 +40,8 @@ pub mod branch_server;
 mod browse;
 mod cases;
 mod counter;
+mod desk;
+pub use desk::MAX_EVENTS_PAGE;
 mod printing;
 mod reads;
 mod session;
@@ -100,6 +103,11 @@ impl<S: Store> Service<S> {
         self.renderer
             .as_deref()
             .ok_or_else(|| CoreError::new(ErrorCode::Render, "no PDF renderer is configured"))
+    }
+
+    /// A wake-up for followers of the audit trail ([`Store::audit_wake`]).
+    pub fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
+        self.store.audit_wake()
     }
 
     pub(crate) fn is_set_up(&self) -> CoreResult<bool> {

@@ -74,7 +74,9 @@ impl<S: Store> Service<S> {
             .as_ref()
             .is_some_and(|i| i.needs_cocheck && i.cochecked_by.is_none());
         let amendment_draft = masked.form.as_ref().map(crate::form::amendment_draft);
+        let pending_authorization = crate::authorizations::item(&case, &history, actor);
         Ok(CaseView {
+            pending_authorization,
             blocked,
             prefill,
             form_printed: case.form_printed(),

@@ -221,6 +221,7 @@ pub fn case(max: bool) -> Case {
         form_revision: 1,
         prints: vec![],
         receipt_waiver: None,
+        unlock_request: None,
         contacts: vec![],
         last_reason: String::new(),
     }

@@ -11,6 +11,7 @@ import type { PrintRecord } from "./PrintRecord";
 import type { StaffId } from "./StaffId";
 import type { UnlockFailure } from "./UnlockFailure";
 import type { UnlockRecord } from "./UnlockRecord";
+import type { UnlockRequest } from "./UnlockRequest";
 
 /**
  * A case: one customer's unlock request from check-in to close.
@@ -52,4 +53,9 @@ prints: Array<PrintRecord>,
 /**
  * Why the case closed without a printed receipt (e.g. the customer declined it).
  */
-receipt_waiver: string | null, };
+receipt_waiver: string | null, 
+/**
+ * The teller's request, waiting for a supervisor, to confirm the unlock; cleared when the
+ * unlock is confirmed or fails.
+ */
+unlock_request: UnlockRequest | null, };
