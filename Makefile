@@ -113,6 +113,8 @@ bench:
 	# 32 terminals through the release branch server (cargo bench builds it first), about 3
 	# minutes: docs/server-benchmarks.md.
 	scripts/with-postgres.sh $(CARGO) bench -p unlockdesk-server --bench load
+	# The authorization desk's live latency: 200 requests, 8 terminals, two servers.
+	scripts/with-postgres.sh $(CARGO) bench -p unlockdesk-server --bench desk
 
 bench-app:
 	scripts/bench-app.sh
