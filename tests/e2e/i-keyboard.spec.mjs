@@ -41,11 +41,23 @@ async function tickAt(css) {
   await waitUntil(() => s.cmd('GET', `/element/${el}/property/checked`), { message: `${css} ticked` });
 }
 
-/** The supervisor dialog by keyboard: the focus starts on the staff id; Enter authorizes. */
-async function supervisorByKeyboard() {
+/**
+ * The supervisor panel by keyboard: the focus starts on the staff id; a decision (which has no
+ * default) is ticked with Tab and Space, then F10 authorizes; a confirmation (the unlock) goes
+ * with Enter.
+ */
+async function supervisorByKeyboard({ approve = false } = {}) {
   await s.find(tid(T.authDialog));
   await waitUntil(() => s.focused(tid(T.authStaffId)), { message: 'the focus on the supervisor id' });
-  await s.keys('sup01', KEY.Tab, PASSWORD, KEY.Enter);
+  if (approve) {
+    await s.keys('sup01', KEY.Tab, PASSWORD, KEY.Tab, KEY.Space);
+    await waitUntil(async () => (await s.attr(tid(T.authSubmit), 'data-decision')) === 'approve', {
+      message: 'approve ticked by keyboard',
+    });
+    await s.keys(KEY.F10);
+  } else {
+    await s.keys('sup01', KEY.Tab, PASSWORD, KEY.Enter);
+  }
   await s.waitGone(tid(T.authDialog), 15_000);
 }
 
@@ -172,7 +184,7 @@ test('one whole case by keyboard alone, printing included', async () => {
   await s.keys(KEY.F8);
   await waitState(s, 'submitted');
   await s.keys(KEY.F10);
-  await supervisorByKeyboard();
+  await supervisorByKeyboard({ approve: true });
   await waitState(s, 'approved');
 
   // The operator contact (F10 logs it while the unlock waits for it), the unlock (F10).

@@ -15,6 +15,9 @@ export type Route =
   | { name: 'past' }
   | { name: 'counter'; caseId?: string | undefined }
   | { name: 'case'; caseId: string }
+  /** The supervisors' queue (待授权), and one request of it opened to decide. */
+  | { name: 'authorizations' }
+  | { name: 'authorization'; caseId: string }
   | { name: 'admin' }
   | { name: 'import' }
   | { name: 'account' };

@@ -4,12 +4,16 @@
  * `npm run check`, not a teller's screen. (Field-error rule codes are not a Rust enum yet;
  * `i18n.test.ts` keeps those.)
  */
+import type { AuthorizationKind } from '../bindings/AuthorizationKind';
 import type { CaseState } from '../bindings/CaseState';
 import type { ContactChannel } from '../bindings/ContactChannel';
 import type { CopyKind } from '../bindings/CopyKind';
 import type { DocumentKind } from '../bindings/DocumentKind';
 import type { DocumentType } from '../bindings/DocumentType';
 import type { ErrorCode } from '../bindings/ErrorCode';
+import type { EventKind } from '../bindings/EventKind';
+import type { Decision } from '../bindings/Decision';
+import type { NotificationChannel } from '../bindings/NotificationChannel';
 import type { LockCause } from '../bindings/LockCause';
 import type { OnlineCheckResult } from '../bindings/OnlineCheckResult';
 import type { PrintChannel } from '../bindings/PrintChannel';
@@ -40,4 +44,9 @@ export const covered: [
   Covered<'printchannel', PrintChannel>,
   Covered<'printoutcome', PrintOutcome>,
   Covered<'rejection', RejectionCode>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+  Covered<'event', EventKind>,
+  Covered<'authkind', AuthorizationKind>,
+  Covered<'decision', Decision>,
+  Covered<'auth.confirm', Decision>,
+  Covered<'notify', NotificationChannel>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];

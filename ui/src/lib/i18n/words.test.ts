@@ -28,6 +28,17 @@ describe('zh-CN words of the trade', () => {
     expect(zhCN['error.four-eyes']).toContain('经办与授权分离');
   });
 
+  it('words the supervisors\' desk 待授权 / 授权要素, and names the decision on its button', () => {
+    expect(zhCN['shell.nav.authorizations']).toBe('待授权');
+    expect(zhCN['desk.title']).toBe('待授权');
+    expect(zhCN['desk.facts']).toBe('授权要素');
+    expect(zhCN['auth.confirm.approve']).toBe('同意');
+    expect(zhCN['auth.confirm.return-for-info']).toBe('退回补正');
+    expect(zhCN['auth.confirm.reject']).toBe('拒绝授权');
+    expect(zhCN['desk.not.maker']).toContain('经办与授权分离');
+    expect(zhCN['desk.cocheckWhy']).toContain('双人审核');
+  });
+
   it('names the wallet class in words, never a bare digit', () => {
     expect(['1', '2', '3', '4'].map((c) => zhCN[`walletclass.${c}` as keyof typeof zhCN])).toEqual(['一类钱包', '二类钱包', '三类钱包', '四类钱包']);
     expect(en['walletclass.2']).toBe('Class 2 wallet');
