@@ -46,6 +46,7 @@ const MAKER_STEPS: &[&str] = &[
 /// close, cancel, the freeze refusal; printing is an audited read).
 const OTHER_CASE_STEPS: &[&str] = &[
     "log_contact",
+    "request_confirm_unlock",
     "record_unlock_failure",
     "close_case",
     "cancel_case",
@@ -89,6 +90,9 @@ const NOT_CASE_DECISIONS: &[&str] = &[
     "issue_enrolment_code",
     "list_terminals",
     "revoke_terminal",
+    "authorization_queue",
+    "open_authorization",
+    "follow_authorizations",
 ];
 
 #[test]

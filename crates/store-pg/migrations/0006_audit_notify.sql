@@ -9,6 +9,8 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
+-- Dropped first: a database migrated again from an older version (the migration tests) keeps it.
+DROP TRIGGER IF EXISTS audit_events_notify ON audit_events;
 CREATE TRIGGER audit_events_notify
     AFTER INSERT ON audit_events
     FOR EACH ROW EXECUTE FUNCTION unlockdesk_audit_notify();
