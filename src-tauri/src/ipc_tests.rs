@@ -47,6 +47,7 @@ const MAKER_STEPS: &[&str] = &[
 const OTHER_CASE_STEPS: &[&str] = &[
     "log_contact",
     "request_confirm_unlock",
+    "attach_signed_scan",
     "record_unlock_failure",
     "close_case",
     "cancel_case",
@@ -93,6 +94,7 @@ const NOT_CASE_DECISIONS: &[&str] = &[
     "authorization_queue",
     "open_authorization",
     "follow_authorizations",
+    "document_pages",
 ];
 
 #[test]

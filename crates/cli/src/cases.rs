@@ -253,6 +253,15 @@ pub enum CaseCmd {
         )]
         notified_via: NotificationChannel,
     },
+    /// Attach a scan or photo of the signed application form (PNG, JPEG or PDF, by content; at
+    /// most 10 MiB) once the form is printed; the supervisor sees it with the request.
+    AttachSigned {
+        #[command(flatten)]
+        r: CaseRef,
+        /// The scan or photo.
+        #[arg(long, value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
     /// Record a failed unlock: --next retry|escalate.
     UnlockFailed {
         #[command(flatten)]
@@ -704,6 +713,35 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                     },
                     k,
                 )
+            })
+        }
+        CaseCmd::AttachSigned { r, file } => {
+            let limit = unlockdesk_core::service::MAX_SCAN_BYTES;
+            // Refused before a huge file is read into memory.
+            if std::fs::metadata(&file).is_ok_and(|m| m.len() > limit as u64) {
+                return Err(Fail::Core(CoreError::field(
+                    "file",
+                    "max-size",
+                    format!(
+                        "{} is over {} MiB: scan at a lower resolution",
+                        file.display(),
+                        limit / 1_048_576
+                    ),
+                )));
+            }
+            let bytes = std::fs::read(&file).map_err(|e| {
+                Fail::Core(CoreError::field(
+                    "file",
+                    "readable",
+                    format!("cannot read {}: {e}", file.display()),
+                ))
+            })?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            step(ctx, out, &r, |svc, a, id, k| {
+                svc.attach_signed_scan(a, id, &name, &bytes, k)
             })
         }
         CaseCmd::RequestUnlock {

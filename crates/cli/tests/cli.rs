@@ -937,6 +937,85 @@ fn authorizations_list_open_and_watch() {
     assert_eq!(empty, serde_json::json!([]));
 }
 
+/// `case attach-signed`: the file typed by content (a text file named .png is refused with the
+/// field and rule), a PNG attached for the current form revision.
+#[test]
+fn attach_signed_types_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = test_db(&dir);
+    setup(&db);
+    let id = case_made_by_sup01(&db, false, true);
+    let fake = dir.path().join("scan.png");
+    std::fs::write(&fake, "not an image").unwrap();
+    let o = cli(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "sup01",
+            "case",
+            "attach-signed",
+            "--case",
+            &id,
+            "--file",
+            fake.to_str().unwrap(),
+        ],
+        CHANGED,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let e = json(&o);
+    assert_eq!(
+        (
+            e["fields"][0]["field"].as_str(),
+            e["fields"][0]["rule"].as_str()
+        ),
+        (Some("file"), Some("type"))
+    );
+    let real = dir.path().join("签字扫描.png");
+    let png = format!(
+        "{}/../../tests/fixtures/signed-scan.png",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::copy(png, &real).unwrap();
+    let v = ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "sup01",
+            "case",
+            "attach-signed",
+            "--case",
+            &id,
+            "--file",
+            real.to_str().unwrap(),
+        ],
+        CHANGED,
+    );
+    let scan = &v["case"]["signed_scans"][0];
+    assert_eq!(scan["media_type"], "image/png");
+    assert_eq!(scan["file_name"], "签字扫描.png");
+    assert_eq!(scan["form_revision"], 1);
+    let missing = dir.path().join("nope.png");
+    let o = cli(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "sup01",
+            "case",
+            "attach-signed",
+            "--case",
+            &id,
+            "--file",
+            missing.to_str().unwrap(),
+        ],
+        CHANGED,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["fields"][0]["field"], "file");
+}
+
 #[test]
 fn cocheck_subcommand_refuses_a_maker() {
     let dir = tempfile::tempdir().unwrap();

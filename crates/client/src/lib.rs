@@ -1298,6 +1298,43 @@ impl Counter for Remote {
             json!({"unlock": input}),
         )
     }
+    fn attach_signed_scan(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        file_name: &str,
+        bytes: &[u8],
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        // Always with a key, so a retry after a lost answer attaches it once.
+        let own = uuid::Uuid::new_v4().to_string();
+        let key = idem.unwrap_or(&own);
+        let token = Self::token_of(Some(actor))?;
+        let req = self
+            .request(
+                "POST",
+                &format!(
+                    "/api/v1/cases/{case_id}/signed-scan?file_name={}",
+                    query(file_name)
+                ),
+                token.as_deref(),
+            )
+            .set("idempotency-key", key)
+            .set("content-type", "application/octet-stream");
+        match req.send_bytes(bytes) {
+            Ok(resp) => {
+                self.check_version(&resp)?;
+                let b = read_all(resp)?;
+                serde_json::from_slice(&b)
+                    .map_err(|e| CoreError::new(ErrorCode::Internal, format!("attach answer: {e}")))
+            }
+            Err(ureq::Error::Status(s, resp)) => {
+                self.check_version(&resp)?;
+                Err(error_body(s, resp))
+            }
+            Err(e) => Err(self.transport(e, true)),
+        }
+    }
     fn authorization_events(
         &self,
         actor: &Actor,

@@ -255,3 +255,145 @@ pub fn unlock_confirmation_is_never_given_by_its_asker<F: Fixture>(fix: &F) {
     .unwrap();
     assert!(svc.authorization_queue(&sup02).unwrap().is_empty());
 }
+
+/// A tiny valid PNG (1×1), as a scanner's output (`tests/fixtures/signed-scan.png`).
+pub const SCAN_PNG: &[u8] = include_bytes!("../../../tests/fixtures/signed-scan.png");
+
+/// The signed paper's scan: typed by content, only once the form is printed, stored with its
+/// SHA-256 for the current form revision (an amendment needs a new one), audited, and required
+/// before submit only where the branch says so.
+pub fn signed_scan_is_typed_stored_per_revision_and_required_by_policy<F: Fixture>(fix: &F) {
+    let svc = svc(fix, clock());
+    let (tel01, _, sup01, _) = setup(&svc);
+    let c = identified_walk_in(&svc, &tel01);
+    // Before the form is printed: refused.
+    let e = svc
+        .attach_signed_scan(&tel01, c, "scan.png", SCAN_PNG, None)
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::IllegalTransition);
+    svc.record_form(&tel01, c, &form(), None).unwrap();
+    let e = svc
+        .attach_signed_scan(&tel01, c, "scan.png", SCAN_PNG, None)
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::IllegalTransition, "not printed yet");
+    print_delivered(&svc, &tel01, c, print::DocumentKind::Application);
+    // Typed by content, never by name: text named .png, an empty file, a cut PNG.
+    for (name, bytes, rule) in [
+        ("scan.png", b"not an image at all".as_slice(), "type"),
+        ("scan.png", b"".as_slice(), "required"),
+        ("scan.png", &SCAN_PNG[..SCAN_PNG.len() - 12], "type"),
+    ] {
+        let e = svc
+            .attach_signed_scan(&tel01, c, name, bytes, None)
+            .unwrap_err();
+        assert_eq!(
+            (e.fields[0].field.as_str(), e.fields[0].rule.as_str()),
+            ("file", rule)
+        );
+    }
+    let big = vec![0u8; unlockdesk_core::service::MAX_SCAN_BYTES + 1];
+    let e = svc
+        .attach_signed_scan(&tel01, c, "big.jpg", &big, None)
+        .unwrap_err();
+    assert_eq!(e.fields[0].rule, "max-size");
+    // A PNG named .pdf is a PNG; a system actor may not attach.
+    let reader = svc.system_actor(SystemActor::CliReader, "t");
+    assert_eq!(
+        svc.attach_signed_scan(&reader, c, "x.png", SCAN_PNG, None)
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    let v = svc
+        .attach_signed_scan(
+            &tel01,
+            c,
+            "/home/tel01/扫描 01.pdf",
+            SCAN_PNG,
+            Some("scan-1"),
+        )
+        .unwrap();
+    let scan = v.case.signed_scans.last().unwrap().clone();
+    assert_eq!(scan.media_type, "image/png");
+    assert_eq!(scan.file_name, "扫描 01.pdf");
+    assert_eq!(scan.form_revision, 1);
+    assert_eq!(scan.sha256, sha256_hex(SCAN_PNG));
+    assert_eq!(
+        svc.document_bytes(&tel01, c, &scan.document_id).unwrap(),
+        SCAN_PNG
+    );
+    let doc = v
+        .documents
+        .iter()
+        .find(|d| d.id == scan.document_id)
+        .unwrap();
+    assert_eq!(doc.kind, print::DocumentKind::SignedScan);
+    assert!(doc.path.ends_with(".png"), "{}", doc.path);
+    assert_eq!(
+        v.history.last().unwrap().action,
+        "attach-signed-scan",
+        "audited"
+    );
+    assert!(v.history.last().unwrap().detail.contains(&scan.sha256));
+    // The same key again attaches nothing twice.
+    let again = svc
+        .attach_signed_scan(&tel01, c, "scan.png", SCAN_PNG, Some("scan-1"))
+        .unwrap();
+    assert_eq!(again.case.signed_scans.len(), 1);
+    // A signed scan is never printed or rendered.
+    assert_eq!(
+        svc.render_document(
+            &tel01,
+            c,
+            print::DocumentKind::SignedScan,
+            print::CopyKind::Bank
+        )
+        .unwrap_err()
+        .fields[0]
+            .field,
+        "form"
+    );
+
+    // The branch asks for the scan before submit: an amended form's old scan does not count.
+    let admin = svc.authenticate("admin", PW, "test").unwrap();
+    let mut b = svc.branch().unwrap();
+    b.signed_scan_required = true;
+    svc.update_branch(&admin, &b).unwrap();
+    let c2 = identified_walk_in(&svc, &tel01);
+    svc.record_form(&tel01, c2, &form(), None).unwrap();
+    print_and_sign(&svc, &tel01, c2);
+    let e = svc.submit(&tel01, c2, None).unwrap_err();
+    assert_eq!(
+        (e.fields[0].field.as_str(), e.fields[0].rule.as_str()),
+        ("signed_scan", "required")
+    );
+    svc.attach_signed_scan(&tel01, c2, "scan.png", SCAN_PNG, None)
+        .unwrap();
+    svc.submit(&tel01, c2, None).unwrap();
+    // Returned, amended (revision 2), printed and signed again: a new scan is needed.
+    svc.authorize(
+        &tel01,
+        c2,
+        &sup01,
+        Decision::ReturnForInfo,
+        Some(ReasonCode::FormIncomplete),
+        "",
+        None,
+    )
+    .unwrap();
+    let mut amended = form();
+    amended.address = "北京市东城区测试路2号".into();
+    svc.record_form(&tel01, c2, &amended, None).unwrap();
+    print_and_sign(&svc, &tel01, c2);
+    let e = svc.submit(&tel01, c2, None).unwrap_err();
+    assert_eq!(e.fields[0].field, "signed_scan");
+    let v = svc
+        .attach_signed_scan(&tel01, c2, "scan-2.png", SCAN_PNG, None)
+        .unwrap();
+    assert_eq!(v.case.current_scan().unwrap().form_revision, 2);
+    assert_eq!(
+        svc.submit(&tel01, c2, None).unwrap().case.state,
+        CaseState::Submitted
+    );
+    assert!(svc.verify_audit(&admin).is_ok());
+}

@@ -89,6 +89,7 @@ macro_rules! conformance_suite {
             branch_server_enrols_terminals_and_keeps_sessions_in_the_store,
             authorization_queue_kinds_four_eyes_and_events,
             unlock_confirmation_is_never_given_by_its_asker,
+            signed_scan_is_typed_stored_per_revision_and_required_by_policy,
         );
     };
     (@each $fixture:expr; $($name:ident),* $(,)?) => {

@@ -324,6 +324,18 @@ pub trait Counter: Send + Sync {
         input: &UnlockInput,
         idem: Option<&str>,
     ) -> CoreResult<CaseView>;
+    /// Attach a scan or photo of the signed application form (PNG, JPEG or PDF by content, at
+    /// most 10 MiB) once the form is printed; recorded for the current form revision, audited
+    /// with its SHA-256. Errors: `invalid` field `file` (rules `required`, `max-size`,
+    /// `type`), `illegal-transition`.
+    fn attach_signed_scan(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        file_name: &str,
+        bytes: &[u8],
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView>;
     /// The queue's events after audit position `after` (`None`: none, and the head's position
     /// to read on from), at most `limit` (1-1000) audit events scanned. Errors: `forbidden`.
     fn authorization_events(

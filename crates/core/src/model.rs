@@ -450,6 +450,10 @@ pub struct Branch {
     /// reset is usually 本人办理). A minor's guardian is always allowed.
     #[serde(default)]
     pub agents_allowed: bool,
+    /// A scan or photo of the signed application form (of the current revision) must be
+    /// attached before the case is submitted. Off by default: the paper itself is the voucher.
+    #[serde(default)]
+    pub signed_scan_required: bool,
 }
 
 fn yes() -> bool {
@@ -856,6 +860,26 @@ pub struct UnlockRequest {
     pub at: DateTime<Utc>,
 }
 
+/// A scan or photo of the signed application form, attached by the teller and shown to the
+/// supervisor. The bytes are a stored document (`DocumentKind::SignedScan`, checked by SHA-256
+/// on every read); an amended form needs a new signature and a new scan (`form_revision`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SignedScan {
+    /// The stored document (`DocumentRecord::id`).
+    pub document_id: String,
+    /// The form revision the signed paper is a print of.
+    pub form_revision: u32,
+    /// `image/png`, `image/jpeg` or `application/pdf`, from the content (never the name).
+    pub media_type: String,
+    pub bytes: i64,
+    pub sha256: String,
+    /// The file's name as the teller picked it (display only).
+    pub file_name: String,
+    pub by: StaffId,
+    pub at: DateTime<Utc>,
+}
+
 /// A failed unlock attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -911,6 +935,9 @@ pub struct Case {
     /// unlock is confirmed or fails.
     #[serde(default)]
     pub unlock_request: Option<UnlockRequest>,
+    /// Scans or photos of the signed form, oldest first.
+    #[serde(default)]
+    pub signed_scans: Vec<SignedScan>,
 }
 
 impl Case {
@@ -937,6 +964,13 @@ impl Case {
         self.prints.iter().any(|p| {
             p.kind == crate::print::DocumentKind::Receipt && p.delivered() && p.at >= unlock.at
         })
+    }
+    /// The latest scan of the signed paper of the current form revision, if any.
+    pub fn current_scan(&self) -> Option<&SignedScan> {
+        self.signed_scans
+            .iter()
+            .rev()
+            .find(|s| s.form_revision == self.form_revision)
     }
     /// How many prints were reprints.
     pub fn reprints(&self) -> usize {

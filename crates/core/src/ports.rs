@@ -263,6 +263,24 @@ pub struct DocumentRecord {
     pub by: StaffId,
 }
 
+impl DocumentRecord {
+    /// The stored name of the `n`-th document of its kind and copy on the case:
+    /// `documents/<case>/<kind>-<copy>-<n>.<ext>`, `.pdf` for printed documents and an attached
+    /// scan's own type (`.png`, `.jpg`, `.pdf`) from its content. Both stores use it (a file
+    /// beside the embedded store; a row's name on PostgreSQL).
+    pub fn stored_path(&self, n: i64, bytes: &[u8]) -> String {
+        let ext = match crate::service::scan_type(bytes) {
+            Ok("image/png") => "png",
+            Ok("image/jpeg") => "jpg",
+            _ => "pdf",
+        };
+        format!(
+            "documents/{}/{}-{}-{n}.{ext}",
+            self.case_id, self.kind, self.copy
+        )
+    }
+}
+
 /// Which appointments a lookup matches; built by [`crate::appointments::appointment_key`]
 /// from the teller's text.
 #[derive(Debug, Clone, PartialEq, Eq)]

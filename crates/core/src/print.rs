@@ -70,14 +70,18 @@ impl std::str::FromStr for CopyKind {
 pub enum DocumentKind {
     Application,
     Receipt,
+    /// A scan or photo of the signed application form, attached by the teller (never
+    /// rendered or printed by UnlockDesk).
+    SignedScan,
 }
 
 impl DocumentKind {
-    /// The kebab-case spelling (`application`, `receipt`).
+    /// The kebab-case spelling (`application`, `receipt`, `signed-scan`).
     pub fn as_str(self) -> &'static str {
         match self {
             DocumentKind::Application => "application",
             DocumentKind::Receipt => "receipt",
+            DocumentKind::SignedScan => "signed-scan",
         }
     }
 }
@@ -92,6 +96,7 @@ impl std::str::FromStr for DocumentKind {
         match s.trim() {
             "application" => Ok(DocumentKind::Application),
             "receipt" => Ok(DocumentKind::Receipt),
+            "signed-scan" => Ok(DocumentKind::SignedScan),
             other => Err(CoreError::field(
                 "form",
                 "one-of",
@@ -695,6 +700,7 @@ mod tests {
             id_policy: Default::default(),
             online_check_required: true,
             agents_allowed: false,
+            signed_scan_required: false,
         }
     }
 
@@ -742,6 +748,7 @@ mod tests {
             prints: vec![],
             receipt_waiver: None,
             unlock_request: None,
+            signed_scans: Vec::new(),
         }
     }
 

@@ -92,6 +92,7 @@ fn new_case() -> Case {
         prints: vec![],
         receipt_waiver: None,
         unlock_request: None,
+        signed_scans: Vec::new(),
     }
 }
 

@@ -39,6 +39,8 @@ pub const TERMINAL_HEADER: &str = "x-unlockdesk-terminal";
 pub const TERMINAL_NAME_HEADER: &str = "x-unlockdesk-terminal-name";
 /// The body limit of every route but the uploads (bytes).
 pub const BODY_LIMIT: usize = 1 << 20;
+/// The body limit of a signed form's scan (bytes): core's limit, which answers the field error.
+pub const SCAN_LIMIT: usize = unlockdesk_core::service::MAX_SCAN_BYTES + 1024;
 /// The body limit of an appointment file import (bytes).
 pub const IMPORT_LIMIT: usize = 16 << 20;
 /// Failed sign-ins from one client address within [`FLOOD_WINDOW`] before 429.
@@ -551,6 +553,10 @@ pub fn router(st: St) -> Router {
         .route("/authorizations/events", get(authorization_events))
         .route("/authorizations/{id}/open", post(open_authorization))
         .route("/cases/{id}/unlock-request", post(request_confirm_unlock))
+        .route(
+            "/cases/{id}/signed-scan",
+            post(attach_signed_scan).layer(DefaultBodyLimit::max(SCAN_LIMIT)),
+        )
         .route("/events", get(crate::events::stream))
         .route("/appointments", post(add_appointment))
         .route("/appointments/today", get(appointments_today))
@@ -1030,6 +1036,31 @@ async fn request_confirm_unlock(
 #[serde(deny_unknown_fields)]
 struct UnlockRequestBody {
     unlock: UnlockInput,
+}
+
+async fn attach_signed_scan(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    P(id): P<String>,
+    Idem(k): Idem,
+    Query(p): Query<HashMap<String, String>>,
+    req: Request,
+) -> CaseResult {
+    let id = case_id(&id)?;
+    // Answered from the announced length, before any of the body is waited for.
+    if announced(req.headers()).is_some_and(|n| n > SCAN_LIMIT as u64) {
+        return Err(too_large());
+    }
+    let name = q(&p, "file_name")?;
+    let bytes = Bytes::from_request(req, &())
+        .await
+        .map_err(body_rejection)?;
+    Ok(Json(
+        run(&st, move |svc| {
+            svc.attach_signed_scan(&c.actor, id, &name, &bytes, k.as_deref())
+        })
+        .await?,
+    ))
 }
 
 async fn authorization_queue(

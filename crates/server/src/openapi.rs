@@ -74,6 +74,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/authorizations/events"),
     ("POST", "/api/v1/authorizations/{id}/open"),
     ("POST", "/api/v1/cases/{id}/unlock-request"),
+    ("POST", "/api/v1/cases/{id}/signed-scan"),
     ("GET", "/api/v1/events"),
     ("POST", "/api/v1/appointments"),
     ("GET", "/api/v1/appointments/today"),
@@ -409,7 +410,7 @@ fn enums() -> Vec<(&'static str, Value)> {
         (
             "DocumentKind",
             enum_of(
-                &variants!(DocumentKind: Application, Receipt),
+                &variants!(DocumentKind: Application, Receipt, SignedScan),
                 "Which document is printed.",
             ),
         ),
@@ -637,6 +638,7 @@ fn branch_and_staff() -> Vec<(&'static str, Value)> {
                     ("id_policy", r("IdPolicy")),
                     ("online_check_required", boolean()),
                     ("agents_allowed", boolean()),
+                    ("signed_scan_required", boolean()),
                 ],
             ),
         ),
@@ -856,6 +858,7 @@ fn case_reads() -> Vec<(&'static str, Value)> {
         ("prints", array(r("PrintRecord"))),
         ("receipt_waiver", nullable(string())),
         ("unlock_request", nullable(r("UnlockRequest"))),
+        ("signed_scans", array(r("SignedScan"))),
     ]);
     let identity = record(&[
         ("kind", r("DocumentType")),
@@ -904,6 +907,19 @@ fn case_reads() -> Vec<(&'static str, Value)> {
             record(&[
                 ("operator_reference", string()),
                 ("notified_via", r("NotificationChannel")),
+                ("by", string()),
+                ("at", date_time()),
+            ]),
+        ),
+        (
+            "SignedScan",
+            record(&[
+                ("document_id", string()),
+                ("form_revision", u32_()),
+                ("media_type", string()),
+                ("bytes", i64_()),
+                ("sha256", string()),
+                ("file_name", string()),
                 ("by", string()),
                 ("at", date_time()),
             ]),
@@ -1206,7 +1222,11 @@ fn parameters() -> Value {
         "TerminalId": path_param("id", string(), "The terminal's id (`term-…`)"),
         "DocumentId": path_param("doc", string(), "The stored document's id"),
         "Q": query_param("q", "What to look for (the teller's text)"),
-        "FileName": query_param("file_name", "The imported file's name (`.csv` or `.json`)"),
+        "FileName": query_param(
+            "file_name",
+            "The file's name as picked (an import: `.csv` or `.json`; a scan: display only, the \
+             type is read from the content)",
+        ),
         "After": {
             "name": "after",
             "in": "query",
@@ -1716,6 +1736,17 @@ fn case_ops() -> Vec<Op> {
             "Ask a supervisor to confirm the unlock (queued)",
         )
         .json("UnlockRequestBody"),
+        op(
+            "POST",
+            "/api/v1/cases/{id}/signed-scan",
+            "attachSignedScan",
+            "cases",
+            "Attach a scan or photo of the signed form",
+        )
+        .params(&["CaseId", "IdempotencyKey", "FileName"])
+        .ok(200, view())
+        .errs(&[409, 413])
+        .raw_body(),
         step(
             "/api/v1/cases/{id}/unlock-failure",
             "unlockFailure",

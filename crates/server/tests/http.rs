@@ -1174,3 +1174,62 @@ fn two_servers_share_the_queue_events_through_postgres() {
     let mut admin = cfg.connect(postgres::NoTls).unwrap();
     let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
 }
+
+/// The signed form's scan over HTTP: the raw body typed by content, a body over the limit 413
+/// before it is read, the same key attaching once, and the bytes served back unchanged.
+#[test]
+fn a_signed_scan_is_uploaded_typed_and_served_back() {
+    let s = branch_server();
+    let remote = client(&s);
+    let tel01 = remote.authenticate("tel01", PW, "").unwrap();
+    let c = unlockdesk_conformance::identified_walk_in(&remote, &tel01);
+    remote
+        .record_form(&tel01, c, &unlockdesk_conformance::form(), None)
+        .unwrap();
+    unlockdesk_conformance::print_delivered(
+        &remote,
+        &tel01,
+        c,
+        unlockdesk_core::print::DocumentKind::Application,
+    );
+    let png = unlockdesk_conformance::SCAN_PNG;
+    let e = remote
+        .attach_signed_scan(&tel01, c, "scan.png", b"plain text", None)
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.fields[0].rule.as_str()),
+        (ErrorCode::Invalid, "type")
+    );
+    let v = remote
+        .attach_signed_scan(&tel01, c, "scan.png", png, Some("k-scan"))
+        .unwrap();
+    let again = remote
+        .attach_signed_scan(&tel01, c, "scan.png", png, Some("k-scan"))
+        .unwrap();
+    assert_eq!(again.case.signed_scans.len(), 1);
+    let scan = &v.case.signed_scans[0];
+    assert_eq!(
+        remote.document_bytes(&tel01, c, &scan.document_id).unwrap(),
+        png
+    );
+    // Announced over the limit: 413 before the body is read.
+    let t = token(&s.url, "tel01");
+    let (st, _) = announce(
+        &s.url,
+        &t,
+        &format!("/api/v1/cases/{c}/signed-scan?file_name=x.png"),
+        unlockdesk_core::service::MAX_SCAN_BYTES + 4096,
+    );
+    assert_eq!(st, 413);
+    let (st, v) = raw(
+        "POST",
+        &format!("{}/api/v1/cases/{c}/signed-scan", s.url),
+        Some(&t),
+        &[],
+        Some(png),
+    );
+    assert_eq!(
+        (st, v["fields"][0]["field"].as_str()),
+        (400, Some("file_name"))
+    );
+}

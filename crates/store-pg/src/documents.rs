@@ -60,13 +60,7 @@ impl DocumentWrite for Tx<'_, '_> {
         let mut out = rec.clone();
         // The same logical name as the embedded store's file, so a record reads the same on
         // both backends (here it names the row, not a file).
-        out.path = format!(
-            "documents/{}/{}-{}-{}.pdf",
-            rec.case_id,
-            rec.kind,
-            rec.copy,
-            n + 1
-        );
+        out.path = rec.stored_path(n + 1, bytes);
         out.sha256 = hex::encode(Sha256::digest(bytes));
         out.bytes = bytes.len() as i64;
         // Returned as it will read back: `timestamptz` keeps microseconds.

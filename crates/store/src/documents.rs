@@ -82,13 +82,7 @@ impl DocumentWrite for Tx<'_> {
                 |r| r.get(0),
             )
             .map_err(sql_err)?;
-        let rel = format!(
-            "documents/{}/{}-{}-{}.pdf",
-            rec.case_id,
-            rec.kind,
-            rec.copy,
-            n + 1
-        );
+        let rel = rec.stored_path(n + 1, bytes);
         let abs = self.dir.join(&rel);
         if let Some(p) = abs.parent() {
             std::fs::create_dir_all(p)

@@ -1,11 +1,14 @@
 //! The supervisors' authorization desk (待授权): the queue, opening a request, the teller's
 //! request to confirm an unlock, and the live updates of both sides.
 
+use base64::Engine;
+use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
+use ts_rs::TS;
 use unlockdesk_core::authorizations::AuthorizationItem;
 use unlockdesk_core::dto::{CaseView, UnlockInput};
-use unlockdesk_core::{CaseId, CoreResult};
+use unlockdesk_core::{CaseId, CoreError, CoreResult, ErrorCode};
 
 use crate::live::{Live, LiveMessage};
 use crate::state::{as_actor, AppState};
@@ -46,4 +49,159 @@ pub async fn request_confirm_unlock(
 #[tauri::command]
 pub fn follow_authorizations(live: State<'_, Live>, on_event: Channel<LiveMessage>) {
     live.add(on_event);
+}
+
+/// Attach a scan or photo of the signed form from a file on this terminal (a file picker's or a
+/// scanner's output folder's path); core checks its type by content and its size.
+#[tauri::command]
+pub async fn attach_signed_scan(
+    state: State<'_, AppState>,
+    case_id: String,
+    path: String,
+    idem: String,
+) -> CoreResult<CaseView> {
+    let id = CaseId::parse(&case_id)?;
+    let path = std::path::PathBuf::from(path.trim());
+    let limit = unlockdesk_core::service::MAX_SCAN_BYTES;
+    let read = |p: &std::path::Path| -> CoreResult<Vec<u8>> {
+        let meta = std::fs::metadata(p).map_err(|e| {
+            CoreError::field(
+                "path",
+                "readable",
+                format!("cannot read {}: {e}", p.display()),
+            )
+        })?;
+        if !meta.is_file() {
+            return Err(CoreError::field(
+                "path",
+                "readable",
+                format!("{} is not a file", p.display()),
+            ));
+        }
+        if meta.len() > limit as u64 {
+            return Err(CoreError::field(
+                "file",
+                "max-size",
+                format!(
+                    "{} is over {} MiB: scan at a lower resolution",
+                    p.display(),
+                    limit / 1_048_576
+                ),
+            ));
+        }
+        std::fs::read(p).map_err(|e| {
+            CoreError::field(
+                "path",
+                "readable",
+                format!("cannot read {}: {e}", p.display()),
+            )
+        })
+    };
+    let bytes = read(&path)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    as_actor(&state, move |svc, actor| {
+        svc.attach_signed_scan(actor, id, &name, &bytes, Some(&idem))
+    })
+    .await
+}
+
+/// One page of a stored document as an image for the window (a `data:` URL: the page never
+/// touches the disk outside the private `received/` directory, which is emptied at once).
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct PageImage {
+    /// 1-based page number.
+    pub page: u32,
+    pub data_url: String,
+}
+
+/// At most this many pages of a PDF are shown in the window.
+const MAX_PAGES: u32 = 4;
+
+/// The pages of a stored document as images: a PNG or JPEG scan as it is; a PDF (the printed
+/// bank copy, a PDF scan) rendered at 60 dpi by poppler's `pdftoppm`, first pages only. Errors:
+/// those of `document_bytes` (`forbidden`, `not-found`, `storage` when the SHA-256 differs),
+/// `render` when pdftoppm is missing or fails.
+#[tauri::command]
+pub async fn document_pages(
+    state: State<'_, AppState>,
+    case_id: String,
+    document_id: String,
+) -> CoreResult<Vec<PageImage>> {
+    let id = CaseId::parse(&case_id)?;
+    let dir = crate::commands::documents::received_dir(&state.data_dir);
+    as_actor(&state, move |svc, actor| {
+        let bytes = svc.document_bytes(actor, id, &document_id)?;
+        let b64 = |mime: &str, b: &[u8]| {
+            format!(
+                "data:{mime};base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(b)
+            )
+        };
+        match unlockdesk_core::service::scan_type(&bytes) {
+            Ok(mime @ ("image/png" | "image/jpeg")) => Ok(vec![PageImage {
+                page: 1,
+                data_url: b64(mime, &bytes),
+            }]),
+            _ => pdf_pages(&dir, &bytes)?
+                .into_iter()
+                .enumerate()
+                .map(|(i, png)| {
+                    Ok(PageImage {
+                        page: i as u32 + 1,
+                        data_url: b64("image/png", &png),
+                    })
+                })
+                .collect(),
+        }
+    })
+    .await
+}
+
+/// PNG images of the first [`MAX_PAGES`] pages of `pdf`, rendered in a private directory that
+/// is removed before returning.
+fn pdf_pages(received: &std::path::Path, pdf: &[u8]) -> CoreResult<Vec<Vec<u8>>> {
+    let render = |m: String| CoreError::new(ErrorCode::Render, m);
+    let work = received.join(format!("pages-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&work).map_err(|e| render(format!("cannot render the pages: {e}")))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(received, std::fs::Permissions::from_mode(0o700));
+    }
+    let result = (|| {
+        let src = work.join("doc.pdf");
+        std::fs::write(&src, pdf).map_err(|e| render(format!("cannot render the pages: {e}")))?;
+        let out = std::process::Command::new("pdftoppm")
+            .args(["-png", "-r", "60", "-l", &MAX_PAGES.to_string()])
+            .arg(&src)
+            .arg(work.join("page"))
+            .output()
+            .map_err(|e| {
+                render(format!(
+                    "the pages cannot be shown here (pdftoppm: {e}; install poppler-utils): open the PDF instead"
+                ))
+            })?;
+        if !out.status.success() {
+            return Err(render(format!(
+                "the PDF's pages could not be rendered: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let mut pages: Vec<std::path::PathBuf> = std::fs::read_dir(&work)
+            .map_err(|e| render(format!("cannot read the pages: {e}")))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "png"))
+            .collect();
+        pages.sort();
+        pages
+            .iter()
+            .map(|p| std::fs::read(p).map_err(|e| render(format!("cannot read a page: {e}"))))
+            .collect()
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    result
 }

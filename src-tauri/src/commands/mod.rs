@@ -43,6 +43,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync 
         desk::open_authorization,
         desk::request_confirm_unlock,
         desk::follow_authorizations,
+        desk::attach_signed_scan,
+        desk::document_pages,
         counter::authorize_case,
         counter::log_contact,
         counter::confirm_unlock,

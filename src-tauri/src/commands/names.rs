@@ -34,6 +34,8 @@ pub const COMMANDS: &[&str] = &[
     "open_authorization",
     "request_confirm_unlock",
     "follow_authorizations",
+    "attach_signed_scan",
+    "document_pages",
     "authorize_case",
     "log_contact",
     "confirm_unlock",

@@ -28,6 +28,7 @@ import type { ImportReport } from './bindings/ImportReport';
 import type { LiveStatus } from './bindings/LiveStatus';
 import type { NewStaff } from './bindings/NewStaff';
 import type { OpenCaseInput } from './bindings/OpenCaseInput';
+import type { PageImage } from './bindings/PageImage';
 import type { PendingEnrolment } from './bindings/PendingEnrolment';
 import type { PrintedDocument } from './bindings/PrintedDocument';
 import type { RevealField } from './bindings/RevealField';
@@ -154,6 +155,12 @@ export const openAuthorization = (caseId: string) => call<AuthorizationItem>('op
 /** The teller asks a supervisor to confirm the unlock at their own desk. */
 export const requestConfirmUnlock = (caseId: string, input: UnlockInput, idem: string) =>
   call<CaseView>('request_confirm_unlock', { caseId, input, idem });
+/** Attach a scan or photo of the signed form from a file on this terminal (PNG, JPEG or PDF). */
+export const attachSignedScan = (caseId: string, path: string, idem: string) =>
+  call<CaseView>('attach_signed_scan', { caseId, path, idem });
+/** A stored document's pages as images (a scan as it is; a PDF's first pages rendered). */
+export const documentPages = (caseId: string, documentId: string) =>
+  call<PageImage[]>('document_pages', { caseId, documentId });
 /** A message of the live updates: one event of the queue, or `resync` (re-read what is shown). */
 export type LiveMessage = { kind: 'event'; event: AuthorizationEvent } | { kind: 'resync' };
 /**

@@ -84,6 +84,7 @@ impl<S: Store> Service<S> {
                 id_policy: Default::default(),
                 online_check_required: true,
                 agents_allowed: false,
+                signed_scan_required: false,
             };
             tx.save_branch(&branch)?;
             tx.insert_staff(&Staff {

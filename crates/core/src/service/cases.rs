@@ -89,6 +89,7 @@ impl<S: Store> Service<S> {
                 prints: vec![],
                 receipt_waiver: None,
                 unlock_request: None,
+                signed_scans: Vec::new(),
             };
             if let Some(aid) = input.appointment_id {
                 let mut a = tx
@@ -438,13 +439,30 @@ impl<S: Store> Service<S> {
         case_id: CaseId,
         idem: Option<&str>,
     ) -> CoreResult<CaseView> {
-        self.plain_step(
+        self.permit(actor, Action::Submit, Some(case_id))?;
+        self.transition(
             actor,
             case_id,
             idem,
-            Action::Submit,
             "submit",
-            Event::Submit,
+            |case, branch| {
+                // Branch policy: the signed paper's scan travels with the request.
+                if branch.signed_scan_required
+                    && case.state == CaseState::FormSigned
+                    && case.current_scan().is_none()
+                {
+                    return Err(CoreError::field(
+                        "signed_scan",
+                        "required",
+                        format!(
+                            "this branch asks for a scan or photo of the signed form (revision {}) before submitting: attach it first",
+                            case.form_revision
+                        ),
+                    ));
+                }
+                Ok(Event::Submit)
+            },
+            |_| "{}".into(),
         )
     }
 

@@ -370,6 +370,17 @@ impl<S: Store> Counter for Service<S> {
         Service::request_confirm_unlock(self, actor, case_id, input, idem)
     }
 
+    fn attach_signed_scan(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        file_name: &str,
+        bytes: &[u8],
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        Service::attach_signed_scan(self, actor, case_id, file_name, bytes, idem)
+    }
+
     fn authorization_events(
         &self,
         actor: &Actor,

@@ -16,6 +16,7 @@
 //! | `reads.rs` | case view, search, reveal, audit |
 //! | `browse.rs` | case lists one page at a time (today, past cases), their filter choices |
 //! | `printing.rs` | application form and receipt |
+//! | `scans.rs` | the signed paper's scan or photo, attached |
 //! | `appointments.rs` | appointment book: today, lookup, import, no-shows |
 //! | `backup.rs` | backup and restore |
 //! | `desk.rs` | the supervisors' authorization desk: queue, opening a request, its events |
@@ -44,6 +45,8 @@ mod desk;
 pub use desk::MAX_EVENTS_PAGE;
 mod printing;
 mod reads;
+mod scans;
+pub use scans::{scan_type, MAX_SCAN_BYTES};
 mod session;
 mod staff;
 

@@ -55,6 +55,13 @@ impl<S: Store> Service<S> {
             DocumentKind::Receipt => PrintDocument::Receipt(crate::print::receipt_view(
                 &case, &branch, copy, now, &names,
             )?),
+            DocumentKind::SignedScan => {
+                return Err(CoreError::field(
+                    "form",
+                    "one-of",
+                    "a signed scan is attached to the case (case attach-signed), never printed: choose application or receipt",
+                ))
+            }
         };
         Ok((case, doc))
     }

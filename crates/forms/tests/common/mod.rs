@@ -29,6 +29,7 @@ pub fn branch(max: bool) -> Branch {
         time_zone: "Asia/Shanghai".into(),
         online_check_required: true,
         agents_allowed: max,
+        signed_scan_required: false,
         idle_lock_minutes: 5,
         max_failed_logins: 5,
         extra_materials: vec![],
@@ -222,6 +223,7 @@ pub fn case(max: bool) -> Case {
         prints: vec![],
         receipt_waiver: None,
         unlock_request: None,
+        signed_scans: Vec::new(),
         contacts: vec![],
         last_reason: String::new(),
     }

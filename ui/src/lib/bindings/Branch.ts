@@ -47,4 +47,9 @@ online_check_required: boolean,
  * Whether an agent (代理人) may apply for an unlock at all; off by default (a password
  * reset is usually 本人办理). A minor's guardian is always allowed.
  */
-agents_allowed: boolean, };
+agents_allowed: boolean, 
+/**
+ * A scan or photo of the signed application form (of the current revision) must be
+ * attached before the case is submitted. Off by default: the paper itself is the voucher.
+ */
+signed_scan_required: boolean, };

@@ -8,6 +8,7 @@ import type { IdentityRecord } from "./IdentityRecord";
 import type { LockCause } from "./LockCause";
 import type { OperatorContact } from "./OperatorContact";
 import type { PrintRecord } from "./PrintRecord";
+import type { SignedScan } from "./SignedScan";
 import type { StaffId } from "./StaffId";
 import type { UnlockFailure } from "./UnlockFailure";
 import type { UnlockRecord } from "./UnlockRecord";
@@ -58,4 +59,8 @@ receipt_waiver: string | null,
  * The teller's request, waiting for a supervisor, to confirm the unlock; cleared when the
  * unlock is confirmed or fails.
  */
-unlock_request: UnlockRequest | null, };
+unlock_request: UnlockRequest | null, 
+/**
+ * Scans or photos of the signed form, oldest first.
+ */
+signed_scans: Array<SignedScan>, };

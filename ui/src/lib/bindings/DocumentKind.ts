@@ -3,4 +3,4 @@
 /**
  * Which document is printed.
  */
-export type DocumentKind = "application" | "receipt";
+export type DocumentKind = "application" | "receipt" | "signed-scan";
