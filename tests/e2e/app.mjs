@@ -87,9 +87,12 @@ export async function shot(s, name) {
   writeFileSync(join(SHOTS, `${name}.png`), await s.screenshot(200));
 }
 
-/** Starts the app (with `args` on its command line) and waits for the first screen (set-up, sign-in or shell). */
-export async function launch(args = []) {
-  const s = await Session.start(APP, 60_000, args);
+/**
+ * Starts the app (with `args` on its command line) and waits for the first screen (set-up,
+ * sign-in or shell); through `driver` (a second tauri-driver, for a second window) if given.
+ */
+export async function launch(args = [], driver = undefined) {
+  const s = await Session.start(APP, 60_000, args, driver);
   try {
     await waitUntil(async () => (await s.exec('return document.readyState')) === 'complete', { timeout: 30_000, message: 'page load' });
     const url = await s.cmd('GET', '/url');
@@ -200,12 +203,13 @@ export async function fieldError(s, css) {
 }
 
 /** Sign in (if needed), submit a case up to \`submitted\` from a walk-in; returns the case number. */
-export async function makeSubmittedCase(s, { name, phone, idBody }) {
+export async function makeSubmittedCase(s, { name, phone, idBody, submit = true }) {
   const caseNumber = await walkIn(s, { name, phone });
   await waitState(s, 'checked-in');
   await verifyIdentity(s, residentId(idBody), name);
   await fillForm(s, { phone, idNumber: residentId(idBody) });
   await printAndSign(s);
+  if (!submit) return caseNumber;
   await s.click(tid(T.submitCase));
   await waitState(s, 'submitted');
   return caseNumber;

@@ -95,3 +95,39 @@ export async function startServer({ db, listen = '127.0.0.1:0', tls = false, dat
     },
   };
 }
+
+/**
+ * A second tauri-driver (with its own WebKitWebDriver) on a free pair of ports, for a second
+ * app window in the same spec: resolves to `{ url, stop }` once it accepts connections.
+ */
+export async function startDriver() {
+  const net = await import('node:net');
+  const free = (port) =>
+    new Promise((r) => {
+      const srv = net.createServer().once('error', () => r(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => r(true)));
+    });
+  let port = 4600;
+  while (!((await free(port)) && (await free(port + 1)))) port += 2;
+  const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
+    stdio: 'ignore',
+  });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const up = await new Promise((r) => {
+      const c = net.connect(port, '127.0.0.1', () => (c.end(), r(true))).once('error', () => r(false));
+    });
+    if (up) break;
+    if (proc.exitCode !== null || Date.now() > deadline) throw new Error('the second tauri-driver did not start');
+    await sleep(100);
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const gone = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await gone;
+    },
+  };
+}

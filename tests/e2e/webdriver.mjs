@@ -13,12 +13,12 @@ export class WebDriverError extends Error {
   }
 }
 
-/** One HTTP call to the driver; rejects after `timeoutMs`. */
-export async function call(method, path, body, timeoutMs = CALL_TIMEOUT_MS) {
+/** One HTTP call to the driver (the run's, or `driver`); rejects after `timeoutMs`. */
+export async function call(method, path, body, timeoutMs = CALL_TIMEOUT_MS, driver = DRIVER) {
   const ctrl = new AbortController();
   const timer = setTimeout(() => ctrl.abort(), timeoutMs);
   try {
-    const res = await fetch(DRIVER + path, {
+    const res = await fetch(driver + path, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -64,28 +64,30 @@ export async function waitUntil(fn, { timeout = 10_000, interval = 100, message 
 export const tid = (id, suffix = '') => `[data-testid="${id}"]${suffix}`;
 
 export class Session {
-  constructor(id) {
+  constructor(id, driver = DRIVER) {
     this.id = id;
+    this.driver = driver;
   }
 
   /**
    * Launches the app binary through tauri-driver (the window loads before this resolves), with
    * `args` on its command line (e.g. `--data-dir DIR --server URL` for a window of its own).
    */
-  static async start(application, timeoutMs = 60_000, args = []) {
+  static async start(application, timeoutMs = 60_000, args = [], driver = DRIVER) {
     const value = await call(
       'POST',
       '/session',
       { capabilities: { alwaysMatch: { 'tauri:options': { application, args } } } },
       timeoutMs,
+      driver,
     );
-    const s = new Session(value.sessionId);
+    const s = new Session(value.sessionId, driver);
     await s.cmd('POST', '/timeouts', { implicit: 0, pageLoad: 30_000, script: 10_000 });
     return s;
   }
 
   cmd(method, path, body, timeoutMs) {
-    return call(method, `/session/${this.id}${path}`, body, timeoutMs);
+    return call(method, `/session/${this.id}${path}`, body, timeoutMs, this.driver);
   }
 
   async delete() {

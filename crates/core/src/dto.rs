@@ -215,6 +215,9 @@ pub struct CaseView {
     pub online_check_required: bool,
     /// Branch policy: agents may apply.
     pub agents_allowed: bool,
+    /// Branch policy: a scan of the signed form (current revision) before submit.
+    #[serde(default)]
+    pub signed_scan_required: bool,
     /// The names of the staff this view mentions, staff id → display name: the opener and
     /// makers, the identity checker and co-checker, the authorizer, the unlock's confirmer,
     /// whoever logged a contact, printed or failed an unlock, every history actor and the staff

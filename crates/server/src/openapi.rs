@@ -898,6 +898,7 @@ fn case_reads() -> Vec<(&'static str, Value)> {
         ("reprints", u32_()),
         ("online_check_required", boolean()),
         ("agents_allowed", boolean()),
+        ("signed_scan_required", boolean()),
         ("staff", map_of(string())),
         ("pending_authorization", nullable(r("AuthorizationItem"))),
     ]);

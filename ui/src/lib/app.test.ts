@@ -16,6 +16,7 @@ const branch = {
   id_policy: { rules: [] },
   online_check_required: true,
   agents_allowed: false,
+  signed_scan_required: false,
 };
 
 function session(over: Partial<SessionView['staff']> = {}, locked = false): SessionView {

@@ -113,6 +113,8 @@ export type Draft = {
   factor: { passed: boolean; score: string; reference: string };
   /** Why the receipt was not handed over (closing without a printed receipt). */
   receiptWaiver: string;
+  /** The path of the signed form's scan or photo to attach, as typed. */
+  scanPath: string;
   form: ApplicationForm;
   hasAgent: boolean;
   /** Idempotency keys per action, kept until that action succeeds (a retry reuses it). */
@@ -143,6 +145,7 @@ export function draftFor(caseId: string, view?: CaseView): Draft {
       agentOnline: { result: agentCheck?.result ?? '', reference: agentCheck?.reference ?? '' },
       factor: { passed: false, score: '', reference: '' },
       receiptWaiver: '',
+      scanPath: '',
       form,
       hasAgent: !!form.agent,
       keys: {},
@@ -150,6 +153,14 @@ export function draftFor(caseId: string, view?: CaseView): Draft {
     d = drafts[caseId]!;
   }
   return d;
+}
+
+/**
+ * Set one field of a draft from a component that got the draft as a prop: the drafts belong to
+ * this module, not to the screen that passed them down.
+ */
+export function setDraft<K extends keyof Draft>(d: Draft, key: K, value: Draft[K]): void {
+  d[key] = value;
 }
 
 /** The idempotency key of one attempt of `action` on a case (new after a success). */

@@ -146,6 +146,12 @@ export const T = {
   agentsClosed: 'agents-closed',
   printForm: 'print-form',
   confirmSigned: 'confirm-signed',
+  scanBlock: 'scan-block',
+  scanPath: 'scan-path',
+  scanAttach: 'scan-attach',
+  scanCurrent: 'scan-current',
+  scanRequired: 'scan-required',
+  scanSuperseded: 'scan-superseded',
   submitCase: 'submit-case',
   authorizeButton: 'authorize-button',
   authDialog: 'auth-dialog',
@@ -216,6 +222,14 @@ export const T = {
   authConfirm: 'auth-confirm',
   authBack: 'auth-back',
   authUnlockRequest: 'auth-unlock-request',
+  authPaper: 'auth-paper',
+  authBankCopyPage: 'auth-bank-copy-page',
+  authBankCopyNone: 'auth-bank-copy-none',
+  authScanCurrent: 'auth-scan-current',
+  authScanPage: 'auth-scan-page',
+  authScanNone: 'auth-scan-none',
+  authScanSuperseded: 'auth-scan-superseded',
+  pagesError: 'pages-error',
 
   // admin
   adminScreen: 'admin-screen',
@@ -238,6 +252,7 @@ export const T = {
   loadDemo: 'load-demo',
   policyOnlineCheck: 'policy-online-check',
   policyAgents: 'policy-agents',
+  policySignedScanRequired: 'policy-signed-scan-required',
 
   // branch terminal
   setupModeAlone: 'setup-mode-alone',

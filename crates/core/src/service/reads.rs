@@ -49,7 +49,7 @@ impl<S: Store> Service<S> {
             }
             _ => None,
         };
-        let blocked = workflow::blocked_events(&case)
+        let mut blocked: Vec<BlockedStep> = workflow::blocked_events(&case)
             .into_iter()
             .map(|(event, e)| BlockedStep {
                 event,
@@ -57,6 +57,18 @@ impl<S: Store> Service<S> {
                 message: e.to_string(),
             })
             .collect();
+        let scan_required = branch.as_ref().is_some_and(|b| b.signed_scan_required);
+        // The branch's rule, beside the workflow's: the same words as the submit's refusal.
+        if scan_required && case.state == CaseState::FormSigned && case.current_scan().is_none() {
+            blocked.push(BlockedStep {
+                event: EventKind::Submit,
+                rule: "signed-scan-required".into(),
+                message: format!(
+                    "this branch asks for a scan or photo of the signed form (revision {}) before submitting",
+                    case.form_revision
+                ),
+            });
+        }
         let prefill = case.identity.as_ref().map(crate::form::prefill);
         let required_materials = branch
             .as_ref()
@@ -84,6 +96,7 @@ impl<S: Store> Service<S> {
             reprints: case.reprints() as u32,
             online_check_required: branch.as_ref().is_none_or(|b| b.online_check_required),
             agents_allowed: branch.as_ref().is_some_and(|b| b.agents_allowed),
+            signed_scan_required: scan_required,
             form_document,
             cocheck_needed,
             amendment_draft,

@@ -70,6 +70,10 @@ online_check_required: boolean,
  */
 agents_allowed: boolean, 
 /**
+ * Branch policy: a scan of the signed form (current revision) before submit.
+ */
+signed_scan_required: boolean, 
+/**
  * The names of the staff this view mentions, staff id → display name: the opener and
  * makers, the identity checker and co-checker, the authorizer, the unlock's confirmer,
  * whoever logged a contact, printed or failed an unlock, every history actor and the staff
