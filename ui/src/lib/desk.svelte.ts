@@ -34,7 +34,8 @@ export type DeskDeps = {
 };
 
 /** A sentence for the queue screen (a decision made, a request gone meanwhile). */
-export type DeskNotice = { tone: 'ok' | 'warn'; text: string };
+/** A one-line notice on the queue; `text` is worded when shown, in the language of that moment. */
+export type DeskNotice = { tone: 'ok' | 'warn'; text: () => string };
 
 export class Desk {
   items = $state<AuthorizationItem[]>([]);

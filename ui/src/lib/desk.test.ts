@@ -105,7 +105,7 @@ describe('the desk', () => {
   it('reads nothing for a teller (or a locked screen) and forgets the last queue', async () => {
     await desk.refresh();
     expect(desk.items).toHaveLength(2);
-    desk.notice = { tone: 'ok', text: 'done' };
+    desk.notice = { tone: 'ok', text: () => 'done' };
     enabled = false;
     await desk.refresh();
     expect(read).toHaveBeenCalledTimes(1);

@@ -205,7 +205,8 @@ describe('the request screen', () => {
     desk.receive({ kind: 'event', event: { seq: 9, event: 'decided', case_id: 'c1', kind: 'authorize', action: 'reject', by: 'sup02', at: '' } });
     flushSync();
     expect(app.route).toEqual({ name: 'authorizations' });
-    expect(desk.notice).toEqual({ tone: 'warn', text: '业务 BJ001-20261129-0001 已由 sup02 处理（拒绝授权），不再等待授权。' });
+    expect(desk.notice?.tone).toBe('warn');
+    expect(desk.notice?.text()).toBe('业务 BJ001-20261129-0001 已由 sup02 处理（拒绝授权），不再等待授权。');
   });
 
   it('a request this supervisor may not decide has no decision', async () => {
