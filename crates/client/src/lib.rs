@@ -552,6 +552,41 @@ impl Remote {
         )
     }
 
+    /// POST a file's bytes (`application/octet-stream`) once, no retry (the body may be large);
+    /// the JSON answer.
+    fn upload<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        actor: &Actor,
+        idem: Option<&str>,
+        bytes: &[u8],
+    ) -> CoreResult<T> {
+        let token = Self::token_of(Some(actor))?;
+        let mut req = self
+            .request("POST", path, token.as_deref())
+            .set("content-type", "application/octet-stream");
+        if let Some(k) = idem {
+            req = req.set("idempotency-key", k);
+        }
+        match req.send_bytes(bytes) {
+            Ok(resp) => {
+                self.check_version(&resp)?;
+                let b = read_all(resp)?;
+                serde_json::from_slice(&b).map_err(|e| {
+                    CoreError::new(
+                        ErrorCode::Internal,
+                        format!("the branch server's answer to POST {path} is not understood: {e}"),
+                    )
+                })
+            }
+            Err(ureq::Error::Status(s, resp)) => {
+                self.check_version(&resp)?;
+                Err(error_body(s, resp))
+            }
+            Err(e) => Err(self.transport(e, true)),
+        }
+    }
+
     /// A case step: always with an idempotency key (a fresh one when the caller gave none), so
     /// the retries here are safe; when the answer is lost for good, the error names the key
     /// the step must be sent again with (the CLI's `--idempotency-key`) to learn its outcome
@@ -1191,27 +1226,12 @@ impl Counter for Remote {
         bytes: &[u8],
         file_name: &str,
     ) -> CoreResult<ImportReport> {
-        let token = Self::token_of(Some(actor))?;
-        let req = self
-            .request(
-                "POST",
-                &format!("/api/v1/appointments/import?file_name={}", query(file_name)),
-                token.as_deref(),
-            )
-            .set("content-type", "application/octet-stream");
-        match req.send_bytes(bytes) {
-            Ok(resp) => {
-                self.check_version(&resp)?;
-                let b = read_all(resp)?;
-                serde_json::from_slice(&b)
-                    .map_err(|e| CoreError::new(ErrorCode::Internal, format!("import answer: {e}")))
-            }
-            Err(ureq::Error::Status(s, resp)) => {
-                self.check_version(&resp)?;
-                Err(error_body(s, resp))
-            }
-            Err(e) => Err(self.transport(e, true)),
-        }
+        self.upload(
+            &format!("/api/v1/appointments/import?file_name={}", query(file_name)),
+            actor,
+            None,
+            bytes,
+        )
     }
     fn mark_no_shows(&self, actor: &Actor, day: NaiveDate) -> CoreResult<u32> {
         let v: Value = self.call(
@@ -1309,31 +1329,15 @@ impl Counter for Remote {
         // Always with a key, so a retry after a lost answer attaches it once.
         let own = uuid::Uuid::new_v4().to_string();
         let key = idem.unwrap_or(&own);
-        let token = Self::token_of(Some(actor))?;
-        let req = self
-            .request(
-                "POST",
-                &format!(
-                    "/api/v1/cases/{case_id}/signed-scan?file_name={}",
-                    query(file_name)
-                ),
-                token.as_deref(),
-            )
-            .set("idempotency-key", key)
-            .set("content-type", "application/octet-stream");
-        match req.send_bytes(bytes) {
-            Ok(resp) => {
-                self.check_version(&resp)?;
-                let b = read_all(resp)?;
-                serde_json::from_slice(&b)
-                    .map_err(|e| CoreError::new(ErrorCode::Internal, format!("attach answer: {e}")))
-            }
-            Err(ureq::Error::Status(s, resp)) => {
-                self.check_version(&resp)?;
-                Err(error_body(s, resp))
-            }
-            Err(e) => Err(self.transport(e, true)),
-        }
+        self.upload(
+            &format!(
+                "/api/v1/cases/{case_id}/signed-scan?file_name={}",
+                query(file_name)
+            ),
+            actor,
+            Some(key),
+            bytes,
+        )
     }
     fn authorization_events(
         &self,
