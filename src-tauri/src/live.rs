@@ -19,7 +19,7 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime};
 use unlockdesk_client::Followed;
 use unlockdesk_core::authorizations::AuthorizationEvent;
-use unlockdesk_core::{Actor, SystemActor};
+use unlockdesk_core::{Actor, ErrorCode, SystemActor};
 
 use crate::state::{lock_slot, AppState};
 
@@ -133,7 +133,23 @@ fn run<R: Runtime>(app: AppHandle<R>) {
                     // Stop when the person signed out, another signed in, or the screen locked.
                     current_token(&state) == token
                 });
-                pos = Some((key, followed.ok().flatten().unwrap_or(last).max(last)));
+                match followed {
+                    Ok(seen) => pos = Some((key, seen.unwrap_or(last).max(last))),
+                    // The server ended the session (idle, revoked, the account disabled): the
+                    // window locks, as for a step (`state::as_actor`), and the same person's
+                    // password opens a new one; the follower waits for it.
+                    Err(e) if e.code == ErrorCode::SessionExpired => {
+                        let slot = state.session_slot();
+                        let mut guard = lock_slot(&slot);
+                        if let Some(s) = guard.as_mut() {
+                            if s.remote_actor().and_then(|a| a.remote_token()) == token.as_deref() {
+                                s.mark_locked();
+                            }
+                        }
+                        pos = Some((key, last));
+                    }
+                    Err(_) => pos = Some((key, last)),
+                }
                 std::thread::sleep(RETRY);
             }
             Err(_) => {

@@ -729,13 +729,22 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                     ),
                 )));
             }
-            let bytes = std::fs::read(&file).map_err(|e| {
-                Fail::Core(CoreError::field(
-                    "file",
-                    "readable",
-                    format!("cannot read {}: {e}", file.display()),
-                ))
-            })?;
+            // At most one byte past the limit: a file that grew meanwhile is refused by core.
+            let mut bytes = Vec::new();
+            std::fs::File::open(&file)
+                .and_then(|f| {
+                    std::io::Read::read_to_end(
+                        &mut std::io::Read::take(f, limit as u64 + 1),
+                        &mut bytes,
+                    )
+                })
+                .map_err(|e| {
+                    Fail::Core(CoreError::field(
+                        "file",
+                        "readable",
+                        format!("cannot read {}: {e}", file.display()),
+                    ))
+                })?;
             let name = file
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())

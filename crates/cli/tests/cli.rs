@@ -944,7 +944,25 @@ fn attach_signed_types_by_content() {
     let dir = tempfile::tempdir().unwrap();
     let db = test_db(&dir);
     setup(&db);
-    let id = case_made_by_sup01(&db, false, true);
+    // Signed, not yet submitted: a scan goes with the request.
+    let id = case_made_by_sup01(&db, false, false);
+    let as_sup01 = |args: &[&str]| {
+        let mut all = vec!["--json", "--as", "sup01"];
+        all.extend_from_slice(args);
+        ok(&*db, &all, CHANGED)
+    };
+    as_sup01(&["case", "record-form", "--case", &id, "--form", &form_path()]);
+    as_sup01(&[
+        "form",
+        "print",
+        "--case",
+        &id,
+        "--form",
+        "application",
+        "--copy",
+        "bank",
+    ]);
+    as_sup01(&["case", "confirm-signed", "--case", &id]);
     let fake = dir.path().join("scan.png");
     std::fs::write(&fake, "not an image").unwrap();
     let o = cli(

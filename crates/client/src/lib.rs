@@ -1357,7 +1357,9 @@ impl Counter for Remote {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Followed {
     /// The stream is open: everything after the asked position comes next (a client that
-    /// reconnected re-reads the queue now, so nothing in between is missed).
+    /// reconnected re-reads the queue now, so nothing in between is missed). Also sent when the
+    /// server found the asked position too far behind to replay (`event: resync`): read the
+    /// queue again; the events go on from now.
     Connected,
     /// One event of the queue, in audit order.
     Event(AuthorizationEvent),
@@ -1420,6 +1422,10 @@ impl Remote {
                         ErrorCode::SessionExpired,
                         "the session ended on the branch server: sign in again",
                     ));
+                }
+                // Too far behind for a replay: read the queue again, as after a reconnect.
+                if event == "resync" && !on(Followed::Connected) {
+                    return Ok(last);
                 }
                 if event == "authorization" && !data.is_empty() {
                     if let Ok(e) = serde_json::from_str::<AuthorizationEvent>(&data) {

@@ -165,6 +165,17 @@ pub fn authorization_queue_kinds_four_eyes_and_events<F: Fixture>(fix: &F) {
         .unwrap();
     assert_eq!(row.kind, AuthorizationKind::ConfirmUnlock);
     assert!(row.actionable);
+    // At the desk, what is confirmed is what the teller asked: other words are refused.
+    let other = UnlockInput {
+        operator_reference: "OPREF-OTHER".into(),
+        ..unlock_input()
+    };
+    assert_eq!(
+        svc.confirm_unlock(&sup01, a, &sup01_creds, &other, None)
+            .unwrap_err()
+            .code,
+        ErrorCode::Conflict
+    );
     let done = svc
         .confirm_unlock(&sup01, a, &sup01_creds, &unlock_input(), None)
         .unwrap();

@@ -229,10 +229,23 @@ pub fn event_of(e: &AuditEvent) -> Option<AuthorizationEvent> {
         "verify-identity" => {
             let d: serde_json::Value = serde_json::from_str(&e.detail).ok()?;
             let refused = e.to_state == Some(CaseState::RefusedIdentity);
-            if d.get("cocheck").and_then(|v| v.as_bool()) != Some(true) || refused {
+            if d.get("cocheck").and_then(|v| v.as_bool()) == Some(true) && !refused {
+                ("requested", Some(K::CoCheck))
+            } else if from_kind() == Some(K::CoCheck) {
+                // Checked again with a document that needs no co-check, or refused: a co-check
+                // that waited is gone.
+                ("withdrawn", Some(K::CoCheck))
+            } else {
                 return None;
             }
-            ("requested", Some(K::CoCheck))
+        }
+        "record-form" | "amend-form"
+            if matches!(
+                e.to_state,
+                Some(CaseState::RefusedAuthorityFreeze | CaseState::RefusedIdentity)
+            ) =>
+        {
+            ("withdrawn", Some(from_kind()?))
         }
         "cocheck-identity" => ("decided", Some(K::CoCheck)),
         "request-confirm-unlock" => ("requested", Some(K::ConfirmUnlock)),
@@ -251,4 +264,93 @@ pub fn event_of(e: &AuditEvent) -> Option<AuthorizationEvent> {
         by: e.staff_id.clone(),
         at: e.at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn audit(action: &str, from: CaseState, to: CaseState, detail: &str) -> AuditEvent {
+        AuditEvent {
+            seq: 7,
+            at: chrono::Utc::now(),
+            staff_id: "tel01".into(),
+            role: Some(Role::Teller),
+            terminal: "t".into(),
+            case_id: Some(CaseId::parse("7c1e6f0e-5d4a-4b8e-9a43-1f2d3c4b5a69").unwrap()),
+            action: action.into(),
+            from_state: Some(from),
+            to_state: Some(to),
+            reason: String::new(),
+            outcome: Outcome::Ok,
+            detail: detail.into(),
+            prev_hash: String::new(),
+            hash: String::new(),
+        }
+    }
+
+    fn ev(e: &AuditEvent) -> Option<(String, Option<AuthorizationKind>)> {
+        event_of(e).map(|x| (x.event, x.kind))
+    }
+
+    #[test]
+    fn every_way_a_request_starts_or_ends_is_an_event() {
+        use AuthorizationKind as K;
+        use CaseState as S;
+        let r = |s: &str| s.to_string();
+        let iv = S::IdentityVerified;
+        assert_eq!(
+            ev(&audit(
+                "verify-identity",
+                S::CheckedIn,
+                iv,
+                r#"{"cocheck":true}"#
+            )),
+            Some((r("requested"), Some(K::CoCheck)))
+        );
+        // Checked again with a resident ID card, or refused: the co-check that waited is gone.
+        assert_eq!(
+            ev(&audit("verify-identity", iv, iv, r#"{"cocheck":false}"#)),
+            Some((r("withdrawn"), Some(K::CoCheck)))
+        );
+        assert_eq!(
+            ev(&audit(
+                "verify-identity",
+                iv,
+                S::RefusedIdentity,
+                r#"{"cocheck":true}"#
+            )),
+            Some((r("withdrawn"), Some(K::CoCheck)))
+        );
+        assert_eq!(
+            ev(&audit(
+                "verify-identity",
+                S::CheckedIn,
+                iv,
+                r#"{"cocheck":false}"#
+            )),
+            None
+        );
+        assert_eq!(
+            ev(&audit(
+                "amend-form",
+                S::FormSigned,
+                S::RefusedAuthorityFreeze,
+                "{}"
+            )),
+            Some((r("withdrawn"), Some(K::CoCheck)))
+        );
+        assert_eq!(ev(&audit("record-form", iv, S::FormRecorded, "{}")), None);
+        assert_eq!(
+            ev(&audit("cancel", S::Submitted, S::Cancelled, "{}")),
+            Some((r("withdrawn"), Some(K::Authorize)))
+        );
+        assert_eq!(
+            ev(&audit("submit", S::FormSigned, S::Submitted, "{}")),
+            Some((r("requested"), Some(K::Authorize)))
+        );
+        let mut refused = audit("approve", S::Submitted, S::Approved, "{}");
+        refused.outcome = Outcome::Refused;
+        assert_eq!(ev(&refused), None, "a refused attempt moves nothing");
+    }
 }

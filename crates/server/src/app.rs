@@ -1323,10 +1323,10 @@ async fn document_bytes(
     P((id, doc)): P<(String, String)>,
 ) -> ApiResult<Response> {
     let id = case_id(&id)?;
-    Ok(pdf(run(&st, move |svc| {
-        svc.document_bytes(&c.actor, id, &doc)
-    })
-    .await?))
+    let bytes = run(&st, move |svc| svc.document_bytes(&c.actor, id, &doc)).await?;
+    // A printed document is a PDF; an attached scan has the type its content has.
+    let media = unlockdesk_core::service::scan_type(&bytes).unwrap_or("application/pdf");
+    Ok(([(header::CONTENT_TYPE, media)], bytes).into_response())
 }
 
 async fn render_document(

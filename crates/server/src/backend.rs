@@ -18,6 +18,7 @@ pub trait Backend: Counter {
     fn server_actor(&self, token: &str, terminal: &str) -> CoreResult<Actor>;
     fn server_actor_before_password_change(&self, token: &str, terminal: &str)
         -> CoreResult<Actor>;
+    fn server_session_alive(&self, token: &str, terminal: &str) -> CoreResult<()>;
     fn server_sign_out(&self, token: &str) -> CoreResult<()>;
     fn issue_enrolment_code(&self, actor: &Actor) -> CoreResult<(String, DateTime<Utc>)>;
     fn enrol_terminal(&self, code: &str, name: &str) -> CoreResult<Enrolled>;
@@ -46,6 +47,9 @@ impl<S: Store + 'static> Backend for Service<S> {
         terminal: &str,
     ) -> CoreResult<Actor> {
         Service::server_actor_before_password_change(self, token, terminal)
+    }
+    fn server_session_alive(&self, token: &str, terminal: &str) -> CoreResult<()> {
+        Service::server_session_alive(self, token, terminal)
     }
     fn server_sign_out(&self, token: &str) -> CoreResult<()> {
         Service::server_sign_out(self, token)

@@ -40,6 +40,9 @@ pub const LISTEN_TIMEOUT: Duration = Duration::from_secs(1);
 pub const PING: Duration = Duration::from_secs(15);
 /// Audit events read per store read.
 const PAGE: u32 = 1000;
+/// The most audit events a reconnecting stream is replayed; further behind, it is told to
+/// `resync` (read its queue again) and follows from now.
+pub const MAX_REPLAY: i64 = 20_000;
 
 /// The server's follower of the audit trail: the queue's events as they commit, to every
 /// stream of this server.
@@ -137,13 +140,15 @@ fn read_on(svc: &dyn Backend, hub: &Hub, last: Option<i64>) -> CoreResult<i64> {
     };
     loop {
         let page = svc.authorization_events(&actor, Some(pos), PAGE)?;
+        let moved = page.last_seq != pos;
+        pos = page.last_seq;
+        // The head first: a stream that starts "from now" between the two either takes this
+        // page as before its start (and reads the queue after it connects), or gets it live.
+        hub.head.store(pos, Ordering::Release);
         for e in page.events {
             // No receiver is not an error: no terminal is following right now.
             let _ = hub.tx.send(e);
         }
-        let moved = page.last_seq != pos;
-        pos = page.last_seq;
-        hub.head.store(pos, Ordering::Release);
         if !moved {
             return Ok(pos);
         }
@@ -239,8 +244,13 @@ async fn replay(
         for e in &page.events {
             out.send(sse_event(e)).await.ok()?;
         }
-        if page.last_seq <= from {
-            return Some(page.last_seq.max(from));
+        if page.last_seq == from {
+            return Some(page.last_seq);
+        }
+        // A position past the head (a store restored from an older backup) reads on from the
+        // head: core answers the head's position, lower than the one asked.
+        if page.last_seq < from {
+            return Some(page.last_seq);
         }
         from = page.last_seq;
     }
@@ -254,7 +264,20 @@ async fn feed(
     out: mpsc::Sender<Event>,
 ) {
     let mut stopping = st.hub.stopping.clone();
+    let head = st.hub.head();
     let mut last = match resume {
+        // Too far behind to replay (or a made-up position): a `resync` tells the terminal to
+        // read its queue again, and the stream goes on from now.
+        Some(from) if head >= 0 && head - from > MAX_REPLAY => {
+            if out
+                .send(Event::default().event("resync").data("{}"))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            head
+        }
         Some(from) => match replay(&st, &c.actor, from, &out).await {
             Some(seq) => seq,
             None => return,
@@ -293,14 +316,21 @@ async fn feed(
             _ = ping.tick() => {
                 let svc = st.svc.clone();
                 let (token, terminal) = (c.token.clone(), c.actor.terminal().to_string());
-                let valid = tokio::task::spawn_blocking(move || svc.server_actor(&token, &terminal))
-                    .await
-                    .is_ok_and(|r| r.is_ok());
-                if !valid {
-                    let _ = out
-                        .send(Event::default().event("session-ended").data("sign in again"))
+                // Checked without counting as activity: a stream never keeps a session alive.
+                let checked =
+                    tokio::task::spawn_blocking(move || svc.server_session_alive(&token, &terminal))
                         .await;
-                    return;
+                match checked {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) if session_over(e.code) => {
+                        let _ = out
+                            .send(Event::default().event("session-ended").data("sign in again"))
+                            .await;
+                        return;
+                    }
+                    // The store is away for a moment: end the stream; the terminal follows
+                    // again (and resumes after its last event).
+                    _ => return,
                 }
                 if out.send(Event::default().comment("ping")).await.is_err() {
                     return;
@@ -310,4 +340,15 @@ async fn feed(
             _ = out.closed() => return,
         }
     }
+}
+
+/// The session itself is over (not a passing store error).
+fn session_over(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::SessionExpired
+            | ErrorCode::AccountDisabled
+            | ErrorCode::AccountLocked
+            | ErrorCode::PasswordChangeRequired
+    )
 }

@@ -1853,7 +1853,18 @@ fn read_ops() -> Vec<Op> {
             "A stored document's bytes",
         )
         .params(&["CaseId", "DocumentId"])
-        .ok(200, pdf()),
+        .ok(
+            200,
+            json!({
+                "description": "The document: a printed PDF, or an attached scan as its content is",
+                "headers": version_header(),
+                "content": {
+                    "application/pdf": { "schema": { "type": "string", "format": "binary" } },
+                    "image/png": { "schema": { "type": "string", "format": "binary" } },
+                    "image/jpeg": { "schema": { "type": "string", "format": "binary" } },
+                },
+            }),
+        ),
         op(
             "POST",
             "/api/v1/cases/{id}/render",
@@ -1925,12 +1936,34 @@ fn read_ops() -> Vec<Op> {
         .params(&["After", "LastEventId"])
         .ok(
             200,
-            bytes_ok(
-                "`text/event-stream`: `id` = audit seq, `event: authorization`, `data` = one \
-                 AuthorizationEvent; `: ping` every 15 s; `event: session-ended` when the \
-                 session ends",
-                "text/event-stream",
-            ),
+            json!({
+                "description": "`text/event-stream`, one event at a time (this schema is the \
+                    event's): `id` = audit seq, `event: authorization` with `data` one \
+                    AuthorizationEvent as JSON; `: ping` every 15 s; `event: session-ended` when \
+                    the session ends; `event: resync` when the asked position is more than \
+                    20,000 audit events behind (read the queue again; the stream goes on from now)",
+                "headers": version_header(),
+                "content": {
+                    "text/event-stream": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["data"],
+                            "properties": {
+                                "data": {
+                                    "type": "string",
+                                    "description": "authorization: an AuthorizationEvent as JSON",
+                                },
+                                "event": {
+                                    "type": "string",
+                                    "enum": ["authorization", "session-ended", "resync"],
+                                },
+                                "id": { "type": "string", "pattern": "^[0-9]+$" },
+                                "retry": { "type": "integer" },
+                            },
+                        },
+                    },
+                },
+            }),
         ),
     ]
 }

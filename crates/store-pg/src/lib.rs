@@ -347,7 +347,8 @@ impl Store for PgStore {
     }
 
     fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
-        let mut client = self.pool.connect_owner()?;
+        // The application role's rights, as every pooled connection: LISTEN needs no more.
+        let mut client = self.pool.connect_app()?;
         client
             .batch_execute("LISTEN unlockdesk_audit")
             .map_err(|e| CoreError::storage(format!("LISTEN failed: {}", describe(&e))))?;

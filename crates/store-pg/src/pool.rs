@@ -140,6 +140,11 @@ impl Pool {
         }
     }
 
+    /// A connection as the application role, outside the pool (the audit listener's own).
+    pub(crate) fn connect_app(&self) -> CoreResult<Client> {
+        self.connect().map(|c| c.client)
+    }
+
     fn connect(&self) -> CoreResult<Conn> {
         let mut client = self.connect_owner()?;
         // The identifier is a constant of this crate, never input: quoting it is enough.

@@ -89,13 +89,24 @@ pub async fn attach_signed_scan(
                 ),
             ));
         }
-        std::fs::read(p).map_err(|e| {
-            CoreError::field(
-                "path",
-                "readable",
-                format!("cannot read {}: {e}", p.display()),
-            )
-        })
+        // Read at most one byte past the limit: a file that grew since `metadata` is refused
+        // by core's size rule, never read whole.
+        let mut bytes = Vec::new();
+        std::fs::File::open(p)
+            .and_then(|f| {
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(f, limit as u64 + 1),
+                    &mut bytes,
+                )
+            })
+            .map_err(|e| {
+                CoreError::field(
+                    "path",
+                    "readable",
+                    format!("cannot read {}: {e}", p.display()),
+                )
+            })?;
+        Ok(bytes)
     };
     let bytes = read(&path)?;
     let name = path
@@ -120,11 +131,13 @@ pub struct PageImage {
 
 /// At most this many pages of a PDF are shown in the window.
 const MAX_PAGES: u32 = 4;
+/// The longest a page render may take before it is given up.
+const RENDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The pages of a stored document as images: a PNG or JPEG scan as it is; a PDF (the printed
-/// bank copy, a PDF scan) rendered at 60 dpi by poppler's `pdftoppm`, first pages only. Errors:
-/// those of `document_bytes` (`forbidden`, `not-found`, `storage` when the SHA-256 differs),
-/// `render` when pdftoppm is missing or fails.
+/// bank copy, a PDF scan) rendered by poppler's `pdftoppm` (each page scaled to fit 1,600
+/// pixels), first pages only. Errors: those of `document_bytes` (`forbidden`, `not-found`,
+/// `storage` when the SHA-256 differs), `render` when pdftoppm is missing or fails.
 #[tauri::command]
 pub async fn document_pages(
     state: State<'_, AppState>,
@@ -175,21 +188,42 @@ fn pdf_pages(received: &std::path::Path, pdf: &[u8]) -> CoreResult<Vec<Vec<u8>>>
     let result = (|| {
         let src = work.join("doc.pdf");
         std::fs::write(&src, pdf).map_err(|e| render(format!("cannot render the pages: {e}")))?;
-        let out = std::process::Command::new("pdftoppm")
-            .args(["-png", "-r", "60", "-l", &MAX_PAGES.to_string()])
+        // Each page scaled to fit 1,600 pixels (a made-up page size cannot exhaust memory),
+        // killed after RENDER_TIMEOUT.
+        let mut child = std::process::Command::new("pdftoppm")
+            .args(["-png", "-scale-to", "1600", "-f", "1", "-l", &MAX_PAGES.to_string()])
             .arg(&src)
             .arg(work.join("page"))
-            .output()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
             .map_err(|e| {
                 render(format!(
                     "the pages cannot be shown here (pdftoppm: {e}; install poppler-utils): open the PDF instead"
                 ))
             })?;
-        if !out.status.success() {
-            return Err(render(format!(
-                "the PDF's pages could not be rendered: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
+        let until = std::time::Instant::now() + RENDER_TIMEOUT;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(st)) => break st,
+                Ok(None) if std::time::Instant::now() < until => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(render(format!(
+                        "the PDF's pages took longer than {} s to render: open the PDF instead",
+                        RENDER_TIMEOUT.as_secs()
+                    )));
+                }
+            }
+        };
+        if !status.success() {
+            return Err(render(
+                "the PDF's pages could not be rendered (a damaged PDF?): open the PDF instead"
+                    .into(),
+            ));
         }
         let mut pages: Vec<std::path::PathBuf> = std::fs::read_dir(&work)
             .map_err(|e| render(format!("cannot read the pages: {e}")))?

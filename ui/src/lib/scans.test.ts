@@ -43,14 +43,14 @@ describe('the signed form scan', () => {
     expect(bankCopyPrint({ form_revision: 2, prints: [print({ form_revision: 2, outcome: 'pending' })] })).toBeNull();
   });
 
-  it('is attached once the bank copy is printed, while signed or submitted; the hint only where submit still lies ahead', () => {
+  it('is attached once the bank copy is printed, while signed, never once submitted; the hint only where submit still lies ahead', () => {
     const v = (state: CaseState, form_printed: boolean, scans: SignedScan[] = []) => ({
       form_printed, case: { state, form_revision: 1, signed_scans: scans },
     });
     expect(scanOpen(v('form-recorded', false))).toBe(false);
     expect(scanOpen(v('form-recorded', true))).toBe(true);
     expect(scanOpen(v('form-signed', true))).toBe(true);
-    expect(scanOpen(v('submitted', true))).toBe(true);
+    expect(scanOpen(v('submitted', true))).toBe(false);
     expect(scanOpen(v('approved', true))).toBe(false);
     expect(scanOpen(v('returned-for-info', true))).toBe(false);
 

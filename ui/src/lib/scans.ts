@@ -47,11 +47,12 @@ export function bankCopyPrint(c: Pick<Case, 'prints' | 'form_revision'>): PrintR
 
 /**
  * Core accepts a scan now: the bank copy of the current revision was printed (`form-recorded`
- * with `form_printed`), the paper is signed, or the request waits for a supervisor.
+ * with `form_printed`) or the paper is signed; never once submitted (the supervisor decides on
+ * the pages they were shown).
  */
 export function scanOpen(view: Pick<CaseView, 'form_printed'> & { case: Pick<Case, 'state'> }): boolean {
   const s = view.case.state;
-  return (s === 'form-recorded' && view.form_printed) || s === 'form-signed' || s === 'submitted';
+  return (s === 'form-recorded' && view.form_printed) || s === 'form-signed';
 }
 
 /** The branch asks for a scan before submitting and the current revision has none yet. */

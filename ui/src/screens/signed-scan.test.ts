@@ -233,7 +233,7 @@ describe("the teller's scan", () => {
     invoke.mockImplementation(async () => {
       throw { code: 'invalid', message: 'x', fields: [{ field: 'signed_scan', rule: 'required', message: 'attach it first' }] };
     });
-    const v = view({ case: { state: 'form-signed' }, allowed: ['submit'], pending_authorization: null });
+    const v = view({ case: { state: 'form-signed' }, allowed: ['submit'], pending_authorization: null, signed_scan_required: true });
     const root = await render(Review, { view: v, draft: draftFor('c1', v), onchange: () => {} });
     expect(q(root, T.scanRequired)!.textContent).toContain('第 2 版');
     q<HTMLButtonElement>(root, T.submitCase)!.click();
@@ -241,7 +241,7 @@ describe("the teller's scan", () => {
     expect(root.querySelector('#scan-path-err')!.textContent).toContain('提交前附上第 2 版签字申请表的影像');
 
     // With the current revision's scan attached, nothing is asked.
-    const done = view({ case: { state: 'form-signed', signed_scans: [scan('scan-2', 2)] }, allowed: ['submit'], pending_authorization: null });
+    const done = view({ case: { state: 'form-signed', signed_scans: [scan('scan-2', 2)] }, allowed: ['submit'], pending_authorization: null, signed_scan_required: true });
     const other = await render(Review, { view: done, draft: draftFor('c2', done), onchange: () => {} });
     expect(q(other, T.scanRequired)).toBeNull();
     expect(q(other, T.scanCurrent)!.getAttribute('data-document-id')).toBe('scan-2');
@@ -249,11 +249,11 @@ describe("the teller's scan", () => {
 
   it('is offered on the form step only once the bank copy is printed', async () => {
     app.session = sessionOf('teller', true);
-    const printed = view({ case: { state: 'form-recorded' }, allowed: ['confirm-signed', 'record-form'], pending_authorization: null });
+    const printed = view({ case: { state: 'form-recorded' }, allowed: ['confirm-signed', 'record-form'], pending_authorization: null, signed_scan_required: true });
     const root = await render(Form, { view: printed, draft: draftFor('c1', printed), onchange: () => {}, onprint: async () => {} });
     expect(q(root, T.scanPath)).not.toBeNull();
     expect(q(root, T.scanRequired)).not.toBeNull();
-    const notYet = view({ case: { state: 'form-recorded', prints: [] }, form_printed: false, allowed: ['record-form'], pending_authorization: null });
+    const notYet = view({ case: { state: 'form-recorded', prints: [] }, form_printed: false, allowed: ['record-form'], pending_authorization: null, signed_scan_required: true });
     const other = await render(Form, { view: notYet, draft: draftFor('c3', notYet), onchange: () => {}, onprint: async () => {} });
     expect(q(other, T.scanPath)).toBeNull();
   });

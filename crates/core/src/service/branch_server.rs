@@ -119,7 +119,15 @@ impl<S: Store> Service<S> {
     /// (unknown, revoked, bound to another terminal, or idle past the branch's minutes: the
     /// idle one is revoked now), `account-disabled`, `account-locked`.
     pub fn server_actor(&self, token: &str, terminal: &str) -> CoreResult<Actor> {
-        self.session_actor_at(token, terminal, false)
+        self.session_actor_at(token, terminal, false, true)
+    }
+
+    /// [`Service::server_actor`] without counting as activity: a long-lived event stream
+    /// checks that its session still holds (not ended, not idle past the branch's minutes, the
+    /// account usable) without keeping it alive. Errors: as `server_actor`.
+    pub fn server_session_alive(&self, token: &str, terminal: &str) -> CoreResult<()> {
+        self.session_actor_at(token, terminal, true, false)
+            .map(|_| ())
     }
 
     /// [`Service::server_actor`] for the routes an account that must change its password may
@@ -131,7 +139,7 @@ impl<S: Store> Service<S> {
         token: &str,
         terminal: &str,
     ) -> CoreResult<Actor> {
-        self.session_actor_at(token, terminal, true)
+        self.session_actor_at(token, terminal, true, true)
     }
 
     fn session_actor_at(
@@ -139,6 +147,7 @@ impl<S: Store> Service<S> {
         token: &str,
         terminal: &str,
         pending_change_ok: bool,
+        touch: bool,
     ) -> CoreResult<Actor> {
         let hash = secret_hash(token);
         let now = self.now();
@@ -190,7 +199,7 @@ impl<S: Store> Service<S> {
                 "the session ended after {idle} idle minutes: sign in again"
             )));
         }
-        if now - session.last_seen >= Duration::seconds(TOUCH_EVERY_SECS) {
+        if touch && now - session.last_seen >= Duration::seconds(TOUCH_EVERY_SECS) {
             // Re-read inside the write: a sign-out or revocation that landed since the read
             // above must not be undone by writing the older row back.
             let still_open = self.store.transact(|tx| match tx.server_session(&hash)? {

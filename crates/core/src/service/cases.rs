@@ -591,8 +591,18 @@ impl<S: Store> Service<S> {
             move |case, _| {
                 // At the supervisor's own desk the confirmation answers the teller's request:
                 // the teller who asked carried out the unlock with the operator.
+                // What is confirmed is what the teller asked: a request changed since the
+                // supervisor read it is refused, never credited to the teller with other words.
                 let confirmed_by = match &case.unlock_request {
-                    Some(r) if at_desk => r.by.clone(),
+                    Some(r) if at_desk => {
+                        if r.operator_reference != reference || r.notified_via != notified_via {
+                            return Err(CoreError::conflict(format!(
+                                "the teller's request changed meanwhile (operator reference {}, customer told by {}): read it again",
+                                r.operator_reference, r.notified_via
+                            )));
+                        }
+                        r.by.clone()
+                    }
                     _ => actor.staff_id().clone(),
                 };
                 Ok(Event::ConfirmUnlock(UnlockRecord {

@@ -198,7 +198,7 @@ impl<S: Store> Service<S> {
                 });
             };
             let after = after.max(0);
-            let scanned = tx.audit_events(after + 1, limit)?;
+            let scanned = tx.audit_events(after.saturating_add(1), limit)?;
             let last_seq = match scanned.last() {
                 Some(e) => e.seq,
                 // A position past the head (a store restored from an older backup) reads on

@@ -42,7 +42,7 @@ pub fn scan_type(bytes: &[u8]) -> Result<&'static str, String> {
 }
 
 /// The display name of a picked file: its last path component, printable, at most 100
-/// characters.
+/// characters, runs of digits masked (a scanner may name a file by the customer's ID number).
 fn display_name(file_name: &str) -> String {
     let base = file_name
         .rsplit(['/', '\\'])
@@ -55,16 +55,16 @@ fn display_name(file_name: &str) -> String {
     if base.trim().is_empty() {
         "scan".into()
     } else {
-        base.trim().to_string()
+        crate::masking::scrub_digits(base.trim())
     }
 }
 
 impl<S: Store> Service<S> {
     /// Attach a scan or photo of the signed application form (PNG, JPEG or PDF, at most
-    /// [`MAX_SCAN_BYTES`]), once the bank copy of the current revision was printed (state
-    /// `form-recorded` after the print, `form-signed` or `submitted`). Recorded for the current
-    /// form revision; audited `attach-signed-scan` with its SHA-256. Errors: `invalid` field
-    /// `file` (rules `required`, `max-size`, `type`), `illegal-transition`, `forbidden`.
+    /// [`MAX_SCAN_BYTES`]), once the bank copy of the current revision was printed and before
+    /// the submit (state `form-recorded` after the print, or `form-signed`). Recorded for the
+    /// current form revision; audited `attach-signed-scan` with its SHA-256. Errors: `invalid`
+    /// field `file` (rules `required`, `max-size`, `type`), `illegal-transition`, `forbidden`.
     pub(crate) fn attach_signed_scan(
         &self,
         actor: &Actor,
@@ -124,9 +124,10 @@ impl<S: Store> Service<S> {
                 .case(case_id)?
                 .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
             let printed = case.form_printed();
+            // Not once submitted: the supervisor decides on the pages they were shown.
             let open = match case.state {
                 CaseState::FormRecorded => printed,
-                CaseState::FormSigned | CaseState::Submitted => true,
+                CaseState::FormSigned => true,
                 _ => false,
             };
             if !open {
@@ -139,7 +140,7 @@ impl<S: Store> Service<S> {
                         )
                     } else {
                         format!(
-                            "a signed scan is attached once the form is printed (form-recorded, form-signed or submitted), not when the case is '{}'",
+                            "a signed scan is attached once the form is printed and before it is submitted (form-recorded, form-signed), not when the case is '{}'",
                             case.state
                         )
                     },
