@@ -95,6 +95,21 @@ const NOT_CASE_DECISIONS: &[&str] = &[
     "open_authorization",
     "follow_authorizations",
     "document_pages",
+    // The auditor's console and retention: no step of a case's workflow (a legal hold is not
+    // a change to the case; a purge destroys only final cases past their retention).
+    "retention_report",
+    "prepare_purge",
+    "approve_purge",
+    "withdraw_purge",
+    "purge_batches",
+    "set_legal_hold",
+    "release_legal_hold",
+    "legal_holds",
+    "search_audit",
+    "audit_reveals",
+    "verify_audit",
+    "export_audit_csv",
+    "export_document",
 ];
 
 #[test]

@@ -126,11 +126,21 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   assert.ok(prints.some((x) => x.kind === 'receipt' && x.copy === 'customer' && x.job_id));
 
 
-  // The receipt, from the case view.
-  await openCaseFromToday(s, caseNumber);
-  await s.click(tid(T.reprintReceipt));
+  // The receipt the counter printed is the one the case stored.
   const receipt = await printed(t, caseNumber, 'receipt');
   assert.match(pdfText(receipt), /WO-20261206-0417/);
+
+  // A reprint from the case view: the case is closed (read-only while its retention runs), so
+  // it is an exported copy sent to the terminal printer, not a print recorded on the case.
+  await openCaseFromToday(s, caseNumber);
+  await s.find(tid(T.caseReadOnly));
+  const documents = caseShow(caseNumber).documents.length;
+  const copy = await printVia(s, T.reprintReceipt);
+  assert.notEqual(copy.outcome, 'failed');
+  const exported = await s.exec('return document.querySelector(arguments[0])?.dataset.path ?? null;', [tid(T.printOutcome, '[data-export="true"]')]);
+  assert.ok(exported && existsSync(exported), `exported PDF at ${exported}`);
+  assert.match(pdfText(exported), /WO-20261206-0417/);
+  assert.equal(caseShow(caseNumber).documents.length, documents, 'the export is not recorded on the case');
   await shot(s, 'case');
 
   await signOut(s);

@@ -312,6 +312,25 @@ pub enum CaseCmd {
         #[arg(long)]
         reason: String,
     },
+    /// Put a case, open or closed, under legal hold (investigation, complaint or dispute not
+    /// yet settled): it is never purged while the hold is active (admin, auditor; audited).
+    Hold {
+        /// Case id (UUID) or case number.
+        #[arg(long = "case", value_name = "CASE")]
+        case: String,
+        /// Why (4-500 characters; recorded in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Release a case's legal hold (admin, auditor; audited).
+    ReleaseHold {
+        /// Case id (UUID) or case number.
+        #[arg(long = "case", value_name = "CASE")]
+        case: String,
+        /// Why it is released (4-500 characters).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -799,6 +818,26 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             let id = resolve(ctx, &actor, &r.case)?;
             let v = ctx.svc()?.reveal(&actor, id, field, &reason)?;
             out.value(&json!({"value": v}), &v);
+            Ok(0)
+        }
+        CaseCmd::Hold { case, reason } => {
+            let actor = ctx.actor()?;
+            let id = resolve(ctx, &actor, &case)?;
+            let h = ctx.svc()?.set_legal_hold(&actor, id, &reason)?;
+            out.value(
+                &serde_json::to_value(&h).unwrap_or_default(),
+                &format!("{}: under legal hold ({})", h.case_number, h.reason),
+            );
+            Ok(0)
+        }
+        CaseCmd::ReleaseHold { case, reason } => {
+            let actor = ctx.actor()?;
+            let id = resolve(ctx, &actor, &case)?;
+            let h = ctx.svc()?.release_legal_hold(&actor, id, &reason)?;
+            out.value(
+                &serde_json::to_value(&h).unwrap_or_default(),
+                &format!("{}: legal hold released", h.case_number),
+            );
             Ok(0)
         }
     }

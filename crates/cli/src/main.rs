@@ -13,6 +13,7 @@ mod logging;
 mod out;
 mod remote;
 mod restore;
+mod retention;
 mod store_copy;
 
 use std::io::IsTerminal;
@@ -76,6 +77,10 @@ enum Cmd {
     /// Audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Retention: what is due for destruction, destruction batches (prepared by one person,
+    /// approved by another), the destruction register, legal holds.
+    #[command(subcommand)]
+    Retention(retention::RetentionCmd),
     /// Identity documents.
     #[command(subcommand)]
     Id(IdCmd),
@@ -185,6 +190,21 @@ struct DemoArgs {
 enum AuditCmd {
     /// Verify the hash chain: OK and exit 0, or the first broken link and exit 1.
     Verify,
+    /// Export the trail (filtered) as CSV for a spreadsheet: UTF-8 with BOM, formula-looking
+    /// cells escaped (auditor, supervisor; audited).
+    Export {
+        /// The CSV file to write.
+        #[arg(long = "out", value_name = "FILE.csv")]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        filter: retention::FilterArgs,
+    },
+    /// Every reveal of a full number: who, when, which case, which field, why (auditor,
+    /// supervisor). With --json: a JSON array.
+    Reveals {
+        #[command(flatten)]
+        filter: retention::FilterArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -740,6 +760,11 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             out.value(&serde_json::to_value(&v).unwrap_or_default(), &text);
             Ok(if v.ok { 0 } else { 1 })
         }
+        Cmd::Audit(AuditCmd::Export { out: file, filter }) => {
+            retention::export(ctx, out, &file, &filter)
+        }
+        Cmd::Audit(AuditCmd::Reveals { filter }) => retention::reveals(ctx, out, &filter),
+        Cmd::Retention(c) => retention::run(c, ctx, out),
         Cmd::Id(IdCmd::Check(args)) => Ok(id_check::run(&args, out.json) as u8),
         Cmd::Form(FormCmd::Render {
             case,

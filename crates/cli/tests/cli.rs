@@ -2518,3 +2518,242 @@ fn server_flag_rules_enrolment_and_terminals() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json(&o)["code"], "terminal-not-enrolled");
 }
+
+/// An auditor `aud01` with the password changed to `Changed#2026`.
+fn add_auditor(db: &OsStr) {
+    ok(
+        db,
+        &[
+            "--json",
+            "--as",
+            "admin",
+            "staff",
+            "add",
+            "--id",
+            "aud01",
+            "--name",
+            "审计一",
+            "--role",
+            "auditor",
+        ],
+        Some(PW),
+    );
+    let (mut c, _) = command_for(db, &["--as", "aud01", "staff", "passwd"]);
+    let o = c
+        .args(["--as", "aud01", "staff", "passwd"])
+        .env(
+            "UNLOCKDESK_DATA_DIR",
+            std::env::temp_dir().join("unlockdesk-cli-test"),
+        )
+        .env("UNLOCKDESK_PASSWORD", PW)
+        .env("UNLOCKDESK_NEW_PASSWORD", "Changed#2026")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn retention_holds_and_the_auditors_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = test_db(&dir);
+    setup(&db);
+    add_auditor(db.as_ref());
+    // A case cancelled with a reason a spreadsheet would run as a formula.
+    let v = ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "open",
+            "--name",
+            "测试甲",
+            "--phone",
+            "13123456789",
+        ],
+        CHANGED,
+    );
+    let id = v["case"]["id"].as_str().unwrap().to_string();
+    let number = v["case"]["case_number"].as_str().unwrap().to_string();
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "reveal",
+            "--case",
+            &id,
+            "--field",
+            "phone",
+            "--reason",
+            "callback asked",
+        ],
+        CHANGED,
+    );
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "tel01",
+            "case",
+            "cancel",
+            "--case",
+            &id,
+            "--reason",
+            "=HYPERLINK(\"x\")",
+        ],
+        CHANGED,
+    );
+
+    // The dry run: admin and auditor only; a JSON document per case and record class.
+    let r = ok(
+        &db,
+        &["--json", "--as", "aud01", "retention", "purge", "--dry-run"],
+        CHANGED,
+    );
+    assert_eq!(r["case_years"], 10);
+    assert_eq!(r["voucher_years"], 30);
+    assert_eq!(r["due"], serde_json::json!([]));
+    let o = cli(
+        &db,
+        &["--json", "--as", "tel01", "retention", "purge", "--dry-run"],
+        CHANGED,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["code"], "forbidden");
+    let o = cli(&db, &["--as", "aud01", "retention", "purge"], CHANGED);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a purge is prepared and approved, never run at once"
+    );
+    let o = cli(
+        &db,
+        &["--json", "--as", "admin", "retention", "prepare"],
+        Some(PW),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["code"], "illegal-transition", "nothing is due yet");
+
+    // A legal hold on the closed case: auditor yes, teller no, twice no.
+    let h = ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "aud01",
+            "case",
+            "hold",
+            "--case",
+            &number,
+            "--reason",
+            "complaint open",
+        ],
+        CHANGED,
+    );
+    assert_eq!(h["case_id"], id.as_str());
+    let o = cli(
+        &db,
+        &[
+            "--json", "--as", "tel01", "case", "hold", "--case", &id, "--reason", "not mine",
+        ],
+        CHANGED,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let o = cli(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "aud01",
+            "case",
+            "hold",
+            "--case",
+            &id,
+            "--reason",
+            "again and again",
+        ],
+        CHANGED,
+    );
+    assert_eq!(json(&o)["code"], "conflict");
+    let holds = ok(
+        &db,
+        &["--json", "--as", "admin", "retention", "holds"],
+        Some(PW),
+    );
+    assert_eq!(holds.as_array().unwrap().len(), 1);
+    ok(
+        &db,
+        &[
+            "--json",
+            "--as",
+            "admin",
+            "case",
+            "release-hold",
+            "--case",
+            &id,
+            "--reason",
+            "settled",
+        ],
+        Some(PW),
+    );
+
+    // Every reveal: a JSON array naming who, which case, which field, why.
+    let rev = ok(
+        &db,
+        &["--json", "--as", "aud01", "audit", "reveals"],
+        CHANGED,
+    );
+    let rev = rev.as_array().expect("a JSON array");
+    assert_eq!(rev.len(), 1);
+    assert_eq!(rev[0]["staff_id"], "tel01");
+    assert_eq!(rev[0]["field"], "phone");
+    assert_eq!(rev[0]["case_number"], number.as_str());
+    assert_eq!(rev[0]["reason"], "callback asked");
+    let o = cli(
+        &db,
+        &["--json", "--as", "tel01", "audit", "reveals"],
+        CHANGED,
+    );
+    assert_eq!(o.status.code(), Some(1));
+
+    // The CSV: UTF-8 with BOM, the right characters, formula-looking cells defused.
+    let out = dir.path().join("trail.csv");
+    let out_s = out.to_string_lossy().to_string();
+    ok(
+        &db,
+        &[
+            "--json", "--as", "aud01", "audit", "export", "--out", &out_s, "--case", &number,
+        ],
+        CHANGED,
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "a byte-order mark for Excel");
+    let text = String::from_utf8(bytes[3..].to_vec()).expect("UTF-8");
+    assert!(
+        text.starts_with("seq,at_utc,staff_id,staff_name,"),
+        "{text}"
+    );
+    assert!(text.contains(&number));
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"x\"\")\""),
+        "defused and quoted: {text}"
+    );
+    assert!(!text
+        .lines()
+        .any(|l| l.split(',').any(|c| c.starts_with('='))));
+    assert!(text.contains("legal-hold-set") && text.contains("legal-hold-released"));
+    let o = cli(
+        &db,
+        &[
+            "--json", "--as", "admin", "audit", "export", "--out", &out_s,
+        ],
+        Some(PW),
+    );
+    assert_eq!(o.status.code(), Some(1), "an admin reads no audit trail");
+}

@@ -1351,6 +1351,136 @@ impl Counter for Remote {
         };
         self.call("GET", &path, Some(actor), None, None, true)
     }
+
+    fn retention_report(&self, actor: &Actor) -> CoreResult<auditor::RetentionReport> {
+        self.call("GET", "/api/v1/retention", Some(actor), None, None, true)
+    }
+    fn prepare_purge(&self, actor: &Actor) -> CoreResult<PurgeBatch> {
+        // Not sent again on a lost answer: a second batch would be refused as `conflict`
+        // while the first waits; the register shows what happened.
+        self.call(
+            "POST",
+            "/api/v1/retention/batches",
+            Some(actor),
+            None,
+            None,
+            false,
+        )
+    }
+    fn approve_purge(&self, actor: &Actor, batch_id: &str) -> CoreResult<PurgeBatch> {
+        self.call(
+            "POST",
+            &format!("/api/v1/retention/batches/{}/approve", seg(batch_id)),
+            Some(actor),
+            None,
+            None,
+            false,
+        )
+    }
+    fn withdraw_purge(
+        &self,
+        actor: &Actor,
+        batch_id: &str,
+        reason: &str,
+    ) -> CoreResult<PurgeBatch> {
+        self.call(
+            "POST",
+            &format!("/api/v1/retention/batches/{}/withdraw", seg(batch_id)),
+            Some(actor),
+            None,
+            Some(&json!({ "reason": reason })),
+            false,
+        )
+    }
+    fn purge_batches(&self, actor: &Actor) -> CoreResult<Vec<PurgeBatch>> {
+        self.call(
+            "GET",
+            "/api/v1/retention/batches",
+            Some(actor),
+            None,
+            None,
+            true,
+        )
+    }
+    fn set_legal_hold(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        reason: &str,
+    ) -> CoreResult<LegalHold> {
+        self.call(
+            "POST",
+            &format!("/api/v1/cases/{case_id}/legal-hold"),
+            Some(actor),
+            None,
+            Some(&json!({ "reason": reason })),
+            false,
+        )
+    }
+    fn release_legal_hold(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        reason: &str,
+    ) -> CoreResult<LegalHold> {
+        self.call(
+            "POST",
+            &format!("/api/v1/cases/{case_id}/legal-hold/release"),
+            Some(actor),
+            None,
+            Some(&json!({ "reason": reason })),
+            false,
+        )
+    }
+    fn legal_holds(&self, actor: &Actor, active_only: bool) -> CoreResult<Vec<LegalHold>> {
+        self.call(
+            "GET",
+            &format!("/api/v1/legal-holds?active_only={active_only}"),
+            Some(actor),
+            None,
+            None,
+            true,
+        )
+    }
+    fn search_audit(
+        &self,
+        actor: &Actor,
+        filter: &auditor::AuditFilter,
+    ) -> CoreResult<auditor::AuditPage> {
+        self.call(
+            "POST",
+            "/api/v1/audit/search",
+            Some(actor),
+            None,
+            Some(&json!(filter)),
+            true,
+        )
+    }
+    fn export_audit(&self, actor: &Actor, filter: &auditor::AuditFilter) -> CoreResult<Vec<u8>> {
+        // Exporting is audited; a retry records a second export, which is what happened.
+        self.call_bytes(
+            "POST",
+            "/api/v1/audit/export",
+            Some(actor),
+            None,
+            Some(json!(filter).to_string().into_bytes()),
+            true,
+        )
+    }
+    fn audit_reveals(
+        &self,
+        actor: &Actor,
+        filter: &auditor::AuditFilter,
+    ) -> CoreResult<auditor::RevealPage> {
+        self.call(
+            "POST",
+            "/api/v1/audit/reveals",
+            Some(actor),
+            None,
+            Some(&json!(filter)),
+            true,
+        )
+    }
 }
 
 /// What [`Remote::follow_events`] hands to its callback.

@@ -29,12 +29,14 @@ mod appointments;
 mod browse;
 mod desk;
 mod flow;
+mod retention;
 mod sessions;
 
 pub use appointments::*;
 pub use browse::*;
 pub use desk::*;
 pub use flow::*;
+pub use retention::*;
 pub use sessions::*;
 
 /// SHA-256 of `bytes` as lower-case hex.
@@ -90,6 +92,8 @@ macro_rules! conformance_suite {
             authorization_queue_kinds_four_eyes_and_events,
             unlock_confirmation_is_never_given_by_its_asker,
             signed_scan_is_typed_stored_per_revision_and_required_by_policy,
+            retention_purge_is_four_eyes_spares_holds_and_leaves_tombstones,
+            audit_trail_filters_pages_and_reveals,
         );
     };
     (@each $fixture:expr; $($name:ident),* $(,)?) => {

@@ -18,6 +18,7 @@
 use chrono::NaiveDate;
 use std::path::Path;
 
+use crate::auditor::{AuditFilter, AuditPage, RetentionReport, RevealPage};
 use crate::authorizations::{AuthorizationEvents, AuthorizationItem};
 use crate::dto::*;
 use crate::error::CoreResult;
@@ -344,4 +345,47 @@ pub trait Counter: Send + Sync {
         after: Option<i64>,
         limit: u32,
     ) -> CoreResult<AuthorizationEvents>;
+
+    // ------------------------------------------------------------ retention and the auditor
+
+    /// The dry run of a purge: what is due for destruction today, per case and record class
+    /// ([`crate::retention`]), what a legal hold keeps, and the batch waiting for approval.
+    /// Errors: `forbidden` (admin and auditor only).
+    fn retention_report(&self, actor: &Actor) -> CoreResult<RetentionReport>;
+    /// Prepare a destruction batch of what is due (the first person). Errors: `forbidden`,
+    /// `conflict` (a batch waits), `illegal-transition` (nothing due).
+    fn prepare_purge(&self, actor: &Actor) -> CoreResult<PurgeBatch>;
+    /// Approve a prepared batch and destroy it (the second person: not the preparer, and the
+    /// other of administrator and auditor). Errors: `forbidden`, `not-found`, `conflict`,
+    /// `four-eyes`.
+    fn approve_purge(&self, actor: &Actor, batch_id: &str) -> CoreResult<PurgeBatch>;
+    /// Withdraw a prepared batch; nothing is destroyed. Errors: `forbidden`, `not-found`,
+    /// `conflict`, `invalid` (`reason`).
+    fn withdraw_purge(&self, actor: &Actor, batch_id: &str, reason: &str)
+        -> CoreResult<PurgeBatch>;
+    /// The destruction register, newest first. Errors: `forbidden`.
+    fn purge_batches(&self, actor: &Actor) -> CoreResult<Vec<PurgeBatch>>;
+    /// Put a case, open or closed, under legal hold (admin, auditor). Errors: `forbidden`,
+    /// `not-found`, `conflict` (already held), `invalid` (`reason`, 4-500 characters).
+    fn set_legal_hold(&self, actor: &Actor, case_id: CaseId, reason: &str)
+        -> CoreResult<LegalHold>;
+    /// Release the active legal hold of a case. Errors: `forbidden`, `not-found`, `invalid`.
+    fn release_legal_hold(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        reason: &str,
+    ) -> CoreResult<LegalHold>;
+    /// Legal holds, newest first (only active ones when `active_only`). Errors: `forbidden`.
+    fn legal_holds(&self, actor: &Actor, active_only: bool) -> CoreResult<Vec<LegalHold>>;
+    /// One page of the audit trail, newest first, filtered. Errors: `forbidden` (auditor,
+    /// supervisor), `invalid` (fields of [`AuditFilter`]).
+    fn search_audit(&self, actor: &Actor, filter: &AuditFilter) -> CoreResult<AuditPage>;
+    /// The filtered trail as CSV for a spreadsheet ([`crate::auditor::audit_csv`]), audited
+    /// as `audit-export`. Errors: as [`Counter::search_audit`], and `invalid` field `to` rule
+    /// `too-many`.
+    fn export_audit(&self, actor: &Actor, filter: &AuditFilter) -> CoreResult<Vec<u8>>;
+    /// Every reveal of a full number (who, when, which case, field, reason), newest first,
+    /// one page. Errors: as [`Counter::search_audit`].
+    fn audit_reveals(&self, actor: &Actor, filter: &AuditFilter) -> CoreResult<RevealPage>;
 }

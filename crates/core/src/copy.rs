@@ -1,7 +1,7 @@
 //! Copying a whole store into an empty one (`store copy`, and a PostgreSQL store's backup as an
 //! embedded-store file): branch, staff with their password hashes, cases, appointments,
-//! printed documents with their bytes, idempotency keys, case number sequences and the audit
-//! chain as it is (same seq, hashes and `prev_hash`).
+//! printed documents with their bytes, idempotency keys, case number sequences, legal holds,
+//! the destruction register and the audit chain as it is (same seq, hashes and `prev_hash`).
 //!
 //! Everything is read in one read snapshot of the source and written in one write transaction
 //! on the destination (nothing is left half-copied), then the destination is checked: the
@@ -24,6 +24,8 @@ struct Snapshot {
     idempotency: Vec<IdempotencyRecord>,
     case_seqs: Vec<(NaiveDate, u32)>,
     audit: Vec<ports::AuditEvent>,
+    holds: Vec<LegalHold>,
+    batches: Vec<PurgeBatch>,
 }
 
 /// What a copy moved (the JSON report of `store copy`).
@@ -37,6 +39,8 @@ pub struct CopyCounts {
     pub idempotency_keys: usize,
     pub case_sequences: usize,
     pub audit_events: usize,
+    pub legal_holds: usize,
+    pub purge_batches: usize,
     /// The hash of the last audit event (empty for an empty chain).
     pub audit_head: String,
 }
@@ -70,6 +74,8 @@ fn snapshot<S: Store>(src: &S) -> CoreResult<Snapshot> {
             idempotency: r.all_idempotency()?,
             case_seqs: r.case_seqs()?,
             audit,
+            holds: r.legal_holds(None, false)?,
+            batches: r.purge_batches()?,
         })
     })
 }
@@ -84,6 +90,8 @@ fn counts(s: &Snapshot) -> CopyCounts {
         idempotency_keys: s.idempotency.len(),
         case_sequences: s.case_seqs.len(),
         audit_events: s.audit.len(),
+        legal_holds: s.holds.len(),
+        purge_batches: s.batches.len(),
         audit_head: s.audit.last().map(|e| e.hash.clone()).unwrap_or_default(),
     }
 }
@@ -131,6 +139,13 @@ pub fn copy_store<S: Store, D: Store>(src: &S, dst: &D) -> CoreResult<CopyCounts
         }
         for e in &snap.audit {
             w.insert_audit_event(e)?;
+        }
+        // The legal holds and the destruction register, as they are (released holds too).
+        for h in &snap.holds {
+            w.insert_legal_hold(h)?;
+        }
+        for b in &snap.batches {
+            w.insert_purge_batch(b)?;
         }
         Ok(())
     })?;

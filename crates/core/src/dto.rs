@@ -230,6 +230,10 @@ pub struct CaseView {
     /// viewer may decide it), when something does.
     #[serde(default)]
     pub pending_authorization: Option<crate::authorizations::AuthorizationItem>,
+    /// How long the case's records are kept (from its close), its active legal hold, and the
+    /// classes already destroyed (a tombstone).
+    #[serde(default)]
+    pub retention: Option<crate::retention::RetentionStatus>,
 }
 
 /// How a printed document reached paper, as the terminal reports it.

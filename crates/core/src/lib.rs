@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod appointments;
+pub mod auditor;
 pub mod authorizations;
 pub mod copy;
 pub mod demo;
@@ -27,6 +28,7 @@ pub mod passwords;
 pub mod permissions;
 pub mod ports;
 pub mod print;
+pub mod retention;
 pub mod service;
 pub mod workflow;
 

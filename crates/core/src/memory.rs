@@ -28,6 +28,8 @@ struct Data {
     sessions: HashMap<String, ServerSession>,
     terminals: BTreeMap<String, TerminalRecord>,
     codes: HashMap<String, EnrolmentCode>,
+    holds: Vec<LegalHold>,
+    batches: Vec<PurgeBatch>,
 }
 
 /// The in-memory store.
@@ -356,6 +358,17 @@ impl AuditRead for Tx<'_> {
             .cloned()
             .collect())
     }
+    fn search_audit(&mut self, q: &crate::auditor::AuditQuery) -> CoreResult<Vec<AuditEvent>> {
+        Ok(self
+            .0
+            .audit
+            .iter()
+            .rev()
+            .filter(|e| q.matches(e))
+            .take(q.limit as usize)
+            .cloned()
+            .collect())
+    }
     fn audit_head(&mut self) -> CoreResult<i64> {
         Ok(self.0.audit.last().map_or(0, |e| e.seq))
     }
@@ -589,5 +602,89 @@ impl SessionWrite for Tx<'_> {
             }
             None => Err(CoreError::not_found("terminal")),
         }
+    }
+}
+
+impl RetentionRead for Tx<'_> {
+    fn legal_holds(
+        &mut self,
+        case_id: Option<CaseId>,
+        active_only: bool,
+    ) -> CoreResult<Vec<LegalHold>> {
+        let mut out: Vec<LegalHold> = self
+            .0
+            .holds
+            .iter()
+            .filter(|h| case_id.is_none_or(|c| h.case_id == c) && (!active_only || h.active()))
+            .cloned()
+            .collect();
+        out.sort_by_key(|h| std::cmp::Reverse(h.set_at));
+        Ok(out)
+    }
+    fn purge_batches(&mut self) -> CoreResult<Vec<PurgeBatch>> {
+        let mut out = self.0.batches.clone();
+        out.sort_by_key(|b| std::cmp::Reverse(b.prepared_at));
+        Ok(out)
+    }
+    fn purge_batch(&mut self, id: &str) -> CoreResult<Option<PurgeBatch>> {
+        Ok(self.0.batches.iter().find(|b| b.id == id).cloned())
+    }
+    fn closed_cases(&mut self, before: DateTime<Utc>, limit: u32) -> CoreResult<Vec<Case>> {
+        let mut out: Vec<Case> = self
+            .0
+            .cases
+            .values()
+            .filter(|c| c.state.is_terminal() && c.updated_at < before)
+            .cloned()
+            .collect();
+        out.sort_by_key(|c| c.updated_at);
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+}
+
+impl RetentionWrite for Tx<'_> {
+    fn insert_legal_hold(&mut self, h: &LegalHold) -> CoreResult<()> {
+        if self.0.holds.iter().any(|x| x.id == h.id) {
+            return Err(CoreError::conflict("hold exists"));
+        }
+        self.0.holds.push(h.clone());
+        Ok(())
+    }
+    fn update_legal_hold(&mut self, h: &LegalHold) -> CoreResult<()> {
+        let x = self
+            .0
+            .holds
+            .iter_mut()
+            .find(|x| x.id == h.id)
+            .ok_or_else(|| CoreError::not_found("hold"))?;
+        *x = h.clone();
+        Ok(())
+    }
+    fn insert_purge_batch(&mut self, b: &PurgeBatch) -> CoreResult<()> {
+        if self.0.batches.iter().any(|x| x.id == b.id) {
+            return Err(CoreError::conflict("batch exists"));
+        }
+        self.0.batches.push(b.clone());
+        Ok(())
+    }
+    fn update_purge_batch(&mut self, b: &PurgeBatch) -> CoreResult<()> {
+        let x = self
+            .0
+            .batches
+            .iter_mut()
+            .find(|x| x.id == b.id)
+            .ok_or_else(|| CoreError::not_found("batch"))?;
+        *x = b.clone();
+        Ok(())
+    }
+    fn delete_documents(&mut self, case_id: CaseId) -> CoreResult<u32> {
+        let before = self.0.documents.len();
+        self.0.documents.retain(|(d, _)| d.case_id != case_id);
+        Ok((before - self.0.documents.len()) as u32)
+    }
+    fn delete_appointment(&mut self, id: AppointmentId) -> CoreResult<()> {
+        self.0.appointments.remove(&id);
+        Ok(())
     }
 }

@@ -436,7 +436,9 @@ pub struct Branch {
     pub extra_materials: Vec<String>,
     /// Print full numbers on the bank copy (the archive rule); the customer copy always masks.
     pub bank_copy_unmasked: bool,
-    /// Years signed forms are kept (≥ 10 by default).
+    /// Years the case record with its identity copy is kept after the case closes: at least
+    /// 10 (Anti-Money Laundering Law, 2024 revision, Art. 34: customer identity data at least
+    /// ten years after the business relationship ends). Default 10.
     pub retention_years: u32,
     /// Which evidence proves identity at this branch (docs/domain.md §1 step 3). Branches
     /// stored before the field existed read as the default table.
@@ -454,10 +456,20 @@ pub struct Branch {
     /// attached before the case is submitted. Off by default: the paper itself is the voucher.
     #[serde(default)]
     pub signed_scan_required: bool,
+    /// Years signed forms, receipts and attached scans (the counter's vouchers) are kept after
+    /// the case closes: at least 10 (AML Law Art. 34, transaction records); 30 when the signed
+    /// forms are filed as accounting vouchers (会计档案管理办法, 2015, Art. 14 and its table).
+    /// Default 30; branches stored before the field read 30.
+    #[serde(default = "voucher_years")]
+    pub voucher_retention_years: u32,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn voucher_years() -> u32 {
+    crate::retention::VOUCHER_ARCHIVE_YEARS
 }
 
 impl Branch {
@@ -938,6 +950,11 @@ pub struct Case {
     /// Scans or photos of the signed form, oldest first.
     #[serde(default)]
     pub signed_scans: Vec<SignedScan>,
+    /// The record classes destroyed after their retention ran out, oldest first. A case with
+    /// a purge is a tombstone for that class: number, dates, state and who prepared and who
+    /// approved stay; the class's personal data is gone ([`crate::retention`]).
+    #[serde(default)]
+    pub purges: Vec<PurgeMark>,
 }
 
 impl Case {
@@ -980,4 +997,103 @@ impl Case {
     pub fn counter_cannot_lift(&self) -> bool {
         self.lock_cause.is_some_and(LockCause::counter_cannot_lift)
     }
+}
+
+kebab_enum!(
+    /// What a purge destroys, each kept for its own period after the case closes
+    /// ([`crate::retention`]): `case` is the case record with its identity copy (name, phone,
+    /// identity document, application form data) and its appointment row; `voucher` is every
+    /// stored document of the case (printed forms and receipts, attached scans of the signed
+    /// paper).
+    RecordClass {
+        Case = "case",
+        Voucher = "voucher",
+    }
+);
+
+/// A record class destroyed on a case: the tombstone's facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PurgeMark {
+    pub class: RecordClass,
+    /// The destruction batch ([`PurgeBatch::id`]) that removed it.
+    pub batch_id: String,
+    pub prepared_by: StaffId,
+    pub approved_by: StaffId,
+    /// When the approval ran (UTC).
+    pub at: DateTime<Utc>,
+}
+
+/// A legal hold (investigation, complaint or dispute not yet settled) on a case: while it is
+/// active the case is never purged. Setting or releasing one is not a change to the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LegalHold {
+    /// A UUID.
+    pub id: String,
+    pub case_id: CaseId,
+    pub case_number: String,
+    /// Why (digit runs of 7 or more masked, as in the audit trail).
+    pub reason: String,
+    pub set_by: StaffId,
+    pub set_at: DateTime<Utc>,
+    pub released_by: Option<StaffId>,
+    pub released_at: Option<DateTime<Utc>>,
+    pub release_reason: Option<String>,
+}
+
+impl LegalHold {
+    pub fn active(&self) -> bool {
+        self.released_at.is_none()
+    }
+}
+
+kebab_enum!(
+    /// Where a destruction batch stands: `prepared` waits for the second person, `approved`
+    /// ran (the destruction register), `withdrawn` was abandoned before approval.
+    PurgeBatchState {
+        Prepared = "prepared",
+        Approved = "approved",
+        Withdrawn = "withdrawn",
+    }
+);
+
+/// One case of a destruction batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PurgeItem {
+    pub case_id: CaseId,
+    pub case_number: String,
+    pub state: CaseState,
+    pub opened_at: DateTime<Utc>,
+    /// The branch-local day the case closed, from which its periods count.
+    pub closed_on: NaiveDate,
+    /// The classes due when the batch was prepared.
+    pub classes: Vec<RecordClass>,
+    /// After approval: the classes destroyed (empty when skipped).
+    #[serde(default)]
+    pub purged: Vec<RecordClass>,
+    /// After approval: why the case was left alone (a legal hold set meanwhile, no longer due).
+    #[serde(default)]
+    pub skipped: Option<String>,
+}
+
+/// A destruction batch: prepared by one person, approved by another (an administrator and an
+/// auditor), then kept for ever as the destruction register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PurgeBatch {
+    /// `DR-` and the branch-local date `YYYYMMDD`, `-` and 6 hex characters.
+    pub id: String,
+    pub state: PurgeBatchState,
+    /// The branch-local day the batch was prepared on (what was due then).
+    pub as_of: NaiveDate,
+    pub prepared_by: StaffId,
+    pub prepared_at: DateTime<Utc>,
+    pub approved_by: Option<StaffId>,
+    pub approved_at: Option<DateTime<Utc>>,
+    /// Why it was withdrawn.
+    #[serde(default)]
+    pub withdrawn_reason: Option<String>,
+    pub items: Vec<PurgeItem>,
 }

@@ -44,6 +44,14 @@ pub enum Action {
     LoadDemo,
     Backup,
     Restore,
+    /// The retention report (what is due for destruction) and the destruction register.
+    ViewRetention,
+    /// Set and release legal holds.
+    ManageLegalHolds,
+    /// Prepare (or withdraw) a destruction batch.
+    PreparePurge,
+    /// Approve a destruction batch another person prepared.
+    ApprovePurge,
 }
 
 impl Action {
@@ -75,6 +83,10 @@ impl Action {
         Action::LoadDemo,
         Action::Backup,
         Action::Restore,
+        Action::ViewRetention,
+        Action::ManageLegalHolds,
+        Action::PreparePurge,
+        Action::ApprovePurge,
     ];
 
     /// The permission a workflow event needs from the person at the terminal. Authorizing
@@ -158,10 +170,23 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | A::ImportAppointments
                 | A::LookupAppointments
                 | A::VerifyAudit
+                | A::ViewRetention
+                | A::ManageLegalHolds
+                | A::PreparePurge
+                | A::ApprovePurge
         ),
+        // Auditors change no case data; a legal hold is not a change to the case, and
+        // co-signing a destruction is their supervision (docs/domain.md §2, §9).
         Role::Auditor => matches!(
             action,
-            A::ViewCases | A::ViewAudit | A::VerifyAudit | A::LookupAppointments
+            A::ViewCases
+                | A::ViewAudit
+                | A::VerifyAudit
+                | A::LookupAppointments
+                | A::ViewRetention
+                | A::ManageLegalHolds
+                | A::PreparePurge
+                | A::ApprovePurge
         ),
     }
 }
@@ -259,6 +284,10 @@ mod tests {
         (Action::LoadDemo, "A"),
         (Action::Backup, "A"),
         (Action::Restore, "A"),
+        (Action::ViewRetention, "AU"),
+        (Action::ManageLegalHolds, "AU"),
+        (Action::PreparePurge, "AU"),
+        (Action::ApprovePurge, "AU"),
     ];
 
     #[test]
@@ -309,6 +338,10 @@ mod tests {
         (Action::LoadDemo, "F"),
         (Action::Backup, ""),
         (Action::Restore, ""),
+        (Action::ViewRetention, ""),
+        (Action::ManageLegalHolds, ""),
+        (Action::PreparePurge, ""),
+        (Action::ApprovePurge, ""),
     ];
 
     #[test]

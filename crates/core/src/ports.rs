@@ -316,6 +316,13 @@ pub trait Store: Send + Sync {
     fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
         Ok(None)
     }
+    /// After a purge committed: remove what the store keeps of these cases' documents outside
+    /// its database, and any copy of destroyed rows left in its files (the embedded store:
+    /// the documents' files, and its write-ahead log checkpointed and truncated). Safe to
+    /// repeat. Errors: `storage` (the purge stands; repeating finishes it).
+    fn after_purge(&self, _case_ids: &[CaseId]) -> CoreResult<()> {
+        Ok(())
+    }
 }
 
 /// Waits for the audit trail to grow (see [`Store::audit_wake`]).
@@ -346,6 +353,9 @@ impl<S: Store> Store for std::sync::Arc<S> {
     fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
         (**self).audit_wake()
     }
+    fn after_purge(&self, case_ids: &[CaseId]) -> CoreResult<()> {
+        (**self).after_purge(case_ids)
+    }
 }
 
 /// A borrowed store is a store (the same store seen by a second service, e.g. at another
@@ -368,6 +378,9 @@ impl<S: Store> Store for &S {
     }
     fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
         (**self).audit_wake()
+    }
+    fn after_purge(&self, case_ids: &[CaseId]) -> CoreResult<()> {
+        (**self).after_purge(case_ids)
     }
 }
 
@@ -461,6 +474,9 @@ pub trait AuditRead {
     fn audit_events(&mut self, from_seq: i64, limit: u32) -> CoreResult<Vec<AuditEvent>>;
     /// The seq of the last audit event (0 for an empty trail).
     fn audit_head(&mut self) -> CoreResult<i64>;
+    /// At most `q.limit` events passing every filter of `q`
+    /// ([`crate::auditor::AuditQuery::matches`]), newest first.
+    fn search_audit(&mut self, q: &crate::auditor::AuditQuery) -> CoreResult<Vec<AuditEvent>>;
 }
 pub trait AuditWrite {
     /// Chain `e` after the current head (serialised with every other append).
@@ -493,6 +509,38 @@ pub trait DocumentRead {
 pub trait DocumentWrite {
     /// Store `bytes` (SHA-256 recorded) and record them on the case; returns the record.
     fn save_document(&mut self, rec: &DocumentRecord, bytes: &[u8]) -> CoreResult<DocumentRecord>;
+}
+
+/// Legal holds and the destruction register ([`crate::retention`]).
+pub trait RetentionRead {
+    /// The holds of one case (`Some`) or of every case (`None`), only the active ones when
+    /// `active_only`, newest first.
+    fn legal_holds(
+        &mut self,
+        case_id: Option<CaseId>,
+        active_only: bool,
+    ) -> CoreResult<Vec<LegalHold>>;
+    /// Every destruction batch, newest first (the register: rows are never deleted).
+    fn purge_batches(&mut self) -> CoreResult<Vec<PurgeBatch>>;
+    fn purge_batch(&mut self, id: &str) -> CoreResult<Option<PurgeBatch>>;
+    /// At most `limit` cases in a final state last changed before `before`, oldest change
+    /// first: the candidates of a purge.
+    fn closed_cases(&mut self, before: DateTime<Utc>, limit: u32) -> CoreResult<Vec<Case>>;
+}
+pub trait RetentionWrite {
+    /// Errors: `conflict` when the id exists.
+    fn insert_legal_hold(&mut self, h: &LegalHold) -> CoreResult<()>;
+    /// Store the release of an existing hold.
+    fn update_legal_hold(&mut self, h: &LegalHold) -> CoreResult<()>;
+    /// Errors: `conflict` when the id exists.
+    fn insert_purge_batch(&mut self, b: &PurgeBatch) -> CoreResult<()>;
+    /// Store the state, approval and outcomes of an existing batch.
+    fn update_purge_batch(&mut self, b: &PurgeBatch) -> CoreResult<()>;
+    /// Delete every stored document of the case (rows, and bytes kept in the database);
+    /// returns how many. Bytes kept outside the database go at [`Store::after_purge`].
+    fn delete_documents(&mut self, case_id: CaseId) -> CoreResult<u32>;
+    /// Delete an appointment row; a case that still names it loses the link.
+    fn delete_appointment(&mut self, id: AppointmentId) -> CoreResult<()>;
 }
 
 /// An idempotency key as stored: the key, its call and when it was used.
@@ -616,6 +664,7 @@ pub trait ReadTx:
     + DocumentRead
     + CopyRead
     + SessionRead
+    + RetentionRead
 {
 }
 impl<T> ReadTx for T where
@@ -628,6 +677,7 @@ impl<T> ReadTx for T where
         + DocumentRead
         + CopyRead
         + SessionRead
+        + RetentionRead
 {
 }
 
@@ -643,6 +693,7 @@ pub trait WriteTx:
     + DocumentWrite
     + CopyWrite
     + SessionWrite
+    + RetentionWrite
 {
 }
 impl<T> WriteTx for T where
@@ -656,6 +707,7 @@ impl<T> WriteTx for T where
         + DocumentWrite
         + CopyWrite
         + SessionWrite
+        + RetentionWrite
 {
 }
 

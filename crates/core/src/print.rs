@@ -701,6 +701,7 @@ mod tests {
             online_check_required: true,
             agents_allowed: false,
             signed_scan_required: false,
+            voucher_retention_years: 30,
         }
     }
 
@@ -749,6 +750,7 @@ mod tests {
             receipt_waiver: None,
             unlock_request: None,
             signed_scans: Vec::new(),
+            purges: Vec::new(),
         }
     }
 

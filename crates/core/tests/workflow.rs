@@ -93,6 +93,7 @@ fn new_case() -> Case {
         receipt_waiver: None,
         unlock_request: None,
         signed_scans: Vec::new(),
+        purges: Vec::new(),
     }
 }
 

@@ -566,7 +566,17 @@ pub fn router(st: St) -> Router {
             post(import_appointments).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
         )
         .route("/appointments/no-shows", post(mark_no_shows))
-        .route("/backup", post(backup));
+        .route("/backup", post(backup))
+        .route("/retention", get(retention_report))
+        .route("/retention/batches", get(purge_batches).post(prepare_purge))
+        .route("/retention/batches/{id}/approve", post(approve_purge))
+        .route("/retention/batches/{id}/withdraw", post(withdraw_purge))
+        .route("/legal-holds", get(legal_holds))
+        .route("/cases/{id}/legal-hold", post(set_legal_hold))
+        .route("/cases/{id}/legal-hold/release", post(release_legal_hold))
+        .route("/audit/search", post(search_audit))
+        .route("/audit/reveals", post(audit_reveals))
+        .route("/audit/export", post(export_audit));
     Router::new()
         .nest("/api/v1", api)
         .fallback(not_found)
@@ -1434,4 +1444,127 @@ async fn backup(State(st): State<St>, Extension(c): Extension<Caller>) -> ApiRes
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+// ------------------------------------------------------------------ retention and the auditor
+
+async fn retention_report(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<Json<auditor::RetentionReport>> {
+    Ok(Json(
+        run(&st, move |svc| svc.retention_report(&c.actor)).await?,
+    ))
+}
+
+async fn purge_batches(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<Json<Vec<PurgeBatch>>> {
+    Ok(Json(
+        run(&st, move |svc| svc.purge_batches(&c.actor)).await?,
+    ))
+}
+
+async fn prepare_purge(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<(StatusCode, Json<PurgeBatch>)> {
+    let b = run(&st, move |svc| svc.prepare_purge(&c.actor)).await?;
+    Ok((StatusCode::CREATED, Json(b)))
+}
+
+async fn approve_purge(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    P(id): P<String>,
+) -> ApiResult<Json<PurgeBatch>> {
+    Ok(Json(
+        run(&st, move |svc| svc.approve_purge(&c.actor, &id)).await?,
+    ))
+}
+
+async fn withdraw_purge(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    P(id): P<String>,
+    JsonBody(b): JsonBody<Reason>,
+) -> ApiResult<Json<PurgeBatch>> {
+    Ok(Json(
+        run(&st, move |svc| svc.withdraw_purge(&c.actor, &id, &b.reason)).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoldsQuery {
+    #[serde(default)]
+    active_only: Option<bool>,
+}
+
+async fn legal_holds(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    q: Result<Query<HoldsQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Vec<LegalHold>>> {
+    let Query(q) = q.map_err(|e| ApiError::field("active_only", "format", e.body_text()))?;
+    let active = q.active_only.unwrap_or(true);
+    Ok(Json(
+        run(&st, move |svc| svc.legal_holds(&c.actor, active)).await?,
+    ))
+}
+
+async fn set_legal_hold(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    P(id): P<String>,
+    JsonBody(b): JsonBody<Reason>,
+) -> ApiResult<(StatusCode, Json<LegalHold>)> {
+    let id = case_id(&id)?;
+    let h = run(&st, move |svc| svc.set_legal_hold(&c.actor, id, &b.reason)).await?;
+    Ok((StatusCode::CREATED, Json(h)))
+}
+
+async fn release_legal_hold(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    P(id): P<String>,
+    JsonBody(b): JsonBody<Reason>,
+) -> ApiResult<Json<LegalHold>> {
+    let id = case_id(&id)?;
+    Ok(Json(
+        run(&st, move |svc| {
+            svc.release_legal_hold(&c.actor, id, &b.reason)
+        })
+        .await?,
+    ))
+}
+
+async fn search_audit(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    JsonBody(f): JsonBody<auditor::AuditFilter>,
+) -> ApiResult<Json<auditor::AuditPage>> {
+    Ok(Json(
+        run(&st, move |svc| svc.search_audit(&c.actor, &f)).await?,
+    ))
+}
+
+async fn audit_reveals(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    JsonBody(f): JsonBody<auditor::AuditFilter>,
+) -> ApiResult<Json<auditor::RevealPage>> {
+    Ok(Json(
+        run(&st, move |svc| svc.audit_reveals(&c.actor, &f)).await?,
+    ))
+}
+
+async fn export_audit(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    JsonBody(f): JsonBody<auditor::AuditFilter>,
+) -> ApiResult<Response> {
+    let csv = run(&st, move |svc| svc.export_audit(&c.actor, &f)).await?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
 }

@@ -82,6 +82,17 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/appointments/import"),
     ("POST", "/api/v1/appointments/no-shows"),
     ("POST", "/api/v1/backup"),
+    ("GET", "/api/v1/retention"),
+    ("GET", "/api/v1/retention/batches"),
+    ("POST", "/api/v1/retention/batches"),
+    ("POST", "/api/v1/retention/batches/{id}/approve"),
+    ("POST", "/api/v1/retention/batches/{id}/withdraw"),
+    ("GET", "/api/v1/legal-holds"),
+    ("POST", "/api/v1/cases/{id}/legal-hold"),
+    ("POST", "/api/v1/cases/{id}/legal-hold/release"),
+    ("POST", "/api/v1/audit/search"),
+    ("POST", "/api/v1/audit/reveals"),
+    ("POST", "/api/v1/audit/export"),
 ];
 
 /// The routes answered without a session token (`app::is_open`).
@@ -330,6 +341,17 @@ fn enums() -> Vec<(&'static str, Value)> {
         ),
         ("CaseState", enum_of(CaseState::ALL, "Where a case stands.")),
         (
+            "RecordClass",
+            enum_of(
+                RecordClass::ALL,
+                "What a purge destroys: the case with its identity copy, or its vouchers.",
+            ),
+        ),
+        (
+            "PurgeBatchState",
+            enum_of(PurgeBatchState::ALL, "Where a destruction batch stands."),
+        ),
+        (
             "AuthorizationKind",
             enum_of(
                 AuthorizationKind::ALL,
@@ -455,7 +477,150 @@ fn shapes() -> Vec<(&'static str, Value)> {
     v.extend(case_shapes());
     v.extend(case_reads());
     v.extend(appointment_shapes());
+    v.extend(retention_shapes());
     v
+}
+
+fn retention_shapes() -> Vec<(&'static str, Value)> {
+    let hold = record(&[
+        ("id", string()),
+        ("case_id", uuid()),
+        ("case_number", string()),
+        ("reason", string()),
+        ("set_by", string()),
+        ("set_at", date_time()),
+        ("released_by", nullable(string())),
+        ("released_at", nullable(date_time())),
+        ("release_reason", nullable(string())),
+    ]);
+    let item = record(&[
+        ("case_id", uuid()),
+        ("case_number", string()),
+        ("state", r("CaseState")),
+        ("opened_at", date_time()),
+        ("closed_on", date()),
+        ("classes", array(r("RecordClass"))),
+        ("purged", array(r("RecordClass"))),
+        ("skipped", nullable(string())),
+    ]);
+    let batch = record(&[
+        ("id", string()),
+        ("state", r("PurgeBatchState")),
+        ("as_of", date()),
+        ("prepared_by", string()),
+        ("prepared_at", date_time()),
+        ("approved_by", nullable(string())),
+        ("approved_at", nullable(date_time())),
+        ("withdrawn_reason", nullable(string())),
+        ("items", array(r("PurgeItem"))),
+    ]);
+    let due_case = record(&[
+        ("case_id", uuid()),
+        ("case_number", string()),
+        ("state", r("CaseState")),
+        ("opened_at", date_time()),
+        ("closed_on", date()),
+        ("classes", array(r("DueClass"))),
+        ("hold", nullable(r("LegalHold"))),
+    ]);
+    let reveal = record(&[
+        ("seq", i64_()),
+        ("at", date_time()),
+        ("staff_id", string()),
+        ("staff_name", nullable(string())),
+        ("role", nullable(r("Role"))),
+        ("terminal", string()),
+        ("case_id", nullable(uuid())),
+        ("case_number", nullable(string())),
+        ("field", string()),
+        ("reason", string()),
+    ]);
+    vec![
+        (
+            "PurgeMark",
+            record(&[
+                ("class", r("RecordClass")),
+                ("batch_id", string()),
+                ("prepared_by", string()),
+                ("approved_by", string()),
+                ("at", date_time()),
+            ]),
+        ),
+        ("LegalHold", hold),
+        ("PurgeItem", item),
+        ("PurgeBatch", batch),
+        (
+            "ClassRetention",
+            record(&[
+                ("class", r("RecordClass")),
+                ("years", u32_()),
+                ("kept_until", nullable(date())),
+                ("purged", nullable(r("PurgeMark"))),
+            ]),
+        ),
+        (
+            "RetentionStatus",
+            record(&[
+                ("closed_on", nullable(date())),
+                ("classes", array(r("ClassRetention"))),
+                ("hold", nullable(r("LegalHold"))),
+            ]),
+        ),
+        (
+            "DueClass",
+            record(&[
+                ("class", r("RecordClass")),
+                ("kept_until", date()),
+                ("removes", array(string())),
+            ]),
+        ),
+        ("DueCase", due_case),
+        (
+            "RetentionReport",
+            record(&[
+                ("as_of", date()),
+                ("case_years", u32_()),
+                ("voucher_years", u32_()),
+                ("due", array(r("DueCase"))),
+                ("held", array(r("DueCase"))),
+                ("pending", nullable(r("PurgeBatch"))),
+                ("truncated", boolean()),
+            ]),
+        ),
+        (
+            "AuditFilter",
+            strict(
+                &[],
+                &[
+                    ("from", nullable(date())),
+                    ("to", nullable(date())),
+                    ("staff_id", nullable(string())),
+                    ("case", nullable(string())),
+                    ("action", nullable(string())),
+                    ("refused_only", boolean()),
+                    ("before", nullable(i64_())),
+                    ("limit", nullable(u32_())),
+                ],
+            ),
+        ),
+        (
+            "AuditPage",
+            record(&[
+                ("events", array(r("AuditEvent"))),
+                ("case_numbers", map_of(string())),
+                ("staff", map_of(string())),
+                ("next", nullable(i64_())),
+            ]),
+        ),
+        ("RevealRecord", reveal),
+        (
+            "RevealPage",
+            record(&[
+                ("reveals", array(r("RevealRecord"))),
+                ("next", nullable(i64_())),
+            ]),
+        ),
+    ]
 }
 
 fn errors_and_session() -> Vec<(&'static str, Value)> {
@@ -639,6 +804,7 @@ fn branch_and_staff() -> Vec<(&'static str, Value)> {
                     ("online_check_required", boolean()),
                     ("agents_allowed", boolean()),
                     ("signed_scan_required", boolean()),
+                    ("voucher_retention_years", u32_()),
                 ],
             ),
         ),
@@ -859,6 +1025,7 @@ fn case_reads() -> Vec<(&'static str, Value)> {
         ("receipt_waiver", nullable(string())),
         ("unlock_request", nullable(r("UnlockRequest"))),
         ("signed_scans", array(r("SignedScan"))),
+        ("purges", array(r("PurgeMark"))),
     ]);
     let identity = record(&[
         ("kind", r("DocumentType")),
@@ -901,6 +1068,7 @@ fn case_reads() -> Vec<(&'static str, Value)> {
         ("signed_scan_required", boolean()),
         ("staff", map_of(string())),
         ("pending_authorization", nullable(r("AuthorizationItem"))),
+        ("retention", nullable(r("RetentionStatus"))),
     ]);
     let mut v = vec![
         (
@@ -1222,6 +1390,14 @@ fn parameters() -> Value {
         "StaffId": path_param("id", string(), "The staff member's id"),
         "TerminalId": path_param("id", string(), "The terminal's id (`term-…`)"),
         "DocumentId": path_param("doc", string(), "The stored document's id"),
+        "BatchId": path_param("id", string(), "The destruction batch's id (`DR-…`)"),
+        "ActiveOnly": {
+            "name": "active_only",
+            "in": "query",
+            "required": false,
+            "description": "Only holds not released (default true)",
+            "schema": { "type": "boolean" },
+        },
         "Q": query_param("q", "What to look for (the teller's text)"),
         "FileName": query_param(
             "file_name",
@@ -1486,7 +1662,124 @@ fn operations() -> Vec<Op> {
     v.extend(case_ops());
     v.extend(read_ops());
     v.extend(other_ops());
+    v.extend(retention_ops());
     v
+}
+
+fn retention_ops() -> Vec<Op> {
+    let batch_ok = |d: &str| json_ok(d, r("PurgeBatch"));
+    let hold_ok = |d: &str| json_ok(d, r("LegalHold"));
+    vec![
+        op(
+            "GET",
+            "/api/v1/retention",
+            "retentionReport",
+            "retention",
+            "The dry run: what is due for destruction today (admin, auditor)",
+        )
+        .ok(
+            200,
+            json_ok(
+                "Due cases per record class, held cases, the batch waiting",
+                r("RetentionReport"),
+            ),
+        ),
+        op(
+            "GET",
+            "/api/v1/retention/batches",
+            "purgeBatches",
+            "retention",
+            "The destruction register, newest first",
+        )
+        .ok(200, json_ok("Every batch", array(r("PurgeBatch")))),
+        op(
+            "POST",
+            "/api/v1/retention/batches",
+            "preparePurge",
+            "retention",
+            "Prepare a destruction batch of what is due (the first person)",
+        )
+        .ok(201, batch_ok("The prepared batch"))
+        .errs(&[409]),
+        op(
+            "POST",
+            "/api/v1/retention/batches/{id}/approve",
+            "approvePurge",
+            "retention",
+            "Approve and run a batch (the second person, of the other role)",
+        )
+        .params(&["BatchId"])
+        .ok(200, batch_ok("The batch as run, with each case's outcome"))
+        .errs(&[409]),
+        op(
+            "POST",
+            "/api/v1/retention/batches/{id}/withdraw",
+            "withdrawPurge",
+            "retention",
+            "Withdraw a prepared batch (nothing is destroyed)",
+        )
+        .params(&["BatchId"])
+        .json("Reason")
+        .ok(200, batch_ok("The withdrawn batch"))
+        .errs(&[409]),
+        op(
+            "GET",
+            "/api/v1/legal-holds",
+            "legalHolds",
+            "retention",
+            "Legal holds, newest first",
+        )
+        .params(&["ActiveOnly"])
+        .ok(200, json_ok("The holds", array(r("LegalHold")))),
+        op(
+            "POST",
+            "/api/v1/cases/{id}/legal-hold",
+            "setLegalHold",
+            "retention",
+            "Put a case under legal hold (not a change to the case)",
+        )
+        .params(&["CaseId"])
+        .json("Reason")
+        .ok(201, hold_ok("The hold"))
+        .errs(&[409]),
+        op(
+            "POST",
+            "/api/v1/cases/{id}/legal-hold/release",
+            "releaseLegalHold",
+            "retention",
+            "Release a case's legal hold",
+        )
+        .params(&["CaseId"])
+        .json("Reason")
+        .ok(200, hold_ok("The released hold")),
+        op(
+            "POST",
+            "/api/v1/audit/search",
+            "searchAudit",
+            "audit",
+            "One page of the audit trail, newest first, filtered (auditor, supervisor)",
+        )
+        .json("AuditFilter")
+        .ok(200, json_ok("The page", r("AuditPage"))),
+        op(
+            "POST",
+            "/api/v1/audit/reveals",
+            "auditReveals",
+            "audit",
+            "Every reveal of a full number, newest first, one page",
+        )
+        .json("AuditFilter")
+        .ok(200, json_ok("The page", r("RevealPage"))),
+        op(
+            "POST",
+            "/api/v1/audit/export",
+            "exportAudit",
+            "audit",
+            "The filtered trail as CSV (UTF-8 with BOM, formula-looking cells escaped)",
+        )
+        .json("AuditFilter")
+        .ok(200, bytes_ok("The CSV", "text/csv")),
+    ]
 }
 
 fn session_ops() -> Vec<Op> {

@@ -124,6 +124,33 @@ impl AuditRead for Tx<'_, '_> {
         events(rows)
     }
 
+    fn search_audit(
+        &mut self,
+        q: &unlockdesk_core::auditor::AuditQuery,
+    ) -> CoreResult<Vec<AuditEvent>> {
+        // Every filter is a typed parameter (NULL = not filtered).
+        let rows = self.query(
+            &format!(
+                "SELECT {EVENT_COLS} FROM audit_events WHERE ($1::timestamptz IS NULL OR at >= $1) \
+                 AND ($2::timestamptz IS NULL OR at < $2) AND ($3::text IS NULL OR staff_id = $3) \
+                 AND ($4::uuid IS NULL OR case_id = $4) AND ($5::text IS NULL OR action = $5) \
+                 AND (NOT $6::boolean OR outcome = 'refused') AND ($7::bigint IS NULL OR seq < $7) \
+                 ORDER BY seq DESC LIMIT $8"
+            ),
+            &[
+                &q.from,
+                &q.to,
+                &q.staff_id,
+                &q.case_id.map(|c| c.0),
+                &q.action,
+                &q.refused_only,
+                &q.before,
+                &i64::from(q.limit),
+            ],
+        )?;
+        events(rows)
+    }
+
     fn audit_head(&mut self) -> CoreResult<i64> {
         let row = self.query(
             "SELECT COALESCE(MAX(seq), 0)::bigint FROM audit_events",

@@ -48,6 +48,7 @@ mod documents;
 mod idempotency;
 pub mod migrate;
 mod pool;
+mod retention;
 mod sessions;
 mod staff;
 pub mod tls;

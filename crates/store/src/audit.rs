@@ -320,6 +320,39 @@ impl AuditRead for crate::tx::Tx<'_> {
         rows.map(|r| r.map_err(crate::sql_err)).collect()
     }
 
+    fn search_audit(
+        &mut self,
+        q: &unlockdesk_core::auditor::AuditQuery,
+    ) -> CoreResult<Vec<AuditEvent>> {
+        // Every filter is a bound parameter (NULL = not filtered); the planner picks the
+        // index of the most selective one given.
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT * FROM audit_events WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR at < ?2) \
+                 AND (?3 IS NULL OR staff_id = ?3) AND (?4 IS NULL OR case_id = ?4) \
+                 AND (?5 IS NULL OR action = ?5) AND (?6 = 0 OR outcome = 'refused') \
+                 AND (?7 IS NULL OR seq < ?7) ORDER BY seq DESC LIMIT ?8",
+            )
+            .map_err(crate::sql_err)?;
+        let rows = st
+            .query_map(
+                rusqlite::params![
+                    q.from.as_ref().map(ts_text),
+                    q.to.as_ref().map(ts_text),
+                    q.staff_id,
+                    q.case_id.map(|c| c.to_string()),
+                    q.action,
+                    q.refused_only as i64,
+                    q.before,
+                    q.limit
+                ],
+                from_row,
+            )
+            .map_err(crate::sql_err)?;
+        rows.map(|r| r.map_err(crate::sql_err)).collect()
+    }
+
     fn audit_head(&mut self) -> CoreResult<i64> {
         self.tx
             .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM audit_events")

@@ -16,6 +16,7 @@ mod copy;
 mod documents;
 mod idempotency;
 pub mod migrate;
+mod retention;
 mod sessions;
 mod staff;
 mod tx;
@@ -112,6 +113,9 @@ impl SqliteStore {
             // over and over (ARCHITECTURE.md, "Appointment lookup").
             conn.pragma_update(None, "cache_size", CACHE_KIB)?;
             conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+            // Deleted and overwritten content is zeroed in the file, not left in free space:
+            // a purge of personal data must not leave it readable on disk (PIPL Art. 47).
+            conn.pragma_update(None, "secure_delete", "ON")?;
             Ok(())
         };
         setup().map_err(|e| damaged(path, &e.to_string()))?;
@@ -321,6 +325,36 @@ impl Store for SqliteStore {
 
     fn restore_from(&self, src: &Path) -> CoreResult<()> {
         SqliteStore::restore_from(self, src)
+    }
+
+    /// The purged cases' document folders are removed, then the write-ahead log is
+    /// checkpointed and truncated: its frames may still hold the rows as they were before.
+    fn after_purge(&self, case_ids: &[unlockdesk_core::CaseId]) -> CoreResult<()> {
+        for id in case_ids {
+            let dir = self.dir.join("documents").join(id.to_string());
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(CoreError::storage(format!(
+                        "cannot remove {}: {e}",
+                        dir.display()
+                    )))
+                }
+            }
+        }
+        let conn = self.lock();
+        let (busy, _, _): (i64, i64, i64) = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(sql_err)?;
+        if busy != 0 {
+            return Err(CoreError::storage(
+                "another process holds the database open: the write-ahead log could not be truncated yet",
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_case_state_refused_identity.sql"),
     include_str!("../migrations/0006_case_browser.sql"),
     include_str!("../migrations/0007_server_sessions.sql"),
+    include_str!("../migrations/0008_retention.sql"),
 ];
 
 /// The schema version this binary writes.

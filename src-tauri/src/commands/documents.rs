@@ -36,7 +36,7 @@ fn pdf_viewer_available() -> bool {
 }
 
 /// Open the PDF unless disabled or impossible; never fails the print itself.
-fn open_viewer<R: Runtime>(app: &AppHandle<R>, path: &str) -> Viewer {
+pub(crate) fn open_viewer<R: Runtime>(app: &AppHandle<R>, path: &str) -> Viewer {
     use tauri_plugin_opener::OpenerExt;
     if std::env::var("UNLOCKDESK_NO_VIEWER").is_ok_and(|v| !v.is_empty() && v != "0") {
         return Viewer::Disabled;

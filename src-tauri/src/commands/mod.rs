@@ -2,6 +2,7 @@
 //! `build.rs` (which generates its `allow-*` permission) and in `capabilities/main.json`.
 
 pub mod admin;
+pub mod auditor;
 pub mod counter;
 pub mod desk;
 pub mod documents;
@@ -45,6 +46,19 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync 
         desk::follow_authorizations,
         desk::attach_signed_scan,
         desk::document_pages,
+        auditor::retention_report,
+        auditor::prepare_purge,
+        auditor::approve_purge,
+        auditor::withdraw_purge,
+        auditor::purge_batches,
+        auditor::set_legal_hold,
+        auditor::release_legal_hold,
+        auditor::legal_holds,
+        auditor::search_audit,
+        auditor::audit_reveals,
+        auditor::verify_audit,
+        auditor::export_audit_csv,
+        auditor::export_document,
         counter::authorize_case,
         counter::log_contact,
         counter::confirm_unlock,

@@ -64,6 +64,20 @@ pub const COMMANDS: &[&str] = &[
     "issue_enrolment_code",
     "list_terminals",
     "revoke_terminal",
+    // the auditor's console and retention
+    "retention_report",
+    "prepare_purge",
+    "approve_purge",
+    "withdraw_purge",
+    "purge_batches",
+    "set_legal_hold",
+    "release_legal_hold",
+    "legal_holds",
+    "search_audit",
+    "audit_reveals",
+    "verify_audit",
+    "export_audit_csv",
+    "export_document",
     // start-up measurement
     "ui_ready",
 ];

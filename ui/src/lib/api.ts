@@ -12,6 +12,10 @@ import type { Appointment } from './bindings/Appointment';
 import type { AuthorizationEvent } from './bindings/AuthorizationEvent';
 import type { AuthorizationItem } from './bindings/AuthorizationItem';
 import type { ApplicationForm } from './bindings/ApplicationForm';
+import type { AuditExport } from './bindings/AuditExport';
+import type { AuditFilter } from './bindings/AuditFilter';
+import type { AuditPage } from './bindings/AuditPage';
+import type { AuditVerification } from './bindings/AuditVerification';
 import type { Branch } from './bindings/Branch';
 import type { CaseFilters } from './bindings/CaseFilters';
 import type { CasePage } from './bindings/CasePage';
@@ -23,15 +27,20 @@ import type { Credentials } from './bindings/Credentials';
 import type { Decision } from './bindings/Decision';
 import type { DocKind } from './bindings/DocKind';
 import type { EnrolmentCode } from './bindings/EnrolmentCode';
+import type { ExportedDocument } from './bindings/ExportedDocument';
 import type { IdentityInput } from './bindings/IdentityInput';
 import type { ImportReport } from './bindings/ImportReport';
+import type { LegalHold } from './bindings/LegalHold';
 import type { LiveStatus } from './bindings/LiveStatus';
 import type { NewStaff } from './bindings/NewStaff';
 import type { OpenCaseInput } from './bindings/OpenCaseInput';
 import type { PageImage } from './bindings/PageImage';
 import type { PendingEnrolment } from './bindings/PendingEnrolment';
 import type { PrintedDocument } from './bindings/PrintedDocument';
+import type { PurgeBatch } from './bindings/PurgeBatch';
+import type { RetentionReport } from './bindings/RetentionReport';
 import type { RevealField } from './bindings/RevealField';
+import type { RevealPage } from './bindings/RevealPage';
 import type { ServerStatus } from './bindings/ServerStatus';
 import type { SessionView } from './bindings/SessionView';
 import type { SetupInput } from './bindings/SetupInput';
@@ -187,6 +196,13 @@ export const refuseFreeze = (caseId: string, reason: string, idem: string) =>
 /** Render a PDF (`application` or `receipt`; `customer` or `bank` copy) and return where it is. */
 export const printDocument = (caseId: string, kind: 'application' | 'receipt', copy: 'customer' | 'bank') =>
   call<PrintedDocument>('print_document', { caseId, kind, copy });
+/**
+ * A copy of a document of a case in a final state (read-only while its retention runs):
+ * rendered, sent to this terminal's printer (or the viewer) and audited as `export`; nothing
+ * is recorded on the case.
+ */
+export const exportDocument = (caseId: string, kind: 'application' | 'receipt', copy: 'customer' | 'bank') =>
+  call<ExportedDocument>('export_document', { caseId, kind, copy });
 export const printerSettings = () => call<PrinterSettings>('printer_settings_get');
 export const setPrinter = (printer: string | null) => call<PrinterSettings>('printer_settings_set', { printer });
 
@@ -204,6 +220,34 @@ export const resetStaffPassword = (staffId: string, password: string) =>
   call<StaffView>('reset_staff_password', { staffId, password });
 export const unlockStaff = (staffId: string) => call<StaffView>('unlock_staff', { staffId });
 export const loadDemo = () => call<null>('load_demo');
+
+// ---- the auditor's console (审计台) and retention ----------------------------------------
+
+/** The dry run: what is due for destruction today, what a legal hold keeps, the batch waiting. */
+export const retentionReport = () => call<RetentionReport>('retention_report');
+/** Prepare a destruction batch of what is due (the first person: administrator or auditor). */
+export const preparePurge = () => call<PurgeBatch>('prepare_purge');
+/** Approve a batch and destroy it (the second person, of the other role; else `four-eyes`). */
+export const approvePurge = (batchId: string) => call<PurgeBatch>('approve_purge', { batchId });
+/** Withdraw a prepared batch with a reason; nothing is destroyed. */
+export const withdrawPurge = (batchId: string, reason: string) => call<PurgeBatch>('withdraw_purge', { batchId, reason });
+/** The destruction register (销毁清册): every batch, newest first. */
+export const purgeBatches = () => call<PurgeBatch[]>('purge_batches');
+/** Put a case under legal hold (reason 4 to 500 characters; `conflict` when already held). */
+export const setLegalHold = (caseId: string, reason: string) => call<LegalHold>('set_legal_hold', { caseId, reason });
+/** Release a case's active legal hold, with a reason. */
+export const releaseLegalHold = (caseId: string, reason: string) =>
+  call<LegalHold>('release_legal_hold', { caseId, reason });
+/** Legal holds, newest first: the active ones, or every one ever set. */
+export const legalHolds = (activeOnly: boolean) => call<LegalHold[]>('legal_holds', { activeOnly });
+/** One page of the audit trail, newest first (auditor, supervisor). */
+export const searchAudit = (filter: AuditFilter) => call<AuditPage>('search_audit', { filter });
+/** One page of the reveals of full numbers (who, when, which case, field, reason), newest first. */
+export const auditReveals = (filter: AuditFilter) => call<RevealPage>('audit_reveals', { filter });
+/** Walk the audit chain: intact, or its first broken link. */
+export const verifyAudit = () => call<AuditVerification>('verify_audit');
+/** Write the filtered audit trail as a CSV file on this terminal; returns where it is. */
+export const exportAuditCsv = (filter: AuditFilter) => call<AuditExport>('export_audit_csv', { filter });
 
 // ---- terminal mode and enrolment ---------------------------------------------------------
 

@@ -19,6 +19,8 @@ export type Route =
   | { name: 'authorizations' }
   | { name: 'authorization'; caseId: string }
   | { name: 'admin' }
+  /** The auditor's console (审计台); an administrator's retention and legal holds. */
+  | { name: 'console' }
   | { name: 'import' }
   | { name: 'account' };
 

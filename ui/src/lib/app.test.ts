@@ -17,6 +17,7 @@ const branch = {
   online_check_required: true,
   agents_allowed: false,
   signed_scan_required: false,
+  voucher_retention_years: 30,
 };
 
 function session(over: Partial<SessionView['staff']> = {}, locked = false): SessionView {

@@ -29,6 +29,7 @@ const session: SessionView = {
   branch: {
     code: 'BJ001', name: 'Demo', time_zone: 'Asia/Shanghai', idle_lock_minutes: 0, max_failed_logins: 5, extra_materials: [],
     bank_copy_unmasked: false, retention_years: 10, id_policy: { rules: [] }, online_check_required: true, agents_allowed: false, signed_scan_required: false,
+    voucher_retention_years: 30,
   },
   locked: false,
 };
@@ -47,7 +48,7 @@ const kase: Case = {
   phone: '131****6789', lock_cause: 'wrong-password', opened_by: 'tel01', opened_at: '2026-11-29T01:00:00Z',
   updated_at: '2026-11-29T01:00:00Z', makers: ['tel01'], identity: null, form: null, form_signed_at: null, authorization: null,
   unlock: null, unlock_failures: [], contacts: [], last_reason: '', form_revision: 1, prints: [], receipt_waiver: null,
-  unlock_request: null, signed_scans: [],
+  unlock_request: null, signed_scans: [], purges: [],
 };
 
 function view(over: Partial<Omit<CaseView, 'case'>> & { case?: Partial<Case> } = {}): CaseView {
@@ -56,7 +57,7 @@ function view(over: Partial<Omit<CaseView, 'case'>> & { case?: Partial<Case> } =
     allowed: [], history: [], documents: [], freeze_route: null, required_materials: [], form_document: null,
     cocheck_needed: false, amendment_draft: null, blocked: [], prefill: null, form_printed: true, receipt_printed: false,
     reprints: 0, online_check_required: true, agents_allowed: false, signed_scan_required: false, staff: { tel01: '柜员甲', sup01: '主管甲' },
-    pending_authorization: item(), ...rest, case: { ...kase, ...c },
+    pending_authorization: item(), retention: null, ...rest, case: { ...kase, ...c },
   };
 }
 

@@ -19,7 +19,7 @@ const kase: Case = {
   phone: '131****6789', lock_cause: 'wrong-password', opened_by: 'tel01', opened_at: '2026-11-29T01:00:00Z',
   updated_at: '2026-11-29T02:00:00Z', makers: ['tel01'], identity: null, form: null, form_signed_at: null,
   authorization: { decision: 'approve', supervisor: 'sup01', reason_code: null, reason: '', at: '2026-11-29T02:00:00Z' },
-  unlock: null, unlock_failures: [], last_reason: '', form_revision: 1, receipt_waiver: null, unlock_request: null, signed_scans: [],
+  unlock: null, unlock_failures: [], last_reason: '', form_revision: 1, receipt_waiver: null, unlock_request: null, signed_scans: [], purges: [],
   contacts: [{ channel: 'phone', at: '2026-11-29T02:10:00Z', ticket: 'OP-1', result: 'done', by: 'tel01' }],
   prints: [{
     document_id: 'd1', kind: 'application', copy: 'bank', form_revision: 1, reprint: true, channel: 'cups', printer: 'Counter_1',
@@ -37,7 +37,7 @@ function event(seq: number, staff_id: string, action: string, role: AuditEvent['
 const view: CaseView = {
   case: kase, allowed: [], documents: [], freeze_route: null, required_materials: [], form_document: null,
   cocheck_needed: false, amendment_draft: null, blocked: [], prefill: null, form_printed: true, receipt_printed: false,
-  reprints: 1, online_check_required: true, agents_allowed: false, signed_scan_required: false, pending_authorization: null,
+  reprints: 1, online_check_required: true, agents_allowed: false, signed_scan_required: false, pending_authorization: null, retention: null,
   history: [
     event(3, 'tel01', 'open-case', 'teller'),
     event(9, 'sup01', 'approve', 'supervisor', '{"operator":"tel01","supervisor":"sup01"}'),

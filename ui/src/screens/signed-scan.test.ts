@@ -29,7 +29,7 @@ import type { SignedScan } from '../lib/bindings/SignedScan';
 const branch: Branch = {
   code: 'BJ001', name: 'Demo', time_zone: 'Asia/Shanghai', idle_lock_minutes: 0, max_failed_logins: 5, extra_materials: [],
   bank_copy_unmasked: false, retention_years: 10, id_policy: { rules: [] }, online_check_required: true, agents_allowed: false,
-  signed_scan_required: false,
+  signed_scan_required: false, voucher_retention_years: 30,
 };
 const sessionOf = (role: 'teller' | 'supervisor' | 'admin', required = false): SessionView => ({
   staff: { id: role === 'teller' ? 'tel01' : 'sup01', name: 'X', role, must_change_password: false, locked: false, disabled: false },
@@ -64,7 +64,7 @@ const kase: Case = {
   phone: '131****6789', lock_cause: 'wrong-password', opened_by: 'tel01', opened_at: '2026-11-29T01:00:00Z',
   updated_at: '2026-11-29T01:00:00Z', makers: ['tel01'], identity: null, form, form_signed_at: null, authorization: null,
   unlock: null, unlock_failures: [], contacts: [], last_reason: '', form_revision: 2, prints: [bankPrint()], receipt_waiver: null,
-  unlock_request: null, signed_scans: [],
+  unlock_request: null, signed_scans: [], purges: [],
 };
 function view(over: Partial<Omit<CaseView, 'case'>> & { case?: Partial<Case> } = {}): CaseView {
   const { case: c, ...rest } = over;
@@ -72,7 +72,7 @@ function view(over: Partial<Omit<CaseView, 'case'>> & { case?: Partial<Case> } =
     allowed: [], history: [], documents: [], freeze_route: null, required_materials: [], form_document: null,
     cocheck_needed: false, amendment_draft: null, blocked: [], prefill: null, form_printed: true, receipt_printed: false,
     reprints: 0, online_check_required: true, agents_allowed: false, signed_scan_required: false, staff: { tel01: '柜员甲', sup01: '主管甲' },
-    pending_authorization: item(), ...rest, case: { ...kase, ...c },
+    pending_authorization: item(), retention: null, ...rest, case: { ...kase, ...c },
   };
 }
 

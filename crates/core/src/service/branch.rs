@@ -85,6 +85,7 @@ impl<S: Store> Service<S> {
                 online_check_required: true,
                 agents_allowed: false,
                 signed_scan_required: false,
+                voucher_retention_years: 30,
             };
             tx.save_branch(&branch)?;
             tx.insert_staff(&Staff {
@@ -143,11 +144,26 @@ impl<S: Store> Service<S> {
         if !(1..=20).contains(&branch.max_failed_logins) {
             errs.push(FieldError::new("max_failed_logins", "range", "1 to 20"));
         }
-        if branch.retention_years < 10 {
+        let aml = crate::retention::AML_MIN_YEARS;
+        let most = crate::retention::MAX_YEARS;
+        if !(aml..=most).contains(&branch.retention_years) {
             errs.push(FieldError::new(
                 "retention_years",
                 "range",
-                "signed forms are kept at least 10 years",
+                format!(
+                    "the case with its identity copy is kept {aml} to {most} years: at least {aml} \
+                     by the Anti-Money Laundering Law, Art. 34"
+                ),
+            ));
+        }
+        if !(aml..=most).contains(&branch.voucher_retention_years) {
+            errs.push(FieldError::new(
+                "voucher_retention_years",
+                "range",
+                format!(
+                    "signed forms and other vouchers are kept {aml} to {most} years: at least {aml} \
+                     by the Anti-Money Laundering Law, Art. 34; 30 when filed as accounting vouchers"
+                ),
             ));
         }
         let mut problems = branch.id_policy.validate().err().unwrap_or_default();

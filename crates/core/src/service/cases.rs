@@ -90,6 +90,7 @@ impl<S: Store> Service<S> {
                 receipt_waiver: None,
                 unlock_request: None,
                 signed_scans: Vec::new(),
+                purges: Vec::new(),
             };
             if let Some(aid) = input.appointment_id {
                 let mut a = tx

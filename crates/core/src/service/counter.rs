@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::Service;
 use crate::api::Counter;
+use crate::auditor::{AuditFilter, AuditPage, RetentionReport, RevealPage};
 use crate::authorizations::{AuthorizationEvents, AuthorizationItem};
 use crate::dto::*;
 use crate::error::CoreResult;
@@ -388,5 +389,64 @@ impl<S: Store> Counter for Service<S> {
         limit: u32,
     ) -> CoreResult<AuthorizationEvents> {
         Service::authorization_events(self, actor, after, limit)
+    }
+
+    fn retention_report(&self, actor: &Actor) -> CoreResult<RetentionReport> {
+        Service::retention_report(self, actor)
+    }
+
+    fn prepare_purge(&self, actor: &Actor) -> CoreResult<PurgeBatch> {
+        Service::prepare_purge(self, actor)
+    }
+
+    fn approve_purge(&self, actor: &Actor, batch_id: &str) -> CoreResult<PurgeBatch> {
+        Service::approve_purge(self, actor, batch_id)
+    }
+
+    fn withdraw_purge(
+        &self,
+        actor: &Actor,
+        batch_id: &str,
+        reason: &str,
+    ) -> CoreResult<PurgeBatch> {
+        Service::withdraw_purge(self, actor, batch_id, reason)
+    }
+
+    fn purge_batches(&self, actor: &Actor) -> CoreResult<Vec<PurgeBatch>> {
+        Service::purge_batches(self, actor)
+    }
+
+    fn set_legal_hold(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        reason: &str,
+    ) -> CoreResult<LegalHold> {
+        Service::set_legal_hold(self, actor, case_id, reason)
+    }
+
+    fn release_legal_hold(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        reason: &str,
+    ) -> CoreResult<LegalHold> {
+        Service::release_legal_hold(self, actor, case_id, reason)
+    }
+
+    fn legal_holds(&self, actor: &Actor, active_only: bool) -> CoreResult<Vec<LegalHold>> {
+        Service::legal_holds(self, actor, active_only)
+    }
+
+    fn search_audit(&self, actor: &Actor, filter: &AuditFilter) -> CoreResult<AuditPage> {
+        Service::search_audit(self, actor, filter)
+    }
+
+    fn export_audit(&self, actor: &Actor, filter: &AuditFilter) -> CoreResult<Vec<u8>> {
+        Service::export_audit(self, actor, filter)
+    }
+
+    fn audit_reveals(&self, actor: &Actor, filter: &AuditFilter) -> CoreResult<RevealPage> {
+        Service::audit_reveals(self, actor, filter)
     }
 }

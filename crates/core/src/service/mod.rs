@@ -19,6 +19,7 @@
 //! | `scans.rs` | the signed paper's scan or photo, attached |
 //! | `appointments.rs` | appointment book: today, lookup, import, no-shows |
 //! | `backup.rs` | backup and restore |
+//! | `retention.rs` | retention report, destruction batches, legal holds, the auditor's trail |
 //! | `desk.rs` | the supervisors' authorization desk: queue, opening a request, its events |
 //! | `counter.rs` | `impl Counter for Service` (one line per operation) |
 
@@ -45,6 +46,7 @@ mod desk;
 pub use desk::MAX_EVENTS_PAGE;
 mod printing;
 mod reads;
+mod retention;
 mod scans;
 pub use scans::{scan_type, MAX_SCAN_BYTES};
 mod session;

@@ -3,7 +3,7 @@
 
 use super::{draft, Service};
 use crate::dto::{CaseView, PrintDelivery};
-use crate::error::{CoreError, CoreResult, FieldError};
+use crate::error::{CoreError, CoreResult, ErrorCode, FieldError};
 use crate::model::*;
 use crate::permissions::Action;
 use crate::ports::*;
@@ -112,6 +112,12 @@ impl<S: Store> Service<S> {
             let mut current = tx
                 .case(case_id)?
                 .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            if let Some(m) = crate::retention::read_only_reason(&current) {
+                return Err(CoreError::new(
+                    ErrorCode::IllegalTransition,
+                    format!("{m}: export a copy instead of printing one onto the case"),
+                ));
+            }
             if current.form_revision != case.form_revision {
                 return Err(CoreError::conflict(
                     "the form was amended meanwhile: print again",
@@ -266,6 +272,9 @@ impl<S: Store> Service<S> {
             let mut case = tx
                 .case(case_id)?
                 .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+            if let Some(m) = crate::retention::read_only_reason(&case) {
+                return Err(CoreError::new(ErrorCode::IllegalTransition, m));
+            }
             let p = case
                 .prints
                 .iter_mut()

@@ -17,7 +17,7 @@ impl<S: Store> Service<S> {
     /// One case, masked, with allowed actions for the viewer's role and its history.
     pub(crate) fn case_view(&self, actor: &Actor, case_id: CaseId) -> CoreResult<CaseView> {
         self.permit(actor, Action::ViewCases, Some(case_id))?;
-        let (case, history, documents, branch, staff) = self.store.read(|tx| {
+        let (case, history, documents, branch, staff, hold) = self.store.read(|tx| {
             let c = tx
                 .case(case_id)?
                 .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
@@ -25,7 +25,8 @@ impl<S: Store> Service<S> {
             let documents = tx.documents(case_id)?;
             // From the same snapshot as the history, so every name matches the record shown.
             let staff = staff_names(&mentioned_staff(&c, &history, &documents), tx)?;
-            Ok((c, history, documents, tx.branch()?, staff))
+            let hold = tx.legal_holds(Some(case_id), true)?.into_iter().next();
+            Ok((c, history, documents, tx.branch()?, staff, hold))
         })?;
         let allowed = workflow::allowed_events(&case)
             .into_iter()
@@ -87,7 +88,11 @@ impl<S: Store> Service<S> {
             .is_some_and(|i| i.needs_cocheck && i.cochecked_by.is_none());
         let amendment_draft = masked.form.as_ref().map(crate::form::amendment_draft);
         let pending_authorization = crate::authorizations::item(&case, &history, actor);
+        let retention = branch
+            .as_ref()
+            .map(|b| crate::retention::status(&case, b, hold));
         Ok(CaseView {
+            retention,
             pending_authorization,
             blocked,
             prefill,

@@ -30,6 +30,7 @@ pub fn branch(max: bool) -> Branch {
         online_check_required: true,
         agents_allowed: max,
         signed_scan_required: false,
+        voucher_retention_years: 30,
         idle_lock_minutes: 5,
         max_failed_logins: 5,
         extra_materials: vec![],
@@ -224,6 +225,7 @@ pub fn case(max: bool) -> Case {
         receipt_waiver: None,
         unlock_request: None,
         signed_scans: Vec::new(),
+        purges: Vec::new(),
         contacts: vec![],
         last_reason: String::new(),
     }

@@ -3,4 +3,4 @@
 /**
  * Everything a person can ask the system to do.
  */
-export type Action = "open-case" | "verify-identity" | "cocheck-identity" | "record-form" | "confirm-signed" | "submit" | "authorize" | "log-contact" | "confirm-unlock" | "record-unlock-failure" | "close-case" | "cancel-case" | "refuse-authority-freeze" | "view-cases" | "reveal-personal-data" | "print-customer-copy" | "print-bank-copy" | "view-audit" | "verify-audit" | "import-appointments" | "lookup-appointments" | "mark-no-shows" | "manage-staff" | "manage-branch" | "load-demo" | "backup" | "restore";
+export type Action = "open-case" | "verify-identity" | "cocheck-identity" | "record-form" | "confirm-signed" | "submit" | "authorize" | "log-contact" | "confirm-unlock" | "record-unlock-failure" | "close-case" | "cancel-case" | "refuse-authority-freeze" | "view-cases" | "reveal-personal-data" | "print-customer-copy" | "print-bank-copy" | "view-audit" | "verify-audit" | "import-appointments" | "lookup-appointments" | "mark-no-shows" | "manage-staff" | "manage-branch" | "load-demo" | "backup" | "restore" | "view-retention" | "manage-legal-holds" | "prepare-purge" | "approve-purge";

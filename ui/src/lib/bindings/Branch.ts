@@ -30,7 +30,9 @@ extra_materials: Array<string>,
  */
 bank_copy_unmasked: boolean, 
 /**
- * Years signed forms are kept (≥ 10 by default).
+ * Years the case record with its identity copy is kept after the case closes: at least
+ * 10 (Anti-Money Laundering Law, 2024 revision, Art. 34: customer identity data at least
+ * ten years after the business relationship ends). Default 10.
  */
 retention_years: number, 
 /**
@@ -52,4 +54,11 @@ agents_allowed: boolean,
  * A scan or photo of the signed application form (of the current revision) must be
  * attached before the case is submitted. Off by default: the paper itself is the voucher.
  */
-signed_scan_required: boolean, };
+signed_scan_required: boolean, 
+/**
+ * Years signed forms, receipts and attached scans (the counter's vouchers) are kept after
+ * the case closes: at least 10 (AML Law Art. 34, transaction records); 30 when the signed
+ * forms are filed as accounting vouchers (会计档案管理办法, 2015, Art. 14 and its table).
+ * Default 30; branches stored before the field read 30.
+ */
+voucher_retention_years: number, };

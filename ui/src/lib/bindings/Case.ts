@@ -8,6 +8,7 @@ import type { IdentityRecord } from "./IdentityRecord";
 import type { LockCause } from "./LockCause";
 import type { OperatorContact } from "./OperatorContact";
 import type { PrintRecord } from "./PrintRecord";
+import type { PurgeMark } from "./PurgeMark";
 import type { SignedScan } from "./SignedScan";
 import type { StaffId } from "./StaffId";
 import type { UnlockFailure } from "./UnlockFailure";
@@ -63,4 +64,10 @@ unlock_request: UnlockRequest | null,
 /**
  * Scans or photos of the signed form, oldest first.
  */
-signed_scans: Array<SignedScan>, };
+signed_scans: Array<SignedScan>, 
+/**
+ * The record classes destroyed after their retention ran out, oldest first. A case with
+ * a purge is a tombstone for that class: number, dates, state and who prepared and who
+ * approved stay; the class's personal data is gone ([`crate::retention`]).
+ */
+purges: Array<PurgeMark>, };

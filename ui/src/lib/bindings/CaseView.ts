@@ -8,6 +8,7 @@ import type { DocumentRecord } from "./DocumentRecord";
 import type { EventKind } from "./EventKind";
 import type { FormDocument } from "./FormDocument";
 import type { FormPrefill } from "./FormPrefill";
+import type { RetentionStatus } from "./RetentionStatus";
 
 /**
  * A case as shown to staff: personal numbers masked, the actions core allows, the history.
@@ -86,4 +87,9 @@ staff: { [key in string]: string },
  * What waits for a supervisor on this case (waiting since, who has it opened, whether this
  * viewer may decide it), when something does.
  */
-pending_authorization: AuthorizationItem | null, };
+pending_authorization: AuthorizationItem | null, 
+/**
+ * How long the case's records are kept (from its close), its active legal hold, and the
+ * classes already destroyed (a tombstone).
+ */
+retention: RetentionStatus | null, };

@@ -18,9 +18,12 @@ import type { LockCause } from '../bindings/LockCause';
 import type { OnlineCheckResult } from '../bindings/OnlineCheckResult';
 import type { PrintChannel } from '../bindings/PrintChannel';
 import type { PrintOutcome } from '../bindings/PrintOutcome';
+import type { PurgeBatchState } from '../bindings/PurgeBatchState';
 import type { ReasonCode } from '../bindings/ReasonCode';
+import type { RecordClass } from '../bindings/RecordClass';
 import type { RequestedAction } from '../bindings/RequestedAction';
 import type { RejectionCode } from '../bindings/RejectionCode';
+import type { RevealField } from '../bindings/RevealField';
 import type { Role } from '../bindings/Role';
 import type { SecondFactor } from '../bindings/SecondFactor';
 import type { MessageKey } from './zh-CN';
@@ -49,4 +52,10 @@ export const covered: [
   Covered<'decision', Decision>,
   Covered<'auth.confirm', Decision>,
   Covered<'notify', NotificationChannel>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+  Covered<'retention.class', RecordClass>,
+  Covered<'purgestate', PurgeBatchState>,
+  Covered<'reveal.field', RevealField>,
+] = [
+  true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true,
+  true, true, true,
+];

@@ -55,4 +55,27 @@ describe('zh-CN words of the trade', () => {
     expect(zhCN['form.wallet_operator']).toBe('钱包运营机构');
     expect(zhCN['form.longTerm']).toBe('长期');
   });
+
+  it('words the console and retention as the bank does: 审计台, 法律保全, 销毁清册, 拟定 / 审批 / 撤回, 业务 (never 案件)', () => {
+    expect(zhCN['shell.nav.console']).toBe('审计台');
+    expect(zhCN['shell.nav.retention']).toBe('保存与销毁');
+    expect(zhCN['console.tab.audit']).toBe('审计日志');
+    expect(zhCN['console.tab.verify']).toBe('链校验');
+    expect(zhCN['console.verify.run']).toBe('校验审计链');
+    expect(zhCN['console.tab.reveals']).toBe('完整号码查看记录');
+    expect(zhCN['console.tab.holds']).toBe('法律保全');
+    expect(zhCN['hold.set']).toBe('设置法律保全');
+    expect(zhCN['hold.release']).toBe('解除法律保全');
+    expect(zhCN['console.tab.retention']).toBe('到期销毁');
+    expect(zhCN['case.retention']).toBe('保存期限');
+    expect(zhCN['register.title']).toBe('销毁清册');
+    expect(zhCN['retention.prepare']).toContain('拟定');
+    expect(zhCN['retention.approve']).toContain('审批');
+    expect(zhCN['retention.withdraw']).toBe('撤回');
+    expect(zhCN['case.tombstoneName']).toBe('已销毁（仅存档案摘要）');
+    expect(zhCN['retention.intro']).toContain('反洗钱法（2024年修订）第三十四条');
+    expect(zhCN['retention.intro']).toContain('会计档案管理办法（2015）');
+    expect(zhCN['retention.intro']).toContain('个人信息保护法第四十七条');
+    expect(zhCN['admin.retention']).toBe('业务及身份资料保存年限');
+  });
 });

@@ -18,7 +18,7 @@ const kase: Case = {
   id: 'c1', case_number: 'BJ001-20261129-0001', state: 'unlocked', version: 3, appointment_id: null, customer_name: '张三',
   phone: '131****6789', lock_cause: 'wrong-password', opened_by: 't01', opened_at: '2026-11-29T01:00:00Z',
   updated_at: '2026-11-29T01:00:00Z', makers: ['t01'], identity: null, form: null, form_signed_at: null, authorization: null,
-  unlock: null, unlock_failures: [], contacts: [], last_reason: '', form_revision: 1, prints: [], receipt_waiver: null, unlock_request: null, signed_scans: [],
+  unlock: null, unlock_failures: [], contacts: [], last_reason: '', form_revision: 1, prints: [], receipt_waiver: null, unlock_request: null, signed_scans: [], purges: [],
 };
 
 function view(over: Partial<Omit<CaseView, 'case'>> & { case?: Partial<Case> } = {}): CaseView {
@@ -26,7 +26,7 @@ function view(over: Partial<Omit<CaseView, 'case'>> & { case?: Partial<Case> } =
   return {
     allowed: [], history: [], documents: [], freeze_route: null, required_materials: ['id-document'], form_document: null,
     cocheck_needed: false, amendment_draft: null, blocked: [], prefill: null, form_printed: false, receipt_printed: false,
-    reprints: 0, online_check_required: true, agents_allowed: false, signed_scan_required: false, staff: {}, pending_authorization: null,
+    reprints: 0, online_check_required: true, agents_allowed: false, signed_scan_required: false, staff: {}, pending_authorization: null, retention: null,
     ...rest,
     case: { ...kase, ...c },
   };

@@ -24,7 +24,7 @@ const kase: Case = {
   id: 'c1', case_number: 'BJ001-20261129-0001', state: 'submitted', version: 5, appointment_id: null, customer_name: '张三',
   phone: '131****6789', lock_cause: 'wrong-password', opened_by: 't01', opened_at: '2026-11-29T01:00:00Z',
   updated_at: '2026-11-29T01:00:00Z', makers: ['t01'], identity: null, form: null, form_signed_at: null, authorization: null,
-  unlock: null, unlock_failures: [], contacts: [], last_reason: '', form_revision: 2, prints: [], receipt_waiver: null, unlock_request: null, signed_scans: [],
+  unlock: null, unlock_failures: [], contacts: [], last_reason: '', form_revision: 2, prints: [], receipt_waiver: null, unlock_request: null, signed_scans: [], purges: [],
 };
 const identity: IdentityRecord = {
   kind: 'prc-id', number: '110105********0015', name_on_document: '张三', birth_date: null, expiry: null, name_matches: true,
@@ -45,7 +45,7 @@ function view(over: Partial<Omit<CaseView, 'case'>> & { case?: Partial<Case> } =
   return {
     allowed: [], history: [], documents: [], freeze_route: null, required_materials: ['id-document'], form_document: null,
     cocheck_needed: false, amendment_draft: null, blocked: [], prefill: null, form_printed: true, receipt_printed: false,
-    reprints: 0, online_check_required: true, agents_allowed: true, signed_scan_required: false, staff: {}, pending_authorization: null,
+    reprints: 0, online_check_required: true, agents_allowed: true, signed_scan_required: false, staff: {}, pending_authorization: null, retention: null,
     ...rest,
     case: { ...kase, identity, form, ...c },
   };

@@ -1,0 +1,92 @@
+//! A purge on the embedded store leaves no copy of the destroyed personal data on disk: not
+//! in the database file, not in its write-ahead log, not in the documents folder (byte
+//! search after the conformance suite's retention scenario).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use unlockdesk_conformance::{id, Fixture, ID};
+use unlockdesk_store::SqliteStore;
+
+#[derive(Default)]
+struct Sqlite {
+    dir: Mutex<Option<tempfile::TempDir>>,
+}
+
+impl Sqlite {
+    fn path(&self) -> PathBuf {
+        let g = self.dir.lock().unwrap();
+        g.as_ref().unwrap().path().join(unlockdesk_store::DB_FILE)
+    }
+}
+
+impl Fixture for Sqlite {
+    type S = SqliteStore;
+    fn fresh(&self) -> SqliteStore {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(unlockdesk_store::DB_FILE);
+        *self.dir.lock().unwrap() = Some(dir);
+        SqliteStore::open(&path).unwrap()
+    }
+    fn again(&self) -> SqliteStore {
+        SqliteStore::open(&self.path()).unwrap()
+    }
+}
+
+/// Every file under `dir`, recursively.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn purged_personal_data_is_nowhere_in_the_files() {
+    let fix = Sqlite::default();
+    let (a, _b, c, _d) = unlockdesk_conformance::retention_scenario(&fix);
+    let dir = fix.path().parent().unwrap().to_path_buf();
+    let r2_id = id("31010419750505456");
+    let all = files(&dir);
+    assert!(all.iter().any(|p| p.ends_with(unlockdesk_store::DB_FILE)));
+    // Case A's document folder went with its vouchers.
+    assert!(!dir.join("documents").join(a.to_string()).exists());
+    for p in &all {
+        let bytes = std::fs::read(p).unwrap();
+        // A's ID number and bank card; B's booked ID number, phone and name (its appointment).
+        for secret in [
+            ID,
+            "6200000000000005",
+            r2_id.as_str(),
+            "13987654322",
+            "张伟华",
+        ] {
+            assert!(
+                !contains(&bytes, secret),
+                "{secret} is still in {}",
+                p.display()
+            );
+        }
+    }
+    // The held case keeps its data: the search itself finds what is there.
+    let db = std::fs::read(fix.path()).unwrap();
+    assert!(
+        contains(&db, "wrong branch"),
+        "case {c}'s cancel reason is kept"
+    );
+    assert!(
+        contains(&db, "测试甲"),
+        "the held and the open case keep their customer"
+    );
+    assert!(contains(&db, "13123456789"), "and their phone");
+}
