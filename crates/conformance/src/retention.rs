@@ -225,12 +225,23 @@ pub fn retention_scenario<F: Fixture>(fix: &F) -> (CaseId, CaseId, CaseId, CaseI
     // The appointment row went with B; A's documents stay (vouchers: 30 years).
     let appointments = fix.again().read(|tx| tx.all_appointments()).unwrap();
     assert!(appointments.iter().all(|x| x.id != appt));
-    assert!(!svc.case_view(&aud01, a).unwrap().documents.is_empty());
+    let kept = svc.case_view(&aud01, a).unwrap().documents;
+    assert!(!kept.is_empty());
+    for d in &kept {
+        // The stored bytes themselves, not only their rows: vouchers are kept 30 years.
+        fix.again()
+            .read(|tx| tx.document_bytes(d))
+            .unwrap_or_else(|e| panic!("voucher {} lost with the case class: {e:?}", d.path));
+    }
     // The held case and the open case are untouched.
     assert_eq!(stored(fix, c).customer_name, "测试甲");
     assert_eq!(stored(fix, d).customer_name, "测试甲");
-    // A tombstone refuses every change for ever.
+    // A tombstone refuses every change for ever, and renders nothing new.
     assert!(svc.cancel_case(&tel01, a, "again please", None).is_err());
+    let e = svc
+        .render_document(&tel01, a, DocumentKind::Receipt, CopyKind::Customer)
+        .unwrap_err();
+    assert!(e.message.contains("destroyed"), "{}", e.message);
 
     // Thirty-one years on: A's vouchers are due. Prepared by the auditor, approved by an
     // administrator; the held case is still spared.

@@ -41,6 +41,14 @@ impl<S: Store> Service<S> {
             let b = super::branch_of(tx)?;
             Ok((c, b, tx.list_staff()?))
         })?;
+        if !case.purges.is_empty() {
+            // A tombstone has no customer left to print for; its stored vouchers are read as
+            // they were printed (document bytes), until their own period ends.
+            return Err(CoreError::new(
+                ErrorCode::IllegalTransition,
+                crate::retention::read_only_reason(&case).unwrap_or_default(),
+            ));
+        }
         let names = |id: &StaffId| {
             staff
                 .iter()

@@ -339,7 +339,7 @@ impl<S: Store> Service<S> {
             ))?;
             Ok((batch, purged_ids))
         });
-        let (batch, ids) = match res {
+        let (batch, _purged) = match res {
             Ok(r) => r,
             Err(e) => {
                 if let Some(m) = refused {
@@ -355,15 +355,23 @@ impl<S: Store> Service<S> {
                 return Err(e);
             }
         };
-        // The rows are gone; now what the store keeps outside them. Every earlier batch's
-        // cases too: a crash between a commit and this sweep is finished by the next purge.
-        let mut all: BTreeSet<CaseId> = ids.into_iter().collect();
+        // The rows are gone; now what the store keeps outside them, for the cases whose
+        // vouchers were destroyed (a case purged for its `case` class keeps its documents for
+        // their own period). Every earlier batch's such cases too: a crash between a commit and
+        // this sweep is finished by the next purge.
+        let voucher = |i: &PurgeItem| i.purged.contains(&RecordClass::Voucher);
+        let mut all: BTreeSet<CaseId> = batch
+            .items
+            .iter()
+            .filter(|i| voucher(i))
+            .map(|i| i.case_id)
+            .collect();
         if let Ok(batches) = self.store.read(|tx| tx.purge_batches()) {
             all.extend(
                 batches
                     .iter()
                     .flat_map(|b| b.items.iter())
-                    .filter(|i| i.purged.contains(&RecordClass::Voucher))
+                    .filter(|i| voucher(i))
                     .map(|i| i.case_id),
             );
         }
