@@ -172,7 +172,7 @@ fn report_text(r: &RetentionReport) -> String {
         "as of {}: case with identity copy kept {} years, vouchers {} years after close\n",
         r.as_of, r.case_years, r.voucher_years
     );
-    if r.due.is_empty() {
+    if r.due.is_empty() && r.appointments_due == 0 {
         t.push_str("nothing is due for destruction\n");
     }
     for d in &r.due {
@@ -194,6 +194,12 @@ fn report_text(r: &RetentionReport) -> String {
             d.state,
             d.closed_on,
             classes.join("; ")
+        ));
+    }
+    if r.appointments_due > 0 {
+        t.push_str(&format!(
+            "due   {} appointments never came to (slot before {})\n",
+            r.appointments_due, r.appointments_before
         ));
     }
     for d in &r.held {
@@ -236,7 +242,11 @@ fn batch_line(b: &PurgeBatch) -> String {
         } else {
             String::new()
         }
-    )
+    ) + &if b.appointments > 0 {
+        format!(", {} appointments", b.appointments)
+    } else {
+        String::new()
+    }
 }
 
 fn batch_text(b: &PurgeBatch) -> String {

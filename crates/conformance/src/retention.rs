@@ -177,6 +177,8 @@ pub fn retention_scenario<F: Fixture>(fix: &F) -> (CaseId, CaseId, CaseId, CaseI
         .removes
         .contains(&"appointment".to_string()));
     assert_eq!(r.held.iter().map(|d| d.case_id).collect::<Vec<_>>(), [c]);
+    // were booked and never came: their rows are due with the case class.
+    assert_eq!(r.appointments_due, 2, "{r:?}");
 
     // Prepared by one person, approved by another of the other role.
     let batch = svc.prepare_purge(&admin).unwrap();
@@ -191,6 +193,10 @@ pub fn retention_scenario<F: Fixture>(fix: &F) -> (CaseId, CaseId, CaseId, CaseI
     assert_eq!(e.code, ErrorCode::FourEyes, "the preparer may not approve");
     let e = svc.approve_purge(&adm02, &batch.id).unwrap_err();
     assert_eq!(e.code, ErrorCode::FourEyes, "nor another of the same role");
+    // Nor an account the preparer made for the purpose after preparing it.
+    let aud02 = add_person(&svc, &admin, "aud02", Role::Auditor);
+    let e = svc.approve_purge(&aud02, &batch.id).unwrap_err();
+    assert_eq!(e.code, ErrorCode::FourEyes, "{}", e.message);
     assert_eq!(
         svc.approve_purge(&tel01, &batch.id).unwrap_err().code,
         ErrorCode::Forbidden
@@ -201,6 +207,7 @@ pub fn retention_scenario<F: Fixture>(fix: &F) -> (CaseId, CaseId, CaseId, CaseI
     assert_eq!(done.state, PurgeBatchState::Approved);
     assert_eq!(done.approved_by.as_ref().map(|s| s.as_str()), Some("aud01"));
     assert!(done.items.iter().all(|i| i.purged == [RecordClass::Case]));
+    assert_eq!(done.appointments, 2);
     assert_eq!(
         svc.approve_purge(&aud01, &batch.id).unwrap_err().code,
         ErrorCode::Conflict
@@ -224,7 +231,7 @@ pub fn retention_scenario<F: Fixture>(fix: &F) -> (CaseId, CaseId, CaseId, CaseI
     assert_eq!(stored(fix, b).state, CaseState::Cancelled);
     // The appointment row went with B; A's documents stay (vouchers: 30 years).
     let appointments = fix.again().read(|tx| tx.all_appointments()).unwrap();
-    assert!(appointments.iter().all(|x| x.id != appt));
+    assert!(appointments.is_empty(), "{appointments:?}");
     let kept = svc.case_view(&aud01, a).unwrap().documents;
     assert!(!kept.is_empty());
     for d in &kept {
@@ -275,6 +282,13 @@ pub fn retention_scenario<F: Fixture>(fix: &F) -> (CaseId, CaseId, CaseId, CaseI
     assert!(item.purged.is_empty() && item.skipped.is_some(), "{item:?}");
     assert_eq!(stored(fix, c).customer_name, "测试甲");
 
+    // A decided batch and a released hold are final, even written straight to the store.
+    let mut rewritten = register_first(fix);
+    rewritten.approved_by = Some(StaffId::parse("tel01").unwrap());
+    assert!(fix
+        .again()
+        .transact(|tx| tx.update_purge_batch(&rewritten))
+        .is_err());
     // The register is kept; the chain verifies after every purge; reports stay whole.
     let register = svc.purge_batches(&aud01).unwrap();
     assert_eq!(register.len(), 3);
@@ -304,6 +318,11 @@ pub fn retention_scenario<F: Fixture>(fix: &F) -> (CaseId, CaseId, CaseId, CaseI
         }
     }
     (a, b, c, d)
+}
+
+/// The newest batch of the register, read on another connection.
+fn register_first<F: Fixture>(fix: &F) -> PurgeBatch {
+    fix.again().read(|tx| tx.purge_batches()).unwrap().remove(0)
 }
 
 /// The scenario as a suite test.

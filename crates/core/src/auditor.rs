@@ -129,6 +129,10 @@ pub struct RetentionReport {
     pub held: Vec<DueCase>,
     /// The prepared batch waiting for its second person, if any.
     pub pending: Option<PurgeBatch>,
+    /// Appointments no case links to (the customer never came), with a slot before
+    /// `appointments_before`: due with the case class's period counted from the slot.
+    pub appointments_due: u64,
+    pub appointments_before: NaiveDate,
     /// True when more cases were due than one report lists ([`crate::retention::MAX_BATCH_CASES`]).
     pub truncated: bool,
 }

@@ -629,17 +629,31 @@ impl RetentionRead for Tx<'_> {
     fn purge_batch(&mut self, id: &str) -> CoreResult<Option<PurgeBatch>> {
         Ok(self.0.batches.iter().find(|b| b.id == id).cloned())
     }
-    fn closed_cases(&mut self, before: DateTime<Utc>, limit: u32) -> CoreResult<Vec<Case>> {
+    fn closed_cases(
+        &mut self,
+        before: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, CaseId)>,
+        limit: u32,
+    ) -> CoreResult<Vec<Case>> {
         let mut out: Vec<Case> = self
             .0
             .cases
             .values()
             .filter(|c| c.state.is_terminal() && c.updated_at < before)
+            .filter(|c| after.is_none_or(|a| (c.updated_at, c.id) > a))
             .cloned()
             .collect();
-        out.sort_by_key(|c| c.updated_at);
+        out.sort_by_key(|c| (c.updated_at, c.id));
         out.truncate(limit as usize);
         Ok(out)
+    }
+    fn count_unlinked_appointments(&mut self, day: NaiveDate) -> CoreResult<u64> {
+        Ok(self
+            .0
+            .appointments
+            .values()
+            .filter(|a| a.case_id.is_none() && a.slot_start.date() < day)
+            .count() as u64)
     }
 }
 
@@ -686,5 +700,12 @@ impl RetentionWrite for Tx<'_> {
     fn delete_appointment(&mut self, id: AppointmentId) -> CoreResult<()> {
         self.0.appointments.remove(&id);
         Ok(())
+    }
+    fn delete_unlinked_appointments(&mut self, day: NaiveDate) -> CoreResult<u64> {
+        let before = self.0.appointments.len();
+        self.0
+            .appointments
+            .retain(|_, a| !(a.case_id.is_none() && a.slot_start.date() < day));
+        Ok((before - self.0.appointments.len()) as u64)
     }
 }

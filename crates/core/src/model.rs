@@ -1096,4 +1096,12 @@ pub struct PurgeBatch {
     #[serde(default)]
     pub withdrawn_reason: Option<String>,
     pub items: Vec<PurgeItem>,
+    /// Appointments no case links to (the customer never came) with a slot before this
+    /// branch-local day are destroyed too (their period, the case class's, counts from the
+    /// slot); `None` when none were due.
+    #[serde(default)]
+    pub appointments_before: Option<NaiveDate>,
+    /// How many such appointments were due when prepared; after approval, how many went.
+    #[serde(default)]
+    pub appointments: u64,
 }

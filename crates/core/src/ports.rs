@@ -523,9 +523,18 @@ pub trait RetentionRead {
     /// Every destruction batch, newest first (the register: rows are never deleted).
     fn purge_batches(&mut self) -> CoreResult<Vec<PurgeBatch>>;
     fn purge_batch(&mut self, id: &str) -> CoreResult<Option<PurgeBatch>>;
-    /// At most `limit` cases in a final state last changed before `before`, oldest change
-    /// first: the candidates of a purge.
-    fn closed_cases(&mut self, before: DateTime<Utc>, limit: u32) -> CoreResult<Vec<Case>>;
+    /// At most `limit` cases in a final state last changed before `before`, ordered by
+    /// (last change, id), after the cursor `after` (the last case of the previous page): the
+    /// candidates of a purge, read page by page.
+    fn closed_cases(
+        &mut self,
+        before: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, CaseId)>,
+        limit: u32,
+    ) -> CoreResult<Vec<Case>>;
+    /// How many appointments no case links to (never checked in: waiting or no-show) have a
+    /// slot on a branch-local day before `day`.
+    fn count_unlinked_appointments(&mut self, day: NaiveDate) -> CoreResult<u64>;
 }
 pub trait RetentionWrite {
     /// Errors: `conflict` when the id exists.
@@ -541,6 +550,9 @@ pub trait RetentionWrite {
     fn delete_documents(&mut self, case_id: CaseId) -> CoreResult<u32>;
     /// Delete an appointment row; a case that still names it loses the link.
     fn delete_appointment(&mut self, id: AppointmentId) -> CoreResult<()>;
+    /// Delete the appointments [`RetentionRead::count_unlinked_appointments`] counts; returns
+    /// how many.
+    fn delete_unlinked_appointments(&mut self, day: NaiveDate) -> CoreResult<u64>;
 }
 
 /// An idempotency key as stored: the key, its call and when it was used.

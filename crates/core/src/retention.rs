@@ -145,6 +145,15 @@ pub fn candidates_before(branch: &Branch, today: NaiveDate) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
+/// Appointments no case links to with a slot before the returned branch-local day are due on
+/// `today`: kept the case class's years from their slot (the booking holds the customer's
+/// identity data; without a visit there is no longer period to keep it for).
+pub fn unlinked_appointments_before(branch: &Branch, today: NaiveDate) -> NaiveDate {
+    today
+        .checked_sub_months(Months::new(12 * years(branch, RecordClass::Case)))
+        .unwrap_or(NaiveDate::MIN)
+}
+
 /// Why a step may not change `case` now: a case in a final state is read-only while its
 /// periods run (PIPL Art. 47: only storage and protection), and a destroyed one for ever.
 pub fn read_only_reason(case: &Case) -> Option<String> {
@@ -164,9 +173,11 @@ pub fn read_only_reason(case: &Case) -> Option<String> {
 }
 
 /// The case after destroying `class`: the tombstone keeps the case number, dates, state,
-/// lock cause, the staff who worked it, prints and contacts (no personal data); `mark` says
-/// who prepared and who approved. For [`RecordClass::Case`] the customer's name and phone, the
-/// identity record, the application form and the link to the appointment go; for
+/// lock cause, the staff who worked it, the decision, prints and the operator's tickets and
+/// references (no personal data); `mark` says who prepared and who approved. For
+/// [`RecordClass::Case`] the customer's name and phone, the identity record, the application
+/// form, the link to the appointment and every free text staff typed (reasons, contact
+/// results, a receipt waiver) go; for
 /// [`RecordClass::Voucher`] the scans' file names (the stored documents themselves are
 /// removed by the store). The version is bumped; `updated_at` stays the close.
 pub fn scrub(case: &Case, mark: PurgeMark) -> Case {
@@ -179,6 +190,19 @@ pub fn scrub(case: &Case, mark: PurgeMark) -> Case {
             c.form = None;
             c.appointment_id = None;
             c.unlock_request = None;
+            // Words staff typed about the customer may name them: the reasons and results go
+            // (the audit trail keeps its own digit-masked copy, as it must stay whole).
+            c.last_reason = String::new();
+            c.receipt_waiver = c.receipt_waiver.as_ref().map(|_| String::new());
+            if let Some(a) = &mut c.authorization {
+                a.reason = String::new();
+            }
+            for f in &mut c.unlock_failures {
+                f.reason = String::new();
+            }
+            for k in &mut c.contacts {
+                k.result = String::new();
+            }
         }
         RecordClass::Voucher => {
             for s in &mut c.signed_scans {

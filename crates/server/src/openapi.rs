@@ -182,6 +182,10 @@ fn tags() -> Value {
         t("printing", "The application form and the receipt"),
         t("audit", "The audit trail"),
         t(
+            "retention",
+            "Retention: what is due, destruction batches and their register, legal holds"
+        ),
+        t(
             "authorizations",
             "The supervisors' queue (待授权) and its live events"
         ),
@@ -227,6 +231,10 @@ fn u32_() -> Value {
 
 fn u8_() -> Value {
     json!({ "type": "integer", "format": "int32", "minimum": 0, "maximum": u8::MAX })
+}
+
+fn u64_() -> Value {
+    json!({ "type": "integer", "format": "int64", "minimum": 0 })
 }
 
 fn i64_() -> Value {
@@ -513,6 +521,8 @@ fn retention_shapes() -> Vec<(&'static str, Value)> {
         ("approved_at", nullable(date_time())),
         ("withdrawn_reason", nullable(string())),
         ("items", array(r("PurgeItem"))),
+        ("appointments_before", nullable(date())),
+        ("appointments", u64_()),
     ]);
     let due_case = record(&[
         ("case_id", uuid()),
@@ -584,6 +594,8 @@ fn retention_shapes() -> Vec<(&'static str, Value)> {
                 ("due", array(r("DueCase"))),
                 ("held", array(r("DueCase"))),
                 ("pending", nullable(r("PurgeBatch"))),
+                ("appointments_due", u64_()),
+                ("appointments_before", date()),
                 ("truncated", boolean()),
             ]),
         ),

@@ -22,6 +22,18 @@ CREATE TABLE purge_batches (
 );
 CREATE INDEX purge_batches_prepared ON purge_batches (prepared_at);
 
+-- A released hold and a decided batch are final: the register cannot be rewritten.
+CREATE FUNCTION unlockdesk_final_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '%: this row is final', TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+CREATE TRIGGER purge_batches_final BEFORE UPDATE ON purge_batches
+    FOR EACH ROW WHEN (OLD.state <> 'prepared') EXECUTE FUNCTION unlockdesk_final_row();
+CREATE TRIGGER legal_holds_final BEFORE UPDATE ON legal_holds
+    FOR EACH ROW WHEN (NOT OLD.active) EXECUTE FUNCTION unlockdesk_final_row();
+
 CREATE INDEX cases_closed ON cases (updated_at)
     WHERE state IN ('closed','cancelled','rejected','refused-authority-freeze','refused-identity');
 

@@ -1,6 +1,6 @@
 //! Legal holds, the destruction register, and what a purge deletes (migration 0007).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use postgres::error::SqlState;
 use unlockdesk_core::ports::*;
 use unlockdesk_core::*;
@@ -49,16 +49,35 @@ impl RetentionRead for Tx<'_, '_> {
             .transpose()
     }
 
-    fn closed_cases(&mut self, before: DateTime<Utc>, limit: u32) -> CoreResult<Vec<Case>> {
+    fn closed_cases(
+        &mut self,
+        before: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, CaseId)>,
+        limit: u32,
+    ) -> CoreResult<Vec<Case>> {
         let rows = self.query(
             "SELECT data FROM cases WHERE state IN ('closed','cancelled','rejected',\
              'refused-authority-freeze','refused-identity') AND updated_at < $1 \
-             ORDER BY updated_at, id LIMIT $2",
-            &[&before, &i64::from(limit)],
+             AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2, $3::uuid)) \
+             ORDER BY updated_at, id LIMIT $4",
+            &[
+                &before,
+                &after.map(|a| a.0),
+                &after.map(|a| a.1 .0),
+                &i64::from(limit),
+            ],
         )?;
         rows.iter()
             .map(|r| from_jsonb(col(r, "data")?, "case"))
             .collect()
+    }
+
+    fn count_unlinked_appointments(&mut self, day: NaiveDate) -> CoreResult<u64> {
+        let r = self.query_one(
+            "SELECT COUNT(*)::bigint AS n FROM appointments WHERE case_id IS NULL AND slot_day < $1",
+            &[&day],
+        )?;
+        Ok(col::<i64>(&r, "n")? as u64)
     }
 }
 
@@ -115,5 +134,12 @@ impl RetentionWrite for Tx<'_, '_> {
         )?;
         self.execute("DELETE FROM appointments WHERE id = $1", &[&id.0])?;
         Ok(())
+    }
+
+    fn delete_unlinked_appointments(&mut self, day: NaiveDate) -> CoreResult<u64> {
+        self.execute(
+            "DELETE FROM appointments WHERE case_id IS NULL AND slot_day < $1",
+            &[&day],
+        )
     }
 }

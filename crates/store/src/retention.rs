@@ -1,6 +1,6 @@
 //! Legal holds, the destruction register, and what a purge deletes (schema version 8).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
 use unlockdesk_core::ports::*;
 use unlockdesk_core::*;
@@ -67,15 +67,36 @@ impl RetentionRead for Tx<'_> {
         .pop())
     }
 
-    fn closed_cases(&mut self, before: DateTime<Utc>, limit: u32) -> CoreResult<Vec<Case>> {
+    fn closed_cases(
+        &mut self,
+        before: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, CaseId)>,
+        limit: u32,
+    ) -> CoreResult<Vec<Case>> {
+        let (at, id) = match after {
+            Some((t, c)) => (Some(ts(t)), Some(c.to_string())),
+            None => (None, None),
+        };
         rows(
             self,
             "SELECT data FROM cases WHERE state IN ('closed','cancelled','rejected',\
              'refused-authority-freeze','refused-identity') AND updated_at < ?1 \
-             ORDER BY updated_at, id LIMIT ?2",
-            params![ts(before), limit],
+             AND (?2 IS NULL OR updated_at > ?2 OR (updated_at = ?2 AND id > ?3)) \
+             ORDER BY updated_at, id LIMIT ?4",
+            params![ts(before), at, id, limit],
             "case",
         )
+    }
+
+    fn count_unlinked_appointments(&mut self, day: NaiveDate) -> CoreResult<u64> {
+        let n: i64 = self
+            .q_row(
+                "SELECT COUNT(*) FROM appointments WHERE case_id IS NULL AND slot_day < ?1",
+                params![day.to_string()],
+                |r| r.get(0),
+            )
+            .map_err(sql_err)?;
+        Ok(n as u64)
     }
 }
 
@@ -155,6 +176,16 @@ impl RetentionWrite for Tx<'_> {
         )
         .map_err(sql_err)?;
         Ok(())
+    }
+
+    fn delete_unlinked_appointments(&mut self, day: NaiveDate) -> CoreResult<u64> {
+        let n = self
+            .exec(
+                "DELETE FROM appointments WHERE case_id IS NULL AND slot_day < ?1",
+                params![day.to_string()],
+            )
+            .map_err(sql_err)?;
+        Ok(n as u64)
     }
 }
 

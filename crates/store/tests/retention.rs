@@ -57,19 +57,26 @@ fn purged_personal_data_is_nowhere_in_the_files() {
     let (a, _b, c, _d) = unlockdesk_conformance::retention_scenario(&fix);
     let dir = fix.path().parent().unwrap().to_path_buf();
     let r2_id = id("31010419750505456");
+    // never came: their rows went with the first batch.
+    let r1_id = id("11010519800101123");
     let all = files(&dir);
     assert!(all.iter().any(|p| p.ends_with(unlockdesk_store::DB_FILE)));
     // Case A's document folder went with its vouchers.
     assert!(!dir.join("documents").join(a.to_string()).exists());
     for p in &all {
         let bytes = std::fs::read(p).unwrap();
-        // A's ID number and bank card; B's booked ID number, phone and name (its appointment).
+        // A's ID number and bank card; B's booked ID number, phone and name (its appointment);
+        // the bookings nobody came to.
         for secret in [
             ID,
             "6200000000000005",
             r2_id.as_str(),
             "13987654322",
             "张伟华",
+            r1_id.as_str(),
+            "13912345671",
+            "13700001113",
+            "李娜",
         ] {
             assert!(
                 !contains(&bytes, secret),

@@ -311,6 +311,7 @@ export const T = {
   retentionReport: 'retention-report',
   retentionDueRow: 'retention-due-row',
   retentionHeldRow: 'retention-held-row',
+  retentionAppointments: 'retention-appointments',
   retentionHold: 'retention-hold',
   purgePending: 'purge-pending',
   purgePrepare: 'purge-prepare',

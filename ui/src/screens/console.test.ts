@@ -38,13 +38,14 @@ function ev(seq: number, over: Partial<AuditEvent> = {}): AuditEvent {
 
 const batch = (over: Partial<PurgeBatch> = {}): PurgeBatch => ({
   id: 'DR-20361208-a1b2c3', state: 'prepared', as_of: '2036-12-08', prepared_by: 'adm01', prepared_at: '2036-12-08T01:00:00Z',
-  approved_by: null, approved_at: null, withdrawn_reason: null,
+  approved_by: null, approved_at: null, withdrawn_reason: null, appointments_before: null, appointments: 0,
   items: [{ case_id: 'c1', case_number: 'BJ001-20261207-0001', state: 'closed', opened_at: '2026-12-07T01:00:00Z', closed_on: '2026-12-07', classes: ['case'], purged: [], skipped: null }],
   ...over,
 });
 
 const report = (over: Partial<RetentionReport> = {}): RetentionReport => ({
   as_of: '2036-12-08', case_years: 10, voucher_years: 30, pending: null, truncated: false, held: [],
+  appointments_due: 0, appointments_before: '2026-12-08',
   due: [{
     case_id: 'c1', case_number: 'BJ001-20261207-0001', state: 'closed', opened_at: '2026-12-07T01:00:00Z', closed_on: '2026-12-07',
     classes: [{ class: 'case', kept_until: '2036-12-07', removes: ['personal-data', 'appointment'] }], hold: null,
@@ -260,6 +261,14 @@ describe('retention (administrator)', () => {
     mounted = [];
     const again = await render();
     expect(q<HTMLButtonElement>(again, T.purgePrepare)?.disabled).toBe(true);
+  });
+
+  it('counts the appointments nobody came to: due alone, they can be prepared', async () => {
+    serve(report({ due: [], appointments_due: 3, appointments_before: '2026-12-08' }));
+    const root = await render();
+    expect(q(root, T.retentionAppointments)?.dataset['count']).toBe('3');
+    expect(q(root, T.retentionAppointments)?.textContent).toContain('2026-12-08');
+    expect(q<HTMLButtonElement>(root, T.purgePrepare)?.disabled).toBe(false);
   });
 
   it('reads a four-eyes refusal of the approval in the destruction rule\'s words', async () => {

@@ -18,6 +18,11 @@ use crate::retention::{self, MAX_BATCH_CASES};
 const MIN_REASON: usize = 4;
 /// The longest, in characters.
 const MAX_REASON: usize = 500;
+/// Candidates of a purge read per store call (small in core's own tests, so they page).
+#[cfg(not(test))]
+const CANDIDATES_PAGE: u32 = 1000;
+#[cfg(test)]
+const CANDIDATES_PAGE: u32 = 2;
 
 fn reason_of(field: &str, text: &str) -> CoreResult<String> {
     let t = text.trim();
@@ -48,60 +53,74 @@ impl<S: Store> Service<S> {
     fn due_report(&self, tx: &mut dyn ReadTx, today: NaiveDate) -> CoreResult<RetentionReport> {
         let branch = super::branch_of(tx)?;
         let before = retention::candidates_before(&branch, today);
-        // One more than a batch holds tells whether the report is cut short.
-        let cases = tx.closed_cases(before, (MAX_BATCH_CASES * 4) as u32 + 1)?;
-        let truncated_scan = cases.len() > MAX_BATCH_CASES * 4;
         let mut due = Vec::new();
         let mut held = Vec::new();
-        for c in cases.iter().take(MAX_BATCH_CASES * 4) {
-            let classes = retention::due_classes(c, &branch, today);
-            if classes.is_empty() {
-                continue;
-            }
-            let documents = if classes.iter().any(|(k, _)| *k == RecordClass::Voucher) {
-                tx.documents(c.id)?.len()
-            } else {
-                0
-            };
-            let hold = tx.legal_holds(Some(c.id), true)?.into_iter().next();
-            let item = DueCase {
-                case_id: c.id,
-                case_number: c.case_number.clone(),
-                state: c.state,
-                opened_at: c.opened_at,
-                closed_on: retention::closed_on(c, &branch).unwrap_or(today),
-                classes: classes
-                    .into_iter()
-                    .map(|(class, kept_until)| DueClass {
-                        class,
-                        kept_until,
-                        removes: match class {
-                            RecordClass::Case => {
-                                let mut r = vec!["personal-data".to_string()];
-                                if c.appointment_id.is_some() {
-                                    r.push("appointment".into());
+        // Every candidate, page by page: cases already destroyed for one class, or held, stay
+        // candidates for years and must not hide the ones due after them.
+        let mut cursor = None;
+        'pages: loop {
+            let page = tx.closed_cases(before, cursor, CANDIDATES_PAGE)?;
+            let last = page.last().map(|c| (c.updated_at, c.id));
+            for c in &page {
+                if due.len() > MAX_BATCH_CASES {
+                    break 'pages;
+                }
+                let classes = retention::due_classes(c, &branch, today);
+                if classes.is_empty() {
+                    continue;
+                }
+                let documents = if classes.iter().any(|(k, _)| *k == RecordClass::Voucher) {
+                    tx.documents(c.id)?.len()
+                } else {
+                    0
+                };
+                let hold = tx.legal_holds(Some(c.id), true)?.into_iter().next();
+                let item = DueCase {
+                    case_id: c.id,
+                    case_number: c.case_number.clone(),
+                    state: c.state,
+                    opened_at: c.opened_at,
+                    closed_on: retention::closed_on(c, &branch).unwrap_or(today),
+                    classes: classes
+                        .into_iter()
+                        .map(|(class, kept_until)| DueClass {
+                            class,
+                            kept_until,
+                            removes: match class {
+                                RecordClass::Case => {
+                                    let mut r = vec!["personal-data".to_string()];
+                                    if c.appointment_id.is_some() {
+                                        r.push("appointment".into());
+                                    }
+                                    r
                                 }
-                                r
-                            }
-                            RecordClass::Voucher => vec![format!("documents:{documents}")],
-                        },
-                    })
-                    .collect(),
-                hold: hold.clone(),
-            };
-            if hold.is_some() {
-                held.push(item);
-            } else {
-                due.push(item);
+                                RecordClass::Voucher => vec![format!("documents:{documents}")],
+                            },
+                        })
+                        .collect(),
+                    hold: hold.clone(),
+                };
+                if hold.is_some() {
+                    held.push(item);
+                } else {
+                    due.push(item);
+                }
             }
+            if (page.len() as u32) < CANDIDATES_PAGE {
+                break;
+            }
+            cursor = last;
         }
-        let truncated = truncated_scan || due.len() > MAX_BATCH_CASES;
+        let truncated = due.len() > MAX_BATCH_CASES;
         due.truncate(MAX_BATCH_CASES);
         let pending = tx
             .purge_batches()?
             .into_iter()
             .find(|b| b.state == PurgeBatchState::Prepared);
+        let appointments_before = retention::unlinked_appointments_before(&branch, today);
         Ok(RetentionReport {
+            appointments_due: tx.count_unlinked_appointments(appointments_before)?,
+            appointments_before,
             as_of: today,
             case_years: retention::years(&branch, RecordClass::Case),
             voucher_years: retention::years(&branch, RecordClass::Voucher),
@@ -144,7 +163,7 @@ impl<S: Store> Service<S> {
                     p.id, p.prepared_by
                 )));
             }
-            if report.due.is_empty() {
+            if report.due.is_empty() && report.appointments_due == 0 {
                 return Err(CoreError::new(
                     ErrorCode::IllegalTransition,
                     format!("no record is due for destruction on {today}"),
@@ -173,6 +192,9 @@ impl<S: Store> Service<S> {
                         skipped: None,
                     })
                     .collect(),
+                appointments_before: (report.appointments_due > 0)
+                    .then_some(report.appointments_before),
+                appointments: report.appointments_due,
             };
             tx.insert_purge_batch(&batch)?;
             tx.append_audit(&act(
@@ -184,6 +206,7 @@ impl<S: Store> Service<S> {
                     "batch": batch.id,
                     "as_of": today,
                     "cases": batch.items.len(),
+                    "appointments": batch.appointments,
                 })
                 .to_string(),
             ))?;
@@ -236,7 +259,20 @@ impl<S: Store> Service<S> {
                 return Err(CoreError::new(ErrorCode::FourEyes, m));
             }
             let preparer_role = tx.staff(&batch.prepared_by)?.map(|s| s.role);
-            if preparer_role.is_some() && preparer_role == actor.role() {
+            let approver_since = tx.staff(actor.staff_id())?.map(|s| s.created_at);
+            // An account made after the batch could be the preparer's own second account (an
+            // administrator adds staff): the second person must have been there before.
+            if approver_since.is_none_or(|t| t >= batch.prepared_at) {
+                let m = format!(
+                    "{} was added after destruction batch {} was prepared: an account that \
+                     existed before approves it",
+                    actor.staff_id(),
+                    batch.id
+                );
+                refused = Some(m.clone());
+                return Err(CoreError::new(ErrorCode::FourEyes, m));
+            }
+            if preparer_role.is_none() || preparer_role == actor.role() {
                 let m = format!(
                     "destruction batch {} was prepared by an {}: it is approved by the other role \
                      (an administrator prepares and an auditor approves, or the reverse)",
@@ -320,6 +356,12 @@ impl<S: Store> Service<S> {
                 item.purged = due;
                 purged_ids.push(case.id);
             }
+            // Appointments the customer never came to, up to the day the batch was prepared
+            // for (never later than today's: the clock only moves on).
+            if let Some(day) = batch.appointments_before {
+                let today_day = retention::unlinked_appointments_before(&branch, today);
+                batch.appointments = tx.delete_unlinked_appointments(day.min(today_day))?;
+            }
             batch.state = PurgeBatchState::Approved;
             batch.approved_by = Some(approver.clone());
             batch.approved_at = Some(now);
@@ -334,6 +376,7 @@ impl<S: Store> Service<S> {
                     "prepared_by": batch.prepared_by.as_str(),
                     "purged": purged_ids.len(),
                     "skipped": batch.items.len() - purged_ids.len(),
+                    "appointments": batch.appointments,
                 })
                 .to_string(),
             ))?;

@@ -1032,3 +1032,47 @@ fn a_retry_needs_its_own_contact_and_receipt() {
     let v = svc.close_case(&b.tel01, c, None, None).unwrap();
     assert_eq!(v.case.state, CaseState::Closed);
 }
+
+/// The retention report reads every candidate page by page: held cases (and tombstones) that
+/// stay candidates for years never hide the cases due after them.
+#[test]
+fn retention_report_pages_past_held_candidates() {
+    let b = branch();
+    let aud = Counter::authenticate(&b.svc, "aud01", PW, "desk-a").unwrap();
+    let walk_in = || {
+        b.clock.advance(chrono::Duration::minutes(1));
+        let c = b
+            .svc
+            .open_case(
+                &b.tel01,
+                &OpenCaseInput {
+                    customer_name: "测试甲".into(),
+                    phone: "13123456789".into(),
+                    lock_cause: Some(LockCause::WrongPassword),
+                    ..Default::default()
+                },
+                None,
+            )
+            .unwrap()
+            .case
+            .id;
+        b.svc
+            .cancel_case(&b.tel01, c, "customer left", None)
+            .unwrap();
+        c
+    };
+    // The oldest three are held: they fill the first pages of candidates (two a page here).
+    let held: Vec<CaseId> = (0..3).map(|_| walk_in()).collect();
+    for c in &held {
+        b.svc
+            .set_legal_hold(&aud, *c, "complaint not settled")
+            .unwrap();
+    }
+    let later: Vec<CaseId> = (0..3).map(|_| walk_in()).collect();
+    b.clock.advance(chrono::Duration::days(366 * 10 + 5));
+    let r = b.svc.retention_report(&aud).unwrap();
+    let due: Vec<CaseId> = r.due.iter().map(|d| d.case_id).collect();
+    assert_eq!(due, later, "{r:?}");
+    assert_eq!(r.held.iter().map(|d| d.case_id).collect::<Vec<_>>(), held);
+    assert!(!r.truncated);
+}

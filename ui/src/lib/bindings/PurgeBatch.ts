@@ -19,4 +19,14 @@ as_of: string, prepared_by: StaffId, prepared_at: string, approved_by: StaffId |
 /**
  * Why it was withdrawn.
  */
-withdrawn_reason: string | null, items: Array<PurgeItem>, };
+withdrawn_reason: string | null, items: Array<PurgeItem>, 
+/**
+ * Appointments no case links to (the customer never came) with a slot before this
+ * branch-local day are destroyed too (their period, the case class's, counts from the
+ * slot); `None` when none were due.
+ */
+appointments_before: string | null, 
+/**
+ * How many such appointments were due when prepared; after approval, how many went.
+ */
+appointments: number, };

@@ -23,6 +23,11 @@ held: Array<DueCase>,
  */
 pending: PurgeBatch | null, 
 /**
+ * Appointments no case links to (the customer never came), with a slot before
+ * `appointments_before`: due with the case class's period counted from the slot.
+ */
+appointments_due: number, appointments_before: string, 
+/**
  * True when more cases were due than one report lists ([`crate::retention::MAX_BATCH_CASES`]).
  */
 truncated: boolean, };

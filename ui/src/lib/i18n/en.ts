@@ -933,6 +933,8 @@ export const en = {
   'retention.removes.appointment': "the appointment",
   'retention.removes.documents': "{n} documents",
   'retention.pending': "Destruction batch waiting for approval",
+  'retention.appointments': "{n} appointments never attended",
+  'retention.appointmentsDue': "{n} appointments the customer never came to (slot before {date}) are past their period too, and are destroyed with the batch.",
   'retention.batchCases': "{n} cases",
   'retention.preparedBy': "Prepared by {who}, {time}",
   'retention.prepare': "Prepare destruction batch",

@@ -931,6 +931,8 @@ export const zhCN = {
   'retention.removes.appointment': "预约记录",
   'retention.removes.documents': "{n} 份文件",
   'retention.pending': "待审批的销毁批次",
+  'retention.appointments': "未到店预约 {n} 条",
+  'retention.appointmentsDue': "另有 {n} 条未到店的预约（预约时段早于 {date}）已过保存期限，一并销毁。",
   'retention.batchCases': "{n} 笔业务",
   'retention.preparedBy': "拟定：{who}，{time}",
   'retention.prepare': "拟定销毁批次",
