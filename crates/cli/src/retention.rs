@@ -34,6 +34,7 @@ pub enum RetentionCmd {
     },
     /// Withdraw a prepared batch; nothing is destroyed.
     Withdraw {
+        /// The batch id (`DR-…`).
         #[arg(long, value_name = "ID")]
         batch: String,
         /// Why (4-500 characters).
@@ -44,6 +45,7 @@ pub enum RetentionCmd {
     Batches,
     /// Legal holds, newest first (active ones; --all for released ones too).
     Holds {
+        /// Released holds too.
         #[arg(long)]
         all: bool,
     },
