@@ -399,11 +399,13 @@ fn migration_4_gives_every_case_its_wallet_operator() {
         .unwrap()
         .cases);
     drop(counter);
-    // Back to version 3 as it was: the tables of 5, the column and the indexes of 4 gone,
+    // Back to version 3 as it was: the tables of 7 and 5, the column and the indexes of 4 gone,
     // 0001's day index back.
     fix.client()
         .batch_execute(
-            "DROP TABLE server_sessions, terminals, enrolment_codes;
+            "DROP TABLE legal_holds, purge_batches; DROP FUNCTION unlockdesk_final_row();
+             DROP INDEX cases_closed, audit_events_staff, audit_events_action, audit_events_at;
+             DROP TABLE server_sessions, terminals, enrolment_codes;
              DROP INDEX cases_operator; DROP INDEX cases_day_time;
              ALTER TABLE cases DROP COLUMN wallet_operator;
              CREATE INDEX cases_day ON cases (opened_day);
@@ -457,7 +459,9 @@ fn migration_5_adds_the_branch_server_tables_with_the_role_s_rights() {
     drop(counter);
     fix.client()
         .batch_execute(
-            "DROP TABLE server_sessions, terminals, enrolment_codes;
+            "DROP TABLE legal_holds, purge_batches; DROP FUNCTION unlockdesk_final_row();
+             DROP INDEX cases_closed, audit_events_staff, audit_events_action, audit_events_at;
+             DROP TABLE server_sessions, terminals, enrolment_codes;
              UPDATE unlockdesk_schema SET version = 4;",
         )
         .unwrap();
@@ -477,5 +481,45 @@ fn migration_5_adds_the_branch_server_tables_with_the_role_s_rights() {
     counter.revoke_terminal(&admin, &t.id).unwrap();
     let state = counter.case_view(&tel01, c).unwrap().case.state;
     assert_eq!(state, unlockdesk_core::CaseState::Submitted);
+    assert!(fix.again().verify_audit().unwrap().ok);
+}
+
+/// Migration 7 (retention) on a database of version 6: the tables appear with the
+/// application role's rights (no DELETE on the register or the holds), a hold can be set at
+/// once, and the trail still verifies.
+#[test]
+fn migration_7_adds_the_retention_tables_with_the_role_s_rights() {
+    let fix = Pg::default();
+    let counter = svc(&fix, clock());
+    let (tel01, _, _, _) = setup(&counter);
+    let c = to_submitted(&counter, &tel01);
+    drop(counter);
+    fix.client()
+        .batch_execute(
+            "DROP TABLE legal_holds, purge_batches; DROP FUNCTION unlockdesk_final_row();
+             DROP INDEX cases_closed, audit_events_staff, audit_events_action, audit_events_at;
+             UPDATE unlockdesk_schema SET version = 6;",
+        )
+        .unwrap();
+
+    let counter = svc_again(&fix, clock());
+    let v: i32 = fix
+        .client()
+        .query_one("SELECT version FROM unlockdesk_schema", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(i64::from(v), unlockdesk_store_pg::SCHEMA_VERSION);
+    let admin = counter.authenticate("admin", PW, "test").unwrap();
+    counter
+        .set_legal_hold(&admin, c, "dispute not settled")
+        .unwrap();
+    let mut app = fix.client();
+    app.batch_execute("SET ROLE unlockdesk_app").unwrap();
+    for t in ["legal_holds", "purge_batches"] {
+        assert!(
+            app.execute(&format!("DELETE FROM {t}"), &[]).is_err(),
+            "the application role may not delete from {t}"
+        );
+    }
     assert!(fix.again().verify_audit().unwrap().ok);
 }

@@ -246,11 +246,13 @@ fn migration_6_gives_every_case_its_wallet_operator() {
     let walk_in = unlockdesk_conformance::walk_in(&svc, &tel01);
     let before = svc.list_cases(&tel01, &Default::default()).unwrap().cases;
     drop(svc);
-    // Back to version 5 as it was: the tables of 7, the column and the indexes of 6 gone,
+    // Back to version 5 as it was: the tables of 8 and 7, the column and the indexes of 6 gone,
     // 5's day index back.
     let c = Connection::open(&db).unwrap();
     c.execute_batch(
-        "DROP TABLE server_sessions; DROP TABLE terminals; DROP TABLE enrolment_codes;
+        "DROP TABLE legal_holds; DROP TABLE purge_batches; DROP INDEX cases_closed;
+         DROP INDEX audit_events_staff; DROP INDEX audit_events_action; DROP INDEX audit_events_at;
+         DROP TABLE server_sessions; DROP TABLE terminals; DROP TABLE enrolment_codes;
          DROP INDEX cases_operator; DROP INDEX cases_day_time;
          ALTER TABLE cases DROP COLUMN wallet_operator;
          CREATE INDEX cases_day ON cases (opened_day);
@@ -298,7 +300,9 @@ fn migration_7_adds_the_branch_server_tables() {
     let db = populated(dir.path());
     let c = Connection::open(&db).unwrap();
     c.execute_batch(
-        "DROP TABLE server_sessions; DROP TABLE terminals; DROP TABLE enrolment_codes;
+        "DROP TABLE legal_holds; DROP TABLE purge_batches; DROP INDEX cases_closed;
+         DROP INDEX audit_events_staff; DROP INDEX audit_events_action; DROP INDEX audit_events_at;
+         DROP TABLE server_sessions; DROP TABLE terminals; DROP TABLE enrolment_codes;
          PRAGMA user_version = 6;",
     )
     .unwrap();
@@ -332,4 +336,50 @@ fn migration_7_adds_the_branch_server_tables() {
         .server_sign_in("tel01", unlockdesk_conformance::PW, "local:c1")
         .unwrap();
     svc.server_actor(&s.token, "local:c1").unwrap();
+}
+
+/// Migration 8 (retention: legal holds, the destruction register, the purge and console
+/// indexes) on a file of version 7: the tables appear, the cases and the audit trail are
+/// untouched, and a hold can be set at once.
+#[test]
+fn migration_8_adds_the_retention_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = populated(dir.path());
+    let c = Connection::open(&db).unwrap();
+    c.execute_batch(
+        "DROP TABLE legal_holds; DROP TABLE purge_batches; DROP INDEX cases_closed;
+         DROP INDEX audit_events_staff; DROP INDEX audit_events_action; DROP INDEX audit_events_at;
+         PRAGMA user_version = 7;",
+    )
+    .unwrap();
+    drop(c);
+    let v7 = dir.path().join("v7.db");
+    let fresh = Connection::open(&v7).unwrap();
+    for sql in &unlockdesk_store::migrate::MIGRATIONS[..7] {
+        fresh.execute_batch(sql).unwrap();
+    }
+    drop(fresh);
+    assert_eq!(schema(&db), schema(&v7), "the file is a version-7 file");
+
+    let svc = svc_at(&db, clock());
+    let names: Vec<String> = schema(&db).into_iter().map(|(n, _)| n).collect();
+    for t in [
+        "legal_holds",
+        "purge_batches",
+        "cases_closed",
+        "audit_events_staff",
+        "purge_batches_final",
+    ] {
+        assert!(names.contains(&t.to_string()), "{t}: {names:?}");
+    }
+    assert!(verify(&db).ok, "the trail still verifies");
+    let admin = svc
+        .authenticate("admin", unlockdesk_conformance::PW, "t")
+        .unwrap();
+    let tel01 = svc
+        .authenticate("tel01", unlockdesk_conformance::PW, "t")
+        .unwrap();
+    let case = svc.list_cases(&tel01, &Default::default()).unwrap().cases[0].id;
+    svc.set_legal_hold(&admin, case, "dispute not settled")
+        .unwrap();
 }
