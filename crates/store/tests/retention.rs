@@ -97,3 +97,50 @@ fn purged_personal_data_is_nowhere_in_the_files() {
     );
     assert!(contains(&db, "13123456789"), "and their phone");
 }
+
+/// A backup taken before a purge, restored after it, brings nothing destroyed back: the
+/// register outlives the backup and is replayed into the restored store.
+#[test]
+fn restoring_an_older_backup_replays_the_destruction_register() {
+    use chrono::TimeZone;
+    use unlockdesk_conformance::{add_person, clock, closed_case, setup, svc, PW};
+    use unlockdesk_core::ports::Store;
+    use unlockdesk_core::*;
+
+    let fix = Sqlite::default();
+    let clk = clock();
+    let s = svc(&fix, clk.clone());
+    let (tel01, _, sup01, _) = setup(&s);
+    let admin = s.authenticate("admin", PW, "test").unwrap();
+    let aud01 = add_person(&s, &admin, "aud01", Role::Auditor);
+    let a = closed_case(&s, &tel01, &sup01);
+    let backup = fix.path().with_file_name("before-purge.db");
+    s.backup(&admin, &backup).unwrap();
+
+    clk.set(chrono::Utc.with_ymd_and_hms(2057, 12, 1, 2, 0, 0).unwrap());
+    let batch = s.prepare_purge(&admin).unwrap();
+    s.approve_purge(&aud01, &batch.id).unwrap();
+    assert_eq!(s.case_view(&aud01, a).unwrap().case.purges.len(), 2);
+
+    s.restore(&admin, &backup).unwrap();
+    let v = s.case_view(&aud01, a).unwrap();
+    assert_eq!(v.case.purges.len(), 2, "destroyed again");
+    assert_eq!(v.case.customer_name, "");
+    assert!(v.case.identity.is_none() && v.case.form.is_none());
+    assert!(v.documents.is_empty());
+    let register = s.purge_batches(&aud01).unwrap();
+    assert_eq!(
+        register.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(),
+        [batch.id.as_str()]
+    );
+    assert!(fix.again().verify_audit().unwrap().ok);
+    assert!(!fix
+        .path()
+        .parent()
+        .unwrap()
+        .join("documents")
+        .join(a.to_string())
+        .exists());
+    let db = std::fs::read(fix.path()).unwrap();
+    assert!(!contains(&db, ID), "the ID number is not back");
+}
