@@ -1,8 +1,6 @@
 //! The whole store for `store copy`: every row listed in one snapshot, and written verbatim
 //! into an empty store (audit events with their seq and hashes, documents with their path).
 
-use std::io::Write;
-
 use chrono::NaiveDate;
 use rusqlite::params;
 use sha2::{Digest, Sha256};
@@ -131,11 +129,7 @@ impl CopyWrite for Tx<'_> {
             std::fs::create_dir_all(p)
                 .map_err(|e| CoreError::storage(format!("cannot create {}: {e}", p.display())))?;
         }
-        let mut f = std::fs::File::create(&abs)
-            .map_err(|e| CoreError::storage(format!("cannot write {}: {e}", abs.display())))?;
-        f.write_all(bytes)
-            .and_then(|_| f.sync_all())
-            .map_err(|e| CoreError::storage(format!("cannot write {}: {e}", abs.display())))?;
+        crate::keys::write_atomic(&abs, &crate::tx::seal(self.keys, &rec.path, bytes)?)?;
         self.exec(
             "INSERT INTO documents (id, case_id, kind, copy, path, sha256, bytes, at, by) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

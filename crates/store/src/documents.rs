@@ -5,8 +5,6 @@ use rusqlite::params;
 use unlockdesk_core::ports::*;
 use unlockdesk_core::*;
 
-use std::io::Write;
-
 use sha2::{Digest, Sha256};
 
 use crate::codec::*;
@@ -23,6 +21,7 @@ impl DocumentRead for Tx<'_> {
         let bytes = std::fs::read(&abs).map_err(|e| {
             CoreError::storage(format!("printed document {} is missing: {e}", rec.path))
         })?;
+        let bytes = crate::tx::unseal(self.keys, &rec.path, bytes)?;
         if hex::encode(Sha256::digest(&bytes)) != rec.sha256 {
             return Err(CoreError::storage(format!(
                 "printed document {} does not match its recorded SHA-256: it was altered",
@@ -88,12 +87,9 @@ impl DocumentWrite for Tx<'_> {
             std::fs::create_dir_all(p)
                 .map_err(|e| CoreError::storage(format!("cannot create {}: {e}", p.display())))?;
         }
-        // Write and fsync before the row commits: a recorded document always exists.
-        let mut f = std::fs::File::create(&abs)
-            .map_err(|e| CoreError::storage(format!("cannot write {}: {e}", abs.display())))?;
-        f.write_all(bytes)
-            .and_then(|_| f.sync_all())
-            .map_err(|e| CoreError::storage(format!("cannot write {}: {e}", abs.display())))?;
+        // Written (sealed when the store is encrypted), synced and renamed into place before
+        // the row commits: a recorded document always exists whole.
+        crate::keys::write_atomic(&abs, &crate::tx::seal(self.keys, &rel, bytes)?)?;
         let mut out = rec.clone();
         out.path = rel;
         out.sha256 = hex::encode(Sha256::digest(bytes));

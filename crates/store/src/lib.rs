@@ -15,6 +15,7 @@ mod codec;
 mod copy;
 mod documents;
 mod idempotency;
+pub mod keys;
 pub mod migrate;
 mod retention;
 mod sessions;
@@ -26,6 +27,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use zeroize::Zeroizing;
+
+pub use keys::{KeyRecord, KeySource, Keyring};
 use unlockdesk_core::ports::{AuditVerification, ReadTx, Store, WriteTx};
 use unlockdesk_core::{CoreError, CoreResult, ErrorCode};
 
@@ -80,28 +84,315 @@ pub(crate) fn sql_err(e: rusqlite::Error) -> CoreError {
 
 /// The SQLite store. One connection, serialised by a mutex (a counter terminal is one user;
 /// other processes are serialised by SQLite's own locking and `busy_timeout`).
+///
+/// With a key source the file is a SQLCipher database under a raw 256-bit key derived from
+/// the store's data key, and documents are sealed with AES-256-GCM ([`keys`]).
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: PathBuf,
     dir: PathBuf,
+    keys: Mutex<Option<Keyring>>,
+    source: KeySource,
 }
 
+/// What the first bytes of a database file say it is.
+#[derive(Debug, PartialEq)]
+enum FileKind {
+    /// No file, or an empty one: a new store.
+    New,
+    /// A plaintext SQLite database ("SQLite format 3\0").
+    Plain,
+    /// Anything else: an encrypted database (SQLCipher has no plaintext header).
+    Encrypted,
+}
+
+fn file_kind(path: &Path) -> CoreResult<FileKind> {
+    use std::io::Read;
+    let mut f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileKind::New),
+        Err(e) => {
+            return Err(CoreError::storage(format!(
+                "cannot open {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let mut head = [0u8; 16];
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) => {
+                return Err(CoreError::storage(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+    }
+    Ok(match n {
+        0 => FileKind::New,
+        16 if &head == b"SQLite format 3\0" => FileKind::Plain,
+        _ => FileKind::Encrypted,
+    })
+}
+
+/// Open a connection on `path`, keyed when `key` is given, and prove the key opens it.
+fn connect(path: &Path, key: Option<&keys::DataKey>, flags: OpenFlags) -> CoreResult<Connection> {
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| CoreError::storage(format!("cannot open {}: {e}", path.display())))?;
+    // SQLCipher logs a failed page check to stderr; the caller words the error itself.
+    let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
+    if let Some(k) = key {
+        apply_key(&conn, k).map_err(sql_err)?;
+        // SQLCipher only reads the file at the first statement: a wrong key shows here.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+            .map_err(|_| {
+                CoreError::storage(format!(
+                    "the store {} does not open with the key in its key record {}: the record belongs to another store or the file is damaged (nothing was changed)",
+                    path.display(),
+                    keys::record_path(path).display()
+                ))
+            })?;
+    }
+    Ok(conn)
+}
+
+/// `PRAGMA key` with the raw key (no PBKDF2: the key is random already, so opening costs
+/// well under a millisecond instead of 256,000 PBKDF2 rounds).
+fn apply_key(conn: &Connection, k: &keys::DataKey) -> rusqlite::Result<()> {
+    let sql = Zeroizing::new(format!(
+        "PRAGMA key = \"x'{}'\";",
+        hex::encode(k.sqlcipher_key().bytes())
+    ));
+    conn.execute_batch(&sql)
+}
+
+/// The `KEY` clause of an `ATTACH`: the raw key of `k`, or '' for a plaintext file.
+fn attach_key(k: Option<&keys::DataKey>) -> Zeroizing<String> {
+    Zeroizing::new(match k {
+        Some(k) => format!("\"x'{}'\"", hex::encode(k.sqlcipher_key().bytes())),
+        None => "''".into(),
+    })
+}
+
+/// Copy every table of `conn`'s main database into a new file `dest` under `key`
+/// (`sqlcipher_export`, which also converts plaintext to encrypted), with the schema version.
+fn export_to(conn: &Connection, dest: &Path, key: Option<&keys::DataKey>) -> CoreResult<()> {
+    for p in sidecars(dest) {
+        let _ = std::fs::remove_file(p);
+    }
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sql_err)?;
+    let dest_s = dest.display().to_string().replace('\'', "''");
+    let sql = Zeroizing::new(format!(
+        "ATTACH DATABASE '{dest_s}' AS udexport KEY {}; SELECT sqlcipher_export('udexport'); PRAGMA udexport.user_version = {version}; DETACH DATABASE udexport;",
+        attach_key(key).as_str()
+    ));
+    conn.execute_batch(&sql)
+        .map_err(|e| CoreError::storage(format!("cannot write the copy {}: {e}", dest.display())))
+}
+
+/// A copy of the file `src` (under `src_key`, or plaintext) as a new file `dest` under
+/// `dest_key`; `src` is only read.
+fn convert_copy(
+    src: &Path,
+    src_key: Option<&keys::DataKey>,
+    dest: &Path,
+    dest_key: Option<&keys::DataKey>,
+) -> CoreResult<()> {
+    for p in sidecars(dest) {
+        let _ = std::fs::remove_file(p);
+    }
+    let out = connect(dest, dest_key, RW)?;
+    let version: i64 = connect(src, src_key, OpenFlags::SQLITE_OPEN_READ_ONLY)?
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sql_err)?;
+    let src_s = src
+        .display()
+        .to_string()
+        .replace('\'', "''")
+        .replace('?', "%3f")
+        .replace('#', "%23");
+    let sql = Zeroizing::new(format!(
+        "ATTACH DATABASE 'file:{src_s}?mode=ro' AS udsource KEY {}; SELECT sqlcipher_export('main', 'udsource'); PRAGMA main.user_version = {version}; DETACH DATABASE udsource;",
+        attach_key(src_key).as_str()
+    ));
+    out.execute_batch(&sql).map_err(|e| {
+        CoreError::storage(format!(
+            "cannot copy {} under this store's key: {e}",
+            src.display()
+        ))
+    })
+}
+
+/// Row counts of the tables whose loss would matter, to prove a copy complete.
+fn census(conn: &Connection) -> CoreResult<Vec<i64>> {
+    [
+        "audit_events",
+        "cases",
+        "appointments",
+        "documents",
+        "staff",
+    ]
+    .iter()
+    .map(|t| {
+        conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .or_else(|e| match e {
+                // A store older than a table has none of its rows.
+                rusqlite::Error::SqliteFailure(..) => Ok(-1),
+                e => Err(e),
+            })
+            .map_err(sql_err)
+    })
+    .collect()
+}
+
+/// Replace `path` by `new` atomically, keeping the old content under `<path>.<tag>-old`
+/// (a hard link, so the old bytes can be shredded once the new file is proven).
+fn swap_in(path: &Path, new: &Path, tag: &str) -> CoreResult<PathBuf> {
+    let old = PathBuf::from(format!("{}.{tag}-old", path.display()));
+    let io = |e: std::io::Error, what: &Path| {
+        CoreError::storage(format!("cannot replace {}: {e}", what.display()))
+    };
+    let _ = std::fs::remove_file(&old);
+    std::fs::hard_link(path, &old).map_err(|e| io(e, path))?;
+    std::fs::rename(new, path).map_err(|e| io(e, path))?;
+    // The old file's WAL was checkpointed and truncated; it belongs to the old file.
+    for p in &sidecars(path)[1..3] {
+        let _ = std::fs::remove_file(p);
+    }
+    if let Some(d) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Ok(d) = std::fs::File::open(d) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(old)
+}
+
+fn checkpoint(conn: &Connection) -> CoreResult<()> {
+    let (busy, _, _): (i64, i64, i64) = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(sql_err)?;
+    if busy != 0 {
+        return Err(CoreError::storage(
+            "another program holds the store open: close every UnlockDesk window and command on it, then try again",
+        ));
+    }
+    Ok(())
+}
+
+const RW: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE
+    .union(OpenFlags::SQLITE_OPEN_CREATE)
+    .union(OpenFlags::SQLITE_OPEN_NO_MUTEX);
+
 impl SqliteStore {
-    /// Open (creating if needed) the database at `path`, configure it and migrate.
-    /// Errors: `storage` for an unreadable/corrupt file or a schema newer than this binary.
+    /// Open (creating if needed) the database at `path` with the key source of the
+    /// environment ([`KeySource::from_env`]), configure it and migrate.
+    /// Errors: `storage` for an unreadable/corrupt file, a wrong or missing key, or a schema
+    /// newer than this binary.
     pub fn open(path: &Path) -> CoreResult<Self> {
+        Self::open_with(path, KeySource::from_env())
+    }
+
+    /// Open with an explicit key source.
+    ///
+    /// - A new store with a key source is created encrypted (a fresh data key, wrapped in
+    ///   `<path>.keys`); without one, plaintext (callers warn).
+    /// - An encrypted store needs its key: none, or a wrong one, is refused with one sentence
+    ///   and nothing is changed.
+    /// - A plaintext store opened with a key source is encrypted first: copied into a new
+    ///   encrypted file, verified (integrity, schema version, row counts), swapped in, and only
+    ///   then the plaintext file is shredded; its documents are sealed in place.
+    pub fn open_with(path: &Path, source: KeySource) -> CoreResult<Self> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 CoreError::storage(format!("cannot create {}: {e}", parent.display()))
             })?;
         }
-        let mut conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| CoreError::storage(format!("cannot open {}: {e}", path.display())))?;
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let record = KeyRecord::load(path)?;
+        let ring = match (file_kind(path)?, &source) {
+            (FileKind::Encrypted, _) => match &record {
+                Some(rec) => Some(rec.unwrap(&source)?),
+                None => {
+                    return Err(CoreError::storage(format!(
+                        "the store {} is encrypted but its key record {} is missing: put the record back (it is saved beside every backup), or restore with `{RESTORE_ROUTE}`",
+                        path.display(),
+                        keys::record_path(path).display()
+                    )))
+                }
+            },
+            (FileKind::Plain, KeySource::None) => None,
+            (FileKind::Plain, _) => Some(Self::encrypt_plaintext(path, &dir, record, &source)?),
+            (FileKind::New, KeySource::None) => {
+                if record.is_some() {
+                    return Err(CoreError::storage(format!(
+                        "{} belongs to an encrypted store but the database {} is missing: set UNLOCKDESK_KEY_FILE and restore the store with `{RESTORE_ROUTE}`",
+                        keys::record_path(path).display(),
+                        path.display()
+                    )));
+                }
+                None
+            }
+            (FileKind::New, _) => {
+                let ring = Keyring {
+                    current: keys::DataKey::generate()?,
+                    previous: vec![],
+                };
+                KeyRecord::wrap(&ring, &source)?.save(path)?;
+                Some(ring)
+            }
+        };
+        let conn = Self::connect_any(path, ring.as_ref())?;
+        // An original left by an interrupted upgrade or rekey: the encrypted file opened,
+        // so it goes now (never when it is the live file itself).
+        if ring.is_some() {
+            for tag in ["plaintext", "rekey"] {
+                let old = PathBuf::from(format!("{}.{tag}-old", path.display()));
+                if old.exists() && !same_file(&old, path) {
+                    keys::shred(&old)?;
+                }
+            }
+        }
+        Self::finish_open(conn, path, dir, ring, source)
+    }
+
+    /// Connect with the current key, or an earlier one of the ring (a `rekey --data-key`
+    /// interrupted before the swap leaves the file under the earlier key).
+    fn connect_any(path: &Path, ring: Option<&Keyring>) -> CoreResult<Connection> {
+        let Some(ring) = ring else {
+            return connect(path, None, RW);
+        };
+        let first = connect(path, Some(&ring.current), RW);
+        match first {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                for k in &ring.previous {
+                    if let Ok(c) = connect(path, Some(k), RW) {
+                        return Ok(c);
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn finish_open(
+        mut conn: Connection,
+        path: &Path,
+        dir: PathBuf,
+        ring: Option<Keyring>,
+        source: KeySource,
+    ) -> CoreResult<Self> {
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(sql_err)?;
         let setup = || -> rusqlite::Result<()> {
@@ -110,7 +401,8 @@ impl SqliteStore {
             conn.pragma_update(None, "foreign_keys", "ON")?;
             // 64 MiB page cache (default 2 MiB): at a million appointments the lookup indexes
             // stay in memory, and a 100k-row import does not spill dirty pages to the WAL
-            // over and over (ARCHITECTURE.md, "Appointment lookup").
+            // over and over (ARCHITECTURE.md, "Appointment lookup"). Encrypted, every page
+            // read from the file is also decrypted: the cache saves that too.
             conn.pragma_update(None, "cache_size", CACHE_KIB)?;
             conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
             // Deleted and overwritten content is zeroed in the file, not left in free space:
@@ -126,15 +418,68 @@ impl SqliteStore {
             migrate::MigrateError::Sql(e) => damaged(path, &e.to_string()),
             too_new => CoreError::storage(too_new.to_string()),
         })?;
-        let dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
             dir,
+            keys: Mutex::new(ring),
+            source,
         })
+    }
+
+    /// Encrypt a plaintext store in place (see [`open_with`](Self::open_with)). A key record
+    /// left by an interrupted upgrade is reused, so documents it already sealed stay readable.
+    fn encrypt_plaintext(
+        path: &Path,
+        dir: &Path,
+        record: Option<KeyRecord>,
+        source: &KeySource,
+    ) -> CoreResult<Keyring> {
+        let ring = match record.map(|r| r.unwrap(source)) {
+            Some(Ok(ring)) => ring,
+            _ => Keyring {
+                current: keys::DataKey::generate()?,
+                previous: vec![],
+            },
+        };
+        // The record first: from here on every sealed document has its key on disk.
+        KeyRecord::wrap(&ring, source)?.save(path)?;
+        let staged = PathBuf::from(format!("{}.encrypting", path.display()));
+        let before = {
+            let plain = connect(path, None, RW)?;
+            plain
+                .busy_timeout(Duration::from_secs(10))
+                .map_err(sql_err)?;
+            checkpoint(&plain)?;
+            let before = census(&plain)?;
+            export_to(&plain, &staged, Some(&ring.current))?;
+            before
+        };
+        {
+            let enc = connect(&staged, Some(&ring.current), RW)?;
+            let ok: String = enc
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .map_err(sql_err)?;
+            if ok != "ok" || census(&enc)? != before {
+                drop(enc);
+                for p in sidecars(&staged) {
+                    let _ = std::fs::remove_file(p);
+                }
+                return Err(CoreError::storage(format!(
+                    "encrypting {} failed: the encrypted copy did not verify ({ok}); the plaintext store is unchanged",
+                    path.display()
+                )));
+            }
+        }
+        seal_documents(dir, &ring)?;
+        let old = swap_in(path, &staged, "plaintext")?;
+        // Proven by opening it: the caller connects next. The original is shredded here
+        // only after the encrypted file is in place; a crash before leaves the `-old` file,
+        // which the next open shreds.
+        connect(path, Some(&ring.current), RW)?;
+        keys::shred(&old)?;
+        tracing::info!(store = %path.display(), "the plaintext store was encrypted");
+        Ok(ring)
     }
 
     /// Open the default database ([`default_db_path`]).
@@ -198,10 +543,26 @@ impl SqliteStore {
         Ok(s)
     }
 
-    /// Online backup (SQLite backup API) to `dest`, consistent even while in use.
+    /// Whether the store is encrypted (SQLCipher, sealed documents).
+    pub fn is_encrypted(&self) -> bool {
+        self.ring().is_some()
+    }
+
+    fn ring(&self) -> std::sync::MutexGuard<'_, Option<Keyring>> {
+        self.keys.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Online backup (SQLite backup API) to `dest`, consistent even while in use. An encrypted
+    /// store's backup is encrypted under the same data key, and the store's key record is
+    /// written beside it as `<dest>.keys` (same key-encryption key): keep the two together; a
+    /// backup cannot be read without both the record and the key file or passphrase.
     pub fn backup_to(&self, dest: &Path) -> CoreResult<()> {
         let conn = self.lock();
-        let mut out = Connection::open(dest).map_err(sql_err)?;
+        let ring = self.ring();
+        for p in sidecars(dest) {
+            let _ = std::fs::remove_file(p);
+        }
+        let mut out = connect(dest, ring.as_ref().map(|r| &r.current), RW)?;
         {
             let b = rusqlite::backup::Backup::new(&conn, &mut out).map_err(sql_err)?;
             b.run_to_completion(256, Duration::from_millis(0), None)
@@ -209,7 +570,51 @@ impl SqliteStore {
         }
         out.pragma_update(None, "journal_mode", "DELETE")
             .map_err(sql_err)?;
+        drop(out);
+        let record = keys::record_path(dest);
+        match ring.as_ref() {
+            Some(r) => KeyRecord::wrap(r, &self.source)?.save(dest)?,
+            None => {
+                let _ = std::fs::remove_file(record);
+            }
+        }
         Ok(())
+    }
+
+    /// Open a backup file read-only: encrypted when a key record lies beside it (unwrapped
+    /// with `source`), plaintext otherwise. Errors: `storage` naming the backup.
+    fn open_backup(src: &Path, source: &KeySource) -> CoreResult<(Connection, Option<Keyring>)> {
+        let unreadable = |e: CoreError| {
+            CoreError::storage(format!(
+                "cannot read the backup {}: {}",
+                src.display(),
+                e.message
+            ))
+        };
+        if !src.is_file() {
+            return Err(CoreError::storage(format!(
+                "cannot read the backup {}: no such file",
+                src.display()
+            )));
+        }
+        let ring = match (file_kind(src)?, KeyRecord::load(src)?) {
+            (FileKind::Encrypted, Some(rec)) => Some(rec.unwrap(source).map_err(unreadable)?),
+            (FileKind::Encrypted, None) => {
+                return Err(CoreError::storage(format!(
+                    "the backup {} is encrypted but its key record {} is not beside it",
+                    src.display(),
+                    keys::record_path(src).display()
+                )))
+            }
+            _ => None,
+        };
+        let conn = connect(
+            src,
+            ring.as_ref().map(|r| &r.current),
+            OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .map_err(unreadable)?;
+        Ok((conn, ring))
     }
 
     /// Restore over a database that cannot be used (damaged, or not even openable): copy the
@@ -223,29 +628,34 @@ impl SqliteStore {
         for p in sidecars(&staging) {
             let _ = std::fs::remove_file(p);
         }
+        let source = KeySource::from_env();
+        let _ = std::fs::remove_file(keys::record_path(&staging));
         {
-            let src_conn = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .map_err(|e| {
-                    CoreError::storage(format!("cannot read the backup {}: {e}", src.display()))
-                })?;
-            let mut out = Connection::open(&staging).map_err(sql_err)?;
+            let (src_conn, ring) = Self::open_backup(src, &source)?;
+            // The copy keeps the backup's data key; its record goes with it.
+            if let Some(r) = &ring {
+                KeyRecord::wrap(r, &source)?.save(&staging)?;
+            }
+            let mut out = connect(&staging, ring.as_ref().map(|r| &r.current), RW)?;
             let b = rusqlite::backup::Backup::new(&src_conn, &mut out).map_err(sql_err)?;
             b.run_to_completion(256, Duration::from_millis(0), None)
                 .map_err(|e| {
                     CoreError::storage(format!("cannot read the backup {}: {e}", src.display()))
                 })?;
         }
-        let checked = SqliteStore::open_checked(&staging).and_then(|s| {
-            let v = s.verify_audit()?;
-            if v.ok {
-                Ok(s)
-            } else {
-                Err(CoreError::storage(format!(
-                    "the backup's audit trail is broken at event {}: refusing to restore it",
-                    v.broken_at.unwrap_or(0)
-                )))
-            }
-        });
+        let checked = SqliteStore::open_with(&staging, source)
+            .and_then(|s| s.check_integrity().map(|_| s))
+            .and_then(|s| {
+                let v = s.verify_audit()?;
+                if v.ok {
+                    Ok(s)
+                } else {
+                    Err(CoreError::storage(format!(
+                        "the backup's audit trail is broken at event {}: refusing to restore it",
+                        v.broken_at.unwrap_or(0)
+                    )))
+                }
+            });
         match checked {
             Ok(_checked) => Ok(StagedRestore {
                 staging,
@@ -261,26 +671,154 @@ impl SqliteStore {
     }
 
     /// Replace this store's content with the backup at `src` (checked first: integrity,
-    /// schema version not newer, audit chain verifies).
+    /// schema version not newer, audit chain verifies). An encrypted backup is read with its
+    /// key record (`<src>.keys`, same key source as the store); a backup under another data key
+    /// or in plaintext is first copied under this store's key, so the store keeps its key.
     pub fn restore_from(&self, src: &Path) -> CoreResult<()> {
+        let (src_conn, src_ring) = Self::open_backup(src, &self.source)?;
         {
-            let probe = SqliteStore::open(src)?;
-            probe.check_integrity()?;
-            let v = probe.verify_audit()?;
+            let ok: String = src_conn
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .map_err(|e| damaged(src, &e.to_string()))?;
+            if ok != "ok" {
+                return Err(damaged(src, &ok));
+            }
+            let v = audit::verify(&src_conn).map_err(|e| damaged(src, &e.to_string()))?;
             if !v.ok {
                 return Err(CoreError::storage(format!(
                     "the backup's audit trail is broken at event {}: refusing to restore it",
                     v.broken_at.unwrap_or(0)
                 )));
             }
+            let found: i64 = src_conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(sql_err)?;
+            if found > SCHEMA_VERSION {
+                return Err(CoreError::storage(format!(
+                    "the backup {} has schema version {found}, newer than this program ({SCHEMA_VERSION})",
+                    src.display()
+                )));
+            }
         }
-        let src_conn =
-            Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql_err)?;
+        let ring = self.ring();
+        let same_key = match (ring.as_ref(), src_ring.as_ref()) {
+            (Some(a), Some(b)) => a.current.id == b.current.id,
+            (None, None) => true,
+            _ => false,
+        };
+        // The backup API copies pages as they are: it needs both sides under one key.
+        let from = if same_key {
+            src_conn
+        } else {
+            drop(src_conn);
+            let tmp = PathBuf::from(format!("{}.restore-convert", self.path.display()));
+            let dest_key = ring.as_ref().map(|r| &r.current);
+            convert_copy(src, src_ring.as_ref().map(|r| &r.current), &tmp, dest_key)?;
+            connect(&tmp, dest_key, OpenFlags::SQLITE_OPEN_READ_ONLY)?
+        };
         let mut conn = self.lock();
-        let b = rusqlite::backup::Backup::new(&src_conn, &mut conn).map_err(sql_err)?;
-        b.run_to_completion(256, Duration::from_millis(0), None)
-            .map_err(sql_err)?;
-        Ok(())
+        let res = {
+            let b = rusqlite::backup::Backup::new(&from, &mut conn).map_err(sql_err)?;
+            b.run_to_completion(256, Duration::from_millis(0), None)
+                .map_err(sql_err)
+        };
+        drop(from);
+        if !same_key {
+            for p in sidecars(&PathBuf::from(format!(
+                "{}.restore-convert",
+                self.path.display()
+            ))) {
+                let _ = keys::shred(&p);
+            }
+        }
+        res
+    }
+
+    /// Change the key-encryption key: the data keys are wrapped again under `new` and the key
+    /// record replaced atomically. The database and documents are not rewritten. Backups taken
+    /// before keep their own records under the old key. Errors: `storage` when the store is not
+    /// encrypted or `new` cannot be read.
+    pub fn rekey_kek(&self, new: KeySource) -> CoreResult<()> {
+        let ring = self.ring();
+        let Some(r) = ring.as_ref() else {
+            return Err(CoreError::storage(
+                "the store is not encrypted: open it once with UNLOCKDESK_KEY_FILE set to encrypt it",
+            ));
+        };
+        let rec = KeyRecord::wrap(r, &new)?;
+        // Prove the new record opens before it replaces the old one.
+        rec.unwrap(&new)?;
+        rec.save(&self.path)
+    }
+
+    /// Re-encrypt the whole store under a fresh data key: the database is copied under the
+    /// new key, verified and swapped in (the old file shredded), then every document is sealed
+    /// again. The record holds the old key as well until the documents are done, so a crash at
+    /// any point leaves a store that opens. Returns the new key id. Every other program on the
+    /// store must be closed (`storage` otherwise).
+    pub fn rekey_data_key(&self) -> CoreResult<String> {
+        let mut conn = self.lock();
+        let mut ring = self.ring();
+        let Some(old) = ring.clone() else {
+            return Err(CoreError::storage(
+                "the store is not encrypted: open it once with UNLOCKDESK_KEY_FILE set to encrypt it",
+            ));
+        };
+        let new = Keyring {
+            current: keys::DataKey::generate()?,
+            previous: std::iter::once(old.current.clone())
+                .chain(old.previous.iter().cloned())
+                .collect(),
+        };
+        KeyRecord::wrap(&new, &self.source)?.save(&self.path)?;
+        checkpoint(&conn)?;
+        let before = census(&conn)?;
+        let staged = PathBuf::from(format!("{}.rekeying", self.path.display()));
+        export_to(&conn, &staged, Some(&new.current))?;
+        {
+            let c = connect(&staged, Some(&new.current), RW)?;
+            if census(&c)? != before {
+                drop(c);
+                for p in sidecars(&staged) {
+                    let _ = std::fs::remove_file(p);
+                }
+                return Err(CoreError::storage(
+                    "the re-encrypted copy did not verify; the store is unchanged",
+                ));
+            }
+        }
+        let placeholder = Connection::open_in_memory().map_err(sql_err)?;
+        drop(std::mem::replace(&mut *conn, placeholder));
+        let old_file = swap_in(&self.path, &staged, "rekey")?;
+        let fresh = connect(&self.path, Some(&new.current), RW)?;
+        *conn = Self::finish_open(fresh, &self.path, self.dir.clone(), None, KeySource::None)?
+            .conn
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
+        keys::shred(&old_file)?;
+        *ring = Some(new.clone());
+        // Documents: sealed again under the new key, one by one, each atomically.
+        walk_documents(&self.dir, &mut |abs, rel| {
+            if rel.ends_with("-old") {
+                return Ok(());
+            }
+            let bytes = std::fs::read(abs)
+                .map_err(|e| CoreError::storage(format!("cannot read {}: {e}", abs.display())))?;
+            let plain = if keys::is_sealed_document(&bytes) {
+                keys::open_document(&new, rel, &bytes)?
+            } else {
+                bytes
+            };
+            let sealed = keys::seal_document(&new.current, rel, &plain)?;
+            replace_file(abs, &sealed, "rekey")
+        })?;
+        let done = Keyring {
+            current: new.current.clone(),
+            previous: vec![],
+        };
+        KeyRecord::wrap(&done, &self.source)?.save(&self.path)?;
+        *ring = Some(done);
+        Ok(new.current.id.clone())
     }
 }
 
@@ -290,9 +828,11 @@ impl Store for SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_err)?;
+        let ring = self.ring();
         let mut t = tx::Tx {
             tx: &tx,
             dir: &self.dir,
+            keys: ring.as_ref(),
         };
         let out = f(&mut t)?;
         tx.commit().map_err(sql_err)?;
@@ -304,9 +844,11 @@ impl Store for SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
             .map_err(sql_err)?;
+        let ring = self.ring();
         let mut t = tx::Tx {
             tx: &tx,
             dir: &self.dir,
+            keys: ring.as_ref(),
         };
         let out = f(&mut t);
         // Reads never write; dropping rolls back.
@@ -358,12 +900,101 @@ impl Store for SqliteStore {
     }
 }
 
+/// Whether two paths name one file (a hard link): shredding one would destroy the other.
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        a == b
+    }
+}
+
+/// Seal every plaintext document under `dir/documents` with the ring's current key, each
+/// atomically (sealed copy written and synced, swapped in, the original shredded).
+/// Idempotent: sealed files are left alone, and originals a crash left are shredded.
+fn seal_documents(dir: &Path, ring: &Keyring) -> CoreResult<()> {
+    walk_documents(dir, &mut |abs, rel| {
+        if rel.ends_with(".plain-old") {
+            let live = PathBuf::from(abs.display().to_string().trim_end_matches(".plain-old"));
+            if live.exists() && !same_file(abs, &live) {
+                keys::shred(abs)?;
+            }
+            return Ok(());
+        }
+        let bytes = std::fs::read(abs)
+            .map_err(|e| CoreError::storage(format!("cannot read {}: {e}", abs.display())))?;
+        if keys::is_sealed_document(&bytes) {
+            return Ok(());
+        }
+        let sealed = keys::seal_document(&ring.current, rel, &bytes)?;
+        replace_file(abs, &sealed, "plain")
+    })
+}
+
+/// Write `bytes` over `abs` atomically and shred what was there (kept as `<abs>.<tag>-old`
+/// until the new content is in place).
+fn replace_file(abs: &Path, bytes: &[u8], tag: &str) -> CoreResult<()> {
+    let old = PathBuf::from(format!("{}.{tag}-old", abs.display()));
+    let _ = std::fs::remove_file(&old);
+    std::fs::hard_link(abs, &old)
+        .map_err(|e| CoreError::storage(format!("cannot replace {}: {e}", abs.display())))?;
+    keys::write_atomic(abs, bytes)?;
+    keys::shred(&old)
+}
+
+/// Call `f(absolute path, path relative to dir with '/')` for every file under
+/// `dir/documents`.
+fn walk_documents(dir: &Path, f: &mut dyn FnMut(&Path, &str) -> CoreResult<()>) -> CoreResult<()> {
+    fn walk(
+        root: &Path,
+        at: &Path,
+        f: &mut dyn FnMut(&Path, &str) -> CoreResult<()>,
+    ) -> CoreResult<()> {
+        let rd = match std::fs::read_dir(at) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(CoreError::storage(format!(
+                    "cannot list {}: {e}",
+                    at.display()
+                )))
+            }
+        };
+        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(root, &p, f)?;
+            } else if p.is_file() {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap_or(&p)
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                f(&p, &rel)?;
+            }
+        }
+        Ok(())
+    }
+    walk(dir, &dir.join("documents"), f)
+}
+
 /// The database file and its WAL and shared-memory files.
-fn sidecars(db: &Path) -> [PathBuf; 3] {
+fn sidecars(db: &Path) -> [PathBuf; 4] {
     [
         db.to_path_buf(),
         PathBuf::from(format!("{}-wal", db.display())),
         PathBuf::from(format!("{}-shm", db.display())),
+        keys::record_path(db),
     ]
 }
 

@@ -15,6 +15,38 @@ use crate::sql_err;
 pub(crate) struct Tx<'a> {
     pub tx: &'a Transaction<'a>,
     pub dir: &'a Path,
+    /// The store's data keys when it is encrypted (documents are sealed with them).
+    pub keys: Option<&'a crate::keys::Keyring>,
+}
+
+/// A document's bytes as they go to disk: sealed under the current data key when the store
+/// is encrypted, as they are otherwise.
+pub(crate) fn seal(
+    keys: Option<&crate::keys::Keyring>,
+    rel: &str,
+    bytes: &[u8],
+) -> CoreResult<Vec<u8>> {
+    match keys {
+        Some(k) => crate::keys::seal_document(&k.current, rel, bytes),
+        None => Ok(bytes.to_vec()),
+    }
+}
+
+/// A document's bytes as read from disk, opened when sealed. Errors: `storage` when it is
+/// sealed and cannot be opened (truncated, altered, another key), when an encrypted store
+/// finds it unsealed, or when a plaintext store finds it sealed.
+pub(crate) fn unseal(
+    keys: Option<&crate::keys::Keyring>,
+    rel: &str,
+    bytes: Vec<u8>,
+) -> CoreResult<Vec<u8>> {
+    match (keys, crate::keys::is_sealed_document(&bytes)) {
+        (Some(k), _) => crate::keys::open_document(k, rel, &bytes),
+        (None, true) => Err(CoreError::storage(format!(
+            "the document {rel} is encrypted but the store was opened without its key"
+        ))),
+        (None, false) => Ok(bytes),
+    }
 }
 
 impl Tx<'_> {
@@ -84,6 +116,7 @@ impl Tx<'_> {
         Ok(BranchRead::branch(&mut Tx {
             tx: self.tx,
             dir: self.dir,
+            keys: self.keys,
         })?
         .map(|b| b.tz())
         .unwrap_or(chrono_tz::Asia::Shanghai))

@@ -81,6 +81,11 @@ impl<S: Store> Service<S> {
         self
     }
 
+    /// The store under the use cases (store-level maintenance: backups, rekeying).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     /// The same use cases on the same store at another clock. Only the demo data uses it, to
     /// record its synthetic earlier days through the real steps; a branch's clock is never set.
     pub(crate) fn at_clock(&self, clock: Arc<dyn Clock>) -> Service<&S> {
