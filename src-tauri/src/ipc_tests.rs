@@ -58,6 +58,8 @@ const OTHER_CASE_STEPS: &[&str] = &[
 const NOT_CASE_DECISIONS: &[&str] = &[
     "setup_status",
     "setup_branch",
+    "unlock_store",
+    "set_store_passphrase",
     "current_session",
     "sign_in",
     "sign_out",
@@ -156,8 +158,25 @@ fn authorizing_commands_are_those_taking_supervisor_credentials() {
 }
 
 /// A branch with a teller and two supervisors, written through core before the app starts.
+/// One key file for every test of this process (the desktop app needs a key source; without
+/// one it asks for the branch passphrase first).
+fn key_file() {
+    static KEY: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = KEY.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap();
+        unlockdesk_store::keys::new_key_file(&d.path().join("branch.key")).unwrap();
+        d
+    });
+    std::env::set_var(
+        unlockdesk_store::keys::KEY_FILE_ENV,
+        dir.path().join("branch.key"),
+    );
+}
+
 fn seed(dir: &Path) {
+    key_file();
     let store = SqliteStore::open(&dir.join(unlockdesk_store::DB_FILE)).unwrap();
+    assert!(store.is_encrypted());
     let svc = Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy));
     svc.setup(
         &SetupInput {

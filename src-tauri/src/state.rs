@@ -11,7 +11,7 @@ use unlockdesk_core::dto::Session;
 use unlockdesk_core::ports::{OsEntropy, SystemClock};
 use unlockdesk_core::service::Service;
 use unlockdesk_core::{Actor, Branch, CoreError, CoreResult, Counter, ErrorCode, StaffView};
-use unlockdesk_store::SqliteStore;
+use unlockdesk_store::{KeySource, KeyState, SqliteStore};
 
 use crate::terminal::{BranchLink, LinkSource, TerminalMode};
 
@@ -46,10 +46,26 @@ pub struct AppState {
     pub data_dir: PathBuf,
 }
 
+/// What the embedded store waits for before it opens (no key file, no secret service: the
+/// branch passphrase is the key source on a desktop terminal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum StoreKeyNeed {
+    /// Nothing: the store is open (or this is a branch terminal).
+    None,
+    /// A new store, or a plaintext one: an administrator chooses the branch passphrase, and
+    /// the store is created (or encrypted) under it.
+    PassphraseToSet,
+    /// The store is encrypted under the branch passphrase: someone who knows it types it.
+    PassphraseNeeded,
+}
+
 /// The use cases this run works on.
 #[derive(Clone)]
 struct Backend {
     service: Result<Arc<Svc>, CoreError>,
+    key_need: StoreKeyNeed,
     remote: Option<Arc<Remote>>,
     link: Option<BranchLink>,
     source: LinkSource,
@@ -76,12 +92,13 @@ impl AppState {
             Ok((link, source)) => backend(&data_dir, link, source, &terminal),
             Err(e) => Backend {
                 service: Err(e),
+                key_need: StoreKeyNeed::None,
                 remote: None,
                 link: None,
                 source: LinkSource::Alone,
             },
         };
-        if let Err(e) = &backend.service {
+        if let (Err(e), StoreKeyNeed::None) = (&backend.service, backend.key_need) {
             tracing::error!(error = %e, "the store could not be opened");
             // Also on the console, for whoever started the app from a terminal.
             eprintln!("UnlockDesk cannot start: {}", e.message);
@@ -106,6 +123,87 @@ impl AppState {
                 "this terminal works alone on its own store: terminals are enrolled on a branch server",
             )
         })
+    }
+
+    /// What the embedded store waits for (the branch passphrase), if anything.
+    pub fn key_need(&self) -> StoreKeyNeed {
+        self.read().key_need
+    }
+
+    /// Open this terminal's embedded store with the branch passphrase: the one it is
+    /// encrypted under, or (for a new or plaintext store) the one to create or encrypt it
+    /// under. Errors: `storage` for a wrong passphrase (nothing changed) or a damaged store.
+    ///
+    /// `admin` (an administrator's id and password) is required when an existing plaintext
+    /// store is encrypted: checked on that store before anything changes, and the encryption
+    /// is audited in the store's trail as `store-encrypted`.
+    /// Runs on a blocking thread; [`AppState::install_local`] puts the result in place.
+    pub fn open_with_passphrase(
+        data_dir: PathBuf,
+        terminal: String,
+        passphrase: String,
+        admin: Option<(String, String)>,
+    ) -> CoreResult<Arc<Svc>> {
+        let path = data_dir.join(unlockdesk_store::DB_FILE);
+        let before = SqliteStore::key_state(&path)?;
+        let actor = match (before, admin) {
+            (KeyState::Plaintext, Some((id, pw))) => {
+                let plain = Service::new(
+                    SqliteStore::open_with(&path, KeySource::None)?,
+                    Arc::new(SystemClock),
+                    Arc::new(OsEntropy),
+                );
+                if plain.is_set_up()? {
+                    let a = plain.authenticate(&id, &pw, &terminal)?;
+                    if a.role() != Some(unlockdesk_core::Role::Admin) {
+                        return Err(CoreError::forbidden(
+                            "only an administrator sets the branch passphrase",
+                        ));
+                    }
+                    Some(a)
+                } else {
+                    None
+                }
+            }
+            (KeyState::Plaintext, None) => {
+                let plain = SqliteStore::open_with(&path, KeySource::None)?;
+                let set_up = Service::new(&plain, Arc::new(SystemClock), Arc::new(OsEntropy))
+                    .is_set_up()?;
+                if set_up {
+                    return Err(CoreError::field(
+                        "admin_id",
+                        "required",
+                        "this store already holds a branch: an administrator's id and password are needed to encrypt it",
+                    ));
+                }
+                None
+            }
+            _ => None,
+        };
+        let store = SqliteStore::open_checked_with(
+            &path,
+            KeySource::Passphrase(zeroize::Zeroizing::new(passphrase)),
+        )?;
+        let svc = Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
+            .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new()));
+        if let Some(a) = actor {
+            svc.maintain(&a, "store-encrypted", || {
+                Ok(serde_json::json!({"key": "branch-passphrase"}))
+            })?;
+        }
+        Ok(Arc::new(svc) as Arc<Svc>)
+    }
+
+    /// Work on this local service from now on (the store the passphrase opened).
+    pub fn install_local(&self, svc: Arc<Svc>) {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        *inner = Backend {
+            service: Ok(svc),
+            key_need: StoreKeyNeed::None,
+            remote: None,
+            link: None,
+            source: LinkSource::Alone,
+        };
     }
 
     /// The mode as the window shows it.
@@ -169,6 +267,7 @@ fn backend(
                     let r = Arc::new(r);
                     Backend {
                         service: Ok(r.clone() as Arc<Svc>),
+                        key_need: StoreKeyNeed::None,
                         remote: Some(r),
                         link: Some(link),
                         source,
@@ -176,6 +275,7 @@ fn backend(
                 }
                 Err(e) => Backend {
                     service: Err(e),
+                    key_need: StoreKeyNeed::None,
                     remote: None,
                     link: Some(link),
                     source,
@@ -185,20 +285,39 @@ fn backend(
         None => {
             let path = data_dir.join(unlockdesk_store::DB_FILE);
             tracing::info!(path = %path.display(), "opening the store");
-            let service = SqliteStore::open_checked(&path).map(|store| {
-                Arc::new(
-                    Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
-                        .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
-                ) as Arc<Svc>
-            });
+            let source = KeySource::from_env();
+            // Without a key file the branch passphrase protects the store: the window asks
+            // for it (to set, or to open) before anything else.
+            let key_need = match (&source, SqliteStore::key_state(&path)) {
+                (KeySource::None, Ok(KeyState::Passphrase)) => StoreKeyNeed::PassphraseNeeded,
+                (KeySource::None, Ok(KeyState::New | KeyState::Plaintext)) => {
+                    StoreKeyNeed::PassphraseToSet
+                }
+                _ => StoreKeyNeed::None,
+            };
+            let service = match key_need {
+                StoreKeyNeed::None => SqliteStore::open_checked_with(&path, source).map(local),
+                _ => Err(CoreError::new(
+                    ErrorCode::Storage,
+                    "the store is locked: type the branch passphrase",
+                )),
+            };
             Backend {
                 service,
+                key_need,
                 remote: None,
                 link: None,
                 source: LinkSource::Alone,
             }
         }
     }
+}
+
+fn local(store: SqliteStore) -> Arc<Svc> {
+    Arc::new(
+        Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
+            .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
+    )
 }
 
 fn terminal_name() -> String {

@@ -94,6 +94,14 @@ enum Cmd {
     /// The whole store: copy it to another (embedded file or PostgreSQL).
     #[command(subcommand)]
     Store(StoreCmd),
+    /// Key files: the key-encryption key that protects the store's data key
+    /// (UNLOCKDESK_KEY_FILE names the one in use).
+    #[command(subcommand)]
+    Key(KeyCmd),
+    /// Change the store's keys (admin): without options, wrap the data key under the key file
+    /// given by --new-key-file; with --data-key, re-encrypt the whole store (database and
+    /// documents) under a fresh data key. Close every other program on the store first.
+    Rekey(RekeyArgs),
     /// Enrol this host as a terminal of the branch server (--server) with a one-time code
     /// from an administrator; the server certificate's fingerprint is shown and pinned.
     Enrol(remote::EnrolArgs),
@@ -113,6 +121,31 @@ enum StoreCmd {
         #[arg(long = "to", value_name = "PATH|URL")]
         to: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeyCmd {
+    /// Make a new key file (64 hex digits from the OS random source, mode 0600). Never
+    /// overwrites a file. Keep a copy apart from the store and its backups: without it the
+    /// store cannot be opened.
+    New {
+        /// Where to write the key file.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["new_key_file", "data_key"]))]
+struct RekeyArgs {
+    /// The new key file (made by `key new`) to wrap the data key under; the current one
+    /// comes from UNLOCKDESK_KEY_FILE. Backups taken before stay under the old key file.
+    #[arg(long, value_name = "FILE")]
+    new_key_file: Option<PathBuf>,
+    /// Re-encrypt the database and every document under a fresh data key (the key file
+    /// stays the same).
+    #[arg(long)]
+    data_key: bool,
 }
 
 #[derive(Args, Debug)]
@@ -372,7 +405,16 @@ impl Ctx {
                 return Ok(self.svc.as_deref().expect("just set"));
             }
             self.svc = Some(match &self.db {
-                Db::File(p) => local_service(SqliteStore::open(p)?),
+                Db::File(p) => {
+                    let store = SqliteStore::open(p)?;
+                    if !store.is_encrypted() {
+                        eprintln!(
+                            "warning: no key source (UNLOCKDESK_KEY_FILE is not set): the store {} is not encrypted",
+                            p.display()
+                        );
+                    }
+                    local_service(store)
+                }
                 Db::Url(u) => local_service(PgStore::open(u)?),
             });
         }
@@ -613,6 +655,26 @@ fn main() -> ExitCode {
         logging::init(None);
         return ExitCode::from(id_check::run(args, cli.json) as u8);
     }
+    if let Cmd::Key(KeyCmd::New { out: file }) = &cli.cmd {
+        // Needs no store and no server.
+        logging::init(None);
+        return match unlockdesk_store::keys::new_key_file(file) {
+            Ok(()) => {
+                out.value(
+                    &serde_json::json!({"key_file": file.display().to_string()}),
+                    &format!(
+                        "wrote a new key file {} (mode 0600); keep a copy apart from the store and its backups",
+                        file.display()
+                    ),
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                out.error(&e);
+                ExitCode::from(1)
+            }
+        };
+    }
     let server = cli
         .server
         .clone()
@@ -665,6 +727,7 @@ fn main() -> ExitCode {
                 | "backup"
                 | "restore"
                 | "store"
+                | "rekey"
                 | "enrol"
                 | "terminal"
         )
@@ -812,10 +875,55 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             )),
         },
         Cmd::Store(StoreCmd::Copy { to }) => store_copy::run(ctx, &Db::parse(&to), out),
+        Cmd::Key(KeyCmd::New { .. }) => unreachable!("handled before the store is opened"),
+        Cmd::Rekey(a) => rekey(ctx, out, a),
         Cmd::Enrol(a) => remote::enrol(ctx, &a, out),
         Cmd::Terminal(t) => remote::terminal(ctx, t, out),
         Cmd::Authorizations(c) => desk::run(c, ctx, out),
     }
+}
+
+/// `rekey`: authenticate an administrator on the store, change the key, audit it.
+fn rekey(ctx: &mut Ctx, out: &Out, a: RekeyArgs) -> Res<u8> {
+    let Db::File(p) = ctx.db.clone() else {
+        return Err(Fail::Usage(
+            "rekey is for an embedded store; a PostgreSQL store's field key is changed with `rekey` on its server's key file (not yet supported)".into(),
+        ));
+    };
+    let Some(id) = ctx.as_staff.clone() else {
+        return Err(Fail::Usage("this command changes data: pass --as STAFF_ID".into()));
+    };
+    let store = SqliteStore::open(&p)?;
+    if !store.is_encrypted() {
+        return Err(Fail::Core(CoreError::storage(format!(
+            "the store {} is not encrypted: set UNLOCKDESK_KEY_FILE to a key file (made by `unlockdesk-cli key new`) and run any command once to encrypt it",
+            p.display()
+        ))));
+    }
+    let svc = Service::new(&store, Arc::new(SystemClock), Arc::new(OsEntropy));
+    let pw = password("UNLOCKDESK_PASSWORD", &format!("Password for {id}: "))?;
+    let actor = svc.authenticate(&id, &pw, &ctx.terminal)?;
+    let detail = match a.new_key_file {
+        Some(kf) => svc.maintain(&actor, "store-rekeyed", || {
+            // Refuses an unreadable, malformed or too-open key file before anything changes.
+            unlockdesk_store::keys::read_key_file(&kf)?;
+            store.rekey_kek(unlockdesk_store::KeySource::KeyFile(kf.clone()))?;
+            Ok(serde_json::json!({"key": "key-encryption-key"}))
+        })?,
+        None => svc.maintain(&actor, "store-rekeyed", || {
+            let id = store.rekey_data_key()?;
+            Ok(serde_json::json!({"key": "data-key", "key_id": id}))
+        })?,
+    };
+    let text = match detail["key"].as_str() {
+        Some("data-key") => format!(
+            "re-encrypted the store and its documents under a new data key ({})",
+            detail["key_id"].as_str().unwrap_or("")
+        ),
+        _ => "the data key is now protected by the new key file: use it from now on (UNLOCKDESK_KEY_FILE)".to_string(),
+    };
+    out.value(&detail, &text);
+    Ok(0)
 }
 
 fn staff(cmd: StaffCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {

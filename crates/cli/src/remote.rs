@@ -60,6 +60,9 @@ pub fn local_only(cmd: &Cmd) -> Option<&'static str> {
         Cmd::Store(_) => Some(
             "store copy works on two stores: run it with --db, not through the branch server",
         ),
+        Cmd::Rekey(_) => Some(
+            "rekey changes the keys of a store file: run it on the store (--db), not through the branch server",
+        ),
         _ => None,
     }
 }

@@ -184,9 +184,13 @@ fn open_store(db: &str) -> unlockdesk_core::CoreResult<Arc<dyn backend::Backend>
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
         Ok(service(unlockdesk_store_pg::PgStore::open(db)?))
     } else {
-        Ok(service(unlockdesk_store::SqliteStore::open(
-            std::path::Path::new(db),
-        )?))
+        let store = unlockdesk_store::SqliteStore::open(std::path::Path::new(db))?;
+        if !store.is_encrypted() {
+            eprintln!(
+                "warning: no key source (UNLOCKDESK_KEY_FILE is not set): the store {db} is not encrypted"
+            );
+        }
+        Ok(service(store))
     }
 }
 

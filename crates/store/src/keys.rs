@@ -411,14 +411,14 @@ impl KeyRecord {
                 )),
             },
             (KeySource::None, kind) => Err(key_error(format!(
-                "the store is encrypted and no key was given: {}",
+                "it is encrypted and no key was given: {}",
                 match kind {
                     "passphrase" => "type the branch passphrase",
                     _ => "set UNLOCKDESK_KEY_FILE to the store's key file",
                 }
             ))),
             (given, kind) => Err(key_error(format!(
-                "the store's key is protected by a {} but {} was given",
+                "its key is protected by a {} but {} was given",
                 if kind == "passphrase" {
                     "branch passphrase"
                 } else {
@@ -439,7 +439,7 @@ impl KeyRecord {
                 hex::decode(&w.sealed).map_err(|_| key_error("the key record is damaged"))?;
             let raw = Zeroizing::new(open(&kek, &wrap_aad(&w.id), &sealed).ok_or_else(|| {
                 key_error(format!(
-                    "{} does not open this store: it is not the key this store was encrypted with (nothing was changed)",
+                    "{} does not open this store: it is not the key the store was encrypted with (nothing was changed)",
                     src.describe()
                 ))
             })?);

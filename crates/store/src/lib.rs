@@ -95,6 +95,19 @@ pub struct SqliteStore {
     source: KeySource,
 }
 
+/// What a store file needs to be opened ([`SqliteStore::key_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    /// No store yet: the first open creates it (encrypted when a key source is given).
+    New,
+    /// A plaintext store: opening it with a key source encrypts it.
+    Plaintext,
+    /// Encrypted, its data key wrapped by a key file's key (`UNLOCKDESK_KEY_FILE`).
+    KeyFile,
+    /// Encrypted, its data key wrapped by a key stretched from the branch passphrase.
+    Passphrase,
+}
+
 /// What the first bytes of a database file say it is.
 #[derive(Debug, PartialEq)]
 enum FileKind {
@@ -322,7 +335,13 @@ impl SqliteStore {
         let record = KeyRecord::load(path)?;
         let ring = match (file_kind(path)?, &source) {
             (FileKind::Encrypted, _) => match &record {
-                Some(rec) => Some(rec.unwrap(&source)?),
+                Some(rec) => Some(rec.unwrap(&source).map_err(|e| {
+                    CoreError::storage(format!(
+                        "cannot open the store {}: {}",
+                        path.display(),
+                        e.message
+                    ))
+                })?),
                 None => {
                     return Err(CoreError::storage(format!(
                         "the store {} is encrypted but its key record {} is missing: put the record back (it is saved beside every backup), or restore with `{RESTORE_ROUTE}`",
@@ -538,9 +557,25 @@ impl SqliteStore {
     /// [`open`](Self::open) then [`check_integrity`](Self::check_integrity): what a front end
     /// runs at start-up.
     pub fn open_checked(path: &Path) -> CoreResult<Self> {
-        let s = Self::open(path)?;
+        Self::open_checked_with(path, KeySource::from_env())
+    }
+
+    /// [`open_with`](Self::open_with) then [`check_integrity`](Self::check_integrity).
+    pub fn open_checked_with(path: &Path, source: KeySource) -> CoreResult<Self> {
+        let s = Self::open_with(path, source)?;
         s.check_integrity()?;
         Ok(s)
+    }
+
+    /// What the store at `path` needs before it can be opened, read from its first bytes and
+    /// its key record (nothing is opened or changed).
+    pub fn key_state(path: &Path) -> CoreResult<KeyState> {
+        Ok(match (file_kind(path)?, KeyRecord::load(path)?) {
+            (FileKind::Encrypted, Some(r)) if r.kek == "passphrase" => KeyState::Passphrase,
+            (FileKind::Encrypted, _) => KeyState::KeyFile,
+            (FileKind::Plain, _) => KeyState::Plaintext,
+            (FileKind::New, _) => KeyState::New,
+        })
     }
 
     /// Whether the store is encrypted (SQLCipher, sealed documents).

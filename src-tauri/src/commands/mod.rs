@@ -19,6 +19,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync 
     tauri::generate_handler![
         session::setup_status,
         session::setup_branch,
+        session::unlock_store,
+        session::set_store_passphrase,
         session::current_session,
         session::sign_in,
         session::sign_out,

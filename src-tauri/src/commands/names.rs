@@ -6,6 +6,8 @@ pub const COMMANDS: &[&str] = &[
     // session
     "setup_status",
     "setup_branch",
+    "unlock_store",
+    "set_store_passphrase",
     "current_session",
     "sign_in",
     "sign_out",

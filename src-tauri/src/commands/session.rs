@@ -6,14 +6,25 @@ use ts_rs::TS;
 use unlockdesk_core::dto::SetupInput;
 use unlockdesk_core::{CoreError, CoreResult, ErrorCode};
 
-use crate::state::{blocking, lock_slot, session_view, session_view_now, AppState, SessionView};
+use crate::state::{
+    blocking, lock_slot, session_view, session_view_now, AppState, SessionView, StoreKeyNeed,
+};
 
-/// Whether the store has a branch yet (an empty store opens set-up).
+/// Whether the store has a branch yet (an empty store opens set-up), and whether it waits for
+/// the branch passphrase first.
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
 pub struct SetupStatus {
     pub set_up: bool,
+    pub store_key: StoreKeyNeed,
 }
+
+/// The shortest branch passphrase, in characters. It protects the key of every customer's
+/// data on this terminal against whoever copies the disk, and argon2id slows guessing, not
+/// a short passphrase's few possibilities (NIST SP 800-63B §5.1.1.2 asks at least 8 for a
+/// password; a key-protecting passphrase takes more).
+pub const PASSPHRASE_MIN: usize = 12;
+const PASSPHRASE_MAX: usize = 256;
 
 fn nobody() -> CoreError {
     CoreError::new(ErrorCode::SessionLocked, "nobody is signed in")
@@ -21,18 +32,104 @@ fn nobody() -> CoreError {
 
 #[tauri::command]
 pub async fn setup_status(state: State<'_, AppState>) -> CoreResult<SetupStatus> {
+    let need = state.key_need();
+    if need != StoreKeyNeed::None {
+        return Ok(SetupStatus {
+            set_up: need == StoreKeyNeed::PassphraseNeeded,
+            store_key: need,
+        });
+    }
     let svc = state.service()?;
     // A branch terminal never sets up a store: the branch server's administrator did. It
     // starts on the sign-in screen at once, whether or not the server answers yet.
     if state.remote().is_ok() {
-        return Ok(SetupStatus { set_up: true });
+        return Ok(SetupStatus {
+            set_up: true,
+            store_key: StoreKeyNeed::None,
+        });
     }
     blocking(move || {
         Ok(SetupStatus {
             set_up: svc.is_set_up()?,
+            store_key: StoreKeyNeed::None,
         })
     })
     .await
+}
+
+/// Open the encrypted store with the branch passphrase (start of the day). Errors: `storage`
+/// "… does not open this store" for a wrong passphrase (nothing changed); `forbidden` when
+/// the store does not wait for one.
+#[tauri::command]
+pub async fn unlock_store(state: State<'_, AppState>, passphrase: String) -> CoreResult<()> {
+    if state.key_need() != StoreKeyNeed::PassphraseNeeded {
+        return Err(CoreError::forbidden("the store is not waiting for the branch passphrase"));
+    }
+    if passphrase.is_empty() {
+        return Err(CoreError::field("passphrase", "required", "type the branch passphrase"));
+    }
+    let (dir, terminal) = (state.data_dir.clone(), state.terminal.clone());
+    let svc =
+        blocking(move || AppState::open_with_passphrase(dir, terminal, passphrase, None)).await?;
+    state.install_local(svc);
+    Ok(())
+}
+
+/// Choose the branch passphrase: a new store is created encrypted under it; a plaintext store
+/// is encrypted under it (an administrator's id and password required, audited). Errors:
+/// `invalid` naming `passphrase` (length), `passphrase2` (mismatch) or `admin_id`;
+/// `unauthenticated`/`forbidden` for the administrator's credentials.
+#[tauri::command]
+pub async fn set_store_passphrase(
+    state: State<'_, AppState>,
+    passphrase: String,
+    passphrase2: String,
+    admin_id: Option<String>,
+    admin_password: Option<String>,
+) -> CoreResult<()> {
+    if state.key_need() != StoreKeyNeed::PassphraseToSet {
+        return Err(CoreError::forbidden("the store already has its key"));
+    }
+    let n = passphrase.chars().count();
+    let mut errs = Vec::new();
+    if n < PASSPHRASE_MIN {
+        errs.push(unlockdesk_core::FieldError::new(
+            "passphrase",
+            "too-short",
+            format!("at least {PASSPHRASE_MIN} characters"),
+        ));
+    } else if n > PASSPHRASE_MAX {
+        errs.push(unlockdesk_core::FieldError::new(
+            "passphrase",
+            "too-long",
+            format!("at most {PASSPHRASE_MAX} characters"),
+        ));
+    } else if passphrase.trim() != passphrase {
+        errs.push(unlockdesk_core::FieldError::new(
+            "passphrase",
+            "whitespace",
+            "no spaces at the start or end (they are easy to mistype at start-up)",
+        ));
+    }
+    if passphrase != passphrase2 {
+        errs.push(unlockdesk_core::FieldError::new(
+            "passphrase2",
+            "mismatch",
+            "the two passphrases differ",
+        ));
+    }
+    if !errs.is_empty() {
+        return Err(CoreError::invalid(errs));
+    }
+    let admin = match (admin_id, admin_password) {
+        (Some(id), Some(pw)) if !id.trim().is_empty() => Some((id.trim().to_string(), pw)),
+        _ => None,
+    };
+    let (dir, terminal) = (state.data_dir.clone(), state.terminal.clone());
+    let svc =
+        blocking(move || AppState::open_with_passphrase(dir, terminal, passphrase, admin)).await?;
+    state.install_local(svc);
+    Ok(())
 }
 
 #[tauri::command]

@@ -148,3 +148,25 @@ impl<S: Store> Service<S> {
         Ok(())
     }
 }
+
+impl<S: Store> Service<S> {
+    /// Store maintenance the store itself performs (changing its encryption keys): core checks
+    /// that `actor` holds the administrators' backup-and-restore right, runs `op` (which returns
+    /// what to record, e.g. the new key id, never key material), and audits it as `action`.
+    /// Errors: `forbidden`/`unauthenticated` before `op` runs; `op`'s own error, unaudited
+    /// (nothing changed).
+    pub fn maintain(
+        &self,
+        actor: &Actor,
+        action: &str,
+        op: impl FnOnce() -> CoreResult<serde_json::Value>,
+    ) -> CoreResult<serde_json::Value> {
+        self.permit(actor, Action::Restore, None)?;
+        self.store.read(|tx| self.check_actor(tx, actor))?;
+        let detail = op()?;
+        let text = detail.to_string();
+        self.store
+            .transact(|tx| tx.append_audit(&act(self.now(), actor, None, action, &text)))?;
+        Ok(detail)
+    }
+}
