@@ -167,8 +167,8 @@ impl AppState {
             }
             (KeyState::Plaintext, None) => {
                 let plain = SqliteStore::open_with(&path, KeySource::None)?;
-                let set_up = Service::new(&plain, Arc::new(SystemClock), Arc::new(OsEntropy))
-                    .is_set_up()?;
+                let set_up =
+                    Service::new(&plain, Arc::new(SystemClock), Arc::new(OsEntropy)).is_set_up()?;
                 if set_up {
                     return Err(CoreError::field(
                         "admin_id",

@@ -415,7 +415,15 @@ impl Ctx {
                     }
                     local_service(store)
                 }
-                Db::Url(u) => local_service(PgStore::open(u)?),
+                Db::Url(u) => {
+                    let store = PgStore::open(u)?;
+                    if !store.is_encrypted() {
+                        eprintln!(
+                            "warning: no key source (UNLOCKDESK_KEY_FILE is not set): the branch database's personal data is not encrypted"
+                        );
+                    }
+                    local_service(store)
+                }
             });
         }
         Ok(self.svc.as_deref().expect("just set"))
@@ -891,7 +899,9 @@ fn rekey(ctx: &mut Ctx, out: &Out, a: RekeyArgs) -> Res<u8> {
         ));
     };
     let Some(id) = ctx.as_staff.clone() else {
-        return Err(Fail::Usage("this command changes data: pass --as STAFF_ID".into()));
+        return Err(Fail::Usage(
+            "this command changes data: pass --as STAFF_ID".into(),
+        ));
     };
     let store = SqliteStore::open(&p)?;
     if !store.is_encrypted() {

@@ -182,7 +182,13 @@ fn main() -> ExitCode {
 fn open_store(db: &str) -> unlockdesk_core::CoreResult<Arc<dyn backend::Backend>> {
     let lower = db.to_ascii_lowercase();
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-        Ok(service(unlockdesk_store_pg::PgStore::open(db)?))
+        let store = unlockdesk_store_pg::PgStore::open(db)?;
+        if !store.is_encrypted() {
+            eprintln!(
+                "warning: no key source (UNLOCKDESK_KEY_FILE is not set): the branch database's personal data is not encrypted"
+            );
+        }
+        Ok(service(store))
     } else {
         let store = unlockdesk_store::SqliteStore::open(std::path::Path::new(db))?;
         if !store.is_encrypted() {

@@ -21,6 +21,9 @@ const IMPORT_BATCH: usize = 1_000;
 struct Lookup {
     cond: String,
     aux: Option<String>,
+    /// `$1` is this full C2 value (`phone` or `id_number`): looked up by its keyed hash when
+    /// the store's fields are encrypted.
+    member: Option<&'static str>,
 }
 
 impl Lookup {
@@ -28,19 +31,22 @@ impl Lookup {
         Lookup {
             cond: format!("{c} = $1"),
             aux: None,
+            member: None,
         }
     }
     /// A full number through its last-4 index, which carries the number.
-    fn full_by_tail(tail: &str, full: &str, value: &str) -> Self {
+    fn full_by_tail(tail: &str, full: &'static str, value: &str) -> Self {
         Lookup {
             cond: format!("{tail} = $2 AND {full} = $1"),
             aux: Some(tail4(value)),
+            member: Some(full),
         }
     }
     fn name_prefix(chars: usize) -> Self {
         Lookup {
             cond: format!("left(name, {chars}) = $1"),
             aux: None,
+            member: None,
         }
     }
     /// Names longer than a prefix of 5+ characters: a range on `(name, slot_start)`.
@@ -48,6 +54,7 @@ impl Lookup {
         Lookup {
             cond: "name > $1 AND name < $2".into(),
             aux: Some(format!("{value}\u{10FFFF}")),
+            member: None,
         }
     }
     fn next(&self) -> usize {
@@ -83,7 +90,7 @@ impl AppointmentRead for Tx<'_, '_> {
             &format!("SELECT {APPT_COLS} FROM appointments WHERE id = $1"),
             &[&id.0],
         )?
-        .map(|r| to_appt(&r))
+        .map(|r| self.appt(&r))
         .transpose()
     }
 
@@ -92,7 +99,7 @@ impl AppointmentRead for Tx<'_, '_> {
             &format!("SELECT {APPT_COLS} FROM appointments WHERE reference = $1"),
             &[&reference],
         )?
-        .map(|r| to_appt(&r))
+        .map(|r| self.appt(&r))
         .transpose()
     }
 
@@ -104,7 +111,7 @@ impl AppointmentRead for Tx<'_, '_> {
             &[&day],
         )?
         .iter()
-        .map(to_appt)
+        .map(|r| self.appt(r))
         .collect()
     }
 
@@ -150,7 +157,11 @@ impl AppointmentRead for Tx<'_, '_> {
         let mut todays: Vec<Appointment> = Vec::new();
         let mut others: Vec<Appointment> = Vec::new();
         for (lookup, value) in &sources {
-            let first: &(dyn ToSql + Sync) = *value;
+            let hashed = lookup.member.map(|m| self.lookup_value(m, value));
+            let first: &(dyn ToSql + Sync) = match &hashed {
+                Some(h) => h,
+                None => *value,
+            };
             let mut params = vec![first];
             if let Some(aux) = &lookup.aux {
                 params.push(aux);
@@ -162,11 +173,11 @@ impl AppointmentRead for Tx<'_, '_> {
             let found = self.query(&lookup.today_sql(), &today_params)?;
             let n_rest = (limit + found.len()) as i64;
             for r in &found {
-                todays.push(to_appt(r)?);
+                todays.push(self.appt(r)?);
             }
             params.push(&n_rest);
             for r in &self.query(&lookup.rest_sql(), &params)? {
-                others.push(to_appt(r)?);
+                others.push(self.appt(r)?);
             }
         }
         let order = |a: &Appointment| (a.slot_start, a.reference.clone());
@@ -195,7 +206,7 @@ impl AppointmentRead for Tx<'_, '_> {
             &[&references],
         )?
         .iter()
-        .map(to_appt)
+        .map(|r| self.appt(r))
         .collect()
     }
 }
@@ -217,18 +228,19 @@ impl AppointmentWrite for Tx<'_, '_> {
     }
 
     fn update_appointment(&mut self, a: &Appointment) -> CoreResult<()> {
+        let (phone, id_number, sealed) = self.appt_columns(a)?;
         let n = self.execute(
             "UPDATE appointments SET reference = $2, name = $3, phone = $4, id_type = $5, \
              id_number = $6, wallet_operator = $7, lock_cause = $8, slot_start = $9, \
              slot_end = $10, notes = $11, status = $12, case_id = $13, phone_tail = $14, \
-             id_tail = $15, slot_day = $16 WHERE id = $1",
+             id_tail = $15, slot_day = $16, sealed = $17 WHERE id = $1",
             &[
                 &a.id.0,
                 &a.reference,
                 &a.name,
-                &a.phone,
+                &phone,
                 &a.id_type.as_str(),
-                &a.id_number,
+                &id_number,
                 &a.wallet_operator,
                 &a.lock_cause.as_str(),
                 &slot(&a.slot_start),
@@ -239,6 +251,7 @@ impl AppointmentWrite for Tx<'_, '_> {
                 &tail4(&a.phone),
                 &tail4(&a.id_number),
                 &a.slot_start.date(),
+                &sealed,
             ],
         )?;
         if n == 0 {
@@ -268,9 +281,16 @@ impl AppointmentWrite for Tx<'_, '_> {
             };
             let reference = text(&|a| a.reference.clone());
             let name = text(&|a| a.name.clone());
-            let phone = text(&|a| a.phone.clone());
+            let mut phone = Vec::with_capacity(chunk.len());
+            let mut id_number = Vec::with_capacity(chunk.len());
+            let mut sealed: Vec<Option<String>> = Vec::with_capacity(chunk.len());
+            for a in chunk {
+                let (p, i, s) = self.appt_columns(a)?;
+                phone.push(p);
+                id_number.push(i);
+                sealed.push(s);
+            }
             let id_type = text(&|a| a.id_type.as_str().to_string());
-            let id_number = text(&|a| a.id_number.clone());
             let wallet = text(&|a| a.wallet_operator.clone());
             let cause = text(&|a| a.lock_cause.as_str().to_string());
             let starts: Vec<NaiveDateTime> = chunk.iter().map(|a| slot(&a.slot_start)).collect();
@@ -285,11 +305,11 @@ impl AppointmentWrite for Tx<'_, '_> {
             self.execute_raw(
                 "INSERT INTO appointments (id, reference, name, phone, id_type, id_number, \
                  wallet_operator, lock_cause, slot_start, slot_end, notes, status, case_id, \
-                 phone_tail, id_tail, slot_day) \
+                 phone_tail, id_tail, slot_day, sealed) \
                  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], \
                  $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamp[], \
                  $10::timestamp[], $11::text[], $12::text[], $13::uuid[], $14::text[], \
-                 $15::text[], $16::date[])",
+                 $15::text[], $16::date[], $17::text[])",
                 &[
                     &ids,
                     &reference,
@@ -307,6 +327,7 @@ impl AppointmentWrite for Tx<'_, '_> {
                     &phone_tail,
                     &id_tail,
                     &days,
+                    &sealed,
                 ],
             )
             .map_err(insert_error)?;

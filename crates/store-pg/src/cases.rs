@@ -18,7 +18,7 @@ fn changed_by_someone_else(c: &Case) -> CoreError {
 impl CaseRead for Tx<'_, '_> {
     fn case(&mut self, id: CaseId) -> CoreResult<Option<Case>> {
         self.query_opt("SELECT data FROM cases WHERE id = $1", &[&id.0])?
-            .map(|r| from_jsonb(col(&r, "data")?, "case"))
+            .map(|r| self.case_of(col(&r, "data")?))
             .transpose()
     }
 
@@ -96,7 +96,7 @@ impl CaseRead for Tx<'_, '_> {
         let rows = self.query(&sql, &params)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let case: Case = from_jsonb(col(r, "data")?, "case")?;
+            let case: Case = self.case_of(col(r, "data")?)?;
             out.push(CaseSummary {
                 id: CaseId(col(r, "id")?),
                 case_number: col(r, "case_number")?,
@@ -156,7 +156,7 @@ impl CaseWrite for Tx<'_, '_> {
                 &c.opened_at,
                 &day,
                 &c.updated_at,
-                &to_jsonb(c)?,
+                &self.case_doc(c)?,
                 &form_operator(c),
             ],
         )?;
@@ -182,7 +182,7 @@ impl CaseWrite for Tx<'_, '_> {
                 &phone_tail,
                 &c.lock_cause.map(|l| l.as_str()),
                 &c.updated_at,
-                &to_jsonb(c)?,
+                &self.case_doc(c)?,
                 &expected_version,
                 &form_operator(c),
             ],

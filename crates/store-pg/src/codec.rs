@@ -51,7 +51,7 @@ pub(crate) fn slot(t: &NaiveDateTime) -> NaiveDateTime {
 }
 
 pub(crate) const APPT_COLS: &str = "id, reference, name, phone, id_type, id_number, \
-     wallet_operator, lock_cause, slot_start, slot_end, notes, status, case_id";
+     wallet_operator, lock_cause, slot_start, slot_end, notes, status, case_id, sealed";
 
 pub(crate) fn to_appt(r: &Row) -> CoreResult<Appointment> {
     let get = |e: postgres::Error| CoreError::storage(format!("stored appointment: {e}"));

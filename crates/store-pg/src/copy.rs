@@ -13,7 +13,7 @@ impl CopyRead for Tx<'_, '_> {
     fn all_cases(&mut self) -> CoreResult<Vec<Case>> {
         self.query("SELECT data FROM cases ORDER BY opened_at, id", &[])?
             .iter()
-            .map(|r| from_jsonb(col(r, "data")?, "case"))
+            .map(|r| self.case_of(col(r, "data")?))
             .collect()
     }
 
@@ -23,7 +23,7 @@ impl CopyRead for Tx<'_, '_> {
             &[],
         )?
         .iter()
-        .map(to_appt)
+        .map(|r| self.appt(r))
         .collect()
     }
 
@@ -91,6 +91,10 @@ impl CopyWrite for Tx<'_, '_> {
                 rec.path
             )));
         }
+        let content = match self.keys {
+            Some(k) => k.seal_bytes(&rec.id, bytes)?,
+            None => bytes.to_vec(),
+        };
         self.execute(
             "INSERT INTO documents (id, case_id, kind, copy, path, sha256, bytes, content, at, by)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -102,7 +106,7 @@ impl CopyWrite for Tx<'_, '_> {
                 &rec.path,
                 &rec.sha256,
                 &rec.bytes,
-                &bytes,
+                &content,
                 &rec.at,
                 &rec.by.as_str(),
             ],

@@ -16,6 +16,10 @@ impl DocumentRead for Tx<'_, '_> {
                 CoreError::storage(format!("printed document {} is missing", rec.path))
             })?;
         let bytes: Vec<u8> = col(&row, "content")?;
+        let bytes = match self.keys {
+            Some(k) => k.open_bytes(&rec.id, bytes)?,
+            None => bytes,
+        };
         if hex::encode(Sha256::digest(&bytes)) != rec.sha256 {
             return Err(CoreError::storage(format!(
                 "printed document {} does not match its recorded SHA-256: it was altered",
@@ -67,6 +71,10 @@ impl DocumentWrite for Tx<'_, '_> {
         out.at = chrono::DateTime::parse_from_rfc3339(&unlockdesk_store::audit::ts_text(&rec.at))
             .map(|t| t.with_timezone(&chrono::Utc))
             .unwrap_or(rec.at);
+        let content = match self.keys {
+            Some(k) => k.seal_bytes(&out.id, bytes)?,
+            None => bytes.to_vec(),
+        };
         self.execute(
             "INSERT INTO documents (id, case_id, kind, copy, path, sha256, bytes, content, at, by)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -78,7 +86,7 @@ impl DocumentWrite for Tx<'_, '_> {
                 &out.path,
                 &out.sha256,
                 &out.bytes,
-                &bytes,
+                &content,
                 &out.at,
                 &out.by.as_str(),
             ],

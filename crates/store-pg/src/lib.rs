@@ -45,6 +45,7 @@ mod cases;
 mod codec;
 mod copy;
 mod documents;
+pub mod fields;
 mod idempotency;
 pub mod migrate;
 mod pool;
@@ -163,6 +164,7 @@ fn backoff(attempt: u32) {
 /// The PostgreSQL store: a pool of connections to one database.
 pub struct PgStore {
     pool: pool::Pool,
+    keys: Option<std::sync::Arc<fields::FieldKeys>>,
 }
 
 impl PgStore {
@@ -188,6 +190,37 @@ impl PgStore {
 
     /// [`open`](Self::open) with the URL taken apart ([`tls::parse`]).
     pub fn open_target(target: tls::Target) -> CoreResult<Self> {
+        Self::open_target_with(target, unlockdesk_store::KeySource::from_env())
+    }
+
+    /// [`open_config`](Self::open_config) with an explicit key source (tests).
+    pub fn open_config_with(
+        config: postgres::Config,
+        source: unlockdesk_store::KeySource,
+    ) -> CoreResult<Self> {
+        Self::open_target_with(
+            tls::Target {
+                config,
+                mode: tls::TlsMode::Plain,
+                root_cert: None,
+                root_named: false,
+            },
+            source,
+        )
+    }
+
+    /// Whether the C2 values are encrypted at field level ([`fields`]).
+    pub fn is_encrypted(&self) -> bool {
+        self.keys.is_some()
+    }
+
+    /// [`open_target`](Self::open_target) with an explicit key source: with one, the C2 values
+    /// are encrypted at field level ([`fields`]); the first open with a key encrypts the rows
+    /// already there. Errors as `open`, plus `storage` for a wrong or missing key.
+    pub fn open_target_with(
+        target: tls::Target,
+        source: unlockdesk_store::KeySource,
+    ) -> CoreResult<Self> {
         tls::check_transport(&target)?;
         let connector = tls::connector(&target)?;
         let mut config = target.config;
@@ -198,16 +231,18 @@ impl PgStore {
             config.application_name("unlockdesk");
         }
         let pool = pool::Pool::new(config, connector, migrate::APP_ROLE);
+        let keys;
         {
             // Migrations run as the URL's user (the schema owner, or a superuser); every pooled
             // connection afterwards is the restricted application role.
             let mut owner = pool.connect_owner()?;
             migrate::migrate(&mut owner).map_err(|e| CoreError::storage(e.to_string()))?;
+            keys = fields::setup(&mut owner, &source)?.map(std::sync::Arc::new);
         }
         // One connection now, so a user who cannot SET ROLE is told at open, not at the first
         // step.
         drop(pool.get()?);
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, keys })
     }
 }
 
@@ -282,7 +317,7 @@ impl Store for PgStore {
                 }
                 Err(e) => return Err(pg_err_before(e)),
             };
-            let mut t = tx::Tx::new(&mut tx, &mut c.stmts);
+            let mut t = tx::Tx::new(&mut tx, &mut c.stmts, self.keys.as_deref());
             match t.lock_head() {
                 Ok(()) => {}
                 Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
@@ -303,7 +338,7 @@ impl Store for PgStore {
     }
 
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
-        self.snapshot(|tx, stmts| f(&mut tx::Tx::new(tx, stmts)))
+        self.snapshot(|tx, stmts| f(&mut tx::Tx::new(tx, stmts, self.keys.as_deref())))
     }
 
     fn verify_audit(&self) -> CoreResult<AuditVerification> {

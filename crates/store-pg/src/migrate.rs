@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_server_sessions.sql"),
     include_str!("../migrations/0006_audit_notify.sql"),
     include_str!("../migrations/0007_retention.sql"),
+    include_str!("../migrations/0008_field_encryption.sql"),
 ];
 
 /// The restricted role every connection of the store `SET ROLE`s to after migrating: it may
@@ -30,7 +31,8 @@ pub const APP_ROLE: &str = "unlockdesk_app";
 /// SELECT and INSERT only, the schema's bookkeeping read-only, and the branch server's
 /// sessions, terminals and enrolment codes (0005) SELECT, INSERT and UPDATE: they end by a
 /// time set on the row, never by deleting it; so do legal holds (released) and the
-/// destruction register (0007), which is permanent.
+/// destruction register (0007), which is permanent. The branch key record (0008) is the schema
+/// owner's: the application role reads it only.
 const APP_GRANTS: &str = "
     GRANT USAGE ON SCHEMA public TO unlockdesk_app;
     GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO unlockdesk_app;
@@ -39,6 +41,7 @@ const APP_GRANTS: &str = "
     REVOKE DELETE, TRUNCATE ON audit_head FROM unlockdesk_app;
     REVOKE DELETE, TRUNCATE ON server_sessions, terminals, enrolment_codes FROM unlockdesk_app;
     REVOKE DELETE, TRUNCATE ON legal_holds, purge_batches FROM unlockdesk_app;
+    REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON key_record FROM unlockdesk_app;
     GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO unlockdesk_app;
 ";
 

@@ -67,9 +67,7 @@ impl RetentionRead for Tx<'_, '_> {
                 &i64::from(limit),
             ],
         )?;
-        rows.iter()
-            .map(|r| from_jsonb(col(r, "data")?, "case"))
-            .collect()
+        rows.iter().map(|r| self.case_of(col(r, "data")?)).collect()
     }
 
     fn count_unlinked_appointments(&mut self, day: NaiveDate) -> CoreResult<u64> {

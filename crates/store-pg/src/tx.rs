@@ -22,17 +22,79 @@ pub(crate) struct Tx<'a, 'c> {
     /// The audit chain's head (seq, hash) as locked by this transaction: read by
     /// [`Tx::lock_head`] when a write transaction begins, advanced by each append.
     pub head: Option<(i64, String)>,
+    /// The field keys when the store's C2 values are encrypted ([`crate::fields`]).
+    pub keys: Option<&'a crate::fields::FieldKeys>,
 }
 
 impl<'a, 'c> Tx<'a, 'c> {
     pub(crate) fn new(
         tx: &'a mut Transaction<'c>,
         stmts: &'a mut HashMap<String, Statement>,
+        keys: Option<&'a crate::fields::FieldKeys>,
     ) -> Self {
         Tx {
             tx,
             stmts,
             head: None,
+            keys,
+        }
+    }
+
+    /// A case as stored: its C2 members sealed when the store has keys.
+    pub(crate) fn case_doc(&self, c: &unlockdesk_core::Case) -> CoreResult<serde_json::Value> {
+        let mut v = crate::codec::to_jsonb(c)?;
+        if let Some(k) = self.keys {
+            k.seal_json(&mut v)?;
+        }
+        Ok(v)
+    }
+
+    /// A stored case document as a case (sealed members opened).
+    pub(crate) fn case_of(&self, mut v: serde_json::Value) -> CoreResult<unlockdesk_core::Case> {
+        if let Some(k) = self.keys {
+            k.open_json(&mut v)?;
+        }
+        crate::codec::from_jsonb(v, "case")
+    }
+
+    /// An appointments row (`APPT_COLS`) as an appointment, its C2 values opened.
+    pub(crate) fn appt(&self, r: &Row) -> CoreResult<unlockdesk_core::Appointment> {
+        let mut a = crate::codec::to_appt(r)?;
+        let sealed: Option<String> = crate::codec::col(r, "sealed")?;
+        match (sealed, self.keys) {
+            (Some(s), Some(k)) => {
+                (a.phone, a.id_number) = crate::fields::open_appointment(k, &s)?;
+            }
+            (Some(_), None) => {
+                return Err(unlockdesk_core::CoreError::storage(
+                    "the appointment is encrypted but the store was opened without the branch key",
+                ))
+            }
+            _ => {}
+        }
+        Ok(a)
+    }
+
+    /// The lookup form of a full C2 value (`member` = `phone` or `id_number`): the keyed hash
+    /// when the store has keys, the value itself otherwise.
+    pub(crate) fn lookup_value(&self, member: &str, value: &str) -> String {
+        match self.keys {
+            Some(k) => k.lookup(member, value),
+            None => value.to_string(),
+        }
+    }
+
+    /// An appointment's stored `phone`, `id_number` and `sealed` columns.
+    pub(crate) fn appt_columns(
+        &self,
+        a: &unlockdesk_core::Appointment,
+    ) -> CoreResult<(String, String, Option<String>)> {
+        match self.keys {
+            Some(k) => {
+                let (p, i, s) = crate::fields::appointment_columns(k, &a.phone, &a.id_number)?;
+                Ok((p, i, Some(s)))
+            }
+            None => Ok((a.phone.clone(), a.id_number.clone(), None)),
         }
     }
 

@@ -10,13 +10,35 @@ use std::time::Instant;
 
 use unlockdesk_conformance::*;
 use unlockdesk_core::ports::{AuditDraft, Outcome, Store};
+use unlockdesk_core::service::Service;
 use unlockdesk_core::{Actor, CaseId, Counter, Decision, ErrorCode, ReasonCode};
+use unlockdesk_store::KeySource;
 use unlockdesk_store_pg::PgStore;
 
 /// Fresh databases on the test cluster; dropped with the fixture (the end of one test).
 struct Pg {
     base: postgres::Config,
     made: Mutex<Vec<String>>,
+    /// A key file: the C2 fields are encrypted (`Pg::encrypted`).
+    key: Option<(tempfile::TempDir, KeySource)>,
+}
+
+impl Pg {
+    /// Databases whose C2 fields are encrypted under a fresh key file.
+    fn encrypted() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("branch.key");
+        unlockdesk_store::keys::new_key_file(&p).unwrap();
+        let mut pg = Pg::default();
+        pg.key = Some((dir, KeySource::KeyFile(p)));
+        pg
+    }
+    fn source(&self) -> KeySource {
+        self.key
+            .as_ref()
+            .map(|(_, k)| k.clone())
+            .unwrap_or(KeySource::None)
+    }
 }
 
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
@@ -35,6 +57,7 @@ impl Default for Pg {
                 .parse()
                 .expect("UNLOCKDESK_DATABASE_URL is not a PostgreSQL URL"),
             made: Mutex::new(Vec::new()),
+            key: None,
         }
     }
 }
@@ -82,7 +105,9 @@ impl Fixture for Pg {
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create a test database");
         self.made.lock().unwrap().push(name.clone());
-        PgStore::open_config(self.config(&name)).unwrap()
+        let store = PgStore::open_config_with(self.config(&name), self.source()).unwrap();
+        assert_eq!(store.is_encrypted(), self.key.is_some());
+        store
     }
     fn again(&self) -> PgStore {
         let name = self
@@ -92,7 +117,7 @@ impl Fixture for Pg {
             .last()
             .cloned()
             .expect("fresh() first");
-        PgStore::open_config(self.config(&name)).unwrap()
+        PgStore::open_config_with(self.config(&name), self.source()).unwrap()
     }
 }
 
@@ -113,6 +138,12 @@ impl Drop for Pg {
 }
 
 unlockdesk_conformance::conformance_suite!(Pg::default());
+
+/// The same suite with the C2 fields encrypted: encryption must not change a single rule.
+mod encrypted {
+    use super::*;
+    unlockdesk_conformance::conformance_suite!(Pg::encrypted());
+}
 
 /// Rounds of the decision race. Issue 13 asks 10,000 attempts, i.e. 5,000 rounds
 /// (`UNLOCKDESK_RACE_ROUNDS=5000`, as `make test` runs it: about 30 s of racing after about a
@@ -403,7 +434,8 @@ fn migration_4_gives_every_case_its_wallet_operator() {
     // 0001's day index back.
     fix.client()
         .batch_execute(
-            "DROP TABLE legal_holds, purge_batches; DROP FUNCTION unlockdesk_final_row();
+            "DROP TABLE key_record; ALTER TABLE appointments DROP COLUMN sealed;
+             DROP TABLE legal_holds, purge_batches; DROP FUNCTION unlockdesk_final_row();
              DROP INDEX cases_closed, audit_events_staff, audit_events_action, audit_events_at;
              DROP TABLE server_sessions, terminals, enrolment_codes;
              DROP INDEX cases_operator; DROP INDEX cases_day_time;
@@ -459,7 +491,8 @@ fn migration_5_adds_the_branch_server_tables_with_the_role_s_rights() {
     drop(counter);
     fix.client()
         .batch_execute(
-            "DROP TABLE legal_holds, purge_batches; DROP FUNCTION unlockdesk_final_row();
+            "DROP TABLE key_record; ALTER TABLE appointments DROP COLUMN sealed;
+             DROP TABLE legal_holds, purge_batches; DROP FUNCTION unlockdesk_final_row();
              DROP INDEX cases_closed, audit_events_staff, audit_events_action, audit_events_at;
              DROP TABLE server_sessions, terminals, enrolment_codes;
              UPDATE unlockdesk_schema SET version = 4;",
@@ -496,7 +529,8 @@ fn migration_7_adds_the_retention_tables_with_the_role_s_rights() {
     drop(counter);
     fix.client()
         .batch_execute(
-            "DROP TABLE legal_holds, purge_batches; DROP FUNCTION unlockdesk_final_row();
+            "DROP TABLE key_record; ALTER TABLE appointments DROP COLUMN sealed;
+             DROP TABLE legal_holds, purge_batches; DROP FUNCTION unlockdesk_final_row();
              DROP INDEX cases_closed, audit_events_staff, audit_events_action, audit_events_at;
              UPDATE unlockdesk_schema SET version = 6;",
         )
@@ -521,5 +555,167 @@ fn migration_7_adds_the_retention_tables_with_the_role_s_rights() {
             "the application role may not delete from {t}"
         );
     }
+    assert!(fix.again().verify_audit().unwrap().ok);
+}
+
+/// The C2 values of the suite's walk-in and booking file, as stored (normalised).
+fn c2_values() -> Vec<String> {
+    vec![
+        ID.to_string(),
+        "13123456789".into(),
+        "6200000000000005".into(),
+        "0099123456789012".into(),
+        id("11010519800101123"),
+        id("31010419750505456"),
+        "13912345671".into(),
+        "13987654322".into(),
+    ]
+}
+
+/// A submitted case (identity, form with card and wallet, a printed form) and the booking
+/// file, in the database `fix` made last.
+fn seed_c2(fix: &Pg) -> (Service<PgStore>, Actor, CaseId) {
+    let counter = svc(fix, clock());
+    let (tel01, _, _, _) = setup(&counter);
+    let c = to_submitted(&counter, &tel01);
+    counter
+        .import_appointments(&import_actor(&counter), &rows(&book()), "book.csv")
+        .unwrap();
+    (counter, tel01, c)
+}
+
+/// `pg_dump` of the database `fix` made last (data and schema, plain SQL).
+fn pg_dump(fix: &Pg) -> Vec<u8> {
+    let name = fix.made.lock().unwrap().last().cloned().unwrap();
+    let url = std::env::var("UNLOCKDESK_DATABASE_URL").unwrap();
+    let mut cfg: postgres::Config = url.parse().unwrap();
+    cfg.dbname(&name);
+    let mut cmd = std::process::Command::new("pg_dump");
+    cmd.arg("--no-owner").arg("-d").arg(&name);
+    if let Some(postgres::config::Host::Tcp(h)) = cfg.get_hosts().first() {
+        cmd.arg("-h").arg(h);
+    }
+    #[cfg(unix)]
+    if let Some(postgres::config::Host::Unix(h)) = cfg.get_hosts().first() {
+        cmd.arg("-h").arg(h);
+    }
+    if let Some(p) = cfg.get_ports().first() {
+        cmd.arg("-p").arg(p.to_string());
+    }
+    if let Some(u) = cfg.get_user() {
+        cmd.arg("-U").arg(u);
+    }
+    if let Some(pw) = cfg.get_password() {
+        cmd.env("PGPASSWORD", String::from_utf8_lossy(pw).into_owned());
+    }
+    let out = cmd.output().expect("pg_dump runs");
+    assert!(
+        out.status.success(),
+        "pg_dump: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // pg_dump ≥ 15.14 brackets the script with a random `\restrict` key: not data.
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into_bytes()
+}
+
+fn in_clear(dump: &[u8]) -> Vec<String> {
+    c2_values()
+        .into_iter()
+        .filter(|v| dump.windows(v.len()).any(|w| w == v.as_bytes()))
+        .collect()
+}
+
+#[test]
+fn a_pg_dump_of_an_encrypted_branch_shows_no_full_c2_value() {
+    let fix = Pg::encrypted();
+    let (counter, tel01, c) = seed_c2(&fix);
+    // Read back as typed, and found by full phone and full ID number (keyed hashes).
+    let stored = fix.again().read(|tx| tx.case(c)).unwrap().unwrap();
+    assert_eq!(stored.phone, "13123456789");
+    assert_eq!(stored.form.as_ref().unwrap().bank_card, "6200000000000005");
+    let doc = fix.again().read(|tx| {
+        let d = tx.documents(c)?;
+        tx.document_bytes(&d[0])
+    });
+    assert!(!doc.unwrap().is_empty());
+    for key in ["13987654322", id("31010419750505456").as_str(), "4322"] {
+        let found = counter.find_appointments(&tel01, key).unwrap();
+        assert!(
+            found.iter().any(|a| a.reference == "R-2"),
+            "{key}: {found:?}"
+        );
+    }
+    let dump = pg_dump(&fix);
+    assert!(
+        dump.windows(5).any(|w| w == b"enc1:"),
+        "the dump holds sealed values"
+    );
+    assert_eq!(
+        in_clear(&dump),
+        Vec::<String>::new(),
+        "full C2 values in the dump"
+    );
+    // The unencrypted twin shows them: the search would find them.
+    let plain = Pg::default();
+    drop(seed_c2(&plain));
+    assert!(!in_clear(&pg_dump(&plain)).is_empty());
+}
+
+#[test]
+fn a_wrong_or_missing_branch_key_is_refused_and_changes_nothing() {
+    let fix = Pg::encrypted();
+    drop(seed_c2(&fix));
+    let name = fix.made.lock().unwrap().last().cloned().unwrap();
+    let before = pg_dump(&fix);
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.key");
+    unlockdesk_store::keys::new_key_file(&other).unwrap();
+    let e = PgStore::open_config_with(fix.config(&name), KeySource::KeyFile(other))
+        .err()
+        .expect("refused");
+    assert!(e.message.contains("does not open"), "{e}");
+    let e = PgStore::open_config_with(fix.config(&name), KeySource::None)
+        .err()
+        .expect("refused");
+    assert!(e.message.contains("UNLOCKDESK_KEY_FILE"), "{e}");
+    assert_eq!(before, pg_dump(&fix));
+}
+
+#[test]
+fn a_plaintext_branch_database_is_encrypted_at_its_first_open_with_a_key() {
+    let fix = Pg::encrypted();
+    // Made without the key: plaintext rows.
+    let name = {
+        let mut plain = Pg::default();
+        plain.base = fix.base.clone();
+        let (counter, tel01, c) = seed_c2(&plain);
+        let v = counter.case_view(&tel01, c).unwrap();
+        drop(counter);
+        let name = plain.made.lock().unwrap().pop().unwrap();
+        (name, c, v)
+    };
+    let (name, c, before) = name;
+    fix.made.lock().unwrap().push(name.clone());
+    assert!(!in_clear(&pg_dump(&fix)).is_empty());
+    let store = PgStore::open_config_with(fix.config(&name), fix.source()).unwrap();
+    assert!(store.is_encrypted());
+    let counter = Service::new(store, clock(), Arc::new(unlockdesk_core::ports::OsEntropy))
+        .with_renderer(Arc::new(TextRenderer));
+    let tel01 = counter.authenticate("tel01", PW, "t").unwrap();
+    let after = counter.case_view(&tel01, c).unwrap();
+    assert_eq!(after.case, before.case);
+    assert!(
+        counter
+            .find_appointments(&tel01, "13987654322")
+            .unwrap()
+            .len()
+            == 1
+    );
+    assert_eq!(in_clear(&pg_dump(&fix)), Vec::<String>::new());
     assert!(fix.again().verify_audit().unwrap().ok);
 }

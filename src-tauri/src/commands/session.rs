@@ -63,10 +63,16 @@ pub async fn setup_status(state: State<'_, AppState>) -> CoreResult<SetupStatus>
 #[tauri::command]
 pub async fn unlock_store(state: State<'_, AppState>, passphrase: String) -> CoreResult<()> {
     if state.key_need() != StoreKeyNeed::PassphraseNeeded {
-        return Err(CoreError::forbidden("the store is not waiting for the branch passphrase"));
+        return Err(CoreError::forbidden(
+            "the store is not waiting for the branch passphrase",
+        ));
     }
     if passphrase.is_empty() {
-        return Err(CoreError::field("passphrase", "required", "type the branch passphrase"));
+        return Err(CoreError::field(
+            "passphrase",
+            "required",
+            "type the branch passphrase",
+        ));
     }
     let (dir, terminal) = (state.data_dir.clone(), state.terminal.clone());
     let svc =

@@ -66,6 +66,9 @@ const LOCAL = new Set([
   'lock_session',
   'current_session',
   'follow_authorizations',
+  // The embedded store's key: this terminal's own database, never the branch server.
+  'unlock_store',
+  'set_store_passphrase',
 ]);
 
 /**
@@ -106,6 +109,30 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
 
 export const setupStatus = () => call<SetupStatus>('setup_status');
 export const setupBranch = (input: SetupInput) => call<null>('setup_branch', { input });
+/**
+ * Open the encrypted embedded store with the branch passphrase (argon2: about a second).
+ * A wrong one: `storage` "… does not open this store" (see `opensNotThisStore`).
+ */
+export const unlockStore = (passphrase: string) => call<null>('unlock_store', { passphrase });
+/** The branch passphrase chosen (twice); an administrator's id and password for a store in use. */
+export type StorePassphraseInput = {
+  passphrase: string;
+  passphrase2: string;
+  admin_id: string | null;
+  admin_password: string | null;
+};
+/**
+ * Choose the branch passphrase: a new store is created encrypted under it, a store in use is
+ * encrypted under it (then an administrator's credentials, else `invalid` on `admin_id`).
+ * Tauri names the command's arguments in camelCase (`admin_id` → `adminId`).
+ */
+export const setStorePassphrase = (input: StorePassphraseInput) =>
+  call<null>('set_store_passphrase', {
+    passphrase: input.passphrase,
+    passphrase2: input.passphrase2,
+    adminId: input.admin_id,
+    adminPassword: input.admin_password,
+  });
 export const currentSession = () => call<SessionView | null>('current_session');
 export const signIn = (staffId: string, password: string) => call<SessionView>('sign_in', { staffId, password });
 export const signOut = () => call<null>('sign_out');

@@ -8,7 +8,18 @@ import { forgetDrafts } from './counter.svelte';
 import { whenSessionEnds } from './action.svelte';
 import { configure, forgetAll, useProbe } from './connection.svelte';
 
-export type Phase = 'loading' | 'setup' | 'signin' | 'change-password' | 'locked' | 'ready' | 'failed';
+export type Phase =
+  | 'loading'
+  /** The embedded store waits for its branch passphrase to be chosen (new or plaintext store). */
+  | 'store-passphrase-set'
+  /** The embedded store is encrypted and waits for the branch passphrase (start of the day). */
+  | 'store-locked'
+  | 'setup'
+  | 'signin'
+  | 'change-password'
+  | 'locked'
+  | 'ready'
+  | 'failed';
 
 export type Route =
   | { name: 'today' }
@@ -52,7 +63,11 @@ export function defaultRoute(session: SessionView): Route {
   return session.staff.role === 'admin' ? { name: 'admin' } : { name: 'today' };
 }
 
-/** First thing at start-up: an empty store opens set-up, otherwise sign-in (or the session). */
+/**
+ * First thing at start-up: a store waiting for its branch passphrase asks for it (or for a new
+ * one), an empty store opens set-up, otherwise sign-in (or the session). Called again once the
+ * passphrase has opened the store.
+ */
 export async function boot(): Promise<void> {
   try {
     // Alone or branch terminal: the header, the offline banner and the retries follow it.
@@ -60,6 +75,14 @@ export async function boot(): Promise<void> {
     useProbe(api.serverStatus);
     whenSessionEnds(sessionEnded);
     const status = await api.setupStatus();
+    if (status.store_key === 'passphrase-needed') {
+      app.phase = 'store-locked';
+      return;
+    }
+    if (status.store_key === 'passphrase-to-set') {
+      app.phase = 'store-passphrase-set';
+      return;
+    }
     if (!status.set_up) {
       app.phase = 'setup';
       return;

@@ -45,6 +45,26 @@ describe('start-up gates', () => {
     expect(app.phase).toBe('signin');
   });
 
+  it('an encrypted store waits for the branch passphrase before anything else', async () => {
+    mockIPC((cmd) =>
+      cmd === 'setup_status' ? { set_up: true, store_key: 'passphrase-needed' } : cmd === 'terminal_mode' ? ALONE : null,
+    );
+    await boot();
+    expect(app.phase).toBe('store-locked');
+  });
+
+  it('a store without its key yet asks for the branch passphrase to be chosen', async () => {
+    const asked: string[] = [];
+    mockIPC((cmd) => {
+      asked.push(cmd);
+      return cmd === 'setup_status' ? { set_up: false, store_key: 'passphrase-to-set' } : cmd === 'terminal_mode' ? ALONE : null;
+    });
+    await boot();
+    expect(app.phase).toBe('store-passphrase-set');
+    // Nothing of the store is read before it opens.
+    expect(asked).not.toContain('current_session');
+  });
+
   it('first sign-in forces the password change, a locked session the lock screen', () => {
     expect(phaseOf(session({ must_change_password: true }))).toBe('change-password');
     expect(phaseOf(session({}, true))).toBe('locked');

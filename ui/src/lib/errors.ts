@@ -1,6 +1,6 @@
 /**
  * Errors from the shell arrive as core's `{code, message, fields}`. The UI translates `code`
- * and each field's `rule`; it never parses `message`.
+ * and each field's `rule`; it never parses `message` (one exception: `opensNotThisStore`).
  */
 import type { CoreError } from './bindings/CoreError';
 import type { ErrorCode } from './bindings/ErrorCode';
@@ -47,4 +47,13 @@ export function ruleText(f: FieldError | undefined): string {
   if (!f) return '';
   const key = `rule.${f.rule}`;
   return hasKey(key) ? t(key) : t('rule.unknown');
+}
+
+/**
+ * A branch passphrase that does not open the encrypted store. The shell has no code of its
+ * own for it (`storage`, like a damaged database), so its message is read: the only place the
+ * UI does so.
+ */
+export function opensNotThisStore(e: ApiError | null): boolean {
+  return e?.code === 'storage' && e.message.includes('does not open this store');
 }

@@ -69,6 +69,19 @@ export const T = {
   lockSubmit: 'lock-submit',
   lockSwitchUser: 'lock-switch-user',
 
+  // the embedded store's branch passphrase (set it, or open the store with it)
+  storePassphraseScreen: 'store-passphrase-screen',
+  storePassphrase: 'store-passphrase',
+  storePassphrase2: 'store-passphrase2',
+  storeAdminFields: 'store-admin-fields',
+  storeAdminId: 'store-admin-id',
+  storeAdminPassword: 'store-admin-password',
+  storePassphraseSubmit: 'store-passphrase-submit',
+  storeUnlockScreen: 'store-unlock-screen',
+  storeUnlockPassphrase: 'store-unlock-passphrase',
+  storeUnlockSubmit: 'store-unlock-submit',
+  storeUnlockError: 'store-unlock-error',
+
   // today
   todayScreen: 'today-screen',
   todayCases: 'today-cases',
