@@ -51,6 +51,11 @@ mkdir -p "$UNLOCKDESK_DATA_DIR" "$WORK/bin"
 for bin in "${BINS[@]}"; do ln "$bin" "$WORK/bin/" 2>/dev/null || cp "$bin" "$WORK/bin/"; done
 export E2E_APP=$WORK/bin/$(basename "$APP") E2E_CLI=$WORK/bin/$(basename "$CLI") E2E_SERVER=$WORK/bin/$(basename "$SERVER")
 CLI=$E2E_CLI
+# The stores are encrypted at rest (SQLCipher alone; field encryption on the server's
+# PostgreSQL) under one key file for the whole run; the passphrase spec starts its own app
+# without it.
+"$CLI" key new --out "$WORK/branch.key" >/dev/null
+export UNLOCKDESK_KEY_FILE=$WORK/branch.key
 
 PIDS=()
 cleanup() {

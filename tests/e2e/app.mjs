@@ -16,12 +16,11 @@ export const MODE = process.env.E2E_MODE ?? 'alone';
 export const BRANCH = MODE === 'branch';
 
 /**
- * Where the app left a printed PDF on this terminal: alone, the store's own file; a branch
- * terminal fetches it from the server into `received/`, named by case and file (the store keeps
- * it in PostgreSQL).
+ * Where the app left a printed PDF for the viewer: a decrypted copy in the private `received/`
+ * folder, named by case and file (the store's own copy is sealed at rest, or in PostgreSQL).
  */
 export function printedFile(doc) {
-  return BRANCH ? join(DATA_DIR, 'received', `${doc.case_id}-${doc.path.split('/').pop()}`) : join(DATA_DIR, doc.path);
+  return join(DATA_DIR, 'received', `${doc.case_id}-${doc.path.split('/').pop()}`);
 }
 if (!DATA_DIR) throw new Error('UNLOCKDESK_DATA_DIR is not set: run the specs through scripts/e2e.sh');
 
@@ -88,8 +87,8 @@ export async function shot(s, name) {
 }
 
 /**
- * Starts the app (with `args` on its command line) and waits for the first screen (set-up,
- * sign-in or shell); through `driver` (a second tauri-driver, for a second window) if given.
+ * Starts the app (with `args` on its command line) and waits for the first screen (the branch
+ * passphrase, set-up, sign-in or shell); through `driver` (a second tauri-driver, for a second window) if given.
  */
 export async function launch(args = [], driver = undefined) {
   const s = await Session.start(APP, 60_000, args, driver);
@@ -99,7 +98,9 @@ export async function launch(args = [], driver = undefined) {
     if (/^https?:\/\/localhost/.test(url)) {
       throw new Error(`${APP} loads the dev server (${url}): it was built without the embedded UI; build it with \`cd ui && npm run app:build\``);
     }
-    const first = `${tid(T.signinScreen)}, ${tid(T.setupScreen)}, ${tid(T.appShell)}`;
+    const first = [T.signinScreen, T.setupScreen, T.appShell, T.storePassphraseScreen, T.storeUnlockScreen]
+      .map((id) => tid(id))
+      .join(', ');
     // App.svelte's start-up failure: the store did not open.
     const failed = tid(T.bootFailed);
     const which = await waitUntil(

@@ -98,9 +98,10 @@ export async function startServer({ db, listen = '127.0.0.1:0', tls = false, dat
 
 /**
  * A second tauri-driver (with its own WebKitWebDriver) on a free pair of ports, for a second
- * app window in the same spec: resolves to `{ url, stop }` once it accepts connections.
+ * app window in the same spec: resolves to `{ url, stop }` once it accepts connections. Its
+ * app does not see the environment variables named in `without`.
  */
-export async function startDriver() {
+export async function startDriver({ without = [] } = {}) {
   const net = await import('node:net');
   const free = (port) =>
     new Promise((r) => {
@@ -109,8 +110,12 @@ export async function startDriver() {
     });
   let port = 4600;
   while (!((await free(port)) && (await free(port + 1)))) port += 2;
+  // The app inherits the driver's environment: `without` names variables it must not see.
+  const env = { ...process.env };
+  for (const k of without) delete env[k];
   const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
     stdio: 'ignore',
+    env,
   });
   const deadline = Date.now() + 15_000;
   for (;;) {

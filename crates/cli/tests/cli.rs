@@ -45,6 +45,27 @@ fn through_server() -> bool {
 /// Databases filled by `demo` (their accounts' password is the demo one).
 static DEMO_DBS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
+/// One key file for every store of this suite: the CLI runs here on encrypted stores (SQLCipher
+/// files; field encryption on PostgreSQL and behind a server), as a branch's would.
+fn key_file() -> &'static Path {
+    static KEY: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        KEY.get_or_init(|| {
+            let d = tempfile::tempdir().unwrap();
+            let o = Command::new(BIN)
+                .args(["key", "new", "--out"])
+                .arg(d.path().join("branch.key"))
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            d
+        })
+        .path()
+        .join("branch.key")
+    })
+}
+
 /// The servers of this run, by database URL (stopped when the database is dropped).
 static SERVERS: std::sync::Mutex<Vec<(String, String, std::process::Child)>> =
     std::sync::Mutex::new(Vec::new());
@@ -66,6 +87,7 @@ fn start_server(db_url: &str) -> String {
     );
     let mut child = Command::new(bin)
         .args(["--db", db_url, "--listen", "127.0.0.1:0"])
+        .env("UNLOCKDESK_KEY_FILE", key_file())
         .env(
             "UNLOCKDESK_DATA_DIR",
             std::env::temp_dir().join("unlockdesk-cli-test"),
@@ -116,6 +138,7 @@ fn stop_server(db: &str) {
 fn command_for(db: &OsStr, args: &[&str]) -> (Command, bool) {
     let mut reader = false;
     let mut c = Command::new(BIN);
+    c.env("UNLOCKDESK_KEY_FILE", key_file());
     let local_only = args
         .iter()
         .any(|a| matches!(*a, "setup" | "demo" | "restore" | "store" | "check"));
@@ -2408,6 +2431,7 @@ fn server_flag_rules_enrolment_and_terminals() {
         .arg("--data-dir")
         .arg(dir.path().join("server"))
         .env("UNLOCKDESK_LOG", "warn")
+        .env("UNLOCKDESK_KEY_FILE", key_file())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start unlockdesk-server (cargo build -p unlockdesk-server)");

@@ -56,6 +56,10 @@ pub fn default_db_path() -> PathBuf {
     data_dir().join(DB_FILE)
 }
 
+/// The environment variable naming the key file that opens a backup's key record when it is
+/// not the store's own (a backup taken before `rekey --new-key-file`).
+pub const BACKUP_KEY_FILE_ENV: &str = "UNLOCKDESK_BACKUP_KEY_FILE";
+
 /// The backup route named in every "damaged database" message.
 pub const RESTORE_ROUTE: &str = "unlockdesk-cli restore --from FILE";
 
@@ -342,12 +346,16 @@ impl SqliteStore {
                         e.message
                     ))
                 })?),
+                // No SQLite header and no key record: a damaged file, or an encrypted one
+                // whose record was lost. Either way only a backup helps.
                 None => {
-                    return Err(CoreError::storage(format!(
-                        "the store {} is encrypted but its key record {} is missing: put the record back (it is saved beside every backup), or restore with `{RESTORE_ROUTE}`",
-                        path.display(),
-                        keys::record_path(path).display()
-                    )))
+                    return Err(damaged(
+                        path,
+                        &format!(
+                            "it is not a SQLite database, and no key record {} says it is encrypted; an encrypted store's record is saved beside every backup",
+                            keys::record_path(path).display()
+                        ),
+                    ))
                 }
             },
             (FileKind::Plain, KeySource::None) => None,
@@ -633,7 +641,23 @@ impl SqliteStore {
             )));
         }
         let ring = match (file_kind(src)?, KeyRecord::load(src)?) {
-            (FileKind::Encrypted, Some(rec)) => Some(rec.unwrap(source).map_err(unreadable)?),
+            (FileKind::Encrypted, Some(rec)) => match rec.unwrap(source) {
+                Ok(ring) => Some(ring),
+                // A backup taken before the key file changed: its record is under the old one.
+                Err(e) => match std::env::var_os(BACKUP_KEY_FILE_ENV).filter(|v| !v.is_empty()) {
+                    Some(old) => Some(
+                        rec.unwrap(&KeySource::KeyFile(PathBuf::from(old)))
+                            .map_err(unreadable)?,
+                    ),
+                    None => {
+                        return Err(CoreError::storage(format!(
+                            "cannot read the backup {}: {} (for a backup taken before the key file changed, set {BACKUP_KEY_FILE_ENV} to the key file of that time)",
+                            src.display(),
+                            e.message
+                        )))
+                    }
+                },
+            },
             (FileKind::Encrypted, None) => {
                 return Err(CoreError::storage(format!(
                     "the backup {} is encrypted but its key record {} is not beside it",

@@ -132,21 +132,18 @@ pub async fn printer_settings_set(
     .await
 }
 
-/// Where the printed PDF is on this terminal. Alone, the store's own file. A branch terminal
-/// renders on the server, where the data is: the PDF is fetched (sha256-checked by core) into
-/// `received/` in the data directory (mode 0700; bank copies carry full numbers), emptied at
-/// each start, for the viewer; its bytes are returned too (the printer gets the same ones).
+/// Where the printed PDF is on this terminal, for the viewer: a decrypted copy in `received/`
+/// in the data directory (mode 0700; bank copies carry full numbers), emptied at each start.
+/// The store's own file is sealed (encrypted at rest), and a branch terminal's store is on the
+/// server: either way the bytes come through the use case (sha256-checked by the store) and
+/// are returned too (the printer gets the same ones).
 fn local_copy(
     svc: &crate::state::Svc,
     actor: &unlockdesk_core::Actor,
     id: CaseId,
     record: &DocumentRecord,
     data_dir: &std::path::Path,
-) -> CoreResult<(String, Option<Vec<u8>>)> {
-    let own = data_dir.join(&record.path);
-    if own.is_file() {
-        return Ok((own.to_string_lossy().into_owned(), None));
-    }
+) -> CoreResult<(String, Vec<u8>)> {
     let bytes = svc.document_bytes(actor, id, &record.id)?;
     let dir = received_dir(data_dir);
     // Named by the case as well: every case's first bank copy has the same file name, and the
@@ -170,7 +167,7 @@ fn local_copy(
     write().map_err(|e| {
         CoreError::storage(format!("cannot keep the printed PDF for the viewer: {e}"))
     })?;
-    Ok((path.to_string_lossy().into_owned(), Some(bytes)))
+    Ok((path.to_string_lossy().into_owned(), bytes))
 }
 
 /// The directory of PDFs fetched from the branch server for the viewer.
@@ -209,10 +206,7 @@ pub async fn print_document<R: Runtime>(
         let (absolute_path, fetched) = local_copy(svc, actor, id, &record, &data_dir)?;
         let cups = match printer {
             Some(p) => {
-                let bytes = match fetched {
-                    Some(b) => b,
-                    None => svc.document_bytes(actor, id, &record.id)?,
-                };
+                let bytes = fetched;
                 let title = format!("{}-{}-{}", record.case_id, kind, copy);
                 let delivery = match unlockdesk_cups::submit(&p, &title, &bytes) {
                     Ok(job) => {
