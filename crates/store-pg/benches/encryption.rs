@@ -1,23 +1,30 @@
 //! Encrypted against plaintext, in one run, on the same disk: what SQLCipher and sealed
-//! documents cost the embedded store.
+//! documents cost the embedded store, and what field-level encryption costs PostgreSQL.
 //!
-//! `cargo bench -p unlockdesk-store --bench encryption` (release profile). Measures, for a
-//! plaintext store and an encrypted one (a key file; SQLCipher raw key, 64 MiB page cache):
-//! 1. **open**: `SqliteStore::open_with` of an existing store (migrations checked, key record
-//!    unwrapped, first page decrypted), median and p99 of 20 opens each, interleaved;
-//! 2. **teller use case**: walk-in → identity → form → print (a text renderer: the store, not
-//!    the PDF engine) → signed → submit, every step through `Service`; steps/s and p50/p99 per
-//!    step, over interleaved rounds (`UNLOCKDESK_BENCH_ROUNDS`, default 6, of
-//!    `UNLOCKDESK_BENCH_CASES` cases each, default 40);
-//! 3. **appointment lookup** at `UNLOCKDESK_BENCH_ROWS` rows (default 1,000,000): 500 queries
-//!    each of full phone, full ID number, last 4 and a name prefix, p50/p99;
-//! 4. **import** of a `UNLOCKDESK_BENCH_IMPORT`-row CSV (default 100,000) through
+//! ```text
+//! scripts/with-postgres.sh cargo bench -p unlockdesk-store-pg --bench encryption
+//! ```
+//!
+//! For each backend a plaintext store and an encrypted one (a key file) are measured side by
+//! side, their work interleaved so a busy neighbour on the machine hits both alike:
+//! 1. **open** (embedded store): `SqliteStore::open_with` of an existing store (migrations
+//!    checked, key record unwrapped, first page decrypted), median and p99 of 20 opens each;
+//! 2. **teller use case**: walk-in → identity → form → print (a text renderer of a bank copy's
+//!    size: the store, not the PDF engine) → signed → submit, every step through `Service`;
+//!    steps/s and p50/p99 per step, over `UD_BENCH_ROUNDS` rounds (default 6) of
+//!    `UD_BENCH_CASES` cases (default 40);
+//! 3. **appointment lookup** at `UD_BENCH_BOOK` rows (default 1,000,000): 500 queries each of
+//!    full phone, full ID number (keyed hashes on encrypted PostgreSQL), last 4 and a name
+//!    prefix, through `Service::find_appointments`, p50/p99;
+//! 4. **import** of a `UD_BENCH_IMPORT`-row CSV (default 100,000) through
 //!    `Service::import_appointments`, seconds.
 //!
-//! Files live in `UNLOCKDESK_BENCH_DIR` (default `target/tmp`, the workspace's disk). Every
-//! person is synthetic; ID numbers carry valid check characters (GB 11643-1999).
+//! The embedded stores live in `UD_BENCH_DIR` (default `target/tmp`, the workspace's disk);
+//! PostgreSQL runs when `UNLOCKDESK_DATABASE_URL` names a cluster (two databases of its own,
+//! dropped at the end). Every person is synthetic; ID numbers carry valid check characters
+//! (GB 11643-1999).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +37,7 @@ use unlockdesk_core::service::Service;
 use unlockdesk_core::*;
 use unlockdesk_store::keys::{self, KeySource};
 use unlockdesk_store::SqliteStore;
+use unlockdesk_store_pg::PgStore;
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -110,30 +118,16 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-type Svc = Service<Arc<SqliteStore>>;
-
-struct Variant {
-    name: &'static str,
-    path: PathBuf,
-    source: KeySource,
+fn service<S: Store>(store: S) -> Service<S> {
+    Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy)).with_renderer(Arc::new(Text))
 }
 
-impl Variant {
-    fn open(&self) -> Arc<SqliteStore> {
-        Arc::new(SqliteStore::open_with(&self.path, self.source.clone()).expect("open"))
-    }
-    fn service(&self) -> Svc {
-        Service::new(self.open(), Arc::new(SystemClock), Arc::new(OsEntropy))
-            .with_renderer(Arc::new(Text))
-    }
-}
-
-fn set_up(svc: &Svc) -> Actor {
+fn set_up<S: Store>(svc: &Service<S>) -> Actor {
     unlockdesk_conformance::setup(svc).0
 }
 
 /// One walk-in case to submitted; each step's latency pushed to `lat`.
-fn teller_case(svc: &Svc, tel: &Actor, lat: &mut Vec<Duration>) -> bool {
+fn teller_case<S: Store>(svc: &Service<S>, tel: &Actor, lat: &mut Vec<Duration>) -> bool {
     let mut step = |f: &mut dyn FnMut() -> CoreResult<()>| -> bool {
         let t = Instant::now();
         let ok = f().is_ok();
@@ -175,44 +169,25 @@ fn teller_case(svc: &Svc, tel: &Actor, lat: &mut Vec<Duration>) -> bool {
         && step(&mut || svc.submit(tel, id, None).map(|_| ()))
 }
 
-fn main() {
-    let dir = PathBuf::from(
-        std::env::var("UNLOCKDESK_BENCH_DIR").unwrap_or_else(|_| "target/tmp".into()),
-    )
-    .join(format!("encryption-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    let rows = env_u64("UNLOCKDESK_BENCH_ROWS", 1_000_000);
-    let import_rows = env_u64("UNLOCKDESK_BENCH_IMPORT", 100_000);
-    let rounds = env_u64("UNLOCKDESK_BENCH_ROUNDS", 6);
-    let cases = env_u64("UNLOCKDESK_BENCH_CASES", 40);
-    let key = dir.join("branch.key");
-    keys::new_key_file(&key).expect("key file");
-    let variants = [
-        Variant {
-            name: "plaintext",
-            path: dir.join("plain").join("unlockdesk.db"),
-            source: KeySource::None,
-        },
-        Variant {
-            name: "encrypted",
-            path: dir.join("enc").join("unlockdesk.db"),
-            source: KeySource::KeyFile(key),
-        },
-    ];
-    println!("UnlockDesk encryption bench: {rows} appointment rows, {import_rows}-row import, {rounds} rounds of {cases} cases");
+struct Settings {
+    rows: u64,
+    import_rows: u64,
+    rounds: u64,
+    cases: u64,
+}
 
-    // Set-up and the bulk load (not measured: the same rows in both).
+/// Set-up and the bulk load of both stores (not measured: the same rows in both).
+fn load<S: Store>(backend: &str, svcs: &[(&str, Service<S>)], cfg: &Settings) -> Vec<Actor> {
     let mut actors = Vec::new();
-    for v in &variants {
-        let svc = v.service();
-        let tel = set_up(&svc);
+    for (name, svc) in svcs {
+        let tel = set_up(svc);
         let today = svc.today().expect("today");
         let mut rng = Rng(0xA11CE);
         let mut batch = Vec::with_capacity(50_000);
         let t = Instant::now();
-        for i in 0..rows {
+        for i in 0..cfg.rows {
             batch.push(person(&mut rng, "GEN", i, today));
-            if batch.len() == 50_000 || i + 1 == rows {
+            if batch.len() == 50_000 || i + 1 == cfg.rows {
                 svc.store()
                     .transact(|tx| tx.insert_appointments(&batch))
                     .expect("bulk insert");
@@ -220,75 +195,53 @@ fn main() {
             }
         }
         println!(
-            "{}: bulk load {rows} rows in {:.1} s, file {:.0} MB",
-            v.name,
-            t.elapsed().as_secs_f64(),
-            std::fs::metadata(&v.path)
-                .map(|m| m.len() as f64 / 1e6)
-                .unwrap_or(0.0)
+            "{backend} {name}: bulk load {} rows in {:.1} s",
+            cfg.rows,
+            t.elapsed().as_secs_f64()
         );
         actors.push(tel);
     }
+    actors
+}
 
-    // 1. Open.
-    let mut opens: Vec<Vec<Duration>> = vec![vec![], vec![]];
-    for _ in 0..20 {
-        for (i, v) in variants.iter().enumerate() {
-            let t = Instant::now();
-            let s = SqliteStore::open_with(&v.path, v.source.clone()).expect("open");
-            opens[i].push(t.elapsed());
-            drop(s);
-        }
-    }
-    println!("\n| open (20 each, interleaved) | median (ms) | p99 (ms) |");
-    println!("|---|---:|---:|");
-    for (i, v) in variants.iter().enumerate() {
-        opens[i].sort();
-        println!(
-            "| {} | {:.2} | {:.2} |",
-            v.name,
-            ms(pct(&opens[i], 0.5)),
-            ms(pct(&opens[i], 0.99))
-        );
-    }
-
-    // 2. The teller use case, interleaved rounds.
-    let svcs: Vec<Svc> = variants.iter().map(|v| v.service()).collect();
+/// Phases 2-4 on the pair `svcs` (plaintext first).
+fn measure<S: Store>(backend: &str, svcs: &[(&str, Service<S>)], actors: &[Actor], cfg: &Settings) {
     let mut lat: Vec<Vec<Duration>> = vec![vec![], vec![]];
     let mut busy = [Duration::ZERO; 2];
-    for _ in 0..rounds {
-        for (i, svc) in svcs.iter().enumerate() {
+    for _ in 0..cfg.rounds {
+        for (i, (_, svc)) in svcs.iter().enumerate() {
             let t = Instant::now();
-            for _ in 0..cases {
+            for _ in 0..cfg.cases {
                 assert!(teller_case(svc, &actors[i], &mut lat[i]), "a step failed");
             }
             busy[i] += t.elapsed();
         }
     }
-    println!("\n| teller use case (6 steps a case) | steps/s | p50 (ms) | p99 (ms) |");
+    println!("\n| {backend}: teller use case (6 steps a case) | steps/s | p50 (ms) | p99 (ms) |");
     println!("|---|---:|---:|---:|");
     let mut p99 = [0.0; 2];
-    for (i, v) in variants.iter().enumerate() {
+    for (i, (name, _)) in svcs.iter().enumerate() {
         let n = lat[i].len();
         lat[i].sort();
         p99[i] = ms(pct(&lat[i], 0.99));
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} |",
-            v.name,
+            "| {name} | {:.0} | {:.2} | {:.2} |",
             n as f64 / busy[i].as_secs_f64(),
             ms(pct(&lat[i], 0.5)),
             p99[i]
         );
     }
-    println!("encrypted p99 / plaintext p99 = {:.2}", p99[1] / p99[0]);
+    println!(
+        "{backend}: encrypted p99 / plaintext p99 = {:.2}",
+        p99[1] / p99[0]
+    );
 
-    // 3. Lookups: the same sampled people in both stores.
-    let today = svcs[0].today().expect("today");
+    let today = svcs[0].1.today().expect("today");
     let mut rng = Rng(0xA11CE);
     let mut samples = Vec::new();
-    for i in 0..rows {
+    for i in 0..cfg.rows {
         let a = person(&mut rng, "GEN", i, today);
-        if i % (rows / 500).max(1) == 0 {
+        if i % (cfg.rows / 500).max(1) == 0 {
             samples.push(a);
         }
     }
@@ -301,13 +254,17 @@ fn main() {
             a.name.chars().take(2).collect()
         }),
     ];
-    println!("\n| lookup at {rows} rows, {} queries | plaintext p50 / p99 (ms) | encrypted p50 / p99 (ms) |", samples.len());
+    println!(
+        "\n| {backend}: lookup at {} rows, {} queries | plaintext p50 / p99 (ms) | encrypted p50 / p99 (ms) |",
+        cfg.rows,
+        samples.len()
+    );
     println!("|---|---:|---:|");
     for (label, q) in kinds {
         let mut per: Vec<Vec<Duration>> = vec![vec![], vec![]];
         for a in &samples {
             let text = q(a);
-            for (i, svc) in svcs.iter().enumerate() {
+            for (i, (_, svc)) in svcs.iter().enumerate() {
                 let t = Instant::now();
                 let found = svc.find_appointments(&actors[i], &text).expect("lookup");
                 per[i].push(t.elapsed());
@@ -326,12 +283,11 @@ fn main() {
         );
     }
 
-    // 4. Import.
     let mut csv = String::from(
         "reference,name,phone,id_type,id_number,wallet_operator,lock_cause,slot_start,slot_end,notes\n",
     );
     let mut rng = Rng(7);
-    for i in 0..import_rows {
+    for i in 0..cfg.import_rows {
         let a = person(&mut rng, "IMP", i, today);
         csv.push_str(&format!(
             "{},{},{},prc-id,{},B,wrong-password,{},{},\n",
@@ -343,20 +299,111 @@ fn main() {
             a.slot_end.format("%Y-%m-%dT%H:%M")
         ));
     }
-    println!("\n| import of {import_rows} rows | seconds |");
+    println!(
+        "\n| {backend}: import of {} rows | seconds |",
+        cfg.import_rows
+    );
     println!("|---|---:|");
-    for (i, svc) in svcs.iter().enumerate() {
+    for (name, svc) in svcs {
         let importer = svc.system_actor(SystemActor::Import, "bench");
         let t = Instant::now();
         svc.import_appointments(&importer, csv.as_bytes(), "bench.csv")
             .expect("import");
+        println!("| {name} | {:.1} |", t.elapsed().as_secs_f64());
+    }
+}
+
+fn main() {
+    let cfg = Settings {
+        rows: env_u64("UD_BENCH_BOOK", 1_000_000),
+        import_rows: env_u64("UD_BENCH_IMPORT", 100_000),
+        rounds: env_u64("UD_BENCH_ROUNDS", 6),
+        cases: env_u64("UD_BENCH_CASES", 40),
+    };
+    let dir = PathBuf::from(std::env::var("UD_BENCH_DIR").unwrap_or_else(|_| "target/tmp".into()))
+        .join(format!("encryption-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let key = dir.join("branch.key");
+    keys::new_key_file(&key).expect("key file");
+    let enc = KeySource::KeyFile(key);
+    println!(
+        "UnlockDesk encryption bench: {} appointment rows, {}-row import, {} rounds of {} cases",
+        cfg.rows, cfg.import_rows, cfg.rounds, cfg.cases
+    );
+
+    // The embedded store.
+    let paths = [
+        dir.join("plain").join("unlockdesk.db"),
+        dir.join("enc").join("unlockdesk.db"),
+    ];
+    let sources = [KeySource::None, enc.clone()];
+    let open =
+        |i: usize| Arc::new(SqliteStore::open_with(&paths[i], sources[i].clone()).expect("open"));
+    let svcs = [
+        ("plaintext", service(open(0))),
+        ("encrypted", service(open(1))),
+    ];
+    let actors = load("SQLite", &svcs, &cfg);
+    let mut opens: Vec<Vec<Duration>> = vec![vec![], vec![]];
+    for _ in 0..20 {
+        for (i, o) in opens.iter_mut().enumerate() {
+            let t = Instant::now();
+            let s = open(i);
+            o.push(t.elapsed());
+            drop(s);
+        }
+    }
+    println!("\n| SQLite: open (20 each, interleaved) | median (ms) | p99 (ms) |");
+    println!("|---|---:|---:|");
+    for (i, name) in ["plaintext", "encrypted"].iter().enumerate() {
+        opens[i].sort();
         println!(
-            "| {} | {:.1} |",
-            variants[i].name,
-            t.elapsed().as_secs_f64()
+            "| {name} | {:.2} | {:.2} |",
+            ms(pct(&opens[i], 0.5)),
+            ms(pct(&opens[i], 0.99))
         );
     }
+    measure("SQLite", &svcs, &actors, &cfg);
     drop(svcs);
+    let _ = std::fs::remove_dir_all(dir.join("plain"));
+    let _ = std::fs::remove_dir_all(dir.join("enc"));
+
+    // PostgreSQL, when a cluster is named.
+    let Some(url) = std::env::var("UNLOCKDESK_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        println!("\nPostgreSQL: skipped (UNLOCKDESK_DATABASE_URL is not set)");
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    };
+    let base: postgres::Config = url.parse().expect("a PostgreSQL URL");
+    let mut admin = base.connect(postgres::NoTls).expect("connect");
+    let names = [
+        format!("ud_bench_plain_{}", std::process::id()),
+        format!("ud_bench_fields_{}", std::process::id()),
+    ];
+    for n in &names {
+        admin
+            .batch_execute(&format!("CREATE DATABASE {n}"))
+            .expect("create a bench database");
+    }
+    {
+        let pg = |i: usize| {
+            let mut c = base.clone();
+            c.dbname(&names[i]);
+            PgStore::open_config_with(c, sources[i].clone()).expect("open")
+        };
+        let svcs = [
+            ("plaintext", service(pg(0))),
+            ("field-encrypted", service(pg(1))),
+        ];
+        assert!(svcs[1].1.store().is_encrypted());
+        let actors = load("PostgreSQL", &svcs, &cfg);
+        measure("PostgreSQL", &svcs, &actors, &cfg);
+    }
+    for n in &names {
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)"));
+    }
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = Path::new(&dir);
 }
