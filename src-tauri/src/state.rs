@@ -229,7 +229,10 @@ impl AppState {
         // Opened (and checked) first: a store that does not open leaves the mode as it was,
         // in this run and in the settings.
         let next = backend(&self.data_dir, link.clone(), source, &self.terminal);
-        next.service.clone()?;
+        // An embedded store waiting for the branch passphrase is no failure: the window asks.
+        if next.key_need == StoreKeyNeed::None {
+            next.service.clone()?;
+        }
         crate::terminal::save(&self.data_dir, link.as_ref())?;
         *lock_slot(&self.session) = None;
         *self.inner.write().unwrap_or_else(|p| p.into_inner()) = next;

@@ -706,6 +706,20 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let db = Db::choose(cli.db.as_deref());
+    // A desktop terminal's store is encrypted under the branch passphrase: ask for it once,
+    // before anything opens the store (still one thread: the environment is safe to set).
+    if let Db::File(p) = &db {
+        let unset = |v: &str| std::env::var_os(v).is_none_or(|x| x.is_empty());
+        if unset(unlockdesk_store::keys::KEY_FILE_ENV)
+            && unset(unlockdesk_store::keys::PASSPHRASE_ENV)
+            && SqliteStore::key_state(p).ok() == Some(unlockdesk_store::KeyState::Passphrase)
+            && std::io::stdin().is_terminal()
+        {
+            if let Ok(pass) = rpassword::prompt_password("Branch passphrase (网点口令): ") {
+                std::env::set_var(unlockdesk_store::keys::PASSPHRASE_ENV, pass);
+            }
+        }
+    }
     // Logs beside the database file; on PostgreSQL in the data directory of this machine.
     let data_dir = match &db {
         Db::File(p) => p

@@ -247,3 +247,56 @@ fn rekeys_are_an_administrators_and_an_encrypted_backup_restores() {
     ok(&run(&db, Some(&k2), &["--as", "admin", "audit", "verify"]));
     assert_ne!(header(&db), b"SQLite format 3\0");
 }
+
+#[test]
+fn a_desktop_terminal_s_passphrase_store_opens_with_the_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("unlockdesk.db");
+    let with = |pass: Option<&str>, args: &[&str]| {
+        let mut c = Command::new(BIN);
+        c.arg("--db")
+            .arg(&db)
+            .args(args)
+            .env_remove("UNLOCKDESK_KEY_FILE")
+            .env_remove("UNLOCKDESK_DATABASE_URL")
+            .env("UNLOCKDESK_PASSWORD", PW)
+            .env("UNLOCKDESK_NEW_PASSWORD", PW);
+        match pass {
+            Some(p) => c.env("UNLOCKDESK_STORE_PASSPHRASE", p),
+            None => c.env_remove("UNLOCKDESK_STORE_PASSPHRASE"),
+        };
+        c.output().unwrap()
+    };
+    ok(&with(
+        Some("网点口令 for the tests"),
+        &[
+            "setup",
+            "--branch-code",
+            "KY002",
+            "--branch-name",
+            "口令支行",
+            "--admin-id",
+            "admin",
+            "--admin-name",
+            "管理员",
+        ],
+    ));
+    let record = std::fs::read_to_string(dir.path().join("unlockdesk.db.keys")).unwrap();
+    assert!(record.contains("\"passphrase\""), "{record}");
+    assert!(!record.contains("网点口令 for the tests"));
+    let o = with(None, &["case", "list"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("UNLOCKDESK_STORE_PASSPHRASE"),
+        "{}",
+        stderr(&o)
+    );
+    let o = with(Some("another passphrase"), &["case", "list"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("does not open this store"),
+        "{}",
+        stderr(&o)
+    );
+    ok(&with(Some("网点口令 for the tests"), &["case", "list"]));
+}

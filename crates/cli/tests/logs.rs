@@ -20,6 +20,8 @@ const BAD_ID: &str = "110105194912310021";
 
 struct Run {
     dir: std::path::PathBuf,
+    /// The store's key file, kept apart from the data directory.
+    key: std::path::PathBuf,
     printed: String,
 }
 
@@ -33,6 +35,7 @@ impl Run {
             .arg(self.dir.join("unlockdesk.db"))
             .args(args)
             .env("UNLOCKDESK_DATA_DIR", &self.dir)
+            .env("UNLOCKDESK_KEY_FILE", &self.key)
             .env("UNLOCKDESK_LOG", "info")
             .env("UNLOCKDESK_PASSWORD", pw)
             .env("UNLOCKDESK_NEW_PASSWORD", new_pw)
@@ -82,8 +85,17 @@ fn log_text(dir: &Path) -> (String, usize) {
 #[test]
 fn whole_flow_logs_no_full_personal_numbers() {
     let tmp = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("branch.key");
+    let o = Command::new(BIN)
+        .args(["key", "new", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
     let mut r = Run {
         dir: tmp.path().to_path_buf(),
+        key,
         printed: String::new(),
     };
     let form = format!(
@@ -308,6 +320,48 @@ fn whole_flow_logs_no_full_personal_numbers() {
     r.ok(&["--json", "case", "show", &number], pw);
     r.ok(&["case", "list", "--find", "6789"], pw);
     r.ok(&["--json", "audit", "verify"], pw);
+    let backup = tmp.path().join("backup.db");
+    r.ok(
+        &["--as", "admin", "backup", "--out", backup.to_str().unwrap()],
+        PW,
+    );
+
+    // Encrypted at rest: no file under the data directory (database, WAL, documents, the
+    // backup and its key record, logs) holds a full number, in any of its spellings.
+    let mut at_rest = Vec::new();
+    let mut stack = vec![tmp.path().to_path_buf()];
+    let mut seen = 0;
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            seen += 1;
+            let bytes = std::fs::read(&p).unwrap();
+            for full in [
+                ID,
+                PHONE,
+                "131 2345 6789",
+                CARD,
+                "6200 0000 0000 0005",
+                WALLET,
+            ] {
+                if bytes.windows(full.len()).any(|w| w == full.as_bytes()) {
+                    at_rest.push(format!("{full} in {}", p.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        seen >= 5,
+        "the database, its documents, the backup and the logs: {seen} files"
+    );
+    assert!(
+        at_rest.is_empty(),
+        "full personal numbers at rest: {at_rest:?}"
+    );
 
     let (logs, files) = log_text(tmp.path());
     assert!(files >= 1, "no log file");

@@ -32,6 +32,9 @@ use zeroize::{Zeroize, Zeroizing};
 
 /// The environment variable naming the key file (the key-encryption key).
 pub const KEY_FILE_ENV: &str = "UNLOCKDESK_KEY_FILE";
+/// The environment variable holding the branch passphrase for programs without a window (the
+/// CLI on a desktop terminal's store).
+pub const PASSPHRASE_ENV: &str = "UNLOCKDESK_STORE_PASSPHRASE";
 /// The key record's file name suffix: `unlockdesk.db.keys` beside `unlockdesk.db`.
 pub const RECORD_SUFFIX: &str = ".keys";
 /// The key record's format tag.
@@ -204,10 +207,15 @@ impl std::fmt::Debug for KeySource {
 }
 
 impl KeySource {
-    /// `UNLOCKDESK_KEY_FILE` when set and not empty, else [`KeySource::None`].
+    /// `UNLOCKDESK_KEY_FILE` when set and not empty; else the branch passphrase in
+    /// `UNLOCKDESK_STORE_PASSPHRASE` (the CLI on a desktop terminal's store asks for it and
+    /// sets it); else [`KeySource::None`].
     pub fn from_env() -> Self {
-        match std::env::var_os(KEY_FILE_ENV).filter(|v| !v.is_empty()) {
-            Some(p) => KeySource::KeyFile(PathBuf::from(p)),
+        if let Some(p) = std::env::var_os(KEY_FILE_ENV).filter(|v| !v.is_empty()) {
+            return KeySource::KeyFile(PathBuf::from(p));
+        }
+        match std::env::var(PASSPHRASE_ENV).ok().filter(|v| !v.is_empty()) {
+            Some(p) => KeySource::Passphrase(Zeroizing::new(p)),
             None => KeySource::None,
         }
     }
@@ -413,7 +421,7 @@ impl KeyRecord {
             (KeySource::None, kind) => Err(key_error(format!(
                 "it is encrypted and no key was given: {}",
                 match kind {
-                    "passphrase" => "type the branch passphrase",
+                    "passphrase" => "type the branch passphrase (UNLOCKDESK_STORE_PASSPHRASE)",
                     _ => "set UNLOCKDESK_KEY_FILE to the store's key file",
                 }
             ))),

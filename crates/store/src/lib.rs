@@ -759,7 +759,9 @@ impl SqliteStore {
                 )));
             }
         }
-        let ring = self.ring();
+        // A copy, so the key lock is not held while waiting for the connection (transactions
+        // take them the other way round).
+        let ring = self.ring().clone();
         let same_key = match (ring.as_ref(), src_ring.as_ref()) {
             (Some(a), Some(b)) => a.current.id == b.current.id,
             (None, None) => true,
