@@ -86,8 +86,8 @@ impl AppState {
     /// As [`AppState::open`], in `data_dir` (tests give each app its own).
     pub fn open_at(data_dir: PathBuf) -> Self {
         let terminal = terminal_name();
-        // PDFs fetched from a branch server for the viewer last one run.
-        let _ = std::fs::remove_dir_all(crate::commands::documents::received_dir(&data_dir));
+        // Decrypted PDFs the viewer was given last run.
+        crate::commands::documents::shred_viewer_copies(&data_dir);
         let backend = match crate::terminal::resolve(&data_dir) {
             Ok((link, source)) => backend(&data_dir, link, source, &terminal),
             Err(e) => Backend {

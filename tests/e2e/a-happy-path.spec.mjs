@@ -4,8 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DATA_DIR, T, authorize, printedFile, caseShow, cli, checkInByPhoneTail, errorBanner, fillForm, launch, logContact, openCaseFromToday,
@@ -135,18 +134,31 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   await openCaseFromToday(s, caseNumber);
   await s.find(tid(T.caseReadOnly));
   const documents = caseShow(caseNumber).documents.length;
+  const receiptsOnPaper = () => readdirSync(PRINT_DIR).filter((f) => f.includes(caseId) && f.includes('receipt') && f.endsWith('.pdf'));
+  const onPaper = receiptsOnPaper().length;
   const copy = await printVia(s, T.reprintReceipt);
   assert.notEqual(copy.outcome, 'failed');
+  assert.equal(copy.channel, 'cups');
+  // Sent to the printer: no decrypted copy is left on the terminal.
   const exported = await s.exec('return document.querySelector(arguments[0])?.dataset.path ?? null;', [tid(T.printOutcome, '[data-export="true"]')]);
-  assert.ok(exported && existsSync(exported), `exported PDF at ${exported}`);
-  assert.match(pdfText(exported), /WO-20261206-0417/);
+  assert.equal(exported, '', `no exported file on disk (${exported})`);
+  const paper = await waitUntil(() => (receiptsOnPaper().length > onPaper ? receiptsOnPaper() : null), {
+    timeout: 20_000,
+    message: 'the exported receipt on the printer',
+  });
+  const newest = paper.map((f) => join(PRINT_DIR, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  assert.match(pdfText(newest), /WO-20261206-0417/);
   assert.equal(caseShow(caseNumber).documents.length, documents, 'the export is not recorded on the case');
   await shot(s, 'case');
 
   await signOut(s);
 });
 
-/** Waits for core to record a printed `kind` on the case; checks the stored file's bytes. */
+/**
+ * Waits for core to record a printed `kind` on the case; returns the PDF as the printer got it
+ * (CUPS-PDF's output for this case and form). The store's own copy is sealed at rest, and no
+ * decrypted copy is left on the terminal when the printer takes the job.
+ */
 async function printed(t, caseNumber, kind) {
   const outcome = await waitUntil(
     async () => {
@@ -157,12 +169,19 @@ async function printed(t, caseNumber, kind) {
     { timeout: 15_000, message: `a printed ${kind}` },
   );
   if (outcome.error) assert.fail(`printing the ${kind} answered ${outcome.error.code}: ${outcome.error.text}`);
-  const file = printedFile(outcome.doc);
-  assert.ok(existsSync(file), `PDF at ${file}`);
-  const bytes = readFileSync(file);
-  assert.equal(bytes.subarray(0, 5).toString(), '%PDF-');
-  assert.equal(bytes.length, outcome.doc.bytes);
-  assert.equal(createHash('sha256').update(bytes).digest('hex'), outcome.doc.sha256);
+  assert.match(outcome.doc.sha256, /^[0-9a-f]{64}$/);
+  const caseId = outcome.doc.case_id;
+  const out = await waitUntil(
+    () => readdirSync(PRINT_DIR).find((f) => f.includes(caseId) && f.includes(kind) && f.endsWith('.pdf')) ?? null,
+    { timeout: 20_000, message: `the printed ${kind} in ${PRINT_DIR}` },
+  );
+  const file = join(PRINT_DIR, out);
+  assert.equal(readFileSync(file).subarray(0, 5).toString(), '%PDF-');
+  assert.ok(!existsSync(printedFile(outcome.doc)), 'no decrypted copy on the terminal');
+  const stored = join(DATA_DIR, outcome.doc.path);
+  if (existsSync(stored)) {
+    assert.notEqual(readFileSync(stored).subarray(0, 5).toString(), '%PDF-', 'the stored copy is sealed at rest');
+  }
   return file;
 }
 

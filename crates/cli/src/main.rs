@@ -708,15 +708,21 @@ fn main() -> ExitCode {
     let db = Db::choose(cli.db.as_deref());
     // A desktop terminal's store is encrypted under the branch passphrase: ask for it once,
     // before anything opens the store (still one thread: the environment is safe to set).
-    if let Db::File(p) = &db {
+    // Kept in this process only: a print job or viewer this command starts never inherits it.
+    if let Some(pass) = std::env::var(unlockdesk_store::keys::PASSPHRASE_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
+        std::env::remove_var(unlockdesk_store::keys::PASSPHRASE_ENV);
+        unlockdesk_store::KeySource::set_process_passphrase(pass);
+    } else if let Db::File(p) = &db {
         let unset = |v: &str| std::env::var_os(v).is_none_or(|x| x.is_empty());
         if unset(unlockdesk_store::keys::KEY_FILE_ENV)
-            && unset(unlockdesk_store::keys::PASSPHRASE_ENV)
             && SqliteStore::key_state(p).ok() == Some(unlockdesk_store::KeyState::Passphrase)
             && std::io::stdin().is_terminal()
         {
             if let Ok(pass) = rpassword::prompt_password("Branch passphrase (网点口令): ") {
-                std::env::set_var(unlockdesk_store::keys::PASSPHRASE_ENV, pass);
+                unlockdesk_store::KeySource::set_process_passphrase(pass);
             }
         }
     }

@@ -300,3 +300,55 @@ fn a_desktop_terminal_s_passphrase_store_opens_with_the_passphrase() {
     );
     ok(&with(Some("网点口令 for the tests"), &["case", "list"]));
 }
+
+/// A restore run without the store's key (or with the wrong one) is refused before anything is
+/// replaced: a key problem is never taken for a damaged database.
+#[test]
+fn a_restore_without_the_key_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let k1 = keys.path().join("k1");
+    let k2 = keys.path().join("k2");
+    ok(&key_new(&k1));
+    ok(&key_new(&k2));
+    let db = dir.path().join("unlockdesk.db");
+    ok(&setup(&db, Some(&k1)));
+    let backup = keys.path().join("b.db");
+    ok(&run(
+        &db,
+        Some(&k1),
+        &["--as", "admin", "backup", "--out", backup.to_str().unwrap()],
+    ));
+    let before = files(dir.path());
+    for key in [None, Some(k2.as_path())] {
+        let o = run(
+            &db,
+            key,
+            &[
+                "--as",
+                "admin",
+                "restore",
+                "--from",
+                backup.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("nothing was changed"), "{}", stderr(&o));
+        assert_eq!(
+            before,
+            files(dir.path()),
+            "a refused restore changed a file"
+        );
+    }
+    ok(&run(
+        &db,
+        Some(&k1),
+        &[
+            "--as",
+            "admin",
+            "restore",
+            "--from",
+            backup.to_str().unwrap(),
+        ],
+    ));
+}

@@ -19,6 +19,7 @@
 //! 4. **import** of a `UD_BENCH_IMPORT`-row CSV (default 100,000) through
 //!    `Service::import_appointments`, seconds.
 //!
+//! `UD_BENCH_BACKENDS` picks `sqlite`, `postgres` or both (the default).
 //! The embedded stores live in `UD_BENCH_DIR` (default `target/tmp`, the workspace's disk);
 //! PostgreSQL runs when `UNLOCKDESK_DATABASE_URL` names a cluster (two databases of its own,
 //! dropped at the end). Every person is synthetic; ID numbers carry valid check characters
@@ -130,9 +131,12 @@ fn set_up<S: Store>(svc: &Service<S>) -> Actor {
 fn teller_case<S: Store>(svc: &Service<S>, tel: &Actor, lat: &mut Vec<Duration>) -> bool {
     let mut step = |f: &mut dyn FnMut() -> CoreResult<()>| -> bool {
         let t = Instant::now();
-        let ok = f().is_ok();
+        let r = f();
         lat.push(t.elapsed());
-        ok
+        if let Err(e) = &r {
+            eprintln!("step refused: {e}");
+        }
+        r.is_ok()
     };
     let mut id = None;
     let opened = step(&mut || {
@@ -162,8 +166,20 @@ fn teller_case<S: Store>(svc: &Service<S>, tel: &Actor, lat: &mut Vec<Duration>)
                 .map(|_| ())
         })
         && step(&mut || {
-            svc.print_document(tel, id, DocumentKind::Application, CopyKind::Bank)
-                .map(|_| ())
+            let doc = svc.print_document(tel, id, DocumentKind::Application, CopyKind::Bank)?;
+            svc.record_delivery(
+                tel,
+                id,
+                &doc.id,
+                &PrintDelivery {
+                    channel: PrintChannel::File,
+                    printer: None,
+                    job_id: None,
+                    outcome: PrintOutcome::Completed,
+                    message: String::new(),
+                },
+            )
+            .map(|_| ())
         })
         && step(&mut || svc.confirm_signed(tel, id, None).map(|_| ()))
         && step(&mut || svc.submit(tel, id, None).map(|_| ()))
@@ -331,6 +347,7 @@ fn main() {
         cfg.rows, cfg.import_rows, cfg.rounds, cfg.cases
     );
 
+    let backends = std::env::var("UD_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     // The embedded store.
     let paths = [
         dir.join("plain").join("unlockdesk.db"),
@@ -339,40 +356,42 @@ fn main() {
     let sources = [KeySource::None, enc.clone()];
     let open =
         |i: usize| Arc::new(SqliteStore::open_with(&paths[i], sources[i].clone()).expect("open"));
-    let svcs = [
-        ("plaintext", service(open(0))),
-        ("encrypted", service(open(1))),
-    ];
-    let actors = load("SQLite", &svcs, &cfg);
-    let mut opens: Vec<Vec<Duration>> = vec![vec![], vec![]];
-    for _ in 0..20 {
-        for (i, o) in opens.iter_mut().enumerate() {
-            let t = Instant::now();
-            let s = open(i);
-            o.push(t.elapsed());
-            drop(s);
+    if backends.contains("sqlite") {
+        let svcs = [
+            ("plaintext", service(open(0))),
+            ("encrypted", service(open(1))),
+        ];
+        let actors = load("SQLite", &svcs, &cfg);
+        let mut opens: Vec<Vec<Duration>> = vec![vec![], vec![]];
+        for _ in 0..20 {
+            for (i, o) in opens.iter_mut().enumerate() {
+                let t = Instant::now();
+                let s = open(i);
+                o.push(t.elapsed());
+                drop(s);
+            }
         }
+        println!("\n| SQLite: open (20 each, interleaved) | median (ms) | p99 (ms) |");
+        println!("|---|---:|---:|");
+        for (i, name) in ["plaintext", "encrypted"].iter().enumerate() {
+            opens[i].sort();
+            println!(
+                "| {name} | {:.2} | {:.2} |",
+                ms(pct(&opens[i], 0.5)),
+                ms(pct(&opens[i], 0.99))
+            );
+        }
+        measure("SQLite", &svcs, &actors, &cfg);
+        drop(svcs);
+        let _ = std::fs::remove_dir_all(dir.join("plain"));
+        let _ = std::fs::remove_dir_all(dir.join("enc"));
     }
-    println!("\n| SQLite: open (20 each, interleaved) | median (ms) | p99 (ms) |");
-    println!("|---|---:|---:|");
-    for (i, name) in ["plaintext", "encrypted"].iter().enumerate() {
-        opens[i].sort();
-        println!(
-            "| {name} | {:.2} | {:.2} |",
-            ms(pct(&opens[i], 0.5)),
-            ms(pct(&opens[i], 0.99))
-        );
-    }
-    measure("SQLite", &svcs, &actors, &cfg);
-    drop(svcs);
-    let _ = std::fs::remove_dir_all(dir.join("plain"));
-    let _ = std::fs::remove_dir_all(dir.join("enc"));
 
     // PostgreSQL, when a cluster is named.
-    let Some(url) = std::env::var("UNLOCKDESK_DATABASE_URL")
+    let url = std::env::var("UNLOCKDESK_DATABASE_URL")
         .ok()
-        .filter(|u| !u.is_empty())
-    else {
+        .filter(|u| !u.is_empty() && backends.contains("postgres"));
+    let Some(url) = url else {
         println!("\nPostgreSQL: skipped (UNLOCKDESK_DATABASE_URL is not set)");
         let _ = std::fs::remove_dir_all(&dir);
         return;

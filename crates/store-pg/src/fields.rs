@@ -6,7 +6,8 @@
 //! `<db>.keys` record ([`unlockdesk_store::keys`]). From it:
 //! - every C2 value in a case's `jsonb` (any member named `phone`, `id_number`, `number`,
 //!   `wallet_id`, `bank_card`, at any depth) is replaced by `enc1:` + hex(nonce ‖ AES-256-GCM
-//!   ciphertext ‖ tag), a fresh 96-bit nonce per value, the member name as associated data;
+//!   ciphertext ‖ tag), a fresh 96-bit nonce per value, the case id and the member name as
+//!   associated data (a value moved to another case or member does not open);
 //! - an appointment's `phone` and `id_number` columns hold `h1:` + hex(HMAC-SHA-256(lookup key,
 //!   member name ‖ 0x00 ‖ normalised value)) for equality lookups, and the values themselves
 //!   sit sealed in its `sealed` column;
@@ -80,8 +81,9 @@ impl FieldKeys {
         String::from_utf8(plain).map_err(|_| damaged(member))
     }
 
-    /// Seal every C2 member of a JSON document, in place.
-    pub fn seal_json(&self, v: &mut Value) -> CoreResult<()> {
+    /// Seal every C2 member of a JSON document, in place; `owner` (e.g. `case/<id>`) is bound
+    /// into each value's associated data with the member's name.
+    pub fn seal_json(&self, owner: &str, v: &mut Value) -> CoreResult<()> {
         match v {
             Value::Object(m) => {
                 for (k, x) in m.iter_mut() {
@@ -91,15 +93,15 @@ impl FieldKeys {
                                 && !s.is_empty()
                                 && !s.starts_with(SEALED) =>
                         {
-                            *s = self.seal_text(k, s)?;
+                            *s = self.seal_text(&format!("{owner}/{k}"), s)?;
                         }
-                        _ => self.seal_json(x)?,
+                        _ => self.seal_json(owner, x)?,
                     }
                 }
             }
             Value::Array(a) => {
                 for x in a {
-                    self.seal_json(x)?;
+                    self.seal_json(owner, x)?;
                 }
             }
             _ => {}
@@ -107,24 +109,24 @@ impl FieldKeys {
         Ok(())
     }
 
-    /// Open every sealed C2 member of a JSON document, in place.
-    pub fn open_json(&self, v: &mut Value) -> CoreResult<()> {
+    /// Open every sealed C2 member of a JSON document sealed for `owner`, in place.
+    pub fn open_json(&self, owner: &str, v: &mut Value) -> CoreResult<()> {
         match v {
             Value::Object(m) => {
                 for (k, x) in m.iter_mut() {
                     match x {
                         Value::String(s) if C2_MEMBERS.contains(&k.as_str()) => {
                             if s.starts_with(SEALED) {
-                                *s = self.open_text(k, s)?;
+                                *s = self.open_text(&format!("{owner}/{k}"), s)?;
                             }
                         }
-                        _ => self.open_json(x)?,
+                        _ => self.open_json(owner, x)?,
                     }
                 }
             }
             Value::Array(a) => {
                 for x in a {
-                    self.open_json(x)?;
+                    self.open_json(owner, x)?;
                 }
             }
             _ => {}
@@ -201,8 +203,17 @@ pub fn setup(owner: &mut Client, source: &KeySource) -> CoreResult<Option<FieldK
                 &[&serde_json::to_value(&rec).expect("serialisable")],
             )
             .map_err(pg)?;
+            // No other server writes a plaintext row while the existing ones are encrypted;
+            // once this commits, a server without the key refuses to write (lib.rs).
+            tx.batch_execute("LOCK TABLE cases, appointments, documents IN EXCLUSIVE MODE")
+                .map_err(pg)?;
             encrypt_existing(&mut tx, &keys)?;
             tx.commit().map_err(pg)?;
+            // The plaintext versions of the rows are dead tuples now: reclaim them so a dump
+            // of the files shows none (outside a transaction; a busy table is left for later).
+            if let Err(e) = owner.batch_execute("VACUUM FULL cases, appointments, documents") {
+                tracing::warn!(error = %e, "VACUUM FULL after encrypting the rows failed");
+            }
             tracing::info!(key = %keys.key_id, "the branch database's personal data is now encrypted");
             Ok(Some(keys))
         }
@@ -215,7 +226,7 @@ fn encrypt_existing(tx: &mut postgres::Transaction<'_>, k: &FieldKeys) -> CoreRe
     for r in tx.query("SELECT id, data FROM cases", &[]).map_err(pg)? {
         let id: uuid::Uuid = r.get(0);
         let mut data: Value = r.get(1);
-        k.seal_json(&mut data)?;
+        k.seal_json(&format!("case/{id}"), &mut data)?;
         tx.execute("UPDATE cases SET data = $2 WHERE id = $1", &[&id, &data])
             .map_err(pg)?;
     }
@@ -228,7 +239,7 @@ fn encrypt_existing(tx: &mut postgres::Transaction<'_>, k: &FieldKeys) -> CoreRe
     {
         let id: uuid::Uuid = r.get(0);
         let (phone, id_number): (String, String) = (r.get(1), r.get(2));
-        let (ph, ih, sealed) = appointment_columns(k, &phone, &id_number)?;
+        let (ph, ih, sealed) = appointment_columns(k, id, &phone, &id_number)?;
         tx.execute(
             "UPDATE appointments SET phone = $2, id_number = $3, sealed = $4 WHERE id = $1",
             &[&id, &ph, &ih, &sealed],
@@ -256,6 +267,7 @@ fn encrypt_existing(tx: &mut postgres::Transaction<'_>, k: &FieldKeys) -> CoreRe
 /// An appointment's `phone`, `id_number` (lookup hashes) and `sealed` columns.
 pub fn appointment_columns(
     k: &FieldKeys,
+    id: uuid::Uuid,
     phone: &str,
     id_number: &str,
 ) -> CoreResult<(String, String, String)> {
@@ -263,13 +275,17 @@ pub fn appointment_columns(
     Ok((
         k.lookup("phone", phone),
         k.lookup("id_number", id_number),
-        k.seal_text("appointment", &both)?,
+        k.seal_text(&format!("appointment/{id}"), &both)?,
     ))
 }
 
 /// The appointment's (phone, id number) from its `sealed` column.
-pub fn open_appointment(k: &FieldKeys, sealed: &str) -> CoreResult<(String, String)> {
-    let text = k.open_text("appointment", sealed)?;
+pub fn open_appointment(
+    k: &FieldKeys,
+    id: uuid::Uuid,
+    sealed: &str,
+) -> CoreResult<(String, String)> {
+    let text = k.open_text(&format!("appointment/{id}"), sealed)?;
     let v: Value = serde_json::from_str(&text).map_err(|_| damaged("appointment"))?;
     let get = |m: &str| {
         v[m].as_str()

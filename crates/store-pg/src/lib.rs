@@ -330,6 +330,19 @@ impl Store for PgStore {
                 }
                 Err(e) => return Err(pg_err_before(e)),
             }
+            if self.keys.is_none() {
+                // Another server encrypted the branch's personal data since this one opened
+                // without a key: it must not write a value in clear beside them.
+                let encrypted: bool = codec::col(
+                    &t.query_one("SELECT EXISTS (SELECT 1 FROM key_record) AS e", &[])?,
+                    "e",
+                )?;
+                if encrypted {
+                    return Err(CoreError::storage(
+                        "the branch database's personal data is now encrypted: restart this program with UNLOCKDESK_KEY_FILE set to the branch key file",
+                    ));
+                }
+            }
             // Dropping `tx` on an error rolls back.
             let out = f(&mut t)?;
             tx.commit().map_err(pg_err)?;

@@ -44,7 +44,7 @@ impl<'a, 'c> Tx<'a, 'c> {
     pub(crate) fn case_doc(&self, c: &unlockdesk_core::Case) -> CoreResult<serde_json::Value> {
         let mut v = crate::codec::to_jsonb(c)?;
         if let Some(k) = self.keys {
-            k.seal_json(&mut v)?;
+            k.seal_json(&format!("case/{}", c.id), &mut v)?;
         }
         Ok(v)
     }
@@ -52,7 +52,8 @@ impl<'a, 'c> Tx<'a, 'c> {
     /// A stored case document as a case (sealed members opened).
     pub(crate) fn case_of(&self, mut v: serde_json::Value) -> CoreResult<unlockdesk_core::Case> {
         if let Some(k) = self.keys {
-            k.open_json(&mut v)?;
+            let owner = format!("case/{}", v["id"].as_str().unwrap_or_default());
+            k.open_json(&owner, &mut v)?;
         }
         crate::codec::from_jsonb(v, "case")
     }
@@ -63,7 +64,7 @@ impl<'a, 'c> Tx<'a, 'c> {
         let sealed: Option<String> = crate::codec::col(r, "sealed")?;
         match (sealed, self.keys) {
             (Some(s), Some(k)) => {
-                (a.phone, a.id_number) = crate::fields::open_appointment(k, &s)?;
+                (a.phone, a.id_number) = crate::fields::open_appointment(k, a.id.0, &s)?;
             }
             (Some(_), None) => {
                 return Err(unlockdesk_core::CoreError::storage(
@@ -91,7 +92,8 @@ impl<'a, 'c> Tx<'a, 'c> {
     ) -> CoreResult<(String, String, Option<String>)> {
         match self.keys {
             Some(k) => {
-                let (p, i, s) = crate::fields::appointment_columns(k, &a.phone, &a.id_number)?;
+                let (p, i, s) =
+                    crate::fields::appointment_columns(k, a.id.0, &a.phone, &a.id_number)?;
                 Ok((p, i, Some(s)))
             }
             None => Ok((a.phone.clone(), a.id_number.clone(), None)),

@@ -719,3 +719,32 @@ fn a_plaintext_branch_database_is_encrypted_at_its_first_open_with_a_key() {
     assert_eq!(in_clear(&pg_dump(&fix)), Vec::<String>::new());
     assert!(fix.again().verify_audit().unwrap().ok);
 }
+
+#[test]
+fn a_server_without_the_key_stops_writing_once_another_encrypts_the_branch() {
+    let fix = Pg::encrypted();
+    // First opened without a key (plaintext), as a server started without its key file.
+    let name = {
+        let mut plain = Pg::default();
+        plain.base = fix.base.clone();
+        drop(seed_c2(&plain));
+        let name = plain.made.lock().unwrap().pop().unwrap();
+        name
+    };
+    fix.made.lock().unwrap().push(name.clone());
+    let keyless = Service::new(
+        PgStore::open_config_with(fix.config(&name), KeySource::None).unwrap(),
+        clock(),
+        Arc::new(unlockdesk_core::ports::OsEntropy),
+    )
+    .with_renderer(Arc::new(TextRenderer));
+    let tel = keyless.authenticate("tel01", PW, "t").unwrap();
+    // Another server opens with the key: the rows are encrypted.
+    drop(PgStore::open_config_with(fix.config(&name), fix.source()).unwrap());
+    let e = keyless
+        .import_appointments(&import_actor(&keyless), &rows(&book()), "again.csv")
+        .expect_err("refused");
+    assert!(e.message.contains("UNLOCKDESK_KEY_FILE"), "{e}");
+    drop(tel);
+    assert_eq!(in_clear(&pg_dump(&fix)), Vec::<String>::new());
+}

@@ -35,6 +35,8 @@ pub const KEY_FILE_ENV: &str = "UNLOCKDESK_KEY_FILE";
 /// The environment variable holding the branch passphrase for programs without a window (the
 /// CLI on a desktop terminal's store).
 pub const PASSPHRASE_ENV: &str = "UNLOCKDESK_STORE_PASSPHRASE";
+static PROCESS_PASSPHRASE: std::sync::OnceLock<Zeroizing<String>> = std::sync::OnceLock::new();
+
 /// The key record's file name suffix: `unlockdesk.db.keys` beside `unlockdesk.db`.
 pub const RECORD_SUFFIX: &str = ".keys";
 /// The key record's format tag.
@@ -214,10 +216,20 @@ impl KeySource {
         if let Some(p) = std::env::var_os(KEY_FILE_ENV).filter(|v| !v.is_empty()) {
             return KeySource::KeyFile(PathBuf::from(p));
         }
+        if let Some(p) = PROCESS_PASSPHRASE.get() {
+            return KeySource::Passphrase(p.clone());
+        }
         match std::env::var(PASSPHRASE_ENV).ok().filter(|v| !v.is_empty()) {
             Some(p) => KeySource::Passphrase(Zeroizing::new(p)),
             None => KeySource::None,
         }
+    }
+
+    /// Keep the branch passphrase for this process only (typed at a prompt, or taken out of
+    /// the environment at start), so programs this one starts (a print job, the viewer) never
+    /// inherit it. Only the first call counts.
+    pub fn set_process_passphrase(p: String) {
+        let _ = PROCESS_PASSPHRASE.set(Zeroizing::new(p));
     }
 
     /// Whether any key source is given.
@@ -522,11 +534,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> CoreResult<()> {
 /// encrypted copy must not stay readable on the disk. A missing file is not an error.
 pub fn shred(path: &Path) -> CoreResult<()> {
     let io = |e: std::io::Error| key_error(format!("cannot shred {}: {e}", path.display()));
-    let len = match std::fs::metadata(path) {
-        Ok(m) => m.len(),
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(io(e)),
     };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // Another name for the same bytes (a snapshot's hard link): zeroing would destroy it
+        // too. Only this name goes.
+        if meta.nlink() > 1 {
+            tracing::warn!(file = %path.display(), "not shredded: the file has other hard links");
+            return std::fs::remove_file(path).map_err(io);
+        }
+    }
+    let len = meta.len();
     {
         let mut f = std::fs::OpenOptions::new()
             .write(true)

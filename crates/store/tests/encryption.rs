@@ -313,3 +313,65 @@ fn rekey_and_restore_round_trip() {
         0
     );
 }
+
+/// Restoring over a damaged store keeps the live store's keys: its documents (sealed under
+/// them, not in the backup) stay readable, whether the backup was taken before a data-key
+/// rekey or before the store was encrypted at all.
+#[test]
+fn a_restore_over_a_damaged_store_keeps_its_documents_readable() {
+    let keys_dir = tempfile::tempdir().unwrap();
+    let key = key_file(keys_dir.path(), "branch.key");
+    let KeySource::KeyFile(key_path) = key.clone() else {
+        unreachable!()
+    };
+    for plaintext_backup in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join(unlockdesk_store::DB_FILE);
+        let backup = tmp.path().join("backup.db");
+        let c = seeded(
+            &db,
+            if plaintext_backup {
+                KeySource::None
+            } else {
+                key.clone()
+            },
+        );
+        let id = c.id;
+        c.svc.store().backup_to(&backup).unwrap();
+        drop(c);
+        let store = SqliteStore::open_with(&db, key.clone()).unwrap();
+        if !plaintext_backup {
+            store.rekey_data_key().unwrap();
+        }
+        drop(store);
+        std::fs::write(&db, b"not a database any more, and long enough to say so").unwrap();
+        std::env::set_var(keys::KEY_FILE_ENV, &key_path);
+        let staged = SqliteStore::stage_restore(&backup, &db);
+        std::env::remove_var(keys::KEY_FILE_ENV);
+        staged.unwrap().commit().unwrap();
+        let store = SqliteStore::open_with(&db, key.clone()).unwrap();
+        assert!(store.is_encrypted());
+        let docs = store.read(|tx| tx.documents(id)).unwrap();
+        assert!(!docs.is_empty());
+        for d in &docs {
+            store
+                .read(|tx| tx.document_bytes(d))
+                .unwrap_or_else(|e| panic!("plaintext backup {plaintext_backup}: {e}"));
+        }
+    }
+}
+
+/// A key record without its database is never replaced by a new key.
+#[test]
+fn a_key_record_without_its_database_is_not_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys_dir = tempfile::tempdir().unwrap();
+    let key = key_file(keys_dir.path(), "branch.key");
+    let db = tmp.path().join(unlockdesk_store::DB_FILE);
+    drop(SqliteStore::open_with(&db, key.clone()).unwrap());
+    let record = std::fs::read(keys::record_path(&db)).unwrap();
+    std::fs::rename(&db, tmp.path().join("moved.db")).unwrap();
+    let e = SqliteStore::open_with(&db, key).err().expect("refused");
+    assert!(e.message.contains("is missing"), "{e}");
+    assert_eq!(std::fs::read(keys::record_path(&db)).unwrap(), record);
+}

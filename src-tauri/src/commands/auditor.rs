@@ -13,7 +13,7 @@ use unlockdesk_core::{
     CaseId, CoreError, CoreResult, LegalHold, PrintChannel, PrintOutcome, PurgeBatch,
 };
 
-use super::documents::{open_viewer, received_dir, terminal_printer, Viewer};
+use super::documents::{open_viewer, terminal_printer, viewer_copy, Viewer};
 use crate::state::{as_actor, AppState};
 
 /// The dry run: what is due for destruction today, what a legal hold keeps.
@@ -195,20 +195,6 @@ pub async fn export_document<R: Runtime>(
     let printer = terminal_printer(&data_dir);
     let (path, cups) = as_actor(&state, move |svc, actor| {
         let bytes = svc.render_document(actor, id, kind, copy)?;
-        let dir = received_dir(&data_dir);
-        let path = dir.join(format!("{id}-{kind}-{copy}-export.pdf"));
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(&dir)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
-            }
-            let tmp = path.with_extension("pdf.tmp");
-            std::fs::write(&tmp, &bytes)?;
-            std::fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| CoreError::storage(format!("cannot keep the exported PDF: {e}")))?;
         let cups = printer.map(|p| {
             let title = format!("{id}-{kind}-{copy}");
             match unlockdesk_cups::submit(&p, &title, &bytes) {
@@ -228,7 +214,12 @@ pub async fn export_document<R: Runtime>(
                 },
             }
         });
-        Ok((path.to_string_lossy().into_owned(), cups))
+        // A copy on disk only for the viewer, or when the printer refused the job.
+        let path = match &cups {
+            Some(d) if d.outcome != PrintOutcome::Failed => String::new(),
+            _ => viewer_copy(&data_dir, id, &format!("{kind}-{copy}-export.pdf"), &bytes)?,
+        };
+        Ok((path, cups))
     })
     .await?;
     if let Some(delivery) = cups {

@@ -132,42 +132,46 @@ pub async fn printer_settings_set(
     .await
 }
 
-/// Where the printed PDF is on this terminal, for the viewer: a decrypted copy in `received/`
-/// in the data directory (mode 0700; bank copies carry full numbers), emptied at each start.
-/// The store's own file is sealed (encrypted at rest), and a branch terminal's store is on the
-/// server: either way the bytes come through the use case (sha256-checked by the store) and
-/// are returned too (the printer gets the same ones).
-fn local_copy(
-    svc: &crate::state::Svc,
-    actor: &unlockdesk_core::Actor,
-    id: CaseId,
-    record: &DocumentRecord,
+/// A decrypted copy of a PDF for the viewer (or for the teller when the printer refused it),
+/// in `received/` in the data directory: the folder mode 0700, the file 0600 (bank copies carry
+/// full numbers), written atomically, shredded at the next start. Named by the case as well:
+/// every case's first bank copy has the same file name, and the viewer must never show another
+/// customer's form. Nothing is written when the PDF goes to the printer: the store's own copy
+/// stays sealed (encrypted at rest) or on the branch server.
+pub(crate) fn viewer_copy(
     data_dir: &std::path::Path,
-) -> CoreResult<(String, Vec<u8>)> {
-    let bytes = svc.document_bytes(actor, id, &record.id)?;
+    case_id: CaseId,
+    name: &str,
+    bytes: &[u8],
+) -> CoreResult<String> {
     let dir = received_dir(data_dir);
-    // Named by the case as well: every case's first bank copy has the same file name, and the
-    // viewer must never show another customer's form.
-    let name = std::path::Path::new(&record.path)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| format!("{}.pdf", record.id));
-    let path = dir.join(format!("{}-{name}", record.case_id));
-    let write = || -> std::io::Result<()> {
+    let path = dir.join(format!("{case_id}-{name}"));
+    let made = || -> std::io::Result<()> {
         std::fs::create_dir_all(&dir)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
         }
-        let tmp = dir.join(format!("{}.tmp", record.id));
-        std::fs::write(&tmp, &bytes)?;
-        std::fs::rename(&tmp, &path)
+        Ok(())
     };
-    write().map_err(|e| {
-        CoreError::storage(format!("cannot keep the printed PDF for the viewer: {e}"))
-    })?;
-    Ok((path.to_string_lossy().into_owned(), bytes))
+    made().map_err(|e| CoreError::storage(format!("cannot keep the PDF for the viewer: {e}")))?;
+    unlockdesk_store::keys::write_atomic(&path, bytes)?;
+    Ok(path.to_string_lossy().into_owned())
+}
+
+/// Shred every viewer copy a previous run left (start-up), then remove the folder.
+pub fn shred_viewer_copies(data_dir: &std::path::Path) {
+    let dir = received_dir(data_dir);
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_file() {
+                let _ = unlockdesk_store::keys::shred(&p);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The directory of PDFs fetched from the branch server for the viewer.
@@ -203,10 +207,14 @@ pub async fn print_document<R: Runtime>(
     let printer = terminal_printer(&data_dir);
     let (record, absolute_path, cups) = as_actor(&state, move |svc, actor| {
         let record = svc.print_document(actor, id, kind, copy)?;
-        let (absolute_path, fetched) = local_copy(svc, actor, id, &record, &data_dir)?;
+        // The bytes through the use case: sha256-checked, decrypted by the store.
+        let bytes = svc.document_bytes(actor, id, &record.id)?;
+        let name = std::path::Path::new(&record.path)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("{}.pdf", record.id));
         let cups = match printer {
             Some(p) => {
-                let bytes = fetched;
                 let title = format!("{}-{}-{}", record.case_id, kind, copy);
                 let delivery = match unlockdesk_cups::submit(&p, &title, &bytes) {
                     Ok(job) => {
@@ -240,6 +248,11 @@ pub async fn print_document<R: Runtime>(
                 Some(delivery)
             }
             None => None,
+        };
+        // A copy on disk only for the viewer, or when the printer refused the job.
+        let absolute_path = match &cups {
+            Some(d) if d.outcome != PrintOutcome::Failed => String::new(),
+            _ => viewer_copy(&data_dir, id, &name, &bytes)?,
         };
         Ok((record, absolute_path, cups))
     })

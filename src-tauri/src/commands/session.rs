@@ -117,7 +117,8 @@ pub async fn set_store_passphrase(
             "no spaces at the start or end (they are easy to mistype at start-up)",
         ));
     }
-    if passphrase != passphrase2 {
+    let passphrase2 = zeroize::Zeroizing::new(passphrase2);
+    if passphrase != *passphrase2 {
         errs.push(unlockdesk_core::FieldError::new(
             "passphrase2",
             "mismatch",
