@@ -62,6 +62,20 @@ pub enum CaseCmd {
         #[arg(value_name = "CASE")]
         id: String,
     },
+    /// Write a printed document of the case, as the store keeps it (decrypted, its SHA-256
+    /// checked), to FILE (mode 0600): the filed copy, for an auditor or a reprint check. Needs
+    /// --as (a bank copy carries full numbers: the roles that may print it).
+    Document {
+        /// Case id (UUID) or case number.
+        #[arg(long = "case", value_name = "CASE")]
+        case: String,
+        /// The document's id (`case show --json` lists them).
+        #[arg(long = "id", value_name = "DOCUMENT_ID")]
+        id: String,
+        /// Where to write the bytes.
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
     /// Open a case: from an appointment (--appointment REF) or as a walk-in (--name ...).
     Open {
         /// The booked appointment's reference (the customer's details come from it).
@@ -526,6 +540,21 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             out.value(
                 &serde_json::to_value(&list).unwrap_or_default(),
                 if list.is_empty() { "no cases" } else { &text },
+            );
+            Ok(0)
+        }
+        CaseCmd::Document {
+            case,
+            id,
+            out: file,
+        } => {
+            let actor = ctx.actor()?;
+            let case_id = resolve(ctx, &actor, &case)?;
+            let bytes = ctx.svc()?.document_bytes(&actor, case_id, &id)?;
+            unlockdesk_store::keys::write_atomic(&file, &bytes)?;
+            out.value(
+                &serde_json::json!({"out": file.display().to_string(), "bytes": bytes.len()}),
+                &format!("wrote {} ({} bytes)", file.display(), bytes.len()),
             );
             Ok(0)
         }

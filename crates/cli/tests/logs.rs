@@ -254,6 +254,31 @@ fn whole_flow_logs_no_full_personal_numbers() {
         ],
         pw,
     );
+    // The filed copy comes back as the store keeps it: decrypted, the recorded bytes.
+    let shown = r.ok(&["--json", "--as", "tel01", "case", "show", &id], pw);
+    let doc = &shown["documents"][0];
+    let filed = tmp.path().join("filed.pdf");
+    r.ok(
+        &[
+            "--as",
+            "tel01",
+            "case",
+            "document",
+            "--case",
+            &id,
+            "--id",
+            doc["id"].as_str().unwrap(),
+            "--out",
+            filed.to_str().unwrap(),
+        ],
+        pw,
+    );
+    let bytes = std::fs::read(&filed).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert_eq!(bytes.len() as u64, doc["bytes"].as_u64().unwrap());
+    let stored = std::fs::read(tmp.path().join(doc["path"].as_str().unwrap())).unwrap();
+    assert!(!stored.starts_with(b"%PDF-"), "the stored copy is sealed");
+    std::fs::remove_file(&filed).unwrap();
     r.ok(
         &["--as", "tel01", "case", "confirm-signed", "--case", &id],
         pw,

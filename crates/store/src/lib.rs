@@ -77,6 +77,8 @@ pub(crate) const CACHE_KIB: i64 = -65_536;
 /// The page cache of an encrypted store, in KiB (SQLite's negative form): 256 MiB, used only
 /// as pages are read.
 const ENCRYPTED_CACHE_KIB: i64 = -262_144;
+/// WAL pages between automatic checkpoints of an encrypted store (SQLite's default is 1,000).
+const ENCRYPTED_AUTOCHECKPOINT: i64 = 4_000;
 /// Memory-mapped reads up to 1 GiB: lookups read index pages without a syscall each.
 const MMAP_BYTES: i64 = 1 << 30;
 
@@ -457,6 +459,11 @@ impl SqliteStore {
             // SQLCipher cannot decrypt in place, so memory-mapped reads are off: a larger page
             // cache keeps a million-row book's lookup indexes decrypted in memory instead.
             conn.pragma_update(None, "cache_size", ENCRYPTED_CACHE_KIB)
+                .map_err(sql_err)?;
+            // A checkpoint decrypts and re-encrypts every page it copies, inside whichever
+            // step triggers it: fewer, larger checkpoints copy a hot page (the audit head, an
+            // index root) once instead of several times (WAL up to ~16 MiB).
+            conn.pragma_update(None, "wal_autocheckpoint", ENCRYPTED_AUTOCHECKPOINT)
                 .map_err(sql_err)?;
         }
         Ok(SqliteStore {
@@ -1016,6 +1023,9 @@ impl SqliteStore {
             Ok((old_file, fresh)) => {
                 fresh
                     .pragma_update(None, "cache_size", ENCRYPTED_CACHE_KIB)
+                    .map_err(sql_err)?;
+                fresh
+                    .pragma_update(None, "wal_autocheckpoint", ENCRYPTED_AUTOCHECKPOINT)
                     .map_err(sql_err)?;
                 *conn = fresh;
                 old_file
