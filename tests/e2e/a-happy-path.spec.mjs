@@ -143,12 +143,17 @@ test('teller and supervisor take an appointment to closed', async (t) => {
   // Sent to the printer: no decrypted copy is left on the terminal.
   const exported = await s.exec('return document.querySelector(arguments[0])?.dataset.path ?? null;', [tid(T.printOutcome, '[data-export="true"]')]);
   assert.equal(exported, '', `no exported file on disk (${exported})`);
-  const paper = await waitUntil(() => (receiptsOnPaper().length > onPaper ? receiptsOnPaper() : null), {
-    timeout: 20_000,
-    message: 'the exported receipt on the printer',
-  });
-  const newest = paper.map((f) => join(PRINT_DIR, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  assert.equal(readFileSync(newest).subarray(0, 5).toString(), '%PDF-');
+  // CUPS-PDF writes the file in place: wait until the newest one is a whole PDF.
+  const newest = await waitUntil(
+    () => {
+      if (receiptsOnPaper().length <= onPaper) return null;
+      const f = receiptsOnPaper().map((x) => join(PRINT_DIR, x)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+      const b = readFileSync(f);
+      return b.subarray(0, 5).toString() === '%PDF-' && b.includes('%%EOF') ? f : null;
+    },
+    { timeout: 20_000, message: 'the exported receipt on the printer' },
+  );
+  assert.ok(newest);
   assert.equal(caseShow(caseNumber).documents.length, documents, 'the export is not recorded on the case');
   await shot(s, 'case');
 
@@ -172,11 +177,16 @@ async function printed(t, caseNumber, kind) {
   );
   if (outcome.error) assert.fail(`printing the ${kind} answered ${outcome.error.code}: ${outcome.error.text}`);
   const { doc } = outcome;
-  const paper = await waitUntil(
-    () => readdirSync(PRINT_DIR).find((f) => f.includes(doc.case_id) && f.includes(kind) && f.endsWith('.pdf')) ?? null,
+  // CUPS-PDF writes the file in place: wait until it is a whole PDF.
+  await waitUntil(
+    () => {
+      const f = readdirSync(PRINT_DIR).find((x) => x.includes(doc.case_id) && x.includes(kind) && x.endsWith('.pdf'));
+      if (!f) return null;
+      const b = readFileSync(join(PRINT_DIR, f));
+      return b.subarray(0, 5).toString() === '%PDF-' && b.includes('%%EOF') ? f : null;
+    },
     { timeout: 20_000, message: `the printed ${kind} in ${PRINT_DIR}` },
   );
-  assert.equal(readFileSync(join(PRINT_DIR, paper)).subarray(0, 5).toString(), '%PDF-');
   assert.ok(!existsSync(printedFile(doc)), 'no decrypted copy on the terminal');
   const stored = join(DATA_DIR, doc.path);
   if (existsSync(stored)) {

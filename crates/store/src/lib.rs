@@ -308,6 +308,8 @@ fn swap_in(path: &Path, new: &Path, tag: &str) -> CoreResult<PathBuf> {
     Ok(old)
 }
 
+/// `wal_checkpoint(TRUNCATE)`: every WAL frame copied into the database and the WAL emptied.
+/// Errors: `storage` when another connection is reading (the frames it needs stay).
 fn checkpoint(conn: &Connection) -> CoreResult<()> {
     let (busy, _, _): (i64, i64, i64) = conn
         .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
@@ -316,7 +318,7 @@ fn checkpoint(conn: &Connection) -> CoreResult<()> {
         .map_err(sql_err)?;
     if busy != 0 {
         return Err(CoreError::storage(
-            "another program holds the store open: close every UnlockDesk window and command on it, then try again",
+            "another program is reading the store: the write-ahead log could not be truncated yet; close every other UnlockDesk window and command on it, then try again",
         ));
     }
     Ok(())
@@ -1134,18 +1136,7 @@ impl Store for SqliteStore {
                 }
             }
         }
-        let conn = self.lock();
-        let (busy, _, _): (i64, i64, i64) = conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .map_err(sql_err)?;
-        if busy != 0 {
-            return Err(CoreError::storage(
-                "another process holds the database open: the write-ahead log could not be truncated yet",
-            ));
-        }
-        Ok(())
+        checkpoint(&self.lock())
     }
 }
 
