@@ -26,6 +26,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# The branch's personal data encrypted at field level under a key file of this run (kept in
+# $WORK, removed with it; a real branch keeps its key file apart from the database).
+"$CLI" key new --out "$WORK/branch.key" >/dev/null
+export UNLOCKDESK_KEY_FILE=$WORK/branch.key
 "$CLI" --db "$UNLOCKDESK_DATABASE_URL" demo >/dev/null
 "$SERVER" --db "$UNLOCKDESK_DATABASE_URL" --listen "127.0.0.1:$PORT" --data-dir "$WORK/server" \
   >"$WORK/server.out" 2>"$WORK/server.log" &
@@ -41,8 +45,8 @@ if [[ -z ${DISPLAY:-} && -z ${WAYLAND_DISPLAY:-} ]]; then
   echo "no display: the windows run under Xvfb (nothing to see; use a desktop session)"
   RUN=(xvfb-run -a -s "-screen 0 1280x800x24")
 fi
-# Terminals hold no database credentials: only the server knows the store.
-unset UNLOCKDESK_DATABASE_URL
+# Terminals hold no database credentials (nor the branch key): only the server knows the store.
+unset UNLOCKDESK_DATABASE_URL UNLOCKDESK_KEY_FILE
 APPS=()
 for i in $(seq "${BRANCH_WINDOWS:-2}"); do
   case $i in 1) name=teller ;; 2) name=supervisor ;; *) name=desk$i ;; esac

@@ -38,7 +38,9 @@ pub fn run(from: &Path, db: &Path, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             };
             let staged = SqliteStore::stage_restore(from, db)?;
             {
-                let svc = local_service(SqliteStore::open(staged.path())?);
+                // Opened as it was checked: never encrypted here (its documents are the live
+                // store's).
+                let svc = local_service(staged.open()?);
                 let pw = password("UNLOCKDESK_PASSWORD", &format!("Password for {id}: "))?;
                 let actor = svc.authenticate(&id, &pw, &ctx.terminal)?;
                 svc.record_restore(&actor, from, true)?;

@@ -20,7 +20,8 @@
 //!    `Service::import_appointments`, seconds.
 //!
 //! `UD_BENCH_BACKENDS` picks `sqlite`, `postgres` or both (the default).
-//! The embedded stores live in `UD_BENCH_DIR` (default `target/tmp`, the workspace's disk);
+//! The embedded stores live in `UD_BENCH_DIR` (default Cargo's `target/tmp` of the workspace,
+//! its disk, never the crate's folder);
 //! PostgreSQL runs when `UNLOCKDESK_DATABASE_URL` names a cluster (two databases of its own,
 //! dropped at the end). Every person is synthetic; ID numbers carry valid check characters
 //! (GB 11643-1999).
@@ -361,8 +362,10 @@ fn main() {
         rounds: env_u64("UD_BENCH_ROUNDS", 6),
         cases: env_u64("UD_BENCH_CASES", 40),
     };
-    let dir = PathBuf::from(std::env::var("UD_BENCH_DIR").unwrap_or_else(|_| "target/tmp".into()))
-        .join(format!("encryption-bench-{}", std::process::id()));
+    let dir = PathBuf::from(
+        std::env::var("UD_BENCH_DIR").unwrap_or_else(|_| env!("CARGO_TARGET_TMPDIR").into()),
+    )
+    .join(format!("encryption-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("bench dir");
     let key = dir.join("branch.key");
     keys::new_key_file(&key).expect("key file");

@@ -203,16 +203,26 @@ pub fn setup(owner: &mut Client, source: &KeySource) -> CoreResult<Option<FieldK
                 &[&serde_json::to_value(&rec).expect("serialisable")],
             )
             .map_err(pg)?;
-            // No other server writes a plaintext row while the existing ones are encrypted;
-            // once this commits, a server without the key refuses to write (lib.rs).
+            // No other server writes while the existing rows are encrypted: every write
+            // transaction locks the audit head first, and checks for this record after it
+            // (lib.rs), so a server without the key sees the record and refuses; the table
+            // locks hold off anything else.
+            tx.query(crate::audit::HEAD_LOCK, &[]).map_err(pg)?;
             tx.batch_execute("LOCK TABLE cases, appointments, documents IN EXCLUSIVE MODE")
                 .map_err(pg)?;
             encrypt_existing(&mut tx, &keys)?;
             tx.commit().map_err(pg)?;
-            // The plaintext versions of the rows are dead tuples now: reclaim them so a dump
-            // of the files shows none (outside a transaction; a busy table is left for later).
-            if let Err(e) = owner.batch_execute("VACUUM FULL cases, appointments, documents") {
-                tracing::warn!(error = %e, "VACUUM FULL after encrypting the rows failed");
+            // The plaintext versions of the rows are dead tuples now: rewrite the tables so
+            // the data files hold none (outside a transaction; waiting at most 5 s for the
+            // table locks, so a busy branch is never stalled: then it is left to autovacuum,
+            // and the note in the log says so). WAL segments, archives and replicas written
+            // before keep their plaintext: the operator's to rotate.
+            let vacuum = owner.batch_execute(
+                "SET lock_timeout = '5s'; VACUUM FULL cases, appointments, documents; RESET lock_timeout",
+            );
+            if let Err(e) = vacuum {
+                let _ = owner.batch_execute("RESET lock_timeout");
+                tracing::warn!(error = %e, "VACUUM FULL after encrypting the rows did not run: dead plaintext tuples stay until autovacuum");
             }
             tracing::info!(key = %keys.key_id, "the branch database's personal data is now encrypted");
             Ok(Some(keys))

@@ -364,18 +364,9 @@ impl SqliteStore {
             .unwrap_or_else(|| PathBuf::from("."));
         let lock = lock_file(path)?;
         // Shared: waits only while another program creates, upgrades or rekeys this store.
-        lock.lock_shared()
-            .map_err(|e| CoreError::storage(format!("cannot lock {}: {e}", path.display())))?;
+        share(&lock, path)?;
         let record = KeyRecord::load(path)?;
         let kind = file_kind(path)?;
-        let exclusive = |what: &str| -> CoreResult<()> {
-            lock.try_lock().map_err(|_| {
-                CoreError::storage(format!(
-                    "cannot {what} {}: another program has it open; close every UnlockDesk window, server and command on it, then try again",
-                    path.display()
-                ))
-            })
-        };
         let ring = match (kind, &source) {
             (FileKind::Encrypted, _) => match &record {
                 Some(rec) => Some(rec.unwrap(&source).map_err(|e| {
@@ -400,26 +391,32 @@ impl SqliteStore {
             (FileKind::Plain, KeySource::None) => None,
             (FileKind::Plain, _) if !upgrade => None,
             (FileKind::Plain, _) => {
-                exclusive("encrypt")?;
+                exclusive(&lock, path, "encrypt")?;
                 let ring = Self::encrypt_plaintext(path, &dir, record, &source);
-                lock.lock_shared().map_err(|e| {
-                    CoreError::storage(format!("cannot lock {}: {e}", path.display()))
-                })?;
+                share(&lock, path)?;
                 Some(ring?)
             }
-            // A key record without its database: the database was moved or lost (or a
-            // restore stopped half way). A new key would make every sealed document and the
-            // moved file unreadable: refuse.
+            // A key record without its database (moved or lost, or a creation that stopped
+            // before the first commit): a key source that opens the record makes the database
+            // anew under the same key, so the record, and every document or moved file sealed
+            // with it, stays readable; anything else is refused and the record kept.
             (FileKind::New, _) if record.is_some() => {
-                return Err(CoreError::storage(format!(
-                    "{} belongs to an encrypted store but the database {} is missing: put the database back, or restore it with `{RESTORE_ROUTE}`",
-                    keys::record_path(path).display(),
-                    path.display()
-                )))
+                let rec = record.as_ref().expect("checked");
+                match rec.unwrap(&source) {
+                    Ok(ring) => Some(ring),
+                    Err(e) => {
+                        return Err(CoreError::storage(format!(
+                            "{} belongs to an encrypted store but the database {} is missing ({}): put the database back, or restore it with `{RESTORE_ROUTE}`",
+                            keys::record_path(path).display(),
+                            path.display(),
+                            e.message
+                        )))
+                    }
+                }
             }
             (FileKind::New, KeySource::None) => None,
             (FileKind::New, _) => {
-                exclusive("create")?;
+                exclusive(&lock, path, "create")?;
                 let made = (|| {
                     // Checked again under the exclusive lock: another program may have just
                     // made it.
@@ -439,9 +436,7 @@ impl SqliteStore {
                     drop(connect(path, Some(&ring.current), RW)?);
                     Ok(ring)
                 })();
-                lock.lock_shared().map_err(|e| {
-                    CoreError::storage(format!("cannot lock {}: {e}", path.display()))
-                })?;
+                share(&lock, path)?;
                 Some(made?)
             }
         };
@@ -968,19 +963,14 @@ impl SqliteStore {
             ));
         };
         // Nobody else may have the file open while it is swapped.
-        self.lock.try_lock().map_err(|_| {
-            CoreError::storage(format!(
-                "cannot re-encrypt {}: another program has it open; close every UnlockDesk window, server and command on it, then try again",
-                self.path.display()
-            ))
-        })?;
+        exclusive(&self.lock, &self.path, "re-encrypt")?;
         let source = self
             .source
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let result = self.rekey_locked(&mut conn, &mut ring, &old, &source);
-        let _ = self.lock.lock_shared();
+        let _ = share(&self.lock, &self.path);
         result
     }
 
@@ -1023,24 +1013,37 @@ impl SqliteStore {
         });
         let old_file = match swapped {
             Ok((old_file, fresh)) => {
-                fresh
-                    .pragma_update(None, "cache_size", ENCRYPTED_CACHE_KIB)
-                    .map_err(sql_err)?;
-                fresh
-                    .pragma_update(None, "wal_autocheckpoint", ENCRYPTED_AUTOCHECKPOINT)
-                    .map_err(sql_err)?;
                 *conn = fresh;
+                *ring = Some(new.clone());
                 old_file
             }
             Err(e) => {
-                // Back on whichever file is in place (the ring holds both keys), never on the
-                // empty placeholder.
-                *conn = Self::finish_open(Self::connect_any(&self.path, Some(&new))?, &self.path)?;
+                // Back on whichever file is in place (the ring holds both keys), never left on
+                // the empty placeholder (it stays only if even that fails, and says so).
+                match Self::connect_any(&self.path, Some(&new))
+                    .and_then(|c| Self::finish_open(c, &self.path))
+                {
+                    Ok(c) => {
+                        *conn = c;
+                        *ring = Some(new.clone());
+                    }
+                    Err(again) => {
+                        return Err(CoreError::storage(format!(
+                            "{}; reopening the store failed too ({}): restart the program",
+                            e.message, again.message
+                        )))
+                    }
+                }
                 return Err(e);
             }
         };
+        for (name, value) in [
+            ("cache_size", ENCRYPTED_CACHE_KIB),
+            ("wal_autocheckpoint", ENCRYPTED_AUTOCHECKPOINT),
+        ] {
+            conn.pragma_update(None, name, value).map_err(sql_err)?;
+        }
         keys::shred(&old_file)?;
-        *ring = Some(new.clone());
         // Documents: sealed again under the new key, one by one, each atomically.
         walk_documents(&self.dir, &mut |abs, rel| {
             if is_leftover(rel) {
@@ -1237,6 +1240,43 @@ fn walk_documents(dir: &Path, f: &mut dyn FnMut(&Path, &str) -> CoreResult<()>) 
     walk(dir, &dir.join("documents"), f)
 }
 
+/// Take the shared lock; a file system without advisory locks (NFS mounted without them) is
+/// warned about and worked on unlocked, as before the lock existed.
+fn share(lock: &std::fs::File, path: &Path) -> CoreResult<()> {
+    match lock.lock_shared() {
+        Ok(()) => Ok(()),
+        Err(e) if unsupported(&e) => {
+            tracing::warn!(store = %path.display(), error = %e, "advisory locks are not supported here: the store is opened unlocked");
+            Ok(())
+        }
+        Err(e) => Err(CoreError::storage(format!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Take the exclusive lock without waiting. Errors: `conflict` naming what could not be done
+/// while another program has the store open (the shared lock is taken again first).
+fn exclusive(lock: &std::fs::File, path: &Path, what: &str) -> CoreResult<()> {
+    match lock.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::Error(e)) if unsupported(&e) => Ok(()),
+        Err(_) => {
+            // Linux drops the shared lock when a conversion fails: take it back.
+            let _ = share(lock, path);
+            Err(CoreError::conflict(format!(
+                "cannot {what} {}: another program has it open; close every UnlockDesk window, server and command on it, then try again",
+                path.display()
+            )))
+        }
+    }
+}
+
+fn unsupported(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::Unsupported || e.raw_os_error() == Some(37 /* ENOLCK */)
+}
+
 /// `<db>.lock`, opened (created) for advisory locking.
 fn lock_file(db: &Path) -> CoreResult<std::fs::File> {
     let p = PathBuf::from(format!("{}.lock", db.display()));
@@ -1273,6 +1313,17 @@ impl StagedRestore {
         &self.staging
     }
 
+    /// Open the checked copy (as it was checked: never encrypted here, since its documents
+    /// are the live store's and a new key for them would live only beside the copy).
+    pub fn open(&self) -> CoreResult<SqliteStore> {
+        let source = if KeyRecord::load(&self.staging)?.is_some() {
+            KeySource::from_env()
+        } else {
+            KeySource::None
+        };
+        SqliteStore::open_inner(&self.staging, source, false)
+    }
+
     /// Move the damaged database (and its WAL) aside to `<dest>.damaged-<UTC time>` — kept for
     /// investigation, never deleted — and put the restored copy in its place. Every store
     /// opened on the copy must be closed first. Returns where the damaged file went (`None`
@@ -1282,26 +1333,46 @@ impl StagedRestore {
         let io = |e: std::io::Error, what: &Path| {
             CoreError::storage(format!("cannot move {}: {e}", what.display()))
         };
+        // Not while another program has the store open: it would go on writing to the file
+        // moved aside.
+        let lock = lock_file(&dest)?;
+        exclusive(&lock, &dest, "replace")?;
+        let (from, to) = (sidecars(&staging), sidecars(&dest));
         let aside = if dest.exists() {
             let aside = PathBuf::from(format!(
                 "{}.damaged-{}",
                 dest.display(),
                 chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
             ));
-            for (from, to) in sidecars(&dest).iter().zip(sidecars(&aside).iter()) {
-                if from.exists() {
-                    std::fs::rename(from, to).map_err(|e| io(e, from))?;
+            let kept = sidecars(&aside);
+            // The record is copied aside (the damaged file stays readable) and replaced in one
+            // rename below: there is never a moment with a database and no record.
+            if to[3].exists() {
+                std::fs::copy(&to[3], &kept[3]).map_err(|e| io(e, &to[3]))?;
+            }
+            if from[3].exists() {
+                std::fs::rename(&from[3], &to[3]).map_err(|e| io(e, &from[3]))?;
+            }
+            for i in 0..3 {
+                if to[i].exists() {
+                    std::fs::rename(&to[i], &kept[i]).map_err(|e| io(e, &to[i]))?;
                 }
             }
             Some(aside)
         } else {
+            if from[3].exists() {
+                std::fs::rename(&from[3], &to[3]).map_err(|e| io(e, &from[3]))?;
+            }
             None
         };
-        // The key record first: a database is never in place without it.
-        let (from, to) = (sidecars(&staging), sidecars(&dest));
-        for i in [3, 0, 1, 2] {
+        for i in 0..3 {
             if from[i].exists() {
                 std::fs::rename(&from[i], &to[i]).map_err(|e| io(e, &from[i]))?;
+            }
+        }
+        if let Some(d) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if let Ok(d) = std::fs::File::open(d) {
+                let _ = d.sync_all();
             }
         }
         let _ = std::fs::remove_file(format!("{}.lock", staging.display()));

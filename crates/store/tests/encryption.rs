@@ -361,7 +361,9 @@ fn a_restore_over_a_damaged_store_keeps_its_documents_readable() {
     }
 }
 
-/// A key record without its database is never replaced by a new key.
+/// A key record without its database is never replaced by a new key: its own key makes the
+/// database anew under the same key (the moved file still opens with the record), another key
+/// is refused.
 #[test]
 fn a_key_record_without_its_database_is_not_overwritten() {
     let tmp = tempfile::tempdir().unwrap();
@@ -370,8 +372,14 @@ fn a_key_record_without_its_database_is_not_overwritten() {
     let db = tmp.path().join(unlockdesk_store::DB_FILE);
     drop(SqliteStore::open_with(&db, key.clone()).unwrap());
     let record = std::fs::read(keys::record_path(&db)).unwrap();
-    std::fs::rename(&db, tmp.path().join("moved.db")).unwrap();
-    let e = SqliteStore::open_with(&db, key).err().expect("refused");
+    let moved = tmp.path().join("moved.db");
+    std::fs::rename(&db, &moved).unwrap();
+    let other = key_file(keys_dir.path(), "other.key");
+    let e = SqliteStore::open_with(&db, other).err().expect("refused");
     assert!(e.message.contains("is missing"), "{e}");
     assert_eq!(std::fs::read(keys::record_path(&db)).unwrap(), record);
+    drop(SqliteStore::open_with(&db, key.clone()).unwrap());
+    assert_eq!(std::fs::read(keys::record_path(&db)).unwrap(), record);
+    std::fs::copy(keys::record_path(&db), keys::record_path(&moved)).unwrap();
+    drop(SqliteStore::open_with(&moved, key).unwrap());
 }
