@@ -1987,6 +1987,9 @@ fn readme_walkthrough_runs_as_written() {
     script.push_str("$cli --json case show $id\n");
     let tmp = tempfile::tempdir().unwrap();
     let mut bash = Command::new("bash");
+    // The stores of this suite are encrypted under its key file (a PostgreSQL test database
+    // made by another test's CLI run holds its key record).
+    bash.env("UNLOCKDESK_KEY_FILE", key_file());
     // Without --db the CLI takes $UNLOCKDESK_DATABASE_URL, which scripts/with-postgres.sh sets
     // to the cluster's own database: the walkthrough runs on the file the README means, or
     // with the switch on a fresh database (never on one that other runs have filled).
