@@ -251,14 +251,20 @@ pub enum CaseCmd {
         )]
         notified_via: NotificationChannel,
     },
-    /// Ask a supervisor to confirm the unlock at their own desk: the request waits in the
-    /// authorization queue (`authorizations list`) until confirmed (`case unlock --as SUPERVISOR`).
+    /// Ask for the unlock of an approved case. Without --operator-ref: through the wallet
+    /// operator's connector (UNLOCKDESK_OPERATOR_URL or the branch's settings): the case is
+    /// settled (unlocked, or unlock-failed with the operator's code) or left waiting for the
+    /// operator, and the command says which; asked again on a waiting case, it asks the
+    /// operator again under the same idempotency key. With --operator-ref (the manual path):
+    /// ask a supervisor to confirm the unlock carried out with the operator; the request waits
+    /// in the authorization queue until confirmed (`case unlock --as SUPERVISOR`).
     RequestUnlock {
         #[command(flatten)]
         r: CaseRef,
-        /// The operator's reference of the unlock (a contact with a result must be logged).
+        /// The manual path: the operator's reference of the unlock (a contact with a result
+        /// must be logged).
         #[arg(long, value_name = "REF")]
-        operator_ref: String,
+        operator_ref: Option<String>,
         /// How the customer was told.
         #[arg(
             long,
@@ -306,6 +312,17 @@ pub enum CaseCmd {
         /// Why the case is cancelled.
         #[arg(long)]
         reason: String,
+    },
+    /// Ask the wallet operator's connector about the case's wallet (the form's wallet id, or
+    /// --wallet-id): locked or not, the operator's lock cause and since when; an authority
+    /// freeze the operator flags refuses the case.
+    WalletStatus {
+        /// Case id (UUID) or case number.
+        #[arg(long = "case", value_name = "CASE")]
+        case: String,
+        /// The wallet id, when the form is not recorded yet.
+        #[arg(long, value_name = "ID")]
+        wallet_id: Option<String>,
     },
     /// Refuse as an authority-ordered freeze.
     RefuseFreeze {
@@ -803,7 +820,7 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
         }
         CaseCmd::RequestUnlock {
             r,
-            operator_ref,
+            operator_ref: Some(operator_ref),
             notified_via,
         } => step(ctx, out, &r, |svc, a, id, k| {
             svc.request_confirm_unlock(
@@ -816,6 +833,49 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                 k,
             )
         }),
+        CaseCmd::RequestUnlock {
+            r,
+            operator_ref: None,
+            ..
+        } => {
+            let actor = ctx.actor()?;
+            let id = resolve(ctx, &actor, &r.case)?;
+            let v = ctx
+                .svc()?
+                .request_unlock(&actor, id, r.idempotency_key.as_deref())?;
+            print_operator_answer(out, &v);
+            Ok(0)
+        }
+        CaseCmd::WalletStatus { case, wallet_id } => {
+            let actor = ctx.actor()?;
+            let id = resolve(ctx, &actor, &case)?;
+            let v = ctx.svc()?.wallet_status(&actor, id, wallet_id.as_deref())?;
+            let text = match v.case.wallet_check.as_ref().map(|w| &w.status) {
+                Some(s) if s.authority_freeze => format!(
+                    "{}: the operator flags an AUTHORITY FREEZE: the case is refused ({})",
+                    v.case.case_number, v.case.state
+                ),
+                Some(s) if s.locked => format!(
+                    "{}: the wallet is locked ({}{})",
+                    v.case.case_number,
+                    if s.lock_cause.is_empty() {
+                        "no cause given"
+                    } else {
+                        &s.lock_cause
+                    },
+                    s.locked_since
+                        .map(|t| format!(", since {}", t.format("%Y-%m-%d %H:%M UTC")))
+                        .unwrap_or_default()
+                ),
+                Some(_) => format!(
+                    "{}: the operator says the wallet is NOT locked",
+                    v.case.case_number
+                ),
+                None => format!("{}: no status recorded", v.case.case_number),
+            };
+            out.value(&serde_json::to_value(&v).unwrap_or_default(), &text);
+            Ok(0)
+        }
         CaseCmd::UnlockFailed {
             r,
             reason,
@@ -873,6 +933,30 @@ pub fn run(cmd: CaseCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
 }
 
 /// Authenticate `--as`, resolve the case, run one use case, print the case.
+/// `case request-unlock` through the connector: which way the case went.
+fn print_operator_answer(out: &Out, v: &CaseView) {
+    let c = &v.case;
+    let u = c.operator_unlock.as_ref();
+    let text = match (c.state, u.map(|u| u.status)) {
+        (CaseState::Unlocked, _) => format!(
+            "{}: unlocked by the operator (reference {})",
+            c.case_number,
+            u.map(|u| u.reference.as_str()).unwrap_or("-")
+        ),
+        (_, Some(unlockdesk_core::OperatorUnlockStatus::Waiting)) => format!(
+            "{}: waiting for the operator ({}); ask again with `case request-unlock`, or let the outbox worker settle it (`notifications deliver`)",
+            c.case_number,
+            u.map(|u| u.last_answer.as_str()).unwrap_or("")
+        ),
+        (CaseState::UnlockFailed, _) => format!(
+            "{}: the operator refused the unlock: {}",
+            c.case_number, c.last_reason
+        ),
+        (state, _) => format!("{}: {}", c.case_number, state),
+    };
+    out.value(&serde_json::to_value(v).unwrap_or_default(), &text);
+}
+
 fn step(
     ctx: &mut Ctx,
     out: &Out,

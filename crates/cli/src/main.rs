@@ -10,6 +10,7 @@ mod columns;
 mod desk;
 mod id_check;
 mod logging;
+mod notify;
 mod out;
 mod remote;
 mod restore;
@@ -77,6 +78,10 @@ enum Cmd {
     /// Audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Customer notifications (SMS) through the outbox: list them, or run their delivery
+    /// (tellers, supervisors, admins).
+    #[command(subcommand)]
+    Notifications(notify::NotificationsCmd),
     /// Retention: what is due for destruction, destruction batches (prepared by one person,
     /// approved by another), the destruction register, legal holds.
     #[command(subcommand)]
@@ -506,10 +511,15 @@ pub fn password(var: &str, prompt: &str) -> Res<String> {
 /// The local use-case service over `store` (embedded or PostgreSQL), printing with the PDF
 /// renderer.
 pub fn local_service<S: unlockdesk_core::ports::Store + 'static>(store: S) -> Arc<Svc> {
-    Arc::new(
-        Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
-            .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
-    )
+    let svc = Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
+        .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new()));
+    Arc::new(match unlockdesk_operator::HttpConnectors::from_env() {
+        Ok(c) => svc.with_connectors(Arc::new(c)),
+        Err(e) => {
+            eprintln!("warning: {e}; the operator's connector is off (manual path)");
+            svc
+        }
+    })
 }
 
 /// `form print`: store and audit the print, then deliver it (CUPS, or a file handed out) and
@@ -856,6 +866,7 @@ fn run(cmd: Cmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
         }
         Cmd::Audit(AuditCmd::Reveals { filter }) => retention::reveals(ctx, out, &filter),
         Cmd::Retention(c) => retention::run(c, ctx, out),
+        Cmd::Notifications(c) => notify::run(c, ctx, out),
         Cmd::Id(IdCmd::Check(args)) => Ok(id_check::run(&args, out.json) as u8),
         Cmd::Form(FormCmd::Render {
             case,

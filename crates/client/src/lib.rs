@@ -1034,6 +1034,28 @@ impl Counter for Remote {
     ) -> CoreResult<CaseView> {
         self.step(actor, case_id, "cancel", idem, json!({"reason": reason}))
     }
+    fn wallet_status(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        wallet_id: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(
+            actor,
+            case_id,
+            "wallet-status",
+            None,
+            json!({ "wallet_id": wallet_id }),
+        )
+    }
+    fn request_unlock(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        self.step(actor, case_id, "request-unlock", idem, json!({}))
+    }
     fn refuse_authority_freeze(
         &self,
         actor: &Actor,
@@ -1389,6 +1411,31 @@ impl Counter for Remote {
             Some(actor),
             None,
             Some(&json!({ "reason": reason })),
+            false,
+        )
+    }
+    fn notifications(
+        &self,
+        actor: &Actor,
+        case_id: Option<CaseId>,
+    ) -> CoreResult<Vec<unlockdesk_core::operator::OutboxMessage>> {
+        let path = match case_id {
+            Some(c) => format!("/api/v1/notifications?case={c}"),
+            None => "/api/v1/notifications".to_string(),
+        };
+        self.call("GET", &path, Some(actor), None, None, true)
+    }
+    fn deliver_notifications(
+        &self,
+        actor: &Actor,
+    ) -> CoreResult<unlockdesk_core::service::DeliveryRound> {
+        // One round is safe to run again: what it sent is marked sent.
+        self.call(
+            "POST",
+            "/api/v1/notifications/deliver",
+            Some(actor),
+            None,
+            Some(&json!({})),
             false,
         )
     }

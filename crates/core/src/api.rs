@@ -199,6 +199,29 @@ pub trait Counter: Send + Sync {
         reason: &str,
         idem: Option<&str>,
     ) -> CoreResult<CaseView>;
+    /// Ask the wallet operator's connector about the case's wallet (`wallet_id` typed at the
+    /// counter, else the form's); recorded on the case and audited (`wallet-status`); a freeze
+    /// the operator flags refuses the case. Errors: `invalid` (`wallet_id`; `wallet_operator`
+    /// rule `no-connector`: the manual path), `operator-unavailable`, `illegal-transition`.
+    fn wallet_status(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        wallet_id: Option<&str>,
+    ) -> CoreResult<CaseView>;
+    /// Ask the operator's connector for the unlock of an approved case (a teller or
+    /// supervisor: the approval was the four-eyes control), or ask again on a case waiting for
+    /// its answer (same idempotency key at the operator). The case comes back `unlocked`,
+    /// `unlock-failed`, or still waiting (`operator_unlock.status` = `waiting`), which the
+    /// outbox worker settles. Errors: `illegal-transition`, `authority-freeze`, `invalid`
+    /// (`wallet_operator` rule `no-connector`), `operator-unavailable` (circuit open, nothing
+    /// asked).
+    fn request_unlock(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView>;
     /// Refuse the case as an authority-ordered freeze.
     fn refuse_authority_freeze(
         &self,
@@ -363,6 +386,17 @@ pub trait Counter: Send + Sync {
     /// `conflict`, `invalid` (`reason`).
     fn withdraw_purge(&self, actor: &Actor, batch_id: &str, reason: &str)
         -> CoreResult<PurgeBatch>;
+    /// The customer notifications (SMS) of one case or of all, newest first, at most 500:
+    /// status `queued`, `sent` or `failed`, attempts, last error. Errors: `forbidden`
+    /// (tellers, supervisors, admins).
+    fn notifications(
+        &self,
+        actor: &Actor,
+        case_id: Option<CaseId>,
+    ) -> CoreResult<Vec<crate::operator::OutboxMessage>>;
+    /// Run one round of the outbox worker now: send due notifications, settle cases waiting
+    /// for the operator. Errors: `forbidden`.
+    fn deliver_notifications(&self, actor: &Actor) -> CoreResult<crate::service::DeliveryRound>;
     /// The destruction register, newest first. Errors: `forbidden`.
     fn purge_batches(&self, actor: &Actor) -> CoreResult<Vec<PurgeBatch>>;
     /// Put a case, open or closed, under legal hold (admin, auditor). Errors: `forbidden`,

@@ -218,6 +218,15 @@ pub struct CaseView {
     /// Branch policy: a scan of the signed form (current revision) before submit.
     #[serde(default)]
     pub signed_scan_required: bool,
+    /// A connector serves the case's wallet operator: the screen offers the wallet status and
+    /// "request unlock"; otherwise the manual path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub operator_connector: Option<bool>,
+    /// The customer notifications (SMS) of the case, newest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub notifications: Option<Vec<crate::operator::OutboxMessage>>,
     /// The names of the staff this view mentions, staff id → display name: the opener and
     /// makers, the identity checker and co-checker, the authorizer, the unlock's confirmer,
     /// whoever logged a contact, printed or failed an unlock, every history actor and the staff

@@ -64,6 +64,10 @@ pub enum ErrorCode {
     /// terminal pinned at enrolment: it may not be the branch's server. Raised by the client
     /// only (never an HTTP answer); the terminal stops until an administrator settles it.
     CertificateMismatch,
+    /// The wallet operator's connector cannot be reached now (it timed out, failed, or its
+    /// circuit breaker is open after repeated failures): nothing was decided; try again
+    /// later or take the manual path. HTTP 503.
+    OperatorUnavailable,
     /// Anything else; a bug.
     Internal,
 }

@@ -22,8 +22,10 @@ pub mod identity;
 pub mod masking;
 #[cfg(test)]
 mod memory;
+#[macro_use]
 pub mod model;
 pub mod normalize;
+pub mod operator;
 pub mod passwords;
 pub mod permissions;
 pub mod ports;

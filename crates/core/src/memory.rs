@@ -30,6 +30,7 @@ struct Data {
     codes: HashMap<String, EnrolmentCode>,
     holds: Vec<LegalHold>,
     batches: Vec<PurgeBatch>,
+    outbox: Vec<crate::operator::OutboxMessage>,
 }
 
 /// The in-memory store.
@@ -707,5 +708,85 @@ impl RetentionWrite for Tx<'_> {
             .appointments
             .retain(|_, a| !(a.case_id.is_none() && a.slot_start.date() < day));
         Ok((before - self.0.appointments.len()) as u64)
+    }
+}
+
+impl OutboxRead for Tx<'_> {
+    fn outbox(
+        &mut self,
+        case_id: Option<CaseId>,
+        kind: Option<crate::operator::OutboxKind>,
+        limit: u32,
+    ) -> CoreResult<Vec<crate::operator::OutboxMessage>> {
+        let mut out: Vec<_> = self
+            .0
+            .outbox
+            .iter()
+            .filter(|m| case_id.is_none_or(|c| m.case_id == c) && kind.is_none_or(|k| m.kind == k))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+    fn next_outbox_due(&mut self) -> CoreResult<Option<DateTime<Utc>>> {
+        use crate::operator::OutboxStatus;
+        Ok(self
+            .0
+            .outbox
+            .iter()
+            .filter(|m| m.status == OutboxStatus::Queued)
+            .map(|m| {
+                m.claimed_until
+                    .map_or(m.next_attempt_at, |c| c.max(m.next_attempt_at))
+            })
+            .min())
+    }
+}
+
+impl OutboxWrite for Tx<'_> {
+    fn queue_outbox(&mut self, m: &crate::operator::OutboxMessage) -> CoreResult<()> {
+        if self.0.outbox.iter().any(|x| x.id == m.id) {
+            return Err(CoreError::conflict("message exists"));
+        }
+        self.0.outbox.push(m.clone());
+        Ok(())
+    }
+    fn claim_outbox(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> CoreResult<Vec<crate::operator::OutboxMessage>> {
+        use crate::operator::OutboxStatus;
+        let mut due: Vec<&mut crate::operator::OutboxMessage> = self
+            .0
+            .outbox
+            .iter_mut()
+            .filter(|m| {
+                m.status == OutboxStatus::Queued
+                    && m.next_attempt_at <= now
+                    && m.claimed_until.is_none_or(|c| c <= now)
+            })
+            .collect();
+        due.sort_by(|a, b| (a.next_attempt_at, &a.id).cmp(&(b.next_attempt_at, &b.id)));
+        Ok(due
+            .into_iter()
+            .take(limit as usize)
+            .map(|m| {
+                m.claimed_until = Some(lease_until);
+                m.clone()
+            })
+            .collect())
+    }
+    fn update_outbox(&mut self, m: &crate::operator::OutboxMessage) -> CoreResult<()> {
+        let x = self
+            .0
+            .outbox
+            .iter_mut()
+            .find(|x| x.id == m.id)
+            .ok_or_else(|| CoreError::not_found("message"))?;
+        *x = m.clone();
+        Ok(())
     }
 }

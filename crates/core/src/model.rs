@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::error::{CoreError, CoreResult};
 
 /// `LockCause` → `lock_cause`: the field name a parse error of an enum reports.
-fn snake_case(name: &str) -> String {
+pub(crate) fn snake_case(name: &str) -> String {
     let mut out = String::new();
     for (i, c) in name.chars().enumerate() {
         if c.is_ascii_uppercase() {
@@ -462,6 +462,21 @@ pub struct Branch {
     /// Default 30; branches stored before the field read 30.
     #[serde(default = "voucher_years")]
     pub voucher_retention_years: u32,
+    /// Which wallet operators have a connector, and where (contract `docs/operator-api.md`);
+    /// an operator not listed is served the manual way. `UNLOCKDESK_OPERATOR_URL`, when set,
+    /// serves every operator and overrides this list. Absent on branches stored before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub operator_connectors: Option<Vec<OperatorConnector>>,
+}
+
+/// A wallet operator served by a connector: the operator's name as on the form, and the
+/// base URL of its API (`http(s)://host:port`, no path); its SMS gateway answers there too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OperatorConnector {
+    pub wallet_operator: String,
+    pub base_url: String,
 }
 
 fn yes() -> bool {
@@ -614,6 +629,9 @@ kebab_enum!(
         CliReader = "cli",
         /// Loading demo data on an empty store (before any account exists).
         FirstRun = "first-run",
+        /// The outbox worker: delivers queued notifications and settles cases waiting for the
+        /// wallet operator's answer, in the app (standalone) or in the branch server.
+        OutboxWorker = "outbox-worker",
     }
 );
 
@@ -872,6 +890,44 @@ pub struct UnlockRequest {
     pub at: DateTime<Utc>,
 }
 
+kebab_enum!(
+    /// Where the unlock asked of the operator's connector stands.
+    OperatorUnlockStatus {
+        /// Sent (or about to be), no final answer yet: settled by status queries.
+        Waiting = "waiting",
+        Confirmed = "confirmed",
+        Rejected = "rejected",
+    }
+);
+
+/// The unlock asked of the operator's connector (after the supervisor's approval).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OperatorUnlock {
+    /// The `Idempotency-Key` of the request: one per unlock attempt, reused by every retry.
+    pub key: String,
+    /// Who asked (a teller or supervisor of the branch).
+    pub by: StaffId,
+    pub at: DateTime<Utc>,
+    pub status: OperatorUnlockStatus,
+    /// Calls made to the operator for this key (request and status queries).
+    pub calls: u32,
+    /// The last answer, in words (English, no personal data): "no answer: timed out", ….
+    pub last_answer: String,
+    /// The operator's reference once confirmed; its refusal code once rejected.
+    pub reference: String,
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+/// A wallet status asked of the operator, as recorded on the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WalletCheck {
+    pub status: crate::operator::WalletStatus,
+    pub by: StaffId,
+    pub at: DateTime<Utc>,
+}
+
 /// A scan or photo of the signed application form, attached by the teller and shown to the
 /// supervisor. The bytes are a stored document (`DocumentKind::SignedScan`, checked by SHA-256
 /// on every read); an amended form needs a new signature and a new scan (`form_revision`).
@@ -955,6 +1011,15 @@ pub struct Case {
     /// approved stay; the class's personal data is gone ([`crate::retention`]).
     #[serde(default)]
     pub purges: Vec<PurgeMark>,
+    /// The unlock asked of the operator's connector, with its idempotency key (kept so that a
+    /// retry is the same request): waiting, confirmed or rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub operator_unlock: Option<OperatorUnlock>,
+    /// The last wallet status the operator gave for this case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub wallet_check: Option<WalletCheck>,
 }
 
 impl Case {

@@ -52,6 +52,13 @@ pub enum Action {
     PreparePurge,
     /// Approve a destruction batch another person prepared.
     ApprovePurge,
+    /// Ask the wallet operator's connector for a wallet's status.
+    QueryWallet,
+    /// Ask the wallet operator's connector for the unlock of an approved case (the
+    /// supervisor's approval was the four-eyes control), and settle its answer.
+    RequestUnlock,
+    /// List the customer notifications and run their delivery (the outbox).
+    Notifications,
 }
 
 impl Action {
@@ -87,6 +94,9 @@ impl Action {
         Action::ManageLegalHolds,
         Action::PreparePurge,
         Action::ApprovePurge,
+        Action::QueryWallet,
+        Action::RequestUnlock,
+        Action::Notifications,
     ];
 
     /// The permission a workflow event needs from the person at the terminal. Authorizing
@@ -106,6 +116,11 @@ impl Action {
             EventKind::Close => Action::CloseCase,
             EventKind::Cancel => Action::CancelCase,
             EventKind::RefuseAuthorityFreeze => Action::RefuseAuthorityFreeze,
+            EventKind::WalletStatus => Action::QueryWallet,
+            EventKind::RequestUnlock
+            | EventKind::OperatorUnlocked
+            | EventKind::OperatorRejected
+            | EventKind::OperatorNoAnswer => Action::RequestUnlock,
         }
     }
 }
@@ -134,6 +149,9 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | A::ImportAppointments
                 | A::LookupAppointments
                 | A::MarkNoShows
+                | A::QueryWallet
+                | A::RequestUnlock
+                | A::Notifications
         ),
         Role::Supervisor => matches!(
             action,
@@ -159,10 +177,14 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | A::ImportAppointments
                 | A::LookupAppointments
                 | A::MarkNoShows
+                | A::QueryWallet
+                | A::RequestUnlock
+                | A::Notifications
         ),
         Role::Admin => matches!(
             action,
-            A::ManageStaff
+            A::Notifications
+                | A::ManageStaff
                 | A::ManageBranch
                 | A::LoadDemo
                 | A::Backup
@@ -201,6 +223,9 @@ pub fn allows_system(kind: SystemActor, action: Action) -> bool {
             A::ViewCases | A::VerifyAudit | A::LookupAppointments | A::PrintCustomerCopy
         ),
         SystemActor::FirstRun => matches!(action, A::LoadDemo),
+        SystemActor::OutboxWorker => {
+            matches!(action, A::ViewCases | A::RequestUnlock | A::Notifications)
+        }
     }
 }
 
@@ -288,6 +313,9 @@ mod tests {
         (Action::ManageLegalHolds, "AU"),
         (Action::PreparePurge, "AU"),
         (Action::ApprovePurge, "AU"),
+        (Action::QueryWallet, "TS"),
+        (Action::RequestUnlock, "TS"),
+        (Action::Notifications, "TSA"),
     ];
 
     #[test]
@@ -309,7 +337,8 @@ mod tests {
         }
     }
 
-    /// The system actors' rows: I import, C the CLI's read-only actor, F first run (demo).
+    /// The system actors' rows: I import, C the CLI's read-only actor, F first run (demo), W
+    /// the outbox worker.
     const SYSTEM_MATRIX: &[(Action, &str)] = &[
         (Action::OpenCase, ""),
         (Action::VerifyIdentity, ""),
@@ -324,7 +353,7 @@ mod tests {
         (Action::CloseCase, ""),
         (Action::CancelCase, ""),
         (Action::RefuseAuthorityFreeze, ""),
-        (Action::ViewCases, "C"),
+        (Action::ViewCases, "CW"),
         (Action::RevealPersonalData, ""),
         (Action::PrintCustomerCopy, "C"),
         (Action::PrintBankCopy, ""),
@@ -342,6 +371,9 @@ mod tests {
         (Action::ManageLegalHolds, ""),
         (Action::PreparePurge, ""),
         (Action::ApprovePurge, ""),
+        (Action::QueryWallet, ""),
+        (Action::RequestUnlock, "W"),
+        (Action::Notifications, "W"),
     ];
 
     #[test]
@@ -352,6 +384,7 @@ mod tests {
                 (SystemActor::Import, 'I'),
                 (SystemActor::CliReader, 'C'),
                 (SystemActor::FirstRun, 'F'),
+                (SystemActor::OutboxWorker, 'W'),
             ] {
                 assert_eq!(
                     allows_system(kind, *action),

@@ -665,6 +665,37 @@ pub trait SessionWrite {
     fn update_terminal(&mut self, t: &TerminalRecord) -> CoreResult<()>;
 }
 
+/// The outbox ([`crate::operator`]): customer notifications and cases waiting for the wallet
+/// operator, written in the transaction of the step that causes them, delivered after.
+pub trait OutboxRead {
+    /// The messages of one case (`Some`) or of every case (`None`), of `kind` when given,
+    /// newest first, at most `limit`.
+    fn outbox(
+        &mut self,
+        case_id: Option<CaseId>,
+        kind: Option<crate::operator::OutboxKind>,
+        limit: u32,
+    ) -> CoreResult<Vec<crate::operator::OutboxMessage>>;
+    /// When the next queued message is due (its `next_attempt_at`, or its lease's end when a
+    /// worker holds it), `None` when nothing is queued.
+    fn next_outbox_due(&mut self) -> CoreResult<Option<DateTime<Utc>>>;
+}
+pub trait OutboxWrite {
+    /// Queue a message. Errors: `conflict` when the id exists.
+    fn queue_outbox(&mut self, m: &crate::operator::OutboxMessage) -> CoreResult<()>;
+    /// Take at most `limit` queued messages due at `now` that no live lease holds, oldest
+    /// first, and hold them until `lease_until` (two workers never take the same message:
+    /// `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on SQLite).
+    fn claim_outbox(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> CoreResult<Vec<crate::operator::OutboxMessage>>;
+    /// Store the status, attempts, next attempt, lease, error and sent time of a message.
+    fn update_outbox(&mut self, m: &crate::operator::OutboxMessage) -> CoreResult<()>;
+}
+
 /// Everything a read snapshot offers: the read half of every aggregate.
 pub trait ReadTx:
     BranchRead
@@ -677,6 +708,7 @@ pub trait ReadTx:
     + CopyRead
     + SessionRead
     + RetentionRead
+    + OutboxRead
 {
 }
 impl<T> ReadTx for T where
@@ -690,6 +722,7 @@ impl<T> ReadTx for T where
         + CopyRead
         + SessionRead
         + RetentionRead
+        + OutboxRead
 {
 }
 
@@ -706,6 +739,7 @@ pub trait WriteTx:
     + CopyWrite
     + SessionWrite
     + RetentionWrite
+    + OutboxWrite
 {
 }
 impl<T> WriteTx for T where
@@ -720,6 +754,7 @@ impl<T> WriteTx for T where
         + CopyWrite
         + SessionWrite
         + RetentionWrite
+        + OutboxWrite
 {
 }
 

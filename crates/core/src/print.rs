@@ -702,6 +702,7 @@ mod tests {
             agents_allowed: false,
             signed_scan_required: false,
             voucher_retention_years: 30,
+            operator_connectors: None,
         }
     }
 
@@ -751,6 +752,8 @@ mod tests {
             unlock_request: None,
             signed_scans: Vec::new(),
             purges: Vec::new(),
+            operator_unlock: None,
+            wallet_check: None,
         }
     }
 

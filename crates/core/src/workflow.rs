@@ -67,6 +67,21 @@ pub enum Event {
     Cancel { reason: String },
     /// The lock is a court- or police-ordered freeze: refuse and explain the route.
     RefuseAuthorityFreeze { reason: String },
+    /// The wallet's status asked of the operator's connector; no state change.
+    WalletStatus(WalletCheck),
+    /// The unlock asked of the operator's connector under a new idempotency key; the case
+    /// waits for the operator's answer (state unchanged).
+    RequestUnlock(OperatorUnlock),
+    /// The operator confirmed the unlock asked under the case's key.
+    OperatorUnlocked {
+        reference: String,
+        notified_via: NotificationChannel,
+    },
+    /// The operator refused the unlock asked under the case's key.
+    OperatorRejected { code: String, message: String },
+    /// A call for the case's key got no final answer (pending, timed out, failed): counted,
+    /// the case keeps waiting.
+    OperatorNoAnswer { answer: String },
 }
 
 /// The event's name: the audit `action` and the thing the UI offers.
@@ -89,6 +104,11 @@ pub enum EventKind {
     Close,
     Cancel,
     RefuseAuthorityFreeze,
+    WalletStatus,
+    RequestUnlock,
+    OperatorUnlocked,
+    OperatorRejected,
+    OperatorNoAnswer,
 }
 
 impl EventKind {
@@ -108,6 +128,11 @@ impl EventKind {
         EventKind::Close,
         EventKind::Cancel,
         EventKind::RefuseAuthorityFreeze,
+        EventKind::WalletStatus,
+        EventKind::RequestUnlock,
+        EventKind::OperatorUnlocked,
+        EventKind::OperatorRejected,
+        EventKind::OperatorNoAnswer,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -126,6 +151,11 @@ impl EventKind {
             EventKind::Close => "close",
             EventKind::Cancel => "cancel",
             EventKind::RefuseAuthorityFreeze => "refuse-authority-freeze",
+            EventKind::WalletStatus => "wallet-status",
+            EventKind::RequestUnlock => "request-unlock",
+            EventKind::OperatorUnlocked => "operator-unlocked",
+            EventKind::OperatorRejected => "operator-rejected",
+            EventKind::OperatorNoAnswer => "operator-no-answer",
         }
     }
     /// Teller steps make the actor a maker of the case (docs/domain.md §2).
@@ -136,6 +166,13 @@ impl EventKind {
                 | EventKind::RecordForm
                 | EventKind::ConfirmSigned
                 | EventKind::Submit
+        )
+    }
+    /// The operator's answers, recorded by the connector (never offered as a step).
+    pub fn is_operator_answer(self) -> bool {
+        matches!(
+            self,
+            EventKind::OperatorUnlocked | EventKind::OperatorRejected | EventKind::OperatorNoAnswer
         )
     }
     /// Steps a supervisor must authorize at that moment.
@@ -184,6 +221,11 @@ impl Event {
             Event::Close { .. } => EventKind::Close,
             Event::Cancel { .. } => EventKind::Cancel,
             Event::RefuseAuthorityFreeze { .. } => EventKind::RefuseAuthorityFreeze,
+            Event::WalletStatus(_) => EventKind::WalletStatus,
+            Event::RequestUnlock(_) => EventKind::RequestUnlock,
+            Event::OperatorUnlocked { .. } => EventKind::OperatorUnlocked,
+            Event::OperatorRejected { .. } => EventKind::OperatorRejected,
+            Event::OperatorNoAnswer { .. } => EventKind::OperatorNoAnswer,
         }
     }
     /// The staff id that authorizes this event, when it needs a supervisor.
@@ -227,6 +269,9 @@ pub enum WorkflowError {
         "log the contact with the wallet operator (with its result) before confirming the unlock"
     )]
     NoOperatorContact,
+    /// An unlock asked of the operator's connector waits for its answer.
+    #[error("the wallet operator has not answered the unlock request yet: ask again, or wait")]
+    WaitingForOperator,
     #[error("a reason is required for '{event}'")]
     ReasonRequired { event: EventKind },
     /// Another supervisor's decision won the race: the case is no longer submitted.
@@ -241,6 +286,7 @@ impl From<WorkflowError> for CoreError {
             | WorkflowError::NotSigned
             | WorkflowError::NotPrinted { .. }
             | WorkflowError::NoOperatorContact
+            | WorkflowError::WaitingForOperator
             | WorkflowError::CoCheckNotNeeded => ErrorCode::IllegalTransition,
             WorkflowError::ReceiptNotPrinted => {
                 return CoreError::field("receipt_waiver", "receipt-not-printed", e.to_string());
@@ -281,6 +327,7 @@ impl WorkflowError {
             WorkflowError::NotPrinted { .. } => "not-printed",
             WorkflowError::ReceiptNotPrinted => "receipt-not-printed",
             WorkflowError::NoOperatorContact => "no-operator-contact",
+            WorkflowError::WaitingForOperator => "waiting-for-operator",
             WorkflowError::ReasonRequired { .. } => "reason-required",
             WorkflowError::AlreadyDecided { .. } => "already-decided",
         }
@@ -321,7 +368,16 @@ pub fn next_state(state: CaseState, event: EventKind) -> Option<CaseState> {
         (S::Approved | S::UnlockFailed, E::RecordUnlockFailure) => Some(S::UnlockFailed),
         (S::Unlocked, E::Close) => Some(S::Closed),
         (s, E::Cancel) if !s.is_terminal() && s != S::Unlocked => Some(S::Cancelled),
-        (s, E::RefuseAuthorityFreeze) if before_decision(s) => Some(S::RefusedAuthorityFreeze),
+        // A freeze learnt after the approval (the operator flags it) still stops the case.
+        (s, E::RefuseAuthorityFreeze)
+            if before_decision(s) || matches!(s, S::Approved | S::UnlockFailed) =>
+        {
+            Some(S::RefusedAuthorityFreeze)
+        }
+        (s, E::WalletStatus) if !s.is_terminal() && s != S::Unlocked => Some(s),
+        (S::Approved | S::UnlockFailed, E::RequestUnlock | E::OperatorNoAnswer) => Some(state),
+        (S::Approved | S::UnlockFailed, E::OperatorUnlocked) => Some(S::Unlocked),
+        (S::Approved | S::UnlockFailed, E::OperatorRejected) => Some(S::UnlockFailed),
         _ => None,
     }
 }
@@ -332,6 +388,12 @@ pub fn next_state(state: CaseState, event: EventKind) -> Option<CaseState> {
 pub enum Effect {
     /// The case reached a terminal state: its appointment is `done`.
     AppointmentDone(AppointmentId),
+    /// The wallet is unlocked: queue the customer's SMS in the outbox, when the branch has an
+    /// SMS gateway and the case a phone.
+    NotifyUnlocked,
+    /// An unlock was asked of the operator's connector: queue the job that settles it by
+    /// status queries should no answer come now (the terminal may also stop at any moment).
+    AwaitOperator,
 }
 
 /// The facts the audit event of a step records.
@@ -369,7 +431,29 @@ pub fn guard(case: &Case, kind: EventKind) -> Result<(), WorkflowError> {
     let freeze = WorkflowError::AuthorityFreeze {
         cause: case.lock_cause.unwrap_or(LockCause::AuthorityFreeze),
     };
+    let waiting = crate::operator::waiting(case).is_some();
     match kind {
+        // While the operator's connector settles an unlock, no other path may decide it.
+        EventKind::ConfirmUnlock
+        | EventKind::RequestConfirmUnlock
+        | EventKind::RecordUnlockFailure
+        | EventKind::Cancel
+            if waiting =>
+        {
+            Err(WorkflowError::WaitingForOperator)
+        }
+        EventKind::RequestUnlock => match &case.authorization {
+            _ if frozen => Err(freeze),
+            _ if waiting => Err(WorkflowError::WaitingForOperator),
+            Some(a) if a.decision == Decision::Approve => Ok(()),
+            _ => Err(illegal),
+        },
+        EventKind::OperatorUnlocked | EventKind::OperatorRejected | EventKind::OperatorNoAnswer
+            if !waiting =>
+        {
+            Err(illegal)
+        }
+        EventKind::OperatorUnlocked if frozen => Err(freeze),
         EventKind::CocheckIdentity => match &case.identity {
             None => Err(illegal),
             Some(i) if !i.needs_cocheck => Err(WorkflowError::CoCheckNotNeeded),
@@ -599,6 +683,77 @@ pub fn step(
             };
             reason = text.clone();
         }
+        Event::WalletStatus(check) => next.wallet_check = Some(check.clone()),
+        Event::RequestUnlock(request) => {
+            next.operator_unlock = Some(request.clone());
+        }
+        Event::OperatorUnlocked {
+            reference,
+            notified_via,
+        } => {
+            let Some(asked) = next.operator_unlock.as_mut() else {
+                return Err(WorkflowError::IllegalTransition {
+                    state: case.state,
+                    event: kind,
+                });
+            };
+            asked.status = OperatorUnlockStatus::Confirmed;
+            asked.calls += 1;
+            asked.last_answer = "confirmed".into();
+            asked.reference = reference.clone();
+            asked.settled_at = Some(at);
+            // The supervisor's approval was the four-eyes control; the operator's answer
+            // replaces the manual confirmation. The teller who asked carried it out.
+            let confirmed_by = asked.by.clone();
+            let authorized_by = case
+                .authorization
+                .as_ref()
+                .map(|a| a.supervisor.clone())
+                .unwrap_or_else(|| confirmed_by.clone());
+            next.unlock = Some(UnlockRecord {
+                operator_reference: reference.clone(),
+                notified_via: *notified_via,
+                notified_at: at,
+                confirmed_by,
+                authorized_by,
+                at,
+            });
+            next.unlock_request = None;
+        }
+        Event::OperatorRejected { code, message } => {
+            let Some(asked) = next.operator_unlock.as_mut() else {
+                return Err(WorkflowError::IllegalTransition {
+                    state: case.state,
+                    event: kind,
+                });
+            };
+            asked.status = OperatorUnlockStatus::Rejected;
+            asked.calls += 1;
+            asked.last_answer = format!("rejected: {code}");
+            asked.reference = code.clone();
+            asked.settled_at = Some(at);
+            let by = asked.by.clone();
+            let text = format!("the operator refused: {code}: {message}");
+            next.unlock_failures.push(UnlockFailure {
+                reason: text.clone(),
+                next: UnlockFailureNext::Retry,
+                operator_ticket: asked.key.clone(),
+                by,
+                at,
+            });
+            next.last_reason = text.clone();
+            reason = text;
+        }
+        Event::OperatorNoAnswer { answer } => {
+            let Some(asked) = next.operator_unlock.as_mut() else {
+                return Err(WorkflowError::IllegalTransition {
+                    state: case.state,
+                    event: kind,
+                });
+            };
+            asked.calls += 1;
+            asked.last_answer = answer.clone();
+        }
     }
     if kind.is_teller_step() && !next.is_maker(actor) {
         next.makers.push(actor.clone());
@@ -610,6 +765,12 @@ pub fn step(
     let mut effects = Vec::new();
     if let (Some(aid), true) = (next.appointment_id, to.is_terminal()) {
         effects.push(Effect::AppointmentDone(aid));
+    }
+    if to == CaseState::Unlocked && case.state != CaseState::Unlocked {
+        effects.push(Effect::NotifyUnlocked);
+    }
+    if kind == EventKind::RequestUnlock {
+        effects.push(Effect::AwaitOperator);
     }
     let action = if kind == EventKind::RecordForm && case.form.is_some() {
         "amend-form"
@@ -652,6 +813,7 @@ pub fn allowed_events(case: &Case) -> Vec<EventKind> {
     EventKind::ALL
         .iter()
         .copied()
+        .filter(|k| !k.is_operator_answer())
         .filter(|k| next_state(case.state, *k).is_some() && guard(case, *k).is_ok())
         .collect()
 }
@@ -663,7 +825,7 @@ pub fn blocked_events(case: &Case) -> Vec<(EventKind, WorkflowError)> {
     let mut out: Vec<(EventKind, WorkflowError)> = EventKind::ALL
         .iter()
         .copied()
-        .filter(|k| next_state(case.state, *k).is_some())
+        .filter(|k| !k.is_operator_answer() && next_state(case.state, *k).is_some())
         .filter_map(|k| guard(case, k).err().map(|e| (k, e)))
         .filter(|(_, e)| {
             !matches!(

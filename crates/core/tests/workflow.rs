@@ -94,6 +94,8 @@ fn new_case() -> Case {
         unlock_request: None,
         signed_scans: Vec::new(),
         purges: Vec::new(),
+        operator_unlock: None,
+        wallet_check: None,
     }
 }
 
@@ -130,6 +132,20 @@ fn with_evidence(mut c: Case, next: EventKind) -> Case {
                 ticket: "OP-1".into(),
                 result: "unlocked".into(),
                 by: sid("tel01"),
+            })
+        }
+        EventKind::OperatorUnlocked | EventKind::OperatorRejected | EventKind::OperatorNoAnswer
+            if c.operator_unlock.is_none() =>
+        {
+            c.operator_unlock = Some(OperatorUnlock {
+                key: "key-1".into(),
+                by: sid("tel01"),
+                at: t0(),
+                status: OperatorUnlockStatus::Waiting,
+                calls: 0,
+                last_answer: String::new(),
+                reference: String::new(),
+                settled_at: None,
             })
         }
         EventKind::Close if !c.receipt_printed() => {
@@ -196,6 +212,37 @@ fn event_of(kind: EventKind, sup: &str) -> Event {
             by: sid("tel01"),
             at: t0(),
         }),
+        EventKind::WalletStatus => Event::WalletStatus(WalletCheck {
+            status: unlockdesk_core::operator::WalletStatus {
+                locked: true,
+                lock_cause: "wrong-password".into(),
+                locked_since: None,
+                authority_freeze: false,
+            },
+            by: sid("tel01"),
+            at: t0(),
+        }),
+        EventKind::RequestUnlock => Event::RequestUnlock(OperatorUnlock {
+            key: "key-2".into(),
+            by: sid("tel01"),
+            at: t0(),
+            status: OperatorUnlockStatus::Waiting,
+            calls: 0,
+            last_answer: String::new(),
+            reference: String::new(),
+            settled_at: None,
+        }),
+        EventKind::OperatorUnlocked => Event::OperatorUnlocked {
+            reference: "OPREF-1".into(),
+            notified_via: NotificationChannel::Sms,
+        },
+        EventKind::OperatorRejected => Event::OperatorRejected {
+            code: "wallet-closed".into(),
+            message: "closed".into(),
+        },
+        EventKind::OperatorNoAnswer => Event::OperatorNoAnswer {
+            answer: "no answer: timed out".into(),
+        },
         EventKind::Close => Event::Close {
             receipt_waiver: None,
         },
@@ -341,8 +388,20 @@ fn expected(state: CaseState, event: EventKind) -> Option<CaseState> {
                 | S::FormSigned
                 | S::Submitted
                 | S::ReturnedForInfo
+                | S::Approved
+                | S::UnlockFailed
         )
         .then_some(S::RefusedAuthorityFreeze),
+        E::WalletStatus => (state != S::Unlocked).then_some(state),
+        E::RequestUnlock | E::OperatorNoAnswer => {
+            matches!(state, S::Approved | S::UnlockFailed).then_some(state)
+        }
+        E::OperatorUnlocked => {
+            matches!(state, S::Approved | S::UnlockFailed).then_some(S::Unlocked)
+        }
+        E::OperatorRejected => {
+            matches!(state, S::Approved | S::UnlockFailed).then_some(S::UnlockFailed)
+        }
     }
 }
 
@@ -390,7 +449,9 @@ fn allowed_events_are_exactly_the_events_step_accepts() {
             let case = with_evidence(case_in(state), k);
             let allowed = allowed_events(&case);
             let ok = step(&case, &sid("tel01"), &event_of(k, "sup01"), t0()).is_ok();
-            assert_eq!(allowed.contains(&k), ok, "{state} + {k}");
+            // The operator's answers are recorded by the connector, never offered as steps.
+            let offered = ok && !k.is_operator_answer();
+            assert_eq!(allowed.contains(&k), offered, "{state} + {k}");
         }
     }
 }

@@ -542,6 +542,10 @@ pub fn router(st: St) -> Router {
         .route("/cases/{id}/close", post(close_case))
         .route("/cases/{id}/cancel", post(cancel_case))
         .route("/cases/{id}/refuse-freeze", post(refuse_freeze))
+        .route("/cases/{id}/wallet-status", post(wallet_status))
+        .route("/cases/{id}/request-unlock", post(request_unlock))
+        .route("/notifications", get(notifications))
+        .route("/notifications/deliver", post(deliver_notifications))
         .route("/cases/{id}/reveal", post(reveal))
         .route("/cases/{id}/audit", get(case_audit))
         .route("/cases/{id}/prints", post(print_document))
@@ -1208,6 +1212,70 @@ async fn refuse_freeze(
             svc.refuse_authority_freeze(&c.actor, id, &b.reason, k.as_deref())
         })
         .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WalletQuery {
+    #[serde(default)]
+    wallet_id: Option<String>,
+}
+
+async fn wallet_status(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    P(id): P<String>,
+    JsonBody(b): JsonBody<WalletQuery>,
+) -> CaseResult {
+    let id = case_id(&id)?;
+    Ok(Json(
+        run(&st, move |svc| {
+            svc.wallet_status(&c.actor, id, b.wallet_id.as_deref())
+        })
+        .await?,
+    ))
+}
+
+async fn request_unlock(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    P(id): P<String>,
+    Idem(k): Idem,
+) -> CaseResult {
+    let id = case_id(&id)?;
+    Ok(Json(
+        run(&st, move |svc| {
+            svc.request_unlock(&c.actor, id, k.as_deref())
+        })
+        .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotificationsQuery {
+    case: Option<String>,
+}
+
+async fn notifications(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+    q: Result<Query<NotificationsQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Vec<unlockdesk_core::operator::OutboxMessage>>> {
+    let Query(q) = q.map_err(|e| ApiError::field("case", "format", e.body_text()))?;
+    let case = q.case.as_deref().map(case_id).transpose()?;
+    Ok(Json(
+        run(&st, move |svc| svc.notifications(&c.actor, case)).await?,
+    ))
+}
+
+async fn deliver_notifications(
+    State(st): State<St>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<Json<unlockdesk_core::service::DeliveryRound>> {
+    Ok(Json(
+        run(&st, move |svc| svc.deliver_notifications(&c.actor)).await?,
     ))
 }
 

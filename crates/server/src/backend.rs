@@ -27,9 +27,14 @@ pub trait Backend: Counter {
     fn revoke_terminal(&self, actor: &Actor, id: &str) -> CoreResult<TerminalRecord>;
     /// The store's wake-up for followers of the audit trail (PostgreSQL LISTEN), if it has one.
     fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>>;
+    /// The same service as the use-case trait alone (for the outbox worker).
+    fn as_counter(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Counter>;
 }
 
 impl<S: Store + 'static> Backend for Service<S> {
+    fn as_counter(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Counter> {
+        self
+    }
     fn server_sign_in(
         &self,
         staff: &str,

@@ -61,6 +61,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         Unavailable | Storage | Render | Internal => StatusCode::SERVICE_UNAVAILABLE,
+        // The wallet operator's connector, not the branch server, is down; its words are kept.
+        OperatorUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         // Raised by the client only; a server never meets it.
         CertificateMismatch => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -173,7 +173,26 @@ fn main() -> ExitCode {
     // The store's PostgreSQL connections block on a runtime of their own when dropped: the
     // last reference must go after this runtime has stopped, never inside it.
     let keep = svc.clone();
+    // The outbox worker: customer SMS and cases waiting for the operator. Several servers on
+    // one database share the work (FOR UPDATE SKIP LOCKED and leases in the store).
+    let stop_worker = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let counter: Arc<dyn unlockdesk_core::Counter> = svc.clone().as_counter();
+    let worker = match unlockdesk_operator::spawn_outbox_worker(
+        counter,
+        &format!("server:{}", args.listen),
+        stop_worker.clone(),
+    ) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            eprintln!("warning: the outbox worker did not start: {e}");
+            None
+        }
+    };
     let code = rt.block_on(serve(args, svc, data_dir));
+    stop_worker.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(w) = worker {
+        let _ = w.join();
+    }
     drop(rt);
     drop(keep);
     code
@@ -201,10 +220,15 @@ fn open_store(db: &str) -> unlockdesk_core::CoreResult<Arc<dyn backend::Backend>
 }
 
 fn service<S: Store + 'static>(store: S) -> Arc<dyn backend::Backend> {
-    Arc::new(
-        Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
-            .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
-    )
+    let svc = Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
+        .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new()));
+    Arc::new(match unlockdesk_operator::HttpConnectors::from_env() {
+        Ok(c) => svc.with_connectors(Arc::new(c)),
+        Err(e) => {
+            eprintln!("warning: {e}; the operator's connector is off (manual path)");
+            svc
+        }
+    })
 }
 
 async fn serve(args: Args, svc: Arc<dyn backend::Backend>, data_dir: PathBuf) -> ExitCode {

@@ -63,6 +63,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/cases/{id}/close"),
     ("POST", "/api/v1/cases/{id}/cancel"),
     ("POST", "/api/v1/cases/{id}/refuse-freeze"),
+    ("POST", "/api/v1/cases/{id}/wallet-status"),
+    ("POST", "/api/v1/cases/{id}/request-unlock"),
+    ("GET", "/api/v1/notifications"),
+    ("POST", "/api/v1/notifications/deliver"),
     ("POST", "/api/v1/cases/{id}/reveal"),
     ("GET", "/api/v1/cases/{id}/audit"),
     ("POST", "/api/v1/cases/{id}/prints"),
@@ -343,11 +347,33 @@ fn enums() -> Vec<(&'static str, Value)> {
                     AuthFailed, AccountLocked, AccountDisabled, PasswordChangeRequired,
                     SessionLocked, NotFound, Conflict, AuthorityFreeze, NotSetUp, AlreadySetUp,
                     Storage, Render, Unavailable, SessionExpired, TooManyRequests,
-                    TerminalNotEnrolled, VersionMismatch, TooLarge, CertificateMismatch, Internal),
+                    TerminalNotEnrolled, VersionMismatch, TooLarge, CertificateMismatch,
+                    OperatorUnavailable, Internal),
                 "The error's code (the UI translates it).",
             ),
         ),
         ("CaseState", enum_of(CaseState::ALL, "Where a case stands.")),
+        (
+            "OperatorUnlockStatus",
+            enum_of(
+                OperatorUnlockStatus::ALL,
+                "Where the unlock asked of the operator's connector stands.",
+            ),
+        ),
+        (
+            "OutboxStatus",
+            enum_of(
+                unlockdesk_core::operator::OutboxStatus::ALL,
+                "Where a notification stands.",
+            ),
+        ),
+        (
+            "OutboxKind",
+            enum_of(
+                unlockdesk_core::operator::OutboxKind::ALL,
+                "An SMS, or the job settling a case waiting for the operator.",
+            ),
+        ),
         (
             "RecordClass",
             enum_of(
@@ -817,7 +843,24 @@ fn branch_and_staff() -> Vec<(&'static str, Value)> {
                     ("agents_allowed", boolean()),
                     ("signed_scan_required", boolean()),
                     ("voucher_retention_years", u32_()),
+                    (
+                        "operator_connectors",
+                        nullable(array(r("OperatorConnector"))),
+                    ),
                 ],
+            ),
+        ),
+        (
+            "OperatorConnector",
+            input(
+                &[
+                    ("wallet_operator", string()),
+                    (
+                        "base_url",
+                        described(string(), "The operator API's base URL, no path"),
+                    ),
+                ],
+                &[],
             ),
         ),
         ("IdPolicy", input(&[("rules", array(r("PolicyRule")))], &[])),
@@ -1011,34 +1054,41 @@ fn case_shapes() -> Vec<(&'static str, Value)> {
 
 /// What the case routes answer with.
 fn case_reads() -> Vec<(&'static str, Value)> {
-    let case = record(&[
-        ("id", uuid()),
-        ("case_number", string()),
-        ("state", r("CaseState")),
-        ("version", i64_()),
-        ("appointment_id", nullable(uuid())),
-        ("customer_name", string()),
-        ("phone", string()),
-        ("lock_cause", nullable(r("LockCause"))),
-        ("opened_by", string()),
-        ("opened_at", date_time()),
-        ("updated_at", date_time()),
-        ("makers", array(string())),
-        ("identity", nullable(r("IdentityRecord"))),
-        ("form", nullable(r("ApplicationForm"))),
-        ("form_signed_at", nullable(date_time())),
-        ("authorization", nullable(r("Authorization"))),
-        ("unlock", nullable(r("UnlockRecord"))),
-        ("unlock_failures", array(r("UnlockFailure"))),
-        ("contacts", array(r("OperatorContact"))),
-        ("last_reason", string()),
-        ("form_revision", u32_()),
-        ("prints", array(r("PrintRecord"))),
-        ("receipt_waiver", nullable(string())),
-        ("unlock_request", nullable(r("UnlockRequest"))),
-        ("signed_scans", array(r("SignedScan"))),
-        ("purges", array(r("PurgeMark"))),
-    ]);
+    let case = object(
+        &[
+            ("id", uuid()),
+            ("case_number", string()),
+            ("state", r("CaseState")),
+            ("version", i64_()),
+            ("appointment_id", nullable(uuid())),
+            ("customer_name", string()),
+            ("phone", string()),
+            ("lock_cause", nullable(r("LockCause"))),
+            ("opened_by", string()),
+            ("opened_at", date_time()),
+            ("updated_at", date_time()),
+            ("makers", array(string())),
+            ("identity", nullable(r("IdentityRecord"))),
+            ("form", nullable(r("ApplicationForm"))),
+            ("form_signed_at", nullable(date_time())),
+            ("authorization", nullable(r("Authorization"))),
+            ("unlock", nullable(r("UnlockRecord"))),
+            ("unlock_failures", array(r("UnlockFailure"))),
+            ("contacts", array(r("OperatorContact"))),
+            ("last_reason", string()),
+            ("form_revision", u32_()),
+            ("prints", array(r("PrintRecord"))),
+            ("receipt_waiver", nullable(string())),
+            ("unlock_request", nullable(r("UnlockRequest"))),
+            ("signed_scans", array(r("SignedScan"))),
+            ("purges", array(r("PurgeMark"))),
+        ],
+        &[
+            ("operator_unlock", r("OperatorUnlock")),
+            ("wallet_check", r("WalletCheck")),
+        ],
+        true,
+    );
     let identity = record(&[
         ("kind", r("DocumentType")),
         ("number", string()),
@@ -1060,29 +1110,105 @@ fn case_reads() -> Vec<(&'static str, Value)> {
         ("name_latin", string()),
         ("long_term", boolean()),
     ]);
-    let view = record(&[
-        ("case", r("Case")),
-        ("allowed", array(r("EventKind"))),
-        ("history", array(r("AuditEvent"))),
-        ("documents", array(r("DocumentRecord"))),
-        ("freeze_route", nullable(string())),
-        ("required_materials", array(string())),
-        ("form_document", nullable(r("FormDocument"))),
-        ("cocheck_needed", boolean()),
-        ("amendment_draft", nullable(r("ApplicationForm"))),
-        ("blocked", array(r("BlockedStep"))),
-        ("prefill", nullable(r("FormPrefill"))),
-        ("form_printed", boolean()),
-        ("receipt_printed", boolean()),
-        ("reprints", u32_()),
-        ("online_check_required", boolean()),
-        ("agents_allowed", boolean()),
-        ("signed_scan_required", boolean()),
-        ("staff", map_of(string())),
-        ("pending_authorization", nullable(r("AuthorizationItem"))),
-        ("retention", nullable(r("RetentionStatus"))),
-    ]);
+    let view = object(
+        &[
+            ("case", r("Case")),
+            ("allowed", array(r("EventKind"))),
+            ("history", array(r("AuditEvent"))),
+            ("documents", array(r("DocumentRecord"))),
+            ("freeze_route", nullable(string())),
+            ("required_materials", array(string())),
+            ("form_document", nullable(r("FormDocument"))),
+            ("cocheck_needed", boolean()),
+            ("amendment_draft", nullable(r("ApplicationForm"))),
+            ("blocked", array(r("BlockedStep"))),
+            ("prefill", nullable(r("FormPrefill"))),
+            ("form_printed", boolean()),
+            ("receipt_printed", boolean()),
+            ("reprints", u32_()),
+            ("online_check_required", boolean()),
+            ("agents_allowed", boolean()),
+            ("signed_scan_required", boolean()),
+            ("staff", map_of(string())),
+            ("pending_authorization", nullable(r("AuthorizationItem"))),
+            ("retention", nullable(r("RetentionStatus"))),
+        ],
+        &[
+            ("operator_connector", boolean()),
+            ("notifications", array(r("OutboxMessage"))),
+        ],
+        true,
+    );
     let mut v = vec![
+        (
+            "OperatorUnlock",
+            record(&[
+                (
+                    "key",
+                    described(string(), "The Idempotency-Key sent to the operator"),
+                ),
+                ("by", string()),
+                ("at", date_time()),
+                ("status", r("OperatorUnlockStatus")),
+                ("calls", u32_()),
+                ("last_answer", string()),
+                ("reference", string()),
+                ("settled_at", nullable(date_time())),
+            ]),
+        ),
+        (
+            "WalletCheck",
+            record(&[
+                ("status", r("WalletStatus")),
+                ("by", string()),
+                ("at", date_time()),
+            ]),
+        ),
+        (
+            "WalletStatus",
+            record(&[
+                ("locked", boolean()),
+                ("lock_cause", string()),
+                ("locked_since", nullable(date_time())),
+                ("authority_freeze", boolean()),
+            ]),
+        ),
+        (
+            "OutboxMessage",
+            record(&[
+                (
+                    "id",
+                    described(string(), "The message id (the gateway's duplicate key)"),
+                ),
+                ("case_id", uuid()),
+                ("kind", r("OutboxKind")),
+                ("lang", string()),
+                ("text", string()),
+                ("status", r("OutboxStatus")),
+                ("attempts", u32_()),
+                ("next_attempt_at", date_time()),
+                ("claimed_until", nullable(date_time())),
+                ("last_error", string()),
+                ("created_at", date_time()),
+                ("sent_at", nullable(date_time())),
+            ]),
+        ),
+        (
+            "DeliveryRound",
+            record(&[
+                ("claimed", u32_()),
+                ("sent", u32_()),
+                ("failed", u32_()),
+                ("retried", u32_()),
+                ("settled", u32_()),
+                ("queued", u32_()),
+                ("next_due", nullable(date_time())),
+            ]),
+        ),
+        (
+            "WalletQuery",
+            strict(&[], &[("wallet_id", nullable(string()))]),
+        ),
         (
             "UnlockRequest",
             record(&[
@@ -1403,6 +1529,13 @@ fn parameters() -> Value {
         "TerminalId": path_param("id", string(), "The terminal's id (`term-…`)"),
         "DocumentId": path_param("doc", string(), "The stored document's id"),
         "BatchId": path_param("id", string(), "The destruction batch's id (`DR-…`)"),
+        "CaseFilter": {
+            "name": "case",
+            "in": "query",
+            "required": false,
+            "description": "Only this case's notifications",
+            "schema": { "type": "string", "format": "uuid" },
+        },
         "ActiveOnly": {
             "name": "active_only",
             "in": "query",
@@ -2067,6 +2200,39 @@ fn case_ops() -> Vec<Op> {
             "Refuse an authority-ordered freeze",
         )
         .json("Reason"),
+        op(
+            "POST",
+            "/api/v1/cases/{id}/wallet-status",
+            "walletStatus",
+            "cases",
+            "Ask the wallet operator's connector about the case's wallet",
+        )
+        .params(&["CaseId"])
+        .json("WalletQuery")
+        .ok(200, view())
+        .errs(&[409]),
+        step(
+            "/api/v1/cases/{id}/request-unlock",
+            "requestUnlock",
+            "Ask the operator's connector for the unlock (or ask again on a waiting case)",
+        ),
+        op(
+            "GET",
+            "/api/v1/notifications",
+            "notifications",
+            "notifications",
+            "Customer notifications (SMS), newest first",
+        )
+        .params(&["CaseFilter"])
+        .ok(200, json_ok("The notifications", array(r("OutboxMessage")))),
+        op(
+            "POST",
+            "/api/v1/notifications/deliver",
+            "deliverNotifications",
+            "notifications",
+            "Run one round of the outbox worker now",
+        )
+        .ok(200, json_ok("What the round did", r("DeliveryRound"))),
     ]
 }
 

@@ -48,6 +48,7 @@ mod documents;
 pub mod fields;
 mod idempotency;
 pub mod migrate;
+mod outbox;
 mod pool;
 mod retention;
 mod sessions;

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_audit_notify.sql"),
     include_str!("../migrations/0007_retention.sql"),
     include_str!("../migrations/0008_field_encryption.sql"),
+    include_str!("../migrations/0009_outbox.sql"),
 ];
 
 /// The restricted role every connection of the store `SET ROLE`s to after migrating: it may

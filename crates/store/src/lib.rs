@@ -17,6 +17,7 @@ mod documents;
 mod idempotency;
 pub mod keys;
 pub mod migrate;
+mod outbox;
 mod retention;
 mod sessions;
 mod staff;

@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_case_browser.sql"),
     include_str!("../migrations/0007_server_sessions.sql"),
     include_str!("../migrations/0008_retention.sql"),
+    include_str!("../migrations/0009_outbox.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -86,6 +86,7 @@ impl<S: Store> Service<S> {
                 agents_allowed: false,
                 signed_scan_required: false,
                 voucher_retention_years: 30,
+                operator_connectors: None,
             };
             tx.save_branch(&branch)?;
             tx.insert_staff(&Staff {

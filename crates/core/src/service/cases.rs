@@ -91,6 +91,8 @@ impl<S: Store> Service<S> {
                 unlock_request: None,
                 signed_scans: Vec::new(),
                 purges: Vec::new(),
+                operator_unlock: None,
+                wallet_check: None,
             };
             if let Some(aid) = input.appointment_id {
                 let mut a = tx
@@ -153,7 +155,7 @@ impl<S: Store> Service<S> {
                     "{}",
                 ))?;
                 for effect in &step.effects {
-                    self.apply(tx, effect)?;
+                    self.apply(tx, id, effect)?;
                 }
             }
             if let Some(key) = idem {

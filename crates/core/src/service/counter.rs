@@ -243,6 +243,24 @@ impl<S: Store> Counter for Service<S> {
         Service::refuse_authority_freeze(self, actor, case_id, reason, idem)
     }
 
+    fn wallet_status(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        wallet_id: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        Service::wallet_status(self, actor, case_id, wallet_id)
+    }
+
+    fn request_unlock(
+        &self,
+        actor: &Actor,
+        case_id: CaseId,
+        idem: Option<&str>,
+    ) -> CoreResult<CaseView> {
+        Service::request_unlock(self, actor, case_id, idem)
+    }
+
     fn case_view(&self, actor: &Actor, case_id: CaseId) -> CoreResult<CaseView> {
         Service::case_view(self, actor, case_id)
     }
@@ -414,6 +432,18 @@ impl<S: Store> Counter for Service<S> {
 
     fn purge_batches(&self, actor: &Actor) -> CoreResult<Vec<PurgeBatch>> {
         Service::purge_batches(self, actor)
+    }
+
+    fn notifications(
+        &self,
+        actor: &Actor,
+        case_id: Option<CaseId>,
+    ) -> CoreResult<Vec<crate::operator::OutboxMessage>> {
+        Service::notifications(self, actor, case_id)
+    }
+
+    fn deliver_notifications(&self, actor: &Actor) -> CoreResult<super::DeliveryRound> {
+        Service::deliver_outbox(self, actor)
     }
 
     fn set_legal_hold(

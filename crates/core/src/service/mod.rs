@@ -44,6 +44,8 @@ mod cases;
 mod counter;
 mod desk;
 pub use desk::MAX_EVENTS_PAGE;
+mod operator;
+pub use operator::DeliveryRound;
 mod printing;
 mod reads;
 mod retention;
@@ -61,6 +63,7 @@ pub struct Service<S: Store> {
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
     renderer: Option<Arc<dyn Renderer>>,
+    connectors: Option<Arc<dyn crate::operator::Connectors>>,
 }
 
 impl<S: Store> Service<S> {
@@ -72,7 +75,15 @@ impl<S: Store> Service<S> {
             clock,
             entropy,
             renderer: None,
+            connectors: None,
         }
+    }
+
+    /// The wallet operators' connectors and the SMS gateway ([`crate::operator`]). Without
+    /// them every operator is served the manual way and no SMS is queued.
+    pub fn with_connectors(mut self, connectors: Arc<dyn crate::operator::Connectors>) -> Self {
+        self.connectors = Some(connectors);
+        self
     }
 
     /// The PDF renderer for printing and exports (`unlockdesk_forms::PdfRenderer`).
@@ -94,6 +105,7 @@ impl<S: Store> Service<S> {
             clock,
             entropy: self.entropy.clone(),
             renderer: self.renderer.clone(),
+            connectors: self.connectors.clone(),
         }
     }
 
@@ -347,7 +359,7 @@ impl<S: Store> Service<S> {
                 &detail,
             ))?;
             for effect in &step.effects {
-                self.apply(tx, effect)?;
+                self.apply(tx, case_id, effect)?;
             }
             if let Some(key) = idem {
                 tx.remember_idempotent(key, case_id, use_case, now)?;
@@ -383,7 +395,12 @@ impl<S: Store> Service<S> {
     }
 
     /// Perform one effect of a step inside its transaction.
-    pub(crate) fn apply(&self, tx: &mut dyn WriteTx, effect: &Effect) -> CoreResult<()> {
+    pub(crate) fn apply(
+        &self,
+        tx: &mut dyn WriteTx,
+        case_id: CaseId,
+        effect: &Effect,
+    ) -> CoreResult<()> {
         match effect {
             Effect::AppointmentDone(aid) => {
                 if let Some(mut a) = tx.appointment(*aid)? {
@@ -392,6 +409,8 @@ impl<S: Store> Service<S> {
                 }
                 Ok(())
             }
+            Effect::NotifyUnlocked => self.queue_unlock_sms(tx, case_id),
+            Effect::AwaitOperator => self.queue_settle(tx, case_id),
         }
     }
 }

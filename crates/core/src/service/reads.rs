@@ -17,7 +17,7 @@ impl<S: Store> Service<S> {
     /// One case, masked, with allowed actions for the viewer's role and its history.
     pub(crate) fn case_view(&self, actor: &Actor, case_id: CaseId) -> CoreResult<CaseView> {
         self.permit(actor, Action::ViewCases, Some(case_id))?;
-        let (case, history, documents, branch, staff, hold) = self.store.read(|tx| {
+        let (case, history, documents, branch, staff, hold, notes) = self.store.read(|tx| {
             let c = tx
                 .case(case_id)?
                 .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
@@ -26,10 +26,15 @@ impl<S: Store> Service<S> {
             // From the same snapshot as the history, so every name matches the record shown.
             let staff = staff_names(&mentioned_staff(&c, &history, &documents), tx)?;
             let hold = tx.legal_holds(Some(case_id), true)?.into_iter().next();
-            Ok((c, history, documents, tx.branch()?, staff, hold))
+            let notes = tx.outbox(Some(case_id), Some(crate::operator::OutboxKind::Sms), 100)?;
+            Ok((c, history, documents, tx.branch()?, staff, hold, notes))
         })?;
+        let connector = self.has_connector(&case, branch.as_ref());
         let allowed = workflow::allowed_events(&case)
             .into_iter()
+            .filter(|k| {
+                matches!(k, EventKind::WalletStatus | EventKind::RequestUnlock) <= connector
+            })
             .filter(|k| {
                 if k.needs_supervisor() && *k != EventKind::ConfirmUnlock {
                     // Authorization happens in a dialog with the supervisor's own credentials:
@@ -102,6 +107,8 @@ impl<S: Store> Service<S> {
             online_check_required: branch.as_ref().is_none_or(|b| b.online_check_required),
             agents_allowed: branch.as_ref().is_some_and(|b| b.agents_allowed),
             signed_scan_required: scan_required,
+            operator_connector: Some(connector),
+            notifications: Some(notes),
             form_document,
             cocheck_needed,
             amendment_draft,

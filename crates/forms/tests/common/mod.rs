@@ -31,6 +31,7 @@ pub fn branch(max: bool) -> Branch {
         agents_allowed: max,
         signed_scan_required: false,
         voucher_retention_years: 30,
+        operator_connectors: None,
         idle_lock_minutes: 5,
         max_failed_logins: 5,
         extra_materials: vec![],
@@ -226,6 +227,8 @@ pub fn case(max: bool) -> Case {
         unlock_request: None,
         signed_scans: Vec::new(),
         purges: Vec::new(),
+        operator_unlock: None,
+        wallet_check: None,
         contacts: vec![],
         last_reason: String::new(),
     }

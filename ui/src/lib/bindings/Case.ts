@@ -7,6 +7,7 @@ import type { CaseState } from "./CaseState";
 import type { IdentityRecord } from "./IdentityRecord";
 import type { LockCause } from "./LockCause";
 import type { OperatorContact } from "./OperatorContact";
+import type { OperatorUnlock } from "./OperatorUnlock";
 import type { PrintRecord } from "./PrintRecord";
 import type { PurgeMark } from "./PurgeMark";
 import type { SignedScan } from "./SignedScan";
@@ -14,6 +15,7 @@ import type { StaffId } from "./StaffId";
 import type { UnlockFailure } from "./UnlockFailure";
 import type { UnlockRecord } from "./UnlockRecord";
 import type { UnlockRequest } from "./UnlockRequest";
+import type { WalletCheck } from "./WalletCheck";
 
 /**
  * A case: one customer's unlock request from check-in to close.
@@ -70,4 +72,13 @@ signed_scans: Array<SignedScan>,
  * a purge is a tombstone for that class: number, dates, state and who prepared and who
  * approved stay; the class's personal data is gone ([`crate::retention`]).
  */
-purges: Array<PurgeMark>, };
+purges: Array<PurgeMark>, 
+/**
+ * The unlock asked of the operator's connector, with its idempotency key (kept so that a
+ * retry is the same request): waiting, confirmed or rejected.
+ */
+operator_unlock?: OperatorUnlock, 
+/**
+ * The last wallet status the operator gave for this case.
+ */
+wallet_check?: WalletCheck, };

@@ -8,6 +8,7 @@ import type { DocumentRecord } from "./DocumentRecord";
 import type { EventKind } from "./EventKind";
 import type { FormDocument } from "./FormDocument";
 import type { FormPrefill } from "./FormPrefill";
+import type { OutboxMessage } from "./OutboxMessage";
 import type { RetentionStatus } from "./RetentionStatus";
 
 /**
@@ -74,6 +75,15 @@ agents_allowed: boolean,
  * Branch policy: a scan of the signed form (current revision) before submit.
  */
 signed_scan_required: boolean, 
+/**
+ * A connector serves the case's wallet operator: the screen offers the wallet status and
+ * "request unlock"; otherwise the manual path.
+ */
+operator_connector?: boolean, 
+/**
+ * The customer notifications (SMS) of the case, newest first.
+ */
+notifications?: Array<OutboxMessage>, 
 /**
  * The names of the staff this view mentions, staff id → display name: the opener and
  * makers, the identity checker and co-checker, the authorizer, the unlock's confirmer,

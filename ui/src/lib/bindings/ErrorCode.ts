@@ -3,4 +3,4 @@
 /**
  * Stable, small set of error codes. Serialised kebab-case on the wire and in CLI JSON.
  */
-export type ErrorCode = "invalid" | "illegal-transition" | "four-eyes" | "forbidden" | "auth-failed" | "account-locked" | "account-disabled" | "password-change-required" | "session-locked" | "not-found" | "conflict" | "authority-freeze" | "not-set-up" | "already-set-up" | "storage" | "render" | "unavailable" | "session-expired" | "too-many-requests" | "terminal-not-enrolled" | "version-mismatch" | "too-large" | "certificate-mismatch" | "internal";
+export type ErrorCode = "invalid" | "illegal-transition" | "four-eyes" | "forbidden" | "auth-failed" | "account-locked" | "account-disabled" | "password-change-required" | "session-locked" | "not-found" | "conflict" | "authority-freeze" | "not-set-up" | "already-set-up" | "storage" | "render" | "unavailable" | "session-expired" | "too-many-requests" | "terminal-not-enrolled" | "version-mismatch" | "too-large" | "certificate-mismatch" | "operator-unavailable" | "internal";

@@ -3,4 +3,4 @@
 /**
  * The event's name: the audit `action` and the thing the UI offers.
  */
-export type EventKind = "verify-identity" | "cocheck-identity" | "record-form" | "confirm-signed" | "submit" | "approve" | "return-for-info" | "reject" | "log-contact" | "request-confirm-unlock" | "confirm-unlock" | "record-unlock-failure" | "close" | "cancel" | "refuse-authority-freeze";
+export type EventKind = "verify-identity" | "cocheck-identity" | "record-form" | "confirm-signed" | "submit" | "approve" | "return-for-info" | "reject" | "log-contact" | "request-confirm-unlock" | "confirm-unlock" | "record-unlock-failure" | "close" | "cancel" | "refuse-authority-freeze" | "wallet-status" | "request-unlock" | "operator-unlocked" | "operator-rejected" | "operator-no-answer";

@@ -4,4 +4,4 @@
  * Actors that are not a person with an account. Each may do only what
  * [`crate::permissions::allows_system`] lists.
  */
-export type SystemActor = "import" | "cli" | "first-run";
+export type SystemActor = "import" | "cli" | "first-run" | "outbox-worker";
