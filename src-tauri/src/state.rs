@@ -184,14 +184,18 @@ impl AppState {
             &path,
             KeySource::Passphrase(zeroize::Zeroizing::new(passphrase)),
         )?;
-        let svc = Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
-            .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new()));
+        let svc = with_connectors(
+            Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
+                .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
+        );
         if let Some(a) = actor {
             svc.maintain(&a, "store-encrypted", || {
                 Ok(serde_json::json!({"key": "branch-passphrase"}))
             })?;
         }
-        Ok(Arc::new(svc) as Arc<Svc>)
+        let svc = Arc::new(svc) as Arc<Svc>;
+        start_outbox_worker(&svc);
+        Ok(svc)
     }
 
     /// Work on this local service from now on (the store the passphrase opened).
@@ -317,10 +321,37 @@ fn backend(
 }
 
 fn local(store: SqliteStore) -> Arc<Svc> {
-    Arc::new(
+    let svc: Arc<Svc> = Arc::new(with_connectors(
         Service::new(store, Arc::new(SystemClock), Arc::new(OsEntropy))
             .with_renderer(Arc::new(unlockdesk_forms::PdfRenderer::new())),
-    )
+    ));
+    start_outbox_worker(&svc);
+    svc
+}
+
+/// The wallet operators' connectors (`UNLOCKDESK_OPERATOR_URL` or the branch's settings); an
+/// unusable URL is logged and the manual path stays.
+fn with_connectors<S: unlockdesk_core::ports::Store>(svc: Service<S>) -> Service<S> {
+    match unlockdesk_operator::HttpConnectors::from_env() {
+        Ok(c) => svc.with_connectors(Arc::new(c)),
+        Err(e) => {
+            tracing::error!(error = %e, "the operator's connector is off (manual path)");
+            eprintln!("UnlockDesk: {e}; the operator's connector is off (manual path)");
+            svc
+        }
+    }
+}
+
+/// Standalone, the app runs the outbox worker itself (customer SMS, cases waiting for the
+/// operator) for as long as this service is the app's; in branch mode the server runs it.
+fn start_outbox_worker(svc: &Arc<Svc>) {
+    let weak = Arc::downgrade(svc);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Err(e) =
+        unlockdesk_operator::spawn_outbox_worker(move || weak.upgrade(), &terminal_name(), stop)
+    {
+        tracing::error!(error = %e, "the outbox worker did not start");
+    }
 }
 
 fn terminal_name() -> String {

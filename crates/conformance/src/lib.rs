@@ -29,6 +29,7 @@ mod appointments;
 mod browse;
 mod desk;
 mod flow;
+mod outbox;
 mod retention;
 mod sessions;
 
@@ -36,6 +37,7 @@ pub use appointments::*;
 pub use browse::*;
 pub use desk::*;
 pub use flow::*;
+pub use outbox::*;
 pub use retention::*;
 pub use sessions::*;
 
@@ -94,6 +96,7 @@ macro_rules! conformance_suite {
             signed_scan_is_typed_stored_per_revision_and_required_by_policy,
             retention_purge_is_four_eyes_spares_holds_and_leaves_tombstones,
             audit_trail_filters_pages_and_reveals,
+            outbox_claims_under_a_lease_and_never_hands_one_message_to_two_workers,
         );
     };
     (@each $fixture:expr; $($name:ident),* $(,)?) => {

@@ -192,8 +192,10 @@ pub struct OutboxMessage {
 /// Attempts before a notification fails for good (the contract's "at least 8").
 pub const MAX_ATTEMPTS: u32 = 10;
 
-/// How long a worker holds a claimed message before another may take it.
-pub const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+/// How long a worker holds a claimed message before another may take it: longer than one
+/// delivery with its retries can last at the connector's default timeouts (3 × 10 s plus
+/// backoffs), so two live workers never send one message at once.
+pub const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 
 /// The wait after failed attempt `attempts` (1-based): 1 s doubling, capped at 5 min, with
 /// ±25 % jitter from `jitter` in [0, 1) so that many messages failed together do not come

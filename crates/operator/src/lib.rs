@@ -571,18 +571,22 @@ impl Connectors for HttpConnectors {
 /// The outbox worker of a process (the desktop app standalone, or the branch server): rounds
 /// of [`unlockdesk_core::Counter::deliver_notifications`] as the `outbox-worker` system actor,
 /// sleeping until the next message is due (at least 50 ms, at most 1 s, so a message queued
-/// by another process is picked up within a second). It stops when `stop` is set.
+/// by another process is picked up within a second). `service` gives the service for each
+/// round; the worker ends when it gives `None` (the service was replaced or dropped) or when
+/// `stop` is set.
 pub fn spawn_outbox_worker(
-    svc: Arc<dyn unlockdesk_core::Counter>,
+    service: impl Fn() -> Option<Arc<dyn unlockdesk_core::Counter>> + Send + 'static,
     terminal: &str,
     stop: Arc<std::sync::atomic::AtomicBool>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     use std::sync::atomic::Ordering;
-    let actor = svc.system_actor(unlockdesk_core::SystemActor::OutboxWorker, terminal);
+    let terminal = terminal.to_string();
     std::thread::Builder::new()
         .name("outbox-worker".into())
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
+                let Some(svc) = service() else { return };
+                let actor = svc.system_actor(unlockdesk_core::SystemActor::OutboxWorker, &terminal);
                 let wait = match svc.deliver_notifications(&actor) {
                     Ok(r) => {
                         if r.claimed > 0 {
@@ -606,6 +610,7 @@ pub fn spawn_outbox_worker(
                         Duration::from_secs(1)
                     }
                 };
+                drop(svc);
                 std::thread::sleep(wait);
             }
         })

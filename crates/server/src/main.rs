@@ -178,7 +178,7 @@ fn main() -> ExitCode {
     let stop_worker = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let counter: Arc<dyn unlockdesk_core::Counter> = svc.clone().as_counter();
     let worker = match unlockdesk_operator::spawn_outbox_worker(
-        counter,
+        move || Some(counter.clone()),
         &format!("server:{}", args.listen),
         stop_worker.clone(),
     ) {

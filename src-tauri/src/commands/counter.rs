@@ -236,3 +236,43 @@ pub async fn refuse_authority_freeze(
     })
     .await
 }
+
+/// Ask the wallet operator's connector about the case's wallet (`wallet_id` typed at the
+/// counter, else the form's).
+#[tauri::command]
+pub async fn wallet_status(
+    state: State<'_, AppState>,
+    case_id: String,
+    wallet_id: Option<String>,
+) -> CoreResult<CaseView> {
+    let id = CaseId::parse(&case_id)?;
+    as_actor(&state, move |svc, actor| {
+        svc.wallet_status(actor, id, wallet_id.as_deref())
+    })
+    .await
+}
+
+/// Ask the operator's connector for the unlock of an approved case, or ask again on a case
+/// waiting for its answer.
+#[tauri::command]
+pub async fn request_unlock(
+    state: State<'_, AppState>,
+    case_id: String,
+    idem: String,
+) -> CoreResult<CaseView> {
+    let id = CaseId::parse(&case_id)?;
+    as_actor(&state, move |svc, actor| {
+        svc.request_unlock(actor, id, Some(&idem))
+    })
+    .await
+}
+
+/// The customer notifications (SMS) of one case, or of all, newest first.
+#[tauri::command]
+pub async fn notifications(
+    state: State<'_, AppState>,
+    case_id: Option<String>,
+) -> CoreResult<Vec<unlockdesk_core::operator::OutboxMessage>> {
+    let id = case_id.as_deref().map(CaseId::parse).transpose()?;
+    as_actor(&state, move |svc, actor| svc.notifications(actor, id)).await
+}

@@ -24,6 +24,7 @@ import type { CaseSummary } from './bindings/CaseSummary';
 import type { CaseView } from './bindings/CaseView';
 import type { ContactInput } from './bindings/ContactInput';
 import type { Credentials } from './bindings/Credentials';
+import type { OutboxMessage } from './bindings/OutboxMessage';
 import type { Decision } from './bindings/Decision';
 import type { DocKind } from './bindings/DocKind';
 import type { EnrolmentCode } from './bindings/EnrolmentCode';
@@ -181,6 +182,18 @@ export const logContact = (caseId: string, input: ContactInput, idem: string) =>
   call<CaseView>('log_contact', { caseId, input, idem });
 export const confirmUnlock = (caseId: string, supervisor: Credentials, input: UnlockInput, idem: string) =>
   call<CaseView>('confirm_unlock', { caseId, supervisor, input, idem });
+
+// ---- the wallet operator's connector and the customer's notifications ---------------------
+
+/** Ask the operator's connector about the case's wallet (the typed id, else the form's). */
+export const walletStatus = (caseId: string, walletId: string | null) =>
+  call<CaseView>('wallet_status', { caseId, walletId });
+/** Ask the operator's connector for the unlock (or ask again on a case waiting for it). */
+export const requestUnlock = (caseId: string, idem: string) =>
+  call<CaseView>('request_unlock', { caseId, idem });
+/** The customer notifications (SMS) of one case, newest first. */
+export const notifications = (caseId: string | null) =>
+  call<OutboxMessage[]>('notifications', { caseId });
 
 // ---- the authorization desk (待授权) -------------------------------------------------------
 

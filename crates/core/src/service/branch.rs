@@ -223,6 +223,6 @@ impl<S: Store> Service<S> {
         extra_appointments: u64,
     ) -> CoreResult<serde_json::Value> {
         self.permit(actor, Action::LoadDemo, None)?;
-        crate::demo::load(self, extra_appointments)
+        crate::demo::load(&self.without_connectors(), extra_appointments)
     }
 }

@@ -64,6 +64,7 @@ pub struct Service<S: Store> {
     entropy: Arc<dyn Entropy>,
     renderer: Option<Arc<dyn Renderer>>,
     connectors: Option<Arc<dyn crate::operator::Connectors>>,
+    outbox_lease: chrono::Duration,
 }
 
 impl<S: Store> Service<S> {
@@ -76,7 +77,15 @@ impl<S: Store> Service<S> {
             entropy,
             renderer: None,
             connectors: None,
+            outbox_lease: crate::operator::LEASE,
         }
+    }
+
+    /// How long the outbox worker holds a claimed message before another worker may take it
+    /// ([`crate::operator::LEASE`] by default; longer than one delivery attempt can take).
+    pub fn with_outbox_lease(mut self, lease: chrono::Duration) -> Self {
+        self.outbox_lease = lease;
+        self
     }
 
     /// The wallet operators' connectors and the SMS gateway ([`crate::operator`]). Without
@@ -105,7 +114,22 @@ impl<S: Store> Service<S> {
             clock,
             entropy: self.entropy.clone(),
             renderer: self.renderer.clone(),
-            connectors: self.connectors.clone(),
+            // Only the demo data uses another clock: no operator, no SMS.
+            connectors: None,
+            outbox_lease: self.outbox_lease,
+        }
+    }
+
+    /// The same use cases with no operator connector and no SMS gateway: the demo data's
+    /// synthetic customers are never sent to an operator or texted.
+    pub(crate) fn without_connectors(&self) -> Service<&S> {
+        Service {
+            store: &self.store,
+            clock: self.clock.clone(),
+            entropy: self.entropy.clone(),
+            renderer: self.renderer.clone(),
+            connectors: None,
+            outbox_lease: self.outbox_lease,
         }
     }
 

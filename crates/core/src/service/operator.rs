@@ -420,7 +420,7 @@ impl<S: Store> Service<S> {
         let now = self.now();
         let claimed = self
             .store
-            .transact(|tx| tx.claim_outbox(now, now + LEASE, ROUND))?;
+            .transact(|tx| tx.claim_outbox(now, now + self.outbox_lease, ROUND))?;
         let mut round = DeliveryRound {
             claimed: claimed.len() as u32,
             ..Default::default()
