@@ -1264,7 +1264,15 @@ async fn notifications(
     q: Result<Query<NotificationsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Vec<unlockdesk_core::operator::OutboxMessage>>> {
     let Query(q) = q.map_err(|e| ApiError::field("case", "format", e.body_text()))?;
-    let case = q.case.as_deref().map(case_id).transpose()?;
+    let case = q
+        .case
+        .as_deref()
+        .map(|c| {
+            CaseId::parse(c).map_err(|_| {
+                ApiError::field("case", "format", format!("'{c}' is not a case id (UUID)"))
+            })
+        })
+        .transpose()?;
     Ok(Json(
         run(&st, move |svc| svc.notifications(&c.actor, case)).await?,
     ))

@@ -231,6 +231,9 @@ fn protected() -> Vec<(&'static str, String)> {
         ("POST", "/api/v1/appointments/import?file_name=a.csv".into()),
         ("POST", "/api/v1/appointments/no-shows".into()),
         ("POST", "/api/v1/backup".into()),
+        ("GET", "/api/v1/notifications".into()),
+        ("GET", format!("/api/v1/notifications?case={c}")),
+        ("POST", "/api/v1/notifications/deliver".into()),
         ("GET", "/api/v1/no-such-route".into()),
         ("GET", "/elsewhere".into()),
     ];
@@ -247,6 +250,8 @@ fn protected() -> Vec<(&'static str, String)> {
         "close",
         "cancel",
         "refuse-freeze",
+        "wallet-status",
+        "request-unlock",
     ] {
         v.push(("POST", format!("/api/v1/cases/{c}/{step}")));
     }
@@ -1232,4 +1237,97 @@ fn a_signed_scan_is_uploaded_typed_and_served_back() {
         (st, v["fields"][0]["field"].as_str()),
         (400, Some("file_name"))
     );
+}
+
+#[test]
+fn operator_routes_check_bodies_and_roles_and_keep_the_manual_path_without_a_connector() {
+    let s = branch_server();
+    let remote = client(&s);
+    let tel01 = remote.authenticate("tel01", PW, "").unwrap();
+    let t = token(&s.url, "tel01");
+    let url = |p: String| format!("{}{p}", s.url);
+    // Bodies: the field named, nothing asked.
+    let (st, v) = raw(
+        "POST",
+        &url(format!("/api/v1/cases/{NO_CASE}/wallet-status")),
+        Some(&t),
+        &[],
+        Some(br#"{"wallet_id": 5}"#),
+    );
+    assert_eq!(
+        (st, v["fields"][0]["field"].as_str()),
+        (400, Some("wallet_id")),
+        "{v}"
+    );
+    let (st, v) = raw(
+        "POST",
+        &url(format!("/api/v1/cases/{NO_CASE}/wallet-status")),
+        Some(&t),
+        &[],
+        Some(br#"{"wallet": "W1"}"#),
+    );
+    assert_eq!(st, 400, "{v}");
+    let (st, v) = raw(
+        "POST",
+        &url(format!("/api/v1/cases/{NO_CASE}/wallet-status")),
+        Some(&t),
+        &[],
+        Some(b"{}"),
+    );
+    assert_eq!((st, v["code"].as_str()), (404, Some("not-found")), "{v}");
+    let (st, v) = raw(
+        "GET",
+        &url("/api/v1/notifications?case=nope".into()),
+        Some(&t),
+        &[],
+        None,
+    );
+    assert_eq!(
+        (st, v["fields"][0]["field"].as_str()),
+        (400, Some("case")),
+        "{v}"
+    );
+    let (st, v) = raw(
+        "GET",
+        &url("/api/v1/notifications".into()),
+        Some(&t),
+        &[],
+        None,
+    );
+    assert_eq!((st, v.as_array().map(Vec::len)), (200, Some(0)), "{v}");
+    let (st, v) = raw(
+        "POST",
+        &url("/api/v1/notifications/deliver".into()),
+        Some(&t),
+        &[],
+        Some(b"{}"),
+    );
+    assert_eq!((st, v["queued"].as_u64()), (200, Some(0)), "{v}");
+
+    // An approved case on a branch without a connector: the manual path, said so.
+    let sup02 = remote.authenticate("sup02", PW, "").unwrap();
+    let c = to_submitted(&remote, &sup02);
+    let sup01 = Credentials {
+        staff_id: "sup01".into(),
+        password: PW.into(),
+    };
+    remote
+        .authorize(&tel01, c, &sup01, Decision::Approve, None, "", None)
+        .unwrap();
+    let e = remote.request_unlock(&tel01, c, None).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Invalid, "{e:?}");
+    assert_eq!(e.fields[0].field, "wallet_operator");
+    assert_eq!(e.fields[0].rule, "no-connector");
+    let e = remote.wallet_status(&tel01, c, None).unwrap_err();
+    assert_eq!(e.fields[0].rule, "no-connector", "{e:?}");
+    let v = remote.case_view(&tel01, c).unwrap();
+    assert_eq!(v.operator_connector, Some(false));
+    assert!(!v
+        .allowed
+        .contains(&unlockdesk_core::workflow::EventKind::RequestUnlock));
+    // An administrator never works cases.
+    let admin = remote.authenticate("admin", PW, "").unwrap();
+    let e = remote.request_unlock(&admin, c, None).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden, "{e:?}");
+    assert!(remote.notifications(&admin, Some(c)).unwrap().is_empty());
 }

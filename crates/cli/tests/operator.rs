@@ -1,0 +1,436 @@
+//! The wallet operator's connector and the customer's notifications through the CLI, against
+//! the real simulator process (`unlockdesk-operator-sim`, beside the CLI under test): on an
+//! embedded store, and through a branch server (whose outbox worker sends the SMS).
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_unlockdesk-cli");
+const DEMO_PW: &str = "Demo#Pass2026";
+
+/// A sibling binary of the CLI (built by the same `cargo test` of the workspace).
+fn sibling(name: &str) -> PathBuf {
+    let p = Path::new(BIN).with_file_name(name);
+    assert!(
+        p.exists(),
+        "{} is missing: cargo build -p {name} first",
+        p.display()
+    );
+    p
+}
+
+/// A child process that says it is ready on stdout with `prefix URL`; killed when dropped.
+struct Proc {
+    child: Child,
+    url: String,
+}
+
+impl Proc {
+    fn start(mut cmd: Command, prefix: &str) -> Proc {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start");
+        let out = child.stdout.take().unwrap();
+        let mut lines = std::io::BufReader::new(out).lines();
+        let url = loop {
+            let line = lines.next().expect("a ready line").unwrap();
+            if let Some(u) = line.strip_prefix(prefix) {
+                break u.trim().to_string();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Proc { child, url }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sim(args: &[&str]) -> Proc {
+    let mut c = Command::new(sibling("unlockdesk-operator-sim"));
+    c.args(["--listen", "127.0.0.1:0"]).args(args);
+    Proc::start(c, "OPERATOR_SIM_READY ")
+}
+
+fn ledger(sim: &Proc) -> Value {
+    ureq::get(&format!("{}/sim/ledger", sim.url))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap()
+}
+
+/// A demo store on an encrypted file, with its key file.
+struct Store {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    key: PathBuf,
+}
+
+fn demo_store() -> Store {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("branch.key");
+    let db = dir.path().join("u.db");
+    let o = Command::new(BIN)
+        .args(["key", "new", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let s = Store { db, key, _dir: dir };
+    let o = s.cli(None, &[], &["demo"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    s
+}
+
+impl Store {
+    /// `unlockdesk-cli --db` (or `--server`) with the demo password, the simulator's URL when
+    /// `operator` is given.
+    fn cli(&self, operator: Option<&str>, env: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut c = Command::new(BIN);
+        c.env("UNLOCKDESK_KEY_FILE", &self.key)
+            .env("UNLOCKDESK_PASSWORD", DEMO_PW)
+            .env("UNLOCKDESK_SUPERVISOR_PASSWORD", DEMO_PW)
+            .env("UNLOCKDESK_OPERATOR_TIMEOUT_MS", "2000")
+            .env_remove("UNLOCKDESK_OPERATOR_URL")
+            .env_remove("UNLOCKDESK_SERVER")
+            .env_remove("UNLOCKDESK_DATABASE_URL");
+        if let Some(u) = operator {
+            c.env("UNLOCKDESK_OPERATOR_URL", u);
+        }
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        if !args.contains(&"--server") {
+            c.arg("--db").arg(&self.db);
+        }
+        c.args(args).output().unwrap()
+    }
+
+    fn json(&self, operator: Option<&str>, args: &[&str]) -> Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        let o = self.cli(operator, &[], &a);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).unwrap()
+    }
+
+    /// A demo case approved by `sup02` (the demo's submitted case of today).
+    fn approved_case(&self) -> String {
+        let list = self.json(None, &["case", "list", "--state", "submitted"]);
+        let number = list[0]["case_number"].as_str().unwrap().to_string();
+        let v = self.json(
+            None,
+            &["--as", "sup02", "case", "approve", "--case", &number],
+        );
+        assert_eq!(v["case"]["state"], "approved");
+        number
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn a_case_is_unlocked_through_the_simulator_and_its_sms_delivered_once() {
+    let sim = sim(&[]);
+    let s = demo_store();
+    let case = s.approved_case();
+    let op = Some(sim.url.as_str());
+
+    // Without a connector the manual path stays: nothing is asked of anyone.
+    let o = s.cli(
+        None,
+        &[],
+        &["--as", "tel01", "case", "request-unlock", "--case", &case],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("no connector serves this wallet operator"),
+        "{}",
+        text(&o)
+    );
+
+    let o = s.cli(
+        op,
+        &[],
+        &["--as", "tel01", "case", "wallet-status", "--case", &case],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("the wallet is locked (wrong-password"),
+        "{}",
+        text(&o)
+    );
+
+    let o = s.cli(
+        op,
+        &[],
+        &["--as", "tel01", "case", "request-unlock", "--case", &case],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("unlocked by the operator (reference SIM-UNL-"),
+        "{}",
+        text(&o)
+    );
+
+    // The SMS was queued with the step; `deliver` sends it.
+    let list = s.json(
+        op,
+        &["--as", "tel01", "notifications", "list", "--case", &case],
+    );
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["channel"], "sms");
+    assert_eq!(list[0]["status"], "queued");
+    assert_eq!(list[0]["attempts"], 0);
+    assert!(list[0]["case_id"].as_str().is_some());
+    let d = s.json(
+        op,
+        &[
+            "--as",
+            "tel01",
+            "notifications",
+            "deliver",
+            "--timeout",
+            "20",
+        ],
+    );
+    assert_eq!(
+        (d["sent"].as_u64(), d["queued"].as_u64()),
+        (Some(1), Some(0)),
+        "{d}"
+    );
+    let list = s.json(op, &["--as", "admin", "notifications", "list"]);
+    assert_eq!(list[0]["status"], "sent");
+    assert_eq!(list[0]["attempts"], 1);
+    let text_sent = list[0]["text"].as_str().unwrap();
+    assert!(
+        text_sent.contains("自行设置新密码") && text_sent.contains("谨防诈骗"),
+        "{text_sent}"
+    );
+
+    let l = ledger(&sim);
+    assert_eq!(l["unlocks"].as_object().unwrap().len(), 1, "{l}");
+    assert!(l["unlocks"].as_object().unwrap().values().all(|n| n == 1));
+    assert_eq!(l["messages"][list[0]["id"].as_str().unwrap()], 1, "{l}");
+
+    // Asked again on the unlocked case: refused, nothing sent twice.
+    let o = s.cli(
+        op,
+        &[],
+        &["--as", "tel01", "case", "request-unlock", "--case", &case],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(ledger(&sim)["unlocks"], l["unlocks"]);
+
+    // Roles: an auditor may not list notifications; without --as it is a usage error.
+    let o = s.cli(op, &[], &["--as", "aud01", "notifications", "list"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("forbidden"), "{}", text(&o));
+    let o = s.cli(op, &[], &["notifications", "list"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn a_pending_answer_leaves_the_case_waiting_until_a_status_query_settles_it() {
+    let fixture = tempfile::NamedTempFile::new().unwrap();
+    let s = demo_store();
+    let case = s.approved_case();
+    let shown = s.json(
+        None,
+        &[
+            "--as",
+            "tel01",
+            "case",
+            "reveal",
+            "--case",
+            &case,
+            "--field",
+            "wallet-id",
+            "--reason",
+            "operator fixture for the test",
+        ],
+    );
+    let wallet = shown["value"].as_str().unwrap().to_string();
+    std::fs::write(
+        fixture.path(),
+        format!(r#"{{"wallets": {{"{wallet}": {{"unlock": "pending", "pending_queries": 1}}}}}}"#),
+    )
+    .unwrap();
+    let sim = sim(&["--fixture", fixture.path().to_str().unwrap()]);
+    let op = Some(sim.url.as_str());
+
+    let o = s.cli(
+        op,
+        &[],
+        &["--as", "tel01", "case", "request-unlock", "--case", &case],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("waiting for the operator (pending"),
+        "{}",
+        text(&o)
+    );
+    // The manual path is closed while the operator's answer is awaited.
+    let o = s.cli(
+        op,
+        &[],
+        &[
+            "--as", "tel01", "case", "cancel", "--case", &case, "--reason", "x",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("has not answered the unlock request yet"),
+        "{}",
+        text(&o)
+    );
+    // Asked again: one status query, still pending.
+    let o = s.cli(
+        op,
+        &[],
+        &["--as", "tel01", "case", "request-unlock", "--case", &case],
+    );
+    assert!(
+        text(&o).contains("waiting for the operator"),
+        "{}",
+        text(&o)
+    );
+    // The outbox worker settles it with the same key.
+    let d = s.json(
+        op,
+        &[
+            "--as",
+            "sup01",
+            "notifications",
+            "deliver",
+            "--timeout",
+            "30",
+        ],
+    );
+    assert_eq!(d["settled"], 1, "{d}");
+    assert_eq!(d["queued"], 0, "{d}");
+    let v = s.json(op, &["--as", "tel01", "case", "show", &case]);
+    assert_eq!(v["case"]["state"], "unlocked");
+    assert_eq!(v["case"]["operator_unlock"]["status"], "confirmed");
+    assert_eq!(ledger(&sim)["unlocks"][&wallet], 1);
+}
+
+#[test]
+fn an_authority_freeze_flagged_by_the_operator_refuses_the_case() {
+    let sim = sim(&[]);
+    let s = demo_store();
+    let list = s.json(None, &["case", "list", "--state", "form-recorded"]);
+    let case = list[0]["case_number"].as_str().unwrap().to_string();
+    let o = s.cli(
+        Some(&sim.url),
+        &[],
+        &[
+            "--as",
+            "tel01",
+            "case",
+            "wallet-status",
+            "--case",
+            &case,
+            "--wallet-id",
+            "FRZ0001",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("AUTHORITY FREEZE"), "{}", text(&o));
+    let v = s.json(None, &["--as", "tel01", "case", "show", &case]);
+    assert_eq!(v["case"]["state"], "refused-authority-freeze");
+    // A malformed wallet id is named and nothing is asked.
+    let o = s.cli(
+        Some(&sim.url),
+        &[],
+        &[
+            "--as",
+            "tel01",
+            "case",
+            "wallet-status",
+            "--case",
+            &case,
+            "--wallet-id",
+            "W-1/2",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
+
+#[test]
+fn through_a_branch_server_the_servers_worker_sends_the_sms() {
+    let sim = sim(&[]);
+    let s = demo_store();
+    let case = s.approved_case();
+    let mut c = Command::new(sibling("unlockdesk-server"));
+    c.arg("--db")
+        .arg(&s.db)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("UNLOCKDESK_KEY_FILE", &s.key)
+        .env("UNLOCKDESK_OPERATOR_URL", &sim.url)
+        .env("UNLOCKDESK_DATA_DIR", s.db.parent().unwrap())
+        .env("UNLOCKDESK_LOG", "warn");
+    let server = Proc::start(c, "UNLOCKDESK_SERVER_READY ");
+    let remote = |args: &[&str]| {
+        let mut a = vec!["--server", server.url.as_str()];
+        a.extend_from_slice(args);
+        s.cli(None, &[], &a)
+    };
+    let o = remote(&["--as", "tel01", "case", "request-unlock", "--case", &case]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("unlocked by the operator"),
+        "{}",
+        text(&o)
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let o = remote(&[
+            "--json",
+            "--as",
+            "tel01",
+            "notifications",
+            "list",
+            "--case",
+            &case,
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        if v[0]["status"] == "sent" {
+            assert_eq!(ledger(&sim)["messages"][v[0]["id"].as_str().unwrap()], 1);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server's worker never sent it: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let o = remote(&["--as", "admin", "case", "request-unlock", "--case", &case]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("forbidden"), "{}", text(&o));
+}
