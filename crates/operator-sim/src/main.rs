@@ -19,6 +19,7 @@
 //!   `{"unlocks": {"<wallet id>": <count>, …}, "messages": {"<message id>": <count>, …}}`:
 //!   how many times each wallet was unlocked, and how many times each message reached a phone
 //!   (a message sent again under its id is dropped as a duplicate, not counted).
+//! * `GET /openapi.json` serves the contract's OpenAPI document.
 //! * When it accepts requests it prints exactly one line `OPERATOR_SIM_READY <base URL>`
 //!   (`http://host:port`, no path) on stdout. SIGTERM or SIGINT stops it (exit 0).
 //!
@@ -461,6 +462,17 @@ async fn ledger(State(st): State<St>) -> Json<Ledger> {
     })
 }
 
+/// The contract's OpenAPI document (docs/operator-api.openapi.json).
+const OPENAPI: &str = include_str!("../../../docs/operator-api.openapi.json");
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
+}
+
 async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "not-found", "no such route")
 }
@@ -472,6 +484,7 @@ fn router(st: St) -> Router {
         .route("/v1/unlock-requests/{key}", get(unlock_request))
         .route("/v1/sms", post(sms))
         .route("/sim/ledger", get(ledger))
+        .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .with_state(st)
 }
