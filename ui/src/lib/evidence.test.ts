@@ -38,7 +38,7 @@ describe('blocked steps', () => {
   it('translates every rule core can block a step with, never showing core\'s English', () => {
     const rules = [
       'not-printed', 'receipt-not-printed', 'no-operator-contact', 'authority-freeze', 'anti-fraud-restriction',
-      'cocheck-required', 'not-signed', 'reason-required', 'four-eyes', 'already-decided',
+      'cocheck-required', 'not-signed', 'reason-required', 'four-eyes', 'already-decided', 'waiting-for-operator',
     ];
     for (const r of rules) expect(blockedKey(r), r).toBe(`blocked.${r}`);
     expect(blockedKey('something-new')).toBe('blocked.unknown');
@@ -48,7 +48,7 @@ describe('blocked steps', () => {
   });
 
   it('has words for the field rules core uses', () => {
-    for (const r of ['differs-from-document', 'failed', 'not-allowed-by-branch', 'expired', 'receipt-not-printed', 'order', 'channel']) {
+    for (const r of ['differs-from-document', 'failed', 'not-allowed-by-branch', 'expired', 'receipt-not-printed', 'order', 'channel', 'no-connector']) {
       expect(hasKey(`rule.${r}`), r).toBe(true);
     }
   });

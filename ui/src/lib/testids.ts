@@ -199,6 +199,24 @@ export const T = {
   caseNumber: 'case-number',
   actionButton: 'action',
 
+  // the wallet operator's connector (unlock step; wallet status on the counter's steps)
+  operatorUnlockPanel: 'operator-unlock-panel',
+  operatorUnlockRequest: 'operator-unlock-request',
+  operatorUnlockAgain: 'operator-unlock-again',
+  operatorWaiting: 'operator-waiting',
+  operatorRejected: 'operator-rejected',
+  operatorUnavailable: 'operator-unavailable',
+  operatorUnlocked: 'operator-unlocked',
+  manualPath: 'manual-path',
+  walletStatusPanel: 'wallet-status-panel',
+  walletStatusId: 'wallet-status-id',
+  walletStatusCheck: 'wallet-status-check',
+  walletStatusResult: 'wallet-status-result',
+  walletStatusFreeze: 'wallet-status-freeze',
+  // the customer's SMS notifications (unlock step, case view)
+  notificationsList: 'notifications-list',
+  notificationRow: 'notification-row',
+
   // case view
   caseScreen: 'case-screen',
   caseOpen: 'case-open',

@@ -16,6 +16,7 @@ import type { Decision } from '../bindings/Decision';
 import type { NotificationChannel } from '../bindings/NotificationChannel';
 import type { LockCause } from '../bindings/LockCause';
 import type { OnlineCheckResult } from '../bindings/OnlineCheckResult';
+import type { OutboxStatus } from '../bindings/OutboxStatus';
 import type { PrintChannel } from '../bindings/PrintChannel';
 import type { PrintOutcome } from '../bindings/PrintOutcome';
 import type { PurgeBatchState } from '../bindings/PurgeBatchState';
@@ -55,7 +56,8 @@ export const covered: [
   Covered<'retention.class', RecordClass>,
   Covered<'purgestate', PurgeBatchState>,
   Covered<'reveal.field', RevealField>,
+  Covered<'notes.status', OutboxStatus>,
 ] = [
   true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true,
-  true, true, true,
+  true, true, true, true,
 ];
