@@ -129,6 +129,11 @@ pub struct DeliveryFault {
 pub trait SmsGateway: Send + Sync {
     /// Hand one message to the gateway; `Ok` once it accepted it (or already had it).
     fn send(&self, msg: &SmsMessage) -> Result<(), DeliveryFault>;
+    /// `Some(why)` while the gateway's circuit breaker is open: nothing would be sent now, and
+    /// the message waits without an attempt counted.
+    fn circuit_open(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Which connector serves a wallet operator, and the SMS gateway, for a branch: the branch's

@@ -171,6 +171,16 @@ impl HttpOperator {
         &self.base
     }
 
+    /// `Some(why)` while the circuit is open (one breaker for the operator API and its SMS
+    /// gateway: they answer at one base URL).
+    pub fn circuit_open(&self) -> Option<String> {
+        let b = self.breaker();
+        match b.open_until {
+            Some(t) if Instant::now() < t => Some(self.open_fault(t).message),
+            _ => None,
+        }
+    }
+
     fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
         self.breaker.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -461,15 +471,15 @@ impl WalletOperator for HttpOperator {
     }
 
     fn circuit_open(&self) -> Option<String> {
-        let b = self.breaker();
-        match b.open_until {
-            Some(t) if Instant::now() < t => Some(self.open_fault(t).message),
-            _ => None,
-        }
+        HttpOperator::circuit_open(self)
     }
 }
 
 impl SmsGateway for HttpOperator {
+    fn circuit_open(&self) -> Option<String> {
+        HttpOperator::circuit_open(self)
+    }
+
     fn send(&self, msg: &SmsMessage) -> Result<(), DeliveryFault> {
         let body = serde_json::json!({
             "message_id": msg.message_id,

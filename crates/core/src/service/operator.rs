@@ -376,7 +376,7 @@ impl<S: Store> Service<S> {
     }
 
     /// Queue the job that settles a case waiting for the operator (effect of `request-unlock`),
-    /// first due a few seconds on: the terminal asking now usually settles it itself.
+    /// first due a second on: the terminal asking now usually settles it itself.
     pub(crate) fn queue_settle(&self, tx: &mut dyn WriteTx, case_id: CaseId) -> CoreResult<()> {
         let now = self.now();
         tx.queue_outbox(&OutboxMessage {
@@ -387,7 +387,7 @@ impl<S: Store> Service<S> {
             text: String::new(),
             status: OutboxStatus::Queued,
             attempts: 0,
-            next_attempt_at: now + chrono::Duration::seconds(2),
+            next_attempt_at: now + chrono::Duration::seconds(1),
             claimed_until: None,
             last_error: String::new(),
             created_at: now,
@@ -452,25 +452,36 @@ impl<S: Store> Service<S> {
         m: &mut OutboxMessage,
         round: &mut DeliveryRound,
     ) -> CoreResult<()> {
+        // Not sent from here at all (no attempt counted): this process has no gateway (another
+        // server of the branch may, and takes it), or the gateway's circuit is open.
+        let gw = match self.connectors().and_then(|c| c.sms(branch)) {
+            None => return self.hold(m, round, "no SMS gateway is configured here", 5),
+            Some(gw) if gw.circuit_open().is_some() => {
+                return self.hold(
+                    m,
+                    round,
+                    "the SMS gateway is not answering (circuit open)",
+                    1,
+                )
+            }
+            Some(gw) => gw,
+        };
         let phone = self
             .store
             .read(|tx| Ok(tx.case(m.case_id)?.map(|c| c.phone)))?
             .unwrap_or_default();
-        let result = match self.connectors().and_then(|c| c.sms(branch)) {
-            None => Err(DeliveryFault {
-                retryable: true,
-                message: "no SMS gateway is configured".into(),
-            }),
-            Some(_) if phone.is_empty() => Err(DeliveryFault {
+        let result = if phone.is_empty() {
+            Err(DeliveryFault {
                 retryable: false,
                 message: "the case has no phone number (purged or never recorded)".into(),
-            }),
-            Some(gw) => gw.send(&SmsMessage {
+            })
+        } else {
+            gw.send(&SmsMessage {
                 message_id: m.id.clone(),
                 to: phone,
                 lang: m.lang.clone(),
                 text: m.text.clone(),
-            }),
+            })
         };
         let now = self.now();
         m.attempts += 1;
@@ -512,6 +523,21 @@ impl<S: Store> Service<S> {
         })
     }
 
+    /// Put a message back, due again in `secs` seconds, without counting an attempt.
+    fn hold(
+        &self,
+        m: &mut OutboxMessage,
+        round: &mut DeliveryRound,
+        why: &str,
+        secs: i64,
+    ) -> CoreResult<()> {
+        m.claimed_until = None;
+        m.next_attempt_at = self.now() + chrono::Duration::seconds(secs);
+        m.last_error = why.into();
+        round.retried += 1;
+        self.store.transact(|tx| tx.update_outbox(m))
+    }
+
     fn run_settle(
         &self,
         actor: &Actor,
@@ -538,11 +564,16 @@ impl<S: Store> Service<S> {
                     settled
                 }
             }
-            // The case is gone or its operator lost its connector: nothing left to settle
-            // here; a person takes the manual path.
-            Err(e) if matches!(e.code, ErrorCode::NotFound | ErrorCode::Invalid) => {
+            // The case is gone: nothing left to settle.
+            Err(e) if e.code == ErrorCode::NotFound => {
                 m.last_error = e.message;
                 true
+            }
+            // No connector here for its operator: another server of the branch may have one;
+            // asked again in a minute, no attempt counted.
+            Err(e) if e.code == ErrorCode::Invalid => {
+                m.attempts -= 1;
+                return self.hold(m, round, &e.message, 60);
             }
             Err(e) => return Err(e),
         };
@@ -550,9 +581,9 @@ impl<S: Store> Service<S> {
             m.status = OutboxStatus::Sent;
             m.sent_at = Some(now);
         } else {
-            // A waiting case is asked again and again (capped backoff), never given up: the
-            // operator owes an answer, and the case shows it waits.
-            m.next_attempt_at = now + next_attempt_delay(m.attempts.min(9), self.jitter());
+            // A waiting case is asked again and again (1 s doubling, capped at 8 s), never
+            // given up: the operator owes an answer, and the case shows it waits.
+            m.next_attempt_at = now + next_attempt_delay(m.attempts.min(4), self.jitter());
             round.retried += 1;
         }
         self.store.transact(|tx| tx.update_outbox(m))
