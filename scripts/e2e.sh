@@ -28,9 +28,10 @@ export E2E_MODE=$MODE
 APP=${E2E_APP:-$ROOT/target/debug/unlockdesk}
 CLI=${E2E_CLI:-$ROOT/target/debug/unlockdesk-cli}
 SERVER=${E2E_SERVER:-$ROOT/target/debug/unlockdesk-server}
-BINS=("$APP" "$CLI" "$SERVER")
+SIM=${E2E_SIM:-$ROOT/target/debug/unlockdesk-operator-sim}
+BINS=("$APP" "$CLI" "$SERVER" "$SIM")
 for bin in "${BINS[@]}"; do
-  [[ -x $bin ]] || { echo "e2e: $bin missing: build it (cd ui && npm run app:build; make cli-for-tests builds the CLI and the server)" >&2; exit 2; }
+  [[ -x $bin ]] || { echo "e2e: $bin missing: build it (cd ui && npm run app:build; make cli-for-tests builds the CLI, the server and the operator simulator)" >&2; exit 2; }
 done
 for tool in Xvfb WebKitWebDriver node; do
   command -v "$tool" >/dev/null || { echo "e2e: $tool missing (apt-get install xvfb webkit2gtk-driver; node 20)" >&2; exit 2; }
@@ -50,6 +51,7 @@ mkdir -p "$UNLOCKDESK_DATA_DIR" "$WORK/bin"
 # Pin the binaries for the whole run: another build in the shared target dir may replace them.
 for bin in "${BINS[@]}"; do ln "$bin" "$WORK/bin/" 2>/dev/null || cp "$bin" "$WORK/bin/"; done
 export E2E_APP=$WORK/bin/$(basename "$APP") E2E_CLI=$WORK/bin/$(basename "$CLI") E2E_SERVER=$WORK/bin/$(basename "$SERVER")
+export E2E_SIM=$WORK/bin/$(basename "$SIM")
 CLI=$E2E_CLI
 # The stores are encrypted at rest (SQLCipher alone; field encryption on the server's
 # PostgreSQL) under one key file for the whole run; the passphrase spec starts its own app

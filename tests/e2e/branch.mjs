@@ -60,10 +60,10 @@ export function specStore() {
  * Starts `unlockdesk-server` on `db`; resolves once it printed its ready line. `listen` defaults
  * to a free loopback port; pass the same `listen` to start it again on the same address.
  */
-export async function startServer({ db, listen = '127.0.0.1:0', tls = false, dataDir = null }) {
+export async function startServer({ db, listen = '127.0.0.1:0', tls = false, dataDir = null, env = {} }) {
   const dir = dataDir ?? tempDir('unlockdesk-spec-server-');
   const args = ['--db', db, '--listen', listen, '--data-dir', dir, ...(tls ? ['--tls-self-signed'] : [])];
-  const proc = spawn(SERVER, args, { env: cleanEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(SERVER, args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.on('data', (d) => (out += d));
@@ -99,9 +99,9 @@ export async function startServer({ db, listen = '127.0.0.1:0', tls = false, dat
 /**
  * A second tauri-driver (with its own WebKitWebDriver) on a free pair of ports, for a second
  * app window in the same spec: resolves to `{ url, stop }` once it accepts connections. Its
- * app does not see the environment variables named in `without`.
+ * app does not see the environment variables named in `without`, and sees those of `env`.
  */
-export async function startDriver({ without = [] } = {}) {
+export async function startDriver({ without = [], env: extra = {} } = {}) {
   const net = await import('node:net');
   const free = (port) =>
     new Promise((r) => {
@@ -111,7 +111,7 @@ export async function startDriver({ without = [] } = {}) {
   let port = 4600;
   while (!((await free(port)) && (await free(port + 1)))) port += 2;
   // The app inherits the driver's environment: `without` names variables it must not see.
-  const env = { ...process.env };
+  const env = { ...process.env, ...extra };
   for (const k of without) delete env[k];
   const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
     stdio: 'ignore',
@@ -128,6 +128,40 @@ export async function startDriver({ without = [] } = {}) {
   }
   return {
     url: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const gone = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await gone;
+    },
+  };
+}
+
+/**
+ * Starts `unlockdesk-operator-sim` (E2E_SIM) on a free loopback port with `args`; resolves to
+ * `{ url, ledger(), stop() }` once it printed its ready line.
+ */
+export async function startSim(args = []) {
+  const bin = process.env.E2E_SIM;
+  if (!bin) throw new Error('E2E_SIM is not set: run the specs through scripts/e2e.sh');
+  const proc = spawn(bin, ['--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  const deadline = Date.now() + 15_000;
+  while (!/^OPERATOR_SIM_READY /m.test(out)) {
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error('the operator simulator did not start');
+    }
+    await sleep(50);
+  }
+  const url = out.match(/^OPERATOR_SIM_READY (\S+)/m)[1];
+  return {
+    url,
+    async ledger() {
+      const r = await fetch(`${url}/sim/ledger`);
+      return r.json();
+    },
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       const gone = new Promise((r) => proc.once('exit', r));

@@ -45,6 +45,9 @@ pub const COMMANDS: &[&str] = &[
     "close_case",
     "cancel_case",
     "refuse_authority_freeze",
+    "wallet_status",
+    "request_unlock",
+    "notifications",
     // documents
     "print_document",
     "printer_settings_get",
