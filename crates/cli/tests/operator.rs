@@ -434,3 +434,151 @@ fn through_a_branch_server_the_servers_worker_sends_the_sms() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("forbidden"), "{}", text(&o));
 }
+
+/// The cluster of `scripts/with-postgres.sh`; `None` without it, unless a run requires it
+/// (`CI=true`, `UNLOCKDESK_REQUIRE_PG=1`), where the test fails.
+fn pg_cluster() -> Option<String> {
+    match std::env::var("UNLOCKDESK_DATABASE_URL") {
+        Ok(u) if !u.trim().is_empty() => Some(u.trim().to_string()),
+        _ => {
+            let required = std::env::var("CI").is_ok_and(|v| v == "true")
+                || std::env::var("UNLOCKDESK_REQUIRE_PG").is_ok_and(|v| v == "1");
+            assert!(
+                !required,
+                "UNLOCKDESK_DATABASE_URL unset: run through scripts/with-postgres.sh"
+            );
+            eprintln!(
+                "UNLOCKDESK_DATABASE_URL unset: skipped (run through scripts/with-postgres.sh)"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn two_servers_on_one_postgres_send_each_queued_sms_exactly_once() {
+    const N: usize = 60;
+    let Some(cluster) = pg_cluster() else { return };
+    let name = format!("ud_cli_outbox_{}", std::process::id());
+    let cfg: postgres::Config = cluster.parse().unwrap();
+    let mut admin = cfg.connect(postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (head, query) = cluster.split_at(cluster.find('?').unwrap_or(cluster.len()));
+    let url = format!("{}/{name}{query}", &head[..head.rfind('/').unwrap()]);
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("branch.key");
+    assert!(Command::new(BIN)
+        .args(["key", "new", "--out"])
+        .arg(&key)
+        .status()
+        .unwrap()
+        .success());
+    let o = Command::new(BIN)
+        .args(["--db", &url, "demo"])
+        .env("UNLOCKDESK_KEY_FILE", &key)
+        .env_remove("UNLOCKDESK_OPERATOR_URL")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+
+    // N customer SMS queued on the demo's cases, as unlocking steps queue them.
+    let mut db = url
+        .parse::<postgres::Config>()
+        .unwrap()
+        .connect(postgres::NoTls)
+        .unwrap();
+    let cases: Vec<uuid::Uuid> = db
+        .query("SELECT id FROM cases ORDER BY case_number", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let now = chrono::Utc::now();
+    let mut ids = Vec::new();
+    for i in 0..N {
+        let id = uuid::Uuid::new_v4().to_string();
+        let case = cases[i % cases.len()];
+        let data = serde_json::json!({
+            "id": id, "case_id": case, "kind": "sms", "lang": "zh-CN",
+            "text": format!("【演示支行】测试短信 {i}"), "status": "queued", "attempts": 0,
+            "next_attempt_at": now, "claimed_until": null, "last_error": "",
+            "created_at": now, "sent_at": null,
+        });
+        db.execute(
+            "INSERT INTO outbox (id, case_id, kind, status, next_attempt_at, created_at, data) \
+             VALUES ($1, $2, 'sms', 'queued', $3, $3, $4)",
+            &[&id, &case, &now, &data],
+        )
+        .unwrap();
+        ids.push(id);
+    }
+
+    // Two servers, each with its outbox worker, against a gateway that fails 30 % of calls.
+    let sim = sim(&[
+        "--fault-rate",
+        "0.3",
+        "--fault-delay-ms",
+        "400",
+        "--seed",
+        "5",
+    ]);
+    let start = |tag: &str| {
+        let data = dir.path().join(tag);
+        std::fs::create_dir_all(&data).unwrap();
+        let mut c = Command::new(sibling("unlockdesk-server"));
+        c.args(["--db", &url, "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .env("UNLOCKDESK_KEY_FILE", &key)
+            .env("UNLOCKDESK_OPERATOR_URL", &sim.url)
+            .env("UNLOCKDESK_OPERATOR_TIMEOUT_MS", "300")
+            .env("UNLOCKDESK_OPERATOR_CONNECT_TIMEOUT_MS", "300")
+            .env("UNLOCKDESK_LOG", "warn");
+        Proc::start(c, "UNLOCKDESK_SERVER_READY ")
+    };
+    let (a, b) = (start("a"), start("b"));
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let left: i64 = db
+            .query_one("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'", &[])
+            .unwrap()
+            .get(0);
+        if left == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{left} messages not sent");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop((a, b));
+
+    // Each message: one `notification-sent` event (one worker sent and recorded it), one
+    // delivery at the gateway, under its own id.
+    let l = ledger(&sim);
+    assert_eq!(l["messages"].as_object().unwrap().len(), N, "{l}");
+    let events: Vec<String> = db
+        .query(
+            "SELECT detail FROM audit_events WHERE action = 'notification-sent'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(events.len(), N, "one sent event per message");
+    for id in &ids {
+        assert_eq!(l["messages"][id], 1, "{id}");
+        assert_eq!(
+            events.iter().filter(|d| d.contains(id.as_str())).count(),
+            1,
+            "{id}"
+        );
+    }
+    drop(db);
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .unwrap();
+}
