@@ -113,6 +113,8 @@ bench:
 	# 32 terminals through the release branch server (cargo bench builds it first), about 3
 	# minutes: docs/server-benchmarks.md.
 	scripts/with-postgres.sh $(CARGO) bench -p unlockdesk-server --bench load
+	# The wallet operator's connector against its simulator: no faults, 30 % faults (≈ 1 min).
+	$(CARGO) bench -p unlockdesk-operator-sim --bench connector
 	# The authorization desk's live latency: 200 requests, 8 terminals, two servers.
 	scripts/with-postgres.sh $(CARGO) bench -p unlockdesk-server --bench desk
 

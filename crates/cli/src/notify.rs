@@ -56,7 +56,7 @@ pub fn run(cmd: NotificationsCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
             let mut text = format!("{} notification(s)", list.len());
             for m in &list {
                 text.push_str(&format!(
-                    "\n  {}  case {}  {}  {:<7} attempts {}{}",
+                    "\n  {} UTC  case {}  {}  {:<7} attempts {}{}",
                     m.created_at.format("%Y-%m-%d %H:%M:%S"),
                     m.case_id,
                     m.kind.as_str(),

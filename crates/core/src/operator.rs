@@ -244,6 +244,57 @@ pub fn unlock_sms_text(lang: &str, branch_name: &str, case_number: &str) -> Stri
     }
 }
 
+/// The branch's connector settings checked: at most 20, each a named operator (1-60
+/// characters, named once) with a base URL `http(s)://host[:port]` (no path, query or
+/// fragment; at most 200 characters). Field names `operator_connectors[i].wallet_operator` and
+/// `operator_connectors[i].base_url`.
+pub fn check_connectors(list: &[OperatorConnector]) -> Vec<crate::FieldError> {
+    use crate::FieldError;
+    let mut errs = Vec::new();
+    if list.len() > 20 {
+        errs.push(FieldError::new(
+            "operator_connectors",
+            "max-items",
+            "at most 20 operator connectors",
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, c) in list.iter().enumerate() {
+        let name = c.wallet_operator.trim();
+        let field = format!("operator_connectors[{i}].wallet_operator");
+        if name.is_empty() || name.chars().count() > 60 {
+            errs.push(FieldError::new(
+                &field,
+                "length",
+                "the operator's name, 1-60 characters",
+            ));
+        } else if !seen.insert(name.to_lowercase()) {
+            errs.push(FieldError::new(
+                &field,
+                "unique",
+                format!("'{name}' is listed twice"),
+            ));
+        }
+        let url = c.base_url.trim().trim_end_matches('/');
+        let lower = url.to_ascii_lowercase();
+        let rest = lower
+            .strip_prefix("https://")
+            .or_else(|| lower.strip_prefix("http://"));
+        let ok = url.len() <= 200
+            && rest.is_some_and(|r| {
+                !r.is_empty() && !r.contains(['/', '?', '#', '@', ' ']) && !r.starts_with(':')
+            });
+        if !ok {
+            errs.push(FieldError::new(
+                format!("operator_connectors[{i}].base_url"),
+                "format",
+                "the operator API's base URL: http(s)://host[:port], no path",
+            ));
+        }
+    }
+    errs
+}
+
 /// The case's operator request, when it is waiting for the operator's answer.
 pub fn waiting(case: &Case) -> Option<&OperatorUnlock> {
     case.operator_unlock
@@ -296,6 +347,33 @@ mod tests {
         // Eight attempts take well under an hour even at the top of the jitter.
         let total: i64 = (1..=8).map(|n| d(n, 1.0)).sum();
         assert!(total < 3_600_000, "{total}");
+    }
+
+    #[test]
+    fn connector_settings_name_the_item_and_the_rule() {
+        let c = |name: &str, url: &str| OperatorConnector {
+            wallet_operator: name.into(),
+            base_url: url.into(),
+        };
+        assert!(check_connectors(&[c("运营机构A", "https://op.example:8443/")]).is_empty());
+        let errs = check_connectors(&[
+            c("A", "http://127.0.0.1:9"),
+            c("a", "ftp://x"),
+            c("", "https://x/v1"),
+        ]);
+        let got: Vec<(&str, &str)> = errs
+            .iter()
+            .map(|e| (e.field.as_str(), e.rule.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("operator_connectors[1].wallet_operator", "unique"),
+                ("operator_connectors[1].base_url", "format"),
+                ("operator_connectors[2].wallet_operator", "length"),
+                ("operator_connectors[2].base_url", "format"),
+            ]
+        );
     }
 
     #[test]

@@ -348,7 +348,13 @@ async fn unlock(
                 }
             }
         };
-        s.requests.insert(key, Request { wallet: id, outcome: outcome.clone(), pending_left, reference });
+        let request = Request {
+            wallet: id,
+            outcome: outcome.clone(),
+            pending_left,
+            reference,
+        };
+        s.requests.insert(key, request);
         answer(&outcome)
     })
     .await

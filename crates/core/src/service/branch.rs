@@ -167,6 +167,9 @@ impl<S: Store> Service<S> {
                 ),
             ));
         }
+        errs.extend(crate::operator::check_connectors(
+            branch.operator_connectors.as_deref().unwrap_or_default(),
+        ));
         let mut problems = branch.id_policy.validate().err().unwrap_or_default();
         if branch.id_policy.rules.is_empty() {
             problems.push("no rule is enabled: no customer could prove identity".into());
