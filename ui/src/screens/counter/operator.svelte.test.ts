@@ -275,9 +275,13 @@ describe('the unlock asked of the operator', () => {
 
   it('reads the case again while waiting, and shows the answer the background worker got', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let reads = 0;
     const calls = backend((cmd) => {
-      if (cmd === 'case_view') return unlocked();
-      throw { code: 'invalid', message: `unexpected ${cmd}` };
+      if (cmd !== 'case_view') throw { code: 'invalid', message: `unexpected ${cmd}` };
+      reads += 1;
+      // The first read finds the case unlocked with its SMS queued; the next, the SMS sent.
+      const v = unlocked();
+      return reads === 1 ? v : { ...v, notifications: [sms({ status: 'sent', attempts: 1, sent_at: '2026-11-29T02:30:05Z' })] };
     });
     const { root } = await unlockStep(waiting());
     expect(calls).toEqual([]);
@@ -286,10 +290,15 @@ describe('the unlock asked of the operator', () => {
     expect(calls.map(([c]) => c)).toEqual(['case_view']);
     expect(q(root, T.operatorWaiting)).toBeNull();
     expect(q(root, T.unlockRecord)!.textContent).toContain('OP-REF-77');
-    // Settled: no more reads.
+    // Its SMS is queued: the screen reads on (same case version) until it shows sent.
+    vi.advanceTimersByTime(5000);
+    await settle();
+    expect(calls).toHaveLength(2);
+    expect(q(root, T.notificationRow, '[data-status="sent"]')).not.toBeNull();
+    // Settled and sent: no more reads.
     vi.advanceTimersByTime(20000);
     await settle();
-    expect(calls).toHaveLength(1);
+    expect(calls).toHaveLength(2);
   });
 
   it('shows nothing of the connector when none serves the operator', async () => {
