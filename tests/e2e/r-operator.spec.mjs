@@ -77,8 +77,9 @@ test('an approved case is unlocked through the operator simulator and its SMS is
   await s.find(tid(T.walletStatusResult), 15_000).catch(async (e) => {
     throw new Error(`${e.message}; the panel reads: ${await s.text(tid(T.walletStatusPanel))}`);
   });
-  const status = await s.text(tid(T.walletStatusResult));
-  assert.ok(!status.includes(WALLET), `the full wallet id is never shown: ${status}`);
+  const panel = await s.text(tid(T.walletStatusPanel));
+  assert.match(panel, /0099\*+9012/, `the wallet id is shown masked: ${panel}`);
+  assert.ok(!(await s.text('body')).includes(WALLET), 'the full wallet id is nowhere on the screen');
   await shot(s, 'operator-wallet-status');
 
   await s.click(tid(T.operatorUnlockRequest));

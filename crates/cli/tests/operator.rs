@@ -582,3 +582,51 @@ fn two_servers_on_one_postgres_send_each_queued_sms_exactly_once() {
         .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .unwrap();
 }
+
+#[test]
+fn an_operator_refusal_for_a_freeze_refuses_the_case_and_other_refusals_fail_the_unlock() {
+    let s = demo_store();
+    let case = s.approved_case();
+    let shown = s.json(
+        None,
+        &[
+            "--as",
+            "tel01",
+            "case",
+            "reveal",
+            "--case",
+            &case,
+            "--field",
+            "wallet-id",
+            "--reason",
+            "operator fixture for the test",
+        ],
+    );
+    let wallet = shown["value"].as_str().unwrap().to_string();
+    let fixture = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        fixture.path(),
+        format!(
+            r#"{{"wallets": {{"{wallet}": {{"unlock": "reject", "reject_code": "authority-freeze",
+                "reject_message": "wallet {wallet} frozen by a court's order"}}}}}}"#
+        ),
+    )
+    .unwrap();
+    let sim = sim(&["--fixture", fixture.path().to_str().unwrap()]);
+    let o = s.cli(
+        Some(&sim.url),
+        &[],
+        &["--as", "tel01", "case", "request-unlock", "--case", &case],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v = s.json(None, &["--as", "tel01", "case", "show", &case]);
+    assert_eq!(v["case"]["state"], "refused-authority-freeze", "{v}");
+    assert_eq!(v["case"]["operator_unlock"]["status"], "rejected");
+    // The operator's words are kept with their digits masked.
+    let reason = v["case"]["unlock_failures"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("authority-freeze") && !reason.contains("2026-0012"),
+        "{reason}"
+    );
+    assert_eq!(ledger(&sim)["unlocks"], serde_json::json!({}));
+}

@@ -10,6 +10,8 @@ use unlockdesk_core::*;
 
 use crate::*;
 
+const BOTH: &[OutboxKind] = &[OutboxKind::Sms, OutboxKind::OperatorSettle];
+
 fn message(
     id: &str,
     case_id: CaseId,
@@ -83,18 +85,45 @@ pub fn outbox_claims_under_a_lease_and_never_hands_one_message_to_two_workers<F:
         message("settle", other, OutboxKind::OperatorSettle, t0)
     );
     assert_eq!(st.read(|tx| tx.next_outbox_due()).unwrap(), Some(t0));
+    assert_eq!(st.read(|tx| tx.count_queued_outbox()).unwrap(), 6);
+
+    // A worker that can only settle never takes an SMS, and nothing before it is due.
+    let none = st
+        .transact(|tx| {
+            tx.claim_outbox(
+                t0 - Duration::seconds(1),
+                t0,
+                10,
+                &[OutboxKind::OperatorSettle],
+            )
+        })
+        .unwrap();
+    assert!(none.is_empty(), "nothing is due before t0");
+    let settle_only = st
+        .transact(|tx| {
+            tx.claim_outbox(
+                t0 + Duration::seconds(1),
+                t0 + Duration::seconds(1),
+                10,
+                &[OutboxKind::OperatorSettle],
+            )
+        })
+        .unwrap();
+    let ids: Vec<&str> = settle_only.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["settle"], "only the kind asked for");
+    // (Its lease ended at once: it is free again below.)
 
     // Oldest due first, at most `limit`, each held until the lease's end.
     let lease = t0 + Duration::seconds(30);
     let first = st
-        .transact(|tx| tx.claim_outbox(t0 + Duration::seconds(1), lease, 2))
+        .transact(|tx| tx.claim_outbox(t0 + Duration::seconds(1), lease, 2, BOTH))
         .unwrap();
     let ids: Vec<&str> = first.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, ["m0", "settle"]);
     assert!(first.iter().all(|m| m.claimed_until == Some(lease)));
     // Held messages are not handed out again before the lease ends...
     let second = st
-        .transact(|tx| tx.claim_outbox(t0 + Duration::seconds(2), lease, 10))
+        .transact(|tx| tx.claim_outbox(t0 + Duration::seconds(2), lease, 10, BOTH))
         .unwrap();
     let ids: Vec<&str> = second.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, ["m1", "m2", "m3"], "'later' is not due");
@@ -105,7 +134,7 @@ pub fn outbox_claims_under_a_lease_and_never_hands_one_message_to_two_workers<F:
     );
     // ...and are after it (a worker that died holding them).
     let after = st
-        .transact(|tx| tx.claim_outbox(lease, lease + Duration::seconds(30), 10))
+        .transact(|tx| tx.claim_outbox(lease, lease + Duration::seconds(30), 10, BOTH))
         .unwrap();
     assert_eq!(after.len(), 5);
 
@@ -126,7 +155,9 @@ pub fn outbox_claims_under_a_lease_and_never_hands_one_message_to_two_workers<F:
     })
     .unwrap();
     let later = lease + Duration::hours(2);
-    let rest = st.transact(|tx| tx.claim_outbox(later, later, 10)).unwrap();
+    let rest = st
+        .transact(|tx| tx.claim_outbox(later, later, 10, BOTH))
+        .unwrap();
     assert_eq!(rest.len(), 4, "the three still queued and 'later'");
     assert!(rest.iter().all(|m| m.id != sent.id && m.id != failed.id));
     let stored = st.read(|tx| tx.outbox(None, None, 100)).unwrap();
@@ -154,7 +185,7 @@ pub fn outbox_claims_under_a_lease_and_never_hands_one_message_to_two_workers<F:
         let mut idle = 0;
         while idle < 3 {
             let now = base + Duration::seconds(1);
-            match store.transact(|tx| tx.claim_outbox(now, now + Duration::hours(1), 3)) {
+            match store.transact(|tx| tx.claim_outbox(now, now + Duration::hours(1), 3, BOTH)) {
                 Ok(batch) if batch.is_empty() => idle += 1,
                 Ok(batch) => got.extend(batch.into_iter().map(|m| m.id)),
                 // The other worker holds the write lock: try again, as the worker does.

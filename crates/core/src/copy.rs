@@ -1,7 +1,8 @@
 //! Copying a whole store into an empty one (`store copy`, and a PostgreSQL store's backup as an
 //! embedded-store file): branch, staff with their password hashes, cases, appointments,
 //! printed documents with their bytes, idempotency keys, case number sequences, legal holds,
-//! the destruction register and the audit chain as it is (same seq, hashes and `prev_hash`).
+//! the destruction register, the outbox (queued and delivered customer notifications, settle
+//! jobs) and the audit chain as it is (same seq, hashes and `prev_hash`).
 //!
 //! Everything is read in one read snapshot of the source and written in one write transaction
 //! on the destination (nothing is left half-copied), then the destination is checked: the
@@ -26,6 +27,7 @@ struct Snapshot {
     audit: Vec<ports::AuditEvent>,
     holds: Vec<LegalHold>,
     batches: Vec<PurgeBatch>,
+    outbox: Vec<crate::operator::OutboxMessage>,
 }
 
 /// What a copy moved (the JSON report of `store copy`).
@@ -41,6 +43,8 @@ pub struct CopyCounts {
     pub audit_events: usize,
     pub legal_holds: usize,
     pub purge_batches: usize,
+    /// Outbox messages (notifications and settle jobs), whatever their status.
+    pub outbox_messages: usize,
     /// The hash of the last audit event (empty for an empty chain).
     pub audit_head: String,
 }
@@ -76,6 +80,7 @@ fn snapshot<S: Store>(src: &S) -> CoreResult<Snapshot> {
             audit,
             holds: r.legal_holds(None, false)?,
             batches: r.purge_batches()?,
+            outbox: r.outbox(None, None, u32::MAX)?,
         })
     })
 }
@@ -92,6 +97,7 @@ fn counts(s: &Snapshot) -> CopyCounts {
         audit_events: s.audit.len(),
         legal_holds: s.holds.len(),
         purge_batches: s.batches.len(),
+        outbox_messages: s.outbox.len(),
         audit_head: s.audit.last().map(|e| e.hash.clone()).unwrap_or_default(),
     }
 }
@@ -146,6 +152,11 @@ pub fn copy_store<S: Store, D: Store>(src: &S, dst: &D) -> CoreResult<CopyCounts
         }
         for b in &snap.batches {
             w.insert_purge_batch(b)?;
+        }
+        // Queued messages stay queued (a worker of the destination sends them), delivered ones
+        // stay the cases' history.
+        for m in &snap.outbox {
+            w.queue_outbox(m)?;
         }
         Ok(())
     })?;

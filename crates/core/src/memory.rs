@@ -742,6 +742,19 @@ impl OutboxRead for Tx<'_> {
             })
             .min())
     }
+    fn count_queued_outbox(&mut self) -> CoreResult<u64> {
+        Ok(self.queued())
+    }
+}
+
+impl Tx<'_> {
+    fn queued(&self) -> u64 {
+        self.0
+            .outbox
+            .iter()
+            .filter(|m| m.status == crate::operator::OutboxStatus::Queued)
+            .count() as u64
+    }
 }
 
 impl OutboxWrite for Tx<'_> {
@@ -757,6 +770,7 @@ impl OutboxWrite for Tx<'_> {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
+        kinds: &[crate::operator::OutboxKind],
     ) -> CoreResult<Vec<crate::operator::OutboxMessage>> {
         use crate::operator::OutboxStatus;
         let mut due: Vec<&mut crate::operator::OutboxMessage> = self
@@ -765,6 +779,7 @@ impl OutboxWrite for Tx<'_> {
             .iter_mut()
             .filter(|m| {
                 m.status == OutboxStatus::Queued
+                    && kinds.contains(&m.kind)
                     && m.next_attempt_at <= now
                     && m.claimed_until.is_none_or(|c| c <= now)
             })

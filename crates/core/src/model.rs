@@ -923,6 +923,9 @@ pub struct OperatorUnlock {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct WalletCheck {
+    /// The wallet asked about, masked (a typed id may differ from the form's).
+    #[serde(default)]
+    pub wallet: String,
     pub status: crate::operator::WalletStatus,
     pub by: StaffId,
     pub at: DateTime<Utc>,

@@ -68,6 +68,9 @@ pub enum UnlockOutcome {
 pub struct OperatorFault {
     /// The circuit breaker is open: nothing was sent (the operator is known to be down).
     pub circuit_open: bool,
+    /// The operator answered that it does not know the wallet id (HTTP 404): an answer about
+    /// the input, not the operator being down.
+    pub unknown_wallet: bool,
     /// English, for the screen and the log (no personal data).
     pub message: String,
 }
@@ -80,7 +83,11 @@ impl fmt::Display for OperatorFault {
 
 impl From<OperatorFault> for CoreError {
     fn from(f: OperatorFault) -> Self {
-        CoreError::new(crate::ErrorCode::OperatorUnavailable, f.message)
+        if f.unknown_wallet {
+            CoreError::field("wallet_id", "unknown-wallet", f.message)
+        } else {
+            CoreError::new(crate::ErrorCode::OperatorUnavailable, f.message)
+        }
     }
 }
 

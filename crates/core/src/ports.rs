@@ -679,18 +679,21 @@ pub trait OutboxRead {
     /// When the next queued message is due (its `next_attempt_at`, or its lease's end when a
     /// worker holds it), `None` when nothing is queued.
     fn next_outbox_due(&mut self) -> CoreResult<Option<DateTime<Utc>>>;
+    /// How many messages are queued (due now or later).
+    fn count_queued_outbox(&mut self) -> CoreResult<u64>;
 }
 pub trait OutboxWrite {
     /// Queue a message. Errors: `conflict` when the id exists.
     fn queue_outbox(&mut self, m: &crate::operator::OutboxMessage) -> CoreResult<()>;
-    /// Take at most `limit` queued messages due at `now` that no live lease holds, oldest
-    /// first, and hold them until `lease_until` (two workers never take the same message:
-    /// `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on SQLite).
+    /// Take at most `limit` queued messages of `kinds` due at `now` that no live lease holds,
+    /// oldest first, and hold them until `lease_until` (two workers never take the same
+    /// message: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock on SQLite).
     fn claim_outbox(
         &mut self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
+        kinds: &[crate::operator::OutboxKind],
     ) -> CoreResult<Vec<crate::operator::OutboxMessage>>;
     /// Store the status, attempts, next attempt, lease, error and sent time of a message.
     fn update_outbox(&mut self, m: &crate::operator::OutboxMessage) -> CoreResult<()>;

@@ -438,6 +438,8 @@ pub fn guard(case: &Case, kind: EventKind) -> Result<(), WorkflowError> {
         | EventKind::RequestConfirmUnlock
         | EventKind::RecordUnlockFailure
         | EventKind::Cancel
+        | EventKind::WalletStatus
+        | EventKind::RefuseAuthorityFreeze
             if waiting =>
         {
             Err(WorkflowError::WaitingForOperator)
@@ -445,6 +447,8 @@ pub fn guard(case: &Case, kind: EventKind) -> Result<(), WorkflowError> {
         EventKind::RequestUnlock => match &case.authorization {
             _ if frozen => Err(freeze),
             _ if waiting => Err(WorkflowError::WaitingForOperator),
+            // A supervisor is asked to confirm a manual unlock: one path at a time.
+            _ if case.unlock_request.is_some() => Err(illegal),
             Some(a) if a.decision == Decision::Approve => Ok(()),
             _ => Err(illegal),
         },

@@ -213,6 +213,7 @@ fn event_of(kind: EventKind, sup: &str) -> Event {
             at: t0(),
         }),
         EventKind::WalletStatus => Event::WalletStatus(WalletCheck {
+            wallet: "0099********9012".into(),
             status: unlockdesk_core::operator::WalletStatus {
                 locked: true,
                 lock_cause: "wrong-password".into(),

@@ -65,6 +65,7 @@ fn run(fault: &str, cases: usize, timeout: Duration, delay: u64) -> Row {
         backoff: Duration::from_millis(50),
         failure_threshold: 5,
         cool_down: Duration::from_secs(1),
+        token: None,
     };
     let svc = service(&dir.path().join("u.db"), &sim.url, config);
     set_up(&svc);

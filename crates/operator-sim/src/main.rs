@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! unlockdesk-operator-sim --listen ADDR:PORT [--fault-rate F] [--seed N] [--fixture FILE]
-//!                         [--fault-delay-ms MS]
+//!                         [--fault-delay-ms MS] [--token TOKEN]
 //! ```
 //!
 //! * By default every wallet id is locked for a wrong password (`wrong-password`) and can be
@@ -19,6 +19,8 @@
 //!   `{"unlocks": {"<wallet id>": <count>, …}, "messages": {"<message id>": <count>, …}}`:
 //!   how many times each wallet was unlocked, and how many times each message reached a phone
 //!   (a message sent again under its id is dropped as a duplicate, not counted).
+//! * `--token TOKEN`: every `/v1/` request must carry `Authorization: Bearer TOKEN` (401
+//!   otherwise), as an operator's API does.
 //! * `GET /openapi.json` serves the contract's OpenAPI document.
 //! * When it accepts requests it prints exactly one line `OPERATOR_SIM_READY <base URL>`
 //!   (`http://host:port`, no path) on stdout. SIGTERM or SIGINT stops it (exit 0).
@@ -63,6 +65,10 @@ struct Args {
     /// How long a "slow" fault holds the answer, in milliseconds.
     #[arg(long, default_value_t = 15_000)]
     fault_delay_ms: u64,
+    /// Require `Authorization: Bearer <TOKEN>` on every /v1/ request (401 otherwise), as an
+    /// operator does.
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
 }
 
 /// A fixture file: `{"wallets": {"<wallet id>": Script, …}}`.
@@ -180,6 +186,30 @@ struct St {
     sim: Arc<Mutex<Sim>>,
     fault_rate: f64,
     fault_delay: Duration,
+    token: Option<Arc<str>>,
+}
+
+/// With `--token`, /v1/ requests without `Authorization: Bearer <token>` are refused (401).
+async fn authorize(
+    State(st): State<St>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let (Some(t), true) = (&st.token, req.uri().path().starts_with("/v1/")) {
+        let given = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(&**t) {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a bank's Bearer token is required",
+            );
+        }
+    }
+    next.run(req).await
 }
 
 impl St {
@@ -492,6 +522,7 @@ fn router(st: St) -> Router {
         .route("/sim/ledger", get(ledger))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(st.clone(), authorize))
         .with_state(st)
 }
 
@@ -550,6 +581,7 @@ fn main() -> ExitCode {
         })),
         fault_rate: args.fault_rate,
         fault_delay: Duration::from_millis(args.fault_delay_ms),
+        token: args.token.map(Arc::from),
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -139,3 +139,28 @@ fn every_documented_operation_answers_as_documented() {
     let l = sim.ledger();
     assert_eq!(l, json!({"unlocks": {"W1": 1}, "messages": {"m1": 1}}));
 }
+
+#[test]
+fn with_a_token_every_operation_refuses_a_request_without_it() {
+    let d = doc();
+    assert_eq!(
+        d["components"]["securitySchemes"]["bankToken"]["scheme"],
+        "bearer"
+    );
+    let sim = Sim::start(&["--token", "bank-secret"]);
+    let u = |p: &str| format!("{}{p}", sim.url);
+    let (st, b) = call("GET", &u("/v1/wallets/W1"), None, None);
+    check(&d, "get", "/v1/wallets/{wallet_id}", st, &b);
+    assert_eq!((st, b["code"].as_str()), (401, Some("unauthorized")));
+    let body = json!({"case_number": "SIM-1", "branch_code": "T"});
+    let (st, b) = call("POST", &u("/v1/wallets/W1/unlock"), Some("k1"), Some(body));
+    check(&d, "post", "/v1/wallets/{wallet_id}/unlock", st, &b);
+    assert_eq!(st, 401);
+    // Nothing was done; with the token it answers.
+    assert_eq!(sim.ledger()["unlocks"], json!({}));
+    let r = ureq::get(&u("/v1/wallets/W1"))
+        .set("authorization", "Bearer bank-secret")
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}

@@ -34,6 +34,7 @@ fn the_circuit_opens_after_failures_in_a_row_and_closes_after_a_trial_call() {
         backoff: Duration::from_millis(10),
         failure_threshold: 3,
         cool_down: Duration::from_millis(800),
+        token: None,
     };
     let op = HttpOperator::new(&down.url, config).unwrap();
     for i in 0..3 {
@@ -108,6 +109,7 @@ fn every_operator_call_ends_within_its_total_timeout() {
         backoff: Duration::from_millis(10),
         failure_threshold: 1000,
         cool_down: Duration::from_millis(10),
+        token: None,
     };
     let op = HttpOperator::new(&sim.url, config).unwrap();
     // One call is one exchange here (no retries); the margin is for a loaded machine.

@@ -1,9 +1,11 @@
 //! The wallet operator's connector and the SMS gateway over HTTP: core's
 //! [`WalletOperator`] and [`SmsGateway`] ports for the contract in `docs/operator-api.md`.
 //!
-//! * **Timeouts**: every call has a connect timeout and a total timeout
-//!   ([`OperatorConfig`]; 3 s and 10 s by default), so a call ends within
-//!   `total × (1 + retries)` plus the backoffs, whatever the operator does.
+//! * **Timeouts**: every HTTP exchange has a connect timeout and a total timeout
+//!   ([`OperatorConfig`]; 3 s and 10 s by default), and an operation (a status query, an
+//!   unlock request with its status checks, an SMS) starts no attempt that would not end within
+//!   `total × (1 + retries)`, so it ends within that plus the backoffs, whatever the operator
+//!   does.
 //! * **Retries only where safe**, with jittered exponential backoff: status queries, and the
 //!   unlock request and the SMS, which carry an `Idempotency-Key` (the operator applies a key
 //!   once). After a request whose answer was lost it asks the request's status before sending
@@ -38,6 +40,9 @@ pub struct OperatorConfig {
     pub failure_threshold: u32,
     /// How long an open circuit refuses calls before a trial call. Default 5 s.
     pub cool_down: Duration,
+    /// The bank's credential at the operator, sent as `Authorization: Bearer <token>` on every
+    /// call (`UNLOCKDESK_OPERATOR_TOKEN`); never logged.
+    pub token: Option<String>,
 }
 
 impl Default for OperatorConfig {
@@ -49,6 +54,7 @@ impl Default for OperatorConfig {
             backoff: Duration::from_millis(200),
             failure_threshold: 5,
             cool_down: Duration::from_secs(5),
+            token: None,
         }
     }
 }
@@ -74,6 +80,10 @@ impl OperatorConfig {
         );
         ms("UNLOCKDESK_OPERATOR_TIMEOUT_MS", &mut c.total_timeout);
         ms("UNLOCKDESK_OPERATOR_COOL_DOWN_MS", &mut c.cool_down);
+        c.token = std::env::var("UNLOCKDESK_OPERATOR_TOKEN")
+            .ok()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
         if let Ok(v) = std::env::var("UNLOCKDESK_OPERATOR_RETRIES") {
             match v.trim().parse::<u32>() {
                 Ok(n) if n <= 10 => c.retries = n,
@@ -110,6 +120,7 @@ struct Breaker {
 }
 
 /// What the breaker lets through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gate {
     Closed,
     Trial,
@@ -192,6 +203,7 @@ impl HttpOperator {
             Some(t) if Instant::now() < t => Err(self.open_fault(t)),
             Some(_) if b.trial => Err(OperatorFault {
                 circuit_open: true,
+                unknown_wallet: false,
                 message: format!(
                     "the wallet operator at {} is not answering; a trial call is in progress",
                     self.base
@@ -210,6 +222,7 @@ impl HttpOperator {
             .as_secs_f64();
         OperatorFault {
             circuit_open: true,
+            unknown_wallet: false,
             message: format!(
                 "the wallet operator at {} is not answering (circuit open after {} failures in a row; next try in {:.0} s)",
                 self.base,
@@ -219,9 +232,16 @@ impl HttpOperator {
         }
     }
 
-    fn record(&self, ok: bool) {
+    /// Count one call's outcome. While the circuit is open only the trial call's outcome
+    /// counts: a call started before it opened (and finishing late) neither closes it nor
+    /// ends the trial.
+    fn record(&self, ok: bool, gate: Gate) {
         let mut b = self.breaker();
-        b.trial = false;
+        match gate {
+            Gate::Trial => b.trial = false,
+            Gate::Closed if b.open_until.is_some() => return,
+            Gate::Closed => {}
+        }
         if ok {
             b.failures = 0;
             if b.open_until.take().is_some() {
@@ -244,7 +264,7 @@ impl HttpOperator {
         key: Option<&str>,
         body: Option<&serde_json::Value>,
     ) -> Result<(u16, serde_json::Value), CallError> {
-        self.gate().map_err(|f| CallError {
+        let gate = self.gate().map_err(|f| CallError {
             retryable: false,
             status: None,
             message: f.message,
@@ -256,6 +276,9 @@ impl HttpOperator {
             .set("accept", "application/json");
         if let Some(k) = key {
             req = req.set("idempotency-key", k);
+        }
+        if let Some(t) = &self.config.token {
+            req = req.set("authorization", &format!("Bearer {t}"));
         }
         let result = match body {
             Some(b) => req.send_json(b.clone()),
@@ -286,10 +309,17 @@ impl HttpOperator {
                     .into_string()
                     .ok()
                     .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+                let message = if matches!(status, 401 | 403) {
+                    format!(
+                        "the operator refused this bank's credentials (HTTP {status}): check UNLOCKDESK_OPERATOR_TOKEN"
+                    )
+                } else {
+                    format!("the operator answered HTTP {status}")
+                };
                 Err(CallError {
                     retryable: status >= 500 || status == 429,
                     status: Some(status),
-                    message: format!("the operator answered HTTP {status}"),
+                    message,
                     body,
                 })
             }
@@ -300,8 +330,13 @@ impl HttpOperator {
                 body: None,
             }),
         };
-        // A 4xx is an answer: the operator is up.
-        self.record(out.as_ref().map_or_else(|e| !e.retryable, |_| true));
+        // A 4xx is an answer about the request: the operator is up. Refused credentials are
+        // not: they fail every call, so they open the circuit like an outage.
+        let answered = out.as_ref().map_or_else(
+            |e| !e.retryable && matches!(e.status, Some(400 | 404 | 409)),
+            |_| true,
+        );
+        self.record(answered, gate);
         out
     }
 
@@ -314,15 +349,38 @@ impl HttpOperator {
         key: Option<&str>,
         body: Option<&serde_json::Value>,
     ) -> Result<(u16, serde_json::Value), CallError> {
+        let start = Instant::now();
         let mut attempt = 0;
         loop {
             match self.exchange(method, path, key, body) {
-                Err(e) if e.retryable && attempt < self.config.retries => {
+                Err(e) if e.retryable && attempt < self.config.retries && self.time_left(start) => {
                     attempt += 1;
                     self.pause(attempt);
                 }
                 other => return other,
             }
+        }
+    }
+
+    /// Whether one more whole attempt fits in the operation's budget: `total_timeout × (1 +
+    /// retries)` from `start` (so an operation ends within it, plus the backoffs).
+    fn time_left(&self, start: Instant) -> bool {
+        let budget = self.config.total_timeout * (self.config.retries + 1);
+        start.elapsed() + self.config.total_timeout <= budget
+    }
+
+    /// One status query of the request sent under `key`, no retry: `Ok(None)` when the
+    /// operator never received it.
+    fn status_once(&self, key: &str) -> Result<Option<UnlockOutcome>, CallError> {
+        match self.exchange(
+            "GET",
+            &format!("/v1/unlock-requests/{}", seg(key)),
+            None,
+            None,
+        ) {
+            Ok((_, v)) => Ok(outcome_of(&v)),
+            Err(e) if e.status == Some(404) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -376,6 +434,7 @@ impl WalletOperator for HttpOperator {
     fn status(&self, wallet_id: &str) -> Result<WalletStatus, OperatorFault> {
         let fault = |e: CallError| OperatorFault {
             circuit_open: e.status.is_none() && !e.retryable && e.message.contains("circuit"),
+            unknown_wallet: false,
             message: e.message,
         };
         let (_, v) = self
@@ -388,12 +447,14 @@ impl WalletOperator for HttpOperator {
             .map_err(|e| match e.status {
                 Some(404) => OperatorFault {
                     circuit_open: false,
+                    unknown_wallet: true,
                     message: "the operator does not know this wallet id".into(),
                 },
                 _ => fault(e),
             })?;
         let b: WalletBody = serde_json::from_value(v).map_err(|e| OperatorFault {
             circuit_open: false,
+            unknown_wallet: false,
             message: format!("the operator's answer is not the contract's wallet: {e}"),
         })?;
         Ok(WalletStatus {
@@ -410,6 +471,7 @@ impl WalletOperator for HttpOperator {
             "case_number": call.case_number,
             "branch_code": call.branch_code,
         });
+        let start = Instant::now();
         let mut attempt = 0;
         loop {
             match self.exchange("POST", &path, Some(key), Some(&body)) {
@@ -418,28 +480,33 @@ impl WalletOperator for HttpOperator {
                         reason: "the answer has no contract status".into(),
                     })
                 }
-                Err(e) if !e.retryable && e.status.is_some() => {
-                    // A 4xx: the operator refuses the request as sent (unknown wallet, key
-                    // reused with another wallet, …): final, never retried.
+                // The contract's refusals of the request as sent (400 malformed, 404 unknown
+                // wallet, 409 key reused for another wallet), with their code: final.
+                Err(e)
+                    if matches!(e.status, Some(400 | 404 | 409))
+                        && e.body.as_ref().is_some_and(|b| b.get("code").is_some()) =>
+                {
                     let b = e.body.unwrap_or_default();
                     let text = |k: &str| b.get(k).and_then(|x| x.as_str()).map(str::to_string);
                     return UnlockOutcome::Rejected {
-                        code: text("code")
-                            .unwrap_or_else(|| format!("http-{}", e.status.unwrap_or(0))),
+                        code: text("code").unwrap_or_default(),
                         message: text("message").unwrap_or(e.message),
                     };
                 }
+                // Any other refusal (credentials, a proxy's 408/413, the circuit open): no
+                // final answer; the case waits and its status is asked later.
                 Err(e) if !e.retryable => return UnlockOutcome::Unknown { reason: e.message },
                 Err(e) => {
                     // The answer may be lost: ask what became of the key before sending again.
-                    if attempt >= self.config.retries {
+                    if attempt >= self.config.retries || !self.time_left(start) {
                         return UnlockOutcome::Unknown { reason: e.message };
                     }
                     attempt += 1;
                     self.pause(attempt);
-                    match self.unlock_status(&call.wallet_id, key) {
+                    match self.status_once(key) {
                         Ok(Some(o)) => return o,
-                        Ok(None) => continue,
+                        Ok(None) if self.time_left(start) => continue,
+                        Ok(None) => return UnlockOutcome::Unknown { reason: e.message },
                         Err(f) => return UnlockOutcome::Unknown { reason: f.message },
                     }
                 }
@@ -460,11 +527,13 @@ impl WalletOperator for HttpOperator {
         ) {
             Ok((_, v)) => Ok(Some(outcome_of(&v).ok_or_else(|| OperatorFault {
                 circuit_open: false,
+                unknown_wallet: false,
                 message: "the answer has no contract status".into(),
             })?)),
             Err(e) if e.status == Some(404) => Ok(None),
             Err(e) => Err(OperatorFault {
                 circuit_open: e.status.is_none() && !e.retryable,
+                unknown_wallet: false,
                 message: e.message,
             }),
         }

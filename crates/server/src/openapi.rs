@@ -1159,6 +1159,10 @@ fn case_reads() -> Vec<(&'static str, Value)> {
         (
             "WalletCheck",
             record(&[
+                (
+                    "wallet",
+                    described(string(), "The wallet asked about, masked"),
+                ),
                 ("status", r("WalletStatus")),
                 ("by", string()),
                 ("at", date_time()),

@@ -43,6 +43,14 @@ impl OutboxRead for Tx<'_, '_> {
         )?;
         col(&r, "due")
     }
+
+    fn count_queued_outbox(&mut self) -> CoreResult<u64> {
+        let r = self.query_one(
+            "SELECT COUNT(*)::bigint AS n FROM outbox WHERE status = 'queued'",
+            &[],
+        )?;
+        Ok(col::<i64>(&r, "n")? as u64)
+    }
 }
 
 impl OutboxWrite for Tx<'_, '_> {
@@ -77,13 +85,15 @@ impl OutboxWrite for Tx<'_, '_> {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
+        kinds: &[OutboxKind],
     ) -> CoreResult<Vec<OutboxMessage>> {
+        let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
         // Rows another server's worker is taking right now are skipped, not waited for.
         let rows = self.query(
             "SELECT data FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
-             AND (claimed_until IS NULL OR claimed_until <= $1) \
+             AND (claimed_until IS NULL OR claimed_until <= $1) AND kind = ANY($3) \
              ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
-            &[&now, &i64::from(limit)],
+            &[&now, &i64::from(limit), &kinds],
         )?;
         let mut due = decode(&rows)?;
         for m in &mut due {

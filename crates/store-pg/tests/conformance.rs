@@ -434,7 +434,8 @@ fn migration_4_gives_every_case_its_wallet_operator() {
     // 0001's day index back.
     fix.client()
         .batch_execute(
-            "DROP TABLE key_record; ALTER TABLE appointments DROP COLUMN sealed;
+            "DROP TABLE outbox;
+             DROP TABLE key_record; ALTER TABLE appointments DROP COLUMN sealed;
              DROP TABLE legal_holds, purge_batches; DROP FUNCTION unlockdesk_final_row();
              DROP INDEX cases_closed, audit_events_staff, audit_events_action, audit_events_at;
              DROP TABLE server_sessions, terminals, enrolment_codes;
@@ -491,7 +492,8 @@ fn migration_5_adds_the_branch_server_tables_with_the_role_s_rights() {
     drop(counter);
     fix.client()
         .batch_execute(
-            "DROP TABLE key_record; ALTER TABLE appointments DROP COLUMN sealed;
+            "DROP TABLE outbox;
+             DROP TABLE key_record; ALTER TABLE appointments DROP COLUMN sealed;
              DROP TABLE legal_holds, purge_batches; DROP FUNCTION unlockdesk_final_row();
              DROP INDEX cases_closed, audit_events_staff, audit_events_action, audit_events_at;
              DROP TABLE server_sessions, terminals, enrolment_codes;
@@ -529,7 +531,8 @@ fn migration_7_adds_the_retention_tables_with_the_role_s_rights() {
     drop(counter);
     fix.client()
         .batch_execute(
-            "DROP TABLE key_record; ALTER TABLE appointments DROP COLUMN sealed;
+            "DROP TABLE outbox;
+             DROP TABLE key_record; ALTER TABLE appointments DROP COLUMN sealed;
              DROP TABLE legal_holds, purge_batches; DROP FUNCTION unlockdesk_final_row();
              DROP INDEX cases_closed, audit_events_staff, audit_events_action, audit_events_at;
              UPDATE unlockdesk_schema SET version = 6;",

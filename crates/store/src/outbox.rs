@@ -53,6 +53,17 @@ impl OutboxRead for Tx<'_> {
             .map_err(sql_err)?;
         parse_opt_ts(t)
     }
+
+    fn count_queued_outbox(&mut self) -> CoreResult<u64> {
+        let n: i64 = self
+            .q_row(
+                "SELECT COUNT(*) FROM outbox WHERE status = 'queued'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql_err)?;
+        Ok(n as u64)
+    }
 }
 
 impl OutboxWrite for Tx<'_> {
@@ -87,15 +98,23 @@ impl OutboxWrite for Tx<'_> {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
+        kinds: &[OutboxKind],
     ) -> CoreResult<Vec<OutboxMessage>> {
         // The write transaction holds SQLite's write lock: no other worker reads these rows
         // as free until it commits the leases.
+        let has = |k: OutboxKind| i64::from(kinds.contains(&k));
         let mut due = messages(
             self,
             "SELECT data FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?1 \
              AND (claimed_until IS NULL OR claimed_until <= ?1) \
+             AND ((kind = 'sms' AND ?3 = 1) OR (kind = 'operator-settle' AND ?4 = 1)) \
              ORDER BY next_attempt_at, id LIMIT ?2",
-            params![ts(now), i64::from(limit)],
+            params![
+                ts(now),
+                i64::from(limit),
+                has(OutboxKind::Sms),
+                has(OutboxKind::OperatorSettle)
+            ],
         )?;
         for m in &mut due {
             m.claimed_until = Some(lease_until);

@@ -250,7 +250,8 @@ fn migration_6_gives_every_case_its_wallet_operator() {
     // 5's day index back.
     let c = Connection::open(&db).unwrap();
     c.execute_batch(
-        "DROP TABLE legal_holds; DROP TABLE purge_batches; DROP INDEX cases_closed;
+        "DROP TABLE outbox;
+         DROP TABLE legal_holds; DROP TABLE purge_batches; DROP INDEX cases_closed;
          DROP INDEX audit_events_staff; DROP INDEX audit_events_action; DROP INDEX audit_events_at;
          DROP TABLE server_sessions; DROP TABLE terminals; DROP TABLE enrolment_codes;
          DROP INDEX cases_operator; DROP INDEX cases_day_time;
@@ -300,7 +301,8 @@ fn migration_7_adds_the_branch_server_tables() {
     let db = populated(dir.path());
     let c = Connection::open(&db).unwrap();
     c.execute_batch(
-        "DROP TABLE legal_holds; DROP TABLE purge_batches; DROP INDEX cases_closed;
+        "DROP TABLE outbox;
+         DROP TABLE legal_holds; DROP TABLE purge_batches; DROP INDEX cases_closed;
          DROP INDEX audit_events_staff; DROP INDEX audit_events_action; DROP INDEX audit_events_at;
          DROP TABLE server_sessions; DROP TABLE terminals; DROP TABLE enrolment_codes;
          PRAGMA user_version = 6;",
@@ -347,7 +349,8 @@ fn migration_8_adds_the_retention_tables() {
     let db = populated(dir.path());
     let c = Connection::open(&db).unwrap();
     c.execute_batch(
-        "DROP TABLE legal_holds; DROP TABLE purge_batches; DROP INDEX cases_closed;
+        "DROP TABLE outbox;
+         DROP TABLE legal_holds; DROP TABLE purge_batches; DROP INDEX cases_closed;
          DROP INDEX audit_events_staff; DROP INDEX audit_events_action; DROP INDEX audit_events_at;
          PRAGMA user_version = 7;",
     )

@@ -65,7 +65,7 @@ describe("the connector's words", () => {
     expect(label('notes.status', 'queued')).toBe('待发送');
     expect(label('notes.status', 'sent')).toBe('已发送');
     expect(label('notes.status', 'failed')).toBe('发送失败');
-    expect(t('wallet.freeze')).toContain('司法冻结');
+    expect(t('wallet.freeze')).toContain('有权机关冻结');
     expect(t('operator.again')).toBe('再次查询');
   });
 });

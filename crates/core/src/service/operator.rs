@@ -40,7 +40,18 @@ pub struct DeliveryRound {
 }
 
 /// How many messages one round takes at most.
-const ROUND: u32 = 64;
+const ROUND: u32 = 32;
+
+/// Free text from the operator as kept on the case: trimmed, at most `max` characters, runs of
+/// digits masked (it may echo a wallet id or a phone number).
+fn operator_text(s: &str, max: usize) -> String {
+    let t: String = s.trim().chars().take(max).collect();
+    crate::masking::scrub_digits(&t)
+}
+
+/// The operator's refusal codes that mean the counter can never lift the lock
+/// (docs/operator-api.md): the case is refused as an authority freeze.
+const FREEZE_CODES: &[&str] = &["authority-freeze", "anti-fraud-restriction"];
 
 impl<S: Store> Service<S> {
     fn connectors(&self) -> Option<&Arc<dyn Connectors>> {
@@ -123,6 +134,9 @@ impl<S: Store> Service<S> {
                 ),
             ));
         }
+        if waiting(&case).is_some() {
+            return Err(workflow::WorkflowError::WaitingForOperator.into());
+        }
         let wallet = wallet_id_for(&case, wallet_id)?;
         let status = match op.status(&wallet) {
             Ok(s) => s,
@@ -142,6 +156,7 @@ impl<S: Store> Service<S> {
             }
         };
         let check = WalletCheck {
+            wallet: crate::masking::wallet(&wallet),
             status: status.clone(),
             by: actor.staff_id().clone(),
             at: self.now(),
@@ -203,6 +218,7 @@ impl<S: Store> Service<S> {
             if let Some(reason) = op.circuit_open() {
                 return Err(OperatorFault {
                     circuit_open: true,
+                    unknown_wallet: false,
                     message: reason,
                 }
                 .into());
@@ -277,7 +293,7 @@ impl<S: Store> Service<S> {
         let (event, final_answer) = match &outcome {
             UnlockOutcome::Confirmed { reference } => (
                 Event::OperatorUnlocked {
-                    reference: reference.clone(),
+                    reference: reference.trim().chars().take(64).collect(),
                     notified_via: if sms {
                         NotificationChannel::Sms
                     } else {
@@ -286,10 +302,12 @@ impl<S: Store> Service<S> {
                 },
                 true,
             ),
+            // The operator's own words are shown and audited: digits scrubbed (an echoed wallet
+            // id or phone never lands on the case), length capped.
             UnlockOutcome::Rejected { code, message } => (
                 Event::OperatorRejected {
-                    code: code.clone(),
-                    message: message.clone(),
+                    code: operator_text(code, 64),
+                    message: operator_text(message, 200),
                 },
                 true,
             ),
@@ -336,10 +354,35 @@ impl<S: Store> Service<S> {
             },
         );
         match res {
-            Ok(_) => Ok(final_answer),
-            Err(e) if e.code == ErrorCode::Conflict => Ok(true),
-            Err(e) => Err(e),
+            Ok(_) => {}
+            // Settled (or stopped) meanwhile by another worker, terminal or step: the first
+            // recorded answer stands.
+            Err(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::Conflict | ErrorCode::IllegalTransition | ErrorCode::AuthorityFreeze
+                ) =>
+            {
+                return Ok(true)
+            }
+            Err(e) => return Err(e),
         }
+        // The operator refuses because of an authority-ordered freeze or an anti-fraud
+        // restriction: the case is refused, never retried at the counter.
+        if let UnlockOutcome::Rejected { code, .. } = &outcome {
+            if FREEZE_CODES.contains(&code.trim()) {
+                let reason = format!("the wallet operator refused the unlock: {code}");
+                self.transition(
+                    actor,
+                    case_id,
+                    None,
+                    "refuse-authority-freeze",
+                    |_, _| Ok(Event::RefuseAuthorityFreeze { reason }),
+                    |_| "{\"source\":\"wallet-operator\"}".into(),
+                )?;
+            }
+        }
+        Ok(final_answer)
     }
 
     // ---------------------------------------------------------------- the outbox
@@ -417,30 +460,54 @@ impl<S: Store> Service<S> {
     /// supervisors, admins and the worker may run it), storage errors.
     pub(crate) fn deliver_outbox(&self, actor: &Actor) -> CoreResult<DeliveryRound> {
         self.permit(actor, Action::Notifications, None)?;
-        let now = self.now();
-        let claimed = self
-            .store
-            .transact(|tx| tx.claim_outbox(now, now + self.outbox_lease, ROUND))?;
-        let mut round = DeliveryRound {
-            claimed: claimed.len() as u32,
-            ..Default::default()
-        };
         let branch = self.branch()?;
-        for mut m in claimed {
-            match m.kind {
-                OutboxKind::Sms => self.deliver_sms(actor, &branch, &mut m, &mut round)?,
-                OutboxKind::OperatorSettle => self.run_settle(actor, &mut m, &mut round)?,
+        // Only what this process can do: SMS with a gateway, settle jobs with connectors (a
+        // server of the branch without them leaves the rows to one that has them).
+        let mut kinds = Vec::new();
+        if let Some(c) = self.connectors() {
+            kinds.push(OutboxKind::OperatorSettle);
+            if c.sms(&branch).is_some() {
+                kinds.push(OutboxKind::Sms);
             }
         }
-        let (queued, next_due) = self.store.read(|tx| {
-            let q = tx
-                .outbox(None, None, u32::MAX)?
-                .iter()
-                .filter(|m| m.status == OutboxStatus::Queued)
-                .count() as u32;
-            Ok((q, tx.next_outbox_due()?))
-        })?;
-        round.queued = queued;
+        if kinds.is_empty() {
+            return Err(CoreError::field(
+                "operator_connectors",
+                "no-connector",
+                "no SMS gateway or wallet operator connector is configured here \
+                 (UNLOCKDESK_OPERATOR_URL or the branch's operator_connectors): nothing to deliver",
+            ));
+        }
+        // Whoever asked for the round, the calls and their audit events are the outbox
+        // worker's: a teller or an administrator running it acts on nobody's case.
+        let worker = Actor::system(SystemActor::OutboxWorker, actor.terminal());
+        let mut round = DeliveryRound::default();
+        // One message per claim: each lease covers one delivery (at most the connector's
+        // bounded call), never a batch that could outlast it.
+        while round.claimed < ROUND {
+            let now = self.now();
+            let Some(mut m) = self
+                .store
+                .transact(|tx| tx.claim_outbox(now, now + self.outbox_lease, 1, &kinds))?
+                .pop()
+            else {
+                break;
+            };
+            round.claimed += 1;
+            let done = match m.kind {
+                OutboxKind::Sms => self.deliver_sms(&worker, &branch, &mut m, &mut round),
+                OutboxKind::OperatorSettle => self.run_settle(&worker, &mut m, &mut round),
+            };
+            // One message's trouble (the store busy, a case in an odd state) never stops the
+            // others; its lease runs out and it is taken again.
+            if let Err(e) = done {
+                tracing::warn!(message_id = %m.id, code = ?e.code, "outbox message left for later");
+            }
+        }
+        let (queued, next_due) = self
+            .store
+            .read(|tx| Ok((tx.count_queued_outbox()?, tx.next_outbox_due()?)))?;
+        round.queued = u32::try_from(queued).unwrap_or(u32::MAX);
         round.next_due = next_due;
         Ok(round)
     }
@@ -581,9 +648,9 @@ impl<S: Store> Service<S> {
             m.status = OutboxStatus::Sent;
             m.sent_at = Some(now);
         } else {
-            // A waiting case is asked again and again (1 s doubling, capped at 8 s), never
+            // A waiting case is asked again and again (1 s doubling, capped at 32 s), never
             // given up: the operator owes an answer, and the case shows it waits.
-            m.next_attempt_at = now + next_attempt_delay(m.attempts.min(4), self.jitter());
+            m.next_attempt_at = now + next_attempt_delay(m.attempts.min(6), self.jitter());
             round.retried += 1;
         }
         self.store.transact(|tx| tx.update_outbox(m))

@@ -80,6 +80,7 @@ pub fn quick_config() -> OperatorConfig {
         backoff: Duration::from_millis(10),
         failure_threshold: 5,
         cool_down: Duration::from_millis(100),
+        token: None,
     }
 }
 

@@ -5,4 +5,8 @@ import type { WalletStatus } from "./WalletStatus";
 /**
  * A wallet status asked of the operator, as recorded on the case.
  */
-export type WalletCheck = { status: WalletStatus, by: StaffId, at: string, };
+export type WalletCheck = { 
+/**
+ * The wallet asked about, masked (a typed id may differ from the form's).
+ */
+wallet: string, status: WalletStatus, by: StaffId, at: string, };

@@ -147,6 +147,18 @@ afterEach(() => {
 });
 
 describe('the unlock asked of the operator', () => {
+  it('gives F10 and the first focus to the connector, never to the manual form below', async () => {
+    const v = approved();
+    v.allowed = [...v.allowed, 'confirm-unlock'];
+    v.blocked = [];
+    v.case.contacts = [{ channel: 'phone', at: '2026-11-29T02:10:00Z', ticket: 'T-1', result: 'ok', by: 'tel01' }];
+    const { root } = await unlockStep(v);
+    expect(q<HTMLButtonElement>(root, T.unlockConfirm)!.disabled).toBe(false);
+    const primaries = [...root.querySelectorAll<HTMLElement>('[data-key~="primary"]')].map((e) => e.dataset.testid);
+    expect(primaries).toEqual([T.operatorUnlockRequest]);
+    expect(q<HTMLInputElement>(root, T.unlockReference)?.autofocus ?? false).toBe(false);
+  });
+
   it('sends request_unlock with an idempotency key and shows the waiting banner; the manual path stays below, blocked', async () => {
     const calls = backend((cmd) => {
       if (cmd === 'request_unlock') return waiting();
@@ -172,7 +184,7 @@ describe('the unlock asked of the operator', () => {
     expect(banner.getAttribute('data-calls')).toBe('1');
     expect(banner.textContent).toContain('正在等待钱包运营机构答复');
     expect(banner.textContent).toContain('柜员甲（tel01）');
-    expect(banner.textContent).toContain('已调用 1 次');
+    expect(banner.textContent).toContain('已向钱包运营机构查询 1 次');
     expect(banner.textContent).toContain('no answer: timed out');
     // Waiting: no new request, "ask again" instead; the manual confirm is visible but refused.
     expect(q(root, T.operatorUnlockRequest)).toBeNull();
@@ -317,6 +329,7 @@ describe('the wallet status', () => {
       case: {
         state: 'refused-authority-freeze',
         wallet_check: {
+          wallet: '0099********9012',
           status: { locked: true, lock_cause: 'wrong-password', locked_since: '2026-11-28T16:30:00Z', authority_freeze: true },
           by: 'tel01', at: '2026-11-29T02:05:00Z',
         },
@@ -328,7 +341,7 @@ describe('the wallet status', () => {
     expect(panel.dataset['locked']).toBe('true');
     const warning = q(root, T.walletStatusFreeze)!;
     expect(warning.getAttribute('role')).toBe('alert');
-    expect(warning.textContent).toContain('司法冻结');
+    expect(warning.textContent).toContain('有权机关冻结');
     expect(warning.textContent).toContain('柜台不得解锁');
     const result = q(root, T.walletStatusResult)!.textContent ?? '';
     expect(result).toContain('已锁定');
@@ -344,7 +357,7 @@ describe('the wallet status', () => {
     const checked = view({
       case: {
         state: 'identity-verified', form: null,
-        wallet_check: { status: { locked: true, lock_cause: 'unusual-activity', locked_since: null, authority_freeze: false }, by: 'tel01', at: '2026-11-29T02:05:00Z' },
+        wallet_check: { wallet: 'W12****5678', status: { locked: true, lock_cause: 'abnormal-activity', locked_since: null, authority_freeze: false }, by: 'tel01', at: '2026-11-29T02:05:00Z' },
       },
       allowed: ['wallet-status'],
     });
@@ -379,7 +392,7 @@ describe('the wallet status', () => {
     expect(calls[1]).toEqual(['wallet_status', { caseId: 'c1', walletId: '0012345678' }]);
     expect(q<HTMLInputElement>(root, T.walletStatusId)!.value).toBe('');
     expect(root.textContent).not.toContain('0012345678');
-    expect(q(root, T.walletStatusResult)!.textContent).toContain('unusual-activity');
+    expect(q(root, T.walletStatusResult)!.textContent).toContain('异常操作');
     expect(q(root, T.walletStatusFreeze)).toBeNull();
   });
 
