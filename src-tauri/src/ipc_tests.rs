@@ -43,9 +43,12 @@ const MAKER_STEPS: &[&str] = &[
     "submit_case",
 ];
 /// Case steps that neither make nor authorize (core's workflow: contacts, unlock failure,
-/// close, cancel, the freeze refusal; printing is an audited read).
+/// close, cancel, the freeze refusal, the wallet's status and the unlock asked of the
+/// operator's connector after the approval; printing is an audited read).
 const OTHER_CASE_STEPS: &[&str] = &[
     "log_contact",
+    "wallet_status",
+    "request_unlock",
     "request_confirm_unlock",
     "attach_signed_scan",
     "record_unlock_failure",
@@ -112,6 +115,8 @@ const NOT_CASE_DECISIONS: &[&str] = &[
     "verify_audit",
     "export_audit_csv",
     "export_document",
+    // The case's customer notifications (a read).
+    "notifications",
 ];
 
 #[test]

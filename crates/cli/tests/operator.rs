@@ -319,6 +319,29 @@ fn a_pending_answer_leaves_the_case_waiting_until_a_status_query_settles_it() {
         "{}",
         text(&o)
     );
+    // A teller may not withdraw it (it may still be applied under its key).
+    let o = s.cli(
+        op,
+        &[],
+        &[
+            "--as",
+            "tel01",
+            "case",
+            "unlock-failed",
+            "--case",
+            &case,
+            "--reason",
+            "operator says not applied",
+            "--next",
+            "retry",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("only a supervisor may withdraw it"),
+        "{}",
+        text(&o)
+    );
     // The outbox worker settles it with the same key.
     let d = s.json(
         op,
@@ -627,6 +650,90 @@ fn an_operator_refusal_for_a_freeze_refuses_the_case_and_other_refusals_fail_the
     assert!(
         reason.contains("authority-freeze") && !reason.contains("2026-0012"),
         "{reason}"
+    );
+    assert_eq!(ledger(&sim)["unlocks"], serde_json::json!({}));
+}
+
+#[test]
+fn a_supervisor_withdraws_a_request_the_operator_never_applied() {
+    let fixture = tempfile::NamedTempFile::new().unwrap();
+    let s = demo_store();
+    let case = s.approved_case();
+    let shown = s.json(
+        None,
+        &[
+            "--as",
+            "tel01",
+            "case",
+            "reveal",
+            "--case",
+            &case,
+            "--field",
+            "wallet-id",
+            "--reason",
+            "operator fixture for the test",
+        ],
+    );
+    let wallet = shown["value"].as_str().unwrap().to_string();
+    std::fs::write(
+        fixture.path(),
+        format!(
+            r#"{{"wallets": {{"{wallet}": {{"unlock": "pending", "pending_queries": 1000}}}}}}"#
+        ),
+    )
+    .unwrap();
+    let sim = sim(&["--fixture", fixture.path().to_str().unwrap()]);
+    let op = Some(sim.url.as_str());
+    let o = s.cli(
+        op,
+        &[],
+        &["--as", "tel01", "case", "request-unlock", "--case", &case],
+    );
+    assert!(
+        text(&o).contains("waiting for the operator"),
+        "{}",
+        text(&o)
+    );
+    let o = s.cli(
+        op,
+        &[],
+        &[
+            "--as",
+            "sup01",
+            "case",
+            "unlock-failed",
+            "--case",
+            &case,
+            "--reason",
+            "the operator confirmed by phone it was not applied",
+            "--next",
+            "escalate",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v = s.json(None, &["--as", "tel01", "case", "show", &case]);
+    assert_eq!(v["case"]["state"], "unlock-failed");
+    assert_eq!(v["case"]["operator_unlock"]["status"], "rejected");
+    assert_eq!(
+        v["case"]["operator_unlock"]["last_answer"],
+        "withdrawn at the counter"
+    );
+    // Its settle job finds nothing to settle; a new request is a new key.
+    let d = s.json(
+        op,
+        &[
+            "--as",
+            "sup01",
+            "notifications",
+            "deliver",
+            "--timeout",
+            "10",
+        ],
+    );
+    assert_eq!(
+        (d["settled"].as_u64(), d["queued"].as_u64()),
+        (Some(0), Some(0)),
+        "{d}"
     );
     assert_eq!(ledger(&sim)["unlocks"], serde_json::json!({}));
 }

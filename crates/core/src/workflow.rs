@@ -434,9 +434,10 @@ pub fn guard(case: &Case, kind: EventKind) -> Result<(), WorkflowError> {
     let waiting = crate::operator::waiting(case).is_some();
     match kind {
         // While the operator's connector settles an unlock, no other path may decide it.
+        // (A failure may be recorded: a supervisor's withdrawal of the request, checked by the
+        // service, which the operator confirmed was never applied.)
         EventKind::ConfirmUnlock
         | EventKind::RequestConfirmUnlock
-        | EventKind::RecordUnlockFailure
         | EventKind::Cancel
         | EventKind::WalletStatus
         | EventKind::RefuseAuthorityFreeze
@@ -645,6 +646,18 @@ pub fn step(
                 return Err(WorkflowError::ReasonRequired { event: kind });
             }
             next.unlock_request = None;
+            // Withdrawing the request the operator's connector still waits for: its key is
+            // closed, no worker asks about it again.
+            if let Some(asked) = next
+                .operator_unlock
+                .as_mut()
+                .filter(|u| u.status == OperatorUnlockStatus::Waiting)
+            {
+                asked.status = OperatorUnlockStatus::Rejected;
+                asked.last_answer = "withdrawn at the counter".into();
+                asked.reference = "withdrawn".into();
+                asked.settled_at = Some(at);
+            }
             next.unlock_failures.push(f.clone());
             next.last_reason = f.reason.clone();
             reason = f.reason.clone();

@@ -181,6 +181,7 @@ export const T = {
   unlockReference: 'unlock-reference',
   unlockChannel: 'unlock-channel',
   unlockConfirm: 'unlock-confirm',
+  unlockFailedPanel: 'unlock-failed-panel',
   unlockFailed: 'unlock-failed',
   unlockRequest: 'unlock-request',
   waitingAuthorization: 'waiting-authorization',

@@ -650,7 +650,18 @@ impl<S: Store> Service<S> {
             case_id,
             idem,
             "record-unlock-failure",
-            move |_, _| Ok(Event::RecordUnlockFailure(f)),
+            move |case, _| {
+                // A request the operator's connector still waits for is withdrawn only by a
+                // supervisor, who has confirmed with the operator that it was not applied (it
+                // might still be, under its key).
+                let supervisor = actor.role() == Some(Role::Supervisor);
+                if crate::operator::waiting(case).is_some() && !supervisor {
+                    return Err(CoreError::forbidden(
+                        "the unlock asked of the wallet operator's connector is still awaited: only a supervisor may withdraw it, after confirming with the operator that it was not applied",
+                    ));
+                }
+                Ok(Event::RecordUnlockFailure(f))
+            },
             |c| {
                 format!(
                     "{{\"next\":\"{}\"}}",

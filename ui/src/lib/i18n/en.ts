@@ -1046,6 +1046,8 @@ export const en = {
   'rule.no-connector': "No connector serves this wallet operator: contact the operator the manual way",
   'rule.unknown-wallet': "The wallet operator does not know this wallet id: check it against the customer's wallet",
   'operator.approvedBy': 'Teller / approving supervisor',
+  'operator.withdraw': 'Withdraw the request to the operator (supervisor)',
+  'operator.withdrawHint': 'Only when the wallet operator has confirmed (by phone or its portal) that the request was not applied: a supervisor records the failure with the reason, and the request is asked about no more.',
   'operator.asking': "Asking the wallet operator…",
   'operator.title': "Unlock through the operator's connector",
   'operator.intro': "The unlock request goes straight to the wallet operator with the case number; its answer is recorded on the case by itself: unlocked, or the failure. Asking again never unlocks twice.",

@@ -1044,6 +1044,8 @@ export const zhCN = {
   'rule.no-connector': "该钱包运营机构未接入系统接口，请按人工方式联系",
   'rule.unknown-wallet': "钱包运营机构查无此钱包编号：请与客户核对钱包编号",
   'operator.approvedBy': '经办 / 授权主管',
+  'operator.withdraw': '撤回向钱包运营机构的解锁申请（主管）',
+  'operator.withdrawHint': '仅在钱包运营机构已确认（电话或其门户）该申请未被执行时使用：由主管记录解锁失败及原因，系统不再查询该申请。',
   'operator.asking': "正在向钱包运营机构申请…",
   'operator.title': "通过钱包运营机构接口解锁",
   'operator.intro': "解锁申请连同业务编号直接发送至钱包运营机构，其答复自动记入本业务：解锁成功，或记录解锁失败。再次查询不会重复解锁。",
