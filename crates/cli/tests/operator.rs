@@ -85,6 +85,7 @@ fn demo_store() -> Store {
     let o = Command::new(BIN)
         .args(["key", "new", "--out"])
         .arg(&key)
+        .env("UNLOCKDESK_DATA_DIR", dir.path())
         .output()
         .unwrap();
     assert!(o.status.success());
@@ -99,7 +100,9 @@ impl Store {
     /// `operator` is given.
     fn cli(&self, operator: Option<&str>, env: &[(&str, &str)], args: &[&str]) -> Output {
         let mut c = Command::new(BIN);
-        c.env("UNLOCKDESK_KEY_FILE", &self.key)
+        // Logs and terminal settings beside the test's store, never in the real data directory.
+        c.env("UNLOCKDESK_DATA_DIR", self._dir.path())
+            .env("UNLOCKDESK_KEY_FILE", &self.key)
             .env("UNLOCKDESK_PASSWORD", DEMO_PW)
             .env("UNLOCKDESK_SUPERVISOR_PASSWORD", DEMO_PW)
             .env("UNLOCKDESK_OPERATOR_TIMEOUT_MS", "2000")
@@ -498,11 +501,13 @@ fn two_servers_on_one_postgres_send_each_queued_sms_exactly_once() {
     assert!(Command::new(BIN)
         .args(["key", "new", "--out"])
         .arg(&key)
+        .env("UNLOCKDESK_DATA_DIR", dir.path())
         .status()
         .unwrap()
         .success());
     let o = Command::new(BIN)
         .args(["--db", &url, "demo"])
+        .env("UNLOCKDESK_DATA_DIR", dir.path())
         .env("UNLOCKDESK_KEY_FILE", &key)
         .env_remove("UNLOCKDESK_OPERATOR_URL")
         .output()
