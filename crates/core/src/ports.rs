@@ -301,6 +301,19 @@ pub enum AppointmentKey {
 /// conformance suite (`unlockdesk_conformance`).
 pub trait Store: Send + Sync {
     fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T>;
+    /// [`Store::transact`] for a transaction whose every decision on what it read before its
+    /// first write is checked when it writes (a case step: `update_case` compares the case's
+    /// version, and every step writes its case first). The store may then let the reads
+    /// before the first write run without holding the other writers up (PostgreSQL takes the
+    /// audit head's lock at the first write instead of at `BEGIN`). A case changed by another
+    /// writer in between fails that version check with `conflict`: the caller runs the step
+    /// again with [`Store::transact`]. Default: [`Store::transact`].
+    fn transact_optimistic<T>(
+        &self,
+        f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
+    ) -> CoreResult<T> {
+        self.transact(f)
+    }
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T>;
     /// Walk the audit chain from the start.
     fn verify_audit(&self) -> CoreResult<AuditVerification>;
@@ -338,6 +351,12 @@ impl<S: Store> Store for std::sync::Arc<S> {
     fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
         (**self).transact(f)
     }
+    fn transact_optimistic<T>(
+        &self,
+        f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
+    ) -> CoreResult<T> {
+        (**self).transact_optimistic(f)
+    }
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
         (**self).read(f)
     }
@@ -363,6 +382,12 @@ impl<S: Store> Store for std::sync::Arc<S> {
 impl<S: Store> Store for &S {
     fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
         (**self).transact(f)
+    }
+    fn transact_optimistic<T>(
+        &self,
+        f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
+    ) -> CoreResult<T> {
+        (**self).transact_optimistic(f)
     }
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
         (**self).read(f)

@@ -162,8 +162,9 @@ impl AuditRead for Tx<'_, '_> {
 
 impl AuditWrite for Tx<'_, '_> {
     fn append_audit(&mut self, d: &AuditDraft) -> CoreResult<AuditEvent> {
-        // The head this transaction locked when it began (no other writer can have moved
-        // it since), advanced by this transaction's own appends.
+        // The head this transaction locked when it began or at its first write (no other
+        // writer can have moved it since), advanced by this transaction's own appends.
+        self.serialise()?;
         let (head_seq, prev_hash) = self.head.clone().ok_or_else(|| {
             CoreError::storage("the audit chain head is missing: the database was altered")
         })?;

@@ -72,6 +72,7 @@ impl CopyRead for Tx<'_, '_> {
 
 impl CopyWrite for Tx<'_, '_> {
     fn insert_audit_event(&mut self, e: &AuditEvent) -> CoreResult<()> {
+        self.serialise()?;
         let head = self.head.as_ref().map(|(s, _)| *s).ok_or_else(|| {
             CoreError::storage("the audit chain head is missing: the database was altered")
         })?;

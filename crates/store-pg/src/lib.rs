@@ -20,6 +20,13 @@
 //! row: `conflict`), for a case read in an earlier transaction. [`Store::read`] runs in a
 //! REPEATABLE READ, READ ONLY snapshot and takes no lock.
 //!
+//! [`Store::transact_optimistic`] (a case step, whose reads are all checked by the case's
+//! version when it writes) takes the same lock at its first statement that writes or locks
+//! rows instead of at `BEGIN`: its reads (the actor's account, the idempotency key, the case,
+//! the branch) no longer hold the other writers up, and since the lock still comes before any
+//! row lock, writers still never deadlock. A step that read a case another writer changed in
+//! the meantime fails its version check; the service runs it again.
+//!
 //! ## Retries
 //!
 //! The port's closure is `FnOnce` and the service's closures are not safe to run twice (the
@@ -293,8 +300,14 @@ impl PgStore {
     }
 }
 
-impl Store for PgStore {
-    fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
+impl PgStore {
+    /// [`Store::transact`] and [`Store::transact_optimistic`]: with `optimistic`, the audit
+    /// head is locked at the transaction's first write instead of before the closure runs.
+    fn write_tx<T>(
+        &self,
+        optimistic: bool,
+        f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
+    ) -> CoreResult<T> {
         let mut attempt = 1;
         loop {
             let mut conn = self.pool.get()?;
@@ -319,36 +332,57 @@ impl Store for PgStore {
                 Err(e) => return Err(pg_err_before(e)),
             };
             let mut t = tx::Tx::new(&mut tx, &mut c.stmts, self.keys.as_deref());
-            match t.lock_head() {
-                Ok(()) => {}
-                Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
-                    tracing::warn!(attempt, error = %describe(&e), "locking the audit head failed; retrying");
-                    drop(tx);
-                    self.lost(&e);
-                    backoff(attempt);
-                    attempt += 1;
-                    continue;
+            if optimistic {
+                t.lock_at_first_write();
+            } else {
+                match t.lock_head() {
+                    Ok(()) => {}
+                    Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
+                        tracing::warn!(attempt, error = %describe(&e), "locking the audit head failed; retrying");
+                        drop(tx);
+                        self.lost(&e);
+                        backoff(attempt);
+                        attempt += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(pg_err_before(e)),
                 }
-                Err(e) => return Err(pg_err_before(e)),
-            }
-            if self.keys.is_none() {
-                // Another server encrypted the branch's personal data since this one opened
-                // without a key: it must not write a value in clear beside them.
-                let encrypted: bool = codec::col(
-                    &t.query_one("SELECT EXISTS (SELECT 1 FROM key_record) AS e", &[])?,
-                    "e",
-                )?;
-                if encrypted {
-                    return Err(CoreError::storage(
-                        "the branch database's personal data is now encrypted: restart this program with UNLOCKDESK_KEY_FILE set to the branch key file",
-                    ));
+                if t.encrypted_since_open {
+                    return Err(encrypted_since_open());
                 }
             }
             // Dropping `tx` on an error rolls back.
             let out = f(&mut t)?;
+            if t.encrypted_since_open {
+                // Seen at the optimistic transaction's first write: nothing is committed.
+                return Err(encrypted_since_open());
+            }
             tx.commit().map_err(pg_err)?;
             return Ok(out);
         }
+    }
+}
+
+/// Another server encrypted the branch's personal data since this one opened without a key:
+/// it must not write a value in clear beside them.
+fn encrypted_since_open() -> CoreError {
+    CoreError::storage(
+        "the branch database's personal data is now encrypted: restart this program with UNLOCKDESK_KEY_FILE set to the branch key file",
+    )
+}
+
+impl Store for PgStore {
+    fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
+        self.write_tx(false, f)
+    }
+
+    /// The head lock is taken at the first statement that writes or locks rows (or the first
+    /// audit append), so the transaction's reads before it do not hold the other writers up.
+    fn transact_optimistic<T>(
+        &self,
+        f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
+    ) -> CoreResult<T> {
+        self.write_tx(true, f)
     }
 
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {

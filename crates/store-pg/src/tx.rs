@@ -24,6 +24,26 @@ pub(crate) struct Tx<'a, 'c> {
     pub head: Option<(i64, String)>,
     /// The field keys when the store's C2 values are encrypted ([`crate::fields`]).
     pub keys: Option<&'a crate::fields::FieldKeys>,
+    /// The head lock is still to be taken: a [`unlockdesk_core::ports::Store::transact_optimistic`]
+    /// transaction before its first write (or lock, or audit append).
+    lock_pending: bool,
+    /// Set by [`Tx::lock_head`] in a store opened without the branch key when the branch's
+    /// personal data has been encrypted since (another server got the key): such a
+    /// transaction must not commit, or it would write values in clear beside sealed ones.
+    pub encrypted_since_open: bool,
+}
+
+/// Whether `sql` may write or lock rows: anything but a plain `SELECT` (a `SELECT … FOR
+/// UPDATE`/`FOR SHARE` locks rows, which must happen after the head lock so that writers
+/// never deadlock each other).
+fn writes(sql: &str) -> bool {
+    let s = sql.trim_start();
+    let head = s.get(..6).unwrap_or(s);
+    !head.eq_ignore_ascii_case("SELECT")
+        || s.contains(" FOR UPDATE")
+        || s.contains(" FOR SHARE")
+        || s.contains(" FOR NO KEY UPDATE")
+        || s.contains(" FOR KEY SHARE")
 }
 
 impl<'a, 'c> Tx<'a, 'c> {
@@ -37,7 +57,24 @@ impl<'a, 'c> Tx<'a, 'c> {
             stmts,
             head: None,
             keys,
+            lock_pending: false,
+            encrypted_since_open: false,
         }
+    }
+
+    /// A write transaction whose head lock waits for its first write (see
+    /// [`Tx::serialise`]).
+    pub(crate) fn lock_at_first_write(&mut self) {
+        self.lock_pending = true;
+    }
+
+    /// Take the head lock now if this transaction has not yet (an optimistic one before its
+    /// first write): everything from here on is serialised with the other writers.
+    pub(crate) fn serialise(&mut self) -> CoreResult<()> {
+        if self.lock_pending {
+            self.lock_head().map_err(pg_err)?;
+        }
+        Ok(())
     }
 
     /// A case as stored: its C2 members sealed when the store has keys.
@@ -103,18 +140,33 @@ impl<'a, 'c> Tx<'a, 'c> {
     /// Lock the audit chain's head row and remember it (see the crate docs: every write
     /// transaction takes this lock first, so writers are serialised and never deadlock each
     /// other). No row leaves `head` empty; the first append then reports the damage.
+    ///
+    /// A store opened without the branch key then checks that nobody has encrypted the
+    /// branch's personal data since ([`Tx::encrypted_since_open`]): after the lock, because the
+    /// encryption itself runs under it.
     pub(crate) fn lock_head(&mut self) -> Result<(), postgres::Error> {
+        self.lock_pending = false;
         let st = self.stmt(crate::audit::HEAD_LOCK)?;
         self.head = self
             .tx
             .query_opt(&st, &[])?
             .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
+        if self.keys.is_none() {
+            let st = self.stmt("SELECT EXISTS (SELECT 1 FROM key_record) AS e")?;
+            self.encrypted_since_open = self.tx.query_one(&st, &[])?.get(0);
+        }
         Ok(())
     }
 
     /// The prepared statement for `sql`, prepared once per connection: a step's dozen
     /// statements then cost one round trip each instead of two (parse, then bind).
+    ///
+    /// In a transaction whose head lock is still pending, a statement that writes or locks
+    /// rows takes the head lock first.
     pub(crate) fn stmt(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if self.lock_pending && writes(sql) {
+            self.lock_head()?;
+        }
         if let Some(s) = self.stmts.get(sql) {
             return Ok(s.clone());
         }

@@ -216,7 +216,7 @@ impl<S: Store> Service<S> {
             idem,
             "verify-identity",
             move |case, _| {
-                let mut record = record;
+                let mut record = record.clone();
                 let expected = normalize::name_key(&case.customer_name);
                 if record.kind != DocumentType::PassportMrz
                     && !expected.is_empty()
@@ -235,7 +235,7 @@ impl<S: Store> Service<S> {
                     ));
                 }
                 Ok(Event::VerifyIdentity(IdentityRecord {
-                    checked_by: by,
+                    checked_by: by.clone(),
                     checked_at: now,
                     ..record
                 }))
@@ -275,7 +275,11 @@ impl<S: Store> Service<S> {
             case_id,
             idem,
             "cocheck-identity",
-            move |_, _| Ok(Event::CoCheckIdentity { supervisor: sup }),
+            move |_, _| {
+                Ok(Event::CoCheckIdentity {
+                    supervisor: sup.clone(),
+                })
+            },
             move |_| format!("{{\"supervisor\":\"{sup2}\"}}"),
         )
     }
@@ -300,7 +304,7 @@ impl<S: Store> Service<S> {
             move |case, branch| {
                 // Merged with the case read in this transaction, so an amendment made at
                 // another terminal meanwhile is never overwritten with older numbers.
-                let mut form = input;
+                let mut form = input.clone();
                 // The UI only ever sees masked numbers: a document number left blank (or its
                 // mask sent back) means "the document verified at the identity step".
                 if let Some(i) = &case.identity {
@@ -430,7 +434,7 @@ impl<S: Store> Service<S> {
             case_id,
             idem,
             use_case,
-            move |_, _| Ok(event),
+            move |_, _| Ok(event.clone()),
             |_| "{}".into(),
         )
     }
@@ -502,9 +506,9 @@ impl<S: Store> Service<S> {
             move |_, _| {
                 Ok(Event::Authorize {
                     decision,
-                    supervisor: sup,
+                    supervisor: sup.clone(),
                     reason_code: code,
-                    reason,
+                    reason: reason.clone(),
                 })
             },
             move |_| format!("{{\"supervisor\":\"{sup2}\",\"decision\":\"{decision}\"}}"),
@@ -550,7 +554,7 @@ impl<S: Store> Service<S> {
             case_id,
             idem,
             "log-contact",
-            move |_, _| Ok(Event::LogContact(c)),
+            move |_, _| Ok(Event::LogContact(c.clone())),
             |c| {
                 let last = c.contacts.last();
                 format!(
@@ -609,11 +613,11 @@ impl<S: Store> Service<S> {
                     _ => actor.staff_id().clone(),
                 };
                 Ok(Event::ConfirmUnlock(UnlockRecord {
-                    operator_reference: reference,
+                    operator_reference: reference.clone(),
                     notified_via,
                     notified_at: now,
                     confirmed_by,
-                    authorized_by: sup,
+                    authorized_by: sup.clone(),
                     at: now,
                 }))
             },
@@ -660,7 +664,7 @@ impl<S: Store> Service<S> {
                         "the unlock asked of the wallet operator's connector is still awaited: only a supervisor may withdraw it, after confirming with the operator that it was not applied",
                     ));
                 }
-                Ok(Event::RecordUnlockFailure(f))
+                Ok(Event::RecordUnlockFailure(f.clone()))
             },
             |c| {
                 format!(
@@ -692,7 +696,7 @@ impl<S: Store> Service<S> {
             "close-case",
             move |_, _| {
                 Ok(Event::Close {
-                    receipt_waiver: waiver,
+                    receipt_waiver: waiver.clone(),
                 })
             },
             |c| {

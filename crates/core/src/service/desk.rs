@@ -167,7 +167,7 @@ impl<S: Store> Service<S> {
             case_id,
             idem,
             "request-confirm-unlock",
-            move |_, _| Ok(Event::RequestConfirmUnlock(request)),
+            move |_, _| Ok(Event::RequestConfirmUnlock(request.clone())),
             |c| {
                 serde_json::json!({
                     "operator_reference": c.unlock_request.as_ref().map(|r| r.operator_reference.as_str()),

@@ -287,6 +287,11 @@ impl<S: Store> Service<S> {
     /// idempotent retry, load the case, ask [`workflow::step`] for the [`workflow::Step`],
     /// write the case (version-checked), its audit event and its effects.
     ///
+    /// The transaction is [`Store::transact_optimistic`]: when another writer changed the case
+    /// between this step's read and its write, the version check fails and the step runs once
+    /// more in a [`Store::transact`], where it sees that writer's step (so `make` and
+    /// `audit_detail` may be called twice).
+    ///
     /// `make` builds the event from the case and branch read in this transaction (so an
     /// amendment at another terminal is never overwritten with older data); `audit_detail`
     /// gives the event's detail JSON from the next case (never a C2 value). A refusal that
@@ -298,13 +303,17 @@ impl<S: Store> Service<S> {
         case_id: CaseId,
         idem: Option<&str>,
         use_case: &'static str,
-        make: impl FnOnce(&Case, &Branch) -> CoreResult<Event>,
-        audit_detail: impl FnOnce(&Case) -> String,
+        make: impl Fn(&Case, &Branch) -> CoreResult<Event>,
+        audit_detail: impl Fn(&Case) -> String,
     ) -> CoreResult<CaseView> {
         let now = self.now();
         // (who, role, detail) of a refused attempt auditors must see.
-        let mut refused: Option<(StaffId, Option<Role>, String)> = None;
-        let res = self.store.transact(|tx| {
+        let refused: std::cell::RefCell<Option<(StaffId, Option<Role>, String)>> =
+            Default::default();
+        // The step itself refused (not its store, not its commit): what it decided on may have
+        // been read before another writer's step on the same case committed.
+        let step_failed = std::cell::Cell::new(false);
+        let step_body = |tx: &mut dyn WriteTx| -> CoreResult<()> {
             self.check_actor(tx, actor)?;
             if let Some(key) = idem {
                 if let Some(first) = tx.idempotent(key)? {
@@ -329,7 +338,7 @@ impl<S: Store> Service<S> {
                     ) {
                         // The refused attempt is the authorizer's when there is one; the
                         // detail keeps the person at the terminal, as on an authorized step.
-                        refused = Some(match event.authorizer() {
+                        *refused.borrow_mut() = Some(match event.authorizer() {
                             Some(sup) => (
                                 sup.clone(),
                                 Some(Role::Supervisor),
@@ -389,9 +398,32 @@ impl<S: Store> Service<S> {
                 tx.remember_idempotent(key, case_id, use_case, now)?;
             }
             Ok(())
-        });
+        };
+        let body = |tx: &mut dyn WriteTx| -> CoreResult<()> {
+            let out = step_body(tx);
+            // A store that failed or went away is not asked again (as before this change:
+            // the caller sees it and the step was not recorded).
+            step_failed
+                .set(out.as_ref().is_err_and(|e| {
+                    !matches!(e.code, ErrorCode::Storage | ErrorCode::Unavailable)
+                }));
+            out
+        };
+        // Optimistic first: the reads do not hold the branch's other writers up. Each read
+        // sees what was committed when it ran, so a step racing another on the same case may
+        // read the key before that step committed and the case after (and be refused as
+        // already decided), or read the case before and fail its version check. Whatever the
+        // step refused is asked again serialised, where it sees the other writer's step
+        // (a retry of the same request replays it; a second decision is refused as already
+        // decided), exactly as if it had waited for it. A store error or a failed commit is
+        // never run again (a commit's outcome may be unknown).
+        let mut res = self.store.transact_optimistic(body);
+        if res.is_err() && step_failed.get() {
+            *refused.borrow_mut() = None;
+            res = self.store.transact(body);
+        }
         if let Err(e) = &res {
-            if let Some((who, role, detail)) = &refused {
+            if let Some((who, role, detail)) = &*refused.borrow() {
                 let d = AuditDraft {
                     detail: detail.clone(),
                     ..draft(

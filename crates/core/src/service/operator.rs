@@ -167,7 +167,7 @@ impl<S: Store> Service<S> {
             case_id,
             None,
             "wallet-status",
-            move |_, _| Ok(Event::WalletStatus(check)),
+            move |_, _| Ok(Event::WalletStatus(check.clone())),
             move |c| {
                 let s = c.wallet_check.as_ref().map(|w| &w.status);
                 serde_json::json!({
@@ -233,8 +233,8 @@ impl<S: Store> Service<S> {
                 "request-unlock",
                 move |_, _| {
                     Ok(Event::RequestUnlock(OperatorUnlock {
-                        key,
-                        by,
+                        key: key.clone(),
+                        by: by.clone(),
                         at: now,
                         status: OperatorUnlockStatus::Waiting,
                         calls: 0,
@@ -339,7 +339,7 @@ impl<S: Store> Service<S> {
                         "the operator's answer was already recorded",
                     ));
                 }
-                Ok(event)
+                Ok(event.clone())
             },
             move |c| {
                 let u = c.operator_unlock.as_ref();
@@ -377,7 +377,11 @@ impl<S: Store> Service<S> {
                     case_id,
                     None,
                     "refuse-authority-freeze",
-                    |_, _| Ok(Event::RefuseAuthorityFreeze { reason }),
+                    |_, _| {
+                        Ok(Event::RefuseAuthorityFreeze {
+                            reason: reason.clone(),
+                        })
+                    },
                     |_| "{\"source\":\"wallet-operator\"}".into(),
                 )?;
             }
