@@ -32,6 +32,9 @@ use crate::error::{ApiError, ApiResult};
 /// How often the follower reads the trail when the store has no wake-up (embedded store), and
 /// how long it waits after losing the PostgreSQL listener before it listens again.
 pub const POLL: Duration = Duration::from_millis(25);
+/// How long a PostgreSQL follower waits after a NOTIFY before it reads, so that the commits
+/// arriving meanwhile are read at once.
+pub const COALESCE: Duration = Duration::from_millis(10);
 /// The longest a PostgreSQL follower sleeps without a NOTIFY before it reads anyway.
 pub const LISTEN_TIMEOUT: Duration = Duration::from_secs(1);
 /// A comment line on every stream this often: proxies keep the connection, the client's read
@@ -118,12 +121,17 @@ fn follow(hub: Weak<Hub>, svc: Weak<dyn Backend>) {
         }
         drop((hub, svc));
         match wake.as_mut() {
-            Some(w) => {
-                if let Err(e) = w.wait(LISTEN_TIMEOUT) {
+            Some(w) => match w.wait(LISTEN_TIMEOUT) {
+                // The commits of the next few milliseconds are read with this one: on a busy
+                // branch one read per [`COALESCE`] instead of one per step, for a delay no
+                // supervisor sees.
+                Ok(true) => std::thread::sleep(COALESCE),
+                Ok(false) => {}
+                Err(e) => {
                     tracing::warn!(error = %e.message, "audit listener lost: polling until it is back");
                     wake = None;
                 }
-            }
+            },
             None => std::thread::sleep(POLL),
         }
     }
@@ -141,6 +149,11 @@ fn read_on(svc: &dyn Backend, hub: &Hub, last: Option<i64>) -> CoreResult<i64> {
     loop {
         let page = svc.authorization_events(&actor, Some(pos), PAGE)?;
         let moved = page.last_seq != pos;
+        // The trail's seq is gap-free, so a page that scanned fewer events than it could
+        // reached the head as it was when read: no second read just to learn there is no more
+        // (one read per wake-up, which on a busy branch is one per step).
+        let full =
+            page.last_seq - pos >= i64::from(PAGE.min(unlockdesk_core::service::MAX_EVENTS_PAGE));
         pos = page.last_seq;
         // The head first: a stream that starts "from now" between the two either takes this
         // page as before its start (and reads the queue after it connects), or gets it live.
@@ -149,7 +162,7 @@ fn read_on(svc: &dyn Backend, hub: &Hub, last: Option<i64>) -> CoreResult<i64> {
             // No receiver is not an error: no terminal is following right now.
             let _ = hub.tx.send(e);
         }
-        if !moved {
+        if !moved || !full {
             return Ok(pos);
         }
     }
