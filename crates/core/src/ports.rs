@@ -301,18 +301,25 @@ pub enum AppointmentKey {
 /// conformance suite (`unlockdesk_conformance`).
 pub trait Store: Send + Sync {
     fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T>;
-    /// [`Store::transact`] for a transaction whose every decision on what it read before its
-    /// first write is checked when it writes (a case step: `update_case` compares the case's
-    /// version, and every step writes its case first). The store may then let the reads
-    /// before the first write run without holding the other writers up (PostgreSQL takes the
-    /// audit head's lock at the first write instead of at `BEGIN`). A case changed by another
-    /// writer in between fails that version check with `conflict`: the caller runs the step
-    /// again with [`Store::transact`]. Default: [`Store::transact`].
+    /// [`Store::transact`] for a transaction that re-checks, once it writes, every decision
+    /// it took on what it read before (a case step: `update_case` compares the case's version,
+    /// every step writes its case first, and the service reads the account and the branch
+    /// again after it). The store may then let the reads before the first write run without
+    /// holding the other writers up (PostgreSQL takes the audit head's lock at the first
+    /// statement that writes or locks rows instead of at `BEGIN`); it says so with
+    /// [`Store::optimistic_reads`]. A case changed by another writer in between fails the
+    /// version check with `conflict`: the caller runs the step again with
+    /// [`Store::transact`]. Default: [`Store::transact`].
     fn transact_optimistic<T>(
         &self,
         f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
     ) -> CoreResult<T> {
         self.transact(f)
+    }
+    /// Whether [`Store::transact_optimistic`] runs the reads before the first write
+    /// unserialised (true for PostgreSQL). Default: false (it is [`Store::transact`]).
+    fn optimistic_reads(&self) -> bool {
+        false
     }
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T>;
     /// Walk the audit chain from the start.
@@ -357,6 +364,9 @@ impl<S: Store> Store for std::sync::Arc<S> {
     ) -> CoreResult<T> {
         (**self).transact_optimistic(f)
     }
+    fn optimistic_reads(&self) -> bool {
+        (**self).optimistic_reads()
+    }
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
         (**self).read(f)
     }
@@ -388,6 +398,9 @@ impl<S: Store> Store for &S {
         f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
     ) -> CoreResult<T> {
         (**self).transact_optimistic(f)
+    }
+    fn optimistic_reads(&self) -> bool {
+        (**self).optimistic_reads()
     }
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
         (**self).read(f)

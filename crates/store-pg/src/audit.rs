@@ -16,7 +16,8 @@ use unlockdesk_store::audit::{event_hash, ts_text, ChainWalk};
 
 use crate::tx::Tx;
 
-/// The head row, locked: the first statement of every write transaction.
+/// The head row, locked by every write transaction before it writes or locks any row (at
+/// `BEGIN`, or an optimistic one at its first write).
 pub(crate) const HEAD_LOCK: &str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
 const EVENT_COLS: &str = "seq, at, staff_id, role, terminal, case_id, action, from_state, \
      to_state, reason, outcome, detail, prev_hash, hash";

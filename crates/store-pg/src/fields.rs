@@ -204,9 +204,9 @@ pub fn setup(owner: &mut Client, source: &KeySource) -> CoreResult<Option<FieldK
             )
             .map_err(pg)?;
             // No other server writes while the existing rows are encrypted: every write
-            // transaction locks the audit head first, and checks for this record after it
-            // (lib.rs), so a server without the key sees the record and refuses; the table
-            // locks hold off anything else.
+            // transaction locks the audit head before it writes, and checks for this record
+            // right after (`Tx::lock_head`), so a server without the key sees the record and
+            // refuses before its first write; the table locks hold off anything else.
             tx.query(crate::audit::HEAD_LOCK, &[]).map_err(pg)?;
             tx.batch_execute("LOCK TABLE cases, appointments, documents IN EXCLUSIVE MODE")
                 .map_err(pg)?;

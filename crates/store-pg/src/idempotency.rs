@@ -1,6 +1,9 @@
 //! Idempotency keys of applied steps. Keys hold across terminals: the key is the primary key,
 //! and write transactions are serialised (see the crate docs), so the second terminal sending
-//! a key sees the first one's row and replays.
+//! a key sees the first one's row and replays. A case step reads the key before it is
+//! serialised (`transact_optimistic`): when the first terminal's step commits in between, the
+//! second one's version check (or the key's primary key) fails, and the service runs it again
+//! serialised, where it sees the row and replays.
 
 use chrono::{DateTime, Utc};
 use unlockdesk_core::ports::*;

@@ -15,25 +15,28 @@
 //! cases read and then write inside one transaction (a sign-in's failed-login count, the
 //! importer's new/known split, an idempotency key checked then remembered) and were written for
 //! that. Every append then chains after the true head, so concurrent writers never fork the
-//! chain, and since every writer takes that lock before any other, writers never deadlock each
-//! other. `update_case` still checks the version (`UPDATE … WHERE id = $1 AND version = $2`; no
-//! row: `conflict`), for a case read in an earlier transaction. [`Store::read`] runs in a
-//! REPEATABLE READ, READ ONLY snapshot and takes no lock.
+//! chain, and since every writer takes that lock before it writes or locks any row, writers
+//! never deadlock each other. `update_case` still checks the version (`UPDATE … WHERE id = $1
+//! AND version = $2`; no row: `conflict`), for a case read in an earlier transaction.
+//! [`Store::read`] runs in a REPEATABLE READ, READ ONLY snapshot and takes no lock.
 //!
-//! [`Store::transact_optimistic`] (a case step, whose reads are all checked by the case's
-//! version when it writes) takes the same lock at its first statement that writes or locks
-//! rows instead of at `BEGIN`: its reads (the actor's account, the idempotency key, the case,
-//! the branch) no longer hold the other writers up, and since the lock still comes before any
-//! row lock, writers still never deadlock. A step that read a case another writer changed in
-//! the meantime fails its version check; the service runs it again.
+//! [`Store::transact_optimistic`] (a case step, whose reads are checked once it writes: the
+//! case's version by `update_case`, the account and the branch read again by the service)
+//! takes the same lock at its first statement that writes or locks rows instead of at `BEGIN`:
+//! its reads (the actor's account, the idempotency key, the case, the branch) no longer hold
+//! the other writers up, and since the lock still comes before any row lock, writers still
+//! never deadlock. A step that read a case another writer changed in the meantime fails its
+//! version check; the service runs it again serialised.
 //!
 //! ## Retries
 //!
 //! The port's closure is `FnOnce` and the service's closures are not safe to run twice (the
-//! importer counts into its report as it goes), so a transaction is never replayed. What is
-//! retried, a bounded number of times ([`MAX_ATTEMPTS`]), is what happens before the closure
-//! runs: taking a connection (a dropped one is replaced: the store reconnects by itself),
-//! `BEGIN` and the head lock, on a lost connection or SQLSTATE 40001/40P01. With the lock
+//! importer counts into its report as it goes), so the store never replays a transaction (the
+//! service runs a case step again itself, above). What is retried, a bounded number of times
+//! ([`MAX_ATTEMPTS`]), is what happens before the closure runs: taking a connection (a dropped
+//! one is replaced: the store reconnects by itself), `BEGIN` and the head lock (an optimistic
+//! transaction's lock is inside its closure, so not retried here), on a lost connection or
+//! SQLSTATE 40001/40P01. With the lock
 //! order above, 40001 (impossible at READ COMMITTED for these statements) and 40P01 can only
 //! come from outside the store (an administrator's session); inside the closure or at commit
 //! they are reported as `conflict` ("nothing was recorded; try again").
@@ -352,11 +355,13 @@ impl PgStore {
                 }
             }
             // Dropping `tx` on an error rolls back.
-            let out = f(&mut t)?;
+            let out = f(&mut t);
             if t.encrypted_since_open {
-                // Seen at the optimistic transaction's first write: nothing is committed.
+                // Seen at the optimistic transaction's first write, which did not run:
+                // nothing is committed, and this is why.
                 return Err(encrypted_since_open());
             }
+            let out = out?;
             tx.commit().map_err(pg_err)?;
             return Ok(out);
         }
@@ -365,7 +370,7 @@ impl PgStore {
 
 /// Another server encrypted the branch's personal data since this one opened without a key:
 /// it must not write a value in clear beside them.
-fn encrypted_since_open() -> CoreError {
+pub(crate) fn encrypted_since_open() -> CoreError {
     CoreError::storage(
         "the branch database's personal data is now encrypted: restart this program with UNLOCKDESK_KEY_FILE set to the branch key file",
     )
@@ -383,6 +388,10 @@ impl Store for PgStore {
         f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
     ) -> CoreResult<T> {
         self.write_tx(true, f)
+    }
+
+    fn optimistic_reads(&self) -> bool {
+        true
     }
 
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {

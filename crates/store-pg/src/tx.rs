@@ -20,7 +20,8 @@ pub(crate) struct Tx<'a, 'c> {
     pub tx: &'a mut Transaction<'c>,
     stmts: &'a mut HashMap<String, Statement>,
     /// The audit chain's head (seq, hash) as locked by this transaction: read by
-    /// [`Tx::lock_head`] when a write transaction begins, advanced by each append.
+    /// [`Tx::lock_head`] when a write transaction begins (an optimistic one: at its first
+    /// write), advanced by each append.
     pub head: Option<(i64, String)>,
     /// The field keys when the store's C2 values are encrypted ([`crate::fields`]).
     pub keys: Option<&'a crate::fields::FieldKeys>,
@@ -34,16 +35,17 @@ pub(crate) struct Tx<'a, 'c> {
 }
 
 /// Whether `sql` may write or lock rows: anything but a plain `SELECT` (a `SELECT … FOR
-/// UPDATE`/`FOR SHARE` locks rows, which must happen after the head lock so that writers
-/// never deadlock each other).
+/// UPDATE`/`FOR NO KEY UPDATE`/`FOR SHARE`/`FOR KEY SHARE` locks rows, which must happen after
+/// the head lock so that writers never deadlock each other). Case and spacing do not matter.
 fn writes(sql: &str) -> bool {
-    let s = sql.trim_start();
-    let head = s.get(..6).unwrap_or(s);
-    !head.eq_ignore_ascii_case("SELECT")
-        || s.contains(" FOR UPDATE")
-        || s.contains(" FOR SHARE")
-        || s.contains(" FOR NO KEY UPDATE")
-        || s.contains(" FOR KEY SHARE")
+    let up = sql.to_ascii_uppercase();
+    let words: Vec<&str> = up.split_whitespace().collect();
+    if words.first() != Some(&"SELECT") {
+        return true;
+    }
+    words
+        .windows(2)
+        .any(|w| w[0] == "FOR" && matches!(w[1], "UPDATE" | "SHARE" | "NO" | "KEY"))
 }
 
 impl<'a, 'c> Tx<'a, 'c> {
@@ -73,6 +75,9 @@ impl<'a, 'c> Tx<'a, 'c> {
     pub(crate) fn serialise(&mut self) -> CoreResult<()> {
         if self.lock_pending {
             self.lock_head().map_err(pg_err)?;
+        }
+        if self.encrypted_since_open {
+            return Err(crate::encrypted_since_open());
         }
         Ok(())
     }
@@ -138,8 +143,9 @@ impl<'a, 'c> Tx<'a, 'c> {
     }
 
     /// Lock the audit chain's head row and remember it (see the crate docs: every write
-    /// transaction takes this lock first, so writers are serialised and never deadlock each
-    /// other). No row leaves `head` empty; the first append then reports the damage.
+    /// transaction takes this lock before it writes or locks any row, so writers are serialised
+    /// and never deadlock each other). No row leaves `head` empty; the first append then
+    /// reports the damage.
     ///
     /// A store opened without the branch key then checks that nobody has encrypted the
     /// branch's personal data since ([`Tx::encrypted_since_open`]): after the lock, because the
@@ -166,6 +172,15 @@ impl<'a, 'c> Tx<'a, 'c> {
     pub(crate) fn stmt(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
         if self.lock_pending && writes(sql) {
             self.lock_head()?;
+            if self.encrypted_since_open {
+                // The write must not run at all (an aborted row still reaches the data files
+                // and the WAL): the database refuses the rest of this transaction, and the
+                // store reports why ([`crate::encrypted_since_open`]).
+                self.tx.batch_execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'the branch database''s personal data is now \
+                     encrypted and this server has no key' USING ERRCODE = 'P0001'; END $$",
+                )?;
+            }
         }
         if let Some(s) = self.stmts.get(sql) {
             return Ok(s.clone());

@@ -727,12 +727,12 @@ fn a_plaintext_branch_database_is_encrypted_at_its_first_open_with_a_key() {
 fn a_server_without_the_key_stops_writing_once_another_encrypts_the_branch() {
     let fix = Pg::encrypted();
     // First opened without a key (plaintext), as a server started without its key file.
-    let name = {
+    let (name, case) = {
         let mut plain = Pg::default();
         plain.base = fix.base.clone();
-        drop(seed_c2(&plain));
+        let (_, _, case) = seed_c2(&plain);
         let name = plain.made.lock().unwrap().pop().unwrap();
-        name
+        (name, case)
     };
     fix.made.lock().unwrap().push(name.clone());
     let keyless = Service::new(
@@ -746,6 +746,11 @@ fn a_server_without_the_key_stops_writing_once_another_encrypts_the_branch() {
     drop(PgStore::open_config_with(fix.config(&name), fix.source()).unwrap());
     let e = keyless
         .import_appointments(&import_actor(&keyless), &rows(&book()), "again.csv")
+        .expect_err("refused");
+    assert!(e.message.contains("UNLOCKDESK_KEY_FILE"), "{e}");
+    // A case step, whose lock is taken at its first write, is refused there too.
+    let e = keyless
+        .cancel_case(&tel, case, "the customer left", None)
         .expect_err("refused");
     assert!(e.message.contains("UNLOCKDESK_KEY_FILE"), "{e}");
     drop(tel);

@@ -287,10 +287,11 @@ impl<S: Store> Service<S> {
     /// idempotent retry, load the case, ask [`workflow::step`] for the [`workflow::Step`],
     /// write the case (version-checked), its audit event and its effects.
     ///
-    /// The transaction is [`Store::transact_optimistic`]: when another writer changed the case
-    /// between this step's read and its write, the version check fails and the step runs once
-    /// more in a [`Store::transact`], where it sees that writer's step (so `make` and
-    /// `audit_detail` may be called twice).
+    /// The transaction is [`Store::transact_optimistic`]. When the store lets its reads run
+    /// unserialised ([`Store::optimistic_reads`]), the account and the branch are read again
+    /// after the case's version-checked write, and a step that refused or failed its checks
+    /// runs once more in a [`Store::transact`], where it sees the other writer's step (so `make`
+    /// and `audit_detail` may be called twice).
     ///
     /// `make` builds the event from the case and branch read in this transaction (so an
     /// amendment at another terminal is never overwritten with older data); `audit_detail`
@@ -313,6 +314,8 @@ impl<S: Store> Service<S> {
         // The step itself refused (not its store, not its commit): what it decided on may have
         // been read before another writer's step on the same case committed.
         let step_failed = std::cell::Cell::new(false);
+        // This attempt's reads before its first write were not serialised with other writers.
+        let unserialised = std::cell::Cell::new(false);
         let step_body = |tx: &mut dyn WriteTx| -> CoreResult<()> {
             self.check_actor(tx, actor)?;
             if let Some(key) = idem {
@@ -361,6 +364,17 @@ impl<S: Store> Service<S> {
             };
             let next = &step.case;
             tx.update_case(next, case.version)?;
+            if unserialised.get() {
+                // Serialised from the case's write on: what its version does not cover (the
+                // actor's account, the branch's rules) is read again, so no step is recorded
+                // after a change it was decided without.
+                self.check_actor(tx, actor)?;
+                if branch_of(tx)? != branch {
+                    return Err(CoreError::conflict(
+                        "the branch's settings changed during this step; try again",
+                    ));
+                }
+            }
             let facts = &step.audit;
             // An authorized step is the supervisor's act: the event names them (with the
             // supervisor role) and keeps the person at the terminal in the detail.
@@ -401,8 +415,8 @@ impl<S: Store> Service<S> {
         };
         let body = |tx: &mut dyn WriteTx| -> CoreResult<()> {
             let out = step_body(tx);
-            // A store that failed or went away is not asked again (as before this change:
-            // the caller sees it and the step was not recorded).
+            // A store that failed or went away is not asked again: the caller sees it and the
+            // step was not recorded.
             step_failed
                 .set(out.as_ref().is_err_and(|e| {
                     !matches!(e.code, ErrorCode::Storage | ErrorCode::Unavailable)
@@ -417,11 +431,24 @@ impl<S: Store> Service<S> {
         // (a retry of the same request replays it; a second decision is refused as already
         // decided), exactly as if it had waited for it. A store error or a failed commit is
         // never run again (a commit's outcome may be unknown).
-        let mut res = self.store.transact_optimistic(body);
-        if res.is_err() && step_failed.get() {
-            *refused.borrow_mut() = None;
-            res = self.store.transact(body);
-        }
+        let optimistic = self.store.optimistic_reads();
+        unserialised.set(optimistic);
+        let first = self.store.transact_optimistic(body);
+        let res = if first.is_err() && step_failed.get() && optimistic {
+            unserialised.set(false);
+            let first_refusal = refused.take();
+            let again = self.store.transact(body);
+            match &again {
+                // The store failed on the way: the first answer stands, refusal included.
+                Err(e) if matches!(e.code, ErrorCode::Storage | ErrorCode::Unavailable) => {
+                    *refused.borrow_mut() = first_refusal;
+                    first
+                }
+                _ => again,
+            }
+        } else {
+            first
+        };
         if let Err(e) = &res {
             if let Some((who, role, detail)) = &*refused.borrow() {
                 let d = AuditDraft {
