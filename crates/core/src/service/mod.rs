@@ -316,6 +316,9 @@ impl<S: Store> Service<S> {
         let step_failed = std::cell::Cell::new(false);
         // This attempt's reads before its first write were not serialised with other writers.
         let unserialised = std::cell::Cell::new(false);
+        // The attempt's step ran to its end (what failed after it, if anything, was the commit,
+        // whose outcome may be unknown).
+        let body_done = std::cell::Cell::new(false);
         let step_body = |tx: &mut dyn WriteTx| -> CoreResult<()> {
             self.check_actor(tx, actor)?;
             if let Some(key) = idem {
@@ -415,6 +418,7 @@ impl<S: Store> Service<S> {
         };
         let body = |tx: &mut dyn WriteTx| -> CoreResult<()> {
             let out = step_body(tx);
+            body_done.set(out.is_ok());
             // A store that failed or went away is not asked again: the caller sees it and the
             // step was not recorded.
             step_failed
@@ -436,11 +440,16 @@ impl<S: Store> Service<S> {
         let first = self.store.transact_optimistic(body);
         let res = if first.is_err() && step_failed.get() && optimistic {
             unserialised.set(false);
+            body_done.set(false);
             let first_refusal = refused.take();
             let again = self.store.transact(body);
             match &again {
-                // The store failed on the way: the first answer stands, refusal included.
-                Err(e) if matches!(e.code, ErrorCode::Storage | ErrorCode::Unavailable) => {
+                // The store failed before the step ran to its end: the first answer stands,
+                // refusal included. (A failed commit's error stands: the rerun may be recorded.)
+                Err(e)
+                    if matches!(e.code, ErrorCode::Storage | ErrorCode::Unavailable)
+                        && !body_done.get() =>
+                {
                     *refused.borrow_mut() = first_refusal;
                     first
                 }
