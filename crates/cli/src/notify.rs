@@ -88,8 +88,7 @@ pub fn run(cmd: NotificationsCmd, ctx: &mut Ctx, out: &Out) -> Res<u8> {
                 }
                 // Sleep until the next message is due (its backoff), at most until the end.
                 let wait = r
-                    .next_due
-                    .map(|t| (t - chrono::Utc::now()).to_std().unwrap_or_default())
+                    .until_next_due(chrono::Utc::now())
                     .unwrap_or(std::time::Duration::from_millis(200))
                     .max(std::time::Duration::from_millis(20))
                     .min(deadline - now);

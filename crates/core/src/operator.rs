@@ -63,16 +63,35 @@ pub enum UnlockOutcome {
     Unknown { reason: String },
 }
 
-/// A failed status call (transport fault, 5xx, circuit open).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OperatorFault {
-    /// The circuit breaker is open: nothing was sent (the operator is known to be down).
-    pub circuit_open: bool,
+/// Why a call to the operator failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// A transport fault, a timeout, a 5xx or an answer outside the contract: the operator may
+    /// be down, or the call may have been lost on the way.
+    Unavailable,
+    /// The circuit breaker is open (or its one trial call is in progress): nothing was sent,
+    /// the operator is known to be down.
+    CircuitOpen,
     /// The operator answered that it does not know the wallet id (HTTP 404): an answer about
     /// the input, not the operator being down.
-    pub unknown_wallet: bool,
+    UnknownWallet,
+}
+
+/// A failed status call: its [`FaultKind`] and the words for the screen and the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorFault {
+    pub kind: FaultKind,
     /// English, for the screen and the log (no personal data).
     pub message: String,
+}
+
+impl OperatorFault {
+    pub fn new(kind: FaultKind, message: impl Into<String>) -> Self {
+        OperatorFault {
+            kind,
+            message: message.into(),
+        }
+    }
 }
 
 impl fmt::Display for OperatorFault {
@@ -83,7 +102,7 @@ impl fmt::Display for OperatorFault {
 
 impl From<OperatorFault> for CoreError {
     fn from(f: OperatorFault) -> Self {
-        if f.unknown_wallet {
+        if f.kind == FaultKind::UnknownWallet {
             CoreError::field("wallet_id", "unknown-wallet", f.message)
         } else {
             CoreError::new(crate::ErrorCode::OperatorUnavailable, f.message)

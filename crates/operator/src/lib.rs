@@ -140,10 +140,22 @@ pub struct HttpOperator {
 /// lost), not for a 4xx (the request itself is wrong).
 #[derive(Debug)]
 struct CallError {
+    /// Refused by the circuit breaker: nothing was sent.
+    circuit_open: bool,
     retryable: bool,
     status: Option<u16>,
     message: String,
     body: Option<serde_json::Value>,
+}
+
+impl CallError {
+    fn fault_kind(&self) -> FaultKind {
+        if self.circuit_open {
+            FaultKind::CircuitOpen
+        } else {
+            FaultKind::Unavailable
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -201,14 +213,13 @@ impl HttpOperator {
         match b.open_until {
             None => Ok(Gate::Closed),
             Some(t) if Instant::now() < t => Err(self.open_fault(t)),
-            Some(_) if b.trial => Err(OperatorFault {
-                circuit_open: true,
-                unknown_wallet: false,
-                message: format!(
+            Some(_) if b.trial => Err(OperatorFault::new(
+                FaultKind::CircuitOpen,
+                format!(
                     "the wallet operator at {} is not answering; a trial call is in progress",
                     self.base
                 ),
-            }),
+            )),
             Some(_) => {
                 b.trial = true;
                 Ok(Gate::Trial)
@@ -220,16 +231,15 @@ impl HttpOperator {
         let secs = until
             .saturating_duration_since(Instant::now())
             .as_secs_f64();
-        OperatorFault {
-            circuit_open: true,
-            unknown_wallet: false,
-            message: format!(
+        OperatorFault::new(
+            FaultKind::CircuitOpen,
+            format!(
                 "the wallet operator at {} is not answering (circuit open after {} failures in a row; next try in {:.0} s)",
                 self.base,
                 self.config.failure_threshold,
                 secs.ceil()
             ),
-        }
+        )
     }
 
     /// Count one call's outcome. While the circuit is open only the trial call's outcome
@@ -265,6 +275,7 @@ impl HttpOperator {
         body: Option<&serde_json::Value>,
     ) -> Result<(u16, serde_json::Value), CallError> {
         let gate = self.gate().map_err(|f| CallError {
+            circuit_open: true,
             retryable: false,
             status: None,
             message: f.message,
@@ -288,6 +299,7 @@ impl HttpOperator {
             Ok(resp) => {
                 let status = resp.status();
                 let text = resp.into_string().map_err(|e| CallError {
+                    circuit_open: false,
                     retryable: true,
                     status: Some(status),
                     message: format!("the answer was cut off: {e}"),
@@ -297,6 +309,7 @@ impl HttpOperator {
                     serde_json::from_str(&t)
                         .map(|v| (status, v))
                         .map_err(|e| CallError {
+                            circuit_open: false,
                             retryable: true,
                             status: Some(status),
                             message: format!("the answer is not the contract's JSON: {e}"),
@@ -317,6 +330,7 @@ impl HttpOperator {
                     format!("the operator answered HTTP {status}")
                 };
                 Err(CallError {
+                    circuit_open: false,
                     retryable: status >= 500 || status == 429,
                     status: Some(status),
                     message,
@@ -324,6 +338,7 @@ impl HttpOperator {
                 })
             }
             Err(e) => Err(CallError {
+                circuit_open: false,
                 retryable: true,
                 status: None,
                 message: transport_words(&e),
@@ -432,11 +447,7 @@ fn outcome_of(v: &serde_json::Value) -> Option<UnlockOutcome> {
 
 impl WalletOperator for HttpOperator {
     fn status(&self, wallet_id: &str) -> Result<WalletStatus, OperatorFault> {
-        let fault = |e: CallError| OperatorFault {
-            circuit_open: e.status.is_none() && !e.retryable && e.message.contains("circuit"),
-            unknown_wallet: false,
-            message: e.message,
-        };
+        let fault = |e: CallError| OperatorFault::new(e.fault_kind(), e.message);
         let (_, v) = self
             .safe(
                 "GET",
@@ -445,17 +456,17 @@ impl WalletOperator for HttpOperator {
                 None,
             )
             .map_err(|e| match e.status {
-                Some(404) => OperatorFault {
-                    circuit_open: false,
-                    unknown_wallet: true,
-                    message: "the operator does not know this wallet id".into(),
-                },
+                Some(404) => OperatorFault::new(
+                    FaultKind::UnknownWallet,
+                    "the operator does not know this wallet id",
+                ),
                 _ => fault(e),
             })?;
-        let b: WalletBody = serde_json::from_value(v).map_err(|e| OperatorFault {
-            circuit_open: false,
-            unknown_wallet: false,
-            message: format!("the operator's answer is not the contract's wallet: {e}"),
+        let b: WalletBody = serde_json::from_value(v).map_err(|e| {
+            OperatorFault::new(
+                FaultKind::Unavailable,
+                format!("the operator's answer is not the contract's wallet: {e}"),
+            )
         })?;
         Ok(WalletStatus {
             locked: b.locked,
@@ -525,17 +536,11 @@ impl WalletOperator for HttpOperator {
             None,
             None,
         ) {
-            Ok((_, v)) => Ok(Some(outcome_of(&v).ok_or_else(|| OperatorFault {
-                circuit_open: false,
-                unknown_wallet: false,
-                message: "the answer has no contract status".into(),
+            Ok((_, v)) => Ok(Some(outcome_of(&v).ok_or_else(|| {
+                OperatorFault::new(FaultKind::Unavailable, "the answer has no contract status")
             })?)),
             Err(e) if e.status == Some(404) => Ok(None),
-            Err(e) => Err(OperatorFault {
-                circuit_open: e.status.is_none() && !e.retryable,
-                unknown_wallet: false,
-                message: e.message,
-            }),
+            Err(e) => Err(OperatorFault::new(e.fault_kind(), e.message)),
         }
     }
 
@@ -678,8 +683,7 @@ pub fn spawn_outbox_worker(
                                 "outbox round"
                             );
                         }
-                        r.next_due
-                            .map(|t| (t - chrono::Utc::now()).to_std().unwrap_or_default())
+                        r.until_next_due(chrono::Utc::now())
                             .unwrap_or(Duration::from_secs(1))
                             .clamp(Duration::from_millis(50), Duration::from_secs(1))
                     }

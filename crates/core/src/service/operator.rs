@@ -39,6 +39,16 @@ pub struct DeliveryRound {
     pub next_due: Option<DateTime<Utc>>,
 }
 
+impl DeliveryRound {
+    /// How long from `now` until the next queued message is due (zero when it is due
+    /// already); `None` when nothing is queued. A worker sleeps that long between rounds,
+    /// within bounds of its own.
+    pub fn until_next_due(&self, now: DateTime<Utc>) -> Option<std::time::Duration> {
+        self.next_due
+            .map(|t| (t - now).to_std().unwrap_or_default())
+    }
+}
+
 /// How many messages one round takes at most.
 const ROUND: u32 = 32;
 
@@ -56,6 +66,26 @@ const FREEZE_CODES: &[&str] = &["authority-freeze", "anti-fraud-restriction"];
 impl<S: Store> Service<S> {
     fn connectors(&self) -> Option<&Arc<dyn Connectors>> {
         self.connectors.as_ref()
+    }
+
+    /// The wallet operator of the case's appointment when the case has no form naming one
+    /// (what [`Service::operator_for`] falls back to); `None` without connectors, so a branch
+    /// on the manual path reads nothing more.
+    pub(crate) fn appointment_operator(
+        &self,
+        tx: &mut dyn ReadTx,
+        case: &Case,
+    ) -> CoreResult<Option<String>> {
+        let named = case
+            .form
+            .as_ref()
+            .is_some_and(|f| !f.wallet_operator.trim().is_empty());
+        match case.appointment_id {
+            Some(a) if !named && self.connectors().is_some() => {
+                Ok(tx.appointment(a)?.map(|a| a.wallet_operator))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// The connector of the case's wallet operator (the form's, else the appointment's).
@@ -85,10 +115,7 @@ impl<S: Store> Service<S> {
             let c = tx
                 .case(case_id)?
                 .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
-            let op = match c.appointment_id {
-                Some(a) => tx.appointment(a)?.map(|a| a.wallet_operator),
-                None => None,
-            };
+            let op = self.appointment_operator(tx, &c)?;
             Ok((c, branch_of(tx)?, op))
         })?;
         let op = self
@@ -104,9 +131,14 @@ impl<S: Store> Service<S> {
     }
 
     /// Whether a connector serves the case's operator (the case view offers the steps).
-    pub(crate) fn has_connector(&self, case: &Case, branch: Option<&Branch>) -> bool {
+    pub(crate) fn has_connector(
+        &self,
+        case: &Case,
+        branch: Option<&Branch>,
+        appointment_operator: Option<&str>,
+    ) -> bool {
         match (self.connectors(), branch) {
-            (Some(_), Some(b)) => self.operator_for(case, b, None).is_some(),
+            (Some(_), Some(b)) => self.operator_for(case, b, appointment_operator).is_some(),
             _ => false,
         }
     }
@@ -144,7 +176,7 @@ impl<S: Store> Service<S> {
                 let detail = serde_json::json!({
                     "wallet": crate::masking::wallet(&wallet),
                     "answer": fault.message,
-                    "circuit_open": fault.circuit_open,
+                    "circuit_open": fault.kind == FaultKind::CircuitOpen,
                 })
                 .to_string();
                 let d = AuditDraft {
@@ -216,12 +248,7 @@ impl<S: Store> Service<S> {
         if waiting(&case).is_none() {
             // Nothing is recorded while the operator is known to be down.
             if let Some(reason) = op.circuit_open() {
-                return Err(OperatorFault {
-                    circuit_open: true,
-                    unknown_wallet: false,
-                    message: reason,
-                }
-                .into());
+                return Err(OperatorFault::new(FaultKind::CircuitOpen, reason).into());
             }
             let key = self.uuid().to_string();
             let by = actor.staff_id().clone();

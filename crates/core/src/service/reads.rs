@@ -17,19 +17,31 @@ impl<S: Store> Service<S> {
     /// One case, masked, with allowed actions for the viewer's role and its history.
     pub(crate) fn case_view(&self, actor: &Actor, case_id: CaseId) -> CoreResult<CaseView> {
         self.permit(actor, Action::ViewCases, Some(case_id))?;
-        let (case, history, documents, branch, staff, hold, notes) = self.store.read(|tx| {
-            let c = tx
-                .case(case_id)?
-                .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
-            let history = tx.case_history(case_id)?;
-            let documents = tx.documents(case_id)?;
-            // From the same snapshot as the history, so every name matches the record shown.
-            let staff = staff_names(&mentioned_staff(&c, &history, &documents), tx)?;
-            let hold = tx.legal_holds(Some(case_id), true)?.into_iter().next();
-            let notes = tx.outbox(Some(case_id), Some(crate::operator::OutboxKind::Sms), 100)?;
-            Ok((c, history, documents, tx.branch()?, staff, hold, notes))
-        })?;
-        let connector = self.has_connector(&case, branch.as_ref());
+        let (case, history, documents, branch, staff, hold, notes, appointment_operator) =
+            self.store.read(|tx| {
+                let c = tx
+                    .case(case_id)?
+                    .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
+                let history = tx.case_history(case_id)?;
+                let documents = tx.documents(case_id)?;
+                // From the same snapshot as the history, so every name matches the record shown.
+                let staff = staff_names(&mentioned_staff(&c, &history, &documents), tx)?;
+                let hold = tx.legal_holds(Some(case_id), true)?.into_iter().next();
+                let notes =
+                    tx.outbox(Some(case_id), Some(crate::operator::OutboxKind::Sms), 100)?;
+                let appointment_operator = self.appointment_operator(tx, &c)?;
+                Ok((
+                    c,
+                    history,
+                    documents,
+                    tx.branch()?,
+                    staff,
+                    hold,
+                    notes,
+                    appointment_operator,
+                ))
+            })?;
+        let connector = self.has_connector(&case, branch.as_ref(), appointment_operator.as_deref());
         let allowed = workflow::allowed_events(&case)
             .into_iter()
             .filter(|k| {
