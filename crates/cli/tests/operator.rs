@@ -147,6 +147,41 @@ impl Store {
     }
 }
 
+/// The simulator scripted for the approved `case`'s wallet: `entry` gives the wallet's entry
+/// of the fixture's `wallets` object from its full id (revealed through the CLI with a reason,
+/// as a teller reads it). Returns the simulator, the wallet id and the fixture file (kept
+/// while the simulator runs).
+fn scripted_sim(
+    s: &Store,
+    case: &str,
+    entry: impl Fn(&str) -> String,
+) -> (Proc, String, tempfile::NamedTempFile) {
+    let shown = s.json(
+        None,
+        &[
+            "--as",
+            "tel01",
+            "case",
+            "reveal",
+            "--case",
+            case,
+            "--field",
+            "wallet-id",
+            "--reason",
+            "operator fixture for the test",
+        ],
+    );
+    let wallet = shown["value"].as_str().unwrap().to_string();
+    let fixture = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        fixture.path(),
+        format!(r#"{{"wallets": {}}}"#, entry(&wallet)),
+    )
+    .unwrap();
+    let sim = sim(&["--fixture", fixture.path().to_str().unwrap()]);
+    (sim, wallet, fixture)
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -259,31 +294,11 @@ fn a_case_is_unlocked_through_the_simulator_and_its_sms_delivered_once() {
 
 #[test]
 fn a_pending_answer_leaves_the_case_waiting_until_a_status_query_settles_it() {
-    let fixture = tempfile::NamedTempFile::new().unwrap();
     let s = demo_store();
     let case = s.approved_case();
-    let shown = s.json(
-        None,
-        &[
-            "--as",
-            "tel01",
-            "case",
-            "reveal",
-            "--case",
-            &case,
-            "--field",
-            "wallet-id",
-            "--reason",
-            "operator fixture for the test",
-        ],
-    );
-    let wallet = shown["value"].as_str().unwrap().to_string();
-    std::fs::write(
-        fixture.path(),
-        format!(r#"{{"wallets": {{"{wallet}": {{"unlock": "pending", "pending_queries": 1}}}}}}"#),
-    )
-    .unwrap();
-    let sim = sim(&["--fixture", fixture.path().to_str().unwrap()]);
+    let (sim, wallet, _fixture) = scripted_sim(&s, &case, |wallet| {
+        format!(r#"{{"{wallet}": {{"unlock": "pending", "pending_queries": 1}}}}"#)
+    });
     let op = Some(sim.url.as_str());
 
     let o = s.cli(
@@ -615,32 +630,12 @@ fn two_servers_on_one_postgres_send_each_queued_sms_exactly_once() {
 fn an_operator_refusal_for_a_freeze_refuses_the_case_and_other_refusals_fail_the_unlock() {
     let s = demo_store();
     let case = s.approved_case();
-    let shown = s.json(
-        None,
-        &[
-            "--as",
-            "tel01",
-            "case",
-            "reveal",
-            "--case",
-            &case,
-            "--field",
-            "wallet-id",
-            "--reason",
-            "operator fixture for the test",
-        ],
-    );
-    let wallet = shown["value"].as_str().unwrap().to_string();
-    let fixture = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(
-        fixture.path(),
+    let (sim, _wallet, _fixture) = scripted_sim(&s, &case, |wallet| {
         format!(
-            r#"{{"wallets": {{"{wallet}": {{"unlock": "reject", "reject_code": "authority-freeze",
-                "reject_message": "wallet {wallet} frozen by a court's order"}}}}}}"#
-        ),
-    )
-    .unwrap();
-    let sim = sim(&["--fixture", fixture.path().to_str().unwrap()]);
+            r#"{{"{wallet}": {{"unlock": "reject", "reject_code": "authority-freeze",
+                "reject_message": "wallet {wallet} frozen by a court's order"}}}}"#
+        )
+    });
     let o = s.cli(
         Some(&sim.url),
         &[],
@@ -661,33 +656,11 @@ fn an_operator_refusal_for_a_freeze_refuses_the_case_and_other_refusals_fail_the
 
 #[test]
 fn a_supervisor_withdraws_a_request_the_operator_never_applied() {
-    let fixture = tempfile::NamedTempFile::new().unwrap();
     let s = demo_store();
     let case = s.approved_case();
-    let shown = s.json(
-        None,
-        &[
-            "--as",
-            "tel01",
-            "case",
-            "reveal",
-            "--case",
-            &case,
-            "--field",
-            "wallet-id",
-            "--reason",
-            "operator fixture for the test",
-        ],
-    );
-    let wallet = shown["value"].as_str().unwrap().to_string();
-    std::fs::write(
-        fixture.path(),
-        format!(
-            r#"{{"wallets": {{"{wallet}": {{"unlock": "pending", "pending_queries": 1000}}}}}}"#
-        ),
-    )
-    .unwrap();
-    let sim = sim(&["--fixture", fixture.path().to_str().unwrap()]);
+    let (sim, _wallet, _fixture) = scripted_sim(&s, &case, |wallet| {
+        format!(r#"{{"{wallet}": {{"unlock": "pending", "pending_queries": 1000}}}}"#)
+    });
     let op = Some(sim.url.as_str());
     let o = s.cli(
         op,
