@@ -5,7 +5,7 @@
 // on-terminal authorization is a panel below the facts, never a modal over them; the teller's
 // unlock step can ask a supervisor to confirm at their desk.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { flushSync, mount, tick, unmount, type Component } from 'svelte';
+import { flushSync } from 'svelte';
 
 const invoke = vi.hoisted(() => vi.fn());
 vi.mock('@tauri-apps/api/core', () => ({ invoke }));
@@ -19,6 +19,7 @@ import { desk } from '../lib/desk.svelte';
 import { draftFor, forgetDrafts } from '../lib/counter.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
 import { T } from '../lib/testids';
+import { q, qa, render, settle, type, unmountAll } from '../lib/test-dom';
 import type { AuthorizationItem } from '../lib/bindings/AuthorizationItem';
 import type { Case } from '../lib/bindings/Case';
 import type { CaseView } from '../lib/bindings/CaseView';
@@ -61,34 +62,6 @@ function view(over: Partial<Omit<CaseView, 'case'>> & { case?: Partial<Case> } =
   };
 }
 
-const q = <E extends Element>(root: Element, id: string, extra = '') => root.querySelector<E>(`[data-testid="${id}"]${extra}`);
-const qa = (root: Element, id: string) => [...root.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`)];
-let mounted: ReturnType<typeof mount>[] = [];
-async function render<P extends Record<string, any>>(component: Component<P>, props: P): Promise<HTMLElement> {
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted.push(mount(component, { target, props }));
-  await settle();
-  return target;
-}
-async function settle() {
-  for (let i = 0; i < 6; i++) {
-    await tick();
-    await new Promise((r) => setTimeout(r, 0));
-  }
-  flushSync();
-}
-function type(el: HTMLInputElement | HTMLSelectElement, value: string) {
-  el.value = value;
-  if (el.tagName === 'SELECT') {
-    // Svelte reads a select's choice as its `:checked` option, which happy-dom does not match.
-    const select = el as HTMLSelectElement;
-    const own = select.querySelector.bind(select);
-    select.querySelector = ((sel: string) => (sel === ':checked' ? (select.selectedOptions[0] ?? null) : own(sel))) as typeof select.querySelector;
-  }
-  el.dispatchEvent(new Event(el.tagName === 'SELECT' ? 'change' : 'input', { bubbles: true }));
-  flushSync();
-}
 function choose(el: HTMLInputElement) {
   el.click();
   flushSync();
@@ -103,8 +76,7 @@ beforeEach(() => {
   desk.now = Date.now();
 });
 afterEach(() => {
-  for (const m of mounted) void unmount(m);
-  mounted = [];
+  unmountAll();
   document.body.innerHTML = '';
   desk.stop();
   desk.clear();

@@ -3,7 +3,6 @@
 // a destroyed case shows its tombstone with the personal data gone; a legal hold shows, and an
 // auditor sets or releases one with a reason.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { flushSync, mount, tick, unmount } from 'svelte';
 
 const invoke = vi.hoisted(() => vi.fn());
 vi.mock('@tauri-apps/api/core', () => ({ invoke }));
@@ -12,6 +11,7 @@ import CaseDetail from './CaseDetail.svelte';
 import { app } from '../lib/app.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
 import { T } from '../lib/testids';
+import { callsOf, q, render as renderComponent, settle, unmountAll } from '../lib/test-dom';
 import type { Case } from '../lib/bindings/Case';
 import type { CaseView } from '../lib/bindings/CaseView';
 import type { LegalHold } from '../lib/bindings/LegalHold';
@@ -65,15 +65,6 @@ function view(over: Partial<Omit<CaseView, 'case'>> & { case?: Partial<Case> } =
   };
 }
 
-const q = <E extends Element = HTMLElement>(root: Element, id: string, extra = '') => root.querySelector<E>(`[data-testid="${id}"]${extra}`);
-let mounted: ReturnType<typeof mount>[] = [];
-async function settle() {
-  for (let i = 0; i < 6; i++) {
-    await tick();
-    await new Promise((r) => setTimeout(r, 0));
-  }
-  flushSync();
-}
 async function render(v: () => CaseView, more: (cmd: string, args: Record<string, unknown>) => unknown = () => undefined): Promise<HTMLElement> {
   invoke.mockImplementation(async (cmd: string, args: Record<string, unknown>) => {
     if (cmd === 'case_view') return v();
@@ -81,13 +72,9 @@ async function render(v: () => CaseView, more: (cmd: string, args: Record<string
     if (r !== undefined) return r;
     throw { code: 'invalid', message: `unexpected ${cmd}` };
   });
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted.push(mount(CaseDetail, { target, props: { caseId: 'c1' } }));
-  await settle();
-  return target;
+  return renderComponent(CaseDetail, { caseId: 'c1' });
 }
-const calls = (cmd: string) => invoke.mock.calls.filter(([c]) => c === cmd).map(([, a]) => a as Record<string, unknown>);
+const calls = callsOf(invoke);
 
 beforeEach(() => {
   invoke.mockReset();
@@ -95,8 +82,7 @@ beforeEach(() => {
   app.session = sessionOf('tel01', 'teller');
 });
 afterEach(() => {
-  for (const m of mounted) void unmount(m);
-  mounted = [];
+  unmountAll();
   document.body.innerHTML = '';
   app.session = null;
 });

@@ -3,7 +3,6 @@
 // chain; an administrator sees only retention and holds, may not approve the batch they
 // prepared, and reads a four-eyes refusal in the words of the destruction rule.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { flushSync, mount, tick, unmount } from 'svelte';
 
 const invoke = vi.hoisted(() => vi.fn());
 vi.mock('@tauri-apps/api/core', () => ({ invoke }));
@@ -12,6 +11,7 @@ import AuditorConsole from './AuditorConsole.svelte';
 import { app } from '../lib/app.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
 import { T } from '../lib/testids';
+import { callsOf, click, q, qa, render as renderComponent, type, unmountAll } from '../lib/test-dom';
 import type { AuditEvent } from '../lib/bindings/AuditEvent';
 import type { AuditFilter } from '../lib/bindings/AuditFilter';
 import type { PurgeBatch } from '../lib/bindings/PurgeBatch';
@@ -53,34 +53,8 @@ const report = (over: Partial<RetentionReport> = {}): RetentionReport => ({
   ...over,
 });
 
-const q = <E extends Element = HTMLElement>(root: Element, id: string, extra = '') => root.querySelector<E>(`[data-testid="${id}"]${extra}`);
-const qa = (root: Element, id: string) => [...root.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`)];
-let mounted: ReturnType<typeof mount>[] = [];
-async function settle() {
-  for (let i = 0; i < 6; i++) {
-    await tick();
-    await new Promise((r) => setTimeout(r, 0));
-  }
-  flushSync();
-}
-async function render(): Promise<HTMLElement> {
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted.push(mount(AuditorConsole, { target, props: {} }));
-  await settle();
-  return target;
-}
-function type(el: HTMLInputElement, value: string) {
-  el.value = value;
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-  flushSync();
-}
-async function click(el: HTMLElement | null) {
-  expect(el).not.toBeNull();
-  el!.click();
-  await settle();
-}
-const calls = (cmd: string) => invoke.mock.calls.filter(([c]) => c === cmd).map(([, args]) => args as Record<string, unknown>);
+const render = () => renderComponent(AuditorConsole, {});
+const calls = callsOf(invoke);
 
 beforeEach(() => {
   invoke.mockReset();
@@ -89,8 +63,7 @@ beforeEach(() => {
   app.route = { name: 'console' };
 });
 afterEach(() => {
-  for (const m of mounted) void unmount(m);
-  mounted = [];
+  unmountAll();
   document.body.innerHTML = '';
 });
 
@@ -257,8 +230,7 @@ describe('retention (administrator)', () => {
     expect(q(root, T.purgePrepare)).toBeNull();
 
     serve(report({ due: [] }));
-    for (const m of mounted) void unmount(m);
-    mounted = [];
+    unmountAll();
     const again = await render();
     expect(q<HTMLButtonElement>(again, T.purgePrepare)?.disabled).toBe(true);
   });

@@ -3,7 +3,6 @@
 // beside its field without asking, a page reads on from the last row, and a row opens the case
 // on click or Enter (never on the Enter that confirms an IME candidate).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { flushSync, mount, tick, unmount } from 'svelte';
 
 const invoke = vi.hoisted(() => vi.fn());
 vi.mock('@tauri-apps/api/core', () => ({ invoke }));
@@ -12,6 +11,7 @@ import PastCases from './PastCases.svelte';
 import { app } from '../lib/app.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
 import { T } from '../lib/testids';
+import { q, qa, render as renderComponent, settle as settleDom, unmountAll } from '../lib/test-dom';
 import type { CaseFilters } from '../lib/bindings/CaseFilters';
 import type { CasePage } from '../lib/bindings/CasePage';
 import type { CaseQuery } from '../lib/bindings/CaseQuery';
@@ -52,12 +52,9 @@ const page1: CasePage = {
 const page2: CasePage = { ...page1, cases: [row(3, 'unlocked', '2026-11-20', true)], more: false, next: null };
 
 let queries: CaseQuery[] = [];
-let mounted: ReturnType<typeof mount>[] = [];
 
-async function settle() {
-  for (let i = 0; i < 6; i++) await tick();
-  flushSync();
-}
+/** This file has always settled on ticks alone, without the timer turns the other screen tests wait for. */
+const settle = () => settleDom({ timers: false });
 
 async function render(): Promise<HTMLElement> {
   invoke.mockImplementation(async (command: string, args?: { query: CaseQuery }) => {
@@ -68,15 +65,10 @@ async function render(): Promise<HTMLElement> {
     }
     throw { code: 'invalid', message: `unexpected ${command}` };
   });
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted.push(mount(PastCases, { target }));
-  await settle();
-  return target;
+  return renderComponent(PastCases, {}, { timers: false });
 }
 
-const q = (root: HTMLElement, id: string) => root.querySelector<HTMLElement>(`[data-testid="${id}"]`)!;
-const rows = (root: HTMLElement) => [...root.querySelectorAll<HTMLElement>(`[data-testid="${T.pastRow}"]`)];
+const rows = (root: HTMLElement) => qa(root, T.pastRow);
 
 beforeEach(() => {
   invoke.mockReset();
@@ -85,8 +77,7 @@ beforeEach(() => {
   app.route = { name: 'past' };
 });
 afterEach(() => {
-  for (const m of mounted) void unmount(m);
-  mounted = [];
+  unmountAll();
   document.body.innerHTML = '';
 });
 
@@ -100,27 +91,27 @@ describe('past cases', () => {
     expect(r[1]!.querySelector(`[data-testid="${T.pastLeftOpenFlag}"]`)).toBeNull();
     expect(r[0]!.textContent).toContain('柜员甲（tel01）');
     expect(r[0]!.textContent).toContain('退回补正');
-    const tellers = [...q(root, T.pastTeller).querySelectorAll('option')].map((o) => o.textContent);
+    const tellers = [...q(root, T.pastTeller)!.querySelectorAll('option')].map((o) => o.textContent);
     expect(tellers).toEqual(['全部柜员', '柜员甲 · tel01', '柜员旧 · tel09（已停用）']);
     setLocale('en');
     await settle();
-    expect(q(root, T.pastTeller).querySelectorAll('option')[2]!.textContent).toBe('柜员旧 · tel09 (disabled)');
+    expect(q(root, T.pastTeller)!.querySelectorAll('option')[2]!.textContent).toBe('柜员旧 · tel09 (disabled)');
     setLocale('zh-CN');
-    expect(q(root, T.pastCount).dataset.more).toBe('true');
+    expect(q(root, T.pastCount)!.dataset.more).toBe('true');
   });
 
   it('asks again for the quick filter and each choice', async () => {
     const root = await render();
-    q(root, T.pastLeftOpenOnly).click();
+    q(root, T.pastLeftOpenOnly)!.click();
     await settle();
     expect(queries.at(-1)).toMatchObject({ open_from_earlier_day: true });
-    expect(q(root, T.pastLeftOpenOnly).getAttribute('aria-pressed')).toBe('true');
-    const teller = q(root, T.pastTeller) as HTMLSelectElement;
+    expect(q(root, T.pastLeftOpenOnly)!.getAttribute('aria-pressed')).toBe('true');
+    const teller = q(root, T.pastTeller)! as HTMLSelectElement;
     teller.value = 'tel09';
     teller.dispatchEvent(new Event('change', { bubbles: true }));
     await settle();
     expect(queries.at(-1)).toMatchObject({ opened_by: 'tel09', open_from_earlier_day: true });
-    const state = q(root, T.pastState) as HTMLSelectElement;
+    const state = q(root, T.pastState)! as HTMLSelectElement;
     state.value = 'unlocked';
     state.dispatchEvent(new Event('change', { bubbles: true }));
     await settle();
@@ -130,21 +121,21 @@ describe('past cases', () => {
   it('names a reversed range beside its field without asking core', async () => {
     const root = await render();
     const asked = queries.length;
-    const from = q(root, T.pastFrom) as HTMLInputElement;
+    const from = q(root, T.pastFrom)! as HTMLInputElement;
     from.value = '2026/12/1';
     from.dispatchEvent(new Event('input'));
-    q(root, T.pastSearch).click();
+    q(root, T.pastSearch)!.click();
     await settle();
     expect(queries.length).toBe(asked);
     expect(from.value).toBe('2026-12-01');
-    const to = q(root, T.pastTo);
+    const to = q(root, T.pastTo)!;
     expect(to.getAttribute('aria-invalid')).toBe('true');
     expect(to.parentElement!.querySelector('[role=alert]')?.textContent).toBe('截止日期不能早于起始日期');
   });
 
   it('reads on from the last row, and a row opens on click or Enter but not on an IME Enter', async () => {
     const root = await render();
-    q(root, T.pastLoadMore).click();
+    q(root, T.pastLoadMore)!.click();
     await settle();
     expect(queries.at(-1)!.after).toEqual(page1.next);
     expect(rows(root).map((e) => e.dataset.caseNumber)).toEqual(['T1-20261128-0001', 'T1-20261127-0002', 'T1-20261120-0003']);
@@ -162,11 +153,11 @@ describe('past cases', () => {
 
   it('reads on with the last search, not with a date typed since without pressing Search', async () => {
     const root = await render();
-    const from = q(root, T.pastFrom) as HTMLInputElement;
+    const from = q(root, T.pastFrom)! as HTMLInputElement;
     from.value = '2026-11-01';
     from.dispatchEvent(new Event('input'));
     await settle();
-    q(root, T.pastLoadMore).click();
+    q(root, T.pastLoadMore)!.click();
     await settle();
     expect(queries.at(-1)).toEqual({ ...queries[0], after: page1.next });
     expect(queries[0]!.from).not.toBe('2026-11-01');
@@ -183,15 +174,15 @@ describe('past cases', () => {
     });
     const asked = queries.length;
     // The screen keeps the filters of the last search (module state shared by these tests).
-    const leftOpen = q(root, T.pastLeftOpenOnly).getAttribute('aria-pressed') === 'true';
-    const state = q(root, T.pastState) as HTMLSelectElement;
+    const leftOpen = q(root, T.pastLeftOpenOnly)!.getAttribute('aria-pressed') === 'true';
+    const state = q(root, T.pastState)! as HTMLSelectElement;
     state.value = 'closed';
     state.dispatchEvent(new Event('change', { bubbles: true }));
     await settle();
-    q(root, T.pastLeftOpenOnly).click(); // while the first is pending
+    q(root, T.pastLeftOpenOnly)!.click(); // while the first is pending
     await settle();
     expect(queries.length).toBe(asked + 1);
-    expect(q(root, T.pastLeftOpenOnly).getAttribute('aria-pressed')).toBe(String(!leftOpen));
+    expect(q(root, T.pastLeftOpenOnly)!.getAttribute('aria-pressed')).toBe(String(!leftOpen));
 
     held[0]!.answer({ ...page1, cases: [row(2, 'closed', '2026-11-27', false)], more: false, next: null });
     await settle();
@@ -203,6 +194,6 @@ describe('past cases', () => {
     held[1]!.answer({ ...page1, cases: [], more: false, next: null });
     await settle();
     expect(rows(root)).toEqual([]);
-    expect(q(root, T.pastCount).dataset.count).toBe('0');
+    expect(q(root, T.pastCount)!.dataset.count).toBe('0');
   });
 });

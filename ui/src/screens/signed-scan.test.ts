@@ -3,7 +3,7 @@
 // current scan as page images, loaded on their own (a machine that cannot render PDFs says so
 // and the decision still works), superseded scans marked as such; the admin's policy checkbox.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { flushSync, mount, tick, unmount, type Component } from 'svelte';
+import { flushSync } from 'svelte';
 
 const invoke = vi.hoisted(() => vi.fn());
 vi.mock('@tauri-apps/api/core', () => ({ invoke }));
@@ -17,6 +17,7 @@ import { desk } from '../lib/desk.svelte';
 import { draftFor, forgetDrafts } from '../lib/counter.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
 import { T } from '../lib/testids';
+import { q, qa, render, settle, type, unmountAll } from '../lib/test-dom';
 import type { ApplicationForm } from '../lib/bindings/ApplicationForm';
 import type { AuthorizationItem } from '../lib/bindings/AuthorizationItem';
 import type { Branch } from '../lib/bindings/Branch';
@@ -76,28 +77,6 @@ function view(over: Partial<Omit<CaseView, 'case'>> & { case?: Partial<Case> } =
   };
 }
 
-const q = <E extends Element>(root: Element, id: string, extra = '') => root.querySelector<E>(`[data-testid="${id}"]${extra}`);
-const qa = (root: Element, id: string) => [...root.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`)];
-let mounted: ReturnType<typeof mount>[] = [];
-async function render<P extends Record<string, any>>(component: Component<P>, props: P): Promise<HTMLElement> {
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted.push(mount(component, { target, props }));
-  await settle();
-  return target;
-}
-async function settle() {
-  for (let i = 0; i < 6; i++) {
-    await tick();
-    await new Promise((r) => setTimeout(r, 0));
-  }
-  flushSync();
-}
-function type(el: HTMLInputElement, value: string) {
-  el.value = value;
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-  flushSync();
-}
 const PNG = 'data:image/png;base64,iVBORw0KGgo=';
 
 beforeEach(() => {
@@ -107,8 +86,7 @@ beforeEach(() => {
   desk.now = Date.now();
 });
 afterEach(() => {
-  for (const m of mounted) void unmount(m);
-  mounted = [];
+  unmountAll();
   document.body.innerHTML = '';
   desk.stop();
   desk.clear();

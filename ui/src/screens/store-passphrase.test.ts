@@ -3,7 +3,7 @@
 // once, it is typed twice (a difference is refused here, before the shell), and a store in use
 // asks for an administrator's id and password, which the next press sends.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { flushSync, mount, tick, unmount } from 'svelte';
+import { flushSync } from 'svelte';
 
 const invoke = vi.hoisted(() => vi.fn());
 vi.mock('@tauri-apps/api/core', () => ({ invoke }));
@@ -12,38 +12,13 @@ import StorePassphrase from './StorePassphrase.svelte';
 import { app } from '../lib/app.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
 import { T } from '../lib/testids';
+import { callsOf, click, q, render as renderComponent, settle, type, unmountAll } from '../lib/test-dom';
 
 const ALONE = { branch: false, source: 'alone', server: null, terminal_id: null, fingerprint: null };
 const PP = 'correct horse battery staple';
 
-const q = <E extends Element = HTMLElement>(root: Element, id: string) => root.querySelector<E>(`[data-testid="${id}"]`);
-let mounted: ReturnType<typeof mount>[] = [];
-async function settle() {
-  for (let i = 0; i < 6; i++) {
-    await tick();
-    await new Promise((r) => setTimeout(r, 0));
-  }
-  flushSync();
-}
-async function render(mode: 'set' | 'unlock'): Promise<HTMLElement> {
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted.push(mount(StorePassphrase, { target, props: { mode } }));
-  await settle();
-  return target;
-}
-function type(el: HTMLInputElement | null, value: string) {
-  expect(el).not.toBeNull();
-  el!.value = value;
-  el!.dispatchEvent(new Event('input', { bubbles: true }));
-  flushSync();
-}
-async function click(el: HTMLElement | null) {
-  expect(el).not.toBeNull();
-  el!.click();
-  await settle();
-}
-const calls = (cmd: string) => invoke.mock.calls.filter(([c]) => c === cmd).map(([, args]) => args as Record<string, unknown>);
+const render = (mode: 'set' | 'unlock') => renderComponent(StorePassphrase, { mode });
+const calls = callsOf(invoke);
 
 /** The shell after the store opened: a set-up store without a session (sign-in), or an empty one. */
 function shell(handlers: Record<string, (args: Record<string, unknown>) => unknown>, setUp = true) {
@@ -62,8 +37,7 @@ beforeEach(() => {
   app.session = null;
 });
 afterEach(() => {
-  for (const m of mounted) void unmount(m);
-  mounted = [];
+  unmountAll();
   document.body.innerHTML = '';
 });
 

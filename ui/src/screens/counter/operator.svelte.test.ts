@@ -4,7 +4,6 @@
 // customer's SMS. The screens get the case view as props and hand the new one back through
 // `onchange`: the props here are state, as the counter screen's are.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { flushSync, mount, tick, unmount, type Component } from 'svelte';
 
 const invoke = vi.hoisted(() => vi.fn());
 vi.mock('@tauri-apps/api/core', () => ({ invoke }));
@@ -17,6 +16,7 @@ import Notifications from '../../components/Notifications.svelte';
 import { draftFor, forgetDrafts } from '../../lib/counter.svelte';
 import { setLocale } from '../../lib/i18n/index.svelte';
 import { T } from '../../lib/testids';
+import { q, qa, render, settle, type, unmountAll } from '../../lib/test-dom';
 import type { ApplicationForm } from '../../lib/bindings/ApplicationForm';
 import type { Case } from '../../lib/bindings/Case';
 import type { CaseView } from '../../lib/bindings/CaseView';
@@ -89,28 +89,6 @@ const unlocked = () =>
     notifications: [sms({ status: 'queued', sent_at: null })],
   });
 
-const q = <E extends Element>(root: Element, id: string, extra = '') => root.querySelector<E>(`[data-testid="${id}"]${extra}`);
-const qa = (root: Element, id: string) => [...root.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`)];
-let mounted: ReturnType<typeof mount>[] = [];
-async function render<P extends Record<string, any>>(component: Component<P>, props: P): Promise<HTMLElement> {
-  const target = document.createElement('div');
-  document.body.appendChild(target);
-  mounted.push(mount(component, { target, props }));
-  await settle();
-  return target;
-}
-async function settle() {
-  for (let i = 0; i < 6; i++) {
-    await tick();
-    await new Promise((r) => setTimeout(r, 0));
-  }
-  flushSync();
-}
-function type(el: HTMLInputElement, value: string) {
-  el.value = value;
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-  flushSync();
-}
 /** The unlock step on `v`, its props state: `onchange` shows the new case, as the counter does. */
 async function unlockStep(v: CaseView) {
   const props = $state({
@@ -139,8 +117,7 @@ beforeEach(() => {
   setLocale('zh-CN');
 });
 afterEach(() => {
-  for (const m of mounted) void unmount(m);
-  mounted = [];
+  unmountAll();
   document.body.innerHTML = '';
   forgetDrafts();
   vi.useRealTimers();
