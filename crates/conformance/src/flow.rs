@@ -910,3 +910,33 @@ pub fn whole_store_lists_and_verbatim_writes<F: Fixture>(fix: &F) {
     assert_eq!(bytes2, bytes);
     assert_eq!(next, seqs[0].1 + 1);
 }
+
+/// `staff_names`: the names of the accounts among the ids asked for (disabled ones too), in
+/// id order, one entry per account; ids without an account are left out.
+pub fn staff_names_are_read_for_the_ids_asked_only<F: Fixture>(fix: &F) {
+    let svc = svc(fix, clock());
+    setup(&svc);
+    let store = fix.again();
+    store
+        .transact(|w| {
+            let mut s = w.staff(&StaffId::parse("tel02")?)?.expect("tel02");
+            s.disabled = true;
+            w.update_staff(&s)
+        })
+        .unwrap();
+    let names = store
+        .read(|r| r.staff_names(&["tel02", "system:cli", "nobody", "sup01", "tel02"]))
+        .unwrap();
+    assert_eq!(
+        names,
+        vec![
+            ("sup01".to_string(), "职员sup01".to_string()),
+            ("tel02".to_string(), "职员tel02".to_string()),
+        ]
+    );
+    assert!(store.read(|r| r.staff_names(&[])).unwrap().is_empty());
+    assert!(store
+        .read(|r| r.staff_names(&["nobody"]))
+        .unwrap()
+        .is_empty());
+}

@@ -97,6 +97,8 @@ macro_rules! conformance_suite {
             retention_purge_is_four_eyes_spares_holds_and_leaves_tombstones,
             audit_trail_filters_pages_and_reveals,
             outbox_claims_under_a_lease_and_never_hands_one_message_to_two_workers,
+            staff_names_are_read_for_the_ids_asked_only,
+            session_check_reads_the_session_its_account_and_idle_minutes,
         );
     };
     (@each $fixture:expr; $($name:ident),* $(,)?) => {

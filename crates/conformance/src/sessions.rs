@@ -477,3 +477,44 @@ pub fn branch_server_enrols_terminals_and_keeps_sessions_in_the_store<F: Fixture
     );
     assert!(fix.again().verify_audit().unwrap().ok);
 }
+
+/// `Store::session_check` reads what the three reads would (session, its account, the
+/// branch's idle minutes) on every store, including a store that answers it in one statement.
+pub fn session_check_reads_the_session_its_account_and_idle_minutes<F: Fixture>(fix: &F) {
+    // Before set-up: no branch (idle 0), no accounts.
+    let bare = fix.fresh();
+    let orphan = session("t1", "tel01", "term-a", t(5));
+    bare.transact(|tx| tx.insert_server_session(&orphan))
+        .unwrap();
+    let found = bare.session_check(&orphan.token_hash).unwrap();
+    assert_eq!(found.session.as_ref(), Some(&orphan));
+    assert_eq!(found.staff, None, "no account behind the session");
+    assert_eq!(found.idle_lock_minutes, 0, "no branch yet");
+    let none = bare.session_check(&sha256_hex(b"no such token")).unwrap();
+    assert_eq!((none.session, none.staff), (None, None));
+
+    let svc = svc(fix, clock());
+    setup(&svc);
+    let store = fix.again();
+    let mut ended = session("t2", "tel01", "term-b", t(9));
+    ended.revoked_at = Some(t(10));
+    store
+        .transact(|tx| {
+            let mut b = tx.branch()?.expect("set up");
+            b.idle_lock_minutes = 7;
+            tx.save_branch(&b)?;
+            tx.insert_server_session(&ended)
+        })
+        .unwrap();
+    let account = store
+        .read(|tx| tx.staff(&staff("tel01")))
+        .unwrap()
+        .expect("tel01");
+    let found = store.session_check(&ended.token_hash).unwrap();
+    assert_eq!(found.session.as_ref(), Some(&ended), "ended ones too");
+    assert_eq!(found.staff.as_ref(), Some(&account));
+    assert_eq!(found.idle_lock_minutes, 7);
+    let none = store.session_check(&sha256_hex(b"no such token")).unwrap();
+    assert_eq!((none.session, none.staff), (None, None));
+    assert_eq!(none.idle_lock_minutes, 7);
+}

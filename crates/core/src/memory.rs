@@ -104,6 +104,17 @@ impl StaffRead for Tx<'_> {
     fn list_staff(&mut self) -> CoreResult<Vec<Staff>> {
         Ok(self.0.staff.values().cloned().collect())
     }
+    fn staff_names(&mut self, ids: &[&str]) -> CoreResult<Vec<(String, String)>> {
+        let mut out: Vec<(String, String)> = self
+            .0
+            .staff
+            .values()
+            .filter(|s| ids.contains(&s.id.as_str()))
+            .map(|s| (s.id.as_str().to_owned(), s.name.clone()))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
 }
 impl StaffWrite for Tx<'_> {
     fn insert_staff(&mut self, s: &Staff) -> CoreResult<()> {

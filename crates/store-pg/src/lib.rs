@@ -304,6 +304,37 @@ impl PgStore {
 }
 
 impl PgStore {
+    /// One read-only statement that returns exactly one row, outside any transaction (a
+    /// single statement sees one snapshot), prepared once per connection and retried like
+    /// the start of a read snapshot when the connection was lost (a read changes nothing).
+    /// Errors: `unavailable` (the database cannot be reached), `storage`.
+    fn one_statement(
+        &self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> CoreResult<postgres::Row> {
+        let mut attempt = 1;
+        loop {
+            let mut conn = self.pool.get()?;
+            let c = &mut *conn;
+            let prepared = match c.stmts.get(sql) {
+                Some(st) => Ok(st.clone()),
+                None => c.client.prepare(sql).inspect(|st| {
+                    c.stmts.insert(sql.to_string(), st.clone());
+                }),
+            };
+            match prepared.and_then(|st| c.client.query_one(&st, params)) {
+                Ok(row) => return Ok(row),
+                Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
+                    self.lost(&e);
+                    backoff(attempt);
+                    attempt += 1;
+                }
+                Err(e) => return Err(pg_err_before(e)),
+            }
+        }
+    }
+
     /// [`Store::transact`] and [`Store::transact_optimistic`]: with `optimistic`, the audit
     /// head is locked at the transaction's first write instead of before the closure runs.
     fn write_tx<T>(
@@ -396,6 +427,10 @@ impl Store for PgStore {
 
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
         self.snapshot(|tx, stmts| f(&mut tx::Tx::new(tx, stmts, self.keys.as_deref())))
+    }
+
+    fn session_check(&self, token_hash: &str) -> CoreResult<unlockdesk_core::ports::SessionCheck> {
+        self.session_check_now(token_hash)
     }
 
     fn verify_audit(&self) -> CoreResult<AuditVerification> {

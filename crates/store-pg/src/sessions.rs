@@ -163,3 +163,56 @@ impl SessionWrite for Tx<'_, '_> {
         Ok(())
     }
 }
+
+/// [`Store::session_check`] in one statement (one snapshot, one round trip): the session, its
+/// account (columns renamed `st_*`: both tables have a `created_at`) and the branch's row.
+const SESSION_CHECK: &str = "SELECT s.token_hash, s.staff_id, s.terminal, s.created_at, \
+     s.last_seen, s.revoked_at, st.id AS st_id, st.name AS st_name, st.role AS st_role, \
+     st.password_hash AS st_password_hash, st.must_change_password AS st_must_change_password, \
+     st.failed_logins AS st_failed_logins, st.locked AS st_locked, st.disabled AS st_disabled, \
+     st.created_at AS st_created_at, (SELECT data FROM branch WHERE id = 1) AS branch_data \
+     FROM (SELECT 1) AS one \
+     LEFT JOIN server_sessions s ON s.token_hash = $1 \
+     LEFT JOIN staff st ON st.id = s.staff_id";
+
+const STAFF_CHECK_NAMES: [&str; 9] = [
+    "st_id",
+    "st_name",
+    "st_role",
+    "st_password_hash",
+    "st_must_change_password",
+    "st_failed_logins",
+    "st_locked",
+    "st_disabled",
+    "st_created_at",
+];
+
+/// The row of [`SESSION_CHECK`] as the check's answer.
+pub(crate) fn session_check_row(r: &postgres::Row) -> CoreResult<SessionCheck> {
+    let session = match col::<Option<String>>(r, "token_hash")? {
+        Some(_) => Some(to_session(r)?),
+        None => None,
+    };
+    let staff = match col::<Option<String>>(r, "st_id")? {
+        Some(_) => Some(crate::staff::to_staff_named(r, STAFF_CHECK_NAMES)?),
+        None => None,
+    };
+    let branch: Option<Branch> = col::<Option<serde_json::Value>>(r, "branch_data")?
+        .map(|v| from_jsonb(v, "branch"))
+        .transpose()?;
+    Ok(SessionCheck {
+        session,
+        staff,
+        idle_lock_minutes: branch.map_or(0, |b| b.idle_lock_minutes),
+    })
+}
+
+impl crate::PgStore {
+    /// [`Store::session_check`]: [`SESSION_CHECK`] outside any transaction (one statement
+    /// sees one snapshot), retried like the start of a read snapshot when the connection was
+    /// lost (a read changes nothing).
+    pub(crate) fn session_check_now(&self, token_hash: &str) -> CoreResult<SessionCheck> {
+        let row = self.one_statement(SESSION_CHECK, &[&token_hash])?;
+        session_check_row(&row)
+    }
+}

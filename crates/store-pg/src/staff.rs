@@ -13,16 +13,37 @@ const STAFF_COLS: &str = "id, name, role, password_hash, must_change_password, f
      locked, disabled, created_at";
 
 fn to_staff(r: &Row) -> CoreResult<Staff> {
+    to_staff_named(r, STAFF_COL_NAMES)
+}
+
+/// The names of `STAFF_COLS`, in their order.
+const STAFF_COL_NAMES: [&str; 9] = [
+    "id",
+    "name",
+    "role",
+    "password_hash",
+    "must_change_password",
+    "failed_logins",
+    "locked",
+    "disabled",
+    "created_at",
+];
+
+/// A staff row whose columns (the `STAFF_COLS` ones, in that order) are named `names`: a
+/// query that joins another table with a `created_at` renames them.
+pub(crate) fn to_staff_named(r: &Row, names: [&str; 9]) -> CoreResult<Staff> {
+    let [id, name, role, password_hash, must_change, failed_logins, locked, disabled, created] =
+        names;
     Ok(Staff {
-        id: StaffId::parse(&col::<String>(r, "id")?)?,
-        name: col(r, "name")?,
-        role: col::<String>(r, "role")?.parse()?,
-        password_hash: col(r, "password_hash")?,
-        must_change_password: col(r, "must_change_password")?,
-        failed_logins: col::<i32>(r, "failed_logins")?.max(0) as u32,
-        locked: col(r, "locked")?,
-        disabled: col(r, "disabled")?,
-        created_at: col(r, "created_at")?,
+        id: StaffId::parse(&col::<String>(r, id)?)?,
+        name: col(r, name)?,
+        role: col::<String>(r, role)?.parse()?,
+        password_hash: col(r, password_hash)?,
+        must_change_password: col(r, must_change)?,
+        failed_logins: col::<i32>(r, failed_logins)?.max(0) as u32,
+        locked: col(r, locked)?,
+        disabled: col(r, disabled)?,
+        created_at: col(r, created)?,
     })
 }
 
@@ -41,6 +62,17 @@ impl StaffRead for Tx<'_, '_> {
             .iter()
             .map(to_staff)
             .collect()
+    }
+
+    fn staff_names(&mut self, ids: &[&str]) -> CoreResult<Vec<(String, String)>> {
+        // One array parameter: one prepared statement whatever the number of ids.
+        self.query(
+            "SELECT id, name FROM staff WHERE id = ANY($1) ORDER BY id",
+            &[&ids],
+        )?
+        .iter()
+        .map(|r| Ok((col(r, "id")?, col(r, "name")?)))
+        .collect()
     }
 }
 

@@ -31,6 +31,25 @@ impl StaffRead for Tx<'_> {
         rows.map(|r| r.map_err(sql_err).and_then(to_staff))
             .collect()
     }
+
+    fn staff_names(&mut self, ids: &[&str]) -> CoreResult<Vec<(String, String)>> {
+        // In-process: one cached statement per id costs less than building an IN list.
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT id, name FROM staff WHERE id = ?1")
+            .map_err(sql_err)?;
+        let mut out = Vec::new();
+        for id in ids {
+            let row = st
+                .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(sql_err)?;
+            out.extend(row);
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
 }
 
 const STAFF_INSERT: &str = "INSERT INTO staff (id, name, role, password_hash, \

@@ -151,15 +151,11 @@ impl<S: Store> Service<S> {
     ) -> CoreResult<Actor> {
         let hash = secret_hash(token);
         let now = self.now();
-        let (session, staff, idle) = self.store.read(|tx| {
-            let s = tx.server_session(&hash)?;
-            let idle = tx.branch()?.map(|b| b.idle_lock_minutes).unwrap_or(0);
-            let staff = match &s {
-                Some(s) => tx.staff(&s.staff_id)?,
-                None => None,
-            };
-            Ok((s, staff, idle))
-        })?;
+        let SessionCheck {
+            session,
+            staff,
+            idle_lock_minutes: idle,
+        } = self.store.session_check(&hash)?;
         let Some(session) = session else {
             return Err(expired("no such session: sign in again"));
         };

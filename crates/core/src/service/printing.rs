@@ -39,7 +39,11 @@ impl<S: Store> Service<S> {
                 .case(case_id)?
                 .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
             let b = super::branch_of(tx)?;
-            Ok((c, b, tx.list_staff()?))
+            // Everyone a printed form or receipt can name is on the case itself.
+            let ids = super::reads::mentioned_staff(&c, &[], &[]);
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let names = tx.staff_names(&ids)?;
+            Ok((c, b, names))
         })?;
         if !case.purges.is_empty() {
             // A tombstone has no customer left to print for; its stored vouchers are read as
@@ -52,8 +56,8 @@ impl<S: Store> Service<S> {
         let names = |id: &StaffId| {
             staff
                 .iter()
-                .find(|s| &s.id == id)
-                .map(|s| s.name.clone())
+                .find(|(s, _)| s == id.as_str())
+                .map(|(_, name)| name.clone())
                 .unwrap_or_else(|| id.to_string())
         };
         let doc = match kind {

@@ -287,16 +287,12 @@ pub(crate) fn mentioned_staff(
     out
 }
 
-/// The display names of `ids` that have a staff account (disabled ones included): one read
-/// of the staff list, which a branch keeps short. Ids without an account are left out.
+/// The display names of `ids` that have a staff account (disabled ones included), read in
+/// one statement whatever the size of the staff list. Ids without an account are left out.
 fn staff_names(
     ids: &BTreeSet<String>,
     tx: &mut dyn ReadTx,
 ) -> CoreResult<BTreeMap<String, String>> {
-    Ok(tx
-        .list_staff()?
-        .into_iter()
-        .filter(|s| ids.contains(s.id.as_str()))
-        .map(|s| (s.id.as_str().to_owned(), s.name))
-        .collect())
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    Ok(tx.staff_names(&ids)?.into_iter().collect())
 }
