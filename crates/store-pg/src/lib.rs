@@ -392,7 +392,18 @@ impl PgStore {
                 // nothing is committed, and this is why.
                 return Err(encrypted_since_open());
             }
-            let out = out?;
+            let out = match out {
+                // An optimistic transaction that lost its connection before its first write
+                // (which takes the head lock) wrote nothing: the teller may simply try again.
+                Err(e) if optimistic && !t.head_locked && e.code == ErrorCode::Unavailable => {
+                    return Err(CoreError::new(
+                        ErrorCode::Unavailable,
+                        "the connection to the database was lost before this step wrote \
+                         anything; nothing was recorded: try again",
+                    ))
+                }
+                out => out?,
+            };
             tx.commit().map_err(pg_err)?;
             return Ok(out);
         }

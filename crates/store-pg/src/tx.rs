@@ -28,6 +28,9 @@ pub(crate) struct Tx<'a, 'c> {
     /// The head lock is still to be taken: a [`unlockdesk_core::ports::Store::transact_optimistic`]
     /// transaction before its first write (or lock, or audit append).
     lock_pending: bool,
+    /// The head lock was taken: before it, a write transaction has written nothing (every
+    /// write or row lock takes it first), so a failure then leaves nothing recorded.
+    pub head_locked: bool,
     /// Set by [`Tx::lock_head`] in a store opened without the branch key when the branch's
     /// personal data has been encrypted since (another server got the key): such a
     /// transaction must not commit, or it would write values in clear beside sealed ones.
@@ -38,14 +41,26 @@ pub(crate) struct Tx<'a, 'c> {
 /// UPDATE`/`FOR NO KEY UPDATE`/`FOR SHARE`/`FOR KEY SHARE` locks rows, which must happen after
 /// the head lock so that writers never deadlock each other). Case and spacing do not matter.
 fn writes(sql: &str) -> bool {
-    let up = sql.to_ascii_uppercase();
-    let words: Vec<&str> = up.split_whitespace().collect();
-    if words.first() != Some(&"SELECT") {
+    // Runs before every statement of a transaction whose lock is pending: no allocation.
+    let mut words = sql.split_whitespace();
+    if !words
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("SELECT"))
+    {
         return true;
     }
-    words
-        .windows(2)
-        .any(|w| w[0] == "FOR" && matches!(w[1], "UPDATE" | "SHARE" | "NO" | "KEY"))
+    let mut after_for = false;
+    for w in words {
+        if after_for
+            && ["UPDATE", "SHARE", "NO", "KEY"]
+                .iter()
+                .any(|k| w.eq_ignore_ascii_case(k))
+        {
+            return true;
+        }
+        after_for = w.eq_ignore_ascii_case("FOR");
+    }
+    false
 }
 
 impl<'a, 'c> Tx<'a, 'c> {
@@ -60,6 +75,7 @@ impl<'a, 'c> Tx<'a, 'c> {
             head: None,
             keys,
             lock_pending: false,
+            head_locked: false,
             encrypted_since_open: false,
         }
     }
@@ -157,6 +173,7 @@ impl<'a, 'c> Tx<'a, 'c> {
             .tx
             .query_opt(&st, &[])?
             .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
+        self.head_locked = true;
         if self.keys.is_none() {
             let st = self.stmt("SELECT EXISTS (SELECT 1 FROM key_record) AS e")?;
             self.encrypted_since_open = self.tx.query_one(&st, &[])?.get(0);
@@ -231,5 +248,34 @@ impl<'a, 'c> Tx<'a, 'c> {
         Ok(BranchRead::branch(self)?
             .map(|b| b.tz())
             .unwrap_or(chrono_tz::Asia::Shanghai))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::writes;
+
+    #[test]
+    fn only_a_plain_select_runs_before_the_head_lock() {
+        for plain in [
+            "SELECT data FROM cases WHERE id = $1",
+            "  select seq, hash\n FROM audit_events ORDER BY seq",
+            "SELECT format, force FROM t WHERE before_for = 1",
+        ] {
+            assert!(!writes(plain), "{plain}");
+        }
+        for locking in [
+            "INSERT INTO cases (id) VALUES ($1)",
+            " update cases SET state = $2",
+            "DELETE FROM t",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+            "SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE",
+            "select 1 from t for\tshare",
+            "SELECT 1 FROM t\nFOR NO KEY UPDATE",
+            "SELECT 1 FROM t For Key Share",
+            "",
+        ] {
+            assert!(writes(locking), "{locking}");
+        }
     }
 }

@@ -994,3 +994,45 @@ fn a_connection_dropped_inside_a_transaction_rolls_it_back() {
     let n = store.read(|tx| tx.count_cases()).unwrap();
     assert_eq!(n, 1);
 }
+
+/// An optimistic transaction (a case step's) that has read the case and loses its connection
+/// before its first write: the write that would take the head lock fails, and the error says
+/// that nothing was recorded (not "unknown"): the teller may simply try again. Nothing changed.
+#[test]
+fn a_connection_dropped_before_an_optimistic_write_says_nothing_was_recorded() {
+    let _one = one_at_a_time();
+    let fix = Pg::new();
+    let branch = Branch::new(&fix);
+    let c = identified_walk_in(&*branch.svc, &branch.teller);
+    let store = Arc::new(fix.again());
+    let mut admin = fix.admin();
+    let before = snapshot(&mut admin, c);
+    let (read_tx, read) = std::sync::mpsc::channel::<()>();
+    let (gone_tx, gone) = std::sync::mpsc::channel::<()>();
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store.transact_optimistic(|tx| {
+                let mut case = tx.case(c)?.expect("the case");
+                read_tx.send(()).unwrap();
+                gone.recv().unwrap();
+                let expected = case.version;
+                case.version += 1;
+                case.last_reason = "a step".into();
+                tx.update_case(&case, expected)
+            })
+        })
+    };
+    read.recv().unwrap();
+    let (idle, killed) = terminate_store_connections_once(&mut admin, "idle in transaction", false);
+    assert!(killed.contains(&idle), "{idle} not in {killed:?}");
+    gone_tx.send(()).unwrap();
+    let e = writer
+        .join()
+        .expect("the transaction must fail, not panic")
+        .expect_err("its connection was terminated before it wrote");
+    assert_eq!(e.code, ErrorCode::Unavailable, "{e:?}");
+    assert!(e.message.contains("nothing was recorded"), "{e:?}");
+    assert_eq!(snapshot(&mut admin, c), before, "nothing may have changed");
+    assert!(store.verify_audit().unwrap().ok);
+}
