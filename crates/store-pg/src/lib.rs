@@ -305,8 +305,9 @@ impl PgStore {
 
 impl PgStore {
     /// One read-only statement that returns exactly one row, outside any transaction (a
-    /// single statement sees one snapshot), prepared once per connection and retried like
-    /// the start of a read snapshot when the connection was lost (a read changes nothing).
+    /// single statement sees one snapshot), prepared once per connection, and tried again
+    /// on a fresh connection when the connection was lost or the database was busy
+    /// (40001/40P01): a read changes nothing.
     /// Errors: `unavailable` (the database cannot be reached), `storage`.
     fn one_statement(
         &self,
@@ -325,7 +326,9 @@ impl PgStore {
             };
             match prepared.and_then(|st| c.client.query_one(&st, params)) {
                 Ok(row) => return Ok(row),
-                Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
+                // Only a lost connection or a busy database is worth another try (a client-side
+                // error, say a parameter of the wrong type, would fail the same way again).
+                Err(e) if attempt < MAX_ATTEMPTS && (is_lost(&e) || is_retryable_code(&e)) => {
                     self.lost(&e);
                     backoff(attempt);
                     attempt += 1;
@@ -393,13 +396,14 @@ impl PgStore {
                 return Err(encrypted_since_open());
             }
             let out = match out {
-                // An optimistic transaction that lost its connection before its first write
-                // (which takes the head lock) wrote nothing: the teller may simply try again.
-                Err(e) if optimistic && !t.head_locked && e.code == ErrorCode::Unavailable => {
+                // The connection was lost before COMMIT was sent: PostgreSQL commits nothing
+                // it was not asked to, so the transaction is rolled back (only a COMMIT whose
+                // answer was lost leaves the outcome unknown): the teller may simply try again.
+                Err(e) if e.code == ErrorCode::Unavailable => {
                     return Err(CoreError::new(
                         ErrorCode::Unavailable,
-                        "the connection to the database was lost before this step wrote \
-                         anything; nothing was recorded: try again",
+                        "the connection to the database was lost before this step was \
+                         committed; nothing was recorded: try again",
                     ))
                 }
                 out => out?,

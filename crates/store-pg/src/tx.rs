@@ -28,9 +28,6 @@ pub(crate) struct Tx<'a, 'c> {
     /// The head lock is still to be taken: a [`unlockdesk_core::ports::Store::transact_optimistic`]
     /// transaction before its first write (or lock, or audit append).
     lock_pending: bool,
-    /// The head lock was taken: before it, a write transaction has written nothing (every
-    /// write or row lock takes it first), so a failure then leaves nothing recorded.
-    pub head_locked: bool,
     /// Set by [`Tx::lock_head`] in a store opened without the branch key when the branch's
     /// personal data has been encrypted since (another server got the key): such a
     /// transaction must not commit, or it would write values in clear beside sealed ones.
@@ -75,7 +72,6 @@ impl<'a, 'c> Tx<'a, 'c> {
             head: None,
             keys,
             lock_pending: false,
-            head_locked: false,
             encrypted_since_open: false,
         }
     }
@@ -173,7 +169,6 @@ impl<'a, 'c> Tx<'a, 'c> {
             .tx
             .query_opt(&st, &[])?
             .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
-        self.head_locked = true;
         if self.keys.is_none() {
             let st = self.stmt("SELECT EXISTS (SELECT 1 FROM key_record) AS e")?;
             self.encrypted_since_open = self.tx.query_one(&st, &[])?.get(0);

@@ -869,8 +869,8 @@ fn terminate_store_connections_once(
 /// A real case step (the form recorded, with an idempotency key) has updated the case and
 /// appended its audit event, and waits on the key's row, which an admin transaction has
 /// inserted and not committed; the step's connection is then terminated
-/// (`pg_terminate_backend`, with every other connection of the store). The step fails with a
-/// `storage` error; the case is as it was (document and version), no audit event was left,
+/// (`pg_terminate_backend`, with every other connection of the store). The step fails with
+/// `unavailable` saying nothing was recorded; the case is as it was (document and version), no audit event was left,
 /// the chain head did not move, the key is not taken; the same service then does the step.
 #[test]
 fn a_connection_dropped_mid_step_leaves_no_half_written_case() {
@@ -900,6 +900,8 @@ fn a_connection_dropped_mid_step_leaves_no_half_written_case() {
     let res = step.join().expect("the step must fail, not panic");
     let e = res.expect_err("a step whose connection was terminated cannot have committed");
     assert_eq!(e.code, ErrorCode::Unavailable, "{e:?}");
+    // Lost before its COMMIT was sent: rolled back, and the teller is told so.
+    assert!(e.message.contains("nothing was recorded"), "{e:?}");
     eprintln!("dropped mid-step: the teller saw: {}", e.message);
     assert_eq!(
         snapshot(&mut admin, c),
@@ -930,8 +932,8 @@ fn a_connection_dropped_mid_step_leaves_no_half_written_case() {
 
 /// The same inside one `Store::transact` closure: it writes part of a step (the case, then its
 /// audit event) and pauses, idle in its transaction; its connection is terminated; its next
-/// statement fails. The closure's error is `storage`, nothing it wrote is left, and the same
-/// store's next transaction works (a new connection).
+/// statement fails. The error is `unavailable` saying nothing was recorded, nothing it wrote
+/// is left, and the same store's next transaction works (a new connection).
 #[test]
 fn a_connection_dropped_inside_a_transaction_rolls_it_back() {
     let _one = one_at_a_time();
@@ -981,6 +983,7 @@ fn a_connection_dropped_inside_a_transaction_rolls_it_back() {
         .expect("the transaction must fail, not panic")
         .expect_err("a transaction whose connection was terminated cannot commit");
     assert_eq!(e.code, ErrorCode::Unavailable, "{e:?}");
+    assert!(e.message.contains("nothing was recorded"), "{e:?}");
     eprintln!(
         "dropped inside a transaction: the closure saw: {}",
         e.message
@@ -997,7 +1000,7 @@ fn a_connection_dropped_inside_a_transaction_rolls_it_back() {
 
 /// An optimistic transaction (a case step's) that has read the case and loses its connection
 /// before its first write: the write that would take the head lock fails, and the error says
-/// that nothing was recorded (not "unknown"): the teller may simply try again. Nothing changed.
+/// that nothing was recorded: the teller may simply try again. Nothing changed.
 #[test]
 fn a_connection_dropped_before_an_optimistic_write_says_nothing_was_recorded() {
     let _one = one_at_a_time();
