@@ -311,14 +311,10 @@ impl<S: Store> Service<S> {
         // (who, role, detail) of a refused attempt auditors must see.
         let refused: std::cell::RefCell<Option<(StaffId, Option<Role>, String)>> =
             Default::default();
-        // The step itself refused (not its store, not its commit): what it decided on may have
-        // been read before another writer's step on the same case committed.
-        let step_failed = std::cell::Cell::new(false);
+        // How the step's body ended in the latest attempt.
+        let ended = std::cell::Cell::new(BodyEnd::NotRun);
         // This attempt's reads before its first write were not serialised with other writers.
         let unserialised = std::cell::Cell::new(false);
-        // The attempt's step ran to its end (what failed after it, if anything, was the commit,
-        // whose outcome may be unknown).
-        let body_done = std::cell::Cell::new(false);
         let step_body = |tx: &mut dyn WriteTx| -> CoreResult<()> {
             self.check_actor(tx, actor)?;
             if let Some(key) = idem {
@@ -418,13 +414,13 @@ impl<S: Store> Service<S> {
         };
         let body = |tx: &mut dyn WriteTx| -> CoreResult<()> {
             let out = step_body(tx);
-            body_done.set(out.is_ok());
-            // A store that failed or went away is not asked again: the caller sees it and the
-            // step was not recorded.
-            step_failed
-                .set(out.as_ref().is_err_and(|e| {
-                    !matches!(e.code, ErrorCode::Storage | ErrorCode::Unavailable)
-                }));
+            ended.set(match &out {
+                Ok(()) => BodyEnd::Done,
+                Err(e) if matches!(e.code, ErrorCode::Storage | ErrorCode::Unavailable) => {
+                    BodyEnd::Store
+                }
+                Err(_) => BodyEnd::Refused,
+            });
             out
         };
         // Optimistic first: the reads do not hold the branch's other writers up. Each read
@@ -438,9 +434,9 @@ impl<S: Store> Service<S> {
         let optimistic = self.store.optimistic_reads();
         unserialised.set(optimistic);
         let first = self.store.transact_optimistic(body);
-        let res = if first.is_err() && step_failed.get() && optimistic {
+        let res = if first.is_err() && ended.get() == BodyEnd::Refused && optimistic {
             unserialised.set(false);
-            body_done.set(false);
+            ended.set(BodyEnd::NotRun);
             let first_refusal = refused.take();
             let again = self.store.transact(body);
             match &again {
@@ -448,7 +444,7 @@ impl<S: Store> Service<S> {
                 // refusal included. (A failed commit's error stands: the rerun may be recorded.)
                 Err(e)
                     if matches!(e.code, ErrorCode::Storage | ErrorCode::Unavailable)
-                        && !body_done.get() =>
+                        && ended.get() != BodyEnd::Done =>
                 {
                     *refused.borrow_mut() = first_refusal;
                     first
@@ -505,6 +501,22 @@ impl<S: Store> Service<S> {
             Effect::AwaitOperator => self.queue_settle(tx, case_id),
         }
     }
+}
+
+/// How a step's body ended in one attempt of [`Service::transition`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyEnd {
+    /// Not run (yet): the store failed before it, e.g. at `BEGIN`.
+    NotRun,
+    /// Its store failed or went away: never asked again (the caller sees it; nothing of the
+    /// step was recorded).
+    Store,
+    /// The step itself refused (not its store): what it decided on may have been read before
+    /// another writer's step on the same case committed.
+    Refused,
+    /// It ran to its end: what failed after it, if anything, was the commit (whose outcome may
+    /// be unknown).
+    Done,
 }
 
 /// The branch row, or `not-set-up`.
