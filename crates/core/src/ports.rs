@@ -373,80 +373,64 @@ pub trait AuditWake: Send {
     fn wait(&mut self, timeout: std::time::Duration) -> CoreResult<bool>;
 }
 
-/// A shared store is a store (a test or a tool keeps a handle beside the service's).
-impl<S: Store> Store for std::sync::Arc<S> {
-    fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
-        (**self).transact(f)
-    }
-    fn transact_optimistic<T>(
-        &self,
-        f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
-    ) -> CoreResult<T> {
-        (**self).transact_optimistic(f)
-    }
-    fn optimistic_reads(&self) -> bool {
-        (**self).optimistic_reads()
-    }
-    fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
-        (**self).read(f)
-    }
-    fn session_check(&self, token_hash: &str) -> CoreResult<SessionCheck> {
-        (**self).session_check(token_hash)
-    }
-    fn verify_audit(&self) -> CoreResult<AuditVerification> {
-        (**self).verify_audit()
-    }
-    fn backup_to(&self, dest: &std::path::Path) -> CoreResult<()> {
-        (**self).backup_to(dest)
-    }
-    fn restore_from(&self, src: &std::path::Path) -> CoreResult<()> {
-        (**self).restore_from(src)
-    }
-    fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
-        (**self).audit_wake()
-    }
-    fn after_purge(&self, case_ids: &[CaseId]) -> CoreResult<()> {
-        (**self).after_purge(case_ids)
-    }
+/// `impl Store` for a handle to a store (`$handle`, generic over `S: Store`): every method
+/// forwarded to the store behind it.
+macro_rules! forward_store {
+    ($(#[$doc:meta])* $handle:ty) => {
+        $(#[$doc])*
+        impl<S: Store> Store for $handle {
+            fn transact<T>(
+                &self,
+                f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
+            ) -> CoreResult<T> {
+                (**self).transact(f)
+            }
+            fn transact_optimistic<T>(
+                &self,
+                f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
+            ) -> CoreResult<T> {
+                (**self).transact_optimistic(f)
+            }
+            fn optimistic_reads(&self) -> bool {
+                (**self).optimistic_reads()
+            }
+            fn read<T>(
+                &self,
+                f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>,
+            ) -> CoreResult<T> {
+                (**self).read(f)
+            }
+            fn session_check(&self, token_hash: &str) -> CoreResult<SessionCheck> {
+                (**self).session_check(token_hash)
+            }
+            fn verify_audit(&self) -> CoreResult<AuditVerification> {
+                (**self).verify_audit()
+            }
+            fn backup_to(&self, dest: &std::path::Path) -> CoreResult<()> {
+                (**self).backup_to(dest)
+            }
+            fn restore_from(&self, src: &std::path::Path) -> CoreResult<()> {
+                (**self).restore_from(src)
+            }
+            fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
+                (**self).audit_wake()
+            }
+            fn after_purge(&self, case_ids: &[CaseId]) -> CoreResult<()> {
+                (**self).after_purge(case_ids)
+            }
+        }
+    };
 }
 
-/// A borrowed store is a store (the same store seen by a second service, e.g. at another
-/// clock: [`crate::service::Service`]'s demo data).
-impl<S: Store> Store for &S {
-    fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
-        (**self).transact(f)
-    }
-    fn transact_optimistic<T>(
-        &self,
-        f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
-    ) -> CoreResult<T> {
-        (**self).transact_optimistic(f)
-    }
-    fn optimistic_reads(&self) -> bool {
-        (**self).optimistic_reads()
-    }
-    fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
-        (**self).read(f)
-    }
-    fn session_check(&self, token_hash: &str) -> CoreResult<SessionCheck> {
-        (**self).session_check(token_hash)
-    }
-    fn verify_audit(&self) -> CoreResult<AuditVerification> {
-        (**self).verify_audit()
-    }
-    fn backup_to(&self, dest: &std::path::Path) -> CoreResult<()> {
-        (**self).backup_to(dest)
-    }
-    fn restore_from(&self, src: &std::path::Path) -> CoreResult<()> {
-        (**self).restore_from(src)
-    }
-    fn audit_wake(&self) -> CoreResult<Option<Box<dyn AuditWake>>> {
-        (**self).audit_wake()
-    }
-    fn after_purge(&self, case_ids: &[CaseId]) -> CoreResult<()> {
-        (**self).after_purge(case_ids)
-    }
-}
+forward_store!(
+    /// A shared store is a store (a test or a tool keeps a handle beside the service's).
+    std::sync::Arc<S>
+);
+forward_store!(
+    /// A borrowed store is a store (the same store seen by a second service, e.g. at another
+    /// clock: [`crate::service::Service`]'s demo data).
+    &S
+);
 
 /// The branch profile (one row).
 pub trait BranchRead {
