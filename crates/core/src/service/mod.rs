@@ -254,6 +254,51 @@ impl<S: Store> Service<S> {
         Ok(())
     }
 
+    /// Inside a step's transaction: the supervisor an authorizing event names (a co-check, an
+    /// authorization, an unlock confirmation) still has an account that is enabled, unlocked,
+    /// past its forced password change and allowed to give it. Their password was checked
+    /// just before, in a transaction of its own; an administrator's disable, lock or role
+    /// change committed since must stop the step (four-eyes is only as good as the second
+    /// pair's right to look). Errors: `auth-failed`, `account-disabled`, `account-locked`,
+    /// `forbidden`, `password-change-required`, each naming the supervisor.
+    pub(crate) fn check_authorizer(&self, tx: &mut dyn ReadTx, event: &Event) -> CoreResult<()> {
+        let Some(id) = event.authorizer() else {
+            return Ok(());
+        };
+        let action = match event {
+            Event::CoCheckIdentity { .. } => Action::CocheckIdentity,
+            _ => Action::Authorize,
+        };
+        let Some(s) = tx.staff(id)? else {
+            return Err(CoreError::new(
+                ErrorCode::AuthFailed,
+                format!("the supervisor {id} has no account"),
+            ));
+        };
+        if s.disabled {
+            return Err(CoreError::new(
+                ErrorCode::AccountDisabled,
+                format!("the supervisor {id}'s account is disabled"),
+            ));
+        }
+        if s.locked {
+            return Err(CoreError::new(
+                ErrorCode::AccountLocked,
+                format!("the supervisor {id}'s account is locked"),
+            ));
+        }
+        if !permissions::allows(s.role, action) {
+            return Err(CoreError::forbidden(format!("{id} is not a supervisor")));
+        }
+        if s.must_change_password {
+            return Err(CoreError::new(
+                ErrorCode::PasswordChangeRequired,
+                "the supervisor must change their password first",
+            ));
+        }
+        Ok(())
+    }
+
     /// Record a refused attempt in its own transaction.
     pub(crate) fn audit_refusal(
         &self,
@@ -329,6 +374,9 @@ impl<S: Store> Service<S> {
                 .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
             let branch = branch_of(tx)?;
             let event = make(&case, &branch)?;
+            self.check_authorizer(tx, &event).inspect_err(|e| {
+                *refused.borrow_mut() = Some(authorizer_refusal(actor, &event, e))
+            })?;
             let step = match workflow::step(&case, actor.staff_id(), &event, now) {
                 Ok(step) => step,
                 Err(e) => {
@@ -368,6 +416,9 @@ impl<S: Store> Service<S> {
                 // actor's account, the branch's rules) is read again, so no step is recorded
                 // after a change it was decided without.
                 self.check_actor(tx, actor)?;
+                self.check_authorizer(tx, &event).inspect_err(|e| {
+                    *refused.borrow_mut() = Some(authorizer_refusal(actor, &event, e))
+                })?;
                 if branch_of(tx)? != branch {
                     return Err(CoreError::conflict(
                         "the branch's settings changed during this step; try again",
@@ -501,6 +552,24 @@ impl<S: Store> Service<S> {
             Effect::AwaitOperator => self.queue_settle(tx, case_id),
         }
     }
+}
+
+/// The refused-step record of an authorizing step whose supervisor may no longer give it:
+/// under the supervisor, keeping the person at the terminal in the detail (as a four-eyes
+/// refusal).
+fn authorizer_refusal(
+    actor: &Actor,
+    event: &Event,
+    e: &CoreError,
+) -> (StaffId, Option<Role>, String) {
+    let sup = event.authorizer().unwrap_or(actor.staff_id());
+    let detail = serde_json::json!({
+        "operator": actor.staff_id().as_str(),
+        "supervisor": sup.as_str(),
+        "step": event.kind().as_str(),
+        "rule": e.code,
+    });
+    (sup.clone(), Some(Role::Supervisor), detail.to_string())
 }
 
 /// How a step's body ended in one attempt of [`Service::transition`].

@@ -470,6 +470,95 @@ fn a_decision_after_another_is_refused_naming_the_first_and_audited() {
         .any(|e| e.action == "refused-step" && e.staff_id == "sup02"));
 }
 
+/// A store that lets an administrator's change commit between a supervisor's password check
+/// and the step it authorizes: it runs `before` in a transaction of its own just before the
+/// step's transaction (the first `transact_optimistic`, which only case steps use).
+struct ChangeBeforeTheStep<'a> {
+    inner: &'a MemoryStore,
+    #[allow(clippy::type_complexity)]
+    before: std::sync::Mutex<Option<Box<dyn FnOnce(&mut dyn WriteTx) -> CoreResult<()> + Send>>>,
+}
+
+impl Store for ChangeBeforeTheStep<'_> {
+    fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
+        self.inner.transact(f)
+    }
+    fn transact_optimistic<T>(
+        &self,
+        f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
+    ) -> CoreResult<T> {
+        let before = self.before.lock().unwrap().take();
+        if let Some(change) = before {
+            self.inner.transact(change)?;
+        }
+        self.inner.transact(f)
+    }
+    fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
+        self.inner.read(f)
+    }
+    fn verify_audit(&self) -> CoreResult<AuditVerification> {
+        self.inner.verify_audit()
+    }
+    fn backup_to(&self, dest: &std::path::Path) -> CoreResult<()> {
+        self.inner.backup_to(dest)
+    }
+    fn restore_from(&self, src: &std::path::Path) -> CoreResult<()> {
+        self.inner.restore_from(src)
+    }
+}
+
+/// A supervisor disabled, locked or made a teller after their password was checked and before
+/// the step they authorize: the step is refused naming them (nothing is decided, the case stays
+/// submitted) and the refusal is audited under them.
+#[test]
+fn an_authorization_by_a_supervisor_changed_meanwhile_is_refused() {
+    type Change = fn(&mut Staff);
+    let changes: [(Change, ErrorCode); 3] = [
+        (|s| s.disabled = true, ErrorCode::AccountDisabled),
+        (|s| s.locked = true, ErrorCode::AccountLocked),
+        (|s| s.role = Role::Teller, ErrorCode::Forbidden),
+    ];
+    for (change, code) in changes {
+        let b = branch();
+        let c = submitted(&b, None);
+        let racing = Service::new(
+            ChangeBeforeTheStep {
+                inner: &b.svc.store,
+                before: std::sync::Mutex::new(Some(Box::new(move |tx: &mut dyn WriteTx| {
+                    let mut s = tx.staff(&StaffId::parse("sup01")?)?.expect("sup01");
+                    change(&mut s);
+                    tx.update_staff(&s)
+                }))),
+            },
+            b.clock.clone(),
+            Arc::new(OsEntropy),
+        );
+        let e = Counter::authorize(
+            &racing,
+            &b.tel01,
+            c,
+            &b.sup01,
+            Decision::Approve,
+            None,
+            "",
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, code, "{e:?}");
+        assert!(e.message.contains("sup01"), "{e:?}");
+        let view = Counter::case_view(&b.svc, &b.tel01, c).unwrap();
+        assert_eq!(view.case.state, CaseState::Submitted);
+        let events = audit(&b.svc);
+        assert!(!events.iter().any(|e| e.action == "approve"));
+        let refused = events
+            .iter()
+            .find(|e| e.action == "refused-step")
+            .expect("the refusal is audited");
+        assert_eq!(refused.staff_id, "sup01");
+        assert!(refused.detail.contains("tel01"), "{}", refused.detail);
+    }
+}
+
 #[test]
 fn system_actors_do_only_their_job() {
     let b = branch();
