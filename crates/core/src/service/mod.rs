@@ -254,49 +254,58 @@ impl<S: Store> Service<S> {
         Ok(())
     }
 
-    /// Inside a step's transaction: the supervisor an authorizing event names (a co-check, an
-    /// authorization, an unlock confirmation) still has an account that is enabled, unlocked,
-    /// past its forced password change and allowed to give it. Their password was checked
-    /// just before, in a transaction of its own; an administrator's disable, lock or role
-    /// change committed since must stop the step (four-eyes is only as good as the second
-    /// pair's right to look). Errors: `auth-failed`, `account-disabled`, `account-locked`,
-    /// `forbidden`, `password-change-required`, each naming the supervisor.
-    pub(crate) fn check_authorizer(&self, tx: &mut dyn ReadTx, event: &Event) -> CoreResult<()> {
+    /// Inside a step's transaction: whether the supervisor an authorizing event names (a
+    /// co-check, an authorization, an unlock confirmation) may no longer give it. Their
+    /// password was checked just before, in a transaction of its own; an administrator's
+    /// disable, lock or role change committed since must stop the step (four-eyes is only as
+    /// good as the second pair's right to look). `Ok(None)`: the account is enabled, unlocked,
+    /// past its forced password change and allowed to give it (or the event needs no
+    /// supervisor). `Ok(Some((refusal, role)))`: refused, with the account's role now (None
+    /// without an account); the refusal is `auth-failed`, `account-disabled`,
+    /// `account-locked`, `forbidden` or `password-change-required`, naming the supervisor.
+    /// Errors: the store's.
+    pub(crate) fn authorizer_refused(
+        &self,
+        tx: &mut dyn ReadTx,
+        event: &Event,
+    ) -> CoreResult<Option<(CoreError, Option<Role>)>> {
         let Some(id) = event.authorizer() else {
-            return Ok(());
+            return Ok(None);
         };
         let action = match event {
             Event::CoCheckIdentity { .. } => Action::CocheckIdentity,
             _ => Action::Authorize,
         };
         let Some(s) = tx.staff(id)? else {
-            return Err(CoreError::new(
-                ErrorCode::AuthFailed,
-                format!("the supervisor {id} has no account"),
-            ));
+            return Ok(Some((
+                CoreError::new(
+                    ErrorCode::AuthFailed,
+                    format!("the supervisor {id} has no account"),
+                ),
+                None,
+            )));
         };
-        if s.disabled {
-            return Err(CoreError::new(
+        let refusal = if s.disabled {
+            CoreError::new(
                 ErrorCode::AccountDisabled,
                 format!("the supervisor {id}'s account is disabled"),
-            ));
-        }
-        if s.locked {
-            return Err(CoreError::new(
+            )
+        } else if s.locked {
+            CoreError::new(
                 ErrorCode::AccountLocked,
                 format!("the supervisor {id}'s account is locked"),
-            ));
-        }
-        if !permissions::allows(s.role, action) {
-            return Err(CoreError::forbidden(format!("{id} is not a supervisor")));
-        }
-        if s.must_change_password {
-            return Err(CoreError::new(
+            )
+        } else if !permissions::allows(s.role, action) {
+            CoreError::forbidden(format!("{id} is not a supervisor"))
+        } else if s.must_change_password {
+            CoreError::new(
                 ErrorCode::PasswordChangeRequired,
-                "the supervisor must change their password first",
-            ));
-        }
-        Ok(())
+                format!("the supervisor {id} must change their password first"),
+            )
+        } else {
+            return Ok(None);
+        };
+        Ok(Some((refusal, Some(s.role))))
     }
 
     /// Record a refused attempt in its own transaction.
@@ -332,9 +341,11 @@ impl<S: Store> Service<S> {
     /// idempotent retry, load the case, ask [`workflow::step`] for the [`workflow::Step`],
     /// write the case (version-checked), its audit event and its effects.
     ///
-    /// The transaction is [`Store::transact_optimistic`]. When the store lets its reads run
-    /// unserialised ([`Store::optimistic_reads`]), the account and the branch are read again
-    /// after the case's version-checked write, and a step that refused or failed its checks
+    /// The actor's account, and for an authorizing event the supervisor's
+    /// ([`Service::authorizer_refused`]), are checked in the transaction. The transaction is
+    /// [`Store::transact_optimistic`]. When the store lets its reads run unserialised
+    /// ([`Store::optimistic_reads`]), both accounts and the branch are read again after the
+    /// case's version-checked write, and a step that refused or failed its checks
     /// runs once more in a [`Store::transact`], where it sees the other writer's step (so `make`
     /// and `audit_detail` may be called twice).
     ///
@@ -342,7 +353,8 @@ impl<S: Store> Service<S> {
     /// amendment at another terminal is never overwritten with older data); `audit_detail`
     /// gives the event's detail JSON from the next case (never a C2 value). A refusal that
     /// auditors must see (four-eyes, an authority freeze, a decision that lost the race to
-    /// another supervisor) is recorded as a `refused-step` event.
+    /// another supervisor, a supervisor whose account may no longer authorize) is recorded as
+    /// a `refused-step` event.
     pub(crate) fn transition(
         &self,
         actor: &Actor,
@@ -374,9 +386,10 @@ impl<S: Store> Service<S> {
                 .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
             let branch = branch_of(tx)?;
             let event = make(&case, &branch)?;
-            self.check_authorizer(tx, &event).inspect_err(|e| {
-                *refused.borrow_mut() = Some(authorizer_refusal(actor, &event, e))
-            })?;
+            if let Some((e, role)) = self.authorizer_refused(tx, &event)? {
+                *refused.borrow_mut() = Some(authorizer_refusal(actor, &event, &e, role));
+                return Err(e);
+            }
             let step = match workflow::step(&case, actor.staff_id(), &event, now) {
                 Ok(step) => step,
                 Err(e) => {
@@ -413,12 +426,13 @@ impl<S: Store> Service<S> {
             tx.update_case(next, case.version)?;
             if unserialised.get() {
                 // Serialised from the case's write on: what its version does not cover (the
-                // actor's account, the branch's rules) is read again, so no step is recorded
-                // after a change it was decided without.
+                // actor's account, an authorizing supervisor's, the branch's rules) is read
+                // again, so no step is recorded after a change it was decided without.
                 self.check_actor(tx, actor)?;
-                self.check_authorizer(tx, &event).inspect_err(|e| {
-                    *refused.borrow_mut() = Some(authorizer_refusal(actor, &event, e))
-                })?;
+                if let Some((e, role)) = self.authorizer_refused(tx, &event)? {
+                    *refused.borrow_mut() = Some(authorizer_refusal(actor, &event, &e, role));
+                    return Err(e);
+                }
                 if branch_of(tx)? != branch {
                     return Err(CoreError::conflict(
                         "the branch's settings changed during this step; try again",
@@ -555,12 +569,13 @@ impl<S: Store> Service<S> {
 }
 
 /// The refused-step record of an authorizing step whose supervisor may no longer give it:
-/// under the supervisor, keeping the person at the terminal in the detail (as a four-eyes
-/// refusal).
+/// under the supervisor with the role their account has now (none without an account),
+/// keeping the person at the terminal in the detail (as a four-eyes refusal).
 fn authorizer_refusal(
     actor: &Actor,
     event: &Event,
     e: &CoreError,
+    role: Option<Role>,
 ) -> (StaffId, Option<Role>, String) {
     let sup = event.authorizer().unwrap_or(actor.staff_id());
     let detail = serde_json::json!({
@@ -569,7 +584,7 @@ fn authorizer_refusal(
         "step": event.kind().as_str(),
         "rule": e.code,
     });
-    (sup.clone(), Some(Role::Supervisor), detail.to_string())
+    (sup.clone(), role, detail.to_string())
 }
 
 /// How a step's body ended in one attempt of [`Service::transition`].

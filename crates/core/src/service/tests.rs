@@ -507,18 +507,25 @@ impl Store for ChangeBeforeTheStep<'_> {
     }
 }
 
-/// A supervisor disabled, locked or made a teller after their password was checked and before
-/// the step they authorize: the step is refused naming them (nothing is decided, the case stays
-/// submitted) and the refusal is audited under them.
+/// A supervisor disabled, locked, made a teller or sent to change their password after their
+/// password was checked and before the step they authorize: the step is refused naming them
+/// (nothing is decided, the case stays submitted) and the refusal is audited once, under them
+/// with the role their account has now.
 #[test]
 fn an_authorization_by_a_supervisor_changed_meanwhile_is_refused() {
     type Change = fn(&mut Staff);
-    let changes: [(Change, ErrorCode); 3] = [
-        (|s| s.disabled = true, ErrorCode::AccountDisabled),
-        (|s| s.locked = true, ErrorCode::AccountLocked),
-        (|s| s.role = Role::Teller, ErrorCode::Forbidden),
+    // (the change, the refusal, the role the refused-step record names: the account's now)
+    let changes: [(Change, ErrorCode, Role); 4] = [
+        (|s| s.disabled = true, ErrorCode::AccountDisabled, Role::Supervisor),
+        (|s| s.locked = true, ErrorCode::AccountLocked, Role::Supervisor),
+        (|s| s.role = Role::Teller, ErrorCode::Forbidden, Role::Teller),
+        (
+            |s| s.must_change_password = true,
+            ErrorCode::PasswordChangeRequired,
+            Role::Supervisor,
+        ),
     ];
-    for (change, code) in changes {
+    for (change, code, role) in changes {
         let b = branch();
         let c = submitted(&b, None);
         let racing = Service::new(
@@ -555,7 +562,13 @@ fn an_authorization_by_a_supervisor_changed_meanwhile_is_refused() {
             .find(|e| e.action == "refused-step")
             .expect("the refusal is audited");
         assert_eq!(refused.staff_id, "sup01");
+        assert_eq!(refused.role, Some(role));
         assert!(refused.detail.contains("tel01"), "{}", refused.detail);
+        assert_eq!(
+            events.iter().filter(|e| e.action == "refused-step").count(),
+            1,
+            "one record of the refusal"
+        );
     }
 }
 
