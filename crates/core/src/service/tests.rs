@@ -516,9 +516,21 @@ fn an_authorization_by_a_supervisor_changed_meanwhile_is_refused() {
     type Change = fn(&mut Staff);
     // (the change, the refusal, the role the refused-step record names: the account's now)
     let changes: [(Change, ErrorCode, Role); 4] = [
-        (|s| s.disabled = true, ErrorCode::AccountDisabled, Role::Supervisor),
-        (|s| s.locked = true, ErrorCode::AccountLocked, Role::Supervisor),
-        (|s| s.role = Role::Teller, ErrorCode::Forbidden, Role::Teller),
+        (
+            |s| s.disabled = true,
+            ErrorCode::AccountDisabled,
+            Role::Supervisor,
+        ),
+        (
+            |s| s.locked = true,
+            ErrorCode::AccountLocked,
+            Role::Supervisor,
+        ),
+        (
+            |s| s.role = Role::Teller,
+            ErrorCode::Forbidden,
+            Role::Teller,
+        ),
         (
             |s| s.must_change_password = true,
             ErrorCode::PasswordChangeRequired,
