@@ -665,6 +665,62 @@ pub fn lockout_after_failed_sign_ins_and_admin_unlock<F: Fixture>(fix: &F) {
     assert!(svc.sign_in("tel01", PW, "t").is_ok());
 }
 
+/// A password hashed with older parameters (the `argon2` crate's default, m=19456 t=2, as
+/// earlier versions stored it) still signs in; a wrong password leaves it as it is; the next
+/// correct one makes it again with today's (`passwords::params`), once, and the sign-in's
+/// audit event says `password_rehashed`. The new hash verifies the same password only.
+pub fn a_password_hashed_with_older_parameters_is_made_again_at_the_next_correct_one<F: Fixture>(
+    fix: &F,
+) {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let svc = svc(fix, clock());
+    setup(&svc);
+    let store = fix.again();
+    let older = argon2::Argon2::default()
+        .hash_password(PW.as_bytes(), &SaltString::encode_b64(&[5; 16]).unwrap())
+        .unwrap()
+        .to_string();
+    assert!(older.contains("$m=19456,t=2,p=1$"), "{older}");
+    let tel02 = StaffId::parse("tel02").unwrap();
+    let stored = || store.read(|r| r.staff(&tel02)).unwrap().unwrap();
+    let mut s = stored();
+    s.password_hash = older.clone();
+    store.transact(|w| w.update_staff(&s)).unwrap();
+
+    assert_eq!(
+        svc.sign_in("tel02", "Counter#2027", "t").unwrap_err().code,
+        ErrorCode::AuthFailed
+    );
+    assert_eq!(
+        stored().password_hash,
+        older,
+        "a wrong password changes nothing"
+    );
+    let before = store.read(|r| r.audit_head()).unwrap();
+    svc.sign_in("tel02", PW, "t").unwrap();
+    let now = stored();
+    assert!(
+        now.password_hash
+            .starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
+        "{}",
+        now.password_hash
+    );
+    assert_eq!(now.failed_logins, 0);
+    assert!(!passwords::needs_rehash(&now.password_hash));
+    assert!(passwords::verify(PW, &now.password_hash));
+    assert!(!passwords::verify("Counter#2027", &now.password_hash));
+    let events = store.read(|r| r.audit_events(before + 1, 100)).unwrap();
+    let sign_ins: Vec<_> = events.iter().filter(|e| e.action == "sign-in").collect();
+    assert_eq!(sign_ins.len(), 1, "{events:?}");
+    assert_eq!(sign_ins[0].detail, r#"{"password_rehashed":true}"#);
+
+    // Made once: the next sign-in leaves the new hash and says nothing of it.
+    svc.sign_in("tel02", PW, "t").unwrap();
+    assert_eq!(stored().password_hash, now.password_hash);
+    let last = store.read(|r| r.audit_events(before + 1, 100)).unwrap();
+    assert_eq!(last.last().map(|e| e.detail.as_str()), Some("{}"));
+}
+
 pub fn session_locks_after_idle_minutes<F: Fixture>(fix: &F) {
     let clk = clock();
     let svc = svc(fix, clk.clone());

@@ -191,7 +191,7 @@ fn submitted_cases(fix: &Pg, tel01: &Actor, n: usize) -> Vec<CaseId> {
 /// the race itself: two decisions (each a check of the supervisor's password, then its
 /// transaction) on two long-lived threads released by one barrier. The two supervisors'
 /// password hashes are argon2id at the smallest cost ([`cheap_hashes`]): at the real cost
-/// (19 MiB, ~20 ms a check) the checks would take nine tenths of the run, and their jitter
+/// (7 MiB, 5 passes, ~12 ms a check) the checks would take most of the run, and their jitter
 /// would spread the two transactions apart; cheap ones make them meet in the database more
 /// often, which is what this test is for.
 #[test]

@@ -78,6 +78,12 @@ impl<S: Store> Service<S> {
             ));
         }
         let ok = passwords::verify(password, &staff.password_hash);
+        // A hash made with older parameters is made again with today's (`passwords::params`)
+        // now that the password is in hand, outside the write lock like the check. A failure
+        // here keeps the old hash, which still verifies: never a reason to refuse the sign-in.
+        let rehashed = (ok && passwords::needs_rehash(&staff.password_hash))
+            .then(|| passwords::hash(password, self.salt()).ok())
+            .flatten();
         self.store.transact(|tx| {
             let branch = tx.branch()?;
             let max = branch.map(|b| b.max_failed_logins).unwrap_or(5).max(1);
@@ -88,8 +94,18 @@ impl<S: Store> Service<S> {
                 ));
             };
             if ok {
-                if s.failed_logins != 0 {
-                    s.failed_logins = 0;
+                let mut changed = s.failed_logins != 0;
+                s.failed_logins = 0;
+                // Only over the hash that was checked: a password changed meanwhile stays.
+                let upgraded = match &rehashed {
+                    Some(h) if s.password_hash == staff.password_hash => {
+                        s.password_hash = h.clone();
+                        changed = true;
+                        true
+                    }
+                    _ => false,
+                };
+                if changed {
                     tx.update_staff(&s)?;
                 }
                 tx.append_audit(&draft(
@@ -103,7 +119,11 @@ impl<S: Store> Service<S> {
                     None,
                     "",
                     Outcome::Ok,
-                    "{}",
+                    if upgraded {
+                        r#"{"password_rehashed":true}"#
+                    } else {
+                        "{}"
+                    },
                 ))?;
                 Ok(())
             } else {
