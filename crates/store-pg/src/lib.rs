@@ -266,6 +266,34 @@ impl PgStore {
         }
     }
 
+    /// Runs `once` up to [`MAX_ATTEMPTS`] times. A try answers `Err(e)` when the database
+    /// failed before any of the caller's work ran (taking the connection, `BEGIN`, the head
+    /// lock, a read that changes nothing); when `worth(e)` calls that transient, the next try
+    /// waits a little ([`backoff`]) and takes a fresh connection, the pool's idle ones dropped
+    /// too when the connection was lost. `Ok(out)` ends the tries with `out`. After the last
+    /// try the error is [`pg_err_before`]'s ("nothing was recorded").
+    fn retrying<T>(
+        &self,
+        what: &str,
+        worth: fn(&postgres::Error) -> bool,
+        mut once: impl FnMut() -> Result<CoreResult<T>, postgres::Error>,
+    ) -> CoreResult<T> {
+        let mut attempt = 1;
+        loop {
+            match once() {
+                Ok(out) => return out,
+                Err(e) if attempt < MAX_ATTEMPTS && worth(&e) => {
+                    // A dead connection is not given back to the pool (it checks).
+                    tracing::warn!(attempt, error = %describe(&e), "{what} failed; retrying");
+                    self.lost(&e);
+                    backoff(attempt);
+                    attempt += 1;
+                }
+                Err(e) => return Err(pg_err_before(e)),
+            }
+        }
+    }
+
     /// Runs `f` in a REPEATABLE READ, READ ONLY snapshot, its start retried like
     /// [`Store::transact`]'s; the snapshot is rolled back after (it wrote nothing).
     fn snapshot<T>(
@@ -275,35 +303,29 @@ impl PgStore {
             &mut HashMap<String, postgres::Statement>,
         ) -> CoreResult<T>,
     ) -> CoreResult<T> {
-        let mut attempt = 1;
-        loop {
-            let mut conn = self.pool.get()?;
+        let mut f = Some(f);
+        self.retrying("starting a read snapshot", retry_before_closure, || {
+            let mut conn = match self.pool.get() {
+                Ok(conn) => conn,
+                Err(e) => return Ok(Err(e)),
+            };
             let c = &mut *conn;
-            let started = c
+            let mut tx = c
                 .client
                 .build_transaction()
                 .isolation_level(IsolationLevel::RepeatableRead)
                 .read_only(true)
-                .start();
-            let mut tx = match started {
-                Ok(tx) => tx,
-                Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
-                    self.lost(&e);
-                    backoff(attempt);
-                    attempt += 1;
-                    continue;
-                }
-                Err(e) => return Err(pg_err_before(e)),
+                .start()?;
+            let Some(f) = f.take() else {
+                return Ok(Err(ran_twice()));
             };
             let out = f(&mut tx, &mut c.stmts);
             // A read snapshot wrote nothing: ending it either way is the same.
             let _ = tx.rollback();
-            return out;
-        }
+            Ok(out)
+        })
     }
-}
 
-impl PgStore {
     /// One read-only statement that returns exactly one row, outside any transaction (a
     /// single statement sees one snapshot), prepared once per connection, and tried again
     /// on a fresh connection when the connection was lost or the database was busy
@@ -314,104 +336,92 @@ impl PgStore {
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> CoreResult<postgres::Row> {
-        let mut attempt = 1;
-        loop {
-            let mut conn = self.pool.get()?;
-            let c = &mut *conn;
-            let prepared = match c.stmts.get(sql) {
-                Some(st) => Ok(st.clone()),
-                None => c.client.prepare(sql).inspect(|st| {
-                    c.stmts.insert(sql.to_string(), st.clone());
-                }),
+        // Only a lost connection or a busy database is worth another try (a client-side
+        // error, say a parameter of the wrong type, would fail the same way again).
+        let worth = |e: &postgres::Error| is_lost(e) || is_retryable_code(e);
+        self.retrying("a one-statement read", worth, || {
+            let mut conn = match self.pool.get() {
+                Ok(conn) => conn,
+                Err(e) => return Ok(Err(e)),
             };
-            match prepared.and_then(|st| c.client.query_one(&st, params)) {
-                Ok(row) => return Ok(row),
-                // Only a lost connection or a busy database is worth another try (a client-side
-                // error, say a parameter of the wrong type, would fail the same way again).
-                Err(e) if attempt < MAX_ATTEMPTS && (is_lost(&e) || is_retryable_code(&e)) => {
-                    self.lost(&e);
-                    backoff(attempt);
-                    attempt += 1;
+            let c = &mut *conn;
+            let st = match c.stmts.get(sql) {
+                Some(st) => st.clone(),
+                None => {
+                    let st = c.client.prepare(sql)?;
+                    c.stmts.insert(sql.to_string(), st.clone());
+                    st
                 }
-                Err(e) => return Err(pg_err_before(e)),
-            }
-        }
+            };
+            Ok(Ok(c.client.query_one(&st, params)?))
+        })
     }
 
     /// [`Store::transact`] and [`Store::transact_optimistic`]: with `optimistic`, the audit
     /// head is locked at the transaction's first write instead of before the closure runs.
+    /// `BEGIN` and the head lock are retried ([`PgStore::retrying`]); `f` runs once.
     fn write_tx<T>(
         &self,
         optimistic: bool,
         f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
     ) -> CoreResult<T> {
-        let mut attempt = 1;
-        loop {
-            let mut conn = self.pool.get()?;
+        let mut f = Some(f);
+        self.retrying("starting a write transaction", retry_before_closure, || {
+            let mut conn = match self.pool.get() {
+                Ok(conn) => conn,
+                Err(e) => return Ok(Err(e)),
+            };
             let c = &mut *conn;
-            let started = c
+            let mut tx = c
                 .client
                 .build_transaction()
                 .isolation_level(IsolationLevel::ReadCommitted)
-                .start();
-            let mut tx = match started {
-                Ok(tx) => tx,
-                Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
-                    // A dead connection is not given back to the pool (it checks), and the
-                    // idle ones, opened before the same outage, go with it: the next try
-                    // connects anew.
-                    tracing::warn!(attempt, error = %describe(&e), "BEGIN failed; retrying");
-                    self.lost(&e);
-                    backoff(attempt);
-                    attempt += 1;
-                    continue;
-                }
-                Err(e) => return Err(pg_err_before(e)),
-            };
+                .start()?;
             let mut t = tx::Tx::new(&mut tx, &mut c.stmts, self.keys.as_deref());
             if optimistic {
                 t.lock_at_first_write();
             } else {
-                match t.lock_head() {
-                    Ok(()) => {}
-                    Err(e) if attempt < MAX_ATTEMPTS && retry_before_closure(&e) => {
-                        tracing::warn!(attempt, error = %describe(&e), "locking the audit head failed; retrying");
-                        drop(tx);
-                        self.lost(&e);
-                        backoff(attempt);
-                        attempt += 1;
-                        continue;
-                    }
-                    Err(e) => return Err(pg_err_before(e)),
-                }
+                // Dropping `tx` on an error rolls back.
+                t.lock_head()?;
                 if t.encrypted_since_open {
-                    return Err(encrypted_since_open());
+                    return Ok(Err(encrypted_since_open()));
                 }
             }
-            // Dropping `tx` on an error rolls back.
+            let Some(f) = f.take() else {
+                return Ok(Err(ran_twice()));
+            };
             let out = f(&mut t);
             if t.encrypted_since_open {
                 // Seen at the optimistic transaction's first write, which did not run:
                 // nothing is committed, and this is why.
-                return Err(encrypted_since_open());
+                return Ok(Err(encrypted_since_open()));
             }
             let out = match out {
                 // The connection was lost before COMMIT was sent: PostgreSQL commits nothing
                 // it was not asked to, so the transaction is rolled back (only a COMMIT whose
                 // answer was lost leaves the outcome unknown): the teller may simply try again.
                 Err(e) if e.code == ErrorCode::Unavailable => {
-                    return Err(CoreError::new(
+                    return Ok(Err(CoreError::new(
                         ErrorCode::Unavailable,
                         "the connection to the database was lost before this step was \
                          committed; nothing was recorded: try again",
-                    ))
+                    )))
                 }
-                out => out?,
+                Err(e) => return Ok(Err(e)),
+                Ok(out) => out,
             };
-            tx.commit().map_err(pg_err)?;
-            return Ok(out);
-        }
+            Ok(tx.commit().map(|()| out).map_err(pg_err))
+        })
     }
+}
+
+/// A closure given to [`PgStore::retrying`] runs once: a try after it ran would be a bug here,
+/// answered as an error rather than running the caller's work twice.
+fn ran_twice() -> CoreError {
+    CoreError::new(
+        ErrorCode::Internal,
+        "a transaction's work was asked to run twice; nothing more was run",
+    )
 }
 
 /// Another server encrypted the branch's personal data since this one opened without a key:

@@ -228,30 +228,10 @@ impl<S: Store> Service<S> {
         let s = tx
             .staff(actor.staff_id())?
             .ok_or_else(|| CoreError::new(ErrorCode::AuthFailed, "unknown staff"))?;
-        if s.disabled {
-            return Err(CoreError::new(
-                ErrorCode::AccountDisabled,
-                "this account is disabled",
-            ));
+        match account_refusal(&s, Account::Actor(actor.role())) {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-        if s.locked {
-            return Err(CoreError::new(
-                ErrorCode::AccountLocked,
-                "this account is locked",
-            ));
-        }
-        if Some(s.role) != actor.role() {
-            return Err(CoreError::forbidden(
-                "the account's role has changed; sign in again",
-            ));
-        }
-        if s.must_change_password {
-            return Err(CoreError::new(
-                ErrorCode::PasswordChangeRequired,
-                "change the password first",
-            ));
-        }
-        Ok(())
     }
 
     /// Inside a step's transaction: whether the supervisor an authorizing event names (a
@@ -285,27 +265,7 @@ impl<S: Store> Service<S> {
                 None,
             )));
         };
-        let refusal = if s.disabled {
-            CoreError::new(
-                ErrorCode::AccountDisabled,
-                format!("the supervisor {id}'s account is disabled"),
-            )
-        } else if s.locked {
-            CoreError::new(
-                ErrorCode::AccountLocked,
-                format!("the supervisor {id}'s account is locked"),
-            )
-        } else if !permissions::allows(s.role, action) {
-            CoreError::forbidden(format!("{id} is not a supervisor"))
-        } else if s.must_change_password {
-            CoreError::new(
-                ErrorCode::PasswordChangeRequired,
-                format!("the supervisor {id} must change their password first"),
-            )
-        } else {
-            return Ok(None);
-        };
-        Ok(Some((refusal, Some(s.role))))
+        Ok(account_refusal(&s, Account::Supervisor(action)).map(|e| (e, Some(s.role))))
     }
 
     /// Record a refused attempt in its own transaction.
@@ -372,6 +332,16 @@ impl<S: Store> Service<S> {
         let ended = std::cell::Cell::new(BodyEnd::NotRun);
         // This attempt's reads before its first write were not serialised with other writers.
         let unserialised = std::cell::Cell::new(false);
+        // The supervisor the event names may still give it; a refusal is recorded under them.
+        let authorizer_may = |tx: &mut dyn WriteTx, event: &Event| -> CoreResult<()> {
+            match self.authorizer_refused(tx, event)? {
+                Some((e, role)) => {
+                    *refused.borrow_mut() = Some(authorizer_refusal(actor, event, &e, role));
+                    Err(e)
+                }
+                None => Ok(()),
+            }
+        };
         let step_body = |tx: &mut dyn WriteTx| -> CoreResult<()> {
             self.check_actor(tx, actor)?;
             if let Some(key) = idem {
@@ -386,10 +356,7 @@ impl<S: Store> Service<S> {
                 .ok_or_else(|| CoreError::not_found(format!("case {case_id}")))?;
             let branch = branch_of(tx)?;
             let event = make(&case, &branch)?;
-            if let Some((e, role)) = self.authorizer_refused(tx, &event)? {
-                *refused.borrow_mut() = Some(authorizer_refusal(actor, &event, &e, role));
-                return Err(e);
-            }
+            authorizer_may(tx, &event)?;
             let step = match workflow::step(&case, actor.staff_id(), &event, now) {
                 Ok(step) => step,
                 Err(e) => {
@@ -429,10 +396,7 @@ impl<S: Store> Service<S> {
                 // actor's account, an authorizing supervisor's, the branch's rules) is read
                 // again, so no step is recorded after a change it was decided without.
                 self.check_actor(tx, actor)?;
-                if let Some((e, role)) = self.authorizer_refused(tx, &event)? {
-                    *refused.borrow_mut() = Some(authorizer_refusal(actor, &event, &e, role));
-                    return Err(e);
-                }
+                authorizer_may(tx, &event)?;
                 if branch_of(tx)? != branch {
                     return Err(CoreError::conflict(
                         "the branch's settings changed during this step; try again",
@@ -566,6 +530,70 @@ impl<S: Store> Service<S> {
             Effect::AwaitOperator => self.queue_settle(tx, case_id),
         }
     }
+}
+
+/// Whose account [`account_refusal`] checks: that decides its role rule and its words.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Account {
+    /// The person at the terminal, whose session claims this role: the account must still
+    /// have it (a role changed since sign-in means signing in again).
+    Actor(Option<Role>),
+    /// A supervisor named on a step (a co-check, an authorization, an unlock confirmation),
+    /// whose role must allow this action (`Action::Authorize` or `Action::CocheckIdentity`).
+    Supervisor(Action),
+}
+
+/// Why an account may not act now, or `None`: the one set of account rules for the person at
+/// the terminal ([`Service::check_actor`]), the supervisor at their password check
+/// (`Service::supervisor`) and the supervisor again inside the step
+/// ([`Service::authorizer_refused`]). In this order: `account-disabled`, `account-locked`,
+/// the role (`forbidden`: a changed role for the actor, a role without the right for a
+/// supervisor), `password-change-required` (an administrator's reset or a new account: the
+/// password must be changed before anything else). A supervisor's refusal names them.
+pub(crate) fn account_refusal(s: &Staff, who: Account) -> Option<CoreError> {
+    let id = &s.id;
+    let refusal = |own: &str, theirs: String| match who {
+        Account::Actor(_) => own.to_string(),
+        Account::Supervisor(_) => theirs,
+    };
+    if s.disabled {
+        return Some(CoreError::new(
+            ErrorCode::AccountDisabled,
+            refusal(
+                "this account is disabled",
+                format!("the supervisor {id}'s account is disabled"),
+            ),
+        ));
+    }
+    if s.locked {
+        return Some(CoreError::new(
+            ErrorCode::AccountLocked,
+            refusal(
+                "this account is locked",
+                format!("the supervisor {id}'s account is locked"),
+            ),
+        ));
+    }
+    match who {
+        Account::Actor(claimed) if claimed != Some(s.role) => {
+            return Some(CoreError::forbidden(
+                "the account's role has changed; sign in again",
+            ));
+        }
+        Account::Supervisor(action) if !permissions::allows(s.role, action) => {
+            return Some(CoreError::forbidden(format!("{id} is not a supervisor")));
+        }
+        _ => {}
+    }
+    s.must_change_password.then(|| {
+        CoreError::new(
+            ErrorCode::PasswordChangeRequired,
+            refusal(
+                "change the password first",
+                format!("the supervisor {id} must change their password first"),
+            ),
+        )
+    })
 }
 
 /// The refused-step record of an authorizing step whose supervisor may no longer give it:

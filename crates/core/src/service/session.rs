@@ -6,7 +6,7 @@ use crate::dto::*;
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::model::*;
 use crate::passwords;
-use crate::permissions::{self, Action};
+use crate::permissions::Action;
 use crate::ports::*;
 
 impl<S: Store> Service<S> {
@@ -304,25 +304,19 @@ impl<S: Store> Service<S> {
     ) -> CoreResult<StaffId> {
         let s =
             self.check_password(&creds.staff_id, &creds.password, terminal, "authorize-auth")?;
-        if !permissions::allows(s.role, action) {
-            self.audit_refusal(
-                &s.id,
-                Some(s.role),
-                terminal,
-                Some(case_id),
-                "authorize",
-                "not a supervisor",
-            );
-            return Err(CoreError::forbidden(format!(
-                "{} is not a supervisor",
-                s.id
-            )));
-        }
-        if s.must_change_password {
-            return Err(CoreError::new(
-                ErrorCode::PasswordChangeRequired,
-                "the supervisor must change their password first",
-            ));
+        // Disabled and locked were refused by the password check (with the sign-in's words).
+        if let Some(e) = super::account_refusal(&s, super::Account::Supervisor(action)) {
+            if e.code == ErrorCode::Forbidden {
+                self.audit_refusal(
+                    &s.id,
+                    Some(s.role),
+                    terminal,
+                    Some(case_id),
+                    "authorize",
+                    "not a supervisor",
+                );
+            }
+            return Err(e);
         }
         Ok(s.id)
     }
