@@ -313,6 +313,11 @@ struct Server {
     _dir: tempfile::TempDir,
 }
 
+/// The server binary the bench runs: `UD_BENCH_SERVER` when set, else this build's.
+fn server_binary() -> String {
+    std::env::var("UD_BENCH_SERVER").unwrap_or_else(|_| SERVER.to_string())
+}
+
 impl Server {
     fn start(db_url: &str) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -320,7 +325,7 @@ impl Server {
         let level = std::env::var("UNLOCKDESK_LOG").unwrap_or_else(|_| "info".into());
         // `UD_BENCH_SERVER=PATH` runs another build of the server (an A/B against an older
         // commit's binary, on the same machine in the same hour).
-        let bin = std::env::var("UD_BENCH_SERVER").unwrap_or_else(|_| SERVER.to_string());
+        let bin = server_binary();
         let mut child = Command::new(&bin)
             .args(["--db", db_url, "--listen", "127.0.0.1:0"])
             .arg("--data-dir")
@@ -1476,7 +1481,7 @@ fn main() {
             .collect::<Vec<_>>()
             .join(" ")
     );
-    println!("server: {SERVER}");
+    println!("server: {}", server_binary());
     println!(
         "{terminals} terminals (each a teller's session and a supervisor's; {sups} \
          supervisors); each phase {:.0} s measured after {:.0} s of warm-up; each case: {}",
