@@ -666,26 +666,42 @@ pub fn lockout_after_failed_sign_ins_and_admin_unlock<F: Fixture>(fix: &F) {
 }
 
 /// A password hashed with older parameters (the `argon2` crate's default, m=19456 t=2, as
-/// earlier versions stored it) still signs in; a wrong password leaves it as it is; the next
-/// correct one makes it again with today's (`passwords::params`), once, and the sign-in's
+/// earlier versions stored it) still signs in; a wrong password leaves it as it is, and so
+/// does a supervisor's authorization (it only checks, in the middle of a teller's step); the
+/// next sign-in makes it again with today's (`passwords::params`), once, and the sign-in's
 /// audit event says `password_rehashed`. The new hash verifies the same password only.
-pub fn a_password_hashed_with_older_parameters_is_made_again_at_the_next_correct_one<F: Fixture>(
+pub fn a_password_hashed_with_older_parameters_is_made_again_at_the_next_sign_in<F: Fixture>(
     fix: &F,
 ) {
     use argon2::password_hash::{PasswordHasher, SaltString};
     let svc = svc(fix, clock());
-    setup(&svc);
+    let (tel01, _, sup01, _) = setup(&svc);
     let store = fix.again();
     let older = argon2::Argon2::default()
         .hash_password(PW.as_bytes(), &SaltString::encode_b64(&[5; 16]).unwrap())
         .unwrap()
         .to_string();
     assert!(older.contains("$m=19456,t=2,p=1$"), "{older}");
+    let with_older = |id: &str| {
+        let id = StaffId::parse(id).unwrap();
+        let mut s = store.read(|r| r.staff(&id)).unwrap().unwrap();
+        s.password_hash = older.clone();
+        store.transact(|w| w.update_staff(&s)).unwrap();
+    };
+    with_older("sup01");
+    let c = to_submitted(&svc, &tel01);
+    svc.authorize(&tel01, c, &sup01, Decision::Approve, None, "", None)
+        .unwrap();
+    let sup01_id = StaffId::parse("sup01").unwrap();
+    let sup01_now = store.read(|r| r.staff(&sup01_id)).unwrap().unwrap();
+    assert_eq!(
+        sup01_now.password_hash, older,
+        "an authorization only checks"
+    );
+
+    with_older("tel02");
     let tel02 = StaffId::parse("tel02").unwrap();
     let stored = || store.read(|r| r.staff(&tel02)).unwrap().unwrap();
-    let mut s = stored();
-    s.password_hash = older.clone();
-    store.transact(|w| w.update_staff(&s)).unwrap();
 
     assert_eq!(
         svc.sign_in("tel02", "Counter#2027", "t").unwrap_err().code,

@@ -99,7 +99,7 @@ macro_rules! conformance_suite {
             outbox_claims_under_a_lease_and_never_hands_one_message_to_two_workers,
             staff_names_are_read_for_the_ids_asked_only,
             session_check_reads_the_session_its_account_and_idle_minutes,
-            a_password_hashed_with_older_parameters_is_made_again_at_the_next_correct_one,
+            a_password_hashed_with_older_parameters_is_made_again_at_the_next_sign_in,
         );
     };
     (@each $fixture:expr; $($name:ident),* $(,)?) => {

@@ -7,8 +7,14 @@
 //! third less CPU time per check than the 19 MiB one (12 ms against 18 ms, measured with the
 //! same crate; its block array stays in the processor's shared cache), and each check running
 //! at once holds 7 MiB instead of 19. Hashes made with other parameters still verify (the PHC
-//! text names its own) and are re-made with these at the account's next correct password
+//! text names its own) and are made again with these at the account's next sign-in
 //! ([`needs_rehash`]).
+//!
+//! Until then such an account's check costs what its parameters cost (about 18 ms for the
+//! 19 MiB ones), a few milliseconds more than the check against the dummy hash that answers
+//! for unknown staff ids: a timing difference that tells an id with an old hash exists. Staff
+//! ids are not secrets at a branch (they are printed on every form), and the disabled and
+//! locked accounts' refusals already name them; it ends with the account's next sign-in.
 //!
 //! Only staff passwords live here. A customer's password or SMS code is C3 data
 //! (JR/T 0171-2020) and is never typed, stored or logged anywhere in UnlockDesk.
@@ -143,7 +149,7 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
-/// Whether a stored hash should be made again with [`params`] at the next correct password:
+/// Whether a stored hash should be made again with [`params`] at the next sign-in:
 /// it is not argon2id v1.3 with exactly these parameters (an older default such as
 /// `m=19456,t=2,p=1`, or a test hash). A malformed hash does not verify anyway: false.
 pub fn needs_rehash(phc: &str) -> bool {
@@ -163,20 +169,26 @@ pub fn needs_rehash(phc: &str) -> bool {
     !same
 }
 
-/// Work memory for [`params`] (7,168 blocks of 1 KiB), kept between checks.
+/// Work memory for password checks, kept between them.
 ///
 /// Why: the crate's own entry points allocate and free the whole block array per check. On a
 /// server that checks passwords on many threads, glibc keeps those freed blocks in its
 /// per-thread arenas (its mmap threshold rises to the array's size after the first free), so
 /// resident memory grew to about 1 GiB under load (with 19 MiB arrays) while the live heap
-/// was ~120 MiB. Idle, at most [`idle_buffers`] buffers
-/// are kept; at a peak there is one per check running at once (the branch server lets one per
-/// core run), and the extra ones are freed after use. Other parameters (older or test hashes)
-/// get a buffer of their own. The buffers are not wiped between checks (a wipe would cost a
-/// tenth of a check): they hold argon2's internal state, from which the password can only be
-/// brute-forced as from the stored hash, and whoever can read this process's memory reads the
-/// passwords in the requests in flight anyway.
+/// was ~120 MiB. Idle, at most [`idle_buffers`] buffers are kept; at a peak there is one per
+/// check running at once (the branch server lets one per core run), and the extra ones are
+/// freed after use. A buffer serves any check that needs no more blocks than it has, so
+/// hashes of earlier versions (19,456 blocks) are checked from the pool too, which then keeps
+/// buffers of their size; larger arrays than [`POOLED_MAX_BLOCKS`] (nothing this program
+/// makes) get a buffer of their own. The buffers are not wiped between checks (a wipe would
+/// cost a tenth of a check): they hold argon2's internal state, from which the password can
+/// only be brute-forced as from the stored hash, and whoever can read this process's memory
+/// reads the passwords in the requests in flight anyway.
 static POOL: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+/// The largest block array the pool keeps: the 19,456 blocks (19 MiB) of the hashes earlier
+/// versions made.
+const POOLED_MAX_BLOCKS: usize = 19_456;
 
 /// Buffers kept when idle: one per core (read once).
 fn idle_buffers() -> usize {
@@ -190,12 +202,17 @@ fn idle_buffers() -> usize {
 
 fn with_blocks<T>(asked: &Params, f: impl FnOnce(&mut [Block]) -> T) -> T {
     let wanted = asked.block_count();
-    if wanted != params().block_count() {
+    if wanted > POOLED_MAX_BLOCKS {
         return f(&mut vec![Block::new(); wanted]);
     }
     let taken = POOL.lock().unwrap_or_else(|p| p.into_inner()).pop();
-    let mut blocks = taken.unwrap_or_else(|| vec![Block::new(); wanted]);
-    let r = f(&mut blocks);
+    // A buffer too small for these parameters is dropped for one that fits: the pool grows to
+    // the largest parameters it meets (at most POOLED_MAX_BLOCKS), never per check.
+    let mut blocks = match taken {
+        Some(b) if b.len() >= wanted => b,
+        _ => vec![Block::new(); wanted],
+    };
+    let r = f(&mut blocks[..wanted]);
     let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
     if pool.len() < idle_buffers() {
         pool.push(blocks);
@@ -252,10 +269,13 @@ mod tests {
         assert!(verify("Counter#2026", &cheap));
         assert!(!verify("Counter#2027", &cheap));
         assert!(needs_rehash(&cheap));
-        // Many checks reuse the pool's buffers and stay correct.
+        // Many checks reuse the pool's buffers and stay correct, a larger buffer (left by an
+        // older hash's check) serving a smaller array too.
         for _ in 0..3 {
             assert!(verify("Counter#2026", &ours));
             assert!(!verify("Counter#2020", &ours));
+            assert!(verify("Counter#2026", &older));
+            assert!(!verify("Counter#2020", &older));
         }
         // A truncated hash or one naming an unknown algorithm is false, not a panic.
         assert!(!verify("Counter#2026", &ours[..ours.len() - 4]));

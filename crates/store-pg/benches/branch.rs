@@ -18,8 +18,8 @@
 //!      audit event in one transaction, then the masked case view read back);
 //!    - *walk-in to closed*: the conformance flow, approved and unlock confirmed by a
 //!      supervisor (13 steps; the two supervisor sign-offs each verify an argon2id hash, about
-//!      20 ms of CPU by design, so on two cores this one measures the password hash as much as
-//!      the store).
+//!      12 ms of CPU by design (m = 7 MiB, t = 5), so on two cores this one measures the
+//!      password hash as much as the store).
 //!
 //!    Each step is timed on its own: steps/s, p50 and p99, and steps/s as a share of the
 //!    baseline's transactions/s at the same number of writers. (One service step repeated on

@@ -79,9 +79,13 @@ impl<S: Store> Service<S> {
         }
         let ok = passwords::verify(password, &staff.password_hash);
         // A hash made with older parameters is made again with today's (`passwords::params`)
-        // now that the password is in hand, outside the write lock like the check. A failure
-        // here keeps the old hash, which still verifies: never a reason to refuse the sign-in.
-        let rehashed = (ok && passwords::needs_rehash(&staff.password_hash))
+        // now that the password is in hand, outside the write lock like the check: at the
+        // start of someone's work (sign-in, the CLI's `--as`, a session unlock), not in the
+        // middle of a teller's step (a supervisor's authorization only checks) nor just
+        // before the password is replaced anyway. A failure here keeps the old hash, which
+        // still verifies: never a reason to refuse the sign-in.
+        let starts_work = matches!(purpose, "sign-in" | "authenticate" | "unlock-session");
+        let rehashed = (ok && starts_work && passwords::needs_rehash(&staff.password_hash))
             .then(|| passwords::hash(password, self.salt()).ok())
             .flatten();
         self.store.transact(|tx| {
