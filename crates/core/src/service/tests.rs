@@ -470,27 +470,48 @@ fn a_decision_after_another_is_refused_naming_the_first_and_audited() {
         .any(|e| e.action == "refused-step" && e.staff_id == "sup02"));
 }
 
-/// A store that lets an administrator's change commit between a supervisor's password check
-/// and the step it authorizes: it runs `before` in a transaction of its own just before the
-/// step's transaction (the first `transact_optimistic`, which only case steps use).
+/// Which write transaction [`ChangeBeforeTheStep`] lets a change commit before.
+#[derive(Clone, Copy, PartialEq)]
+enum Before {
+    /// The first `transact_optimistic`: a case step's (only case steps use it).
+    Step,
+    /// The first `transact`: e.g. the write of a password check (failed sign-ins, re-hash).
+    Write,
+}
+
+/// A store that lets an administrator's change commit between a password check and the
+/// write that follows it: it runs `before` in a transaction of its own just before the first
+/// transaction of the kind `at` names.
 struct ChangeBeforeTheStep<'a> {
     inner: &'a MemoryStore,
+    at: Before,
     #[allow(clippy::type_complexity)]
     before: std::sync::Mutex<Option<Box<dyn FnOnce(&mut dyn WriteTx) -> CoreResult<()> + Send>>>,
 }
 
+impl ChangeBeforeTheStep<'_> {
+    fn change_first(&self, at: Before) -> CoreResult<()> {
+        if at != self.at {
+            return Ok(());
+        }
+        let before = self.before.lock().unwrap().take();
+        match before {
+            Some(change) => self.inner.transact(change),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Store for ChangeBeforeTheStep<'_> {
     fn transact<T>(&self, f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>) -> CoreResult<T> {
+        self.change_first(Before::Write)?;
         self.inner.transact(f)
     }
     fn transact_optimistic<T>(
         &self,
         f: impl FnOnce(&mut dyn WriteTx) -> CoreResult<T>,
     ) -> CoreResult<T> {
-        let before = self.before.lock().unwrap().take();
-        if let Some(change) = before {
-            self.inner.transact(change)?;
-        }
+        self.change_first(Before::Step)?;
         self.inner.transact(f)
     }
     fn read<T>(&self, f: impl FnOnce(&mut dyn ReadTx) -> CoreResult<T>) -> CoreResult<T> {
@@ -543,6 +564,7 @@ fn an_authorization_by_a_supervisor_changed_meanwhile_is_refused() {
         let racing = Service::new(
             ChangeBeforeTheStep {
                 inner: &b.svc.store,
+                at: Before::Step,
                 before: std::sync::Mutex::new(Some(Box::new(move |tx: &mut dyn WriteTx| {
                     let mut s = tx.staff(&StaffId::parse("sup01")?)?.expect("sup01");
                     change(&mut s);
@@ -582,6 +604,61 @@ fn an_authorization_by_a_supervisor_changed_meanwhile_is_refused() {
             "one record of the refusal"
         );
     }
+}
+
+/// A password replaced (by its owner elsewhere or an administrator's reset) between a
+/// sign-in's check of the older hash and the sign-in's write keeps the replacement: the
+/// re-hash is written only over the hash that was checked, and the sign-in is not audited as
+/// a re-hash.
+#[test]
+fn a_password_replaced_during_a_sign_in_is_not_overwritten_by_its_rehash() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let b = branch();
+    let tel01 = StaffId::parse("tel01").unwrap();
+    let stored = || {
+        b.svc
+            .store
+            .read(|r| r.staff(&tel01))
+            .unwrap()
+            .expect("tel01")
+    };
+    let older = argon2::Argon2::default()
+        .hash_password(PW.as_bytes(), &SaltString::encode_b64(&[5; 16]).unwrap())
+        .unwrap()
+        .to_string();
+    assert!(crate::passwords::needs_rehash(&older));
+    let mut s = stored();
+    s.password_hash = older;
+    b.svc.store.transact(|tx| tx.update_staff(&s)).unwrap();
+    let replacement = crate::passwords::hash("Replaced#2026", [7; 16]).unwrap();
+    let racing = Service::new(
+        ChangeBeforeTheStep {
+            inner: &b.svc.store,
+            at: Before::Write,
+            before: std::sync::Mutex::new(Some(Box::new({
+                let replacement = replacement.clone();
+                move |tx: &mut dyn WriteTx| {
+                    let mut s = tx.staff(&StaffId::parse("tel01")?)?.expect("tel01");
+                    s.password_hash = replacement;
+                    tx.update_staff(&s)
+                }
+            }))),
+        },
+        b.clock.clone(),
+        Arc::new(OsEntropy),
+    );
+    let head = b.svc.store.read(|r| r.audit_head()).unwrap();
+    // The password was right when it was checked: the sign-in stands.
+    Counter::sign_in(&racing, "tel01", PW, "desk-1").unwrap();
+    assert_eq!(stored().password_hash, replacement, "the replacement stays");
+    let events = b.svc.store.read(|r| r.audit_events(head + 1, 10)).unwrap();
+    let sign_in = events
+        .iter()
+        .find(|e| e.action == "sign-in")
+        .expect("the sign-in is audited");
+    assert_eq!(sign_in.detail, "{}", "no re-hash was written");
+    assert!(Counter::sign_in(&b.svc, "tel01", PW, "desk-1").is_err());
+    assert!(Counter::sign_in(&b.svc, "tel01", "Replaced#2026", "desk-1").is_ok());
 }
 
 #[test]
