@@ -176,7 +176,7 @@ pub fn needs_rehash(phc: &str) -> bool {
 /// per-thread arenas (its mmap threshold rises to the array's size after the first free), so
 /// resident memory grew to about 1 GiB under load (with 19 MiB arrays) while the live heap
 /// was ~120 MiB. Idle, at most [`idle_buffers`] buffers are kept; at a peak there is one per
-/// check running at once (the branch server lets one per core run), and the extra ones are
+/// check running at once (the branch server lets one per two cores run), and the extra ones are
 /// freed after use. A buffer serves any check that needs no more blocks than it has, so
 /// hashes of earlier versions (19,456 blocks) are checked from the pool too, which then keeps
 /// buffers of their size; larger arrays than [`POOLED_MAX_BLOCKS`] (nothing this program

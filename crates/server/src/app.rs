@@ -55,8 +55,8 @@ pub const GATE_WAIT: Duration = Duration::from_secs(10);
 /// Shared by every request.
 pub struct AppState {
     pub svc: Arc<dyn Backend>,
-    /// Password hashing (argon2, tens of ms of one core) at most this many at once, so a burst
-    /// of sign-ins never starves the steps of the other counters.
+    /// Password hashing (argon2, ~12 ms of one core) at most [`password_permits`] at once, so
+    /// a burst of sign-ins or approvals never starves the steps of the other counters.
     pub password_gate: Arc<Semaphore>,
     /// PDF renders (prints and exports): as many at once as the renderer runs, taken before a
     /// blocking thread is, so waiting prints never hold the blocking pool the other steps need.
@@ -75,6 +75,18 @@ pub struct AppState {
     stopping: tokio::sync::watch::Sender<bool>,
 }
 
+/// How many password checks the server runs at once on a machine of `cores` cores: half of
+/// them, at least one, so the other half always serves the steps that need no password (the
+/// case steps, prints, reads). Measured on 2 cores with the load bench (`benches/load.rs`,
+/// docs/server-benchmarks.md, 2026-12-08), one check at a time instead of two: at saturation
+/// the other steps answered in p50 5 ms instead of 13 (p99 14 instead of 34) for the same
+/// capacity (439-460 against 445-485 steps/s); at 250 steps/s a print's p99 was 4-45 % lower
+/// and the peak RSS 8 MiB lower (one argon2 buffer fewer); the approvals queue longer only at
+/// saturation.
+pub fn password_permits(cores: usize) -> usize {
+    (cores / 2).max(1)
+}
+
 /// How long one store probe answers `/health`.
 pub const HEALTH_CACHE: Duration = Duration::from_secs(2);
 
@@ -87,7 +99,7 @@ impl AppState {
             hub,
             stopping,
             svc,
-            password_gate: Arc::new(Semaphore::new(cores.max(1))),
+            password_gate: Arc::new(Semaphore::new(password_permits(cores))),
             render_gate: Arc::new(Semaphore::new(unlockdesk_forms::MAX_CONCURRENT_RENDERS)),
             failures: Mutex::new(HashMap::new()),
             health: tokio::sync::Mutex::new(None),
@@ -1643,4 +1655,13 @@ async fn export_audit(
 ) -> ApiResult<Response> {
     let csv = run(&st, move |svc| svc.export_audit(&c.actor, &f)).await?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn password_checks_leave_half_the_cores_to_the_other_steps() {
+        let permits: Vec<usize> = [0, 1, 2, 3, 4, 16].map(super::password_permits).into();
+        assert_eq!(permits, [1, 1, 1, 1, 2, 8]);
+    }
 }
